@@ -1,0 +1,3 @@
+"""cexarb: fast, correct connectors for MEXC and Gate.io, an exchange simulator and an arbitrage engine."""
+
+__version__ = "0.1.0"

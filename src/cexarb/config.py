@@ -1,0 +1,222 @@
+"""Configuration per venue and market: URLs, credentials, timeouts, rate-limit pools.
+
+Loaded from `cexarb.toml` and `CEXARB_*` environment variables; the same code
+points at the simulator or the real venue by changing only the URLs here.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from cexarb.model.enums import Market, Venue
+from cexarb.model.errors import ConfigError
+
+
+class Secret:
+    """Holds a credential; never shows it in repr, str or format."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+    def __repr__(self) -> str:
+        return "Secret('***')" if self._value else "Secret('')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimitPool:
+    """At most `capacity` weight units per `period_s` seconds."""
+
+    capacity: int
+    period_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class VenueConfig:
+    venue: Venue
+    market: Market
+    rest_url: str
+    ws_url: str
+    # Private stream URL when the venue separates it (MEXC: same host, listen-key query).
+    private_ws_url: str = ""
+    api_key: Secret = field(default_factory=lambda: Secret(""))
+    api_secret: Secret = field(default_factory=lambda: Secret(""))
+    request_timeout_s: float = 10.0
+    ping_interval_s: float = 15.0
+    # A stream silent this long is considered dead and reconnected.
+    silence_timeout_s: float = 30.0
+    recv_window_ms: int = 5000
+    rate_limits: dict[str, RateLimitPool] = field(default_factory=dict)
+    # Gate futures user id, needed in private futures subscriptions (learned from REST if 0).
+    user_id: int = 0
+
+    @property
+    def has_credentials(self) -> bool:
+        return bool(self.api_key) and bool(self.api_secret)
+
+
+def _defaults() -> dict[tuple[Venue, Market], VenueConfig]:
+    return {
+        (Venue.MEXC, Market.SPOT): VenueConfig(
+            venue=Venue.MEXC,
+            market=Market.SPOT,
+            rest_url="https://api.mexc.com",
+            ws_url="wss://wbs-api.mexc.com/ws",
+            private_ws_url="wss://wbs-api.mexc.com/ws",
+            recv_window_ms=5000,
+            # MEXC spot: weight budget per IP / per UID, documented per 10 s.
+            rate_limits={"default": RateLimitPool(500, 10.0), "orders": RateLimitPool(500, 10.0)},
+        ),
+        (Venue.GATEIO, Market.SPOT): VenueConfig(
+            venue=Venue.GATEIO,
+            market=Market.SPOT,
+            rest_url="https://api.gateio.ws/api/v4",
+            ws_url="wss://api.gateio.ws/ws/v4/",
+            rate_limits={
+                "public": RateLimitPool(200, 10.0),
+                "default": RateLimitPool(200, 10.0),
+                "orders": RateLimitPool(10, 1.0),
+                "cancel": RateLimitPool(200, 1.0),
+            },
+        ),
+        (Venue.GATEIO, Market.FUTURES): VenueConfig(
+            venue=Venue.GATEIO,
+            market=Market.FUTURES,
+            rest_url="https://api.gateio.ws/api/v4",
+            ws_url="wss://fx-ws.gateio.ws/v4/ws/usdt",
+            rate_limits={
+                "public": RateLimitPool(200, 10.0),
+                "default": RateLimitPool(200, 10.0),
+                "orders": RateLimitPool(100, 1.0),
+                "cancel": RateLimitPool(200, 1.0),
+            },
+        ),
+    }
+
+
+_ENV_CREDENTIALS = {
+    Venue.MEXC: ("CEXARB_MEXC_API_KEY", "CEXARB_MEXC_API_SECRET"),
+    Venue.GATEIO: ("CEXARB_GATEIO_API_KEY", "CEXARB_GATEIO_API_SECRET"),
+}
+
+_STR_KEYS = {"rest_url", "ws_url", "private_ws_url"}
+_FLOAT_KEYS = {"request_timeout_s", "ping_interval_s", "silence_timeout_s"}
+_INT_KEYS = {"recv_window_ms", "user_id"}
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    venues: dict[tuple[Venue, Market], VenueConfig]
+
+    def get(self, venue: Venue | str, market: Market | str) -> VenueConfig:
+        key = (Venue(venue), Market(market))
+        try:
+            return self.venues[key]
+        except KeyError:
+            raise ConfigError(f"no configuration for {key[0].value} {key[1].value}") from None
+
+    def with_venue(self, cfg: VenueConfig) -> Config:
+        venues = dict(self.venues)
+        venues[(cfg.venue, cfg.market)] = cfg
+        return Config(venues)
+
+
+def default_config() -> Config:
+    return Config(_defaults())
+
+
+def _apply_section(cfg: VenueConfig, section: dict[str, Any], where: str) -> VenueConfig:
+    changes: dict[str, Any] = {}
+    for key, value in section.items():
+        name = f"{where}.{key}"
+        if key in _STR_KEYS:
+            if not isinstance(value, str) or not value.startswith(("http://", "https://", "ws://", "wss://")):
+                raise ConfigError(f"{name} must be an http(s):// or ws(s):// URL, got {value!r}")
+            changes[key] = value
+        elif key in _FLOAT_KEYS:
+            if not isinstance(value, int | float) or value <= 0:
+                raise ConfigError(f"{name} must be a positive number, got {value!r}")
+            changes[key] = float(value)
+        elif key in _INT_KEYS:
+            if not isinstance(value, int) or value < 0:
+                raise ConfigError(f"{name} must be a non-negative integer, got {value!r}")
+            changes[key] = value
+        elif key in ("api_key", "api_secret"):
+            if not isinstance(value, str):
+                raise ConfigError(f"{name} must be a string")
+            changes[key] = Secret(value)
+        elif key == "rate_limits":
+            if not isinstance(value, dict):
+                raise ConfigError(f"{name} must be a table of pools")
+            pools = dict(cfg.rate_limits)
+            for pool, spec in value.items():
+                if (
+                    not isinstance(spec, dict)
+                    or not isinstance(spec.get("capacity"), int)
+                    or not isinstance(spec.get("period_s"), int | float)
+                    or spec["capacity"] <= 0
+                    or spec["period_s"] <= 0
+                ):
+                    raise ConfigError(f"{name}.{pool} needs positive 'capacity' (int) and 'period_s'")
+                pools[pool] = RateLimitPool(spec["capacity"], float(spec["period_s"]))
+            changes[key] = pools
+        else:
+            raise ConfigError(f"unknown key {name}")
+    return replace(cfg, **changes)
+
+
+def load_config(path: str | Path | None = None, env: dict[str, str] | None = None) -> Config:
+    """Defaults, then `cexarb.toml` ([mexc.spot], [gateio.spot], [gateio.futures]), then env credentials."""
+    env = os.environ if env is None else env
+    venues = _defaults()
+    if path is not None:
+        p = Path(path)
+        if not p.exists():
+            raise ConfigError(f"config file {p} does not exist")
+        try:
+            data = tomllib.loads(p.read_text())
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"config file {p} is not valid TOML: {exc}") from None
+        for venue_name, markets in data.items():
+            try:
+                venue = Venue(venue_name)
+            except ValueError:
+                raise ConfigError(f"unknown venue [{venue_name}] (known: mexc, gateio)") from None
+            if not isinstance(markets, dict):
+                raise ConfigError(f"[{venue_name}] must contain market tables like [{venue_name}.spot]")
+            for market_name, section in markets.items():
+                try:
+                    market = Market(market_name)
+                except ValueError:
+                    raise ConfigError(f"unknown market [{venue_name}.{market_name}] (known: spot, futures)") from None
+                key = (venue, market)
+                if key not in venues:
+                    raise ConfigError(f"[{venue_name}.{market_name}] is not supported")
+                venues[key] = _apply_section(venues[key], section, f"{venue_name}.{market_name}")
+    for venue, (key_var, secret_var) in _ENV_CREDENTIALS.items():
+        if env.get(key_var) or env.get(secret_var):
+            if not (env.get(key_var) and env.get(secret_var)):
+                raise ConfigError(f"set both {key_var} and {secret_var}, or neither")
+            for k, cfg in list(venues.items()):
+                if k[0] is venue:
+                    venues[k] = replace(cfg, api_key=Secret(env[key_var]), api_secret=Secret(env[secret_var]))
+    return Config(venues)

@@ -1,0 +1,188 @@
+"""The contracts between venue connectors (below) and composite exchanges (above).
+
+Venue packages implement these; composites depend only on them. This module
+imports nothing but `cexarb.model`, so `cexarb.venues` may import it without
+pulling the composite layer in.
+
+Handlers are plain synchronous callables: they run on the hot path (frame ->
+state -> handler) and must not block. A handler that needs to await schedules
+its own task.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
+
+from cexarb.model import (
+    AssetBalance,
+    BookDiff,
+    BookTicker,
+    ConnectionState,
+    Execution,
+    Order,
+    OrderBook,
+    OrderType,
+    Position,
+    Side,
+    Symbol,
+    SymbolInfo,
+    TimeInForce,
+    Trade,
+    WithdrawalRequest,
+    WithdrawalResponse,
+)
+
+
+def _ignore(*_args) -> None:
+    return None
+
+
+@dataclass(slots=True)
+class PublicWebsocketHandlers:
+    book_diff: Callable[[BookDiff], None] = _ignore
+    # A venue that streams full snapshots in-band (rather than diffs) delivers them here.
+    book_snapshot: Callable[[OrderBook], None] = _ignore
+    book_ticker: Callable[[BookTicker], None] = _ignore
+    trade: Callable[[Trade], None] = _ignore
+    connection: Callable[[ConnectionState], None] = _ignore
+    # Bad frames and stream-level failures; the stream goes on after calling it.
+    error: Callable[[Exception], None] = _ignore
+
+
+@dataclass(slots=True)
+class PrivateWebsocketHandlers:
+    order: Callable[[Order], None] = _ignore
+    execution: Callable[[Execution], None] = _ignore
+    balance: Callable[[AssetBalance], None] = _ignore
+    position: Callable[[Position], None] = _ignore
+    connection: Callable[[ConnectionState], None] = _ignore
+    error: Callable[[Exception], None] = _ignore
+
+
+@runtime_checkable
+class PublicRest(Protocol):
+    venue: str
+
+    async def get_symbols_info(self) -> dict[Symbol, SymbolInfo]: ...
+
+    async def get_order_book(self, symbol: Symbol, limit: int = 100) -> OrderBook:
+        """A snapshot whose `update_id` chains with the stream's BookDiff ids."""
+        ...
+
+    async def get_book_ticker(self, symbol: Symbol) -> BookTicker: ...
+
+    async def get_server_time(self) -> int:
+        """Venue time in ms."""
+        ...
+
+    async def close(self) -> None: ...
+
+
+@runtime_checkable
+class PrivateRest(Protocol):
+    """Signed trading endpoints. Quantities are always in base units; a futures
+    client converts to contracts at its own edge (it knows the contract size)."""
+
+    venue: str
+
+    def new_client_order_id(self) -> str:
+        """A fresh venue-legal client id (Gate: 't-' prefix, <= 30 bytes)."""
+        ...
+
+    async def get_balances(self) -> dict[str, AssetBalance]: ...
+
+    async def place_order(
+        self,
+        symbol: Symbol,
+        side: Side,
+        order_type: OrderType,
+        quantity: float,
+        price: float | None = None,
+        *,
+        time_in_force: TimeInForce = TimeInForce.GTC,
+        client_order_id: str,
+        reduce_only: bool = False,
+    ) -> Order:
+        """Send once. A timeout raises OrderStatusUnknown; never resent blindly."""
+        ...
+
+    async def cancel_order(
+        self, symbol: Symbol, order_id: str | None = None, client_order_id: str | None = None
+    ) -> Order: ...
+
+    async def cancel_all_orders(self, symbol: Symbol | None = None) -> list[Order]: ...
+
+    async def get_order(
+        self, symbol: Symbol, order_id: str | None = None, client_order_id: str | None = None
+    ) -> Order:
+        """Raises OrderNotFound when the venue does not know the order."""
+        ...
+
+    async def get_open_orders(self, symbol: Symbol | None = None) -> list[Order]:
+        """All open orders; across every symbol when `symbol` is None."""
+        ...
+
+    async def get_my_trades(
+        self, symbol: Symbol, since_ms: int | None = None, limit: int = 100
+    ) -> list[Execution]: ...
+
+    async def close(self) -> None: ...
+
+
+@runtime_checkable
+class WithdrawalRest(Protocol):
+    async def withdraw(self, request: WithdrawalRequest) -> WithdrawalResponse: ...
+
+    async def get_withdrawal(self, withdrawal_id: str, asset: str | None = None) -> WithdrawalResponse: ...
+
+
+@runtime_checkable
+class FuturesRest(Protocol):
+    async def get_positions(self) -> dict[Symbol, Position]: ...
+
+    async def set_leverage(self, symbol: Symbol, leverage: float) -> float:
+        """Returns the leverage the venue applied."""
+        ...
+
+
+@runtime_checkable
+class PublicWs(Protocol):
+    async def start(self) -> None:
+        """Connect; returns once connected (raises a typed error if it cannot)."""
+        ...
+
+    async def subscribe(self, symbols: list[Symbol]) -> None:
+        """Book diffs, book ticker and trades for these symbols; re-sent after every reconnect."""
+        ...
+
+    async def unsubscribe(self, symbols: list[Symbol]) -> None: ...
+
+    @property
+    def is_connected(self) -> bool: ...
+
+    async def close(self) -> None: ...
+
+
+@runtime_checkable
+class PrivateWs(Protocol):
+    async def start(self) -> None:
+        """Connect, authenticate and subscribe to every private channel."""
+        ...
+
+    @property
+    def is_connected(self) -> bool: ...
+
+    async def close(self) -> None: ...
+
+
+@dataclass(slots=True)
+class StreamStats:
+    """Counters a WebSocket client exposes; the composite reports them."""
+
+    frames: int = 0
+    bad_frames: int = 0
+    reconnects: int = 0
+    last_reconnect_ms: int = 0
+    errors_by_kind: dict[str, int] = field(default_factory=dict)

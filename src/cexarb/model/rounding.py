@@ -1,0 +1,78 @@
+"""Exact rounding to tick/step and float-artifact-free wire formatting.
+
+Floats cannot hold 0.29 exactly, so rounding works on the integer number of
+increments, nudged by a tiny epsilon so that 0.29/0.01 = 28.999999999999996
+counts as 29 increments. Formatting prints exactly the increment's decimals.
+"""
+
+from __future__ import annotations
+
+import math
+
+from cexarb.model.enums import Side
+
+# Relative tolerance for "already on the grid": far below any real tick, far above float noise.
+_EPS = 1e-9
+
+
+def decimals_of(increment: float) -> int:
+    """Number of decimals needed to print multiples of `increment` exactly (0.01 -> 2, 5 -> 0)."""
+    if increment <= 0:
+        raise ValueError(f"increment must be positive, got {increment!r}")
+    text = repr(increment)
+    if "e" in text or "E" in text:
+        mantissa, _, exp = text.lower().partition("e")
+        frac = mantissa.partition(".")[2].rstrip("0")
+        return max(0, len(frac) - int(exp))
+    frac = text.partition(".")[2].rstrip("0")
+    return len(frac)
+
+
+def round_down(value: float, increment: float) -> float:
+    """Largest multiple of `increment` <= value (quantities: never more than asked)."""
+    steps = math.floor(value / increment + _EPS)
+    return round(steps * increment, decimals_of(increment))
+
+
+def round_up(value: float, increment: float) -> float:
+    steps = math.ceil(value / increment - _EPS)
+    return round(steps * increment, decimals_of(increment))
+
+
+def round_nearest(value: float, increment: float) -> float:
+    steps = math.floor(value / increment + 0.5)
+    return round(steps * increment, decimals_of(increment))
+
+
+def round_price(price: float, tick: float, side: Side) -> float:
+    """Round to the tick on the passive side: a buy never pays more, a sell never asks less."""
+    return round_down(price, tick) if side is Side.BUY else round_up(price, tick)
+
+
+def round_quantity(quantity: float, step: float) -> float:
+    return round_down(quantity, step)
+
+
+def format_decimal(value: float, increment: float | None = None) -> str:
+    """Wire text for a number: exact to `increment`'s decimals, no exponent, no float noise.
+
+    Without an increment, prints the shortest repr that round-trips, without exponent.
+    """
+    if increment is not None:
+        text = f"{value:.{decimals_of(increment)}f}"
+    else:
+        text = repr(float(value))
+        if "e" in text or "E" in text:
+            text = f"{value:.18f}"
+        elif text.endswith(".0"):
+            return text[:-2]
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    if text in ("-0", ""):
+        return "0"
+    return text
+
+
+def is_on_grid(value: float, increment: float) -> bool:
+    steps = value / increment
+    return abs(steps - round(steps)) < 1e-6

@@ -1,0 +1,98 @@
+"""Account and trading structs: orders, fills, balances, positions, withdrawals."""
+
+from __future__ import annotations
+
+import msgspec
+
+from cexarb.model.enums import (
+    OrderStatus,
+    OrderType,
+    PositionSide,
+    Side,
+    TimeInForce,
+    WithdrawalStatus,
+)
+from cexarb.model.market import Symbol
+
+
+class Order(msgspec.Struct, gc=False):
+    symbol: Symbol
+    order_id: str
+    client_order_id: str
+    side: Side
+    order_type: OrderType
+    price: float
+    quantity: float
+    status: OrderStatus
+    time_in_force: TimeInForce = TimeInForce.GTC
+    filled_quantity: float = 0.0
+    remaining_quantity: float = 0.0
+    average_price: float = 0.0
+    fee: float = 0.0
+    fee_asset: str = ""
+    created_at: int = 0
+    updated_at: int = 0
+    # Venue sequence/version when the venue gives one; newer wins between equal fills.
+    sequence: int = 0
+    reduce_only: bool = False
+
+
+class Execution(msgspec.Struct, gc=False):
+    symbol: Symbol
+    trade_id: str
+    order_id: str
+    client_order_id: str
+    side: Side
+    price: float
+    quantity: float
+    fee: float
+    fee_asset: str
+    is_maker: bool
+    timestamp: int
+
+
+class AssetBalance(msgspec.Struct, gc=False):
+    asset: str
+    available: float
+    locked: float = 0.0
+
+    @property
+    def total(self) -> float:
+        return self.available + self.locked
+
+
+class Position(msgspec.Struct, gc=False):
+    symbol: Symbol
+    side: PositionSide
+    # Signed size in base units (+ long, - short) and in contracts.
+    size: float
+    contracts: float
+    entry_price: float = 0.0
+    mark_price: float = 0.0
+    unrealized_pnl: float = 0.0
+    realized_pnl: float = 0.0
+    leverage: float = 0.0
+    liquidation_price: float = 0.0
+    margin: float = 0.0
+    updated_at: int = 0
+
+
+class WithdrawalRequest(msgspec.Struct, frozen=True):
+    asset: str
+    amount: float
+    address: str
+    network: str
+    memo: str | None = None
+    client_id: str | None = None
+
+
+class WithdrawalResponse(msgspec.Struct):
+    withdrawal_id: str
+    asset: str
+    amount: float
+    address: str
+    network: str
+    status: WithdrawalStatus
+    fee: float = 0.0
+    tx_id: str = ""
+    timestamp: int = 0
