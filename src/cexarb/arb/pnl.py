@@ -1,0 +1,182 @@
+"""PnL and inventory per venue and in total, realized and unrealized, fees included.
+
+Fed with the account's own fills (deduplicated by venue + trade id). Each
+(venue, symbol) keeps an average-cost ledger of what was traded since the start;
+spot inventory is the starting balance plus every fill's asset movements.
+
+A fee charged in base is booked as that much base sold at the fill price, with
+the proceeds spent on the fee: the ledger's quantity then matches the wallet,
+and realized + unrealized - fees equals the wallet's change marked to market.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from cexarb.model import Execution, Side, Symbol
+
+_ZERO = 1e-12
+
+
+class Ledger:
+    """Average-cost position of one symbol on one venue."""
+
+    __slots__ = ("net", "avg_price", "realized")
+
+    def __init__(self, net: float = 0.0, avg_price: float = 0.0) -> None:
+        self.net = net
+        self.avg_price = avg_price
+        self.realized = 0.0
+
+    def trade(self, side: Side, quantity: float, price: float) -> float:
+        """Apply a fill; returns the PnL it realized."""
+        signed = side.sign * quantity
+        net = self.net
+        if abs(net) <= _ZERO or (net > 0) == (signed > 0):
+            new = net + signed
+            self.avg_price = (
+                (self.avg_price * abs(net) + price * quantity) / abs(new) if abs(new) > _ZERO else 0.0
+            )
+            self.net = new
+            return 0.0
+        closing = min(quantity, abs(net))
+        pnl = closing * (price - self.avg_price) * (1.0 if net > 0 else -1.0)
+        self.realized += pnl
+        new = net + signed
+        if abs(new) <= _ZERO:
+            new, self.avg_price = 0.0, 0.0
+        elif (new > 0) != (net > 0):
+            self.avg_price = price  # flipped: the rest is a new position opened here
+        self.net = new
+        return pnl
+
+    def unrealized(self, mark: float) -> float:
+        return self.net * (mark - self.avg_price) if self.net else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class VenuePnl:
+    venue: str
+    realized: float
+    unrealized: float
+    fees: float
+    fills: int
+
+    @property
+    def total(self) -> float:
+        return self.realized + self.unrealized - self.fees
+
+
+@dataclass(frozen=True, slots=True)
+class PnlSnapshot:
+    venues: dict[str, VenuePnl]
+
+    @property
+    def realized(self) -> float:
+        return sum(v.realized for v in self.venues.values())
+
+    @property
+    def unrealized(self) -> float:
+        return sum(v.unrealized for v in self.venues.values())
+
+    @property
+    def fees(self) -> float:
+        return sum(v.fees for v in self.venues.values())
+
+    @property
+    def total(self) -> float:
+        return sum(v.total for v in self.venues.values())
+
+    @property
+    def fills(self) -> int:
+        return sum(v.fills for v in self.venues.values())
+
+
+class PnlBook:
+    def __init__(self) -> None:
+        self._initial: dict[str, dict[str, float]] = {}
+        self._delta: dict[str, dict[str, float]] = {}
+        self._futures: set[str] = set()
+        self._ledgers: dict[tuple[str, Symbol], Ledger] = {}
+        self._fees: dict[str, float] = {}
+        self._fills: dict[str, int] = {}
+        self._seen: set[tuple[str, str]] = set()
+
+    def add_venue(self, venue: str, balances: Mapping[str, float], *, is_futures: bool = False) -> None:
+        """Start tracking a venue from its current total balances (available + locked)."""
+        self._initial[venue] = dict(balances)
+        self._delta[venue] = {}
+        self._fees[venue] = 0.0
+        self._fills[venue] = 0
+        if is_futures:
+            self._futures.add(venue)
+
+    @property
+    def venues(self) -> list[str]:
+        return list(self._initial)
+
+    def on_fill(self, venue: str, fill: Execution) -> bool:
+        """Book one fill; False (and nothing booked) when it was seen before."""
+        key = (venue, fill.trade_id)
+        if fill.trade_id and key in self._seen:
+            return False
+        self._seen.add(key)
+        symbol = fill.symbol
+        ledger = self._ledgers.get((venue, symbol))
+        if ledger is None:
+            ledger = self._ledgers[(venue, symbol)] = Ledger()
+        delta = self._delta[venue]
+        realized = ledger.trade(fill.side, fill.quantity, fill.price)
+        fee_value = 0.0
+        if venue in self._futures:
+            # Futures settle in quote: realized PnL and fees move the margin balance.
+            delta[symbol.quote] = delta.get(symbol.quote, 0.0) + realized
+        else:
+            signed = fill.side.sign * fill.quantity
+            delta[symbol.base] = delta.get(symbol.base, 0.0) + signed
+            delta[symbol.quote] = delta.get(symbol.quote, 0.0) - signed * fill.price
+        if fill.fee:
+            asset = fill.fee_asset or symbol.quote
+            delta[asset] = delta.get(asset, 0.0) - fill.fee
+            if asset == symbol.quote:
+                fee_value = fill.fee
+            elif asset == symbol.base:
+                fee_value = fill.fee * fill.price
+                if venue not in self._futures:
+                    ledger.trade(Side.SELL, fill.fee, fill.price)
+            # Any other fee asset (a platform token) shows in inventory, valued at nothing.
+        self._fees[venue] += fee_value
+        self._fills[venue] += 1
+        return True
+
+    def position(self, venue: str, symbol: Symbol) -> float:
+        """Base units bought minus sold (minus base fees) on this venue since the start."""
+        ledger = self._ledgers.get((venue, symbol))
+        return ledger.net if ledger else 0.0
+
+    def inventory(self, venue: str) -> dict[str, float]:
+        """Balances now (spot assets; the margin balance on futures): start plus fills."""
+        out = dict(self._initial.get(venue, {}))
+        for asset, change in self._delta.get(venue, {}).items():
+            out[asset] = out.get(asset, 0.0) + change
+        return out
+
+    def inventory_change(self, venue: str) -> dict[str, float]:
+        return dict(self._delta.get(venue, {}))
+
+    def positions(self, venue: str) -> dict[Symbol, float]:
+        return {s: lg.net for (v, s), lg in self._ledgers.items() if v == venue}
+
+    def snapshot(self, marks: Mapping[tuple[str, Symbol], float]) -> PnlSnapshot:
+        """PnL per venue; a ledger is marked at its venue's mark (mid) for the symbol."""
+        realized: dict[str, float] = dict.fromkeys(self._initial, 0.0)
+        unrealized: dict[str, float] = dict.fromkeys(self._initial, 0.0)
+        for (venue, symbol), ledger in self._ledgers.items():
+            realized[venue] += ledger.realized
+            mark = marks.get((venue, symbol))
+            if mark:
+                unrealized[venue] += ledger.unrealized(mark)
+        return PnlSnapshot(
+            {v: VenuePnl(v, realized[v], unrealized[v], self._fees[v], self._fills[v]) for v in self._initial}
+        )

@@ -1,0 +1,114 @@
+"""Turn a candidate into two orderable legs: quantity on both venues' grids, IOC limit
+prices on tick, symbol minimums met, capped by balances and risk room. Pure, no I/O."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from cexarb.arb.opportunity import Candidate, Kind, VenueBook, net_edge
+from cexarb.model import AssetBalance, Side, Symbol, SymbolInfo
+from cexarb.model.rounding import is_on_grid, round_down, round_price
+
+
+def base_step(info: SymbolInfo) -> float:
+    """The quantity increment in base units (a futures order is a whole number of contracts)."""
+    if info.is_futures:
+        return max(info.step_size, info.contract_size)
+    return info.step_size
+
+
+def min_base_quantity(info: SymbolInfo) -> float:
+    return max(info.min_quantity, base_step(info) if info.is_futures else 0.0)
+
+
+def common_lot(a: SymbolInfo, b: SymbolInfo) -> float | None:
+    """The coarser of the two steps when it is a multiple of the finer one (so one quantity
+    is legal on both venues); None when the grids do not nest."""
+    fine, coarse = sorted((base_step(a), base_step(b)))
+    return coarse if is_on_grid(coarse, fine) else None
+
+
+@dataclass(frozen=True, slots=True)
+class Leg:
+    venue: str
+    symbol: Symbol
+    side: Side
+    price: float
+    quantity: float
+    info: SymbolInfo
+    reduce_only: bool = False
+
+    @property
+    def notional(self) -> float:
+        return self.price * self.quantity
+
+
+@dataclass(frozen=True, slots=True)
+class Opportunity:
+    kind: Kind
+    symbol: Symbol
+    buy: Leg
+    sell: Leg
+    # Net edge at the top of both books, and the quote the sized trade should earn after fees.
+    edge_bps: float
+    expected_pnl: float
+
+    @property
+    def quantity(self) -> float:
+        return self.buy.quantity
+
+    @property
+    def pair(self) -> str:
+        return f"{self.buy.venue}>{self.sell.venue}"
+
+
+def balance_cap(
+    book: VenueBook, side: Side, price: float, balances: Mapping[str, AssetBalance], leverage: float
+) -> float:
+    """Most base units this account can trade on this leg with what is available now."""
+    info = book.info
+    quote = balances.get(info.symbol.quote)
+    quote_free = quote.available if quote else 0.0
+    if price <= 0:
+        return 0.0
+    if info.is_futures:
+        # Margin for a new position; a reduce-only close needs none but is capped by the position.
+        return quote_free * leverage / (price * (1.0 + info.taker_fee))
+    if side is Side.BUY:
+        return quote_free / (price * (1.0 + info.taker_fee))
+    base = balances.get(info.symbol.base)
+    return base.available if base else 0.0
+
+
+def size_candidate(candidate: Candidate, max_quantity: float) -> Opportunity | str:
+    """The largest trade the paired depth allows up to `max_quantity`, or why there is none."""
+    buy_info, sell_info = candidate.buy.info, candidate.sell.info
+    lot = common_lot(buy_info, sell_info)
+    if lot is None:
+        return "incompatible_steps"
+    depth = sum(ch.quantity for ch in candidate.chunks)
+    quantity = round_down(min(depth, max_quantity), lot)
+    minimum = max(min_base_quantity(buy_info), min_base_quantity(sell_info), lot)
+    if quantity < minimum - lot * 1e-9:
+        return "below_min_quantity" if depth >= minimum else "thin_book"
+
+    left = quantity
+    buy_limit, sell_limit, pnl = 0.0, float("inf"), 0.0
+    for ch in candidate.chunks:
+        if left <= 0:
+            break
+        take = min(left, ch.quantity)
+        buy_limit = max(buy_limit, ch.buy_price)
+        sell_limit = min(sell_limit, ch.sell_price)
+        pnl += take * net_edge(ch.buy_price, buy_info.taker_fee, ch.sell_price, sell_info.taker_fee)
+        left -= take
+
+    buy_price = round_price(buy_limit, buy_info.tick_size, Side.BUY)
+    sell_price = round_price(sell_limit, sell_info.tick_size, Side.SELL)
+    if quantity * buy_price < buy_info.min_notional or quantity * sell_price < sell_info.min_notional:
+        return "below_min_notional"
+    closing = candidate.kind is Kind.BASIS_CLOSE
+    buy = Leg(candidate.buy.venue, candidate.symbol, Side.BUY, buy_price, quantity, buy_info, closing)
+    sell = Leg(candidate.sell.venue, candidate.symbol, Side.SELL, sell_price, quantity, sell_info)
+    return Opportunity(candidate.kind, candidate.symbol, buy, sell, candidate.edge_bps, pnl)
