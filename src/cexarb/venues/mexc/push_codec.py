@@ -1,0 +1,267 @@
+"""MEXC spot protobuf pushes (`PushDataV3ApiWrapper`) -> `cexarb.model` objects.
+
+Hot path: one reusable wrapper message is parsed per frame (upb backend), and
+the body is turned straight into model structs. proto3 omits default values,
+so absent strings read as "" and are treated as 0.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from google.protobuf.message import DecodeError
+
+from cexarb.model import (
+    AssetBalance,
+    BookDiff,
+    BookTicker,
+    Execution,
+    Order,
+    OrderBook,
+    OrderStatus,
+    OrderType,
+    Side,
+    Symbol,
+    TimeInForce,
+    Trade,
+)
+from cexarb.model.errors import ProtocolError
+from cexarb.venues.mexc.pb import PushDataV3ApiWrapper
+
+# privateOrders.status: 1 new, 2 filled, 3 partially filled, 4 canceled, 5 partially canceled
+# (0 appears for pending OCO/stop orders).
+WS_ORDER_STATUS: dict[int, OrderStatus] = {
+    0: OrderStatus.NEW,
+    1: OrderStatus.NEW,
+    2: OrderStatus.FILLED,
+    3: OrderStatus.PARTIALLY_FILLED,
+    4: OrderStatus.CANCELED,
+    5: OrderStatus.PARTIALLY_CANCELED,
+}
+
+# privateOrders.orderType: 1 LIMIT, 2 LIMIT_MAKER, 3 IOC, 4 FOK, 5 MARKET, 100+ stop/OCO (limit).
+WS_ORDER_TYPE: dict[int, tuple[OrderType, TimeInForce]] = {
+    1: (OrderType.LIMIT, TimeInForce.GTC),
+    2: (OrderType.LIMIT_MAKER, TimeInForce.POST_ONLY),
+    3: (OrderType.LIMIT, TimeInForce.IOC),
+    4: (OrderType.LIMIT, TimeInForce.FOK),
+    5: (OrderType.MARKET, TimeInForce.IOC),
+}
+_LIMIT_GTC = (OrderType.LIMIT, TimeInForce.GTC)
+
+PushEvent = BookDiff | OrderBook | BookTicker | Trade | Order | Execution | AssetBalance
+
+
+def _f(text: str) -> float:
+    return float(text) if text else 0.0
+
+
+def _side(trade_type: int) -> Side:
+    if trade_type == 1:
+        return Side.BUY
+    if trade_type == 2:
+        return Side.SELL
+    raise ValueError(f"tradeType {trade_type} is neither 1 (buy) nor 2 (sell)")
+
+
+def _levels(items) -> list[tuple[float, float]]:
+    return [(float(i.price), float(i.quantity)) for i in items]
+
+
+class PushDecoder:
+    """Decodes one binary frame into model events.
+
+    `symbol_of` maps a venue symbol ("BTCUSDT") to a `Symbol` (from exchangeInfo);
+    it may raise `ProtocolError` for a symbol it does not know.
+    """
+
+    __slots__ = ("_wrapper", "_symbol_of", "_handlers")
+
+    def __init__(self, symbol_of: Callable[[str], Symbol]) -> None:
+        self._wrapper = PushDataV3ApiWrapper()
+        self._symbol_of = symbol_of
+        self._handlers: dict[str, Callable[[PushDataV3ApiWrapper], list]] = {
+            "publicAggreDepths": self._aggre_depths,
+            "publicIncreaseDepths": self._increase_depths,
+            "publicIncreaseDepthsBatch": self._increase_depths_batch,
+            "publicLimitDepths": self._limit_depths,
+            "publicAggreBookTicker": self._aggre_book_ticker,
+            "publicBookTicker": self._book_ticker,
+            "publicBookTickerBatch": self._book_ticker_batch,
+            "publicAggreDeals": self._aggre_deals,
+            "publicDeals": self._deals,
+            "privateOrders": self._private_order,
+            "privateDeals": self._private_deal,
+            "privateAccount": self._private_account,
+        }
+
+    def decode(self, data: bytes) -> list[PushEvent]:
+        """Events of one frame; [] for bodies with no model (kline, mini tickers).
+
+        Raises ProtocolError for a frame that is not a valid push.
+        """
+        wrapper = self._wrapper
+        try:
+            wrapper.ParseFromString(data)
+            body = wrapper.WhichOneof("body")
+            if body is None:
+                raise ValueError("push without a body")
+            handler = self._handlers.get(body)
+            return handler(wrapper) if handler is not None else []
+        except ProtocolError:
+            raise
+        except (DecodeError, ValueError, TypeError) as exc:
+            raise ProtocolError(f"bad MEXC push frame ({len(data)} bytes): {exc}", venue="mexc") from None
+
+    def _symbol(self, wrapper: PushDataV3ApiWrapper) -> Symbol:
+        # Data pushes carry `symbol`; fall back to the channel's last segment.
+        name = wrapper.symbol if wrapper.HasField("symbol") else wrapper.channel.rpartition("@")[2]
+        return self._symbol_of(name)
+
+    # --- public ---------------------------------------------------------------
+
+    def _aggre_depths(self, w: PushDataV3ApiWrapper) -> list:
+        d = w.publicAggreDepths
+        return [
+            BookDiff(
+                self._symbol(w),
+                int(d.fromVersion),
+                int(d.toVersion),
+                _levels(d.bids),
+                _levels(d.asks),
+                w.sendTime,
+            )
+        ]
+
+    def _increase_depths(self, w: PushDataV3ApiWrapper) -> list:
+        d = w.publicIncreaseDepths
+        version = int(d.version)
+        return [BookDiff(self._symbol(w), version, version, _levels(d.bids), _levels(d.asks), w.sendTime)]
+
+    def _increase_depths_batch(self, w: PushDataV3ApiWrapper) -> list:
+        symbol = self._symbol(w)
+        out = []
+        for d in w.publicIncreaseDepthsBatch.items:
+            version = int(d.version)
+            out.append(BookDiff(symbol, version, version, _levels(d.bids), _levels(d.asks), w.sendTime))
+        return out
+
+    def _limit_depths(self, w: PushDataV3ApiWrapper) -> list:
+        d = w.publicLimitDepths
+        return [OrderBook(self._symbol(w), _levels(d.bids), _levels(d.asks), int(d.version), w.sendTime)]
+
+    def _aggre_book_ticker(self, w: PushDataV3ApiWrapper) -> list:
+        t = w.publicAggreBookTicker
+        return [
+            BookTicker(
+                self._symbol(w),
+                _f(t.bidPrice),
+                _f(t.bidQuantity),
+                _f(t.askPrice),
+                _f(t.askQuantity),
+                w.sendTime,
+                int(t.version) if t.version else 0,
+            )
+        ]
+
+    def _book_ticker(self, w: PushDataV3ApiWrapper) -> list:
+        t = w.publicBookTicker
+        return [
+            BookTicker(
+                self._symbol(w),
+                _f(t.bidPrice),
+                _f(t.bidQuantity),
+                _f(t.askPrice),
+                _f(t.askQuantity),
+                w.sendTime,
+            )
+        ]
+
+    def _book_ticker_batch(self, w: PushDataV3ApiWrapper) -> list:
+        batch = w.publicBookTickerBatch
+        symbol = self._symbol(w)
+        version = int(batch.version) if batch.version else 0
+        return [
+            BookTicker(
+                symbol,
+                _f(t.bidPrice),
+                _f(t.bidQuantity),
+                _f(t.askPrice),
+                _f(t.askQuantity),
+                w.sendTime,
+                version,
+            )
+            for t in batch.items
+        ]
+
+    def _aggre_deals(self, w: PushDataV3ApiWrapper) -> list:
+        symbol = self._symbol(w)
+        return [
+            Trade(symbol, float(d.price), float(d.quantity), _side(d.tradeType), d.time, d.tradeId)
+            for d in w.publicAggreDeals.deals
+        ]
+
+    def _deals(self, w: PushDataV3ApiWrapper) -> list:
+        symbol = self._symbol(w)
+        return [
+            Trade(symbol, float(d.price), float(d.quantity), _side(d.tradeType), d.time)
+            for d in w.publicDeals.deals
+        ]
+
+    # --- private --------------------------------------------------------------
+
+    def _private_order(self, w: PushDataV3ApiWrapper) -> list:
+        o = w.privateOrders
+        order_type, tif = WS_ORDER_TYPE.get(o.orderType, _LIMIT_GTC)
+        status = WS_ORDER_STATUS.get(o.status)
+        if status is None:
+            raise ValueError(f"unknown order status {o.status}")
+        order_id, client_id = o.id, o.clientId
+        if not order_id:
+            # Some doc revisions print the order id under clientId (tag 2) with no id.
+            order_id, client_id = client_id, ""
+        quantity = _f(o.quantity)
+        filled = _f(o.cumulativeQuantity)
+        return [
+            Order(
+                symbol=self._symbol(w),
+                order_id=order_id,
+                client_order_id=client_id,
+                side=_side(o.tradeType),
+                order_type=order_type,
+                price=_f(o.price),
+                quantity=quantity,
+                status=status,
+                time_in_force=tif,
+                filled_quantity=filled,
+                remaining_quantity=_f(o.remainQuantity),
+                average_price=_f(o.avgPrice),
+                created_at=o.createTime,
+                updated_at=w.sendTime or o.createTime,
+            )
+        ]
+
+    def _private_deal(self, w: PushDataV3ApiWrapper) -> list:
+        d = w.privateDeals
+        return [
+            Execution(
+                symbol=self._symbol(w),
+                trade_id=d.tradeId,
+                order_id=d.orderId,
+                client_order_id=d.clientOrderId,
+                side=_side(d.tradeType),
+                price=float(d.price),
+                quantity=float(d.quantity),
+                fee=_f(d.feeAmount),
+                fee_asset=d.feeCurrency,
+                is_maker=d.isMaker,
+                timestamp=d.time,
+            )
+        ]
+
+    def _private_account(self, w: PushDataV3ApiWrapper) -> list:
+        a = w.privateAccount
+        if not a.vcoinName:
+            raise ValueError("account push without vcoinName")
+        # balanceAmount is the available balance after the change, frozenAmount the locked one.
+        return [AssetBalance(a.vcoinName, _f(a.balanceAmount), _f(a.frozenAmount))]

@@ -1,0 +1,328 @@
+"""Protobuf push decoding: the encoded frames of test_vectors.json and the decoded WS samples."""
+
+from __future__ import annotations
+
+import pytest
+from google.protobuf.json_format import MessageToDict, ParseDict
+from mexc_samples import load_sample, load_vectors
+
+from cexarb.model import (
+    AssetBalance,
+    BookDiff,
+    BookTicker,
+    Execution,
+    Order,
+    OrderBook,
+    OrderStatus,
+    OrderType,
+    Side,
+    Symbol,
+    TimeInForce,
+    Trade,
+)
+from cexarb.model.errors import ProtocolError
+from cexarb.venues.mexc.pb import PushDataV3ApiWrapper
+from cexarb.venues.mexc.push_codec import PushDecoder
+
+BTC = Symbol("BTC", "USDT")
+MX = Symbol("MX", "USDT")
+KNOWN = {"BTCUSDT": BTC, "MXUSDT": MX}
+
+
+def symbol_of(name: str) -> Symbol:
+    try:
+        return KNOWN[name]
+    except KeyError:
+        raise ProtocolError(f"unknown {name}") from None
+
+
+@pytest.fixture
+def decoder() -> PushDecoder:
+    return PushDecoder(symbol_of)
+
+
+def frames() -> dict[str, bytes]:
+    samples = load_vectors()["mexc_spot_ws_protobuf_samples"]["samples"]
+    return {s["body"]: bytes.fromhex(s["hex"]) for s in samples}
+
+
+def encode(d: dict) -> bytes:
+    return ParseDict(d, PushDataV3ApiWrapper()).SerializeToString()
+
+
+def test_every_vector_round_trips_through_the_generated_classes():
+    samples = load_vectors()["mexc_spot_ws_protobuf_samples"]["samples"]
+    assert len(samples) == 6
+    for s in samples:
+        msg = PushDataV3ApiWrapper()
+        msg.ParseFromString(bytes.fromhex(s["hex"]))
+        assert MessageToDict(msg) == s["decoded"]
+        assert msg.SerializeToString().hex() == s["hex"]
+
+
+def test_aggregated_depth_vector(decoder):
+    (diff,) = decoder.decode(frames()["publicAggreDepths"])
+    assert isinstance(diff, BookDiff)
+    assert diff.symbol == BTC
+    assert diff.first_id == 10589632359 and diff.last_id == 10589632360
+    assert diff.asks == [(92877.59, 0.5)]
+    assert diff.bids == [(92877.58, 0.0)]  # "0.00000000" removes the level
+    assert diff.timestamp == 1736411507002
+
+
+def test_book_ticker_vector(decoder):
+    (t,) = decoder.decode(frames()["publicAggreBookTicker"])
+    assert isinstance(t, BookTicker)
+    assert t.symbol == BTC
+    assert (t.bid_price, t.bid_quantity, t.ask_price, t.ask_quantity) == (
+        93387.28,
+        3.73485,
+        93387.29,
+        7.669875,
+    )
+    assert t.timestamp == 1736412092433 and t.update_id == 0
+
+
+def test_deals_vector(decoder):
+    (tr,) = decoder.decode(frames()["publicAggreDeals"])
+    assert isinstance(tr, Trade)
+    assert tr.symbol == BTC and tr.price == 93220.0 and tr.quantity == 0.04438243
+    assert tr.side is Side.SELL and tr.timestamp == 1736409765051 and tr.trade_id == ""
+
+
+def test_private_order_vector(decoder):
+    (o,) = decoder.decode(frames()["privateOrders"])
+    assert isinstance(o, Order)
+    assert o.symbol == MX
+    assert o.order_id == "C02__505979017439002624115" and o.client_order_id == "myOrder-001"
+    assert o.price == 3.5121 and o.quantity == 1.0
+    assert o.side is Side.SELL and o.order_type is OrderType.LIMIT and o.time_in_force is TimeInForce.GTC
+    assert o.status is OrderStatus.FILLED
+    assert o.filled_quantity == 1.0 and o.remaining_quantity == 0.0 and o.average_price == 3.6962
+    assert o.created_at == 1736417034259 and o.updated_at == 1736417034281
+
+
+def test_private_account_vector(decoder):
+    (b,) = decoder.decode(frames()["privateAccount"])
+    assert b == AssetBalance("USDT", 21.94210356004384, 0.0)
+
+
+def test_private_deal_vector(decoder):
+    (e,) = decoder.decode(frames()["privateDeals"])
+    assert isinstance(e, Execution)
+    assert e.symbol == MX and e.trade_id == "505979017439002624X1"
+    assert e.order_id == "C02__505979017439002624115" and e.client_order_id == "myOrder-001"
+    assert e.side is Side.SELL and e.price == 3.6962 and e.quantity == 1.0
+    assert e.fee == 0.0003998377369698171 and e.fee_asset == "MX"
+    assert e.is_maker is False and e.timestamp == 1736417034280
+
+
+# --- the decoded renderings published in the docs, re-encoded with canonical names ---------
+
+_DOC_KEYS = {
+    "publicdeals": "publicAggreDeals",
+    "dealsList": "deals",
+    "tradetype": "tradeType",
+    "eventtype": "eventType",
+    "sendtime": "sendTime",
+    "asksList": "asks",
+    "bidsList": "bids",
+    "publiclimitdepths": "publicLimitDepths",
+    "publicbookticker": "publicAggreBookTicker",
+    "bidprice": "bidPrice",
+    "bidquantity": "bidQuantity",
+    "askprice": "askPrice",
+    "askquantity": "askQuantity",
+}
+
+
+def canonical(obj, channel: str = ""):
+    """The docs' toString() key spellings -> proto3 JSON names (by channel for the depth body)."""
+    if isinstance(obj, list):
+        return [canonical(x, channel) for x in obj]
+    if not isinstance(obj, dict):
+        return obj
+    channel = obj.get("channel", channel)
+    out = {}
+    for k, v in obj.items():
+        if k == "publicincreasedepths" and "aggre.depth" in channel:
+            k = "publicAggreDepths"  # the docs label the aggregated body with the legacy name
+        out[_DOC_KEYS.get(k, k)] = canonical(v, channel)
+    return out
+
+
+def ws_sample(file: str, description_part: str) -> dict:
+    (hit,) = [
+        e["response"]
+        for e in load_sample(file)
+        if description_part in e["description"] and "server message" in e["description"]
+    ]
+    return hit
+
+
+def test_doc_trade_stream(decoder):
+    (tr,) = decoder.decode(encode(canonical(ws_sample("mexc_spot_ws_public.json", "Trade Streams"))))
+    assert tr == Trade(BTC, 93220.0, 0.04438243, Side.SELL, 1736409765051, "")
+
+
+def test_doc_diff_depth_stream(decoder):
+    (diff,) = decoder.decode(encode(canonical(ws_sample("mexc_spot_ws_public.json", "Diff.Depth"))))
+    assert diff == BookDiff(BTC, 10589632359, 10589632359, [(92877.58, 0.0)], [], 1736411507002)
+
+
+def test_doc_partial_depth_stream_is_a_snapshot(decoder):
+    (book,) = decoder.decode(encode(canonical(ws_sample("mexc_spot_ws_public.json", "Partial Book Depth"))))
+    assert isinstance(book, OrderBook)
+    assert book.symbol == BTC and book.update_id == 36913565463
+    assert book.asks == [(93180.18, 0.21976424)] and book.bids == [(93179.98, 2.82651)]
+
+
+def test_doc_book_ticker_stream(decoder):
+    sample = ws_sample("mexc_spot_ws_public.json", "Individual Symbol Book Ticker Streams: server")
+    (t,) = decoder.decode(encode(canonical(sample)))
+    assert (t.bid_price, t.bid_quantity, t.ask_price, t.ask_quantity) == (
+        93387.28,
+        3.73485,
+        93387.29,
+        7.669875,
+    )
+
+
+def test_doc_book_ticker_batch_stream(decoder):
+    sample = ws_sample("mexc_spot_ws_public.json", "(Batch Aggregation): server")
+    (t,) = decoder.decode(encode(sample))
+    assert t == BookTicker(BTC, 96567.37, 3.362925, 96567.38, 1.545255, 1739503249114, 0)
+
+
+def test_doc_kline_stream_has_no_model_event(decoder):
+    sample = ws_sample("mexc_spot_ws_public.json", "K-line Streams")
+    msg = {
+        "channel": sample["channel"],
+        "symbol": "BTCUSDT",
+        "publicSpotKline": {"interval": "Min15", "windowStart": "1736410500", "openingPrice": "92925"},
+    }
+    assert decoder.decode(encode(msg)) == []
+
+
+def test_doc_private_account(decoder):
+    (b,) = decoder.decode(encode(ws_sample("mexc_spot_ws_private.json", "Spot Account Update")))
+    assert b == AssetBalance("USDT", 21.94210356004384, 0.0)
+
+
+def test_doc_private_deals(decoder):
+    (e,) = decoder.decode(encode(ws_sample("mexc_spot_ws_private.json", "Spot Account Deals")))
+    assert e.trade_id == "505979017439002624X1" and e.order_id == "C02__505979017439002624115"
+    assert e.client_order_id == "" and e.fee_asset == "MX" and e.side is Side.SELL
+
+
+def test_doc_private_orders_market(decoder):
+    (o,) = decoder.decode(encode(ws_sample("mexc_spot_ws_private.json", "Spot Account Orders: server")))
+    assert o.order_id == "C02__505979017439002624115"
+    assert o.order_type is OrderType.MARKET and o.status is OrderStatus.FILLED
+
+
+def test_web_doc_variant_with_order_id_under_client_id(decoder):
+    (sample,) = [
+        e["response"]
+        for e in load_sample("mexc_spot_ws_private.json")
+        if "current web docs" in e["description"]
+    ]
+    (o,) = decoder.decode(encode(sample))
+    assert o.order_id == "C02__505979017439002624115" and o.client_order_id == ""
+
+
+@pytest.mark.parametrize(
+    ("status", "expected"),
+    [
+        (1, OrderStatus.NEW),
+        (2, OrderStatus.FILLED),
+        (3, OrderStatus.PARTIALLY_FILLED),
+        (4, OrderStatus.CANCELED),
+        (5, OrderStatus.PARTIALLY_CANCELED),
+    ],
+)
+def test_ws_order_status(decoder, status, expected):
+    msg = MessageToDict(_parsed(frames()["privateOrders"]))
+    msg["privateOrders"]["status"] = status
+    (o,) = decoder.decode(encode(msg))
+    assert o.status is expected
+
+
+@pytest.mark.parametrize(
+    ("code", "order_type", "tif"),
+    [
+        (1, OrderType.LIMIT, TimeInForce.GTC),
+        (2, OrderType.LIMIT_MAKER, TimeInForce.POST_ONLY),
+        (3, OrderType.LIMIT, TimeInForce.IOC),
+        (4, OrderType.LIMIT, TimeInForce.FOK),
+        (5, OrderType.MARKET, TimeInForce.IOC),
+    ],
+)
+def test_ws_order_types(decoder, code, order_type, tif):
+    msg = MessageToDict(_parsed(frames()["privateOrders"]))
+    msg["privateOrders"]["orderType"] = code
+    (o,) = decoder.decode(encode(msg))
+    assert (o.order_type, o.time_in_force) == (order_type, tif)
+
+
+def _parsed(data: bytes) -> PushDataV3ApiWrapper:
+    msg = PushDataV3ApiWrapper()
+    msg.ParseFromString(data)
+    return msg
+
+
+def test_legacy_increase_depth_and_batch(decoder):
+    single = {
+        "channel": "spot@public.increase.depth.v3.api.pb@BTCUSDT",
+        "symbol": "BTCUSDT",
+        "sendTime": "5",
+        "publicIncreaseDepths": {"asks": [{"price": "1.5", "quantity": "2"}], "version": "77"},
+    }
+    (d,) = decoder.decode(encode(single))
+    assert (d.first_id, d.last_id, d.asks, d.bids) == (77, 77, [(1.5, 2.0)], [])
+    batch = {
+        "channel": "spot@public.increase.depth.batch.v3.api.pb@BTCUSDT",
+        "symbol": "BTCUSDT",
+        "publicIncreaseDepthsBatch": {
+            "items": [
+                {"bids": [{"price": "1", "quantity": "0"}], "version": "8"},
+                {"asks": [{"price": "2", "quantity": "1"}], "version": "9"},
+            ]
+        },
+    }
+    d1, d2 = decoder.decode(encode(batch))
+    assert (d1.last_id, d1.bids, d2.first_id, d2.asks) == (8, [(1.0, 0.0)], 9, [(2.0, 1.0)])
+
+
+def test_symbol_falls_back_to_the_channel_suffix(decoder):
+    msg = MessageToDict(_parsed(frames()["publicAggreDepths"]))
+    del msg["symbol"]
+    (d,) = decoder.decode(encode(msg))
+    assert d.symbol == BTC
+
+
+@pytest.mark.parametrize("cut", [5, 60, 120, 175])
+def test_truncated_frames_raise_protocol_error(decoder, cut):
+    with pytest.raises(ProtocolError):
+        decoder.decode(frames()["publicAggreDepths"][:cut])
+
+
+def test_garbage_frames_raise_protocol_error(decoder):
+    for junk in (b"\xff\xff\xff", b"", b'{"not": "protobuf"}'):
+        with pytest.raises(ProtocolError):
+            decoder.decode(junk)
+
+
+def test_non_numeric_version_is_protocol_error(decoder):
+    msg = MessageToDict(_parsed(frames()["publicAggreDepths"]))
+    msg["publicAggreDepths"]["fromVersion"] = "abc"
+    with pytest.raises(ProtocolError):
+        decoder.decode(encode(msg))
+
+
+def test_unknown_symbol_is_protocol_error_and_decoder_recovers(decoder):
+    msg = MessageToDict(_parsed(frames()["publicAggreDepths"]))
+    msg["symbol"] = "ZZZUSDT"
+    with pytest.raises(ProtocolError):
+        decoder.decode(encode(msg))
+    assert decoder.decode(frames()["publicAggreDepths"])[0].symbol == BTC
