@@ -1,0 +1,540 @@
+"""Pure functions: Gate wire items -> cexarb.model objects.
+
+Two entry points per item kind: `*_from_msg(struct)` for the WS hot path (frames decoded
+by msgspec straight into the Structs of `messages`), and `parse_*(raw)` for already-decoded
+JSON (REST replies, samples), which converts the dict into the same Struct first so both
+paths share one mapping. Futures sizes arrive in contracts and leave in base units
+(x quanto_multiplier) here, at the edge.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import msgspec
+
+from cexarb.model import (
+    AssetBalance,
+    BookDiff,
+    BookTicker,
+    Execution,
+    Order,
+    OrderBook,
+    OrderStatus,
+    OrderType,
+    Position,
+    PositionSide,
+    Side,
+    Symbol,
+    SymbolInfo,
+    TimeInForce,
+    Trade,
+    WithdrawalResponse,
+    WithdrawalStatus,
+)
+from cexarb.model.errors import ExchangeError, ProtocolError
+from cexarb.model.rounding import decimals_of
+from cexarb.venues.gateio import messages as m
+from cexarb.venues.gateio.errors import VENUE
+from cexarb.venues.gateio.errors import parse_error as _parse_error
+from cexarb.venues.gateio.symbols import from_venue
+
+_SIDE = {"buy": Side.BUY, "sell": Side.SELL}
+_TIF = {
+    "gtc": TimeInForce.GTC,
+    "ioc": TimeInForce.IOC,
+    "fok": TimeInForce.FOK,
+    "poc": TimeInForce.POST_ONLY,
+}
+_EPS = 1e-12
+
+
+def _convert(raw: Any, kind: type) -> Any:
+    try:
+        return msgspec.convert(raw, kind, strict=False)
+    except msgspec.ValidationError as exc:
+        raise ProtocolError(f"cannot read {kind.__name__}: {exc}", venue=VENUE) from None
+
+
+def _ms(value: float) -> int:
+    """Gate mixes seconds (float) and ms; anything below 1e11 is seconds."""
+    if value <= 0:
+        return 0
+    return int(value * 1000) if value < 1e11 else int(value)
+
+
+def _base(contracts: float, contract_size: float) -> float:
+    # round away float noise of the multiplication (0.0001 * 3)
+    return round(contracts * contract_size, 12)
+
+
+def _price(text: str) -> float:
+    return float(text) if text else 0.0
+
+
+def closed_status(finish_as: str, filled: float, remaining: float | None) -> OrderStatus:
+    """Final status of a closed order: never left open, partial fills never lost.
+
+    `remaining` is the unfilled quantity, or None when unknown in base units (spot market buy).
+    """
+    if finish_as == "filled" or (remaining is not None and remaining <= _EPS and filled > _EPS):
+        return OrderStatus.FILLED
+    if filled > _EPS:
+        return OrderStatus.PARTIALLY_CANCELED
+    if finish_as == "poc":  # post-only that would have taken liquidity
+        return OrderStatus.REJECTED
+    return OrderStatus.CANCELED
+
+
+def _open_status(filled: float) -> OrderStatus:
+    return OrderStatus.PARTIALLY_FILLED if filled > _EPS else OrderStatus.NEW
+
+
+# ---- reference data ---------------------------------------------------------------------
+
+
+def symbol_info_from_msg(msg: m.CurrencyPairMsg) -> SymbolInfo:
+    fee = msg.fee / 100.0  # Gate gives percent
+    return SymbolInfo(
+        symbol=from_venue(msg.id),
+        venue_symbol=msg.id,
+        tick_size=10.0**-msg.precision,
+        step_size=10.0**-msg.amount_precision,
+        min_quantity=msg.min_base_amount or 0.0,
+        min_notional=msg.min_quote_amount or 0.0,
+        base_precision=msg.amount_precision,
+        quote_precision=msg.precision,
+        maker_fee=fee,
+        taker_fee=fee,
+        active=msg.trade_status == "tradable",
+    )
+
+
+def parse_symbol_info(pair: Mapping) -> SymbolInfo:
+    """A /spot/currency_pairs item."""
+    return symbol_info_from_msg(_convert(pair, m.CurrencyPairMsg))
+
+
+def contract_info_from_msg(msg: m.ContractMsg) -> SymbolInfo:
+    # quanto_multiplier "0" marks a legacy contract sized in 1 USD
+    size = msg.quanto_multiplier or 1.0
+    size_step = msg.order_size_min if msg.enable_decimal else 1.0
+    step = _base(size_step, size)
+    min_qty = _base(max(msg.order_size_min, size_step), size)
+    tick = msg.order_price_round or 1e-8
+    return SymbolInfo(
+        symbol=from_venue(msg.name),
+        venue_symbol=msg.name,
+        tick_size=tick,
+        step_size=step,
+        min_quantity=min_qty,
+        min_notional=0.0,
+        base_precision=decimals_of(step),
+        quote_precision=decimals_of(tick),
+        maker_fee=msg.maker_fee_rate,
+        taker_fee=msg.taker_fee_rate,
+        contract_size=size,
+        is_futures=True,
+        active=msg.status == "trading" and not msg.in_delisting,
+    )
+
+
+def parse_contract_info(contract: Mapping) -> SymbolInfo:
+    """A /futures/usdt/contracts item; step/min quantity in base units (contracts x multiplier)."""
+    return contract_info_from_msg(_convert(contract, m.ContractMsg))
+
+
+# ---- balances ---------------------------------------------------------------------------
+
+
+def parse_balances(accounts: list) -> dict[str, AssetBalance]:
+    """The /spot/accounts list."""
+    items = _convert(accounts, list[m.SpotAccountMsg])
+    return {a.currency.upper(): AssetBalance(a.currency.upper(), a.available, a.locked) for a in items}
+
+
+def spot_balance_from_msg(msg: m.SpotBalanceUpdateMsg) -> AssetBalance:
+    return AssetBalance(msg.currency.upper(), msg.available, msg.freeze)
+
+
+def futures_balance_from_msg(msg: m.FuturesAccountMsg) -> AssetBalance:
+    # total = wallet balance (without unrealised PnL); what is not available is margin in use
+    locked = max(0.0, round(msg.total - msg.available, 12))
+    return AssetBalance(msg.currency.upper(), msg.available, locked)
+
+
+def parse_futures_balance(account: Mapping) -> AssetBalance:
+    """The /futures/usdt/accounts object."""
+    return futures_balance_from_msg(_convert(account, m.FuturesAccountMsg))
+
+
+def parse_futures_user_id(account: Mapping) -> int:
+    """The UID private futures subscriptions need (accounts 'user')."""
+    return int(_convert(account, m.FuturesAccountMsg).user or 0)
+
+
+# ---- orders -----------------------------------------------------------------------------
+
+
+def order_from_msg(msg: m.SpotOrderMsg) -> Order:
+    side = _SIDE[msg.side]
+    is_market = msg.type == "market"
+    left = msg.left if msg.left is not None else msg.amount
+    if msg.filled_amount is not None:
+        filled = msg.filled_amount
+    elif is_market and side is Side.BUY:
+        filled = msg.filled_total / msg.avg_deal_price if msg.avg_deal_price > 0 else 0.0
+    else:
+        filled = max(0.0, round(msg.amount - left, 12))
+    finished = msg.event == "finish" or msg.status in ("closed", "cancelled")
+    if is_market and side is Side.BUY:
+        # amount/left are quote units for a market buy: report the base actually bought
+        quantity, remaining = filled, 0.0
+    else:
+        quantity, remaining = msg.amount, left
+    if finished:
+        # a market buy's `left` is quote: finish_as and the fill decide
+        status = closed_status(msg.finish_as, filled, None if is_market and side is Side.BUY else left)
+        remaining = 0.0 if status is OrderStatus.FILLED else remaining
+    else:
+        status = _open_status(filled)
+    avg = msg.avg_deal_price
+    if avg <= 0 and filled > _EPS and msg.filled_total > 0:
+        avg = msg.filled_total / filled
+    fee, fee_asset = msg.fee, msg.fee_currency
+    if fee == 0.0 and msg.gt_fee > 0:
+        fee, fee_asset = msg.gt_fee, "GT"
+    created = _ms(msg.create_time_ms) or _ms(msg.create_time)
+    updated = _ms(msg.update_time_ms) or _ms(msg.update_time) or created
+    tif = _TIF.get(msg.time_in_force, TimeInForce.GTC)
+    if is_market:
+        order_type = OrderType.MARKET
+    elif tif is TimeInForce.POST_ONLY:
+        order_type = OrderType.LIMIT_MAKER
+    else:
+        order_type = OrderType.LIMIT
+    return Order(
+        symbol=from_venue(msg.currency_pair),
+        order_id=str(msg.id),
+        client_order_id=msg.text if msg.text.startswith("t-") else "",
+        side=side,
+        order_type=order_type,
+        price=msg.price,
+        quantity=quantity,
+        status=status,
+        time_in_force=tif,
+        filled_quantity=filled,
+        remaining_quantity=remaining,
+        average_price=avg,
+        fee=fee,
+        fee_asset=fee_asset,
+        created_at=created,
+        updated_at=updated,
+        sequence=updated,
+    )
+
+
+def parse_order(raw: Mapping) -> Order:
+    """A spot order: REST reply (create/get/cancel/list) or a WS spot.orders item."""
+    return order_from_msg(_convert(raw, m.SpotOrderMsg))
+
+
+def futures_order_from_msg(msg: m.FuturesOrderMsg, contract_size: float) -> Order:
+    size = abs(msg.size)
+    left = abs(msg.left)
+    filled_contracts = max(0.0, size - left)
+    quantity = _base(size, contract_size)
+    filled = _base(filled_contracts, contract_size)
+    remaining = _base(left, contract_size)
+    if msg.status == "finished":
+        status = closed_status(msg.finish_as, filled_contracts, left)
+        if status is OrderStatus.FILLED:
+            remaining = 0.0
+    else:
+        status = _open_status(filled_contracts)
+    tif = _TIF.get(msg.tif, TimeInForce.GTC)
+    if msg.price == 0.0 and tif in (TimeInForce.IOC, TimeInForce.FOK):
+        order_type = OrderType.MARKET
+    elif tif is TimeInForce.POST_ONLY:
+        order_type = OrderType.LIMIT_MAKER
+    else:
+        order_type = OrderType.LIMIT
+    created = _ms(msg.create_time_ms) or _ms(msg.create_time)
+    updated = _ms(msg.update_time) or _ms(msg.finish_time_ms) or _ms(msg.finish_time) or created
+    return Order(
+        symbol=from_venue(msg.contract),
+        order_id=str(msg.id),
+        client_order_id=msg.text if msg.text.startswith("t-") else "",
+        side=Side.SELL if msg.size < 0 else Side.BUY,
+        order_type=order_type,
+        price=msg.price,
+        quantity=quantity,
+        status=status,
+        time_in_force=tif,
+        filled_quantity=filled,
+        remaining_quantity=remaining,
+        average_price=msg.fill_price if filled_contracts > 0 else 0.0,
+        created_at=created,
+        updated_at=updated,
+        sequence=msg.update_id,
+        reduce_only=msg.is_reduce_only,
+    )
+
+
+def parse_futures_order(raw: Mapping, contract_size: float) -> Order:
+    """A futures order (REST or WS futures.orders item); quantities in base units."""
+    return futures_order_from_msg(_convert(raw, m.FuturesOrderMsg), contract_size)
+
+
+# ---- fills ------------------------------------------------------------------------------
+
+
+def execution_from_msg(msg: m.SpotUserTradeMsg, symbol: Symbol | None = None) -> Execution:
+    if symbol is None:
+        symbol = from_venue(msg.currency_pair)
+    side = _SIDE[msg.side]
+    fee, fee_asset = msg.fee, msg.fee_currency
+    if fee == 0.0 and msg.gt_fee > 0:
+        fee, fee_asset = msg.gt_fee, "GT"
+    elif not fee_asset:  # Gate charges in the currency received
+        fee_asset = symbol.base if side is Side.BUY else symbol.quote
+    return Execution(
+        symbol=symbol,
+        trade_id=str(msg.id),
+        order_id=str(msg.order_id),
+        client_order_id=msg.text if msg.text.startswith("t-") else "",
+        side=side,
+        price=msg.price,
+        quantity=msg.amount,
+        fee=fee,
+        fee_asset=fee_asset,
+        is_maker=msg.role == "maker",
+        timestamp=_ms(msg.create_time_ms) or _ms(msg.create_time),
+    )
+
+
+def parse_execution(raw: Mapping, symbol: Symbol | None = None) -> Execution:
+    """A spot fill: /spot/my_trades item or WS spot.usertrades item.
+
+    `symbol` is needed only when the item carries no currency_pair (my_trades filtered by pair).
+    """
+    return execution_from_msg(_convert(raw, m.SpotUserTradeMsg), symbol)
+
+
+def futures_execution_from_msg(
+    msg: m.FuturesUserTradeMsg, contract_size: float, settle: str = "USDT"
+) -> Execution:
+    return Execution(
+        symbol=from_venue(msg.contract),
+        trade_id=str(msg.id),
+        order_id=str(msg.order_id),
+        client_order_id=msg.text if msg.text.startswith("t-") else "",
+        side=Side.SELL if msg.size < 0 else Side.BUY,
+        price=msg.price,
+        quantity=_base(abs(msg.size), contract_size),
+        fee=msg.fee,
+        fee_asset=settle,
+        is_maker=msg.role == "maker",
+        timestamp=_ms(msg.create_time_ms) or _ms(msg.create_time),
+    )
+
+
+def parse_futures_execution(raw: Mapping, contract_size: float) -> Execution:
+    """A futures fill (/futures/usdt/my_trades or WS futures.usertrades); fee in USDT."""
+    return futures_execution_from_msg(_convert(raw, m.FuturesUserTradeMsg), contract_size)
+
+
+# ---- positions --------------------------------------------------------------------------
+
+
+def position_from_msg(msg: m.PositionMsg, contract_size: float) -> Position:
+    leverage = msg.leverage if msg.leverage is not None else (msg.lever or 0.0)
+    if leverage == 0.0:  # 0 = cross margin; its leverage is cross_leverage_limit
+        leverage = msg.cross_leverage_limit
+    contracts = msg.size
+    if contracts > 0:
+        side = PositionSide.LONG
+    elif contracts < 0:
+        side = PositionSide.SHORT
+    else:
+        side = PositionSide.FLAT
+    return Position(
+        symbol=from_venue(msg.contract),
+        side=side,
+        size=_base(contracts, contract_size),
+        contracts=contracts,
+        entry_price=msg.entry_price,
+        mark_price=msg.mark_price,
+        unrealized_pnl=msg.unrealised_pnl,
+        realized_pnl=msg.realised_pnl,
+        leverage=leverage,
+        liquidation_price=msg.liq_price,
+        margin=msg.margin,
+        updated_at=_ms(msg.time_ms) or _ms(msg.update_time),
+    )
+
+
+def parse_position(raw: Mapping, contract_size: float) -> Position:
+    """A futures position (REST or WS futures.positions item); size signed, in base units."""
+    return position_from_msg(_convert(raw, m.PositionMsg), contract_size)
+
+
+# ---- market data ------------------------------------------------------------------------
+
+
+def parse_order_book(raw: Mapping, symbol: Symbol, contract_size: float = 1.0) -> OrderBook:
+    """/spot/order_book ([p, s] levels, ms times) or /futures/usdt/order_book ({p, s} levels
+    in contracts, float-second times). `update_id` is Gate's book id (request with_id=true)."""
+    asks = raw.get("asks") or []
+    if asks and isinstance(asks[0], Mapping) or (not asks and _first_is_mapping(raw.get("bids"))):
+        msg = _convert(raw, m.FuturesOrderBookMsg)
+        return OrderBook(
+            symbol=symbol,
+            bids=[(lv.p, _base(lv.s, contract_size)) for lv in msg.bids],
+            asks=[(lv.p, _base(lv.s, contract_size)) for lv in msg.asks],
+            update_id=msg.id,
+            timestamp=_ms(msg.current),
+        )
+    msg = _convert(raw, m.SpotOrderBookMsg)
+    if contract_size != 1.0:
+        bids = [(p, _base(s, contract_size)) for p, s in msg.bids]
+        asks_ = [(p, _base(s, contract_size)) for p, s in msg.asks]
+    else:
+        bids, asks_ = msg.bids, msg.asks
+    return OrderBook(symbol=symbol, bids=bids, asks=asks_, update_id=msg.id, timestamp=_ms(msg.current))
+
+
+def _first_is_mapping(levels: Any) -> bool:
+    return bool(levels) and isinstance(levels[0], Mapping)
+
+
+def book_ticker_from_msg(msg: m.BookTickerMsg, contract_size: float = 1.0) -> BookTicker:
+    bid_q, ask_q = msg.B, msg.A
+    if contract_size != 1.0:
+        bid_q, ask_q = _base(bid_q, contract_size), _base(ask_q, contract_size)
+    return BookTicker(
+        symbol=from_venue(msg.s),
+        bid_price=_price(msg.b),
+        bid_quantity=bid_q,
+        ask_price=_price(msg.a),
+        ask_quantity=ask_q,
+        timestamp=msg.t,
+        update_id=msg.u,
+    )
+
+
+def parse_book_ticker(raw: Mapping, contract_size: float = 1.0) -> BookTicker:
+    """A spot.book_ticker / futures.book_ticker result."""
+    return book_ticker_from_msg(_convert(raw, m.BookTickerMsg), contract_size)
+
+
+def spot_book_diff_from_msg(msg: m.SpotBookUpdateMsg) -> BookDiff:
+    return BookDiff(
+        symbol=from_venue(msg.s), first_id=msg.U, last_id=msg.u, bids=msg.b, asks=msg.a, timestamp=msg.t
+    )
+
+
+def futures_book_diff_from_msg(msg: m.FuturesBookUpdateMsg, contract_size: float) -> BookDiff:
+    return BookDiff(
+        symbol=from_venue(msg.s),
+        first_id=msg.U,
+        last_id=msg.u,
+        bids=[(lv.p, _base(lv.s, contract_size)) for lv in msg.b],
+        asks=[(lv.p, _base(lv.s, contract_size)) for lv in msg.a],
+        timestamp=msg.t,
+    )
+
+
+def parse_book_diff(raw: Mapping, contract_size: float | None = None) -> BookDiff:
+    """A spot.order_book_update result, or futures.order_book_update when contract_size is given."""
+    if contract_size is None:
+        return spot_book_diff_from_msg(_convert(raw, m.SpotBookUpdateMsg))
+    return futures_book_diff_from_msg(_convert(raw, m.FuturesBookUpdateMsg), contract_size)
+
+
+def spot_trade_from_msg(msg: m.SpotPublicTradeMsg) -> Trade:
+    return Trade(
+        symbol=from_venue(msg.currency_pair),
+        price=msg.price,
+        quantity=msg.amount,
+        side=_SIDE[msg.side],
+        timestamp=_ms(msg.create_time_ms) or _ms(msg.create_time),
+        trade_id=str(msg.id),
+    )
+
+
+def futures_trade_from_msg(msg: m.FuturesPublicTradeMsg, contract_size: float) -> Trade:
+    return Trade(
+        symbol=from_venue(msg.contract),
+        price=msg.price,
+        quantity=_base(abs(msg.size), contract_size),
+        side=Side.SELL if msg.size < 0 else Side.BUY,  # sign = taker side
+        timestamp=_ms(msg.create_time_ms) or _ms(msg.create_time),
+        trade_id=str(msg.id),
+    )
+
+
+def parse_trade(raw: Mapping, contract_size: float | None = None) -> Trade:
+    """A spot.trades result, or a futures.trades item when contract_size is given."""
+    if contract_size is None:
+        return spot_trade_from_msg(_convert(raw, m.SpotPublicTradeMsg))
+    return futures_trade_from_msg(_convert(raw, m.FuturesPublicTradeMsg), contract_size)
+
+
+def parse_ticker(raw: Mapping, symbol: Symbol, contract_size: float = 1.0) -> BookTicker:
+    """A /spot/tickers or /futures/usdt/tickers item -> best bid/ask (sizes only when Gate sends them)."""
+    msg = _convert(raw, m.SpotTickerMsg if "currency_pair" in raw else m.FuturesTickerMsg)
+    return BookTicker(
+        symbol=symbol,
+        bid_price=_price(msg.highest_bid),
+        bid_quantity=_base(_price(msg.highest_size), contract_size),
+        ask_price=_price(msg.lowest_ask),
+        ask_quantity=_base(_price(msg.lowest_size), contract_size),
+    )
+
+
+# ---- withdrawals ------------------------------------------------------------------------
+
+_WITHDRAWAL_STATUS = {
+    "DONE": WithdrawalStatus.DONE,
+    "CANCEL": WithdrawalStatus.CANCELED,
+    "FAIL": WithdrawalStatus.FAILED,
+    "INVALID": WithdrawalStatus.FAILED,
+    "REQUEST": WithdrawalStatus.PENDING,
+    "VERIFY": WithdrawalStatus.PENDING,
+    "FVERIFY": WithdrawalStatus.PENDING,
+    "MANUAL": WithdrawalStatus.PENDING,
+    "REVIEW": WithdrawalStatus.PENDING,
+    "BCODE": WithdrawalStatus.PENDING,
+    "LOCKED": WithdrawalStatus.PENDING,
+    "PEND": WithdrawalStatus.PROCESSING,
+    "PROCES": WithdrawalStatus.PROCESSING,
+    "EXTPEND": WithdrawalStatus.PROCESSING,
+    "DMOVE": WithdrawalStatus.PROCESSING,
+    "CANCELPEND": WithdrawalStatus.PROCESSING,
+}
+
+
+def parse_withdrawal(raw: Mapping) -> WithdrawalResponse:
+    """A POST /withdrawals reply or a /wallet/withdrawals record."""
+    msg = _convert(raw, m.WithdrawalMsg)
+    return WithdrawalResponse(
+        withdrawal_id=str(msg.id),
+        asset=msg.currency.upper(),
+        amount=msg.amount,
+        address=msg.address,
+        network=msg.chain,
+        status=_WITHDRAWAL_STATUS.get(msg.status.upper(), WithdrawalStatus.PENDING),
+        fee=msg.fee,
+        tx_id=msg.txid,
+        timestamp=_ms(msg.timestamp),
+    )
+
+
+# ---- errors -----------------------------------------------------------------------------
+
+
+def parse_error(status: int, body: bytes | str | Mapping | None) -> ExchangeError:
+    """An HTTP error reply ({"label", "message"|"detail"}) -> typed error (see errors.py)."""
+    return _parse_error(status, body)
