@@ -1,0 +1,244 @@
+"""Execute an opportunity: both legs at once as IOC limit orders, then make it flat.
+
+A leg that fails or fills partially leaves the account long or short the
+difference. It is hedged at once: first by trading the missing quantity on the
+leg that fell short (completing the arbitrage), then by unwinding on the leg that
+filled; every such order is IOC and priced at most `hedge_slippage_bps` through
+the planned leg price. What cannot be placed (below a venue's minimum, every
+attempt rejected) stays as a residual the engine reports and retries, and it
+blocks new trades on the symbol while it lasts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from cexarb.arb.config import ArbConfig
+from cexarb.arb.sizing import Leg, Opportunity, base_step, min_base_quantity
+from cexarb.arb.trace import trace
+from cexarb.arb.views import TradingVenue
+from cexarb.model import Order, Side, Symbol, TimeInForce
+from cexarb.model.errors import (
+    AuthenticationError,
+    ExchangeError,
+    InvalidOrder,
+    OrderStatusUnknown,
+)
+from cexarb.model.rounding import round_down, round_price
+
+log = logging.getLogger("cexarb.arb.executor")
+
+# A leg that failed for one of these will fail again: hedge elsewhere first.
+_HARD_FAILURES = (InvalidOrder, AuthenticationError)
+_POLL_S = 0.01
+
+
+@dataclass(slots=True)
+class LegResult:
+    leg: Leg
+    order: Order | None = None
+    error: str = ""
+    hard_failure: bool = False
+    rtt_ms: float = 0.0
+
+    @property
+    def filled(self) -> float:
+        return self.order.filled_quantity if self.order else 0.0
+
+    @property
+    def average_price(self) -> float:
+        if not self.order or not self.order.filled_quantity:
+            return 0.0
+        return self.order.average_price or self.order.price
+
+
+@dataclass(slots=True)
+class Residual:
+    """Base units left unhedged on a symbol (+ long, - short) and where to trade them."""
+
+    symbol: Symbol
+    quantity: float
+    reference_price: float
+    # Legs of the trade that left it: the hedge completes on one, unwinds on the other.
+    legs: tuple[Leg, Leg]
+
+    @property
+    def notional(self) -> float:
+        return abs(self.quantity) * self.reference_price
+
+
+@dataclass(slots=True)
+class ExecutionResult:
+    opportunity: Opportunity
+    buy: LegResult
+    sell: LegResult
+    hedges: list[LegResult] = field(default_factory=list)
+    residual: float = 0.0
+
+    @property
+    def outcome(self) -> str:
+        if abs(self.residual) > 0:
+            return "unhedged"
+        if not self.buy.filled and not self.sell.filled:
+            return "none_filled"
+        if self.hedges:
+            return "hedged"
+        return "filled" if self.buy.filled == self.sell.filled == self.buy.leg.quantity else "partial"
+
+
+class Executor:
+    def __init__(self, venues: Mapping[str, TradingVenue], config: ArbConfig) -> None:
+        self.venues = venues
+        self.config = config
+        self.residuals: dict[Symbol, Residual] = {}
+        self.order_rtt_ms: list[float] = []
+        self.in_flight = 0
+
+    @property
+    def unhedged_notional(self) -> float:
+        return sum(r.notional for r in self.residuals.values())
+
+    async def execute(self, opp: Opportunity) -> ExecutionResult:
+        buy, sell = await asyncio.gather(self.place_ioc(opp.buy), self.place_ioc(opp.sell))
+        result = ExecutionResult(opp, buy, sell)
+        imbalance = buy.filled - sell.filled
+        if imbalance:
+            # Complete on the leg that fell short unless it failed for good; else unwind first.
+            short_leg, filled_leg = (sell, buy) if imbalance > 0 else (buy, sell)
+            order = [short_leg.leg, filled_leg.leg]
+            if short_leg.hard_failure:
+                order.reverse()
+            result.hedges, left = await self._flatten(opp.symbol, imbalance, order)
+            result.residual = left
+            self._set_residual(opp.symbol, left, opp.buy.price, (opp.buy, opp.sell))
+        trace(
+            log,
+            logging.INFO,
+            "executed",
+            kind=opp.kind.value,
+            symbol=opp.symbol,
+            pair=opp.pair,
+            qty=opp.quantity,
+            buy_filled=buy.filled,
+            buy_px=buy.average_price,
+            sell_filled=sell.filled,
+            sell_px=sell.average_price,
+            hedges=len(result.hedges),
+            residual=result.residual,
+            outcome=result.outcome,
+            buy_error=buy.error,
+            sell_error=sell.error,
+        )
+        return result
+
+    async def retry_residuals(self) -> None:
+        """Try again to flatten what earlier hedges could not."""
+        for symbol, residual in list(self.residuals.items()):
+            _, left = await self._flatten(symbol, residual.quantity, list(residual.legs))
+            self._set_residual(symbol, left, residual.reference_price, residual.legs)
+
+    def _set_residual(self, symbol: Symbol, left: float, price: float, legs: tuple[Leg, Leg]) -> None:
+        if left:
+            self.residuals[symbol] = Residual(symbol, left, price, legs)
+            trace(log, logging.WARNING, "unhedged", symbol=symbol, qty=left, notional=abs(left) * price)
+        else:
+            self.residuals.pop(symbol, None)
+
+    async def _flatten(
+        self, symbol: Symbol, imbalance: float, legs: list[Leg]
+    ) -> tuple[list[LegResult], float]:
+        """Trade `-imbalance` on the given legs' venues in turn, IOC within the slippage cap.
+        Returns the hedge orders and what is left (same sign as imbalance, 0 when flat)."""
+        hedges: list[LegResult] = []
+        left = imbalance
+        slip = self.config.hedge_slippage_bps / 1e4
+        for attempt in range(self.config.hedge_attempts * len(legs)):
+            if not left:
+                break
+            leg = legs[attempt % len(legs)]
+            side = Side.SELL if left > 0 else Side.BUY
+            info = leg.info
+            quantity = round_down(abs(left), base_step(info))
+            cap = leg.price * (1.0 - slip) if side is Side.SELL else leg.price * (1.0 + slip)
+            price = round_price(cap, info.tick_size, side)
+            if quantity < min_base_quantity(info) or quantity <= 0 or quantity * price < info.min_notional:
+                continue
+            # Keep reduce-only only when repeating the same side on the same leg (a basis close).
+            reduce_only = leg.reduce_only and side is leg.side
+            hedge_leg = Leg(leg.venue, symbol, side, price, quantity, info, reduce_only)
+            result = await self.place_ioc(hedge_leg)
+            hedges.append(result)
+            left += side.sign * result.filled
+            if abs(left) < 1e-12:
+                left = 0.0
+            trace(
+                log,
+                logging.INFO,
+                "hedge",
+                symbol=symbol,
+                venue=leg.venue,
+                side=side.value,
+                qty=quantity,
+                price=price,
+                filled=result.filled,
+                left=left,
+                error=result.error,
+            )
+        return hedges, left
+
+    async def place_ioc(self, leg: Leg) -> LegResult:
+        """Place one IOC limit order and wait until the venue says how it ended."""
+        venue = self.venues[leg.venue]
+        result = LegResult(leg)
+        kwargs = {"reduce_only": True} if leg.reduce_only else {}
+        started = time.perf_counter()
+        self.in_flight += 1
+        try:
+            order = await venue.place_limit_order(
+                leg.symbol, leg.side, leg.quantity, leg.price, time_in_force=TimeInForce.IOC, **kwargs
+            )
+            result.rtt_ms = (time.perf_counter() - started) * 1e3
+            self.order_rtt_ms.append(result.rtt_ms)
+            result.order = await self._resolve(venue, leg.symbol, order)
+        except OrderStatusUnknown as exc:
+            result.error = f"{type(exc).__name__}: {exc.message}"
+            result.order = await self._find_by_client_id(venue, leg.symbol, exc.client_order_id)
+        except ExchangeError as exc:
+            result.error = f"{type(exc).__name__}: {exc.message}"
+            result.hard_failure = isinstance(exc, _HARD_FAILURES)
+        finally:
+            self.in_flight -= 1
+        return result
+
+    async def _resolve(self, venue: TradingVenue, symbol: Symbol, order: Order) -> Order:
+        """Wait for the order to be done (an IOC ends at once; the update may trail the reply)."""
+        deadline = time.monotonic() + self.config.order_resolve_timeout_s
+        while not order.status.is_done:
+            if time.monotonic() > deadline:
+                # Should not happen with IOC; cancel so nothing rests unseen, then read the end.
+                try:
+                    return await venue.cancel_order(symbol, order.order_id)
+                except ExchangeError:
+                    return await venue.get_active_order(symbol, order.order_id)
+            await asyncio.sleep(_POLL_S)
+            order = await venue.get_active_order(symbol, order.order_id)
+        return order
+
+    async def _find_by_client_id(
+        self, venue: TradingVenue, symbol: Symbol, client_id: str | None
+    ) -> Order | None:
+        """After a reply was lost: the private stream tells whether the order exists."""
+        if not client_id:
+            return None
+        deadline = time.monotonic() + self.config.order_resolve_timeout_s
+        while time.monotonic() < deadline:
+            for book in (venue.open_orders.get(symbol, {}), venue.executed_orders.get(symbol, {})):
+                for order in book.values():
+                    if order.client_order_id == client_id:
+                        return await self._resolve(venue, symbol, order)
+            await asyncio.sleep(_POLL_S)
+        return None

@@ -1,0 +1,54 @@
+"""The small slice of a composite exchange the engine uses (cexarb.exchange, CONTRACTS §4).
+
+Protocols rather than imports: the engine is tested against in-test fakes and
+runs against CompositePrivateExchange / CompositePrivateFuturesExchange.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from cexarb.model import AssetBalance, BookTicker, Order, OrderBook, Side, Symbol, SymbolInfo, TimeInForce
+
+
+class MarketView(Protocol):
+    symbols_info: dict[Symbol, SymbolInfo]
+    book_tickers: dict[Symbol, BookTicker]
+
+    def get_order_book(self, symbol: Symbol) -> OrderBook | None: ...
+
+    def is_book_synced(self, symbol: Symbol) -> bool: ...
+
+    def book_age_ms(self, symbol: Symbol) -> float: ...
+
+    def add_listener(self, listener: Any) -> None: ...
+
+
+class TradingVenue(MarketView, Protocol):
+    balances: dict[str, AssetBalance]
+    open_orders: dict[Symbol, dict[str, Order]]
+
+    @property
+    def executed_orders(self) -> dict[Symbol, dict[str, Order]]: ...
+
+    async def place_limit_order(
+        self,
+        symbol: Symbol,
+        side: Side,
+        quantity: float,
+        price: float,
+        *,
+        time_in_force: TimeInForce = TimeInForce.GTC,
+        client_order_id: str | None = None,
+        **kwargs: Any,
+    ) -> Order: ...
+
+    async def cancel_order(self, symbol: Symbol, order_id: str) -> Order: ...
+
+    async def get_active_order(self, symbol: Symbol, order_id: str) -> Order: ...
+
+    def add_private_listener(self, listener: Any) -> None: ...
+
+
+def open_order_count(venue: TradingVenue) -> int:
+    return sum(len(orders) for orders in venue.open_orders.values())

@@ -1,0 +1,113 @@
+"""Executor: both legs IOC at once; a failed or partial leg is hedged within the slippage cap."""
+
+from __future__ import annotations
+
+import math
+
+from cexarb.arb.config import ArbConfig
+from cexarb.arb.executor import Executor
+from cexarb.arb.opportunity import Kind
+from cexarb.arb.sizing import Leg, Opportunity
+from cexarb.model import Side, TimeInForce
+from cexarb.model.errors import InsufficientBalance, NetworkError
+
+from .fakes import FakeVenue
+from .helpers import BTC, futures_info, spot_info
+
+
+def setup(qty=0.1, buy_price=100.0, sell_price=101.0, slippage_bps=30.0):
+    sinfo = spot_info(tick=0.01, step=0.001)
+    mexc = FakeVenue("mexc_spot", [sinfo], {"USDT": 10_000.0, "BTC": 1.0})
+    gate = FakeVenue("gateio_spot", [sinfo], {"USDT": 10_000.0, "BTC": 1.0})
+    ex = Executor({"mexc_spot": mexc, "gateio_spot": gate}, ArbConfig(hedge_slippage_bps=slippage_bps))
+    opp = Opportunity(
+        Kind.SPOT_SPOT,
+        BTC,
+        Leg("mexc_spot", BTC, Side.BUY, buy_price, qty, sinfo),
+        Leg("gateio_spot", BTC, Side.SELL, sell_price, qty, sinfo),
+        edge_bps=60.0,
+        expected_pnl=0.06,
+    )
+    return ex, opp, mexc, gate
+
+
+async def test_both_legs_go_out_as_ioc_and_fill():
+    ex, opp, mexc, gate = setup()
+    result = await ex.execute(opp)
+    assert result.outcome == "filled" and result.residual == 0
+    assert mexc.placed == [(Side.BUY, 0.1, 100.0, {})]
+    assert gate.placed == [(Side.SELL, 0.1, 101.0, {})]
+    assert result.buy.order.time_in_force is TimeInForce.IOC
+
+
+async def test_rejected_leg_is_unwound_on_the_filled_venue_within_the_slippage_cap():
+    ex, opp, mexc, gate = setup()
+    gate.script = [InsufficientBalance("no BTC", venue="gateio_spot")]
+    result = await ex.execute(opp)
+    # The sell leg failed for good: the 0.1 bought is sold back where it was bought.
+    assert mexc.placed[1][:2] == (Side.SELL, 0.1)
+    assert mexc.placed[1][2] >= 100.0 * (1 - 30e-4) - 1e-9
+    assert len(gate.placed) == 1
+    assert result.outcome == "hedged" and result.residual == 0
+    assert ex.unhedged_notional == 0
+    assert "InsufficientBalance" in result.sell.error
+
+
+async def test_partial_leg_is_completed_on_its_own_venue_first():
+    ex, opp, mexc, gate = setup()
+    gate.script = [0.4]  # 0.04 of 0.1 sold
+    result = await ex.execute(opp)
+    assert gate.placed[1][:2] == (Side.SELL, 0.06)
+    assert gate.placed[1][2] >= 101.0 * (1 - 30e-4) - 1e-9
+    assert mexc.placed == [(Side.BUY, 0.1, 100.0, {})]
+    assert result.outcome == "hedged" and result.residual == 0
+    assert math.isclose(sum(h.filled for h in result.hedges), 0.06)
+
+
+async def test_transient_failure_on_the_buy_leg_hedges_the_short_by_buying():
+    ex, opp, mexc, gate = setup()
+    mexc.script = [NetworkError("503", venue="mexc_spot"), 1.0]
+    result = await ex.execute(opp)
+    # Sold 0.1 without buying: buy it on mexc (completing) at most 30 bps over the plan.
+    assert mexc.placed[1][:2] == (Side.BUY, 0.1)
+    assert 100.0 <= mexc.placed[1][2] <= 100.0 * (1 + 30e-4) + 1e-9
+    assert result.residual == 0
+
+
+async def test_exposure_that_cannot_be_hedged_is_kept_and_retried():
+    ex, opp, mexc, gate = setup()
+    gate.script = [0.0, 0.0, 0.0, 0.0]
+    mexc.script = [1.0, 0.0, 0.0, 0.0]
+    result = await ex.execute(opp)
+    assert result.outcome == "unhedged" and math.isclose(result.residual, 0.1)
+    assert math.isclose(ex.unhedged_notional, 0.1 * 100.0)
+    # The books come back: the retry flattens it.
+    await ex.retry_residuals()
+    assert ex.residuals == {} and ex.unhedged_notional == 0
+
+
+async def test_an_order_that_is_not_done_in_the_reply_is_followed_until_it_is():
+    ex, opp, mexc, gate = setup()
+    mexc.script = ["later"]
+    result = await ex.execute(opp)
+    assert result.buy.filled == 0.1 and result.outcome == "filled"
+
+
+async def test_basis_close_keeps_reduce_only_on_the_perp_leg():
+    sinfo, finfo = spot_info(tick=0.01, step=0.001), futures_info(tick=0.01, contract=0.001)
+    spot = FakeVenue("mexc_spot", [sinfo], {"USDT": 1_000.0, "BTC": 1.0})
+    perp = FakeVenue("gateio_futures", [finfo], {"USDT": 1_000.0})
+    ex = Executor({"mexc_spot": spot, "gateio_futures": perp}, ArbConfig())
+    opp = Opportunity(
+        Kind.BASIS_CLOSE,
+        BTC,
+        Leg("gateio_futures", BTC, Side.BUY, 100.0, 0.2, finfo, reduce_only=True),
+        Leg("mexc_spot", BTC, Side.SELL, 100.0, 0.2, sinfo),
+        edge_bps=-10.0,
+        expected_pnl=-0.02,
+    )
+    perp.script = [0.5]
+    result = await ex.execute(opp)
+    assert perp.placed[0][3] == {"reduce_only": True}
+    assert perp.placed[1][:2] == (Side.BUY, 0.1) and perp.placed[1][3] == {"reduce_only": True}
+    assert result.residual == 0
