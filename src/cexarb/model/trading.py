@@ -35,6 +35,8 @@ class Order(msgspec.Struct, gc=False):
     # Venue sequence/version when the venue gives one; newer wins between equal fills.
     sequence: int = 0
     reduce_only: bool = False
+    # Quote amount asked by a market buy sized in quote (Gate spot market buys); 0 otherwise.
+    quote_quantity: float = 0.0
 
 
 class Execution(msgspec.Struct, gc=False):

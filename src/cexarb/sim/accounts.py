@@ -1,0 +1,105 @@
+"""Simulated accounts: balances with available/locked, and the account's own records."""
+
+from __future__ import annotations
+
+from collections import deque
+
+from cexarb.model.market import Symbol
+from cexarb.model.trading import AssetBalance, Execution, Order, WithdrawalResponse
+from cexarb.sim.engine import RejectReason, SimReject
+
+# Amounts this close to zero are float residue of lock/release arithmetic.
+_DUST = 1e-9
+# Internal (synthetic) accounts keep only this many fills: nobody reads them back.
+_INTERNAL_FILLS = 1000
+
+
+class SimAccountState:
+    """One API key's account on one venue."""
+
+    __slots__ = (
+        "api_key",
+        "api_secret",
+        "user_id",
+        "internal",
+        "balances",
+        "orders",
+        "client_ids",
+        "fills",
+        "withdrawals",
+        "leverage",
+        "maker_fee",
+        "taker_fee",
+    )
+
+    def __init__(
+        self,
+        api_key: str,
+        api_secret: str,
+        user_id: int,
+        balances: dict[str, float] | None = None,
+        *,
+        internal: bool = False,
+    ) -> None:
+        self.api_key = api_key
+        self.api_secret = api_secret
+        self.user_id = user_id
+        # Synthetic traders: their orders are forgotten once finished and they get no events.
+        self.internal = internal
+        self.balances: dict[str, AssetBalance] = {
+            asset: AssetBalance(asset, float(amount)) for asset, amount in (balances or {}).items()
+        }
+        self.orders: dict[str, Order] = {}
+        self.client_ids: dict[str, str] = {}  # client order id -> order id
+        self.fills: list[Execution] | deque[Execution] = deque(maxlen=_INTERNAL_FILLS) if internal else []
+        self.withdrawals: list[WithdrawalResponse] = []
+        self.leverage: dict[Symbol, float] = {}
+        # Per-account fee rates; None = the market's.
+        self.maker_fee: float | None = None
+        self.taker_fee: float | None = None
+
+    def __repr__(self) -> str:
+        return f"SimAccountState(api_key={self.api_key[:3]}***, user_id={self.user_id})"
+
+    def balance(self, asset: str) -> AssetBalance:
+        bal = self.balances.get(asset)
+        if bal is None:
+            bal = self.balances[asset] = AssetBalance(asset, 0.0)
+        return bal
+
+    def lock(self, asset: str, amount: float) -> AssetBalance:
+        bal = self.balance(asset)
+        if amount > bal.available + _DUST * max(1.0, amount):
+            raise SimReject(
+                RejectReason.INSUFFICIENT_BALANCE,
+                f"{asset}: need {amount:.10g}, available {bal.available:.10g}",
+            )
+        bal.available = _clean(bal.available - amount)
+        bal.locked = _clean(bal.locked + amount)
+        return bal
+
+    def unlock(self, asset: str, amount: float) -> AssetBalance:
+        bal = self.balance(asset)
+        bal.locked = _clean(bal.locked - amount)
+        bal.available = _clean(bal.available + amount)
+        return bal
+
+    def spend_locked(self, asset: str, amount: float) -> AssetBalance:
+        bal = self.balance(asset)
+        bal.locked = _clean(bal.locked - amount)
+        return bal
+
+    def credit(self, asset: str, amount: float) -> AssetBalance:
+        """Add to available (negative amounts debit it; may go below zero for futures losses)."""
+        bal = self.balance(asset)
+        bal.available = _clean(bal.available + amount)
+        return bal
+
+    def add_locked(self, asset: str, amount: float) -> AssetBalance:
+        bal = self.balance(asset)
+        bal.locked = _clean(bal.locked + amount)
+        return bal
+
+
+def _clean(value: float) -> float:
+    return 0.0 if -_DUST < value < _DUST else value
