@@ -1,0 +1,116 @@
+"""Weighted sliding-window request budgets, one per venue pool.
+
+A venue counts a request when it arrives, which is some time after we decide to send
+it. To never exceed the budget as the venue sees it, a request sent through `lease`
+occupies its weight from the moment it is admitted until `period_s` after its reply
+(the arrival lies somewhere in between). Plain `acquire` counts from admission only,
+for callers with no reply to wait for.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import deque
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+
+from cexarb.config import RateLimitPool
+
+
+class _Pool:
+    __slots__ = (
+        "capacity",
+        "period_s",
+        "in_flight",
+        "window",
+        "window_weight",
+        "paused_until",
+        "gate",
+        "released",
+    )
+
+    def __init__(self, spec: RateLimitPool) -> None:
+        self.capacity = spec.capacity
+        self.period_s = spec.period_s
+        self.in_flight = 0  # weight admitted and not yet answered
+        self.window: deque[tuple[float, int]] = deque()  # (counted-at, weight), oldest first
+        self.window_weight = 0
+        self.paused_until = 0.0
+        # Waiters queue on the gate in arrival order; only its holder polls the budget.
+        self.gate = asyncio.Lock()
+        self.released = asyncio.Event()
+
+    def expire(self, now: float) -> None:
+        horizon = now - self.period_s
+        window = self.window
+        while window and window[0][0] <= horizon:
+            self.window_weight -= window.popleft()[1]
+
+
+class RateLimiter:
+    def __init__(self, pools: Mapping[str, RateLimitPool]) -> None:
+        self._pools = {name: _Pool(spec) for name, spec in pools.items()}
+
+    async def acquire(self, pool: str = "default", weight: int = 1) -> None:
+        """Wait until `weight` fits in the pool's window, then count it from now. Never fails."""
+        p = self._pool(pool)
+        if p is not None:
+            weight = await self._admit(p, weight)
+            p.window.append((time.monotonic(), weight))
+            p.window_weight += weight
+
+    @asynccontextmanager
+    async def lease(self, pool: str = "default", weight: int = 1) -> AsyncIterator[None]:
+        """Hold `weight` while the body runs (the request is in flight) and `period_s` after."""
+        p = self._pool(pool)
+        if p is None:
+            yield
+            return
+        weight = await self._admit(p, weight)
+        p.in_flight += weight
+        try:
+            yield
+        finally:
+            p.in_flight -= weight
+            p.window.append((time.monotonic(), weight))
+            p.window_weight += weight
+            p.released.set()
+
+    def penalize(self, pool: str, seconds: float) -> None:
+        """The venue said to back off (429 Retry-After): admit nothing on this pool for `seconds`."""
+        p = self._pool(pool)
+        if p is not None and seconds > 0:
+            p.paused_until = max(p.paused_until, time.monotonic() + seconds)
+
+    def used(self, pool: str = "default") -> int:
+        """Weight currently counted against the pool (in flight + inside the window)."""
+        p = self._pool(pool)
+        if p is None:
+            return 0
+        p.expire(time.monotonic())
+        return p.in_flight + p.window_weight
+
+    def _pool(self, name: str) -> _Pool | None:
+        pool = self._pools.get(name)
+        return pool if pool is not None else self._pools.get("default")
+
+    async def _admit(self, p: _Pool, weight: int) -> int:
+        # A request heavier than the whole budget could never pass: let it use the whole budget.
+        weight = min(max(weight, 1), p.capacity)
+        async with p.gate:
+            while True:
+                now = time.monotonic()
+                if p.paused_until > now:
+                    await asyncio.sleep(p.paused_until - now)
+                    continue
+                p.expire(now)
+                if p.in_flight + p.window_weight + weight <= p.capacity:
+                    return weight
+                if p.window:
+                    # Room only appears when the oldest counted request leaves the window.
+                    await asyncio.sleep(p.window[0][0] + p.period_s - now)
+                else:
+                    # Everything counted is still in flight: wait for a reply to start its clock.
+                    p.released.clear()
+                    await p.released.wait()

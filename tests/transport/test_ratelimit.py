@@ -1,0 +1,90 @@
+import asyncio
+import time
+
+from cexarb.config import RateLimitPool
+from cexarb.transport.ratelimit import RateLimiter
+
+# Recording happens a few microseconds after the limiter's own timestamp; allow that much.
+_RECORDING_SLACK_S = 1e-3
+
+
+def max_weight_in_any_window(events: list[tuple[float, int]], period_s: float) -> int:
+    events = sorted(events)
+    worst = 0
+    for i, (start, _) in enumerate(events):
+        total = sum(w for t, w in events[i:] if t < start + period_s - _RECORDING_SLACK_S)
+        worst = max(worst, total)
+    return worst
+
+
+async def test_acquire_never_exceeds_weighted_budget():
+    limiter = RateLimiter({"default": RateLimitPool(capacity=10, period_s=0.1)})
+    events: list[tuple[float, int]] = []
+
+    async def call(weight: int) -> None:
+        await limiter.acquire("default", weight)
+        events.append((time.monotonic(), weight))
+
+    await asyncio.gather(*(call(1 + i % 4) for i in range(60)))
+    assert len(events) == 60
+    assert max_weight_in_any_window(events, 0.1) <= 10
+
+
+async def test_in_flight_lease_holds_budget_until_period_after_release():
+    limiter = RateLimiter({"default": RateLimitPool(capacity=1, period_s=0.1)})
+    async with limiter.lease():
+        waiter = asyncio.create_task(limiter.acquire())
+        await asyncio.sleep(0.15)  # longer than the period: only the open lease holds it back
+        assert not waiter.done()
+        released_at = time.monotonic()
+    await waiter
+    assert time.monotonic() - released_at >= 0.1
+
+
+async def test_penalize_pauses_the_pool():
+    limiter = RateLimiter({"default": RateLimitPool(capacity=100, period_s=1.0)})
+    await limiter.acquire()
+    paused_at = time.monotonic()
+    limiter.penalize("default", 0.2)
+    await limiter.acquire()
+    assert time.monotonic() - paused_at >= 0.2
+
+
+async def test_unknown_pool_falls_back_to_default():
+    limiter = RateLimiter({"default": RateLimitPool(capacity=5, period_s=10.0)})
+    await limiter.acquire("no-such-pool", 3)
+    assert limiter.used("default") == 3
+    assert limiter.used("another-unknown") == 3
+
+
+async def test_named_pools_are_independent():
+    limiter = RateLimiter({"default": RateLimitPool(5, 10.0), "orders": RateLimitPool(2, 10.0)})
+    await limiter.acquire("orders", 2)
+    await asyncio.wait_for(limiter.acquire("default", 5), 1.0)  # not held back by "orders"
+    assert limiter.used("orders") == 2
+    assert limiter.used("default") == 5
+
+
+async def test_no_pools_means_no_limiting():
+    limiter = RateLimiter({})
+    await asyncio.wait_for(asyncio.gather(*(limiter.acquire("x", 1000) for _ in range(100))), 1.0)
+    async with limiter.lease("x"):
+        pass
+    assert limiter.used("x") == 0
+
+
+async def test_weight_above_capacity_waits_for_the_whole_budget_instead_of_forever():
+    limiter = RateLimiter({"default": RateLimitPool(capacity=5, period_s=0.05)})
+    await asyncio.wait_for(limiter.acquire("default", 50), 1.0)
+    await asyncio.wait_for(limiter.acquire("default", 50), 1.0)
+    assert limiter.used() <= 5
+
+
+async def test_cancelled_waiter_does_not_block_the_queue():
+    limiter = RateLimiter({"default": RateLimitPool(capacity=1, period_s=0.05)})
+    await limiter.acquire()
+    stuck = asyncio.create_task(limiter.acquire())
+    await asyncio.sleep(0)
+    stuck.cancel()
+    await asyncio.wait_for(limiter.acquire(), 1.0)
+    assert limiter.used() == 1
