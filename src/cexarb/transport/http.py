@@ -1,0 +1,302 @@
+"""One keep-alive HTTP client per venue: signing, budgets, safe retries, typed errors.
+
+The rule that shapes the retry logic: a request that may have reached the venue is
+repeated only if repeating it is harmless (GET, DELETE by id). A POST whose fate the
+network hid raises OrderStatusUnknown, and the caller resolves it by client order id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+from urllib.parse import quote
+
+import aiohttp
+import msgspec
+from yarl import URL
+
+from cexarb.logs import log_kv
+from cexarb.model.errors import (
+    ExchangeError,
+    NetworkError,
+    OrderStatusUnknown,
+    ProtocolError,
+    RateLimitError,
+    TimestampError,
+)
+from cexarb.model.rounding import format_decimal
+from cexarb.transport.clock import Clock
+from cexarb.transport.ratelimit import RateLimiter
+
+_log = logging.getLogger(__name__)
+
+_IDEMPOTENT = frozenset({"GET", "DELETE", "HEAD"})
+# Characters left as-is in query values: unreserved ones plus those venues use in lists.
+_QUERY_SAFE = "-_.~,"
+_encode_json = msgspec.json.Encoder().encode
+_decode_json = msgspec.json.Decoder().decode
+
+
+@dataclass(slots=True)
+class PreparedRequest:
+    method: str
+    path: str  # full URL path as sent, including the base URL's prefix
+    query: str  # url-encoded, sent verbatim; "" if none
+    body: bytes  # exactly the bytes sent; b"" if none
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+Signer = Callable[[PreparedRequest, int], None]
+ErrorMapper = Callable[[int, bytes, Mapping[str, str]], ExchangeError]
+
+
+@dataclass(slots=True)
+class HttpStats:
+    requests: int = 0  # attempts actually started, retries included
+    retries: int = 0
+    rate_limited: int = 0
+    timeouts: int = 0
+    clock_resyncs: int = 0
+
+
+def encode_params(params: Mapping[str, Any] | None) -> str:
+    """Query string in the caller's order: None dropped, bools lower-case, floats without noise."""
+    if not params:
+        return ""
+    parts = []
+    for key, value in params.items():
+        if value is None:
+            continue
+        if isinstance(value, bool):
+            text = "true" if value else "false"
+        elif isinstance(value, float):
+            text = format_decimal(value)
+        elif isinstance(value, Enum):
+            text = str(value.value)
+        else:
+            text = str(value)
+        parts.append(f"{quote(key, safe=_QUERY_SAFE)}={quote(text, safe=_QUERY_SAFE)}")
+    return "&".join(parts)
+
+
+class _NotSent(Exception):
+    """The request surely never reached the venue (no connection was made)."""
+
+
+class _MaybeSent(Exception):
+    """The connection failed after the request may have been written."""
+
+
+class HttpClient:
+    def __init__(
+        self,
+        venue: str,
+        base_url: str,
+        *,
+        error_mapper: ErrorMapper,
+        signer: Signer | None = None,
+        rate_limiter: RateLimiter | None = None,
+        clock: Clock | None = None,
+        timeout_s: float = 10.0,
+        max_retries: int = 3,
+        server_time: Callable[[], Awaitable[int]] | None = None,
+        session: aiohttp.ClientSession | None = None,
+        backoff_initial_s: float = 0.1,
+        backoff_max_s: float = 2.0,
+    ) -> None:
+        self.venue = venue
+        base = URL(base_url)
+        self._origin = str(base.origin())
+        self._prefix = base.raw_path.rstrip("/")
+        self._error_mapper = error_mapper
+        self._signer = signer
+        self._limiter = rate_limiter
+        self.clock = clock if clock is not None else Clock()
+        self._timeout = aiohttp.ClientTimeout(total=timeout_s)
+        self._max_retries = max_retries
+        self._server_time = server_time
+        self._session = session
+        self._owns_session = session is None
+        self._backoff_initial_s = backoff_initial_s
+        self._backoff_max_s = backoff_max_s
+        self.stats = HttpStats()
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json_body: Any = None,
+        signed: bool = False,
+        pool: str = "default",
+        weight: int = 1,
+        idempotent: bool | None = None,
+    ) -> Any:
+        method = method.upper()
+        if idempotent is None:
+            idempotent = method in _IDEMPOTENT
+        query = encode_params(params)
+        body = b"" if json_body is None else _encode_json(json_body)
+        headers = {"Content-Type": "application/json"} if body else {}
+        full_path = self._prefix + path
+        retries = 0
+        resynced = False
+        while True:
+            prepared = PreparedRequest(method, full_path, query, body, dict(headers))
+            if signed:
+                if self._signer is None:
+                    raise ExchangeError(
+                        f"{method} {path} needs signing but no signer was given", venue=self.venue
+                    )
+                # Signed anew on every attempt: a retry gets a fresh timestamp.
+                self._signer(prepared, self.clock.now_ms())
+            try:
+                return await self._send(prepared, pool, weight)
+            except TimestampError:
+                if resynced or self._server_time is None:
+                    raise
+                # The venue rejected it outright, so resending is safe even for a POST.
+                resynced = True
+                self.stats.clock_resyncs += 1
+                await self.clock.sync(self._server_time)
+                log_kv(
+                    _log, logging.WARNING, "clock_resynced", venue=self.venue, offset_ms=self.clock.offset_ms
+                )
+                continue
+            except RateLimitError as exc:
+                self.stats.rate_limited += 1
+                if retries >= self._max_retries:
+                    raise
+                # The limiter now holds the whole pool back for retry_after; the retry waits there.
+                delay = exc.retry_after if exc.retry_after else self._backoff(retries)
+                if self._limiter is not None:
+                    self._limiter.penalize(pool, delay)
+                else:
+                    await asyncio.sleep(delay)
+                error: Exception = exc
+            except _NotSent as exc:
+                if retries >= self._max_retries:
+                    raise NetworkError(
+                        f"{method} {path}: cannot connect: {exc}", venue=self.venue
+                    ) from exc.__cause__
+                error = exc
+                await asyncio.sleep(self._backoff(retries))
+            except _MaybeSent as exc:
+                if not idempotent:
+                    raise OrderStatusUnknown(
+                        f"{method} {path}: {exc}; the venue may have executed it", venue=self.venue
+                    ) from exc.__cause__
+                if retries >= self._max_retries:
+                    raise NetworkError(f"{method} {path}: {exc}", venue=self.venue) from exc.__cause__
+                error = exc
+                await asyncio.sleep(self._backoff(retries))
+            except NetworkError as exc:
+                # The venue answered (5xx): it may have acted, so only safe requests are repeated.
+                if not idempotent or retries >= self._max_retries:
+                    raise
+                error = exc
+                await asyncio.sleep(self._backoff(retries))
+            retries += 1
+            self.stats.retries += 1
+            log_kv(
+                _log,
+                logging.INFO,
+                "http_retry",
+                venue=self.venue,
+                method=method,
+                path=path,
+                attempt=retries,
+                error=str(error),
+            )
+
+    async def _send(self, prepared: PreparedRequest, pool: str, weight: int) -> Any:
+        url = self._origin + prepared.path
+        if prepared.query:
+            url += "?" + prepared.query
+        session = self._get_session()
+        limiter = self._limiter
+        self.stats.requests += 1
+        try:
+            if limiter is None:
+                status, body, headers = await self._exchange(session, prepared, url)
+            else:
+                async with limiter.lease(pool, weight):
+                    status, body, headers = await self._exchange(session, prepared, url)
+        except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
+            raise _NotSent(repr(exc)) from exc
+        except TimeoutError as exc:
+            self.stats.timeouts += 1
+            raise _MaybeSent(f"no reply within {self._timeout.total}s") from exc
+        except aiohttp.ClientError as exc:
+            raise _MaybeSent(f"connection failed: {exc!r}") from exc
+        if status >= 400:
+            raise self._error(status, body, headers)
+        if not body:
+            return None
+        try:
+            return _decode_json(body)
+        except msgspec.DecodeError as exc:
+            raise ProtocolError(
+                f"{prepared.method} {prepared.path}: reply is not JSON: {body[:200]!r}",
+                venue=self.venue,
+                http_status=status,
+            ) from exc
+
+    async def _exchange(
+        self, session: aiohttp.ClientSession, prepared: PreparedRequest, url: str
+    ) -> tuple[int, bytes, Mapping[str, str]]:
+        async with session.request(
+            prepared.method,
+            URL(url, encoded=True),  # verbatim: the bytes the signer saw are the bytes sent
+            data=prepared.body or None,
+            headers=prepared.headers,
+            timeout=self._timeout,
+        ) as resp:
+            return resp.status, await resp.read(), resp.headers
+
+    def _error(self, status: int, body: bytes, headers: Mapping[str, str]) -> ExchangeError:
+        error = self._error_mapper(status, body, headers)
+        if isinstance(error, RateLimitError) and error.retry_after is None:
+            error.retry_after = _retry_after(headers)
+        return error
+
+    def _backoff(self, attempt: int) -> float:
+        ceiling = min(self._backoff_max_s, self._backoff_initial_s * (2**attempt))
+        # Half fixed, half random: spreads clients that failed together without ever not waiting.
+        return ceiling / 2 + random.uniform(0, ceiling / 2)
+
+    def _get_session(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=100, keepalive_timeout=60.0)
+            )
+            self._owns_session = True
+        return self._session
+
+    async def close(self) -> None:
+        if self._owns_session and self._session is not None:
+            await self._session.close()
+        self._session = None
+
+
+def _retry_after(headers: Mapping[str, str]) -> float | None:
+    """Seconds from a Retry-After header: a number, or an HTTP date."""
+    value = headers.get("Retry-After")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        return max(0.0, email.utils.parsedate_to_datetime(value).timestamp() - time.time())
+    except (TypeError, ValueError):
+        return None
