@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -95,7 +96,7 @@ class Executor:
         self.venues = venues
         self.config = config
         self.residuals: dict[Symbol, Residual] = {}
-        self.order_rtt_ms: list[float] = []
+        self.order_rtt_ms: deque[float] = deque(maxlen=5000)
         self.in_flight = 0
 
     @property

@@ -1,0 +1,360 @@
+"""The arbitrage engine: listens to every venue's books, decides, executes, accounts.
+
+Market-data callbacks only mark a symbol dirty and wake the loop (they run on
+the hot path and must not block). The loop evaluates each dirty symbol once:
+builds a `VenueBook` per venue, finds spot-spot and basis candidates, applies
+the stale-data guard and risk limits, sizes, and executes (or only records the
+signal when not trading). Every decision is recorded with its reason and logged
+as key=value; a repeated skip for the same reason is logged at DEBUG only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from cexarb.arb.config import ArbConfig
+from cexarb.arb.executor import ExecutionResult, Executor
+from cexarb.arb.opportunity import (
+    Candidate,
+    Kind,
+    VenueBook,
+    basis_close_candidate,
+    basis_open_candidates,
+    spot_spot_candidates,
+    top_edge_bps,
+)
+from cexarb.arb.pnl import PnlBook, PnlSnapshot
+from cexarb.arb.risk import RiskManager
+from cexarb.arb.sizing import Opportunity, balance_cap, size_candidate
+from cexarb.arb.stats import Decision, EngineStats, Spread
+from cexarb.arb.trace import trace
+from cexarb.arb.views import TradingVenue, open_order_count
+from cexarb.model import ConnectionState, Execution, Side, Symbol
+
+log = logging.getLogger("cexarb.arb.engine")
+
+_IDLE_TICK_S = 0.25
+
+
+@dataclass(slots=True)
+class BasisPosition:
+    """Spot held long against a perp short, opened by the engine, and its entry edge."""
+
+    quantity: float = 0.0
+    entry_edge_bps: float = 0.0
+
+    def add(self, quantity: float, edge_bps: float) -> None:
+        total = self.quantity + quantity
+        if total > 0:
+            self.entry_edge_bps = (self.entry_edge_bps * self.quantity + edge_bps * quantity) / total
+        self.quantity = total
+
+
+class _PublicListener:
+    def __init__(self, engine: ArbEngine) -> None:
+        self._engine = engine
+
+    def on_book(self, symbol: Symbol) -> None:
+        self._engine.mark_dirty(symbol)
+
+    def on_book_ticker(self, ticker) -> None:
+        self._engine.mark_dirty(ticker.symbol)
+
+    def on_trade(self, trade) -> None:
+        return None
+
+
+class _PrivateListener:
+    def __init__(self, engine: ArbEngine, venue: str) -> None:
+        self._engine = engine
+        self._venue = venue
+
+    def on_order(self, order) -> None:
+        return None
+
+    def on_execution(self, fill: Execution) -> None:
+        self._engine.on_fill(self._venue, fill)
+
+    def on_balance(self, balance) -> None:
+        return None
+
+    def on_connection(self, state: ConnectionState) -> None:
+        self._engine.connection[self._venue] = state.value
+        trace(log, logging.WARNING, "connection", venue=self._venue, state=state.value)
+
+
+class ArbEngine:
+    def __init__(self, venues: Mapping[str, TradingVenue], config: ArbConfig, *, trade: bool = True) -> None:
+        self.venues = dict(venues)
+        self.config = config
+        self.trade = trade
+        self.risk = RiskManager(config)
+        self.executor = Executor(self.venues, config)
+        self.pnl = PnlBook()
+        self.stats = EngineStats()
+        self.connection: dict[str, str] = {}
+        self.basis: dict[tuple[str, str, Symbol], BasisPosition] = {}
+        self._symbols = set(config.symbols)
+        self._dirty: dict[Symbol, int] = {}
+        self._wake = asyncio.Event()
+        self._cooldown_until: dict[Symbol, float] = {}
+        self._last_skip: dict[tuple[Symbol, str, str], str] = {}
+
+    # -- wiring ------------------------------------------------------------------------------
+    def attach(self) -> None:
+        """Start accounting from the venues' current balances and subscribe to their events."""
+        for name, venue in self.venues.items():
+            is_futures = any(i.is_futures for i in venue.symbols_info.values())
+            self.pnl.add_venue(name, {a: b.total for a, b in venue.balances.items()}, is_futures=is_futures)
+            self.connection[name] = ConnectionState.CONNECTED.value
+            venue.add_listener(_PublicListener(self))
+            venue.add_private_listener(_PrivateListener(self, name))
+        for symbol in self._symbols:
+            self.mark_dirty(symbol)
+
+    def mark_dirty(self, symbol: Symbol) -> None:
+        """Hot path: remember when the first unprocessed update for the symbol arrived."""
+        if symbol in self._symbols and symbol not in self._dirty:
+            self._dirty[symbol] = time.perf_counter_ns()
+            self._wake.set()
+
+    def on_fill(self, venue: str, fill: Execution) -> None:
+        if self.pnl.on_fill(venue, fill):
+            self.stats.fills.append((venue, fill))
+            self.check_pnl()
+
+    # -- loop --------------------------------------------------------------------------------
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                await asyncio.wait_for(self._wake.wait(), _IDLE_TICK_S)
+            except TimeoutError:
+                pass
+            self._wake.clear()
+            await self.step()
+
+    async def step(self) -> None:
+        if self.executor.residuals and not self.risk.halted:
+            await self.executor.retry_residuals()
+        self.check_pnl()
+        dirty, self._dirty = self._dirty, {}
+        for symbol, first_update_ns in dirty.items():
+            chosen = self.evaluate(symbol, first_update_ns)
+            if chosen is not None:
+                await self.execute(chosen)
+
+    # -- accounting ------------------------------------------------------------------------
+    def marks(self) -> dict[tuple[str, Symbol], float]:
+        out: dict[tuple[str, Symbol], float] = {}
+        for name, venue in self.venues.items():
+            for symbol, t in venue.book_tickers.items():
+                if t.bid_price > 0 and t.ask_price > 0:
+                    out[(name, symbol)] = (t.bid_price + t.ask_price) / 2.0
+        return out
+
+    def pnl_snapshot(self) -> PnlSnapshot:
+        return self.pnl.snapshot(self.marks())
+
+    def check_pnl(self) -> None:
+        total = self.pnl_snapshot().total
+        if self.risk.check_pnl(total):
+            trace(log, logging.ERROR, "kill_switch", reason=self.risk.halt_reason, pnl=total)
+
+    # -- decisions -------------------------------------------------------------------------
+    def venue_books(self, symbol: Symbol) -> list[VenueBook]:
+        """One view per venue listing the symbol; a desynced book shows only its ticker (so
+        the guard can name why it is not traded) and is marked unsynced."""
+        levels = self.config.depth_levels
+        out: list[VenueBook] = []
+        for name, venue in self.venues.items():
+            info = venue.symbols_info.get(symbol)
+            if info is None:
+                continue
+            synced = venue.is_book_synced(symbol)
+            book = venue.get_order_book(symbol) if synced else None
+            if book is not None:
+                bids, asks = book.bids[:levels], book.asks[:levels]
+            else:
+                t = venue.book_tickers.get(symbol)
+                bids = [(t.bid_price, t.bid_quantity)] if t and t.bid_quantity else []
+                asks = [(t.ask_price, t.ask_quantity)] if t and t.ask_quantity else []
+                synced = False
+            out.append(VenueBook(name, info, bids, asks, venue.book_age_ms(symbol), synced))
+        return out
+
+    def candidates(self, symbol: Symbol, books: list[VenueBook]) -> list[Candidate]:
+        cfg = self.config
+        found: list[Candidate] = []
+        by_name = {b.venue: b for b in books}
+        # Closing an open basis comes first: it frees risk.
+        for (spot, perp, sym), pos in self.basis.items():
+            if sym == symbol and pos.quantity > 0 and spot in by_name and perp in by_name:
+                threshold = cfg.basis_close_bps - pos.entry_edge_bps
+                c = basis_close_candidate(symbol, by_name[spot], by_name[perp], threshold, cfg.depth_levels)
+                if c is not None:
+                    found.append(c)
+        opens: list[Candidate] = []
+        if cfg.enable_spot_spot:
+            opens += spot_spot_candidates(symbol, books, cfg.min_edge_bps, cfg.depth_levels)
+        if cfg.enable_basis:
+            opens += basis_open_candidates(symbol, books, cfg.basis_open_bps, cfg.depth_levels)
+        found += sorted(opens, key=lambda c: c.edge_bps, reverse=True)
+        return found
+
+    def _update_spreads(self, symbol: Symbol, books: list[VenueBook]) -> None:
+        spreads = []
+        for buy in books:
+            for sell in books:
+                if buy.venue == sell.venue or (buy.is_futures and sell.is_futures):
+                    continue
+                kind = Kind.SPOT_SPOT if not (buy.is_futures or sell.is_futures) else Kind.BASIS_OPEN
+                if buy.is_futures:
+                    kind = Kind.BASIS_CLOSE
+                edge = top_edge_bps(buy, sell)
+                if edge != float("-inf"):
+                    spreads.append(Spread(f"{buy.venue}>{sell.venue}", kind.value, edge))
+        spreads.sort(key=lambda s: s.edge_bps, reverse=True)
+        self.stats.best_spreads[symbol] = spreads
+
+    def evaluate(self, symbol: Symbol, first_update_ns: int | None = None) -> Opportunity | None:
+        """Decide on one symbol now: the opportunity to execute, or None (skips are recorded)."""
+        self.stats.evaluations += 1
+        books = self.venue_books(symbol)
+        self._update_spreads(symbol, books)
+        chosen: Opportunity | None = None
+        for cand in self.candidates(symbol, books):
+            result = self._admit(cand)
+            if isinstance(result, str):
+                self._skip(cand, result)
+                continue
+            if not self.trade:
+                self._record(result, "signal")
+                continue
+            chosen = result
+            break
+        if first_update_ns is not None:
+            self.stats.frame_to_decision_us.append((time.perf_counter_ns() - first_update_ns) / 1e3)
+        return chosen
+
+    def _admit(self, cand: Candidate) -> Opportunity | str:
+        """Guard, risk and sizing for one candidate: a sized opportunity or the reason not."""
+        cfg = self.config
+        for book in (cand.buy, cand.sell):
+            problem = self.risk.book_problem(book)
+            if problem:
+                return f"{problem}:{book.venue}"
+        open_orders = sum(open_order_count(v) for v in self.venues.values()) + self.executor.in_flight
+        problem = self.risk.entry_problem(open_orders, self.executor.unhedged_notional)
+        if problem:
+            return problem
+        if cand.symbol in self.executor.residuals:
+            return "unhedged_exposure"
+        if time.monotonic() < self._cooldown_until.get(cand.symbol, 0.0):
+            return "cooldown"
+        closing = cand.kind is Kind.BASIS_CLOSE
+        price = cand.buy.asks[0][0]
+        room = self.risk.room(
+            cand.symbol,
+            price,
+            self.pnl.position(cand.buy.venue, cand.symbol),
+            self.pnl.position(cand.sell.venue, cand.symbol),
+            self.executor.unhedged_notional,
+            reducing=closing,
+        )
+        caps = {room.binding: room.quantity}
+        for book, side in ((cand.buy, Side.BUY), (cand.sell, Side.SELL)):
+            venue = self.venues[book.venue]
+            if closing and book.is_futures:
+                continue  # buying the perp back needs no margin
+            worst = cand.chunks[-1].buy_price if side is Side.BUY else cand.chunks[-1].sell_price
+            caps[f"balance:{book.venue}"] = balance_cap(
+                book, side, worst, venue.balances, cfg.futures_leverage
+            )
+        if closing:
+            caps["basis_position"] = self.basis[(cand.sell.venue, cand.buy.venue, cand.symbol)].quantity
+        binding = min(caps, key=caps.__getitem__)
+        depth = sum(ch.quantity for ch in cand.chunks)
+        sized = size_candidate(cand, caps[binding])
+        if isinstance(sized, str) and caps[binding] < depth:
+            return f"{sized}({binding})"
+        return sized
+
+    def _skip(self, cand: Candidate, reason: str) -> None:
+        pair = f"{cand.buy.venue}>{cand.sell.venue}"
+        self.stats.record(
+            Decision(time.time(), cand.symbol, cand.kind.value, pair, cand.edge_bps, 0.0, "skipped", reason)
+        )
+        key = (cand.symbol, cand.kind.value, pair)
+        level = logging.DEBUG if self._last_skip.get(key) == reason else logging.INFO
+        self._last_skip[key] = reason
+        trace(
+            log,
+            level,
+            "skipped",
+            symbol=cand.symbol,
+            kind=cand.kind.value,
+            pair=pair,
+            edge_bps=cand.edge_bps,
+            reason=reason,
+        )
+
+    def _record(self, opp: Opportunity, action: str, outcome: str = "") -> None:
+        self.stats.record(
+            Decision(
+                time.time(),
+                opp.symbol,
+                opp.kind.value,
+                opp.pair,
+                opp.edge_bps,
+                opp.quantity,
+                action,
+                expected_pnl=opp.expected_pnl,
+                outcome=outcome,
+            )
+        )
+        self._last_skip.pop((opp.symbol, opp.kind.value, opp.pair), None)
+        trace(
+            log,
+            logging.INFO,
+            action,
+            symbol=opp.symbol,
+            kind=opp.kind.value,
+            pair=opp.pair,
+            edge_bps=opp.edge_bps,
+            qty=opp.quantity,
+            buy_px=opp.buy.price,
+            sell_px=opp.sell.price,
+            expected_pnl=opp.expected_pnl,
+            outcome=outcome,
+        )
+
+    # -- execution -------------------------------------------------------------------------
+    async def execute(self, opp: Opportunity) -> ExecutionResult:
+        self._cooldown_until[opp.symbol] = time.monotonic() + self.config.cooldown_s
+        result = await self.executor.execute(opp)
+        self._record(opp, "taken", result.outcome)
+        if opp.kind is not Kind.SPOT_SPOT:
+            self._update_basis(opp, result)
+        self.check_pnl()
+        return result
+
+    def _update_basis(self, opp: Opportunity, result: ExecutionResult) -> None:
+        """Track what is really held as a basis: the smaller of spot bought and perp sold."""
+        change: dict[str, float] = {opp.buy.venue: 0.0, opp.sell.venue: 0.0}
+        for leg in (result.buy, result.sell, *result.hedges):
+            if leg.leg.venue in change:
+                change[leg.leg.venue] += leg.leg.side.sign * leg.filled
+        if opp.kind is Kind.BASIS_OPEN:
+            key = (opp.buy.venue, opp.sell.venue, opp.symbol)
+            held = min(change[opp.buy.venue], -change[opp.sell.venue])
+            if held > 0:
+                self.basis.setdefault(key, BasisPosition()).add(held, opp.edge_bps)
+        else:
+            key = (opp.sell.venue, opp.buy.venue, opp.symbol)
+            closed = min(-change[opp.sell.venue], change[opp.buy.venue])
+            pos = self.basis[key]
+            pos.quantity = max(0.0, pos.quantity - max(0.0, closed))
