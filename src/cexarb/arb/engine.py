@@ -31,8 +31,8 @@ from cexarb.arb.pnl import PnlBook, PnlSnapshot
 from cexarb.arb.risk import RiskManager
 from cexarb.arb.sizing import Opportunity, balance_cap, size_candidate
 from cexarb.arb.stats import Decision, EngineStats, Spread
-from cexarb.arb.trace import trace
 from cexarb.arb.views import TradingVenue, open_order_count
+from cexarb.logs import log_kv
 from cexarb.model import ConnectionState, Execution, Side, Symbol
 
 log = logging.getLogger("cexarb.arb.engine")
@@ -84,7 +84,7 @@ class _PrivateListener:
 
     def on_connection(self, state: ConnectionState) -> None:
         self._engine.connection[self._venue] = state.value
-        trace(log, logging.WARNING, "connection", venue=self._venue, state=state.value)
+        log_kv(log, logging.WARNING, "connection", venue=self._venue, state=state.value)
 
 
 class ArbEngine:
@@ -162,7 +162,7 @@ class ArbEngine:
     def check_pnl(self) -> None:
         total = self.pnl_snapshot().total
         if self.risk.check_pnl(total):
-            trace(log, logging.ERROR, "kill_switch", reason=self.risk.halt_reason, pnl=total)
+            log_kv(log, logging.ERROR, "kill_switch", reason=self.risk.halt_reason, pnl=total)
 
     # -- decisions -------------------------------------------------------------------------
     def venue_books(self, symbol: Symbol) -> list[VenueBook]:
@@ -291,7 +291,7 @@ class ArbEngine:
         key = (cand.symbol, cand.kind.value, pair)
         level = logging.DEBUG if self._last_skip.get(key) == reason else logging.INFO
         self._last_skip[key] = reason
-        trace(
+        log_kv(
             log,
             level,
             "skipped",
@@ -317,7 +317,7 @@ class ArbEngine:
             )
         )
         self._last_skip.pop((opp.symbol, opp.kind.value, opp.pair), None)
-        trace(
+        log_kv(
             log,
             logging.INFO,
             action,

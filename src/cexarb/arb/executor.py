@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 
 from cexarb.arb.config import ArbConfig
 from cexarb.arb.sizing import Leg, Opportunity, base_step, min_base_quantity
-from cexarb.arb.trace import trace
 from cexarb.arb.views import TradingVenue
+from cexarb.logs import log_kv
 from cexarb.model import Order, Side, Symbol, TimeInForce
 from cexarb.model.errors import (
     AuthenticationError,
@@ -116,7 +116,7 @@ class Executor:
             result.hedges, left = await self._flatten(opp.symbol, imbalance, order)
             result.residual = left
             self._set_residual(opp.symbol, left, opp.buy.price, (opp.buy, opp.sell))
-        trace(
+        log_kv(
             log,
             logging.INFO,
             "executed",
@@ -145,7 +145,7 @@ class Executor:
     def _set_residual(self, symbol: Symbol, left: float, price: float, legs: tuple[Leg, Leg]) -> None:
         if left:
             self.residuals[symbol] = Residual(symbol, left, price, legs)
-            trace(log, logging.WARNING, "unhedged", symbol=symbol, qty=left, notional=abs(left) * price)
+            log_kv(log, logging.WARNING, "unhedged", symbol=symbol, qty=left, notional=abs(left) * price)
         else:
             self.residuals.pop(symbol, None)
 
@@ -176,7 +176,7 @@ class Executor:
             left += side.sign * result.filled
             if abs(left) < 1e-12:
                 left = 0.0
-            trace(
+            log_kv(
                 log,
                 logging.INFO,
                 "hedge",
