@@ -159,8 +159,9 @@ class GateWsHub:
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         faults = self.venue.faults
-        if faults.ws_connections_rejected:
-            return web.Response(status=503, text="Service Unavailable")
+        refused = faults.reject_ws_handshake()
+        if refused is not None:
+            return refused
         ws = web.WebSocketResponse(autoping=False, max_msg_size=1 << 20)
         await ws.prepare(request)
         conn = Conn(
@@ -207,6 +208,7 @@ class GateWsHub:
                     await ws.send_str(frame.decode())
                 else:
                     await ws.send_str(frame)
+                faults.stats.frames_sent += 1
         except (ConnectionResetError, RuntimeError):
             pass
 

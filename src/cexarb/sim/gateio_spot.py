@@ -1,0 +1,548 @@
+"""Gate.io spot v4 front-end of the simulator: REST under /api/v4 and WebSocket v4 at /ws/v4/.
+
+`create_app(venue)` serves one SimVenue as Gate spot does, so Gate clients (ccxt, the official SDK,
+our connector) work against it with only the base URL changed. Quantities are base units except a
+market buy's `amount`, which Gate states in quote.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from cexarb.model import OrderStatus, OrderType, Side, TimeInForce, WithdrawalStatus
+from cexarb.sim import gateio_spot_codec as codec
+from cexarb.sim.gateio_errors import GateError, bad_param, missing_param, validate_text
+from cexarb.sim.gateio_rest import GateRoutes, api_key, json_body, json_response, query_bool, query_int
+from cexarb.sim.gateio_ws import ALL, ERR_BAD_ARGUMENT, ChannelSpec, GateWsHub, WsError
+
+API = "/api/v4"
+
+WITHDRAW_STATUS = {
+    WithdrawalStatus.PENDING: "REQUEST",
+    WithdrawalStatus.PROCESSING: "PROCES",
+    WithdrawalStatus.DONE: "DONE",
+    WithdrawalStatus.FAILED: "FAIL",
+    WithdrawalStatus.CANCELED: "CANCEL",
+}
+
+
+def parse_number(value: Any, name: str) -> float:
+    if isinstance(value, bool) or value is None:
+        raise bad_param(f"Invalid {name}: {value!r}")
+    try:
+        out = float(value)
+    except (TypeError, ValueError):
+        raise bad_param(f"Invalid {name}: {value!r}") from None
+    if out != out or out in (float("inf"), float("-inf")):
+        raise bad_param(f"Invalid {name}: {value!r}")
+    return out
+
+
+class GateSpotFront:
+    def __init__(self, venue: Any) -> None:
+        self.venue = venue
+        self.pairs = {codec.pair_id(s): m for s, m in venue.markets.items()}
+        self._balance_seen: dict[tuple[str, str], tuple[float, float]] = {}
+        self._update_ids: dict[tuple[str, str], int] = {}
+        self._withdraw_texts: dict[str, str] = {}
+        self.hub = GateWsHub(venue, "spot", self._channels())
+        self._event_handlers = {
+            "BookDeltaEvent": self._on_book_delta,
+            "TickerEvent": self._on_ticker,
+            "TradeEvent": self._on_trade,
+            "OrderEvent": self._on_order,
+            "FillEvent": self._on_fill,
+            "BalanceEvent": self._on_balance,
+        }
+        self._unsubscribe = None
+
+    # ---- app -------------------------------------------------------------------------------------
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        routes = GateRoutes(self.venue, futures=False)
+        pub, sig = dict(pool="public", signed=False), dict(pool="default", signed=True)
+        routes.add("GET", f"{API}/spot/time", self.server_time, **pub)
+        routes.add("GET", f"{API}/spot/currencies", self.currencies, **pub)
+        routes.add("GET", f"{API}/spot/currency_pairs", self.currency_pairs, **pub)
+        routes.add("GET", f"{API}/spot/currency_pairs/{{currency_pair}}", self.currency_pair, **pub)
+        routes.add("GET", f"{API}/margin/currency_pairs", self.no_margin_pairs, **pub)
+        routes.add("GET", f"{API}/spot/order_book", self.order_book, **pub)
+        routes.add("GET", f"{API}/spot/tickers", self.tickers, **pub)
+        routes.add("GET", f"{API}/spot/trades", self.trades, **pub)
+        routes.add("GET", f"{API}/wallet/currency_chains", self.currency_chains, **pub)
+        routes.add("GET", f"{API}/account/detail", self.account_detail, **sig)
+        routes.add("GET", f"{API}/spot/accounts", self.accounts, **sig)
+        routes.add("POST", f"{API}/spot/orders", self.create_order, pool="orders", signed=True)
+        routes.add("GET", f"{API}/spot/orders", self.list_orders, **sig)
+        routes.add("GET", f"{API}/spot/open_orders", self.open_orders, **sig)
+        routes.add("GET", f"{API}/spot/orders/{{order_id}}", self.get_order, **sig)
+        routes.add("DELETE", f"{API}/spot/orders/{{order_id}}", self.cancel_order, pool="cancel", signed=True)
+        routes.add("DELETE", f"{API}/spot/orders", self.cancel_all, pool="cancel", signed=True)
+        routes.add("GET", f"{API}/spot/my_trades", self.my_trades, **sig)
+        routes.add("POST", f"{API}/withdrawals", self.withdraw, pool="withdraw", signed=True)
+        routes.add("GET", f"{API}/wallet/withdrawals", self.withdrawals, **sig)
+        routes.install(app)
+        app.router.add_get("/ws/v4/", self.hub.handle)
+        app.router.add_get("/ws/v4", self.hub.handle)
+        app.on_startup.append(self._start)
+        app.on_shutdown.append(self._stop)
+        return app
+
+    async def _start(self, app: web.Application) -> None:
+        self._unsubscribe = self.venue.subscribe(self._on_event)
+
+    async def _stop(self, app: web.Application) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+        for conn in list(self.hub.conns):
+            await conn.ws.close()
+
+    # ---- helpers ---------------------------------------------------------------------------------
+
+    def market(self, pair: str | None, *, required: bool = True) -> Any:
+        if not pair:
+            if required:
+                raise missing_param("currency_pair")
+            return None
+        m = self.pairs.get(pair)
+        if m is None:
+            raise GateError(400, "INVALID_CURRENCY_PAIR", f"Invalid currency pair: {pair}")
+        return m
+
+    def encode_order(self, o: Any, **kw: Any) -> dict[str, Any]:
+        m = self.venue.markets[o.symbol]
+        return codec.order(m, o, quote_amount=o.quote_quantity or None, **kw)
+
+    def _lookup(self, order_id: str) -> dict[str, str]:
+        """Gate's `{order_id}` is the exchange id or the client `text`."""
+        return {"client_order_id": order_id} if order_id.startswith("t-") else {"order_id": order_id}
+
+    # ---- public REST -----------------------------------------------------------------------------
+
+    async def server_time(self, request: web.Request) -> Any:
+        return {"server_time": self.venue.clock.now_ms()}
+
+    async def currencies(self, request: web.Request) -> Any:
+        assets = sorted({a for s in self.venue.markets for a in (s.base, s.quote)})
+        out = []
+        for asset in assets:
+            nets = self.venue.network_config(asset)
+            out.append(
+                {
+                    "currency": asset,
+                    "name": asset,
+                    "delisted": False,
+                    "withdraw_disabled": not any(n.withdraw_enabled for n in nets),
+                    "withdraw_delayed": False,
+                    "deposit_disabled": False,
+                    "trade_disabled": False,
+                    "chain": nets[0].network if nets else "",
+                    "chains": [
+                        {
+                            "name": n.network,
+                            "addr": "",
+                            "withdraw_disabled": not n.withdraw_enabled,
+                            "withdraw_delayed": False,
+                            "deposit_disabled": False,
+                        }
+                        for n in nets
+                    ],
+                }
+            )
+        return out
+
+    async def currency_pairs(self, request: web.Request) -> Any:
+        return [codec.currency_pair(m) for m in self.pairs.values()]
+
+    async def currency_pair(self, request: web.Request) -> Any:
+        return codec.currency_pair(self.market(request.match_info["currency_pair"]))
+
+    async def no_margin_pairs(self, request: web.Request) -> Any:
+        return []
+
+    async def order_book(self, request: web.Request) -> Any:
+        m = self.market(request.query.get("currency_pair"))
+        limit = query_int(request, "limit", 10, 1, 1000)
+        book = self.venue.snapshot(m.symbol, limit)
+        return codec.order_book(m, book, self.venue.clock.now_ms(), query_bool(request, "with_id"))
+
+    def _last_price(self, m: Any, bt: Any) -> float:
+        trades = self.venue.recent_trades(m.symbol, 1)
+        if trades:
+            return trades[-1].price
+        if bt.bid_price and bt.ask_price:
+            return (bt.bid_price + bt.ask_price) / 2
+        return self.venue.mark_price(m.symbol)
+
+    async def tickers(self, request: web.Request) -> Any:
+        pair = request.query.get("currency_pair")
+        markets = [self.market(pair)] if pair else list(self.pairs.values())
+        out = []
+        for m in markets:
+            bt = self.venue.ticker(m.symbol)
+            out.append(codec.ticker(m, bt, self._last_price(m, bt), single=bool(pair)))
+        return out
+
+    async def trades(self, request: web.Request) -> Any:
+        m = self.market(request.query.get("currency_pair"))
+        limit = query_int(request, "limit", 100, 1, 1000)
+        trades = self.venue.recent_trades(m.symbol, limit)
+        return [codec.public_trade_rest(m, t) for t in reversed(trades)]
+
+    async def currency_chains(self, request: web.Request) -> Any:
+        asset = request.query.get("currency")
+        if not asset:
+            raise missing_param("currency")
+        return [
+            {
+                "chain": n.network,
+                "name_cn": n.network,
+                "name_en": n.network,
+                "contract_address": "",
+                "is_disabled": 0 if n.withdraw_enabled else 1,
+                "is_deposit_disabled": 0,
+                "is_withdraw_disabled": 0 if n.withdraw_enabled else 1,
+                "decimal": "8",
+            }
+            for n in self.venue.network_config(asset.upper())
+        ]
+
+    # ---- private REST ----------------------------------------------------------------------------
+
+    async def account_detail(self, request: web.Request) -> Any:
+        acct = self.venue.account(api_key(request))
+        return {
+            "user_id": acct.user_id,
+            "ip_whitelist": [],
+            "currency_pairs": [],
+            "key": {"mode": 1},
+            "tier": 0,
+        }
+
+    async def accounts(self, request: web.Request) -> Any:
+        key = api_key(request)
+        only = request.query.get("currency")
+        out = []
+        for asset, bal in sorted(self.venue.balances(key).items()):
+            if only and asset != only:
+                continue
+            out.append(
+                {
+                    "currency": asset,
+                    "available": codec.num(bal.available),
+                    "locked": codec.num(bal.locked),
+                    "update_id": self._update_ids.get((key, asset), 0),
+                }
+            )
+        return out
+
+    async def create_order(self, request: web.Request) -> Any:
+        key = api_key(request)
+        body = await json_body(request)
+        if not isinstance(body, dict):
+            raise GateError(400, "INVALID_REQUEST_BODY", "Request body must be a JSON object")
+        m = self.market(body.get("currency_pair"))
+        side_text = body.get("side")
+        if side_text not in ("buy", "sell"):
+            raise missing_param("side") if side_text is None else bad_param(f"Invalid side: {side_text}")
+        side = Side.BUY if side_text == "buy" else Side.SELL
+        if body.get("amount") is None:
+            raise missing_param("amount")
+        amount = parse_number(body["amount"], "amount")
+        if amount <= 0:
+            raise bad_param(f"Invalid amount: {body['amount']}")
+        account = body.get("account", "spot")
+        if account not in ("spot", "unified"):
+            raise bad_param(f"Invalid account: {account}")
+        text = body.get("text") or ""
+        if text:
+            if not isinstance(text, str):
+                raise bad_param("Invalid text")
+            validate_text(text)
+        order_type = body.get("type", "limit")
+        tif_text = body.get("time_in_force") or ("ioc" if order_type == "market" else "gtc")
+        tif = codec.TIF_IN.get(tif_text)
+        if tif is None:
+            raise bad_param(f"Invalid time_in_force: {tif_text}")
+        price: float | None = None
+        quote_qty: float | None = None
+        quantity = amount
+        if order_type == "limit":
+            if body.get("price") in (None, ""):
+                raise missing_param("price")
+            price = parse_number(body["price"], "price")
+            if price <= 0:
+                raise bad_param(f"Invalid price: {body['price']}")
+            core_type = OrderType.LIMIT_MAKER if tif is TimeInForce.POST_ONLY else OrderType.LIMIT
+        elif order_type == "market":
+            if tif not in (TimeInForce.IOC, TimeInForce.FOK):
+                raise bad_param("Market orders only support time_in_force ioc or fok")
+            core_type = OrderType.MARKET
+            if side is Side.BUY:
+                quote_qty, quantity = amount, 0.0
+        else:
+            raise bad_param(f"Invalid order type: {order_type}")
+        order = self.venue.place_order(
+            key,
+            m.symbol,
+            side,
+            core_type,
+            quantity,
+            price,
+            tif,
+            client_order_id=text,
+            quote_quantity=quote_qty,
+        )
+        if self.venue.faults.take_timeout_after_accept():
+            return await self.venue.faults.hold_then_drop(request)
+        return json_response(self.encode_order(order), status=201)
+
+    async def get_order(self, request: web.Request) -> Any:
+        m = self.market(request.query.get("currency_pair"))
+        order = self.venue.get_order(
+            api_key(request), m.symbol, **self._lookup(request.match_info["order_id"])
+        )
+        return self.encode_order(order)
+
+    async def cancel_order(self, request: web.Request) -> Any:
+        m = self.market(request.query.get("currency_pair"))
+        order = self.venue.cancel_order(
+            api_key(request), m.symbol, **self._lookup(request.match_info["order_id"])
+        )
+        return self.encode_order(order)
+
+    async def cancel_all(self, request: web.Request) -> Any:
+        m = self.market(request.query.get("currency_pair"), required=False)
+        side_text = request.query.get("side")
+        if side_text not in (None, "", "buy", "sell"):
+            raise bad_param(f"Invalid side: {side_text}")
+        side = {"buy": Side.BUY, "sell": Side.SELL}.get(side_text or "")
+        orders = self.venue.cancel_all(api_key(request), m.symbol if m else None, side)
+        return [{**self.encode_order(o), "succeeded": True} for o in orders]
+
+    async def list_orders(self, request: web.Request) -> Any:
+        key = api_key(request)
+        status = request.query.get("status")
+        if status not in ("open", "finished"):
+            raise missing_param("status") if status is None else bad_param(f"Invalid status: {status}")
+        m = self.market(request.query.get("currency_pair"), required=status == "open")
+        limit = query_int(request, "limit", 100, 1, 100 if status == "open" else 1000)
+        page = query_int(request, "page", 1, 1, 1_000_000)
+        side = request.query.get("side")
+        if status == "open":
+            orders = self.venue.open_orders(key, m.symbol)
+            orders.sort(key=lambda o: o.created_at)
+        else:
+            acct = self.venue.account(key)
+            orders = [
+                o for o in acct.orders.values() if o.status.is_done and (m is None or o.symbol == m.symbol)
+            ]
+            orders.sort(key=lambda o: o.updated_at, reverse=True)
+        if side in ("buy", "sell"):
+            orders = [o for o in orders if o.side.value.lower() == side]
+        window = orders[(page - 1) * limit : page * limit]
+        return [self.encode_order(o) for o in window]
+
+    async def open_orders(self, request: web.Request) -> Any:
+        limit = query_int(request, "limit", 100, 1, 100)
+        grouped: dict[str, list[dict[str, Any]]] = {}
+        for o in sorted(self.venue.open_orders(api_key(request), None), key=lambda o: o.created_at):
+            grouped.setdefault(codec.pair_id(o.symbol), []).append(self.encode_order(o))
+        return [{"currency_pair": p, "total": len(os), "orders": os[:limit]} for p, os in grouped.items()]
+
+    async def my_trades(self, request: web.Request) -> Any:
+        key = api_key(request)
+        m = self.market(request.query.get("currency_pair"), required=False)
+        limit = query_int(request, "limit", 100, 1, 1000)
+        page = query_int(request, "page", 1, 1, 1_000_000)
+        order_id = request.query.get("order_id")
+        if order_id and m is None:
+            raise missing_param("currency_pair")
+        since_ms = (
+            int(parse_number(request.query["from"], "from") * 1000) if request.query.get("from") else None
+        )
+        to_ms = int(parse_number(request.query["to"], "to") * 1000) if request.query.get("to") else None
+        fills = self.venue.my_trades(key, m.symbol if m else None, since_ms=since_ms, limit=1_000_000)
+        fills = [
+            f
+            for f in fills
+            if (not order_id or f.order_id == order_id) and (to_ms is None or f.timestamp <= to_ms)
+        ]
+        fills.sort(key=lambda f: f.timestamp, reverse=True)
+        window = fills[(page - 1) * limit : page * limit]
+        return [codec.my_trade(self.venue.markets[f.symbol], f) for f in window]
+
+    def _withdrawal(self, w: Any) -> dict[str, Any]:
+        return {
+            "id": w.withdrawal_id,
+            "timestamp": str(w.timestamp // 1000),
+            "withdraw_order_id": self._withdraw_texts.get(w.withdrawal_id, ""),
+            "currency": w.asset,
+            "address": w.address,
+            "txid": w.tx_id,
+            "amount": codec.num(w.amount),
+            "fee": codec.num(w.fee),
+            "memo": "",
+            "status": WITHDRAW_STATUS.get(w.status, "PEND"),
+            "chain": w.network,
+        }
+
+    async def withdraw(self, request: web.Request) -> Any:
+        key = api_key(request)
+        body = await json_body(request)
+        if not isinstance(body, dict):
+            raise GateError(400, "INVALID_REQUEST_BODY", "Request body must be a JSON object")
+        for name in ("currency", "amount", "chain", "address"):
+            if body.get(name) in (None, ""):
+                raise missing_param(name)
+        amount = parse_number(body["amount"], "amount")
+        if amount <= 0:
+            raise bad_param(f"Invalid amount: {body['amount']}")
+        text = body.get("withdraw_order_id") or None
+        if text is not None and (len(text) > 32 or not set(text) <= set(_WITHDRAW_ID_CHARS)):
+            raise bad_param("Invalid withdraw_order_id")
+        w = self.venue.withdraw(
+            key,
+            str(body["currency"]).upper(),
+            amount,
+            body["address"],
+            body["chain"],
+            body.get("memo") or None,
+            text,
+        )
+        if text:
+            self._withdraw_texts[w.withdrawal_id] = text
+        return self._withdrawal(w)
+
+    async def withdrawals(self, request: web.Request) -> Any:
+        key = api_key(request)
+        asset = request.query.get("currency")
+        wid = request.query.get("withdraw_id")
+        text = request.query.get("withdraw_order_id")
+        limit = query_int(request, "limit", 100, 1, 1000)
+        offset = query_int(request, "offset", 0, 0, 1_000_000)
+        records = [
+            self._withdrawal(w)
+            for w in self.venue.withdrawals(key, asset.upper() if asset else None)
+            if (not wid or w.withdrawal_id == wid)
+            and (not text or self._withdraw_texts.get(w.withdrawal_id) == text)
+        ]
+        records.sort(key=lambda r: int(r["timestamp"]), reverse=True)
+        return records[offset : offset + limit]
+
+    # ---- WebSocket channels ----------------------------------------------------------------------
+
+    def _pairs_payload(self, payload: list[Any], allow_all: bool) -> tuple[str, ...]:
+        if not payload:
+            raise WsError(ERR_BAD_ARGUMENT, "payload required")
+        for p in payload:
+            if not (allow_all and p == ALL) and p not in self.pairs:
+                raise WsError(ERR_BAD_ARGUMENT, f"unknown currency pair: {p}")
+        return tuple(payload)
+
+    def _book_payload(self, payload: list[Any], _key: str | None) -> tuple[str, ...]:
+        if len(payload) != 2 or payload[1] not in ("20ms", "100ms", "1000ms"):
+            raise WsError(
+                ERR_BAD_ARGUMENT, "payload must be [currency_pair, interval] with interval 20ms or 100ms"
+            )
+        return self._pairs_payload(payload[:1], allow_all=False)
+
+    def _channels(self) -> dict[str, ChannelSpec]:
+        public = ChannelSpec(private=False, parse=lambda p, k: self._pairs_payload(p, allow_all=False))
+        private = ChannelSpec(private=True, parse=lambda p, k: self._pairs_payload(p, allow_all=True))
+        return {
+            "spot.book_ticker": public,
+            "spot.trades": public,
+            "spot.order_book_update": ChannelSpec(private=False, parse=self._book_payload),
+            "spot.orders": private,
+            "spot.usertrades": private,
+            "spot.balances": ChannelSpec(private=True, parse=lambda p, k: (ALL,)),
+        }
+
+    # ---- venue events -> pushes (synchronous, in event order) ------------------------------------
+
+    def _on_event(self, event: Any) -> None:
+        handler = self._event_handlers.get(type(event).__name__)
+        if handler is not None:
+            handler(event)
+
+    def _on_book_delta(self, ev: Any) -> None:
+        m = self.venue.markets[ev.symbol]
+        self.hub.publish(
+            "spot.order_book_update", codec.pair_id(ev.symbol), lambda _d: codec.ws_book_update(m, ev)
+        )
+
+    def _on_ticker(self, ev: Any) -> None:
+        bt = ev.ticker
+        m = self.venue.markets[bt.symbol]
+        self.hub.publish("spot.book_ticker", codec.pair_id(bt.symbol), lambda _d: codec.ws_book_ticker(m, bt))
+
+    def _on_trade(self, ev: Any) -> None:
+        t = ev.trade
+        m = self.venue.markets[t.symbol]
+        self.hub.publish("spot.trades", codec.pair_id(t.symbol), lambda _d: codec.ws_trade(m, t))
+
+    def _on_order(self, ev: Any) -> None:
+        o = ev.order
+        if o.status.is_done:
+            kind = "finish"
+        elif o.status is OrderStatus.NEW and not o.filled_quantity:
+            kind = "put"
+        else:
+            kind = "update"
+        acct = self.venue.account(ev.api_key)
+        uid = acct.user_id if acct else 0
+        self.hub.publish_private(
+            "spot.orders",
+            ev.api_key,
+            codec.pair_id(o.symbol),
+            lambda _d: [self.encode_order(o, user_id=uid, event=kind)],
+        )
+
+    def _on_fill(self, ev: Any) -> None:
+        e = ev.execution
+        m = self.venue.markets[e.symbol]
+        acct = self.venue.account(ev.api_key)
+        uid = acct.user_id if acct else 0
+        self.hub.publish_private(
+            "spot.usertrades", ev.api_key, codec.pair_id(e.symbol), lambda _d: [codec.ws_usertrade(m, e, uid)]
+        )
+
+    def _on_balance(self, ev: Any) -> None:
+        bal = ev.balance
+        k = (ev.api_key, bal.asset)
+        self._update_ids[k] = self._update_ids.get(k, 0) + 1
+        total, locked = bal.available + bal.locked, bal.locked
+        prev_total, prev_locked = self._balance_seen.get(k, (total, locked))
+        self._balance_seen[k] = (total, locked)
+        acct = self.venue.account(ev.api_key)
+        uid = acct.user_id if acct else 0
+        now_ms = self.venue.clock.now_ms()
+        self.hub.publish_private(
+            "spot.balances",
+            ev.api_key,
+            None,
+            lambda _d: [
+                codec.ws_balance(
+                    bal.asset,
+                    bal.available,
+                    bal.locked,
+                    total - prev_total,
+                    locked - prev_locked,
+                    now_ms,
+                    uid,
+                )
+            ],
+        )
+
+
+_WITHDRAW_ID_CHARS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_-."
+
+
+def create_app(venue: Any) -> web.Application:
+    """The Gate spot v4 front-end (REST + WS on one app) serving `venue`."""
+    return GateSpotFront(venue).app()
