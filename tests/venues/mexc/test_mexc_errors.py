@@ -11,8 +11,10 @@ from cexarb.model.errors import (
     InvalidPrice,
     NetworkError,
     OrderNotFound,
+    PostOnlyWouldTake,
     RateLimitError,
     TimestampError,
+    WithdrawalError,
 )
 from cexarb.venues.mexc.codec import parse_error
 from cexarb.venues.mexc.errors import http_error_mapper
@@ -57,6 +59,11 @@ DOCUMENTED = {
     504: NetworkError,
     10096: InvalidOrder,
     2015: InvalidOrder,
+    -1128: InvalidOrder,
+    -2010: InvalidOrder,
+    10232: WithdrawalError,
+    10212: WithdrawalError,
+    10097: WithdrawalError,
 }
 
 
@@ -82,7 +89,7 @@ def test_doc_error_body_with_extend_field():
     err = parse_error(
         400, b'{"code": -1128, "msg": "Combination of optional parameters invalid.", "_extend": null}'
     )
-    assert type(err) is ExchangeError
+    assert type(err) is InvalidOrder
     assert err.code == -1128 and err.message.startswith("Combination")
 
 
@@ -116,3 +123,10 @@ def test_5xx_without_body_is_network_error():
 def test_unknown_code_is_base_error_with_code():
     err = parse_error(400, {"code": 999999, "msg": "odd"})
     assert type(err) is ExchangeError and err.code == 999999
+
+
+def test_post_only_rejection_is_refined_by_message():
+    err = parse_error(400, {"code": -2010, "msg": "Order would immediately match and take."})
+    assert isinstance(err, PostOnlyWouldTake) and err.code == -2010
+    other = parse_error(400, {"code": -2010, "msg": "Duplicate order sent."})
+    assert type(other) is InvalidOrder

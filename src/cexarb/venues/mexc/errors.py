@@ -22,8 +22,10 @@ from cexarb.model.errors import (
     InvalidPrice,
     NetworkError,
     OrderNotFound,
+    PostOnlyWouldTake,
     RateLimitError,
     TimestampError,
+    WithdrawalError,
 )
 
 VENUE = "mexc"
@@ -69,9 +71,17 @@ _CODES: dict[int, tuple[type[ExchangeError], str | None]] = {
     10101: (InsufficientBalance, None),
     30004: (InsufficientBalance, "not enough of the base asset to sell"),
     30005: (InsufficientBalance, "oversold: not enough of the base asset to sell"),
+    -1128: (InvalidOrder, "a combination of optional parameters is invalid; check the request"),
     # Orders.
     -2011: (OrderNotFound, None),
     -2013: (OrderNotFound, None),
+    # Binance-compatible "new order rejected" (not in MEXC's table): post-only crossing, FOK
+    # not filled, duplicate client id. Refined by message below.
+    -2010: (InvalidOrder, "the venue rejected the new order; see its message"),
+    # Withdrawals (codes seen on the live venue; not in the spot document's table).
+    10232: (WithdrawalError, "the asset does not exist or cannot be withdrawn"),
+    10212: (WithdrawalError, "the address is not on the withdrawal allow-list or was invalidated"),
+    10097: (WithdrawalError, "the amount is invalid (below the network minimum or bad precision)"),
     # Venue side failures (outcome of a write is unknown).
     500: (NetworkError, None),
     503: (NetworkError, None),
@@ -84,7 +94,9 @@ def error_from_code(
 ) -> ExchangeError:
     """The typed error for a MEXC code (None: use the HTTP status alone)."""
     text = msg or "MEXC error"
-    if code is not None and code in _CODES:
+    if code == -2010 and "immediately match" in text:
+        cls, hint = PostOnlyWouldTake, None
+    elif code is not None and code in _CODES:
         cls, hint = _CODES[code]
     elif http_status in (429, 418):
         cls, hint = (

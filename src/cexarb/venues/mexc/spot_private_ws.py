@@ -1,0 +1,132 @@
+"""MEXC spot private WebSocket: orders, deals and account pushes on a listen-key URL.
+
+The URL is `<private_ws_url>?listenKey=<key>`; the key is confirmed (or replaced) before
+every (re)connect and kept alive every 30 minutes. Pushes are decoded straight into
+`Order`, `Execution` and `AssetBalance` and handed to the injected handlers in
+arrival order; none is dropped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import aiohttp
+
+from cexarb.config import VenueConfig
+from cexarb.exchange.interfaces import PrivateWebsocketHandlers, StreamStats
+from cexarb.model import AssetBalance, ConnectionState, Execution, Order, Symbol, SymbolInfo
+from cexarb.model.errors import ExchangeError, ProtocolError
+from cexarb.transport.ws import WsClient
+from cexarb.venues.mexc.channels import PING, PRIVATE_CHANNELS, decode_control, subscription
+from cexarb.venues.mexc.errors import VENUE
+from cexarb.venues.mexc.listen_key import ListenKeyKeeper
+from cexarb.venues.mexc.push_codec import PushDecoder
+from cexarb.venues.mexc.spot_rest import MexcSpotPrivateRest
+from cexarb.venues.mexc.symbols import MexcSymbols
+
+_INVALID_KEY = "invalid listen key"
+
+
+class MexcSpotPrivateWs:
+    """`PrivateWs` for MEXC spot."""
+
+    def __init__(
+        self,
+        config: VenueConfig,
+        handlers: PrivateWebsocketHandlers,
+        symbols_info: dict[Symbol, SymbolInfo],
+        rest: MexcSpotPrivateRest,
+        *,
+        keepalive_interval_s: float = 1800.0,
+        session: aiohttp.ClientSession | None = None,
+    ) -> None:
+        self.config = config
+        self._handlers = handlers
+        self._decoder = PushDecoder(MexcSymbols(symbols_info).from_venue)
+        self._keeper = ListenKeyKeeper(rest, self._reconnect, keepalive_interval_s=keepalive_interval_s)
+        self._ws = WsClient(
+            "mexc-spot-private",
+            self._url,
+            on_message=self._on_message,
+            on_state=self._on_state,
+            app_ping=lambda: PING,
+            ping_interval_s=config.ping_interval_s,
+            silence_timeout_s=config.silence_timeout_s,
+            session=session,
+        )
+        self._route = {
+            Order: handlers.order,
+            Execution: handlers.execution,
+            AssetBalance: handlers.balance,
+        }
+        self._started = False
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    @property
+    def listen_key(self) -> ListenKeyKeeper:
+        return self._keeper
+
+    @property
+    def stats(self) -> StreamStats:
+        return self._ws.stats
+
+    async def start(self) -> None:
+        if self._started:
+            return
+        self._started = True
+        await self._ws.subscribe("private", lambda: subscription(PRIVATE_CHANNELS))
+        await self._ws.start()
+        self._keeper.start()
+
+    @property
+    def is_connected(self) -> bool:
+        return self._ws.connected
+
+    async def close(self) -> None:
+        await self._keeper.close()
+        await self._ws.close()
+
+    async def _url(self) -> str:
+        base = self.config.private_ws_url or self.config.ws_url
+        sep = "&" if "?" in base else "?"
+        return f"{base}{sep}listenKey={await self._keeper.current()}"
+
+    async def _reconnect(self) -> None:
+        await self._ws.reconnect()
+
+    def _on_state(self, state: ConnectionState) -> None:
+        self._handlers.connection(state)
+
+    # --- hot path ----------------------------------------------------------------------------
+
+    def _on_message(self, data: str | bytes) -> None:
+        if type(data) is bytes:
+            try:
+                events = self._decoder.decode(data)
+            except ProtocolError as exc:
+                self._handlers.error(exc)
+                raise  # the WsClient counts it as a bad frame and logs it once per kind
+            route = self._route
+            for event in events:
+                route[type(event)](event)
+            return
+        self._on_text(data)
+
+    def _on_text(self, text: str) -> None:
+        if _INVALID_KEY in text.lower():
+            # The venue refused the key: replace it and reconnect (a new key is made on connect).
+            self._keeper.invalidate()
+            self._handlers.error(ExchangeError("listen key refused by the stream", venue=VENUE))
+            task = asyncio.get_running_loop().create_task(self._reconnect())
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+            return
+        reply = decode_control(text)
+        if reply is None:
+            err = ProtocolError(f"unexpected text frame: {text[:200]}", venue=VENUE)
+            self._handlers.error(err)
+            raise err
+        if reply.code:
+            self._handlers.error(
+                ExchangeError(f"private subscription rejected: {reply.msg}", venue=VENUE, code=reply.code)
+            )

@@ -1,0 +1,384 @@
+"""MEXC spot v3 REST: public market data and signed trading, account, listen keys, wallet.
+
+Paths are `/api/v3/...` relative to `VenueConfig.rest_url` (https://api.mexc.com, or
+the simulator's URL). Every parameter travels in the query string, like ccxt sends it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from collections.abc import Iterable
+from typing import Any
+
+import aiohttp
+import msgspec
+
+from cexarb.config import VenueConfig
+from cexarb.logs import register_secret
+from cexarb.model import (
+    AssetBalance,
+    BookTicker,
+    Execution,
+    Order,
+    OrderBook,
+    OrderStatus,
+    OrderType,
+    Side,
+    Symbol,
+    SymbolInfo,
+    TimeInForce,
+    WithdrawalRequest,
+    WithdrawalResponse,
+    WithdrawalStatus,
+)
+from cexarb.model.errors import (
+    ExchangeError,
+    InvalidOrder,
+    OrderNotFound,
+    ProtocolError,
+    WithdrawalError,
+)
+from cexarb.model.rounding import format_decimal
+from cexarb.transport.clock import Clock
+from cexarb.transport.http import HttpClient
+from cexarb.transport.ratelimit import RateLimiter
+from cexarb.venues.mexc import codec
+from cexarb.venues.mexc.auth import MexcSigner
+from cexarb.venues.mexc.errors import VENUE, http_error_mapper, parse_error
+from cexarb.venues.mexc.symbols import MexcSymbols
+
+# Endpoint weights from mexc_spot.md section 3.
+_W_EXCHANGE_INFO = 10
+_W_ACCOUNT = 10
+_W_MY_TRADES = 10
+_W_OPEN_ORDERS = 3
+_W_QUERY_ORDER = 2
+_W_CAPITAL_CONFIG = 10
+_MAX_DEPTH = 5000
+_MAX_TRADES = 100
+_ORDERS_POOL = "orders"
+
+
+def _checked(reply: Any) -> Any:
+    """Some gateways answer HTTP 200 with an error body; success codes are 0 and 200."""
+    if isinstance(reply, dict) and "code" in reply and ("msg" in reply or "message" in reply):
+        if str(reply["code"]) not in ("0", "200"):
+            raise parse_error(200, reply)
+    return reply
+
+
+def _http(config: VenueConfig, session, rate_limiter, **kw) -> HttpClient:
+    return HttpClient(
+        VENUE,
+        config.rest_url,
+        error_mapper=http_error_mapper,
+        rate_limiter=rate_limiter if rate_limiter is not None else RateLimiter(config.rate_limits),
+        timeout_s=config.request_timeout_s,
+        session=session,
+        **kw,
+    )
+
+
+class MexcSpotPublicRest:
+    """`PublicRest` for MEXC spot. Learns venue symbols from exchangeInfo on first need."""
+
+    venue = VENUE
+
+    def __init__(
+        self,
+        config: VenueConfig,
+        *,
+        session: aiohttp.ClientSession | None = None,
+        rate_limiter: RateLimiter | None = None,
+    ) -> None:
+        self.config = config
+        self._http = _http(config, session, rate_limiter)
+        self._infos: dict[Symbol, SymbolInfo] = {}
+        self._symbols = MexcSymbols(self._infos)
+
+    @property
+    def http(self) -> HttpClient:
+        return self._http
+
+    async def get_symbols_info(self) -> dict[Symbol, SymbolInfo]:
+        reply = _checked(await self._http.request("GET", "/api/v3/exchangeInfo", weight=_W_EXCHANGE_INFO))
+        try:
+            entries = reply["symbols"]
+        except (KeyError, TypeError):
+            raise ProtocolError(f"exchangeInfo without symbols: {str(reply)[:200]}", venue=VENUE) from None
+        infos = {}
+        for entry in entries:
+            info = codec.parse_symbol_info(entry)
+            infos[info.symbol] = info
+        self._infos.update(infos)
+        return infos
+
+    async def _venue_symbol(self, symbol: Symbol) -> str:
+        if symbol not in self._infos:
+            await self.get_symbols_info()
+        return self._symbols.to_venue(symbol)
+
+    async def get_order_book(self, symbol: Symbol, limit: int = 100) -> OrderBook:
+        name = await self._venue_symbol(symbol)
+        limit = max(1, min(limit, _MAX_DEPTH))
+        reply = await self._http.request("GET", "/api/v3/depth", params={"symbol": name, "limit": limit})
+        return codec.parse_order_book(_checked(reply), symbol)
+
+    async def get_book_ticker(self, symbol: Symbol) -> BookTicker:
+        name = await self._venue_symbol(symbol)
+        reply = await self._http.request("GET", "/api/v3/ticker/bookTicker", params={"symbol": name})
+        reply = _checked(reply)
+        if isinstance(reply, list):  # some gateways wrap the single ticker in a list
+            reply = reply[0]
+        return codec.parse_book_ticker(reply, symbol)
+
+    async def get_server_time(self) -> int:
+        return codec.parse_server_time(_checked(await self._http.request("GET", "/api/v3/time")))
+
+    async def close(self) -> None:
+        await self._http.close()
+
+
+class MexcSpotPrivateRest:
+    """`PrivateRest` + `WithdrawalRest` for MEXC spot, plus listen keys and asset networks.
+
+    `symbols_info` is the composite's dict (it may grow later); orders on symbols not in it
+    are refused. Calls without a symbol (open orders, cancel all) iterate its active symbols,
+    because MEXC requires one: hand it only the symbols you trade.
+    """
+
+    venue = VENUE
+
+    def __init__(
+        self,
+        config: VenueConfig,
+        symbols_info: dict[Symbol, SymbolInfo],
+        *,
+        session: aiohttp.ClientSession | None = None,
+        rate_limiter: RateLimiter | None = None,
+        clock: Clock | None = None,
+    ) -> None:
+        if not config.has_credentials:
+            raise ExchangeError(
+                "MEXC private REST needs an API key and secret",
+                venue=VENUE,
+                hint="set CEXARB_MEXC_API_KEY and CEXARB_MEXC_API_SECRET (or [mexc.spot] in cexarb.toml)",
+            )
+        register_secret(config.api_secret.reveal())
+        self.config = config
+        self.symbols = MexcSymbols(symbols_info)
+        self._http = _http(
+            config,
+            session,
+            rate_limiter,
+            signer=MexcSigner(config.api_key, config.api_secret, config.recv_window_ms),
+            clock=clock,
+            server_time=self.get_server_time,
+        )
+
+    @property
+    def http(self) -> HttpClient:
+        return self._http
+
+    async def get_server_time(self) -> int:
+        return codec.parse_server_time(_checked(await self._http.request("GET", "/api/v3/time")))
+
+    async def sync_clock(self) -> None:
+        """Measure the venue clock offset now (signed requests also resync on a 700003)."""
+        await self._http.clock.sync(self.get_server_time)
+
+    def new_client_order_id(self) -> str:
+        # MEXC's limits are undocumented; 26 chars of [a-z0-9] stays inside every known rule.
+        return "cx" + secrets.token_hex(12)
+
+    async def _signed(self, method: str, path: str, params: dict | None = None, **kw) -> Any:
+        return _checked(await self._http.request(method, path, params=params, signed=True, **kw))
+
+    # --- account -------------------------------------------------------------------------
+
+    async def get_balances(self) -> dict[str, AssetBalance]:
+        return codec.parse_balances(await self._signed("GET", "/api/v3/account", weight=_W_ACCOUNT))
+
+    # --- orders --------------------------------------------------------------------------
+
+    async def place_order(
+        self,
+        symbol: Symbol,
+        side: Side,
+        order_type: OrderType,
+        quantity: float,
+        price: float | None = None,
+        *,
+        time_in_force: TimeInForce = TimeInForce.GTC,
+        client_order_id: str,
+        reduce_only: bool = False,  # spot has no reduce-only; accepted for the shared interface
+    ) -> Order:
+        name = self.symbols.to_venue(symbol)
+        info = self.symbols.info(symbol)
+        venue_type = codec.order_type_param(order_type, time_in_force)
+        if venue_type != "MARKET" and price is None:
+            raise InvalidOrder(f"a {venue_type} order needs a price", venue=VENUE)
+        params: dict[str, Any] = {
+            "symbol": name,
+            "side": side.value,
+            "type": venue_type,
+            "quantity": format_decimal(quantity, info.step_size if info else None),
+            "price": None
+            if venue_type == "MARKET" or price is None
+            else format_decimal(price, info.tick_size if info else None),
+            "newClientOrderId": client_order_id,
+        }
+        reply = await self._signed("POST", "/api/v3/order", params, pool=_ORDERS_POOL)
+        order = codec.parse_order(reply, symbol)
+        return msgspec.structs.replace(
+            order,
+            client_order_id=order.client_order_id or client_order_id,
+            quantity=order.quantity or quantity,
+            remaining_quantity=order.remaining_quantity or quantity,
+        )
+
+    def _order_ref(self, symbol: Symbol, order_id: str | None, client_order_id: str | None) -> dict:
+        if not order_id and not client_order_id:
+            raise InvalidOrder("give order_id or client_order_id", venue=VENUE)
+        params: dict[str, Any] = {"symbol": self.symbols.to_venue(symbol)}
+        if order_id:
+            params["orderId"] = order_id
+        else:
+            params["origClientOrderId"] = client_order_id
+        return params
+
+    async def cancel_order(
+        self, symbol: Symbol, order_id: str | None = None, client_order_id: str | None = None
+    ) -> Order:
+        params = self._order_ref(symbol, order_id, client_order_id)
+        reply = await self._signed("DELETE", "/api/v3/order", params, pool=_ORDERS_POOL)
+        order = codec.parse_order(reply, symbol)
+        if order.status is OrderStatus.NEW and "status" not in reply:
+            # The short cancel reply has no status; a successful cancel means canceled.
+            order = msgspec.structs.replace(order, status=OrderStatus.CANCELED)
+        return order
+
+    async def get_order(
+        self, symbol: Symbol, order_id: str | None = None, client_order_id: str | None = None
+    ) -> Order:
+        params = self._order_ref(symbol, order_id, client_order_id)
+        reply = await self._signed("GET", "/api/v3/order", params, weight=_W_QUERY_ORDER)
+        return codec.parse_order(reply, symbol)
+
+    def _active_symbols(self) -> list[Symbol]:
+        return [s for s, info in self.symbols.infos.items() if info.active]
+
+    async def get_open_orders(self, symbol: Symbol | None = None) -> list[Order]:
+        if symbol is None:
+            per_symbol = await asyncio.gather(*(self.get_open_orders(s) for s in self._active_symbols()))
+            return [o for orders in per_symbol for o in orders]
+        params = {"symbol": self.symbols.to_venue(symbol)}
+        reply = await self._signed("GET", "/api/v3/openOrders", params, weight=_W_OPEN_ORDERS)
+        return [codec.parse_order(item, symbol) for item in reply or ()]
+
+    async def cancel_all_orders(self, symbol: Symbol | None = None) -> list[Order]:
+        if symbol is None:
+            with_orders = {o.symbol for o in await self.get_open_orders()}
+            per_symbol = await asyncio.gather(*(self.cancel_all_orders(s) for s in sorted(with_orders)))
+            return [o for orders in per_symbol for o in orders]
+        params = {"symbol": self.symbols.to_venue(symbol)}
+        try:
+            reply = await self._signed("DELETE", "/api/v3/openOrders", params, pool=_ORDERS_POOL)
+        except OrderNotFound:
+            return []  # nothing was open
+        orders = [codec.parse_order(item, symbol) for item in reply or ()]
+        return [
+            o if "status" in item else msgspec.structs.replace(o, status=OrderStatus.CANCELED)
+            for o, item in zip(orders, reply or (), strict=True)
+        ]
+
+    async def get_my_trades(
+        self, symbol: Symbol, since_ms: int | None = None, limit: int = 100
+    ) -> list[Execution]:
+        params = {
+            "symbol": self.symbols.to_venue(symbol),
+            "startTime": since_ms,
+            "limit": max(1, min(limit, _MAX_TRADES)),
+        }
+        reply = await self._signed("GET", "/api/v3/myTrades", params, weight=_W_MY_TRADES)
+        trades = [codec.parse_execution(item, symbol) for item in reply or ()]
+        trades.sort(key=lambda e: e.timestamp)
+        return trades
+
+    # --- listen keys (user data stream) ---------------------------------------------------
+
+    async def create_listen_key(self) -> str:
+        # A duplicate key is harmless (it expires unused), so a lost reply may be retried.
+        reply = await self._signed("POST", "/api/v3/userDataStream", idempotent=True)
+        try:
+            key = str(reply["listenKey"])
+        except (KeyError, TypeError):
+            raise ProtocolError(f"userDataStream reply without listenKey: {reply!r}", venue=VENUE) from None
+        register_secret(key)
+        return key
+
+    async def keepalive_listen_key(self, listen_key: str) -> None:
+        await self._signed("PUT", "/api/v3/userDataStream", {"listenKey": listen_key}, idempotent=True)
+
+    async def delete_listen_key(self, listen_key: str) -> None:
+        await self._signed("DELETE", "/api/v3/userDataStream", {"listenKey": listen_key})
+
+    # --- wallet ---------------------------------------------------------------------------
+
+    async def withdraw(self, request: WithdrawalRequest) -> WithdrawalResponse:
+        params = {
+            "coin": request.asset,
+            "address": request.address,
+            "amount": format_decimal(request.amount),
+            "netWork": request.network,
+            "memo": request.memo,
+            "withdrawOrderId": request.client_id,
+        }
+        try:
+            reply = await self._signed("POST", "/api/v3/capital/withdraw", params)
+        except ExchangeError as exc:
+            if type(exc) in (ExchangeError, InvalidOrder):
+                raise WithdrawalError(
+                    exc.message, venue=VENUE, code=exc.code, http_status=exc.http_status
+                ) from exc
+            raise
+        if not isinstance(reply, dict) or not reply.get("id"):
+            raise ProtocolError(f"withdraw reply without id: {reply!r}", venue=VENUE)
+        return WithdrawalResponse(
+            withdrawal_id=str(reply["id"]),
+            asset=request.asset,
+            amount=request.amount,
+            address=request.address,
+            network=request.network,
+            status=WithdrawalStatus.PENDING,
+        )
+
+    async def get_withdrawals(self, asset: str | None = None, limit: int = 1000) -> list[WithdrawalResponse]:
+        """Withdrawals of the last 7 days (MEXC's default window), newest first as the venue sends them."""
+        params = {"coin": asset, "limit": limit}
+        reply = await self._signed("GET", "/api/v3/capital/withdraw/history", params)
+        return [codec.parse_withdrawal(item) for item in reply or ()]
+
+    async def get_withdrawal(self, withdrawal_id: str, asset: str | None = None) -> WithdrawalResponse:
+        for withdrawal in await self.get_withdrawals(asset):
+            if withdrawal.withdrawal_id == withdrawal_id:
+                return withdrawal
+        raise WithdrawalError(
+            f"withdrawal {withdrawal_id} not found in the last 7 days of history",
+            venue=VENUE,
+            hint="check the id (and asset); MEXC lists 7 days by default",
+        )
+
+    async def get_asset_networks(
+        self, assets: Iterable[str] | None = None
+    ) -> dict[str, list[codec.AssetNetwork]]:
+        reply = await self._signed("GET", "/api/v3/capital/config/getall", weight=_W_CAPITAL_CONFIG)
+        networks = codec.parse_asset_networks(reply or [])
+        if assets is None:
+            return networks
+        wanted = set(assets)
+        return {asset: nets for asset, nets in networks.items() if asset in wanted}
+
+    async def close(self) -> None:
+        await self._http.close()

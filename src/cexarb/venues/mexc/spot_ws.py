@@ -1,0 +1,196 @@
+"""MEXC spot public WebSocket: protobuf aggregated depth, book ticker and deals.
+
+Each symbol takes three topics; a connection carries at most 30 (MEXC's limit), so
+symbols are spread over as many connections as needed. Depth pushes become
+`BookDiff(first_id=fromVersion, last_id=toVersion)`; the composite chains them onto
+`get_order_book().update_id`. A malformed frame goes to `handlers.error` as a
+`ProtocolError` and the stream goes on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import aiohttp
+
+from cexarb.config import VenueConfig
+from cexarb.exchange.interfaces import PublicWebsocketHandlers, StreamStats
+from cexarb.model import BookDiff, BookTicker, ConnectionState, OrderBook, Symbol, SymbolInfo, Trade
+from cexarb.model.errors import ExchangeError, ProtocolError
+from cexarb.transport.ws import WsClient
+from cexarb.venues.mexc.channels import (
+    MAX_TOPICS_PER_CONNECTION,
+    PING,
+    decode_control,
+    public_channels,
+    subscription,
+    unsubscription,
+)
+from cexarb.venues.mexc.errors import VENUE
+from cexarb.venues.mexc.push_codec import PushDecoder
+from cexarb.venues.mexc.symbols import MexcSymbols
+
+_TOPICS_PER_SYMBOL = 3
+
+
+class MexcSpotPublicWs:
+    """`PublicWs` for MEXC spot."""
+
+    def __init__(
+        self,
+        config: VenueConfig,
+        handlers: PublicWebsocketHandlers,
+        symbols_info: dict[Symbol, SymbolInfo],
+        *,
+        interval: str = "100ms",
+        max_topics_per_connection: int = MAX_TOPICS_PER_CONNECTION,
+        session: aiohttp.ClientSession | None = None,
+    ) -> None:
+        self.config = config
+        self._handlers = handlers
+        self._symbols = MexcSymbols(symbols_info)
+        self._decoder = PushDecoder(self._symbols.from_venue)
+        self._interval = interval
+        self._per_connection = max(1, max_topics_per_connection // _TOPICS_PER_SYMBOL)
+        self._session = session
+        self._connections: list[WsClient] = []
+        self._members: dict[WsClient, set[Symbol]] = {}
+        self._where: dict[Symbol, WsClient] = {}
+        self._opened = 0
+        self._closed = False
+        self._lock = asyncio.Lock()  # (un)subscribe calls must not open connections in parallel
+        self._route = {
+            BookDiff: handlers.book_diff,
+            BookTicker: handlers.book_ticker,
+            Trade: handlers.trade,
+            OrderBook: handlers.book_snapshot,
+        }
+
+    # --- PublicWs --------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        async with self._lock:
+            if not self._connections:
+                await self._open_connection()
+
+    async def subscribe(self, symbols: list[Symbol]) -> None:
+        async with self._lock:
+            for symbol in symbols:
+                await self._subscribe_one(symbol)
+
+    async def _subscribe_one(self, symbol: Symbol) -> None:
+        if symbol in self._where:
+            return
+        channels = public_channels(self._symbols.to_venue(symbol), self._interval)
+        conn = self._connection_with_room() or await self._open_connection()
+        self._members[conn].add(symbol)
+        self._where[symbol] = conn
+        await conn.subscribe(symbol, lambda: subscription(channels))
+
+    async def unsubscribe(self, symbols: list[Symbol]) -> None:
+        async with self._lock:
+            for symbol in symbols:
+                await self._unsubscribe_one(symbol)
+
+    async def _unsubscribe_one(self, symbol: Symbol) -> None:
+        conn = self._where.pop(symbol, None)
+        if conn is None:
+            return
+        members = self._members[conn]
+        members.discard(symbol)
+        channels = public_channels(self._symbols.to_venue(symbol), self._interval)
+        await conn.unsubscribe(symbol, unsubscription(channels))
+        # MEXC closes a connection left without subscriptions; keep at least one open.
+        if not members and len(self._connections) > 1:
+            self._connections.remove(conn)
+            del self._members[conn]
+            await conn.close()
+
+    @property
+    def is_connected(self) -> bool:
+        return bool(self._connections) and all(c.connected for c in self._connections)
+
+    @property
+    def stats(self) -> StreamStats:
+        """Counters summed over every connection."""
+        total = StreamStats()
+        for conn in self._connections:
+            s = conn.stats
+            total.frames += s.frames
+            total.bad_frames += s.bad_frames
+            total.reconnects += s.reconnects
+            total.last_reconnect_ms = max(total.last_reconnect_ms, s.last_reconnect_ms)
+            for kind, n in s.errors_by_kind.items():
+                total.errors_by_kind[kind] = total.errors_by_kind.get(kind, 0) + n
+        return total
+
+    async def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        connections, self._connections = self._connections, []
+        self._members.clear()
+        self._where.clear()
+        for conn in connections:
+            await conn.close()
+        self._handlers.connection(ConnectionState.CLOSED)
+
+    # --- connections -----------------------------------------------------------------------
+
+    def _connection_with_room(self) -> WsClient | None:
+        for conn in self._connections:
+            if len(self._members[conn]) < self._per_connection:
+                return conn
+        return None
+
+    async def _open_connection(self) -> WsClient:
+        self._opened += 1
+        first = self._opened == 1
+        conn = WsClient(
+            f"mexc-spot-public-{self._opened}",
+            self.config.ws_url,
+            on_message=self._on_message,
+            on_state=lambda state, first=first: self._on_state(state, first),
+            app_ping=lambda: PING,
+            ping_interval_s=self.config.ping_interval_s,
+            silence_timeout_s=self.config.silence_timeout_s,
+            session=self._session,
+        )
+        await conn.start()
+        self._connections.append(conn)
+        self._members[conn] = set()
+        return conn
+
+    def _on_state(self, state: ConnectionState, first: bool) -> None:
+        # One logical stream: CONNECTED once (first connection), CLOSED once (close()).
+        if state is ConnectionState.CLOSED or (state is ConnectionState.CONNECTED and not first):
+            return
+        self._handlers.connection(state)
+
+    # --- hot path ----------------------------------------------------------------------------
+
+    def _on_message(self, data: str | bytes) -> None:
+        if type(data) is bytes:
+            try:
+                events = self._decoder.decode(data)
+            except ProtocolError as exc:
+                self._handlers.error(exc)
+                raise  # the WsClient counts it as a bad frame and logs it once per kind
+            route = self._route
+            for event in events:
+                route[type(event)](event)
+            return
+        reply = decode_control(data)
+        if reply is None:
+            err = ProtocolError(f"unexpected text frame: {str(data)[:200]}", venue=VENUE)
+            self._handlers.error(err)
+            raise err
+        if reply.code:
+            self._handlers.error(
+                ExchangeError(
+                    f"subscription rejected: {reply.msg}",
+                    venue=VENUE,
+                    code=reply.code,
+                    hint="check the channel name and MEXC's 30-topics-per-connection limit",
+                )
+            )
