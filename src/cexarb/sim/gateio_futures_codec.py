@@ -325,7 +325,7 @@ def ws_book_ticker(market: Any, bt: Any, decimal: bool) -> dict[str, Any]:
     }
 
 
-def ws_book_update(market: Any, delta: Any, level: str, decimal: bool) -> dict[str, Any]:
+def ws_book_update(market: Any, delta: Any, decimal: bool) -> dict[str, Any]:
     return {
         "t": delta.ts_ms,
         "s": pair_id(market.symbol),
@@ -339,7 +339,6 @@ def ws_book_update(market: Any, delta: Any, level: str, decimal: bool) -> dict[s
             {"p": price_text(market, p), "s": size_out(contracts_of(market, q), decimal)}
             for p, q in delta.asks
         ],
-        "l": level,
     }
 
 

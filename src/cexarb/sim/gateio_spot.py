@@ -7,6 +7,7 @@ market buy's `amount`, which Gate states in quote.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from aiohttp import web
@@ -16,6 +17,8 @@ from cexarb.sim import gateio_spot_codec as codec
 from cexarb.sim.gateio_errors import GateError, bad_param, missing_param, validate_text
 from cexarb.sim.gateio_rest import GateRoutes, api_key, json_body, json_response, query_bool, query_int
 from cexarb.sim.gateio_ws import ALL, ERR_BAD_ARGUMENT, ChannelSpec, GateWsHub, WsError
+
+log = logging.getLogger(__name__)
 
 API = "/api/v4"
 
@@ -468,7 +471,10 @@ class GateSpotFront:
     def _on_event(self, event: Any) -> None:
         handler = self._event_handlers.get(type(event).__name__)
         if handler is not None:
-            handler(event)
+            try:
+                handler(event)
+            except Exception:  # never let a push bug break the venue operation that emitted it
+                log.exception("gate spot push failed for %s", type(event).__name__)
 
     def _on_book_delta(self, ev: Any) -> None:
         m = self.venue.markets[ev.symbol]

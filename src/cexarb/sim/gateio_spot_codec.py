@@ -242,7 +242,7 @@ def ws_book_ticker(market: Any, bt: Any) -> dict[str, Any]:
     }
 
 
-def ws_book_update(market: Any, delta: Any, level: str) -> dict[str, Any]:
+def ws_book_update(market: Any, delta: Any) -> dict[str, Any]:
     return {
         "t": delta.ts_ms,
         "e": "depthUpdate",
@@ -252,7 +252,6 @@ def ws_book_update(market: Any, delta: Any, level: str) -> dict[str, Any]:
         "u": delta.last_id,
         "b": [[price_text(market, p), qty_text(market, q)] for p, q in delta.bids],
         "a": [[price_text(market, p), qty_text(market, q)] for p, q in delta.asks],
-        "l": level,
     }
 
 
