@@ -55,6 +55,7 @@ class BasisPosition:
 
 
 class _PublicListener:
+    # Only the callbacks the engine needs: a composite calls nothing else.
     def __init__(self, engine: ArbEngine) -> None:
         self._engine = engine
 
@@ -64,23 +65,14 @@ class _PublicListener:
     def on_book_ticker(self, ticker) -> None:
         self._engine.mark_dirty(ticker.symbol)
 
-    def on_trade(self, trade) -> None:
-        return None
-
 
 class _PrivateListener:
     def __init__(self, engine: ArbEngine, venue: str) -> None:
         self._engine = engine
         self._venue = venue
 
-    def on_order(self, order) -> None:
-        return None
-
     def on_execution(self, fill: Execution) -> None:
         self._engine.on_fill(self._venue, fill)
-
-    def on_balance(self, balance) -> None:
-        return None
 
     def on_connection(self, state: ConnectionState) -> None:
         self._engine.connection[self._venue] = state.value

@@ -116,6 +116,9 @@ class PnlBook:
     def venues(self) -> list[str]:
         return list(self._initial)
 
+    def is_futures(self, venue: str) -> bool:
+        return venue in self._futures
+
     def on_fill(self, venue: str, fill: Execution) -> bool:
         """Book one fill; False (and nothing booked) when it was seen before."""
         key = (venue, fill.trade_id)

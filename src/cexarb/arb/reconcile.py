@@ -1,0 +1,89 @@
+"""Compare the engine's books with a venue's own account (the simulator's ground truth).
+
+Independent arithmetic on purpose: the truth side values the change of the
+venue's balances, plus its futures positions at their entry price, at the same
+marks the engine uses; it never reuses the engine's ledgers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from cexarb.arb.pnl import PnlBook
+from cexarb.model import Execution, Symbol
+
+TOLERANCE = 1e-6
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    venue: str
+    item: str  # "USDT", "BTC", "position BTC/USDT", "fees", "pnl"
+    engine: float
+    truth: float
+
+    @property
+    def diff(self) -> float:
+        return self.engine - self.truth
+
+    @property
+    def agrees(self) -> bool:
+        return abs(self.diff) <= TOLERANCE * max(1.0, abs(self.truth))
+
+
+@dataclass(frozen=True, slots=True)
+class VenueTruth:
+    """A venue's view of the account: start balances, balances now, positions, fills."""
+
+    initial: Mapping[str, float]
+    balances: Mapping[str, float]
+    # symbol -> (signed size in base, entry price)
+    positions: Mapping[Symbol, tuple[float, float]]
+    fills: Sequence[Execution]
+
+
+def _fee_value(fill: Execution) -> float:
+    if fill.fee_asset == fill.symbol.base:
+        return fill.fee * fill.price
+    if fill.fee_asset in ("", fill.symbol.quote):
+        return fill.fee
+    return 0.0
+
+
+def reconcile(
+    book: PnlBook, marks: Mapping[tuple[str, Symbol], float], truth: Mapping[str, VenueTruth]
+) -> list[Row]:
+    """Rows per venue: every asset's balance, futures positions, fees and PnL, engine vs truth."""
+    snapshot = book.snapshot(marks)
+    rows: list[Row] = []
+    for venue, t in truth.items():
+        engine_inventory = book.inventory(venue)
+        asset_marks = {"USDT": 1.0}
+        for (v, symbol), mark in marks.items():
+            if v == venue:
+                asset_marks[symbol.base] = mark
+                asset_marks[symbol.quote] = 1.0
+        truth_pnl = 0.0
+        for asset in sorted(set(t.balances) | set(engine_inventory)):
+            now = t.balances.get(asset, 0.0)
+            rows.append(Row(venue, asset, engine_inventory.get(asset, 0.0), now))
+            truth_pnl += (now - t.initial.get(asset, 0.0)) * asset_marks.get(asset, 0.0)
+        engine_positions = book.positions(venue) if venue in _futures_venues(book, truth) else {}
+        for symbol in sorted(set(t.positions) | set(engine_positions)):
+            size, entry = t.positions.get(symbol, (0.0, 0.0))
+            rows.append(Row(venue, f"position {symbol}", engine_positions.get(symbol, 0.0), size))
+            mark = marks.get((venue, symbol))
+            if size and mark:
+                truth_pnl += size * (mark - entry)
+        venue_pnl = snapshot.venues.get(venue)
+        rows.append(
+            Row(venue, "fees", venue_pnl.fees if venue_pnl else 0.0, sum(_fee_value(f) for f in t.fills))
+        )
+        rows.append(Row(venue, "fills", float(venue_pnl.fills if venue_pnl else 0), float(len(t.fills))))
+        rows.append(Row(venue, "pnl", venue_pnl.total if venue_pnl else 0.0, truth_pnl))
+    return rows
+
+
+def _futures_venues(book: PnlBook, truth: Mapping[str, VenueTruth]) -> set[str]:
+    return {v for v, t in truth.items() if t.positions or book.is_futures(v)}
