@@ -1,0 +1,380 @@
+"""MEXC spot REST JSON shapes built from core model objects (mexc_spot.md §3, §7).
+
+Everything numeric goes out as a string, formatted exactly to the symbol's tick (prices),
+step (quantities) or their product (quote amounts), so no float noise reaches a client.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from cexarb.model import (
+    AssetBalance,
+    BookTicker,
+    Execution,
+    Order,
+    OrderBook,
+    OrderStatus,
+    OrderType,
+    Side,
+    Symbol,
+    TimeInForce,
+    Trade,
+    WithdrawalResponse,
+    WithdrawalStatus,
+)
+from cexarb.model.rounding import decimals_of, format_decimal
+
+# MEXC order `type` <-> core (order type, time in force).
+MEXC_TYPES: dict[str, tuple[OrderType, TimeInForce]] = {
+    "LIMIT": (OrderType.LIMIT, TimeInForce.GTC),
+    "MARKET": (OrderType.MARKET, TimeInForce.IOC),
+    "LIMIT_MAKER": (OrderType.LIMIT_MAKER, TimeInForce.POST_ONLY),
+    "IMMEDIATE_OR_CANCEL": (OrderType.LIMIT, TimeInForce.IOC),
+    "FILL_OR_KILL": (OrderType.LIMIT, TimeInForce.FOK),
+}
+
+# WS privateOrders.orderType numbers (mexc_spot.md §7).
+WS_ORDER_TYPES = {"LIMIT": 1, "LIMIT_MAKER": 2, "IMMEDIATE_OR_CANCEL": 3, "FILL_OR_KILL": 4, "MARKET": 5}
+
+_TIF_NAMES = {TimeInForce.GTC: "GTC", TimeInForce.IOC: "IOC", TimeInForce.FOK: "FOK", TimeInForce.POST_ONLY: "GTC"}
+
+# Withdraw history status numbers: 1 APPLY ... 7 SUCCESS, 8 FAILED, 9 CANCEL.
+WITHDRAW_STATUS = {
+    WithdrawalStatus.PENDING: 1,
+    WithdrawalStatus.PROCESSING: 4,
+    WithdrawalStatus.DONE: 7,
+    WithdrawalStatus.FAILED: 8,
+    WithdrawalStatus.CANCELED: 9,
+}
+
+
+def mexc_type_of(order: Order) -> str:
+    """The MEXC `type` an order was placed as, recovered from its core type and TIF."""
+    if order.order_type is OrderType.MARKET:
+        return "MARKET"
+    if order.order_type is OrderType.LIMIT_MAKER or order.time_in_force is TimeInForce.POST_ONLY:
+        return "LIMIT_MAKER"
+    if order.time_in_force is TimeInForce.IOC:
+        return "IMMEDIATE_OR_CANCEL"
+    if order.time_in_force is TimeInForce.FOK:
+        return "FILL_OR_KILL"
+    return "LIMIT"
+
+
+def rest_status(order: Order) -> str:
+    """MEXC's five REST statuses; a core EXPIRED/REJECTED end reads as (partially) canceled."""
+    status = order.status
+    if status in (OrderStatus.PENDING_NEW, OrderStatus.NEW, OrderStatus.UNKNOWN):
+        return "NEW"
+    if status in (OrderStatus.PARTIALLY_FILLED, OrderStatus.PENDING_CANCEL):
+        return "PARTIALLY_FILLED" if order.filled_quantity > 0 else "NEW"
+    if status is OrderStatus.FILLED:
+        return "FILLED"
+    return "PARTIALLY_CANCELED" if order.filled_quantity > 0 else "CANCELED"
+
+
+def ws_status(order: Order) -> int:
+    """privateOrders.status: 1 new, 2 filled, 3 partially filled, 4 canceled, 5 partially canceled."""
+    return {"NEW": 1, "FILLED": 2, "PARTIALLY_FILLED": 3, "CANCELED": 4, "PARTIALLY_CANCELED": 5}[rest_status(order)]
+
+
+@dataclass(frozen=True, slots=True)
+class SymbolFormat:
+    """How one symbol's numbers are written on the wire."""
+
+    symbol: Symbol
+    venue_symbol: str
+    tick: float
+    step: float
+
+    @property
+    def amount_increment(self) -> float:
+        return 10.0 ** -(decimals_of(self.tick) + decimals_of(self.step))
+
+    def price(self, value: float) -> str:
+        return format_decimal(value, self.tick)
+
+    def qty(self, value: float) -> str:
+        return format_decimal(value, self.step)
+
+    def amount(self, value: float) -> str:
+        return format_decimal(value, self.amount_increment)
+
+
+def plain_number(value: float) -> str:
+    return format_decimal(round(value, 12))
+
+
+class SymbolBook:
+    """MEXC symbol names (`BTCUSDT`) <-> core symbols, and each symbol's number format."""
+
+    def __init__(self, markets: dict[Symbol, Any]) -> None:
+        self.formats: dict[Symbol, SymbolFormat] = {}
+        self.by_name: dict[str, Symbol] = {}
+        for symbol, market in markets.items():
+            name = f"{symbol.base}{symbol.quote}"
+            self.formats[symbol] = SymbolFormat(symbol, name, market.tick, market.step)
+            self.by_name[name] = symbol
+
+    def name(self, symbol: Symbol) -> str:
+        return self.formats[symbol].venue_symbol
+
+    def lookup(self, name: str) -> Symbol | None:
+        return self.by_name.get(name.upper())
+
+    def fmt(self, symbol: Symbol) -> SymbolFormat:
+        return self.formats[symbol]
+
+
+# --- market data -------------------------------------------------------------------------
+
+
+def exchange_symbol(market: Any, fmt: SymbolFormat) -> dict[str, Any]:
+    price_decimals = decimals_of(market.tick)
+    qty_decimals = decimals_of(market.step)
+    return {
+        "symbol": fmt.venue_symbol,
+        "status": "1",
+        "baseAsset": market.symbol.base,
+        "baseAssetPrecision": qty_decimals,
+        "quoteAsset": market.symbol.quote,
+        "quotePrecision": price_decimals,
+        "quoteAssetPrecision": price_decimals,
+        "baseCommissionPrecision": qty_decimals,
+        "quoteCommissionPrecision": price_decimals,
+        "orderTypes": ["LIMIT", "MARKET", "LIMIT_MAKER"],
+        "quoteOrderQtyMarketAllowed": True,
+        "isSpotTradingAllowed": True,
+        "isMarginTradingAllowed": False,
+        "quoteAmountPrecision": format_decimal(market.min_notional),
+        "baseSizePrecision": format_decimal(max(market.min_qty, 0.0)),
+        "permissions": ["SPOT"],
+        "filters": [],
+        "maxQuoteAmount": "5000000",
+        "makerCommission": format_decimal(market.maker_fee),
+        "takerCommission": format_decimal(market.taker_fee),
+        "quoteAmountPrecisionMarket": format_decimal(market.min_notional),
+        "maxQuoteAmountMarket": "100000",
+        "fullName": market.symbol.base,
+        "tradeSideType": "1",
+    }
+
+
+def depth(book: OrderBook, fmt: SymbolFormat, now_ms: int) -> dict[str, Any]:
+    return {
+        "lastUpdateId": book.update_id,
+        "bids": [[fmt.price(p), fmt.qty(q)] for p, q in book.bids],
+        "asks": [[fmt.price(p), fmt.qty(q)] for p, q in book.asks],
+        "timestamp": now_ms,
+    }
+
+
+def book_ticker(ticker: BookTicker, fmt: SymbolFormat) -> dict[str, Any]:
+    return {
+        "symbol": fmt.venue_symbol,
+        "bidPrice": fmt.price(ticker.bid_price),
+        "bidQty": fmt.qty(ticker.bid_quantity),
+        "askPrice": fmt.price(ticker.ask_price),
+        "askQty": fmt.qty(ticker.ask_quantity),
+    }
+
+
+def public_trade(trade: Trade, fmt: SymbolFormat) -> dict[str, Any]:
+    return {
+        "id": trade.trade_id or None,
+        "price": fmt.price(trade.price),
+        "qty": fmt.qty(trade.quantity),
+        "quoteQty": fmt.amount(trade.price * trade.quantity),
+        "time": trade.timestamp,
+        # The maker was the buyer when the taker sold.
+        "isBuyerMaker": trade.side is Side.SELL,
+        "isBestMatch": True,
+    }
+
+
+def ticker_24hr(ticker: BookTicker, trades: list[Trade], fmt: SymbolFormat, now_ms: int) -> dict[str, Any]:
+    """A 24h summary over the trades the core still remembers (the simulator keeps no candles)."""
+    last = trades[-1].price if trades else (ticker.bid_price + ticker.ask_price) / 2
+    first = trades[0].price if trades else last
+    volume = sum(t.quantity for t in trades)
+    quote_volume = sum(t.quantity * t.price for t in trades)
+    change = last - first
+    return {
+        "symbol": fmt.venue_symbol,
+        "priceChange": fmt.price(change),
+        "priceChangePercent": format_decimal(round(change / first, 6) if first else 0.0),
+        "prevClosePrice": fmt.price(first),
+        "lastPrice": fmt.price(last),
+        "bidPrice": fmt.price(ticker.bid_price),
+        "bidQty": fmt.qty(ticker.bid_quantity),
+        "askPrice": fmt.price(ticker.ask_price),
+        "askQty": fmt.qty(ticker.ask_quantity),
+        "openPrice": fmt.price(first),
+        "highPrice": fmt.price(max((t.price for t in trades), default=last)),
+        "lowPrice": fmt.price(min((t.price for t in trades), default=last)),
+        "volume": fmt.qty(volume),
+        "quoteVolume": fmt.amount(quote_volume),
+        "openTime": now_ms - 86_400_000,
+        "closeTime": now_ms,
+        "count": len(trades),
+    }
+
+
+# --- trading ------------------------------------------------------------------------------
+
+
+def new_order_ack(order: Order, fmt: SymbolFormat, mexc_type: str, now_ms: int) -> dict[str, Any]:
+    """POST /api/v3/order reply: no status (mexc_spot.md §3.2)."""
+    return {
+        "symbol": fmt.venue_symbol,
+        "orderId": order.order_id,
+        "orderListId": -1,
+        "price": fmt.price(order.price) if order.order_type is not OrderType.MARKET else "0",
+        "origQty": fmt.qty(order.quantity),
+        "type": mexc_type,
+        "side": order.side.value,
+        "stpMode": "",
+        "transactTime": order.created_at or now_ms,
+    }
+
+
+def order(order: Order, fmt: SymbolFormat) -> dict[str, Any]:
+    """GET /api/v3/order, openOrders, allOrders element."""
+    is_market = order.order_type is OrderType.MARKET
+    return {
+        "symbol": fmt.venue_symbol,
+        "orderId": order.order_id,
+        "orderListId": -1,
+        "clientOrderId": order.client_order_id or None,
+        "price": "0" if is_market else fmt.price(order.price),
+        "origQty": fmt.qty(order.quantity),
+        "executedQty": fmt.qty(order.filled_quantity),
+        "cummulativeQuoteQty": fmt.amount(order.filled_quantity * order.average_price),
+        "status": rest_status(order),
+        "timeInForce": _TIF_NAMES.get(order.time_in_force, "GTC"),
+        "type": mexc_type_of(order),
+        "side": order.side.value,
+        "stopPrice": "",
+        "icebergQty": "",
+        "time": order.created_at,
+        "updateTime": order.updated_at or order.created_at,
+        "isWorking": not order.status.is_done,
+        "stpMode": "",
+        "origQuoteOrderQty": fmt.amount(order.quote_quantity) if order.quote_quantity else "0",
+    }
+
+
+def canceled_order(order: Order, fmt: SymbolFormat) -> dict[str, Any]:
+    """DELETE /api/v3/order and openOrders element (mexc_spot.md §3.2 "Cancel")."""
+    return {
+        "symbol": fmt.venue_symbol,
+        "origClientOrderId": order.client_order_id or None,
+        "orderId": order.order_id,
+        "orderListId": -1,
+        "clientOrderId": order.client_order_id or None,
+        "price": "0" if order.order_type is OrderType.MARKET else fmt.price(order.price),
+        "origQty": fmt.qty(order.quantity),
+        "executedQty": fmt.qty(order.filled_quantity),
+        "cummulativeQuoteQty": fmt.amount(order.filled_quantity * order.average_price),
+        "status": rest_status(order),
+        "timeInForce": _TIF_NAMES.get(order.time_in_force, "GTC"),
+        "type": mexc_type_of(order),
+        "side": order.side.value,
+    }
+
+
+def my_trade(fill: Execution, fmt: SymbolFormat) -> dict[str, Any]:
+    return {
+        "symbol": fmt.venue_symbol,
+        "id": fill.trade_id,
+        "orderId": fill.order_id,
+        "orderListId": -1,
+        "price": fmt.price(fill.price),
+        "qty": fmt.qty(fill.quantity),
+        "quoteQty": fmt.amount(fill.price * fill.quantity),
+        "commission": plain_number(fill.fee),
+        "commissionAsset": fill.fee_asset,
+        "time": fill.timestamp,
+        "isBuyer": fill.side is Side.BUY,
+        "isMaker": fill.is_maker,
+        "isBestMatch": True,
+        "isSelfTrade": False,
+        "clientOrderId": fill.client_order_id or None,
+    }
+
+
+def account(balances: dict[str, AssetBalance], now_ms: int, maker_fee: float, taker_fee: float) -> dict[str, Any]:
+    return {
+        "makerCommission": round(maker_fee * 10_000),
+        "takerCommission": round(taker_fee * 10_000),
+        "buyerCommission": 0,
+        "sellerCommission": 0,
+        "canTrade": True,
+        "canWithdraw": True,
+        "canDeposit": True,
+        "updateTime": now_ms,
+        "accountType": "SPOT",
+        "balances": [
+            {"asset": b.asset, "free": plain_number(b.available), "locked": plain_number(b.locked)}
+            for b in sorted(balances.values(), key=lambda b: b.asset)
+            if b.available or b.locked
+        ],
+        "permissions": ["SPOT"],
+    }
+
+
+# --- wallet ---------------------------------------------------------------------------------
+
+
+def coin_config(asset: str, networks: list[Any]) -> dict[str, Any]:
+    return {
+        "coin": asset,
+        "Name": asset,
+        "networkList": [
+            {
+                "coin": asset,
+                "depositDesc": None,
+                "depositEnable": True,
+                "minConfirm": 1,
+                "Name": f"{asset}-{n.network}",
+                "network": n.network,
+                "withdrawEnable": bool(n.withdraw_enabled),
+                "withdrawFee": format_decimal(n.fee),
+                "withdrawIntegerMultiple": None,
+                "withdrawMax": "100000000",
+                "withdrawMin": format_decimal(n.min_amount),
+                "sameAddress": False,
+                "contract": "",
+                "withdrawTips": None,
+                "depositTips": None,
+                "netWork": n.network,
+            }
+            for n in networks
+        ],
+    }
+
+
+def withdrawal(w: WithdrawalResponse, memo: str | None = None, client_id: str | None = None) -> dict[str, Any]:
+    return {
+        "id": w.withdrawal_id,
+        "txId": w.tx_id or None,
+        "coin": w.asset,
+        "network": w.network,
+        "netWork": w.network,
+        "address": w.address,
+        "amount": format_decimal(w.amount),
+        "transferType": 0,
+        "status": WITHDRAW_STATUS.get(w.status, 1),
+        "transactionFee": format_decimal(w.fee),
+        "confirmNo": None,
+        "applyTime": w.timestamp,
+        "remark": "",
+        "memo": memo,
+        "withdrawOrderId": client_id,
+        "transHash": w.tx_id or None,
+        "updateTime": w.timestamp,
+        "coinId": w.asset,
+        "vcoinId": w.asset,
+    }

@@ -1,0 +1,405 @@
+"""MEXC spot WebSocket endpoint `/ws` (mexc_spot.md §6): JSON control frames in, JSON acks
+and binary protobuf pushes out, public market streams and, on `/ws?listenKey=...`, the
+private streams of the listen key's account.
+
+One `MexcStreams` per app subscribes to the venue's events and fans each one out to the
+connections subscribed to the matching channel, encoding each frame once. Every
+connection writes through its own unbounded queue (private frames are never dropped),
+and the writer holds frames while the venue's streams are stalled by a fault.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from typing import Any
+
+import msgspec
+from aiohttp import WSCloseCode, WSMsgType, web
+
+from cexarb.model import AssetBalance, Execution, Order
+from cexarb.sim import mexc_push as push
+from cexarb.sim.mexc_listen_keys import ListenKeys
+from cexarb.sim.mexc_options import MexcSpotOptions
+from cexarb.sim.mexc_wire import SymbolBook
+from cexarb.sim.venue import (
+    BalanceEvent,
+    BookDeltaEvent,
+    FillEvent,
+    OrderEvent,
+    SimEvent,
+    SimVenue,
+    TickerEvent,
+    TradeEvent,
+)
+
+log = logging.getLogger("cexarb.sim.mexc_ws")
+
+INVALID_LISTEN_KEY = "Invalid listen key"
+_STALL_POLL_S = 0.02
+
+
+class _Conn:
+    __slots__ = ("ws", "queue", "channels", "api_key", "listen_key", "last_rx", "last_tx", "idle_since", "writer")
+
+    def __init__(self, ws: web.WebSocketResponse, api_key: str | None, listen_key: str | None) -> None:
+        now = time.monotonic()
+        self.ws = ws
+        self.queue: asyncio.Queue[bytes | str] = asyncio.Queue()
+        self.channels: dict[str, push.Channel] = {}
+        self.api_key = api_key
+        self.listen_key = listen_key
+        self.last_rx = now
+        self.last_tx = now
+        # Since when the connection has had no subscription (None while it has one).
+        self.idle_since: float | None = now
+        self.writer: asyncio.Task | None = None
+
+
+class MexcStreams:
+    """The WebSocket side of one simulated MEXC spot venue."""
+
+    def __init__(
+        self,
+        venue: SimVenue,
+        symbols: SymbolBook,
+        listen_keys: ListenKeys,
+        options: MexcSpotOptions,
+    ) -> None:
+        self.venue = venue
+        self.faults = venue.faults
+        self.symbols = symbols
+        self.listen_keys = listen_keys
+        self.options = options
+        # (api key, asset) pairs whose next balance change is a withdrawal (set by the REST side).
+        self.withdrawing: set[tuple[str, str]] = set()
+        self._conns: set[_Conn] = set()
+        self._public: dict[str, set[_Conn]] = {}  # channel name -> subscribers
+        self._private: dict[tuple[str, str], set[_Conn]] = {}  # (api key, channel kind) -> subscribers
+        self._balances: dict[str, dict[str, tuple[float, float]]] = {}  # api key -> asset -> (free, locked)
+        self._filled: dict[str, float] = {}  # order id -> filled quantity last pushed
+        self._unsubscribe_venue = None
+        self._housekeeping: asyncio.Task | None = None
+
+    # ---- lifecycle ----
+
+    async def start(self) -> None:
+        self._unsubscribe_venue = self.venue.subscribe(self._on_event)
+        self._housekeeping = asyncio.get_running_loop().create_task(self._housekeep())
+
+    async def stop(self) -> None:
+        if self._unsubscribe_venue is not None:
+            self._unsubscribe_venue()
+            self._unsubscribe_venue = None
+        if self._housekeeping is not None:
+            self._housekeeping.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._housekeeping
+        for conn in list(self._conns):
+            await conn.ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutdown")
+
+    # ---- connection ----
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        refused = self.faults.reject_ws_handshake()
+        if refused is not None:
+            return refused
+        listen_key = request.query.get("listenKey")
+        api_key = self.listen_keys.owner(listen_key) if listen_key is not None else None
+        ws = web.WebSocketResponse(autoping=False)
+        await ws.prepare(request)
+        if listen_key is not None and (api_key is None or self._too_many_on(listen_key)):
+            # ccxt knows this exact text frame; the connection is then closed.
+            if not self.faults.ws_stalled():
+                await ws.send_str(INVALID_LISTEN_KEY if api_key is None else "Too many connections for listen key")
+            await ws.close(code=WSCloseCode.POLICY_VIOLATION, message=b"listen key refused")
+            return ws
+        conn = _Conn(ws, api_key, listen_key)
+        if api_key is not None:
+            self._track_balances(api_key)
+        self._conns.add(conn)
+        self.faults.register_ws(ws)
+        conn.writer = asyncio.get_running_loop().create_task(self._write(conn))
+        try:
+            async for msg in ws:
+                conn.last_rx = time.monotonic()
+                if msg.type is WSMsgType.TEXT:
+                    self._on_text(conn, msg.data)
+                elif msg.type is WSMsgType.PING:
+                    if not self.faults.ws_stalled():
+                        await ws.pong(msg.data)
+                elif msg.type is WSMsgType.ERROR:
+                    break
+        finally:
+            self._forget(conn)
+            self.faults.unregister_ws(ws)
+            if conn.writer is not None:
+                conn.writer.cancel()
+            if not ws.closed:
+                await ws.close()
+        return ws
+
+    def _too_many_on(self, listen_key: str) -> bool:
+        count = sum(1 for c in self._conns if c.listen_key == listen_key)
+        return count >= self.options.max_connections_per_key
+
+    async def _write(self, conn: _Conn) -> None:
+        ws = conn.ws
+        stats = self.faults.stats
+        try:
+            while True:
+                frame = await conn.queue.get()
+                while self.faults.ws_stalled():
+                    await asyncio.sleep(_STALL_POLL_S)
+                if ws.closed:
+                    return
+                if isinstance(frame, bytes):
+                    await ws.send_bytes(frame)
+                else:
+                    await ws.send_str(frame)
+                stats.frames_sent += 1
+                conn.last_tx = time.monotonic()
+        except (ConnectionError, RuntimeError) as e:  # peer gone while writing
+            log.debug("mexc ws writer stopped: %r", e)
+
+    def _forget(self, conn: _Conn) -> None:
+        self._conns.discard(conn)
+        for channel in conn.channels.values():
+            self._index_remove(conn, channel)
+        conn.channels.clear()
+
+    # ---- control frames ----
+
+    def _on_text(self, conn: _Conn, text: str) -> None:
+        try:
+            request = msgspec.json.decode(text)
+        except msgspec.DecodeError:
+            request = None
+        if not isinstance(request, dict):
+            self._send_ack(conn, 0, "Invalid request: not a JSON object")
+            return
+        rid = request.get("id", 0)
+        method = str(request.get("method", "")).upper()
+        if method == "PING":
+            self._send_ack(conn, rid, "PONG")
+        elif method in ("SUBSCRIPTION", "UNSUBSCRIPTION"):
+            params = request.get("params")
+            if not isinstance(params, list) or not all(isinstance(p, str) for p in params):
+                self._send_ack(conn, rid, f"Invalid request: params must be a list of channel names: {params!r}")
+                return
+            if method == "SUBSCRIPTION":
+                self._subscribe(conn, rid, params)
+            else:
+                self._unsubscribe(conn, rid, params)
+        else:
+            self._send_ack(conn, rid, f"Invalid request: unknown method {request.get('method')!r}")
+
+    def _send_ack(self, conn: _Conn, rid: Any, msg: str) -> None:
+        conn.queue.put_nowait(msgspec.json.encode({"id": rid, "code": 0, "msg": msg}).decode())
+
+    def _subscribe(self, conn: _Conn, rid: Any, names: list[str]) -> None:
+        accepted, refused = [], []
+        for name in names:
+            why = self._refusal(conn, name)
+            if why is None:
+                if name not in conn.channels:
+                    channel = push.parse_channel(name)
+                    conn.channels[name] = channel
+                    self._index_add(conn, channel)
+                accepted.append(name)
+            else:
+                refused.append((name, why))
+        if conn.channels:
+            conn.idle_since = None
+        if accepted:
+            self._send_ack(conn, rid, ",".join(accepted))
+        for name, why in refused:
+            # What MEXC answers for a channel it will not serve: code 0, a msg that differs from
+            # the request (clients detect success by the echoed channel, mexc_spot.md §6.1).
+            self._send_ack(conn, rid, f"Not Subscribed successfully! [{name}].  Reason： {why}")
+
+    def _refusal(self, conn: _Conn, name: str) -> str | None:
+        channel = push.parse_channel(name)
+        if channel is None:
+            return "Blocked! "
+        if channel.is_private and conn.api_key is None:
+            return "Blocked! private channels need /ws?listenKey="
+        if not channel.is_private and self.symbols.lookup(channel.symbol) is None:
+            return "Blocked! unknown symbol"
+        if name not in conn.channels and len(conn.channels) >= self.options.max_subscriptions:
+            return f"Blocked! at most {self.options.max_subscriptions} subscriptions per connection"
+        return None
+
+    def _unsubscribe(self, conn: _Conn, rid: Any, names: list[str]) -> None:
+        for name in names:
+            channel = conn.channels.pop(name, None)
+            if channel is not None:
+                self._index_remove(conn, channel)
+        if not conn.channels and conn.idle_since is None:
+            conn.idle_since = time.monotonic()
+        self._send_ack(conn, rid, ",".join(names))
+
+    def _index_add(self, conn: _Conn, channel: push.Channel) -> None:
+        if channel.is_private:
+            self._private.setdefault((conn.api_key, channel.kind), set()).add(conn)
+        else:
+            self._public.setdefault(channel.name, set()).add(conn)
+
+    def _index_remove(self, conn: _Conn, channel: push.Channel) -> None:
+        key = (conn.api_key, channel.kind) if channel.is_private else channel.name
+        index = self._private if channel.is_private else self._public
+        subscribers = index.get(key)
+        if subscribers is not None:
+            subscribers.discard(conn)
+            if not subscribers:
+                del index[key]
+
+    # ---- housekeeping: listen-key expiry and MEXC's idle rules ----
+
+    async def _housekeep(self) -> None:
+        interval = self.options.housekeeping_interval_s
+        while True:
+            await asyncio.sleep(interval)
+            self.listen_keys.purge_expired()
+            now = time.monotonic()
+            for conn in list(self._conns):
+                reason = self._close_reason(conn, now)
+                if reason is not None and not conn.ws.closed:
+                    asyncio.get_running_loop().create_task(
+                        conn.ws.close(code=WSCloseCode.GOING_AWAY, message=reason.encode())
+                    )
+
+    def _close_reason(self, conn: _Conn, now: float) -> str | None:
+        if conn.listen_key is not None and self.listen_keys.owner(conn.listen_key) is None:
+            return "listen key expired"
+        if conn.idle_since is not None:
+            if now - conn.idle_since >= self.options.no_subscription_timeout_s:
+                return "no valid subscription"
+        elif now - max(conn.last_rx, conn.last_tx) >= self.options.idle_timeout_s:
+            return "no data"
+        return None
+
+    # ---- venue events -> pushes ----
+
+    def _on_event(self, event: SimEvent) -> None:
+        handler = _HANDLERS.get(type(event))
+        if handler is not None:
+            handler(self, event)
+
+    def _fanout(self, subscribers: set[_Conn] | None, frame: bytes) -> None:
+        if subscribers:
+            for conn in subscribers:
+                conn.queue.put_nowait(frame)
+
+    def _on_book_delta(self, event: BookDeltaEvent) -> None:
+        fmt = self.symbols.formats.get(event.symbol)
+        if fmt is None:
+            return
+        public = self._public
+        for interval in ("100ms", "10ms"):
+            name = f"{push.DEPTH}@{interval}@{fmt.venue_symbol}"
+            subscribers = public.get(name)
+            if subscribers:
+                channel = next(iter(subscribers)).channels[name]
+                frame = push.encode_depth(
+                    channel, fmt, event.first_id, event.last_id, event.bids, event.asks, self._now()
+                )
+                self._fanout(subscribers, frame)
+        for levels in (5, 10, 20):
+            name = f"{push.LIMIT_DEPTH}@{fmt.venue_symbol}@{levels}"
+            subscribers = public.get(name)
+            if subscribers:
+                channel = next(iter(subscribers)).channels[name]
+                book = self.venue.snapshot(event.symbol, levels)
+                self._fanout(subscribers, push.encode_limit_depth(channel, fmt, book, self._now()))
+
+    def _on_ticker(self, event: TickerEvent) -> None:
+        ticker = event.ticker
+        fmt = self.symbols.formats.get(ticker.symbol)
+        if fmt is None:
+            return
+        names = [f"{push.BOOK_TICKER}@{i}@{fmt.venue_symbol}" for i in ("100ms", "10ms")]
+        names.append(f"{push.BOOK_TICKER_BATCH}@{fmt.venue_symbol}")
+        for name in names:
+            subscribers = self._public.get(name)
+            if subscribers:
+                channel = next(iter(subscribers)).channels[name]
+                self._fanout(subscribers, push.encode_book_ticker(channel, fmt, ticker, self._now()))
+
+    def _on_trade(self, event: TradeEvent) -> None:
+        trade = event.trade
+        fmt = self.symbols.formats.get(trade.symbol)
+        if fmt is None:
+            return
+        for interval in ("100ms", "10ms"):
+            name = f"{push.DEALS}@{interval}@{fmt.venue_symbol}"
+            subscribers = self._public.get(name)
+            if subscribers:
+                channel = next(iter(subscribers)).channels[name]
+                self._fanout(subscribers, push.encode_deals(channel, fmt, [trade], self._now()))
+
+    def _on_order(self, event: OrderEvent) -> None:
+        order: Order = event.order
+        previous = self._filled.get(order.order_id, 0.0)
+        last_fill = order.filled_quantity - previous if order.filled_quantity > previous else None
+        if order.status.is_done:
+            self._filled.pop(order.order_id, None)
+        else:
+            self._filled[order.order_id] = order.filled_quantity
+        subscribers = self._private.get((event.api_key, push.PRIVATE_ORDERS))
+        fmt = self.symbols.formats.get(order.symbol)
+        if subscribers and fmt is not None:
+            self._fanout(subscribers, push.encode_order(fmt, order, last_fill, self._now()))
+
+    def _on_fill(self, event: FillEvent) -> None:
+        fill: Execution = event.execution
+        subscribers = self._private.get((event.api_key, push.PRIVATE_DEALS))
+        fmt = self.symbols.formats.get(fill.symbol)
+        if subscribers and fmt is not None:
+            self._fanout(subscribers, push.encode_private_deal(fmt, fill, self._now()))
+
+    def _on_balance(self, event: BalanceEvent) -> None:
+        balance: AssetBalance = event.balance
+        known = self._balances.get(event.api_key)
+        if known is None:
+            return  # nobody has listened to this account yet
+        free, locked = known.get(balance.asset, (0.0, 0.0))
+        known[balance.asset] = (balance.available, balance.locked)
+        d_free, d_locked = balance.available - free, balance.locked - locked
+        if abs(d_free) < 1e-12 and abs(d_locked) < 1e-12:
+            return
+        subscribers = self._private.get((event.api_key, push.PRIVATE_ACCOUNT))
+        if subscribers:
+            change = self._change_type(event.api_key, balance.asset, d_free, d_locked)
+            self._fanout(subscribers, push.encode_account(balance, d_free, d_locked, change, self._now()))
+
+    def _change_type(self, api_key: str, asset: str, d_free: float, d_locked: float) -> str:
+        """MEXC's change `type`, inferred from how free and frozen moved."""
+        if (api_key, asset) in self.withdrawing and d_free < 0:
+            return "WITHDRAW"
+        if d_locked > 0:
+            return "ENTRUST_PLACE"
+        if d_locked < 0 and d_free > 0:
+            return "ENTRUST_CANCEL"
+        return "ENTRUST"
+
+    def _track_balances(self, api_key: str) -> None:
+        if api_key not in self._balances:
+            self._balances[api_key] = {
+                asset: (b.available, b.locked) for asset, b in self.venue.balances(api_key).items()
+            }
+
+    def _now(self) -> int:
+        return self.venue.clock.now_ms()
+
+
+_HANDLERS = {
+    BookDeltaEvent: MexcStreams._on_book_delta,
+    TickerEvent: MexcStreams._on_ticker,
+    TradeEvent: MexcStreams._on_trade,
+    OrderEvent: MexcStreams._on_order,
+    FillEvent: MexcStreams._on_fill,
+    BalanceEvent: MexcStreams._on_balance,
+}
