@@ -1,0 +1,18 @@
+"""HTTP and WebSocket clients, rate limits and the venue clock."""
+
+from cexarb.transport.clock import Clock
+from cexarb.transport.http import ErrorMapper, HttpClient, HttpStats, PreparedRequest, Signer, encode_params
+from cexarb.transport.ratelimit import RateLimiter
+from cexarb.transport.ws import WsClient
+
+__all__ = [
+    "Clock",
+    "ErrorMapper",
+    "HttpClient",
+    "HttpStats",
+    "PreparedRequest",
+    "RateLimiter",
+    "Signer",
+    "WsClient",
+    "encode_params",
+]
