@@ -1,0 +1,285 @@
+"""Gate USDT-perpetual REST (/futures/usdt). Quantities cross this edge in base units and
+travel on the wire in contracts (base / quanto_multiplier).
+
+A quantity that is not a whole number of contract steps is rejected with InvalidOrder (never
+silently rounded): the caller rounds with SymbolInfo.step_size, which is one contract step
+in base units.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aiohttp
+
+from cexarb.config import VenueConfig
+from cexarb.model import (
+    AssetBalance,
+    BookTicker,
+    Execution,
+    Order,
+    OrderBook,
+    OrderType,
+    Position,
+    Side,
+    Symbol,
+    SymbolInfo,
+    TimeInForce,
+)
+from cexarb.model.errors import InvalidOrder, InvalidPrice, OrderStatusUnknown, ProtocolError
+from cexarb.model.rounding import format_decimal, is_on_grid
+from cexarb.venues.gateio import codec
+from cexarb.venues.gateio.errors import VENUE
+from cexarb.venues.gateio.rest_common import CANCEL, ORDERS, GateRest, price_text, require_positive
+from cexarb.venues.gateio.spot_rest import WIRE_TIF
+from cexarb.venues.gateio.symbols import check_client_order_id, from_venue, new_client_order_id, to_venue
+
+SETTLE = "usdt"
+PREFIX = f"/futures/{SETTLE}"
+# Sizes as decimal strings (contracts with enable_decimal) instead of integers.
+SIZE_DECIMAL_HEADERS = {"X-Gate-Size-Decimal": "1"}
+_PAGE = 100
+
+
+class _Contracts:
+    """Contract sizes from symbols_info, fetching unknown contracts once."""
+
+    def __init__(self, rest: GateRest, symbols_info: dict[Symbol, SymbolInfo]) -> None:
+        self._rest = rest
+        self.symbols_info = symbols_info
+
+    async def info(self, symbol: Symbol) -> SymbolInfo:
+        info = self.symbols_info.get(symbol)
+        if info is None:
+            raw = await self._rest.public(f"{PREFIX}/contracts/{to_venue(symbol)}")
+            info = self.symbols_info[symbol] = codec.parse_contract_info(raw)
+        return info
+
+    async def size(self, contract: str) -> float:
+        return (await self.info(from_venue(contract))).contract_size
+
+
+class GateioFuturesPublicRest(GateRest):
+    def __init__(self, config: VenueConfig, *, session: aiohttp.ClientSession | None = None) -> None:
+        super().__init__(config, session=session, headers=SIZE_DECIMAL_HEADERS)
+        self._contracts = _Contracts(self, {})
+
+    async def get_symbols_info(self) -> dict[Symbol, SymbolInfo]:
+        contracts = await self.public(f"{PREFIX}/contracts")
+        infos = {i.symbol: i for i in (codec.parse_contract_info(c) for c in contracts)}
+        self._contracts.symbols_info.update(infos)
+        return infos
+
+    async def get_order_book(self, symbol: Symbol, limit: int = 100) -> OrderBook:
+        """Snapshot in base units; update_id = Gate's book id (with_id=true)."""
+        info = await self._contracts.info(symbol)
+        params = {"contract": to_venue(symbol), "limit": limit, "with_id": True}
+        raw = await self.public(f"{PREFIX}/order_book", params)
+        return codec.parse_order_book(raw, symbol, info.contract_size)
+
+    async def get_book_ticker(self, symbol: Symbol) -> BookTicker:
+        info = await self._contracts.info(symbol)
+        items = await self.public(f"{PREFIX}/tickers", {"contract": to_venue(symbol)})
+        if not items:
+            raise ProtocolError(f"no ticker for {symbol}", venue=VENUE)
+        return codec.parse_ticker(items[0], symbol, info.contract_size)
+
+
+class GateioFuturesPrivateRest(GateRest):
+    """Signed futures endpoints (one-way position mode). `symbols_info` is shared with the
+    caller and read at call time; unknown contracts are fetched once."""
+
+    def __init__(
+        self,
+        config: VenueConfig,
+        symbols_info: dict[Symbol, SymbolInfo] | None = None,
+        *,
+        session: aiohttp.ClientSession | None = None,
+    ) -> None:
+        super().__init__(config, session=session, headers=SIZE_DECIMAL_HEADERS)
+        self.symbols_info = symbols_info if symbols_info is not None else {}
+        self._contracts = _Contracts(self, self.symbols_info)
+        self._user_id = config.user_id
+
+    def new_client_order_id(self) -> str:
+        return new_client_order_id()
+
+    # ---- account ----------------------------------------------------------------------------
+
+    async def _account(self) -> Any:
+        account = await self.signed("GET", f"{PREFIX}/accounts")
+        self._user_id = self._user_id or codec.parse_futures_user_id(account)
+        return account
+
+    async def get_user_id(self) -> int:
+        """The UID for private WS subscriptions: config.user_id, else the accounts 'user' field."""
+        if not self._user_id:
+            await self._account()
+        return self._user_id
+
+    async def get_balances(self) -> dict[str, AssetBalance]:
+        balance = codec.parse_futures_balance(await self._account())
+        return {balance.asset: balance}
+
+    async def get_positions(self) -> dict[Symbol, Position]:
+        """Non-zero positions, signed size in base units."""
+        reply = await self.signed("GET", f"{PREFIX}/positions", params={"holding": True})
+        positions: dict[Symbol, Position] = {}
+        for raw in reply or ():
+            size = await self._contracts.size(raw["contract"])
+            position = codec.parse_position(raw, size)
+            if position.contracts != 0:
+                positions[position.symbol] = position
+        return positions
+
+    async def set_leverage(self, symbol: Symbol, leverage: float) -> float:
+        """Isolated leverage; returns what the venue applied."""
+        if not leverage > 0:
+            raise InvalidOrder(f"leverage must be positive, got {leverage!r}", venue=VENUE)
+        path = f"{PREFIX}/positions/{to_venue(symbol)}/leverage"
+        reply = await self.signed("POST", path, params={"leverage": format_decimal(leverage)})
+        size = (await self._contracts.info(symbol)).contract_size
+        applied = codec.parse_position(reply, size).leverage if isinstance(reply, dict) else 0.0
+        return applied or leverage
+
+    # ---- orders -----------------------------------------------------------------------------
+
+    def to_contracts(self, info: SymbolInfo, quantity: float) -> int | str:
+        """Base units -> signed-size magnitude on the wire (int, or decimal text)."""
+        contracts = quantity / info.contract_size
+        step = info.step_size / info.contract_size  # contracts per step (1, or e.g. 0.1)
+        if not is_on_grid(contracts, step):
+            raise InvalidOrder(
+                f"{quantity!r} {info.symbol.base} is not a whole number of contracts "
+                f"({info.contract_size} {info.symbol.base} each, step {info.step_size})",
+                venue=VENUE,
+                hint="round the quantity down to SymbolInfo.step_size",
+            )
+        whole = round(contracts)
+        if is_on_grid(contracts, 1.0):
+            return int(whole)
+        return format_decimal(contracts, step)
+
+    async def order_body(
+        self,
+        symbol: Symbol,
+        side: Side,
+        order_type: OrderType,
+        quantity: float,
+        price: float | None,
+        time_in_force: TimeInForce,
+        client_order_id: str,
+        reduce_only: bool,
+    ) -> dict[str, Any]:
+        check_client_order_id(client_order_id)
+        require_positive(quantity, price)
+        info = await self._contracts.info(symbol)
+        size = self.to_contracts(info, quantity)
+        if side is Side.SELL:
+            size = -size if isinstance(size, int) else f"-{size}"
+        body: dict[str, Any] = {"contract": to_venue(symbol), "size": size}
+        if order_type is OrderType.MARKET:
+            body["price"] = "0"  # price 0 + ioc/fok = market
+            body["tif"] = "fok" if time_in_force is TimeInForce.FOK else "ioc"
+        else:
+            if price is None:
+                raise InvalidOrder("a limit order needs a price", venue=VENUE)
+            if not is_on_grid(price, info.tick_size):
+                raise InvalidPrice(
+                    f"price {price!r} is not a multiple of the tick {info.tick_size}", venue=VENUE
+                )
+            body["price"] = price_text(price, info)
+            tif = TimeInForce.POST_ONLY if order_type is OrderType.LIMIT_MAKER else time_in_force
+            body["tif"] = WIRE_TIF[tif]
+        body["text"] = client_order_id
+        body["reduce_only"] = reduce_only
+        return body
+
+    async def place_order(
+        self,
+        symbol: Symbol,
+        side: Side,
+        order_type: OrderType,
+        quantity: float,
+        price: float | None = None,
+        *,
+        time_in_force: TimeInForce = TimeInForce.GTC,
+        client_order_id: str,
+        reduce_only: bool = False,
+    ) -> Order:
+        body = await self.order_body(
+            symbol, side, order_type, quantity, price, time_in_force, client_order_id, reduce_only
+        )
+        try:
+            reply = await self.signed("POST", f"{PREFIX}/orders", body=body, pool=ORDERS)
+        except OrderStatusUnknown as exc:
+            raise OrderStatusUnknown(
+                exc.message, client_order_id=client_order_id, venue=VENUE, http_status=exc.http_status
+            ) from exc
+        return await self._order(reply)
+
+    async def _order(self, raw: Any) -> Order:
+        return codec.parse_futures_order(raw, await self._contracts.size(raw["contract"]))
+
+    @staticmethod
+    def _ref(order_id: str | None, client_order_id: str | None) -> str:
+        ref = order_id or client_order_id
+        if not ref:
+            raise InvalidOrder("give order_id or client_order_id", venue=VENUE)
+        return ref
+
+    async def cancel_order(
+        self, symbol: Symbol, order_id: str | None = None, client_order_id: str | None = None
+    ) -> Order:
+        ref = self._ref(order_id, client_order_id)
+        return await self._order(await self.signed("DELETE", f"{PREFIX}/orders/{ref}", pool=CANCEL))
+
+    async def cancel_all_orders(self, symbol: Symbol | None = None) -> list[Order]:
+        if symbol is None:
+            symbols = sorted({o.symbol for o in await self.get_open_orders()})
+        else:
+            symbols = [symbol]
+        canceled: list[Order] = []
+        for sym in symbols:
+            reply = await self.signed(
+                "DELETE", f"{PREFIX}/orders", params={"contract": to_venue(sym)}, pool=CANCEL
+            )
+            for raw in reply or ():
+                canceled.append(await self._order(raw))
+        return canceled
+
+    async def get_order(
+        self, symbol: Symbol, order_id: str | None = None, client_order_id: str | None = None
+    ) -> Order:
+        ref = self._ref(order_id, client_order_id)
+        return await self._order(await self.signed("GET", f"{PREFIX}/orders/{ref}"))
+
+    async def get_open_orders(self, symbol: Symbol | None = None) -> list[Order]:
+        orders: list[Order] = []
+        offset = 0
+        while True:
+            params = {
+                "status": "open",
+                "contract": to_venue(symbol) if symbol is not None else None,
+                "limit": _PAGE,
+                "offset": offset,
+            }
+            batch = await self.signed("GET", f"{PREFIX}/orders", params=params) or []
+            for raw in batch:
+                orders.append(await self._order(raw))
+            if len(batch) < _PAGE:
+                return orders
+            offset += _PAGE
+
+    async def get_my_trades(
+        self, symbol: Symbol, since_ms: int | None = None, limit: int = 100
+    ) -> list[Execution]:
+        """Fills of `symbol`, oldest first; `since_ms` inclusive."""
+        size = (await self._contracts.info(symbol)).contract_size
+        params = {"contract": to_venue(symbol), "limit": min(limit, 1000)}
+        reply = await self.signed("GET", f"{PREFIX}/my_trades", params=params)
+        fills = [codec.parse_futures_execution(raw, size) for raw in reply or ()]
+        if since_ms is not None:
+            fills = [f for f in fills if f.timestamp >= since_ms]
+        fills.sort(key=lambda f: (f.timestamp, f.trade_id))
+        return fills

@@ -1,0 +1,290 @@
+"""Gate spot REST: public market data, signed trading and withdrawals (API v4)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aiohttp
+
+from cexarb.config import VenueConfig
+from cexarb.model import (
+    AssetBalance,
+    BookTicker,
+    Execution,
+    Order,
+    OrderBook,
+    OrderType,
+    Side,
+    Symbol,
+    SymbolInfo,
+    TimeInForce,
+    WithdrawalRequest,
+    WithdrawalResponse,
+)
+from cexarb.model.errors import (
+    AuthenticationError,
+    ExchangeError,
+    InvalidOrder,
+    InvalidPrice,
+    NetworkError,
+    OrderStatusUnknown,
+    ProtocolError,
+    RateLimitError,
+    WithdrawalError,
+)
+from cexarb.model.rounding import format_decimal, is_on_grid
+from cexarb.venues.gateio import codec
+from cexarb.venues.gateio.errors import VENUE
+from cexarb.venues.gateio.rest_common import CANCEL, ORDERS, GateRest, price_text, require_positive
+from cexarb.venues.gateio.symbols import check_client_order_id, new_client_order_id, to_venue
+
+WIRE_TIF = {
+    TimeInForce.GTC: "gtc",
+    TimeInForce.IOC: "ioc",
+    TimeInForce.FOK: "fok",
+    TimeInForce.POST_ONLY: "poc",
+}
+_PAGE = 100
+
+
+class GateioSpotPublicRest(GateRest):
+    def __init__(self, config: VenueConfig, *, session: aiohttp.ClientSession | None = None) -> None:
+        super().__init__(config, session=session)
+
+    async def get_symbols_info(self) -> dict[Symbol, SymbolInfo]:
+        pairs = await self.public("/spot/currency_pairs")
+        infos = (codec.parse_symbol_info(p) for p in pairs)
+        return {i.symbol: i for i in infos}
+
+    async def get_order_book(self, symbol: Symbol, limit: int = 100) -> OrderBook:
+        """Snapshot with Gate's book id (with_id=true) as update_id, to chain the stream's U/u."""
+        params = {"currency_pair": to_venue(symbol), "limit": limit, "with_id": True}
+        return codec.parse_order_book(await self.public("/spot/order_book", params), symbol)
+
+    async def get_book_ticker(self, symbol: Symbol) -> BookTicker:
+        items = await self.public("/spot/tickers", {"currency_pair": to_venue(symbol)})
+        if not items:
+            raise ProtocolError(f"no ticker for {symbol}", venue=VENUE)
+        return codec.parse_ticker(items[0], symbol)
+
+
+class GateioSpotPrivateRest(GateRest):
+    """Signed spot endpoints. Quantities in base units; a MARKET BUY needs `price` (the
+    worst acceptable price) because Gate sizes market buys in quote: amount = qty x price."""
+
+    def __init__(
+        self,
+        config: VenueConfig,
+        symbols_info: dict[Symbol, SymbolInfo] | None = None,
+        *,
+        session: aiohttp.ClientSession | None = None,
+    ) -> None:
+        super().__init__(config, session=session)
+        self.symbols_info = symbols_info if symbols_info is not None else {}
+
+    def new_client_order_id(self) -> str:
+        return new_client_order_id()
+
+    async def get_balances(self) -> dict[str, AssetBalance]:
+        return codec.parse_balances(await self.signed("GET", "/spot/accounts"))
+
+    # ---- orders -----------------------------------------------------------------------------
+
+    def order_body(
+        self,
+        symbol: Symbol,
+        side: Side,
+        order_type: OrderType,
+        quantity: float,
+        price: float | None,
+        time_in_force: TimeInForce,
+        client_order_id: str,
+    ) -> dict[str, Any]:
+        """The POST /spot/orders body (exact wire text for price and amount)."""
+        check_client_order_id(client_order_id)
+        require_positive(quantity, price)
+        info = self.symbols_info.get(symbol)
+        body: dict[str, Any] = {
+            "text": client_order_id,
+            "currency_pair": to_venue(symbol),
+            "type": "limit",
+            "account": "spot",
+            "side": "buy" if side is Side.BUY else "sell",
+        }
+        if order_type is OrderType.MARKET:
+            body["type"] = "market"
+            body["time_in_force"] = "fok" if time_in_force is TimeInForce.FOK else "ioc"
+            if side is Side.BUY:
+                if price is None:
+                    raise InvalidOrder(
+                        "a Gate spot market buy is sized in quote currency",
+                        venue=VENUE,
+                        hint="pass price= (worst acceptable price): amount = quantity x price is sent",
+                    )
+                quote_step = 10.0**-info.quote_precision if info is not None else None
+                body["amount"] = format_decimal(quantity * price, quote_step)
+            else:
+                body["amount"] = self._amount(quantity, info)
+            return body
+        if price is None:
+            raise InvalidOrder("a limit order needs a price", venue=VENUE)
+        if info is not None and not is_on_grid(price, info.tick_size):
+            raise InvalidPrice(f"price {price!r} is not a multiple of the tick {info.tick_size}", venue=VENUE)
+        body["amount"] = self._amount(quantity, info)
+        body["price"] = price_text(price, info)
+        tif = TimeInForce.POST_ONLY if order_type is OrderType.LIMIT_MAKER else time_in_force
+        body["time_in_force"] = WIRE_TIF[tif]
+        return body
+
+    @staticmethod
+    def _amount(quantity: float, info: SymbolInfo | None) -> str:
+        if info is not None and not is_on_grid(quantity, info.step_size):
+            raise InvalidOrder(
+                f"quantity {quantity!r} is not a multiple of the step {info.step_size}",
+                venue=VENUE,
+                hint="round the quantity down to the step (cexarb.model.rounding.round_quantity)",
+            )
+        return format_decimal(quantity, info.step_size if info is not None else None)
+
+    async def place_order(
+        self,
+        symbol: Symbol,
+        side: Side,
+        order_type: OrderType,
+        quantity: float,
+        price: float | None = None,
+        *,
+        time_in_force: TimeInForce = TimeInForce.GTC,
+        client_order_id: str,
+        reduce_only: bool = False,
+    ) -> Order:
+        if reduce_only:
+            raise InvalidOrder("reduce_only has no meaning on spot", venue=VENUE)
+        body = self.order_body(symbol, side, order_type, quantity, price, time_in_force, client_order_id)
+        try:
+            reply = await self.signed("POST", "/spot/orders", body=body, pool=ORDERS)
+        except OrderStatusUnknown as exc:
+            raise OrderStatusUnknown(
+                exc.message, client_order_id=client_order_id, venue=VENUE, http_status=exc.http_status
+            ) from exc
+        return codec.parse_order(reply)
+
+    @staticmethod
+    def _ref(order_id: str | None, client_order_id: str | None) -> str:
+        ref = order_id or client_order_id
+        if not ref:
+            raise InvalidOrder("give order_id or client_order_id", venue=VENUE)
+        return ref
+
+    async def cancel_order(
+        self, symbol: Symbol, order_id: str | None = None, client_order_id: str | None = None
+    ) -> Order:
+        """By exchange id, or by client id ('t-...', works while the order is open)."""
+        ref = self._ref(order_id, client_order_id)
+        params = {"currency_pair": to_venue(symbol), "account": "spot"}
+        reply = await self.signed("DELETE", f"/spot/orders/{ref}", params=params, pool=CANCEL)
+        return codec.parse_order(reply)
+
+    async def cancel_all_orders(self, symbol: Symbol | None = None) -> list[Order]:
+        """Every open order of `symbol`, or of every pair that has open orders."""
+        if symbol is None:
+            symbols = sorted({o.symbol for o in await self.get_open_orders()})
+        else:
+            symbols = [symbol]
+        canceled: list[Order] = []
+        for sym in symbols:
+            params = {"currency_pair": to_venue(sym), "account": "spot"}
+            reply = await self.signed("DELETE", "/spot/orders", params=params, pool=CANCEL)
+            canceled.extend(codec.parse_order(item) for item in reply or () if item.get("succeeded", True))
+        return canceled
+
+    async def get_order(
+        self, symbol: Symbol, order_id: str | None = None, client_order_id: str | None = None
+    ) -> Order:
+        ref = self._ref(order_id, client_order_id)
+        params = {"currency_pair": to_venue(symbol), "account": "spot"}
+        return codec.parse_order(await self.signed("GET", f"/spot/orders/{ref}", params=params))
+
+    async def get_open_orders(self, symbol: Symbol | None = None) -> list[Order]:
+        if symbol is not None:
+            return await self._open_orders_of(to_venue(symbol))
+        orders: list[Order] = []
+        groups = await self.signed("GET", "/spot/open_orders", params={"page": 1, "limit": _PAGE})
+        for group in groups or ():
+            items = group.get("orders") or []
+            if group.get("total", 0) > len(items):
+                # this pair has more open orders than one page holds
+                orders.extend(await self._open_orders_of(group["currency_pair"]))
+            else:
+                orders.extend(codec.parse_order(item) for item in items)
+        return orders
+
+    async def _open_orders_of(self, pair: str) -> list[Order]:
+        orders: list[Order] = []
+        page = 1
+        while True:
+            params = {"currency_pair": pair, "status": "open", "page": page, "limit": _PAGE}
+            batch = await self.signed("GET", "/spot/orders", params=params) or []
+            orders.extend(codec.parse_order(item) for item in batch)
+            if len(batch) < _PAGE:
+                return orders
+            page += 1
+
+    async def get_my_trades(
+        self, symbol: Symbol, since_ms: int | None = None, limit: int = 100
+    ) -> list[Execution]:
+        """Fills of `symbol`, oldest first; `since_ms` inclusive."""
+        params: dict[str, Any] = {"currency_pair": to_venue(symbol), "limit": min(limit, 1000)}
+        if since_ms is not None:
+            params["from"] = since_ms // 1000
+        reply = await self.signed("GET", "/spot/my_trades", params=params)
+        fills = [codec.parse_execution(item, symbol) for item in reply or ()]
+        if since_ms is not None:
+            fills = [f for f in fills if f.timestamp >= since_ms]
+        fills.sort(key=lambda f: (f.timestamp, f.trade_id))
+        return fills
+
+    # ---- withdrawals ------------------------------------------------------------------------
+
+    async def withdraw(self, request: WithdrawalRequest) -> WithdrawalResponse:
+        """POST /withdrawals (no /wallet prefix). Venue rejections raise WithdrawalError."""
+        if not request.amount > 0:
+            raise WithdrawalError(f"amount must be positive, got {request.amount!r}", venue=VENUE)
+        body: dict[str, Any] = {
+            "currency": request.asset.upper(),
+            "amount": format_decimal(request.amount),
+            "address": request.address,
+            "chain": request.network,
+        }
+        if request.memo:
+            body["memo"] = request.memo
+        if request.client_id:
+            body["withdraw_order_id"] = request.client_id
+        try:
+            reply = await self.signed("POST", "/withdrawals", body=body, pool="withdraw")
+        except (AuthenticationError, RateLimitError, NetworkError, OrderStatusUnknown, WithdrawalError):
+            raise
+        except ExchangeError as exc:
+            raise WithdrawalError(
+                exc.message, venue=VENUE, code=exc.code, http_status=exc.http_status
+            ) from exc
+        response = codec.parse_withdrawal(reply)
+        # the reply may omit what we sent; fill it in from the request
+        response.asset = response.asset or request.asset.upper()
+        response.amount = response.amount or request.amount
+        response.address = response.address or request.address
+        response.network = response.network or request.network
+        return response
+
+    async def get_withdrawal(self, withdrawal_id: str, asset: str | None = None) -> WithdrawalResponse:
+        """By Gate's withdrawal id (or the client withdraw_order_id), from /wallet/withdrawals."""
+        params = {"currency": asset.upper() if asset else None, "withdraw_id": withdrawal_id}
+        records = await self.signed("GET", "/wallet/withdrawals", params=params) or []
+        for record in records:
+            if str(record.get("id")) == withdrawal_id or record.get("withdraw_order_id") == withdrawal_id:
+                return codec.parse_withdrawal(record)
+        raise WithdrawalError(
+            f"withdrawal {withdrawal_id} not found",
+            venue=VENUE,
+            hint="history covers the last 7 days by default; check the id and asset",
+        )

@@ -1,0 +1,199 @@
+"""One Gate v4 WebSocket (spot or futures): request frames, envelope decoding, dispatch.
+
+Frames are decoded in two msgspec passes that never build dicts: the envelope first, with
+`result` kept as raw bytes, then the result straight into the channel's typed Struct by the
+channel's own handler. Subscribe acks and errors are matched by channel. Private requests
+carry a fresh `auth` signature each time they are sent, so a reconnect re-authenticates.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+import aiohttp
+import msgspec
+
+from cexarb.config import VenueConfig
+from cexarb.exchange.interfaces import StreamStats
+from cexarb.logs import log_kv
+from cexarb.model import ConnectionState
+from cexarb.model.errors import ExchangeError, ProtocolError
+from cexarb.transport import Clock, WsClient
+from cexarb.venues.gateio.auth import GateSigner
+from cexarb.venues.gateio.errors import VENUE, ws_error
+from cexarb.venues.gateio.messages import Envelope
+
+_log = logging.getLogger(__name__)
+
+ResultHandler = Callable[[msgspec.Raw], None]
+_decode_envelope = msgspec.json.Decoder(Envelope).decode
+_encode = msgspec.json.Encoder().encode
+
+
+class GateWs:
+    """A WsClient plus Gate's framing. `prefix` is "spot" or "futures"."""
+
+    def __init__(
+        self,
+        name: str,
+        config: VenueConfig,
+        prefix: str,
+        *,
+        on_error: Callable[[Exception], None],
+        on_state: Callable[[ConnectionState], None],
+        signer: GateSigner | None = None,
+        clock: Clock | None = None,
+        session: aiohttp.ClientSession | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        self.prefix = prefix
+        self._signer = signer
+        self._clock = clock
+        self._on_error = on_error
+        self._routes: dict[str, ResultHandler] = {}
+        self._acks: dict[str, asyncio.Future[None]] = {}
+        self._ping_frame = f'{{"channel":"{prefix}.ping","time":%d}}'
+        self._tasks: set[asyncio.Task] = set()
+        self._name = name
+        self._config = config
+        self._on_state = on_state
+        self._session = session
+        self._headers = headers
+        self._owned_session: aiohttp.ClientSession | None = None
+        self._client: WsClient | None = None
+
+    @property
+    def client(self) -> WsClient:
+        """Built on first use, inside the event loop: a session of our own (only needed to
+        send handshake headers) can only be created there."""
+        if self._client is None:
+            session = self._session
+            if session is None and self._headers:
+                session = self._owned_session = aiohttp.ClientSession(headers=self._headers)
+            cfg = self._config
+            self._client = WsClient(
+                self._name,
+                cfg.ws_url,
+                on_message=self.on_message,
+                on_state=self._on_state,
+                app_ping=self._app_ping,
+                ping_interval_s=cfg.ping_interval_s,
+                silence_timeout_s=cfg.silence_timeout_s,
+                session=session,
+            )
+        return self._client
+
+    @property
+    def stats(self) -> StreamStats:
+        return self._client.stats if self._client is not None else StreamStats()
+
+    @property
+    def connected(self) -> bool:
+        return self._client is not None and self._client.connected
+
+    # ---- requests ---------------------------------------------------------------------------
+
+    def now_s(self) -> int:
+        return (self._clock.now_ms() if self._clock is not None else int(time.time() * 1000)) // 1000
+
+    def request(self, channel: str, event: str, payload: list | None = None, *, private: bool = False) -> str:
+        """A subscribe/unsubscribe frame; private ones are signed with the current time."""
+        now = self.now_s()
+        frame: dict[str, Any] = {"time": now, "channel": channel, "event": event}
+        if payload is not None:
+            frame["payload"] = payload
+        if private:
+            if self._signer is None:
+                raise ExchangeError(f"{channel} needs API credentials", venue=VENUE)
+            frame["auth"] = self._signer.ws_auth(channel, event, now)
+        return _encode(frame).decode()
+
+    def _app_ping(self) -> str:
+        return self._ping_frame % self.now_s()
+
+    def route(self, channel: str, handler: ResultHandler) -> None:
+        self._routes[channel] = handler
+
+    async def subscribe(
+        self, key: Any, channel: str, payload: list | None = None, *, private: bool = False
+    ) -> None:
+        await self.client.subscribe(key, lambda: self.request(channel, "subscribe", payload, private=private))
+
+    async def unsubscribe(
+        self, key: Any, channel: str, payload: list | None = None, *, private: bool = False
+    ) -> None:
+        await self.client.unsubscribe(key, self.request(channel, "unsubscribe", payload, private=private))
+
+    def expect_ack(self, channel: str) -> asyncio.Future[None]:
+        fut = asyncio.get_running_loop().create_future()
+        self._acks[channel] = fut
+        return fut
+
+    # ---- frames -----------------------------------------------------------------------------
+
+    def on_message(self, data: str | bytes) -> None:
+        try:
+            env = _decode_envelope(data)
+        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+            self._bad(f"undecodable frame: {exc}", data)
+            return
+        if env.event == "update" or env.event == "all":
+            handler = self._routes.get(env.channel)
+            if handler is None:
+                return
+            try:
+                handler(env.result)
+            except (msgspec.DecodeError, msgspec.ValidationError, KeyError, ValueError) as exc:
+                self._bad(f"{env.channel}: {type(exc).__name__}: {exc}", data)
+        elif env.event == "subscribe" or env.event == "unsubscribe":
+            self._on_ack(env)
+        elif env.type == "upgrade":
+            # the venue is about to close this connection for maintenance: move now
+            log_kv(_log, logging.INFO, "ws_upgrade_notice", stream=self._name)
+            self._spawn(self.client.reconnect())
+
+    def _on_ack(self, env: Envelope) -> None:
+        fut = self._acks.pop(env.channel, None) if env.event == "subscribe" else None
+        if env.error is not None:
+            err = ws_error(env.error.code, env.error.message, env.channel)
+            if fut is not None and not fut.done():
+                fut.set_exception(err)
+            self._on_error(err)
+        elif fut is not None and not fut.done():
+            fut.set_result(None)
+
+    def _bad(self, reason: str, data: str | bytes) -> None:
+        err = ProtocolError(f"{self._name}: {reason}", venue=VENUE)
+        self._on_error(err)
+        # re-raised so the transport counts it (stats.bad_frames) and logs it once per kind
+        raise err
+
+    def _spawn(self, coro) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def close(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        for task in list(self._tasks):
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        for fut in self._acks.values():
+            fut.cancel()
+        self._acks.clear()
+        if self._client is not None:
+            await self._client.close()
+        if self._owned_session is not None:
+            await self._owned_session.close()
+            self._owned_session = None
+
+
+def result_decoder(kind: Any) -> Callable[[msgspec.Raw], Any]:
+    """Lax decoder for one channel's `result` (numeric strings into float fields)."""
+    return msgspec.json.Decoder(kind, strict=False).decode
