@@ -30,6 +30,7 @@ from cexarb.model import (
     SymbolInfo,
     TimeInForce,
     Trade,
+    WithdrawalNetwork,
     WithdrawalRequest,
     WithdrawalResponse,
 )
@@ -136,6 +137,13 @@ class WithdrawalRest(Protocol):
     async def withdraw(self, request: WithdrawalRequest) -> WithdrawalResponse: ...
 
     async def get_withdrawal(self, withdrawal_id: str, asset: str | None = None) -> WithdrawalResponse: ...
+
+
+@runtime_checkable
+class WithdrawalNetworkRest(Protocol):
+    """Optional: the venue's per-asset network config, used to validate before sending."""
+
+    async def get_withdrawal_networks(self, asset: str) -> list[WithdrawalNetwork]: ...
 
 
 @runtime_checkable

@@ -233,6 +233,15 @@ class OrderTracker:
     def find(self, symbol: Symbol, order_id: str) -> Order | None:
         return self.get_open(symbol, order_id) or self.get_executed(symbol, order_id)
 
+    def find_by_client_id(self, symbol: Symbol, client_order_id: str) -> Order | None:
+        """An acknowledged order by its client id (a scan: only for rare recovery paths)."""
+        for orders in (self.open.get(symbol), self._executed.get(symbol)):
+            if orders:
+                for order in orders.values():
+                    if order.client_order_id == client_order_id:
+                        return order
+        return None
+
     def open_ids(self) -> set[tuple[Symbol, str]]:
         return {(s, oid) for s, orders in self.open.items() for oid in orders}
 

@@ -17,6 +17,7 @@ from cexarb.model.trading import (
     Execution,
     Order,
     Position,
+    WithdrawalNetwork,
     WithdrawalRequest,
     WithdrawalResponse,
 )
@@ -40,6 +41,7 @@ __all__ = [
     "TimeInForce",
     "Trade",
     "Venue",
+    "WithdrawalNetwork",
     "WithdrawalRequest",
     "WithdrawalResponse",
     "WithdrawalStatus",

@@ -98,3 +98,16 @@ class WithdrawalResponse(msgspec.Struct):
     fee: float = 0.0
     tx_id: str = ""
     timestamp: int = 0
+
+
+class WithdrawalNetwork(msgspec.Struct, frozen=True):
+    """One network an asset can be withdrawn on, as the venue configures it."""
+
+    asset: str
+    network: str
+    min_amount: float = 0.0
+    fee: float = 0.0
+    # Full-match pattern of a valid address on this network; "" when the venue gives none.
+    address_regex: str = ""
+    withdraw_enabled: bool = True
+    memo_required: bool = False

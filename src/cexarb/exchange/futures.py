@@ -1,0 +1,130 @@
+"""Futures composites: positions, leverage and reduce-only orders live here only.
+
+Quantities at this API are in base units; the connector converts to contracts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Coroutine
+from typing import Any
+
+from cexarb.exchange.handlers import Fanout
+from cexarb.exchange.interfaces import FuturesRest, PrivateWebsocketHandlers
+from cexarb.exchange.private import CompositePrivateExchange
+from cexarb.exchange.public import CompositePublicExchange
+from cexarb.exchange.recovery import TouchWatch
+from cexarb.model import Market, Order, OrderType, Position, Side, Symbol, TimeInForce
+from cexarb.model.errors import ExchangeError
+
+
+class CompositePublicFuturesExchange(CompositePublicExchange):
+    market = Market.FUTURES
+
+    def contract_size(self, symbol: Symbol) -> float:
+        """Base units per contract."""
+        return self.symbols_info[symbol].contract_size
+
+
+class CompositePrivateFuturesExchange(CompositePrivateExchange):
+    market = Market.FUTURES
+
+    def __init__(self, config, **kwargs) -> None:
+        super().__init__(config, **kwargs)
+        self.positions: dict[Symbol, Position] = {}
+        self._position_watch = TouchWatch()
+        self._on_position = Fanout("on_position")
+
+    def contract_size(self, symbol: Symbol) -> float:
+        return self.symbols_info[symbol].contract_size
+
+    def _private_fanouts(self) -> list[Fanout]:
+        return [*super()._private_fanouts(), self._on_position]
+
+    def _reset_state(self) -> None:
+        super()._reset_state()
+        self.positions.clear()
+
+    def _private_handlers(self) -> PrivateWebsocketHandlers:
+        handlers = super()._private_handlers()
+        handlers.position = self._handle_position
+        return handlers
+
+    def _initial_loads(self) -> list[Coroutine[Any, Any, Any]]:
+        return [*super()._initial_loads(), self._step("positions", self.reload_positions())]
+
+    def _reloads(self) -> list[Coroutine[Any, Any, Any]]:
+        return [*super()._reloads(), self.reload_positions()]
+
+    def _handle_position(self, position: Position) -> None:
+        self._stats.events += 1
+        self.positions[position.symbol] = position
+        if self._position_watch.active:
+            self._position_watch.touch(position.symbol)
+        self._on_position(position)
+
+    def _futures_rest(self) -> FuturesRest:
+        rest = self._private_rest
+        if not isinstance(rest, FuturesRest):
+            raise ExchangeError(f"{self.name}: the private connector has no positions API", venue=self.name)
+        return rest
+
+    async def reload_positions(self) -> dict[Symbol, Position]:
+        """Positions from REST; a symbol the stream updated meanwhile keeps the stream's value."""
+        rest = self._futures_rest()
+        touched = self._position_watch.begin()
+        try:
+            fresh = await rest.get_positions()
+        finally:
+            self._position_watch.end(touched)
+        positions = self.positions
+        for symbol in [s for s in positions if s not in fresh and s not in touched]:
+            del positions[symbol]
+        for symbol, position in fresh.items():
+            if symbol not in touched and positions.get(symbol) != position:
+                positions[symbol] = position
+                self._on_position(position)
+        return positions
+
+    async def set_leverage(self, symbol: Symbol, leverage: float) -> float:
+        """Returns the leverage the venue applied."""
+        self._require_private()
+        return await self._futures_rest().set_leverage(symbol, leverage)
+
+    async def place_limit_order(
+        self,
+        symbol: Symbol,
+        side: Side,
+        quantity: float,
+        price: float,
+        *,
+        time_in_force: TimeInForce = TimeInForce.GTC,
+        client_order_id: str | None = None,
+        reduce_only: bool = False,
+    ) -> Order:
+        return await self._place(
+            symbol, side, OrderType.LIMIT, quantity, price, time_in_force, client_order_id, reduce_only
+        )
+
+    async def place_market_order(
+        self,
+        symbol: Symbol,
+        side: Side,
+        quantity: float,
+        *,
+        client_order_id: str | None = None,
+        reduce_only: bool = False,
+    ) -> Order:
+        return await self._place(
+            symbol, side, OrderType.MARKET, quantity, None, TimeInForce.IOC, client_order_id, reduce_only
+        )
+
+    async def close_position(self, symbol: Symbol) -> Order | None:
+        """Flatten with a reduce-only market order; None when already flat."""
+        self._require_private()
+        if not self._private_up:
+            await self.reload_positions()  # never act on a position the stream may have missed
+        position = self.positions.get(symbol)
+        if position is None or not position.size:
+            return None
+        side = Side.SELL if position.size > 0 else Side.BUY
+        return await self.place_market_order(symbol, side, abs(position.size), reduce_only=True)

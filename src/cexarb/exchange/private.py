@@ -1,0 +1,400 @@
+"""CompositePrivateExchange: balances, orders and their lifecycle on one venue.
+
+A venue subclass implements the two private factory methods (plus the public
+ones); everything else is here: template initialize, handler injection, order
+tracking through `OrderTracker`, 3-tier `get_active_order`, per-symbol locks
+for transitions that must await, and the repair of state after a stream drop
+(see `recovery.PrivateRecovery`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Coroutine
+from typing import Any
+
+from cexarb.exchange.handlers import Fanout, PrivateListener
+from cexarb.exchange.interfaces import PrivateRest, PrivateWebsocketHandlers, PrivateWs
+from cexarb.exchange.orders import OrderTracker
+from cexarb.exchange.public import CompositePublicExchange, _ws_status, now_ms
+from cexarb.exchange.recovery import PrivateRecovery
+from cexarb.exchange.stats import TradingStats
+from cexarb.model import (
+    AssetBalance,
+    ConnectionState,
+    Execution,
+    Order,
+    OrderStatus,
+    OrderType,
+    Side,
+    Symbol,
+    TimeInForce,
+)
+from cexarb.model.errors import ExchangeError, NetworkError, OrderNotFound, OrderStatusUnknown
+
+
+class CompositePrivateExchange(PrivateRecovery, CompositePublicExchange):
+    def __init__(self, config, **kwargs) -> None:
+        super().__init__(config, **kwargs)
+        settings = self.settings
+        self.balances: dict[str, AssetBalance] = {}
+        self._tracker = OrderTracker(settings.executed_cache_size, settings.executed_evict_fraction)
+        self.open_orders: dict[Symbol, dict[str, Order]] = self._tracker.open
+        self._private_rest: PrivateRest | None = None
+        self._private_ws: PrivateWs | None = None
+        self._locks: dict[Symbol, asyncio.Lock] = {}
+        # Client ids whose place request is in flight: their outcome is that call's job.
+        self._placing: set[str] = set()
+        self._stats = TradingStats()
+        self._on_order = Fanout("on_order")
+        self._on_execution = Fanout("on_execution")
+        self._on_balance = Fanout("on_balance")
+        self._on_connection = Fanout("on_connection")
+        self._init_recovery()
+
+    # -- factory methods --------------------------------------------------------------
+
+    def _create_private_rest(self) -> PrivateRest:
+        raise NotImplementedError(f"{type(self).__name__} must implement _create_private_rest")
+
+    def _create_private_ws_with_handlers(self, handlers: PrivateWebsocketHandlers) -> PrivateWs:
+        """May return an awaitable when the venue must learn something first."""
+        raise NotImplementedError(f"{type(self).__name__} must implement _create_private_ws_with_handlers")
+
+    # -- state --------------------------------------------------------------------------
+
+    @property
+    def executed_orders(self) -> dict[Symbol, dict[str, Order]]:
+        """Finished orders per symbol (a copy; the cache itself stays bounded)."""
+        return self._tracker.executed_copy()
+
+    @property
+    def pending_orders(self) -> dict[str, Order]:
+        """Sent, not yet acknowledged, by client order id (a copy)."""
+        return dict(self._tracker.pending)
+
+    def add_private_listener(self, listener: object) -> None:
+        for fanout in self._private_fanouts():
+            fanout.add_from(listener, PrivateListener)
+
+    def _private_fanouts(self) -> list[Fanout]:
+        return [self._on_order, self._on_execution, self._on_balance, self._on_connection]
+
+    # -- template initialize ----------------------------------------------------------
+
+    def _reset_state(self) -> None:
+        super()._reset_state()
+        self.balances.clear()
+        self._tracker.clear()
+        self._placing.clear()
+        self._reset_recovery()
+
+    def _init_parallel(self, symbols: list[Symbol]) -> list[Coroutine[Any, Any, None]]:
+        return [*super()._init_parallel(symbols), self._start_private()]
+
+    async def _start_private(self) -> None:
+        self._private_rest = self._open("private_rest", self._create_private_rest)
+        self._mark_fill_floor()
+        ws = self._private_ws = await self._open_async(
+            "private_ws", lambda: self._create_private_ws_with_handlers(self._private_handlers())
+        )
+        # The stream starts alongside the loads: updates landing meanwhile are merged by the
+        # tracker (orders) or win over the older REST answer (balances, positions).
+        await self._run_parallel(
+            [
+                self._step("balances", self.reload_balances()),
+                self._step("open_orders", self._load_open_orders()),
+                *self._initial_loads(),
+                self._step("private_ws", ws.start()),
+            ]
+        )
+        self._private_up = True
+
+    def _initial_loads(self) -> list[Coroutine[Any, Any, Any]]:
+        """More private state to load in parallel at init (futures: positions)."""
+        return []
+
+    def _private_handlers(self) -> PrivateWebsocketHandlers:
+        return PrivateWebsocketHandlers(
+            order=self._handle_order,
+            execution=self._handle_execution,
+            balance=self._handle_balance,
+            connection=self._handle_private_connection,
+            error=self._handle_error,
+        )
+
+    async def _load_open_orders(self) -> None:
+        for order in await self._private_rest.get_open_orders():
+            self._apply_order(order)
+
+    async def reload_balances(self) -> dict[str, AssetBalance]:
+        """Balances from REST; an asset the stream updated meanwhile keeps the stream's value."""
+        touched = self._balance_watch.begin()
+        try:
+            fresh = await self._private_rest.get_balances()
+        finally:
+            self._balance_watch.end(touched)
+        balances = self.balances
+        for asset in [a for a in balances if a not in fresh and a not in touched]:
+            del balances[asset]
+        for asset, balance in fresh.items():
+            if asset in touched:
+                continue
+            old = balances.get(asset)
+            if old is None or old.available != balance.available or old.locked != balance.locked:
+                balances[asset] = balance
+                self._on_balance(balance)
+        return balances
+
+    # -- stream handlers (hot path) ------------------------------------------------------
+
+    def _handle_order(self, order: Order) -> None:
+        self._stats.events += 1
+        merged = self._tracker.apply(order)
+        if merged is not None:
+            self._on_order(merged)
+
+    def _handle_execution(self, execution: Execution) -> None:
+        self._stats.events += 1
+        if self._record_fill(execution):
+            self._on_execution(execution)
+
+    def _handle_balance(self, balance: AssetBalance) -> None:
+        self._stats.events += 1
+        self.balances[balance.asset] = balance
+        if self._balance_watch.active:
+            self._balance_watch.touch(balance.asset)
+        self._on_balance(balance)
+
+    def _handle_private_connection(self, state: ConnectionState) -> None:
+        self._on_private_state(state)
+        self._on_connection(state)
+
+    def _apply_order(self, order: Order) -> Order | None:
+        merged = self._tracker.apply(order)
+        if merged is not None:
+            self._on_order(merged)
+        return merged
+
+    # -- order lifecycle ------------------------------------------------------------------
+
+    async def place_limit_order(
+        self,
+        symbol: Symbol,
+        side: Side,
+        quantity: float,
+        price: float,
+        *,
+        time_in_force: TimeInForce = TimeInForce.GTC,
+        client_order_id: str | None = None,
+    ) -> Order:
+        return await self._place(
+            symbol, side, OrderType.LIMIT, quantity, price, time_in_force, client_order_id
+        )
+
+    async def place_market_order(
+        self, symbol: Symbol, side: Side, quantity: float, *, client_order_id: str | None = None
+    ) -> Order:
+        return await self._place(
+            symbol, side, OrderType.MARKET, quantity, None, TimeInForce.IOC, client_order_id
+        )
+
+    async def _place(
+        self,
+        symbol: Symbol,
+        side: Side,
+        order_type: OrderType,
+        quantity: float,
+        price: float | None,
+        time_in_force: TimeInForce,
+        client_order_id: str | None,
+        reduce_only: bool = False,
+    ) -> Order:
+        rest = self._require_private()
+        cid = client_order_id or rest.new_client_order_id()
+        self._tracker.add_pending(
+            Order(
+                symbol=symbol,
+                order_id="",
+                client_order_id=cid,
+                side=side,
+                order_type=order_type,
+                price=price or 0.0,
+                quantity=quantity,
+                status=OrderStatus.PENDING_NEW,
+                time_in_force=time_in_force,
+                remaining_quantity=quantity,
+                created_at=now_ms(),
+                reduce_only=reduce_only,
+            )
+        )
+        self._placing.add(cid)
+        try:
+            reply = await rest.place_order(
+                symbol,
+                side,
+                order_type,
+                quantity,
+                price,
+                time_in_force=time_in_force,
+                client_order_id=cid,
+                reduce_only=reduce_only,
+            )
+        except (OrderStatusUnknown, NetworkError) as exc:
+            return await self._resolve_lost_place(symbol, cid, exc)
+        except BaseException:
+            self._tracker.drop_pending(cid)
+            raise
+        finally:
+            self._placing.discard(cid)
+        self._stats.orders_placed += 1
+        if not reply.client_order_id:
+            reply.client_order_id = cid
+        return self._track_reply(reply)
+
+    def _track_reply(self, reply: Order) -> Order:
+        """Merge a REST answer and return the tracked (possibly newer) order."""
+        self._apply_order(reply)
+        return self._tracker.find(reply.symbol, reply.order_id) or reply
+
+    async def _resolve_lost_place(self, symbol: Symbol, cid: str, error: ExchangeError) -> Order:
+        """The reply was lost: the client id tells whether the venue has the order."""
+        self._stats.places_unknown += 1
+        rest = self._private_rest
+        settings = self.settings
+        async with self._lock(symbol):
+            for attempt in range(settings.place_lookup_attempts):
+                seen = self._tracker.find_by_client_id(symbol, cid)
+                if seen is not None:  # the stream told us meanwhile
+                    self._stats.places_resolved += 1
+                    return seen
+                try:
+                    order = await rest.get_order(symbol, client_order_id=cid)
+                except OrderNotFound:
+                    await asyncio.sleep(settings.place_lookup_delay_s * (attempt + 1))
+                    continue
+                except ExchangeError as exc:
+                    raise OrderStatusUnknown(
+                        f"place of {cid} on {symbol}: reply lost and lookup failed ({exc.message})",
+                        venue=self.name,
+                        client_order_id=cid,
+                    ) from exc
+                self._stats.places_resolved += 1
+                if not order.client_order_id:
+                    order.client_order_id = cid
+                return self._track_reply(order)
+        self._tracker.drop_pending(cid)
+        raise NetworkError(
+            f"order {cid} on {symbol} was not placed: {error.message}",
+            venue=self.name,
+            code=error.code,
+            hint="the venue does not know the client id; it is safe to place the order again",
+        ) from error
+
+    async def cancel_order(self, symbol: Symbol, order_id: str) -> Order:
+        """Cancel by venue order id (or by client id while the order is still pending)."""
+        rest = self._require_private()
+        done = self._tracker.get_executed(symbol, order_id)
+        if done is not None:
+            return done
+        try:
+            if order_id in self._tracker.pending:
+                reply = await rest.cancel_order(symbol, client_order_id=order_id)
+            else:
+                reply = await rest.cancel_order(symbol, order_id=order_id)
+        except OrderNotFound:
+            # Finished before the cancel landed: learn how.
+            return await self._query_order(symbol, order_id)
+        self._stats.orders_canceled += 1
+        return self._track_reply(reply)
+
+    async def cancel_all_orders(self, symbol: Symbol | None = None) -> list[Order]:
+        replies = await self._require_private().cancel_all_orders(symbol)
+        self._stats.orders_canceled += len(replies)
+        return [self._track_reply(reply) for reply in replies]
+
+    async def _query_order(self, symbol: Symbol, order_id: str) -> Order:
+        async with self._lock(symbol):
+            order = await self._private_rest.get_order(symbol, order_id=order_id)
+            return self._track_reply(order)
+
+    async def get_active_order(self, symbol: Symbol, order_id: str) -> Order:
+        """Open set, then the executed cache, then REST (cached only when finished)."""
+        stats = self._stats
+        opened = self.open_orders.get(symbol)
+        if opened is not None:
+            order = opened.get(order_id)
+            if order is not None:
+                stats.tier_open += 1
+                stats.last_tier = "open"
+                return order
+        order = self._tracker.get_executed(symbol, order_id)
+        if order is not None:
+            stats.tier_executed += 1
+            stats.last_tier = "executed"
+            return order
+        return await self._get_order_from_rest(symbol, order_id)
+
+    async def _get_order_from_rest(self, symbol: Symbol, order_id: str) -> Order:
+        rest = self._require_private()
+        async with self._lock(symbol):
+            order = self._tracker.find(symbol, order_id)  # another task may have loaded it
+            if order is None:
+                order = await rest.get_order(symbol, order_id=order_id)
+                if order.status.is_done:
+                    order = self._track_reply(order)
+            self._stats.tier_rest += 1
+            self._stats.last_tier = "rest"
+            return order
+
+    def _lock(self, symbol: Symbol) -> asyncio.Lock:
+        lock = self._locks.get(symbol)
+        if lock is None:
+            lock = self._locks[symbol] = asyncio.Lock()
+        return lock
+
+    def _require_private(self) -> PrivateRest:
+        rest = self._private_rest
+        if rest is None or not self._initialized:
+            raise ExchangeError(
+                f"{self.name} is not initialized", venue=self.name, hint="await initialize(symbols) first"
+            )
+        return rest
+
+    # -- stats -------------------------------------------------------------------------
+
+    def _client_status(self) -> dict[str, str]:
+        status = super()._client_status()
+        ws = self._private_ws
+        status["private_ws"] = _ws_status(ws, not self._private_up) if ws is not None else "closed"
+        status["private_rest"] = self._rest_status
+        return status
+
+    def get_trading_stats(self) -> dict[str, Any]:
+        tracker = self._tracker
+        stats = self._stats
+        lookups = stats.tier_executed + stats.tier_rest
+        return {
+            "venue": self.name,
+            "balances": len(self.balances),
+            "open_orders": tracker.open_count(),
+            "pending_orders": len(tracker.pending),
+            "executed_orders": tracker.executed_count(),
+            "executed_symbols": [str(s) for s in tracker.executed_symbols()],
+            "executed_cache_hit_rate": stats.tier_executed / lookups if lookups else 0.0,
+            "executed_evicted": tracker.evicted,
+            "active_order_tiers": {
+                "open": stats.tier_open,
+                "executed": stats.tier_executed,
+                "rest": stats.tier_rest,
+            },
+            "last_active_order_tier": stats.last_tier,
+            "events_processed": stats.events + self._public_events,
+            "order_updates": tracker.updates,
+            "order_updates_ignored": tracker.ignored,
+            "open_to_executed": tracker.transitions,
+            "connections": self._client_status(),
+            **stats.recovery_dict(),
+            "public": self.get_public_stats(),
+            "listener_errors": sum(f.errors for f in self._private_fanouts()),
+        }

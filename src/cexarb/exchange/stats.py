@@ -1,0 +1,53 @@
+"""Counters of a private composite (plain attributes: bumped on the hot path)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(slots=True)
+class TradingStats:
+    events: int = 0
+    # Which tier answered get_active_order, and the last one (tests assert it).
+    tier_open: int = 0
+    tier_executed: int = 0
+    tier_rest: int = 0
+    last_tier: str = ""
+    orders_placed: int = 0
+    orders_canceled: int = 0
+    # Places whose reply was lost, and how many the client-id lookup settled.
+    places_unknown: int = 0
+    places_resolved: int = 0
+    private_disconnects: int = 0
+    private_reconnects: int = 0
+    private_stream_restarts: int = 0
+    last_reconnect_ms: int = 0
+    sweeps: int = 0
+    sweep_failures: int = 0
+    last_resync_ms: int = 0
+    last_sweep_error: str = ""
+    degraded_polls: int = 0
+    vanished_queried: int = 0
+    orders_lost: int = 0
+    fills_recovered: int = 0
+
+    def recovery_dict(self) -> dict[str, Any]:
+        return {
+            "orders_placed": self.orders_placed,
+            "orders_canceled": self.orders_canceled,
+            "places_unknown": self.places_unknown,
+            "places_resolved": self.places_resolved,
+            "private_disconnects": self.private_disconnects,
+            "private_reconnects": self.private_reconnects,
+            "private_stream_restarts": self.private_stream_restarts,
+            "last_reconnect_ms": self.last_reconnect_ms,
+            "sweeps": self.sweeps,
+            "sweep_failures": self.sweep_failures,
+            "last_resync_ms": self.last_resync_ms,
+            "last_sweep_error": self.last_sweep_error,
+            "degraded_polls": self.degraded_polls,
+            "vanished_queried": self.vanished_queried,
+            "orders_lost": self.orders_lost,
+            "fills_recovered": self.fills_recovered,
+        }

@@ -1,0 +1,99 @@
+"""Withdrawals for private composites whose venue allows them (WithdrawalCapability).
+
+Mixed into a venue's private composite only when its connector implements
+`WithdrawalRest`; a composite without it simply has no `withdraw`. Requests are
+validated before anything is sent, and each one leaves an audit record (no
+credentials: the request holds none, and the memo is only noted as present).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from cexarb.exchange.interfaces import WithdrawalNetworkRest, WithdrawalRest
+from cexarb.model import AssetBalance, WithdrawalNetwork, WithdrawalRequest, WithdrawalResponse
+from cexarb.model.errors import WithdrawalError
+
+audit = logging.getLogger("cexarb.audit")
+
+# Without the venue's pattern: printable, no spaces, a plausible length for any chain.
+_GENERIC_ADDRESS = re.compile(r"[0-9A-Za-z:_.\-]{8,128}")
+
+
+def validate_withdrawal(
+    request: WithdrawalRequest,
+    balance: AssetBalance | None,
+    networks: list[WithdrawalNetwork] | None,
+    *,
+    venue: str = "",
+) -> None:
+    """Raise WithdrawalError naming the first problem; `networks` None = venue gives no config."""
+
+    def fail(message: str) -> WithdrawalError:
+        return WithdrawalError(f"withdrawal of {request.amount} {request.asset}: {message}", venue=venue)
+
+    if not request.asset or not request.asset.isalnum():
+        raise fail("asset must be a ticker like USDT")
+    if not request.network:
+        raise fail("network is required (e.g. TRX, ERC20)")
+    if not request.amount > 0:
+        raise fail("amount must be positive")
+    pattern = _GENERIC_ADDRESS
+    if networks is not None:
+        config = next((n for n in networks if n.network.upper() == request.network.upper()), None)
+        if config is None or not config.withdraw_enabled:
+            known = ", ".join(n.network for n in networks if n.withdraw_enabled) or "none"
+            raise fail(f"network {request.network} is not open for withdrawals (open: {known})")
+        if request.amount < config.min_amount:
+            raise fail(f"below the network minimum {config.min_amount}")
+        if config.memo_required and not request.memo:
+            raise fail(f"network {config.network} requires a memo/tag")
+        if config.address_regex:
+            pattern = re.compile(config.address_regex)
+    if pattern.fullmatch(request.address or "") is None:
+        raise fail(f"address {request.address!r} is not a valid {request.network} address")
+    available = balance.available if balance is not None else 0.0
+    if request.amount > available:
+        raise fail(f"exceeds the available balance {available}")
+
+
+class WithdrawalMixin:
+    """Needs a CompositePrivateExchange under it (private REST, balances, stream state)."""
+
+    async def withdraw(self, request: WithdrawalRequest) -> WithdrawalResponse:
+        rest = self._withdrawal_rest()
+        networks = await self._withdrawal_networks(request.asset)
+        if not self._private_up:
+            # Without the stream the local balance may be old: ask the venue.
+            await self.reload_balances()
+        validate_withdrawal(request, self.balances.get(request.asset), networks, venue=self.name)
+        response = await rest.withdraw(request)
+        audit.info(
+            "withdrawal venue=%s id=%s asset=%s amount=%s network=%s address=%s memo=%s status=%s",
+            self.name,
+            response.withdrawal_id,
+            request.asset,
+            request.amount,
+            request.network,
+            request.address,
+            "set" if request.memo else "none",
+            response.status.value,
+        )
+        return response
+
+    async def get_withdrawal_status(self, withdrawal_id: str, asset: str | None = None) -> WithdrawalResponse:
+        return await self._withdrawal_rest().get_withdrawal(withdrawal_id, asset)
+
+    async def _withdrawal_networks(self, asset: str) -> list[WithdrawalNetwork] | None:
+        """The venue's network config when the connector offers it (venues may override)."""
+        rest = self._private_rest
+        if isinstance(rest, WithdrawalNetworkRest):
+            return await rest.get_withdrawal_networks(asset)
+        return None
+
+    def _withdrawal_rest(self) -> WithdrawalRest:
+        rest = self._require_private()
+        if not isinstance(rest, WithdrawalRest):
+            raise WithdrawalError(f"{self.name}: the connector cannot withdraw", venue=self.name)
+        return rest
