@@ -1,0 +1,107 @@
+"""`cexarb sim`: serve every simulated venue until Ctrl-C (or --duration).
+
+Prints one JSON line, {"mexc_spot": {"rest": ..., "ws": ...}, ..., "admin": {"rest": ..., "ws": ""}},
+so scripts can read the URLs from stdout.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import signal
+import sys
+from typing import Annotated
+
+import typer
+
+from cexarb.sim.harness import SimAccount, SimConfig, Simulator
+
+_DEFAULT_BALANCES = ("USDT=100000", "BTC=2", "ETH=20", "SOL=500")
+
+
+def parse_balances(items: list[str]) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for item in items:
+        asset, sep, amount = item.partition("=")
+        try:
+            if not sep or not asset:
+                raise ValueError
+            out[asset.strip().upper()] = float(amount)
+        except ValueError:
+            raise typer.BadParameter(f"balance {item!r}: write ASSET=AMOUNT, e.g. USDT=100000") from None
+    return out
+
+
+def parse_accounts(items: list[str], balances: dict[str, float]) -> tuple[SimAccount, ...]:
+    accounts = []
+    for item in items:
+        key, sep, secret = item.partition(":")
+        if not sep or not key or not secret:
+            raise typer.BadParameter(f"account {item!r}: write KEY:SECRET")
+        accounts.append(SimAccount(api_key=key, api_secret=secret, balances=dict(balances)))
+    return tuple(accounts)
+
+
+def sim_command(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[
+        int, typer.Option(help="First port (venues take port, port+1, port+2; admin port+3). 0: free ports.")
+    ] = 0,
+    seed: Annotated[int, typer.Option(help="Seed of the synthetic flow.")] = 7,
+    symbols: Annotated[
+        str, typer.Option(help="Comma-separated symbols listed on every venue.")
+    ] = "BTC/USDT,ETH/USDT,SOL/USDT",
+    balance: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Starting balance ASSET=AMOUNT (repeat). Default: USDT=100000 BTC=2 ETH=20 SOL=500."
+        ),
+    ] = None,
+    account: Annotated[
+        list[str] | None, typer.Option(help="API key and secret KEY:SECRET (repeat). Default: k1:s1.")
+    ] = None,
+    flow: Annotated[bool, typer.Option(help="Run the synthetic traders.")] = True,
+    flow_interval: Annotated[float, typer.Option(help="Seconds between synthetic flow steps.")] = 0.05,
+    correlation_lag: Annotated[float, typer.Option(help="Seconds each venue lags the previous one.")] = 0.5,
+    withdrawal_delay: Annotated[float, typer.Option(help="Seconds until a withdrawal is DONE.")] = 1.0,
+    rate_limits: Annotated[
+        bool, typer.Option(help="Answer 429 when a caller exceeds the venue's limits.")
+    ] = True,
+    duration: Annotated[float, typer.Option(help="Stop after N seconds (0: serve until Ctrl-C).")] = 0.0,
+) -> None:
+    """Serve the simulated MEXC spot, Gate spot and Gate futures venues on 127.0.0.1."""
+    balances = parse_balances(balance or list(_DEFAULT_BALANCES))
+    config = SimConfig(
+        seed=seed,
+        symbols=tuple(s.strip() for s in symbols.split(",") if s.strip()),
+        accounts=parse_accounts(account or ["k1:s1"], balances),
+        flow=flow,
+        flow_interval_s=flow_interval,
+        correlation_lag_s=correlation_lag,
+        host=host,
+        port=port,
+        withdrawal_delay_s=withdrawal_delay,
+        rate_limits=rate_limits,
+    )
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(serve(config, duration))
+
+
+async def serve(config: SimConfig, duration: float = 0.0) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    async with Simulator(config) as sim:
+        line = {key: {"rest": urls.rest, "ws": urls.ws} for key, urls in sim.urls.items()}
+        if sim.admin_url:
+            line["admin"] = {"rest": sim.admin_url, "ws": ""}
+        sys.stdout.write(json.dumps(line) + "\n")
+        sys.stdout.flush()
+        if duration > 0:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), duration)
+        else:
+            await stop.wait()
