@@ -21,7 +21,7 @@ from aiohttp import web
 
 from cexarb.sim.engine import SimReject
 from cexarb.sim.gateio_auth import verify_rest
-from cexarb.sim.gateio_errors import GateError, error_response, reject_error
+from cexarb.sim.gateio_errors import GateError, bad_param, error_response, reject_error
 
 log = logging.getLogger(__name__)
 
@@ -179,3 +179,15 @@ def query_int(request: web.Request, name: str, default: int, lo: int = 1, hi: in
 
 def query_bool(request: web.Request, name: str) -> bool:
     return request.query.get(name, "").lower() in ("true", "1")
+
+
+def parse_number(value: Any, name: str) -> float:
+    if isinstance(value, bool) or value is None:
+        raise bad_param(f"Invalid {name}: {value!r}")
+    try:
+        out = float(value)
+    except (TypeError, ValueError):
+        raise bad_param(f"Invalid {name}: {value!r}") from None
+    if out != out or out in (float("inf"), float("-inf")):
+        raise bad_param(f"Invalid {name}: {value!r}")
+    return out

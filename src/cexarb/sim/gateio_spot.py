@@ -15,7 +15,15 @@ from aiohttp import web
 from cexarb.model import OrderStatus, OrderType, Side, TimeInForce, WithdrawalStatus
 from cexarb.sim import gateio_spot_codec as codec
 from cexarb.sim.gateio_errors import GateError, bad_param, missing_param, validate_text
-from cexarb.sim.gateio_rest import GateRoutes, api_key, json_body, json_response, query_bool, query_int
+from cexarb.sim.gateio_rest import (
+    GateRoutes,
+    api_key,
+    json_body,
+    json_response,
+    parse_number,
+    query_bool,
+    query_int,
+)
 from cexarb.sim.gateio_ws import ALL, ERR_BAD_ARGUMENT, ChannelSpec, GateWsHub, WsError
 
 log = logging.getLogger(__name__)
@@ -29,18 +37,6 @@ WITHDRAW_STATUS = {
     WithdrawalStatus.FAILED: "FAIL",
     WithdrawalStatus.CANCELED: "CANCEL",
 }
-
-
-def parse_number(value: Any, name: str) -> float:
-    if isinstance(value, bool) or value is None:
-        raise bad_param(f"Invalid {name}: {value!r}")
-    try:
-        out = float(value)
-    except (TypeError, ValueError):
-        raise bad_param(f"Invalid {name}: {value!r}") from None
-    if out != out or out in (float("inf"), float("-inf")):
-        raise bad_param(f"Invalid {name}: {value!r}")
-    return out
 
 
 class GateSpotFront:

@@ -1,0 +1,487 @@
+"""Gate.io USDT perpetual futures v4 front-end: REST under /api/v4/futures/usdt, WS at /v4/ws/usdt.
+
+Sizes on the wire are signed contracts; the core speaks base units, so every size is converted with
+the contract's quanto_multiplier here. `X-Gate-Size-Decimal: 1` (REST request or WS handshake) makes
+sizes decimal strings instead of integers, as Gate does.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from aiohttp import web
+
+from cexarb.model import OrderType, Side, TimeInForce
+from cexarb.sim import gateio_futures_codec as codec
+from cexarb.sim.gateio_errors import GateError, bad_param, missing_param, validate_text
+from cexarb.sim.gateio_rest import (
+    GateRoutes,
+    api_key,
+    json_body,
+    json_response,
+    parse_number,
+    query_bool,
+    query_int,
+)
+from cexarb.sim.gateio_spot_codec import TIF_IN, pair_id
+from cexarb.sim.gateio_ws import ALL, ERR_BAD_ARGUMENT, ChannelSpec, GateWsHub, WsError
+
+log = logging.getLogger(__name__)
+
+API = "/api/v4"
+FUT = f"{API}/futures/usdt"
+
+
+def size_decimal(request: web.Request) -> bool:
+    return request.headers.get("X-Gate-Size-Decimal") == "1"
+
+
+class GateFuturesFront:
+    def __init__(self, venue: Any) -> None:
+        self.venue = venue
+        self.contracts = {pair_id(s): m for s, m in venue.markets.items()}
+        # (api_key, symbol) of positions the user switched to cross margin (leverage "0" on the wire).
+        self._cross: set[tuple[str, Any]] = set()
+        self._balance_seen: dict[str, float] = {}
+        self._position_ids: dict[tuple[str, Any], int] = {}
+        self.hub = GateWsHub(venue, "futures", self._channels())
+        self._event_handlers = {
+            "BookDeltaEvent": self._on_book_delta,
+            "TickerEvent": self._on_ticker,
+            "TradeEvent": self._on_trade,
+            "OrderEvent": self._on_order,
+            "FillEvent": self._on_fill,
+            "BalanceEvent": self._on_balance,
+            "PositionEvent": self._on_position,
+        }
+        self._unsubscribe = None
+
+    # ---- app -------------------------------------------------------------------------------------
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        routes = GateRoutes(self.venue, futures=True)
+        pub, sig = dict(pool="public", signed=False), dict(pool="default", signed=True)
+        routes.add("GET", f"{FUT}/contracts", self.list_contracts, **pub)
+        routes.add("GET", f"{FUT}/contracts/{{contract}}", self.one_contract, **pub)
+        routes.add("GET", f"{API}/futures/btc/contracts", self.no_contracts, **pub)
+        routes.add("GET", f"{FUT}/order_book", self.order_book, **pub)
+        routes.add("GET", f"{FUT}/tickers", self.tickers, **pub)
+        routes.add("GET", f"{FUT}/trades", self.trades, **pub)
+        routes.add("GET", f"{API}/account/detail", self.account_detail, **sig)
+        routes.add("GET", f"{FUT}/accounts", self.accounts, **sig)
+        routes.add("GET", f"{FUT}/positions", self.list_positions, **sig)
+        routes.add("GET", f"{FUT}/positions/{{contract}}", self.one_position, **sig)
+        routes.add("POST", f"{FUT}/positions/{{contract}}/leverage", self.set_leverage, **sig)
+        routes.add("POST", f"{FUT}/orders", self.create_order, pool="orders", signed=True)
+        routes.add("GET", f"{FUT}/orders", self.list_orders, **sig)
+        routes.add("GET", f"{FUT}/orders/{{order_id}}", self.get_order, **sig)
+        routes.add("DELETE", f"{FUT}/orders/{{order_id}}", self.cancel_order, pool="cancel", signed=True)
+        routes.add("DELETE", f"{FUT}/orders", self.cancel_all, pool="cancel", signed=True)
+        routes.add("GET", f"{FUT}/my_trades", self.my_trades, **sig)
+        routes.install(app)
+        app.router.add_get("/v4/ws/usdt", self.hub.handle)
+        app.on_startup.append(self._start)
+        app.on_shutdown.append(self._stop)
+        return app
+
+    async def _start(self, app: web.Application) -> None:
+        self._unsubscribe = self.venue.subscribe(self._on_event)
+
+    async def _stop(self, app: web.Application) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+        for conn in list(self.hub.conns):
+            await conn.ws.close()
+
+    # ---- helpers ---------------------------------------------------------------------------------
+
+    def market(self, name: str | None, *, required: bool = True) -> Any:
+        if not name:
+            if required:
+                raise missing_param("contract")
+            return None
+        m = self.contracts.get(name)
+        if m is None:
+            raise GateError(400, "CONTRACT_NOT_FOUND", f"Contract {name} not found")
+        return m
+
+    def uid(self, key: str) -> int:
+        acct = self.venue.account(key)
+        return acct.user_id if acct is not None else 0
+
+    def leverage_of(self, key: str, p: Any) -> float:
+        return 0.0 if (key, p.symbol) in self._cross else p.leverage
+
+    def encode_order(self, key: str, o: Any, decimal: bool) -> dict[str, Any]:
+        return codec.order(self.venue.markets[o.symbol], o, self.uid(key), decimal)
+
+    def _find(self, key: str, ref: str) -> Any:
+        """An order by exchange id or `text`, across contracts (Gate needs no contract to find it)."""
+        acct = self.venue.account(key)
+        oid = acct.client_ids.get(ref) if ref.startswith("t-") else ref
+        order = acct.orders.get(oid) if oid else None
+        if order is None:
+            raise GateError(404, "ORDER_NOT_FOUND", "Order not found")
+        return order
+
+    def _position_json(self, key: str, p: Any, decimal: bool) -> dict[str, Any]:
+        m = self.venue.markets[p.symbol]
+        out = codec.position(
+            m, p, self.uid(key), self.leverage_of(key, p), self.venue.clock.now_ms(), decimal
+        )
+        if (key, p.symbol) in self._cross:
+            out["cross_leverage_limit"] = codec.num(p.leverage)
+        out["pending_orders"] = sum(1 for o in self.venue.open_orders(key, p.symbol))
+        return out
+
+    # ---- public REST -----------------------------------------------------------------------------
+
+    def _last(self, m: Any) -> float:
+        trades = self.venue.recent_trades(m.symbol, 1)
+        return trades[-1].price if trades else self.venue.mark_price(m.symbol)
+
+    def _contract(self, m: Any, decimal: bool) -> dict[str, Any]:
+        return codec.contract(
+            m,
+            self.venue.mark_price(m.symbol),
+            self._last(m),
+            self.venue.book_id(m.symbol),
+            int(self.venue.clock.now_s()),
+            decimal,
+        )
+
+    async def list_contracts(self, request: web.Request) -> Any:
+        return [self._contract(m, size_decimal(request)) for m in self.contracts.values()]
+
+    async def one_contract(self, request: web.Request) -> Any:
+        return self._contract(self.market(request.match_info["contract"]), size_decimal(request))
+
+    async def no_contracts(self, request: web.Request) -> Any:
+        return []
+
+    async def order_book(self, request: web.Request) -> Any:
+        m = self.market(request.query.get("contract"))
+        limit = query_int(request, "limit", 10, 1, 300)
+        book = self.venue.snapshot(m.symbol, limit)
+        return codec.order_book(
+            m, book, self.venue.clock.now_ms(), query_bool(request, "with_id"), size_decimal(request)
+        )
+
+    async def tickers(self, request: web.Request) -> Any:
+        name = request.query.get("contract")
+        markets = [self.market(name)] if name else list(self.contracts.values())
+        decimal = size_decimal(request)
+        return [
+            codec.ticker(
+                m,
+                self.venue.ticker(m.symbol),
+                self._last(m),
+                self.venue.mark_price(m.symbol),
+                bool(name),
+                decimal,
+            )
+            for m in markets
+        ]
+
+    async def trades(self, request: web.Request) -> Any:
+        m = self.market(request.query.get("contract"))
+        limit = query_int(request, "limit", 100, 1, 1000)
+        decimal = size_decimal(request)
+        return [
+            codec.public_trade_rest(m, t, decimal)
+            for t in reversed(self.venue.recent_trades(m.symbol, limit))
+        ]
+
+    # ---- private REST ----------------------------------------------------------------------------
+
+    async def account_detail(self, request: web.Request) -> Any:
+        uid = self.uid(api_key(request))
+        return {"user_id": uid, "ip_whitelist": [], "currency_pairs": [], "key": {"mode": 1}, "tier": 0}
+
+    async def accounts(self, request: web.Request) -> Any:
+        key = api_key(request)
+        bal = self.venue.balances(key).get(self.venue.settle_asset)
+        positions = [p for p in self.venue.positions(key).values() if p.size]
+        available, locked = (bal.available, bal.locked) if bal else (0.0, 0.0)
+        return codec.account(self.uid(key), available, locked, positions)
+
+    async def list_positions(self, request: web.Request) -> Any:
+        key = api_key(request)
+        holding = query_bool(request, "holding")
+        decimal = size_decimal(request)
+        return [
+            self._position_json(key, p, decimal)
+            for p in self.venue.positions(key).values()
+            if p.size or not holding
+        ]
+
+    async def one_position(self, request: web.Request) -> Any:
+        key = api_key(request)
+        m = self.market(request.match_info["contract"])
+        return self._position_json(key, self.venue.positions(key)[m.symbol], size_decimal(request))
+
+    async def set_leverage(self, request: web.Request) -> Any:
+        key = api_key(request)
+        m = self.market(request.match_info["contract"])
+        if request.query.get("leverage") in (None, ""):
+            raise missing_param("leverage")
+        leverage = parse_number(request.query["leverage"], "leverage")
+        cross = leverage == 0
+        if cross:
+            current = self.venue.positions(key)[m.symbol].leverage
+            limit_text = request.query.get("cross_leverage_limit")
+            leverage = parse_number(limit_text, "cross_leverage_limit") if limit_text else current
+        if leverage < 1:
+            raise GateError(400, "LEVERAGE_TOO_LOW", f"leverage {leverage:g} below minimum 1")
+        if leverage > codec.LEVERAGE_MAX:
+            raise GateError(
+                400, "LEVERAGE_TOO_HIGH", f"leverage {leverage:g} above maximum {codec.LEVERAGE_MAX}"
+            )
+        self.venue.set_leverage(key, m.symbol, leverage)
+        if cross:
+            self._cross.add((key, m.symbol))
+        else:
+            self._cross.discard((key, m.symbol))
+        return self._position_json(key, self.venue.positions(key)[m.symbol], size_decimal(request))
+
+    def _parse_size(self, raw: Any, decimal: bool) -> float:
+        if raw is None or raw == "":
+            raise missing_param("size")
+        size = parse_number(raw, "size")
+        if size != int(size):
+            # Our contracts have enable_decimal false: whole contracts only.
+            raise bad_param(f"Invalid size: {raw} (this contract trades whole contracts)")
+        return size
+
+    async def create_order(self, request: web.Request) -> Any:
+        key = api_key(request)
+        decimal = size_decimal(request)
+        body = await json_body(request)
+        if not isinstance(body, dict):
+            raise GateError(400, "INVALID_REQUEST_BODY", "Request body must be a JSON object")
+        m = self.market(body.get("contract"))
+        size = self._parse_size(body.get("size"), decimal)
+        reduce_only = bool(body.get("reduce_only", False))
+        if body.get("close"):
+            if size != 0:
+                raise bad_param("size must be 0 when close is true")
+            pos = self.venue.positions(key)[m.symbol]
+            if not pos.size:
+                raise GateError(400, "POSITION_EMPTY", "Position is empty")
+            size = -codec.contracts_of(m, pos.size)
+            reduce_only = True
+        if size == 0:
+            raise bad_param("Invalid size: 0")
+        text = body.get("text") or ""
+        if text:
+            if not isinstance(text, str):
+                raise bad_param("Invalid text")
+            validate_text(text)
+        if body.get("price") in (None, ""):
+            raise missing_param("price")
+        price = parse_number(body["price"], "price")
+        tif_text = body.get("tif") or "gtc"
+        tif = TIF_IN.get(tif_text)
+        if tif is None:
+            raise bad_param(f"Invalid tif: {tif_text}")
+        if price == 0:
+            if tif not in (TimeInForce.IOC, TimeInForce.FOK):
+                raise bad_param("market orders (price 0) need tif ioc or fok")
+            order_type, limit_price = OrderType.MARKET, None
+        elif price < 0:
+            raise bad_param(f"Invalid price: {body['price']}")
+        else:
+            order_type = OrderType.LIMIT_MAKER if tif is TimeInForce.POST_ONLY else OrderType.LIMIT
+            limit_price = price
+        side = Side.BUY if size > 0 else Side.SELL
+        quantity = round(abs(size) * m.contract_size, m.qty_precision)
+        order = self.venue.place_order(
+            key,
+            m.symbol,
+            side,
+            order_type,
+            quantity,
+            limit_price,
+            tif,
+            client_order_id=text,
+            reduce_only=reduce_only,
+        )
+        if self.venue.faults.take_timeout_after_accept():
+            return await self.venue.faults.hold_then_drop(request)
+        return json_response(self.encode_order(key, order, decimal), status=201)
+
+    async def get_order(self, request: web.Request) -> Any:
+        key = api_key(request)
+        return self.encode_order(key, self._find(key, request.match_info["order_id"]), size_decimal(request))
+
+    async def cancel_order(self, request: web.Request) -> Any:
+        key = api_key(request)
+        found = self._find(key, request.match_info["order_id"])
+        if found.status.is_done:
+            raise GateError(400, "ORDER_FINISHED", "Order already finished")
+        order = self.venue.cancel_order(key, found.symbol, order_id=found.order_id)
+        return self.encode_order(key, order, size_decimal(request))
+
+    async def cancel_all(self, request: web.Request) -> Any:
+        key = api_key(request)
+        m = self.market(request.query.get("contract"))
+        side_text = request.query.get("side")
+        if side_text not in (None, "", "bid", "ask"):
+            raise bad_param(f"Invalid side: {side_text}")
+        side = {"bid": Side.BUY, "ask": Side.SELL}.get(side_text or "")
+        decimal = size_decimal(request)
+        return [self.encode_order(key, o, decimal) for o in self.venue.cancel_all(key, m.symbol, side)]
+
+    async def list_orders(self, request: web.Request) -> Any:
+        key = api_key(request)
+        status = request.query.get("status")
+        if status not in ("open", "finished"):
+            raise missing_param("status") if status is None else bad_param(f"Invalid status: {status}")
+        m = self.market(request.query.get("contract"), required=False)
+        limit = query_int(request, "limit", 100, 1, 1000)
+        offset = query_int(request, "offset", 0, 0, 1_000_000)
+        if status == "open":
+            orders = sorted(self.venue.open_orders(key, m.symbol if m else None), key=lambda o: o.created_at)
+        else:
+            orders = [
+                o
+                for o in self.venue.account(key).orders.values()
+                if o.status.is_done and (m is None or o.symbol == m.symbol)
+            ]
+            orders.sort(key=lambda o: o.updated_at, reverse=True)
+        decimal = size_decimal(request)
+        return [self.encode_order(key, o, decimal) for o in orders[offset : offset + limit]]
+
+    async def my_trades(self, request: web.Request) -> Any:
+        key = api_key(request)
+        m = self.market(request.query.get("contract"), required=False)
+        limit = query_int(request, "limit", 100, 1, 1000)
+        offset = query_int(request, "offset", 0, 0, 1_000_000)
+        order_id = request.query.get("order")
+        fills = self.venue.my_trades(key, m.symbol if m else None, limit=1_000_000)
+        fills = [f for f in fills if not order_id or f.order_id == order_id]
+        fills.sort(key=lambda f: f.timestamp, reverse=True)
+        decimal = size_decimal(request)
+        return [
+            codec.my_trade(self.venue.markets[f.symbol], f, decimal) for f in fills[offset : offset + limit]
+        ]
+
+    # ---- WebSocket channels ----------------------------------------------------------------------
+
+    def _names(self, names: list[Any], allow_all: bool) -> tuple[str, ...]:
+        if not names:
+            raise WsError(ERR_BAD_ARGUMENT, "payload required")
+        for n in names:
+            if not (allow_all and n == ALL) and n not in self.contracts:
+                raise WsError(ERR_BAD_ARGUMENT, f"unknown contract: {n}")
+        return tuple(names)
+
+    def _book_payload(self, payload: list[Any], _key: str | None) -> tuple[str, ...]:
+        if not 2 <= len(payload) <= 3 or payload[1] not in ("20ms", "100ms"):
+            raise WsError(ERR_BAD_ARGUMENT, "payload must be [contract, frequency(20ms|100ms), level]")
+        if len(payload) == 3 and str(payload[2]) not in ("20", "50", "100"):
+            raise WsError(ERR_BAD_ARGUMENT, f"invalid level: {payload[2]}")
+        return self._names(payload[:1], allow_all=False)
+
+    def _private_payload(self, check_uid: bool) -> Any:
+        def parse(payload: list[Any], key: str | None) -> tuple[str, ...]:
+            if not payload:
+                raise WsError(ERR_BAD_ARGUMENT, "payload must start with the user id")
+            if check_uid and str(payload[0]) != str(self.uid(key or "")):
+                raise WsError(ERR_BAD_ARGUMENT, f"user id {payload[0]} does not match the API key")
+            return self._names(payload[1:], allow_all=True) if len(payload) > 1 else (ALL,)
+
+        return parse
+
+    def _channels(self) -> dict[str, ChannelSpec]:
+        public = ChannelSpec(private=False, parse=lambda p, k: self._names(p, allow_all=False))
+        return {
+            "futures.book_ticker": public,
+            "futures.trades": public,
+            "futures.order_book_update": ChannelSpec(private=False, parse=self._book_payload),
+            "futures.orders": ChannelSpec(private=True, parse=self._private_payload(True)),
+            "futures.usertrades": ChannelSpec(private=True, parse=self._private_payload(True)),
+            # Gate documents the uid of futures.positions as a placeholder: present but not checked.
+            "futures.positions": ChannelSpec(private=True, parse=self._private_payload(False)),
+            "futures.balances": ChannelSpec(private=True, parse=self._private_payload(True)),
+        }
+
+    # ---- venue events -> pushes ------------------------------------------------------------------
+
+    def _on_event(self, event: Any) -> None:
+        handler = self._event_handlers.get(type(event).__name__)
+        if handler is not None:
+            try:
+                handler(event)
+            except Exception:  # never let a push bug break the venue operation that emitted it
+                log.exception("gate futures push failed for %s", type(event).__name__)
+
+    def _on_book_delta(self, ev: Any) -> None:
+        m = self.venue.markets[ev.symbol]
+        self.hub.publish(
+            "futures.order_book_update", pair_id(ev.symbol), lambda d: codec.ws_book_update(m, ev, d)
+        )
+
+    def _on_ticker(self, ev: Any) -> None:
+        bt = ev.ticker
+        m = self.venue.markets[bt.symbol]
+        self.hub.publish("futures.book_ticker", pair_id(bt.symbol), lambda d: codec.ws_book_ticker(m, bt, d))
+
+    def _on_trade(self, ev: Any) -> None:
+        t = ev.trade
+        m = self.venue.markets[t.symbol]
+        self.hub.publish("futures.trades", pair_id(t.symbol), lambda d: [codec.ws_trade(m, t, d)])
+
+    def _on_order(self, ev: Any) -> None:
+        o = ev.order
+        m = self.venue.markets[o.symbol]
+        uid = self.uid(ev.api_key)
+        self.hub.publish_private(
+            "futures.orders", ev.api_key, pair_id(o.symbol), lambda d: [codec.order(m, o, uid, d, ws=True)]
+        )
+
+    def _on_fill(self, ev: Any) -> None:
+        e = ev.execution
+        m = self.venue.markets[e.symbol]
+        self.hub.publish_private(
+            "futures.usertrades", ev.api_key, pair_id(e.symbol), lambda d: [codec.ws_usertrade(m, e, d)]
+        )
+
+    def _on_balance(self, ev: Any) -> None:
+        bal = ev.balance
+        total = bal.available + bal.locked
+        prev = self._balance_seen.get(ev.api_key)
+        self._balance_seen[ev.api_key] = total
+        change = 0.0 if prev is None else total - prev
+        if prev is not None and abs(change) < 1e-12:
+            return  # margin moved between available and locked: Gate's wallet balance did not change
+        uid = self.uid(ev.api_key)
+        now_ms = self.venue.clock.now_ms()
+        self.hub.publish_private(
+            "futures.balances",
+            ev.api_key,
+            None,
+            lambda _d: [codec.ws_balance(total, change, "", "pnl", now_ms, uid)],
+        )
+
+    def _on_position(self, ev: Any) -> None:
+        p = ev.position
+        m = self.venue.markets[p.symbol]
+        k = (ev.api_key, p.symbol)
+        self._position_ids[k] = update_id = self._position_ids.get(k, 0) + 1
+        uid = self.uid(ev.api_key)
+        lev = self.leverage_of(ev.api_key, p)
+        self.hub.publish_private(
+            "futures.positions",
+            ev.api_key,
+            pair_id(p.symbol),
+            lambda d: [codec.ws_position(m, p, uid, lev, update_id, d)],
+        )
+
+
+def create_app(venue: Any) -> web.Application:
+    """The Gate USDT futures v4 front-end (REST + WS on one app) serving `venue`."""
+    return GateFuturesFront(venue).app()
