@@ -10,9 +10,7 @@ from collections.abc import Callable
 class ListenKeys:
     """Valid listen keys and the account (API key) each belongs to."""
 
-    def __init__(
-        self, ttl_s: float, max_per_account: int, now: Callable[[], float] = time.monotonic
-    ) -> None:
+    def __init__(self, ttl_s: float, max_per_account: int, now: Callable[[], float] = time.monotonic) -> None:
         self.ttl_s = ttl_s
         self.max_per_account = max_per_account
         self._now = now

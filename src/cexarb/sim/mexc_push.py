@@ -181,7 +181,9 @@ def encode_order(fmt: SymbolFormat, order: Order, last_fill_qty: float | None, n
     body.orderType = wire.WS_ORDER_TYPES[wire.mexc_type_of(order)]
     body.tradeType = _trade_type(order.side)
     body.remainAmount = fmt.amount(remain_amount)
-    body.remainQuantity = fmt.qty(0.0 if order.status.is_done else max(order.quantity - order.filled_quantity, 0.0))
+    body.remainQuantity = fmt.qty(
+        0.0 if order.status.is_done else max(order.quantity - order.filled_quantity, 0.0)
+    )
     if last_fill_qty:
         body.lastDealQuantity = fmt.qty(last_fill_qty)
     body.cumulativeQuantity = fmt.qty(order.filled_quantity)

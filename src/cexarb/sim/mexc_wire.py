@@ -38,7 +38,12 @@ MEXC_TYPES: dict[str, tuple[OrderType, TimeInForce]] = {
 # WS privateOrders.orderType numbers (mexc_spot.md §7).
 WS_ORDER_TYPES = {"LIMIT": 1, "LIMIT_MAKER": 2, "IMMEDIATE_OR_CANCEL": 3, "FILL_OR_KILL": 4, "MARKET": 5}
 
-_TIF_NAMES = {TimeInForce.GTC: "GTC", TimeInForce.IOC: "IOC", TimeInForce.FOK: "FOK", TimeInForce.POST_ONLY: "GTC"}
+_TIF_NAMES = {
+    TimeInForce.GTC: "GTC",
+    TimeInForce.IOC: "IOC",
+    TimeInForce.FOK: "FOK",
+    TimeInForce.POST_ONLY: "GTC",
+}
 
 # Withdraw history status numbers: 1 APPLY ... 7 SUCCESS, 8 FAILED, 9 CANCEL.
 WITHDRAW_STATUS = {
@@ -77,7 +82,9 @@ def rest_status(order: Order) -> str:
 
 def ws_status(order: Order) -> int:
     """privateOrders.status: 1 new, 2 filled, 3 partially filled, 4 canceled, 5 partially canceled."""
-    return {"NEW": 1, "FILLED": 2, "PARTIALLY_FILLED": 3, "CANCELED": 4, "PARTIALLY_CANCELED": 5}[rest_status(order)]
+    return {"NEW": 1, "FILLED": 2, "PARTIALLY_FILLED": 3, "CANCELED": 4, "PARTIALLY_CANCELED": 5}[
+        rest_status(order)
+    ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -305,7 +312,9 @@ def my_trade(fill: Execution, fmt: SymbolFormat) -> dict[str, Any]:
     }
 
 
-def account(balances: dict[str, AssetBalance], now_ms: int, maker_fee: float, taker_fee: float) -> dict[str, Any]:
+def account(
+    balances: dict[str, AssetBalance], now_ms: int, maker_fee: float, taker_fee: float
+) -> dict[str, Any]:
     return {
         "makerCommission": round(maker_fee * 10_000),
         "takerCommission": round(taker_fee * 10_000),
@@ -356,7 +365,9 @@ def coin_config(asset: str, networks: list[Any]) -> dict[str, Any]:
     }
 
 
-def withdrawal(w: WithdrawalResponse, memo: str | None = None, client_id: str | None = None) -> dict[str, Any]:
+def withdrawal(
+    w: WithdrawalResponse, memo: str | None = None, client_id: str | None = None
+) -> dict[str, Any]:
     return {
         "id": w.withdrawal_id,
         "txId": w.tx_id or None,

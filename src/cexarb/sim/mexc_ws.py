@@ -42,7 +42,17 @@ _STALL_POLL_S = 0.02
 
 
 class _Conn:
-    __slots__ = ("ws", "queue", "channels", "api_key", "listen_key", "last_rx", "last_tx", "idle_since", "writer")
+    __slots__ = (
+        "ws",
+        "queue",
+        "channels",
+        "api_key",
+        "listen_key",
+        "last_rx",
+        "last_tx",
+        "idle_since",
+        "writer",
+    )
 
     def __init__(self, ws: web.WebSocketResponse, api_key: str | None, listen_key: str | None) -> None:
         now = time.monotonic()
@@ -113,7 +123,9 @@ class MexcStreams:
         if listen_key is not None and (api_key is None or self._too_many_on(listen_key)):
             # ccxt knows this exact text frame; the connection is then closed.
             if not self.faults.ws_stalled():
-                await ws.send_str(INVALID_LISTEN_KEY if api_key is None else "Too many connections for listen key")
+                await ws.send_str(
+                    INVALID_LISTEN_KEY if api_key is None else "Too many connections for listen key"
+                )
             await ws.close(code=WSCloseCode.POLICY_VIOLATION, message=b"listen key refused")
             return ws
         conn = _Conn(ws, api_key, listen_key)
@@ -187,7 +199,9 @@ class MexcStreams:
         elif method in ("SUBSCRIPTION", "UNSUBSCRIPTION"):
             params = request.get("params")
             if not isinstance(params, list) or not all(isinstance(p, str) for p in params):
-                self._send_ack(conn, rid, f"Invalid request: params must be a list of channel names: {params!r}")
+                self._send_ack(
+                    conn, rid, f"Invalid request: params must be a list of channel names: {params!r}"
+                )
                 return
             if method == "SUBSCRIPTION":
                 self._subscribe(conn, rid, params)

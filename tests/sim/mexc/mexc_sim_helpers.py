@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import time
 from urllib.parse import urlencode
 
@@ -13,6 +14,7 @@ from yarl import URL
 from cexarb.config import RateLimitPool
 from cexarb.model import OrderType, Side, Symbol, TimeInForce
 from cexarb.sim.engine import SimMarket
+from cexarb.sim.pb.mexc_push_pb2 import PushDataV3ApiWrapper
 from cexarb.sim.venue import SimVenue
 from cexarb.sim.withdrawals import mexc_networks
 
@@ -90,3 +92,46 @@ class MexcClient:
         url = f"{self.base}{path}"
         async with self.session.get(url, params=params or {}) as r:
             return r.status, await r.json(content_type=None)
+
+
+def ws_url(base: str, listen_key: str | None = None) -> str:
+    url = base.replace("http://", "ws://") + "/ws"
+    return f"{url}?listenKey={listen_key}" if listen_key else url
+
+
+async def next_frame(ws: aiohttp.ClientWebSocketResponse, timeout: float = 3.0):
+    """The next data frame: a decoded PushDataV3ApiWrapper, a dict (JSON text), or a str."""
+    msg = await ws.receive(timeout=timeout)
+    if msg.type is aiohttp.WSMsgType.BINARY:
+        return PushDataV3ApiWrapper.FromString(msg.data)
+    if msg.type is aiohttp.WSMsgType.TEXT:
+        try:
+            return json.loads(msg.data)
+        except ValueError:
+            return msg.data
+    return msg.type
+
+
+async def frames_until(ws, predicate, timeout: float = 3.0) -> list:
+    """Every frame received up to and including the first one matching `predicate`."""
+    out = []
+    while True:
+        frame = await next_frame(ws, timeout)
+        out.append(frame)
+        if predicate(frame):
+            return out
+
+
+def is_pong(frame) -> bool:
+    return isinstance(frame, dict) and frame.get("msg") == "PONG"
+
+
+async def barrier(ws) -> list:
+    """PING and wait for the PONG: frames queued before it arrive first (one queue per connection)."""
+    await ws.send_str('{"method":"PING"}')
+    return (await frames_until(ws, is_pong))[:-1]
+
+
+async def subscribe(ws, *channels: str, rid: int = 0) -> dict:
+    await ws.send_str(json.dumps({"method": "SUBSCRIPTION", "params": list(channels), "id": rid}))
+    return await next_frame(ws)
