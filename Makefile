@@ -1,6 +1,6 @@
 # Every target creates .venv and installs what it needs on first use; the stamp
 # files make a second call skip the install in milliseconds.
-PYTHON ?= python3.11
+PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP_RUN := $(VENV)/.stamp-run
@@ -11,7 +11,7 @@ PIP := $(BIN)/python -m pip install --disable-pip-version-check -q
 .PHONY: run test bench lint chaos sim clean
 
 $(BIN)/python:
-	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) on PATH"; exit 1; }
+	@test -n "$(PYTHON)" || { echo "need python3.11 (or python3 >= 3.11) on PATH"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 
 $(STAMP_RUN): pyproject.toml | $(BIN)/python
