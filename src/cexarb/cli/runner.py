@@ -1,0 +1,317 @@
+"""`cexarb run`: the arbitrage engine in front of the live dashboard, then a summary.
+
+Without --config: starts the embedded simulator (MEXC spot, Gate spot, Gate USDT
+futures, one correlated random walk with a lag between venues), connects one
+composite exchange per market through the real protocols, and trades on it. At
+the end the summary compares the engine's PnL, fees and inventory with the
+simulator's ground truth for the account and prints the differences.
+
+With --config FILE: the same engine against the configured venues (credentials
+from the file or CEXARB_* variables), signal-only unless --trade is given.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from cexarb.arb.config import ArbConfig, load_arb_config
+from cexarb.arb.engine import ArbEngine
+from cexarb.arb.reconcile import Row, VenueTruth, reconcile
+from cexarb.arb.stats import percentiles
+from cexarb.cli.dashboard import latency_text, show
+from cexarb.config import Config, load_config
+from cexarb.logs import get_logger, log_kv, setup_logging, shutdown_logging
+from cexarb.model import Market, Symbol, Venue
+from cexarb.model.errors import ConfigError, ExchangeError
+
+log = get_logger("cexarb.run")
+
+# The three markets the engine connects, by the simulator's venue keys.
+VENUE_MARKETS: dict[str, tuple[Venue, Market]] = {
+    "mexc_spot": (Venue.MEXC, Market.SPOT),
+    "gateio_spot": (Venue.GATEIO, Market.SPOT),
+    "gateio_futures": (Venue.GATEIO, Market.FUTURES),
+}
+SIM_API_KEY = "k1"
+# Per-step volatility of the demo market's random walk. With the default 0.5 s lag
+# between venues this makes cross-venue dislocations larger than both legs' taker
+# fees (40 bps spot-spot, 25 bps spot-futures) a few times a minute; the sim's own
+# default (0.0002) almost never crosses fees that large.
+DEMO_VOLATILITY = 0.0015
+# After stopping, wait this long for the last private updates before comparing with truth.
+_SETTLE_S = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class RunOptions:
+    duration: float = 0.0
+    config_path: Path | None = None
+    trade: bool = False
+    symbols: tuple[Symbol, ...] = ()
+    seed: int = 7
+    volatility: float = DEMO_VOLATILITY
+    status_interval_s: float = 5.0
+    log_file: Path = Path("cexarb-run.log")
+    log_level: str = "INFO"
+
+
+def run_command(
+    duration: float = typer.Option(
+        0.0, "--duration", "-d", help="Stop after N seconds (0: run until Ctrl-C)."
+    ),
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            "-c",
+            help="TOML config for real venues ([mexc.spot], [gateio.*], [arb]). Default: simulator.",
+        ),
+    ] = None,
+    trade: bool = typer.Option(False, "--trade", help="With --config: place orders (default: signal only)."),
+    symbols: str = typer.Option(
+        "", help="Comma-separated symbols, e.g. BTC/USDT,ETH/USDT (default: [arb] symbols)."
+    ),
+    seed: int = typer.Option(7, help="Simulator: seed of the synthetic market."),
+    volatility: float = typer.Option(
+        DEMO_VOLATILITY, help="Simulator: per-step volatility of the random walk."
+    ),
+    status_interval: float = typer.Option(
+        5.0, help="Seconds between status lines when stdout is not a terminal."
+    ),
+    log_file: Annotated[Path, typer.Option(help="Where the key=value decision log goes.")] = Path(
+        "cexarb-run.log"
+    ),
+    log_level: str = typer.Option("INFO", help="DEBUG, INFO, WARNING or ERROR."),
+) -> None:
+    """Run the arbitrage engine with the live dashboard, then print a summary.
+
+    Examples:
+
+      cexarb run                      # embedded simulator until Ctrl-C
+
+      cexarb run --duration 30        # 30 s, then the summary (checked against the simulator)
+
+      cexarb run -c cexarb.toml       # real venues, signal only
+
+      cexarb run -c cexarb.toml --trade
+    """
+    try:
+        parsed = tuple(Symbol.parse(s.strip()) for s in symbols.split(",") if s.strip())
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--symbols") from None
+    if duration < 0:
+        raise typer.BadParameter("must be >= 0", param_hint="--duration")
+    if volatility <= 0:
+        raise typer.BadParameter("must be > 0", param_hint="--volatility")
+    if log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        raise typer.BadParameter("one of DEBUG, INFO, WARNING, ERROR", param_hint="--log-level")
+    options = RunOptions(
+        duration, config, trade, parsed, seed, volatility, status_interval, log_file, log_level
+    )
+    try:
+        code = asyncio.run(run(options, Console()))
+    except ConfigError as exc:
+        typer.echo(f"error: bad configuration: {exc}", err=True)
+        raise typer.Exit(2) from None
+    except ExchangeError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    raise typer.Exit(code)
+
+
+async def run(options: RunOptions, console: Console) -> int:
+    options.log_file.parent.mkdir(parents=True, exist_ok=True)
+    with options.log_file.open("a") as log_stream:
+        setup_logging(options.log_level, stream=log_stream)
+        try:
+            if options.config_path is None:
+                return await _run_on_simulator(options, console)
+            config = load_config(options.config_path)
+            arb = load_arb_config(options.config_path)
+            return await _run_on_venues(options, console, config, _with_symbols(arb, options), options.trade)
+        finally:
+            shutdown_logging()
+
+
+def _with_symbols(arb: ArbConfig, options: RunOptions) -> ArbConfig:
+    return replace(arb, symbols=options.symbols) if options.symbols else arb
+
+
+async def _run_on_simulator(options: RunOptions, console: Console) -> int:
+    from cexarb.sim import SimConfig, Simulator
+    from cexarb.sim.flow import FlowParams
+
+    arb = _with_symbols(ArbConfig(), options)
+    sim_config = SimConfig(
+        seed=options.seed,
+        symbols=tuple(str(s) for s in arb.symbols),
+        flow_params=FlowParams(volatility=options.volatility),
+    )
+    async with Simulator(sim_config) as sim:
+        console.print(f"simulator up: {', '.join(sorted(sim.urls))}; account {SIM_API_KEY}", highlight=False)
+        (account,) = [a for a in sim_config.accounts if a.api_key == SIM_API_KEY]
+
+        def truth() -> dict[str, VenueTruth]:
+            out = {}
+            for key in VENUE_MARKETS:
+                t = sim.truth(key, SIM_API_KEY)
+                out[key] = VenueTruth(
+                    initial=dict(account.balances),
+                    balances={a: b.total for a, b in t.balances.items()},
+                    positions={s: (p.size, p.entry_price) for s, p in t.positions.items() if p.size},
+                    fills=list(t.fills),
+                )
+            return out
+
+        return await _run_on_venues(options, console, sim.client_config(SIM_API_KEY), arb, True, truth)
+
+
+async def _run_on_venues(options, console, config: Config, arb: ArbConfig, trade: bool, truth=None) -> int:
+    from cexarb.exchange.registry import create_exchange
+
+    venues: dict[str, Any] = {}
+    try:
+        for key, (venue, market) in VENUE_MARKETS.items():
+            venue_config = config.get(venue, market)
+            if not venue_config.has_credentials:
+                raise ConfigError(
+                    f"{venue.value}.{market.value} has no credentials: set api_key/api_secret in the config "
+                    f"or CEXARB_{venue.value.upper()}_API_KEY / CEXARB_{venue.value.upper()}_API_SECRET"
+                )
+            venues[key] = create_exchange(venue, market, config, private=True)
+        console.print("connecting: " + ", ".join(venues), highlight=False)
+        await asyncio.gather(*(ex.initialize(list(arb.symbols)) for ex in venues.values()))
+        if trade:
+            await _set_leverage(venues, arb)
+        engine = ArbEngine(venues, arb, trade=trade)
+        engine.attach()
+        log_kv(
+            log,
+            logging.INFO,
+            "run_started",
+            trade=trade,
+            venues=",".join(venues),
+            symbols=",".join(map(str, arb.symbols)),
+        )
+        started = time.monotonic()
+        await _drive(engine, options, console)
+        elapsed = time.monotonic() - started
+        await asyncio.sleep(_SETTLE_S)
+        rows = reconcile(engine.pnl, engine.marks(), truth()) if truth else None
+        print_summary(console, engine, elapsed, rows, options.log_file)
+        return 0
+    finally:
+        for ex in venues.values():
+            with contextlib.suppress(Exception):
+                await ex.close()
+
+
+async def _set_leverage(venues: dict[str, Any], arb: ArbConfig) -> None:
+    """Futures sizing assumes `futures_leverage`; make the venue agree."""
+    for ex in venues.values():
+        if hasattr(ex, "set_leverage"):
+            for symbol in arb.symbols:
+                await ex.set_leverage(symbol, arb.futures_leverage)
+
+
+async def _drive(engine: ArbEngine, options: RunOptions, console: Console) -> None:
+    """Engine and dashboard until Ctrl-C, SIGTERM or the duration."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    if options.duration > 0:
+        loop.call_later(options.duration, stop.set)
+    engine_task = asyncio.create_task(engine.run(stop), name="arb-engine")
+    dashboard_task = asyncio.create_task(
+        show(engine, stop, console, options.status_interval_s), name="dashboard"
+    )
+    try:
+        done, _ = await asyncio.wait({engine_task, dashboard_task}, return_when=asyncio.FIRST_EXCEPTION)
+        for task in done:
+            task.result()  # an engine crash surfaces here, not silently
+    finally:
+        stop.set()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.remove_signal_handler(sig)
+        await asyncio.gather(engine_task, dashboard_task, return_exceptions=True)
+
+
+def print_summary(
+    console: Console, engine: ArbEngine, elapsed_s: float, rows: list[Row] | None, log_file: Path
+) -> None:
+    stats = engine.stats
+    snap = engine.pnl_snapshot()
+    out = console.print
+    out(
+        f"\n== cexarb summary ({elapsed_s:.1f}s, {'trading' if engine.trade else 'signal only'}) ==",
+        highlight=False,
+    )
+    outcomes = ", ".join(f"{k}={v}" for k, v in sorted(stats.outcomes.items())) or "none"
+    out(
+        f"opportunities: taken={stats.taken} ({outcomes}) signals={stats.signals} "
+        f"skipped={sum(stats.skipped.values())} evaluations={stats.evaluations}",
+        highlight=False,
+    )
+    for reason, count in stats.skipped.most_common(8):
+        out(f"  skipped {reason}: {count}", highlight=False)
+    if engine.risk.halted:
+        out(f"KILL SWITCH: {engine.risk.halt_reason}", highlight=False)
+    if engine.executor.residuals:
+        for r in engine.executor.residuals.values():
+            out(f"UNHEDGED {r.symbol}: {r.quantity:+g} (~{r.notional:.2f} USDT)", highlight=False)
+    out(f"latency: {latency_text(engine)}", highlight=False)
+    rtt = percentiles(engine.executor.order_rtt_ms)
+    log_kv(
+        log,
+        logging.INFO,
+        "run_summary",
+        taken=stats.taken,
+        pnl=snap.total,
+        fees=snap.fees,
+        rtt_p50_ms=rtt.get("p50", 0.0),
+    )
+    out("pnl (USDT):      realized   unrealized         fees        total  fills", highlight=False)
+    for v in [*snap.venues.values()]:
+        out(
+            f"  {v.venue:<14} {v.realized:>10.4f} {v.unrealized:>12.4f} {v.fees:>12.4f} {v.total:>12.4f} {v.fills:>6}",
+            highlight=False,
+        )
+    out(
+        f"  {'TOTAL':<14} {snap.realized:>10.4f} {snap.unrealized:>12.4f} {snap.fees:>12.4f} {snap.total:>12.4f} {snap.fills:>6}",
+        highlight=False,
+    )
+    out("inventory (now, change since start):", highlight=False)
+    for venue in engine.venues:
+        now, change = engine.pnl.inventory(venue), engine.pnl.inventory_change(venue)
+        text = "  ".join(f"{a}={now[a]:.8g} ({change.get(a, 0.0):+.8g})" for a in sorted(now))
+        out(f"  {venue:<14} {text}", highlight=False)
+        for symbol, size in sorted(engine.pnl.positions(venue).items()):
+            if engine.pnl.is_futures(venue) and size:
+                out(f"  {'':<14} position {symbol} {size:+.8g}", highlight=False)
+    if rows is not None:
+        out(f"truth check (simulator ground truth, account {SIM_API_KEY}):", highlight=False)
+        out(f"  {'venue':<14} {'item':<20} {'engine':>16} {'truth':>16} {'diff':>12}", highlight=False)
+        for r in rows:
+            flag = "" if r.agrees else "  MISMATCH"
+            out(
+                f"  {r.venue:<14} {r.item:<20} {r.engine:>16.8f} {r.truth:>16.8f} {r.diff:>12.2e}{flag}",
+                highlight=False,
+            )
+        bad = [r for r in rows if not r.agrees]
+        out("truth check: " + ("AGREE" if not bad else f"{len(bad)} MISMATCH(ES)"), highlight=False)
+    out(f"decision log: {log_file}", highlight=False)
+    sys.stdout.flush()
