@@ -1,0 +1,286 @@
+"""Gate spot connectors end to end against the simulator (real sockets, 127.0.0.1)."""
+
+import pytest
+from e2e_rig import GATE_VENUES, SIM_MISSING, Events, LocalBook, same_levels, wait_for
+
+from cexarb.model import ConnectionState, OrderStatus, OrderType, Side, Symbol, WithdrawalRequest
+from cexarb.model.errors import InsufficientBalance, InvalidOrder, OrderNotFound, PostOnlyWouldTake
+from cexarb.venues.gateio import (
+    GateioSpotPrivateRest,
+    GateioSpotPrivateWs,
+    GateioSpotPublicRest,
+    GateioSpotPublicWs,
+)
+
+pytestmark = pytest.mark.skipif(bool(SIM_MISSING), reason=SIM_MISSING)
+
+BTC = Symbol("BTC", "USDT")
+ETH = Symbol("ETH", "USDT")
+VENUE = "gateio_spot"
+
+
+@pytest.fixture
+async def sim_flow():
+    from cexarb.sim import SimConfig, Simulator
+
+    async with Simulator(SimConfig(venues=GATE_VENUES, flow=True, flow_interval_s=0.02)) as sim:
+        yield sim
+
+
+@pytest.fixture
+async def sim():
+    from cexarb.sim import SimConfig, Simulator
+
+    async with Simulator(SimConfig(venues=GATE_VENUES, flow=False)) as sim:
+        yield sim
+
+
+@pytest.fixture
+async def spot(sim):
+    """Public + private REST and the private stream, for account k1 (no synthetic flow)."""
+    cfg = sim.client_config("k1").get("gateio", "spot")
+    public = GateioSpotPublicRest(cfg)
+    info = await public.get_symbols_info()
+    rest = GateioSpotPrivateRest(cfg, info)
+    events = Events()
+    stream = GateioSpotPrivateWs(cfg, events.private(), info, clock=rest.clock)
+    await stream.start()
+    yield sim, public, rest, stream, events, info
+    for client in (stream, rest, public):
+        await client.close()
+
+
+@pytest.fixture
+async def closing():
+    clients = []
+    yield clients.append
+    for client in reversed(clients):
+        await client.close()
+
+
+async def test_symbols_and_a_moving_book_stay_in_sync_with_the_venue(sim_flow, closing):
+    sim = sim_flow
+    cfg = sim.client_config("k1").get("gateio", "spot")
+    public = GateioSpotPublicRest(cfg)
+    closing(public)
+    info = await public.get_symbols_info()
+    assert {BTC, ETH} <= set(info)
+    assert info[BTC].tick_size == pytest.approx(0.1) and info[BTC].step_size == pytest.approx(0.0001)
+    assert info[BTC].min_notional == 1.0 and not info[BTC].is_futures
+    events = Events()
+    ws = GateioSpotPublicWs(cfg, events.public(), info)
+    closing(ws)
+    await ws.start()
+    await ws.subscribe([BTC])
+    await wait_for(lambda: len(events.of("diff")) >= 2, what="first diffs")
+    book = LocalBook(await public.get_order_book(BTC, 100))
+    assert book.id > 0
+    venue = sim.venue(VENUE)
+    position = 0
+
+    def drain() -> bool:
+        nonlocal position
+        diffs = events.of("diff")
+        for diff in diffs[position:]:
+            assert book.apply(diff), f"gap at {diff.first_id}..{diff.last_id} after {book.id}"
+        position = len(diffs)
+        return book.applied >= 10 and book.id == venue.book_id(BTC)
+
+    await wait_for(drain, what="ten diffs applied and caught up with the venue")
+    # nothing awaited since drain(): the venue's book is at the same id as ours
+    truth = venue.snapshot(BTC, 10)
+    bids, asks = book.top(10)
+    assert same_levels(bids, truth.bids) and same_levels(asks, truth.asks)
+    diffs = events.of("diff")
+    assert all(b.first_id == a.last_id + 1 for a, b in zip(diffs, diffs[1:], strict=False))
+    await wait_for(lambda: events.of("ticker") and events.of("trade"), what="ticker and trades")
+    ticker = events.of("ticker")[-1]
+    assert ticker.symbol == BTC and 0 < ticker.bid_price < ticker.ask_price
+    assert events.of("trade")[-1].symbol == BTC
+    assert events.of("error") == []
+    await ws.unsubscribe([BTC])
+
+
+async def test_place_query_cancel_and_private_pushes(spot):
+    sim, public, rest, stream, events, info = spot
+    ticker = await public.get_book_ticker(BTC)
+    price = round(ticker.bid_price - 50, 1)
+    cid = rest.new_client_order_id()
+    assert cid.startswith("t-") and len(cid) <= 28
+    order = await rest.place_order(BTC, Side.BUY, OrderType.LIMIT, 0.01, price, client_order_id=cid)
+    assert order.status is OrderStatus.NEW and order.client_order_id == cid and order.quantity == 0.01
+    assert (await rest.get_order(BTC, order.order_id)).status is OrderStatus.NEW
+    assert (await rest.get_order(BTC, client_order_id=cid)).order_id == order.order_id
+    eth = await rest.place_order(
+        ETH, Side.SELL, OrderType.LIMIT, 0.1, 3500.0, client_order_id=rest.new_client_order_id()
+    )
+    open_ids = {o.order_id for o in await rest.get_open_orders()}  # every pair
+    assert {order.order_id, eth.order_id} <= open_ids
+    assert [o.order_id for o in await rest.get_open_orders(ETH)] == [eth.order_id]
+    await wait_for(lambda: any(o.order_id == order.order_id for o in events.of("order")), what="put push")
+    canceled = await rest.cancel_order(BTC, client_order_id=cid)
+    assert canceled.status is OrderStatus.CANCELED and canceled.order_id == order.order_id
+    await wait_for(
+        lambda: any(
+            o.order_id == order.order_id and o.status is OrderStatus.CANCELED for o in events.of("order")
+        ),
+        what="cancel push",
+    )
+    rest_all = await rest.cancel_all_orders()
+    assert [o.order_id for o in rest_all] == [eth.order_id]
+    assert await rest.get_open_orders() == []
+    with pytest.raises(OrderNotFound):
+        await rest.get_order(BTC, "999999999")
+    assert any(b.asset == "USDT" for b in events.of("balance"))
+    assert events.of("error") == []
+
+
+async def test_fill_from_a_taker_arrives_as_order_execution_and_balance_pushes(spot):
+    sim, public, rest, stream, events, info = spot
+    ticker = await public.get_book_ticker(BTC)
+    price = round((ticker.bid_price + ticker.ask_price) / 2, 1)  # inside the spread: best bid
+    cid = rest.new_client_order_id()
+    order = await rest.place_order(BTC, Side.BUY, OrderType.LIMIT, 0.01, price, client_order_id=cid)
+    await sim.take(VENUE, BTC, Side.SELL, 0.01)
+    await wait_for(
+        lambda: any(
+            o.order_id == order.order_id and o.status is OrderStatus.FILLED for o in events.of("order")
+        ),
+        what="filled push",
+    )
+    await wait_for(
+        lambda: any(e.order_id == order.order_id for e in events.of("execution")), what="fill push"
+    )
+    (fill,) = [e for e in events.of("execution") if e.order_id == order.order_id]
+    assert fill.quantity == pytest.approx(0.01) and fill.price == pytest.approx(price)
+    assert fill.side is Side.BUY and fill.is_maker and fill.client_order_id == cid
+    assert fill.fee == pytest.approx(0.01 * 0.001) and fill.fee_asset == "BTC"
+    truth = sim.truth(VENUE, "k1")
+    assert truth.orders[order.order_id].status is OrderStatus.FILLED
+    assert [f.trade_id for f in truth.fills] == [fill.trade_id]
+    trades = await rest.get_my_trades(BTC)
+    assert [t.trade_id for t in trades] == [fill.trade_id] and trades[0].quantity == pytest.approx(0.01)
+    assert await rest.get_my_trades(BTC, since_ms=fill.timestamp + 1) == []
+    balances = await rest.get_balances()
+    assert balances["BTC"].total == pytest.approx(truth.balances["BTC"].total)
+    assert balances["BTC"].total == pytest.approx(2.0 + 0.01 - 0.00001)
+    await wait_for(
+        lambda: any(b.asset == "BTC" and b.total > 2.0 for b in events.of("balance")), what="balance"
+    )
+
+
+async def test_market_orders_and_typed_rejections(spot):
+    sim, public, rest, stream, events, info = spot
+    ticker = await public.get_book_ticker(BTC)
+    sell = await rest.place_order(
+        BTC, Side.SELL, OrderType.MARKET, 0.001, client_order_id=rest.new_client_order_id()
+    )
+    assert sell.status is OrderStatus.FILLED and sell.filled_quantity == pytest.approx(0.001)
+    buy = await rest.place_order(
+        BTC,
+        Side.BUY,
+        OrderType.MARKET,
+        0.001,
+        ticker.ask_price * 1.01,
+        client_order_id=rest.new_client_order_id(),
+    )
+    assert buy.order_type is OrderType.MARKET and buy.status is OrderStatus.FILLED and buy.filled_quantity > 0
+    with pytest.raises(InvalidOrder):  # a market buy needs a reference price (quote sizing)
+        await rest.place_order(
+            BTC, Side.BUY, OrderType.MARKET, 0.001, client_order_id=rest.new_client_order_id()
+        )
+    with pytest.raises(InsufficientBalance):
+        await rest.place_order(
+            BTC, Side.SELL, OrderType.LIMIT, 2.5, 90000.0, client_order_id=rest.new_client_order_id()
+        )
+    try:
+        maker = await rest.place_order(
+            BTC,
+            Side.BUY,
+            OrderType.LIMIT_MAKER,
+            0.001,
+            round(ticker.ask_price + 100, 1),
+            client_order_id=rest.new_client_order_id(),
+        )
+    except PostOnlyWouldTake:
+        pass
+    else:  # Gate may also answer with the order closed as finish_as=poc
+        assert maker.status in (OrderStatus.REJECTED, OrderStatus.CANCELED, OrderStatus.EXPIRED)
+    with pytest.raises(InvalidOrder):
+        await rest.place_order(
+            BTC, Side.BUY, OrderType.LIMIT, 0.00015, 50000.0, client_order_id=rest.new_client_order_id()
+        )
+    with pytest.raises(InvalidOrder):
+        await rest.place_order(BTC, Side.BUY, OrderType.LIMIT, 0.001, 50000.0, client_order_id="no-prefix")
+    await rest.cancel_all_orders()
+
+
+async def test_withdraw_and_history(spot):
+    sim, public, rest, stream, events, info = spot
+    request = WithdrawalRequest("USDT", 25.0, "T" + "1" * 33, "TRX", client_id="wd-1")
+    sent = await rest.withdraw(request)
+    assert sent.withdrawal_id and sent.asset == "USDT" and sent.amount == 25.0 and sent.network == "TRX"
+    again = await rest.get_withdrawal(sent.withdrawal_id, "USDT")
+    assert again.withdrawal_id == sent.withdrawal_id and again.amount == 25.0
+    assert sim.truth(VENUE, "k1").withdrawals[0].withdrawal_id == sent.withdrawal_id
+    from cexarb.model.errors import WithdrawalError
+
+    with pytest.raises(WithdrawalError):
+        await rest.withdraw(WithdrawalRequest("USDT", 25.0, "not-an-address", "TRX"))
+
+
+async def test_private_stream_reauthenticates_after_the_venue_drops_it(spot):
+    sim, public, rest, stream, events, info = spot
+    sim.faults.drop_streams(VENUE)
+    await wait_for(lambda: ConnectionState.RECONNECTED in events.of("connection"), what="reconnected")
+    await wait_for(lambda: stream.is_connected, what="resubscribed")
+    ticker = await public.get_book_ticker(BTC)
+    order = await rest.place_order(
+        BTC,
+        Side.BUY,
+        OrderType.LIMIT,
+        0.001,
+        round(ticker.bid_price - 100, 1),
+        client_order_id=rest.new_client_order_id(),
+    )
+    # the push proves the channels were re-authenticated and resubscribed on the new connection
+    await wait_for(
+        lambda: any(o.order_id == order.order_id for o in events.of("order")), what="push after reconnect"
+    )
+    await rest.cancel_order(BTC, order.order_id)
+    assert events.of("error") == []
+
+
+async def test_public_stream_resubscribes_after_the_venue_drops_it(sim_flow, closing):
+    sim = sim_flow
+    cfg = sim.client_config("k1").get("gateio", "spot")
+    events = Events()
+    ws = GateioSpotPublicWs(cfg, events.public(), {})
+    closing(ws)
+    await ws.start()
+    await ws.subscribe([BTC, ETH])
+    await wait_for(lambda: {d.symbol for d in events.of("diff")} == {BTC, ETH}, what="diffs for both")
+    sim.faults.drop_streams(VENUE)
+    await wait_for(lambda: ConnectionState.RECONNECTED in events.of("connection"), what="reconnected")
+    seen = len(events.of("diff"))
+    await wait_for(lambda: len(events.of("diff")) > seen + 3, what="diffs after reconnect")
+    await ws.close()
+    assert ConnectionState.CLOSED in events.of("connection")
+
+
+async def test_stream_survives_an_injected_malformed_frame(sim_flow, closing):
+    sim = sim_flow
+    cfg = sim.client_config("k1").get("gateio", "spot")
+    events = Events()
+    ws = GateioSpotPublicWs(cfg, events.public(), {})
+    closing(ws)
+    await ws.start()
+    await ws.subscribe([BTC])
+    await wait_for(lambda: events.of("diff"), what="diffs")
+    sim.faults.inject_ws_frame(
+        VENUE, '{"channel":"spot.order_book_update","event":"update","result":{"s":1}}'
+    )
+    await wait_for(lambda: events.of("error"), what="error reported")
+    seen = len(events.of("diff"))
+    await wait_for(lambda: len(events.of("diff")) > seen, what="stream goes on")
+    assert ws.stats.bad_frames == 1
