@@ -2,17 +2,26 @@
 
 Floats cannot hold 0.29 exactly, so rounding works on the integer number of
 increments, nudged by a tiny epsilon so that 0.29/0.01 = 28.999999999999996
-counts as 29 increments. Formatting prints exactly the increment's decimals.
+counts as 29 increments. The division's error grows with the number of increments
+(4.53233942/1e-8 = 453233941.99999994), so the epsilon does too. Formatting prints
+exactly the increment's decimals.
 """
 
 from __future__ import annotations
 
 import math
+from decimal import Decimal
 
 from cexarb.model.enums import Side
 
-# Relative tolerance for "already on the grid": far below any real tick, far above float noise.
+# Tolerance for "already on the grid", in increments: far below any real tick, far above
+# float noise. The second part covers the few ulps of relative error of value / increment.
 _EPS = 1e-9
+_REL_EPS = 1e-15
+
+
+def _tolerance(steps: float) -> float:
+    return _EPS + abs(steps) * _REL_EPS
 
 
 def decimals_of(increment: float) -> int:
@@ -30,12 +39,14 @@ def decimals_of(increment: float) -> int:
 
 def round_down(value: float, increment: float) -> float:
     """Largest multiple of `increment` <= value (quantities: never more than asked)."""
-    steps = math.floor(value / increment + _EPS)
+    steps = value / increment
+    steps = math.floor(steps + _tolerance(steps))
     return round(steps * increment, decimals_of(increment))
 
 
 def round_up(value: float, increment: float) -> float:
-    steps = math.ceil(value / increment - _EPS)
+    steps = value / increment
+    steps = math.ceil(steps - _tolerance(steps))
     return round(steps * increment, decimals_of(increment))
 
 
@@ -63,7 +74,9 @@ def format_decimal(value: float, increment: float | None = None) -> str:
     else:
         text = repr(float(value))
         if "e" in text or "E" in text:
-            text = f"{value:.18f}"
+            # Positional notation of exactly the shortest repr's digits (".18f" would cut
+            # 1.2345678e-12 short and print binary noise for 1e25).
+            text = format(Decimal(text), "f")
         elif text.endswith(".0"):
             return text[:-2]
     if "." in text:
@@ -75,4 +88,4 @@ def format_decimal(value: float, increment: float | None = None) -> str:
 
 def is_on_grid(value: float, increment: float) -> bool:
     steps = value / increment
-    return abs(steps - round(steps)) < 1e-6
+    return abs(steps - round(steps)) < 1e-6 + abs(steps) * _REL_EPS
