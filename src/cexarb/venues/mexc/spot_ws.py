@@ -59,6 +59,7 @@ class MexcSpotPublicWs:
         self._opened = 0
         self._closed = False
         self._lock = asyncio.Lock()  # (un)subscribe calls must not open connections in parallel
+        self.acks = 0  # (un)subscription acks received: the venue has applied that many requests
         self._route = {
             BookDiff: handlers.book_diff,
             BookTicker: handlers.book_ticker,
@@ -185,12 +186,15 @@ class MexcSpotPublicWs:
             err = ProtocolError(f"unexpected text frame: {str(data)[:200]}", venue=VENUE)
             self._handlers.error(err)
             raise err
-        if reply.code:
-            self._handlers.error(
-                ExchangeError(
-                    f"subscription rejected: {reply.msg}",
-                    venue=VENUE,
-                    code=reply.code,
-                    hint="check the channel name and MEXC's 30-topics-per-connection limit",
-                )
+        if not reply.code:
+            if reply.msg != "PONG":
+                self.acks += 1
+            return
+        self._handlers.error(
+            ExchangeError(
+                f"subscription rejected: {reply.msg}",
+                venue=VENUE,
+                code=reply.code,
+                hint="check the channel name and MEXC's 30-topics-per-connection limit",
             )
+        )
