@@ -171,6 +171,10 @@ class CompositePublicExchange:
     async def _initialize(self, symbols: list[Symbol]) -> None:
         self._public_rest = self._open("public_rest", self._create_public_rest)
         await self._step("symbols_info", self._load_symbols_info(symbols))
+        for symbol in symbols:
+            if symbol not in self._books:
+                self._books[symbol] = BookSync(symbol)
+                self._symbols.append(symbol)
         await self._run_parallel(self._init_parallel(symbols))
 
     def _init_parallel(self, symbols: list[Symbol]) -> list[Coroutine[Any, Any, None]]:
@@ -188,9 +192,6 @@ class CompositePublicExchange:
         ws = self._public_ws = await self._open_async(
             "public_ws", lambda: self._create_public_ws_with_handlers(self._public_handlers())
         )
-        for symbol in symbols:
-            self._books[symbol] = BookSync(symbol)
-            self._symbols.append(symbol)
         await self._step("public_ws", ws.start())
         # Subscribe before the snapshots so that every diff after a snapshot is buffered.
         await self._step("public_ws", ws.subscribe(symbols))

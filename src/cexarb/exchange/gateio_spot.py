@@ -1,0 +1,66 @@
+"""Gate.io spot composites: factory methods plus Gate's quirks, nothing else."""
+
+from __future__ import annotations
+
+from cexarb.exchange.interfaces import PrivateWebsocketHandlers, PublicWebsocketHandlers
+from cexarb.exchange.private import CompositePrivateExchange
+from cexarb.exchange.public import CompositePublicExchange
+from cexarb.exchange.withdrawals import WithdrawalMixin
+from cexarb.model import Order, OrderType, Side, Symbol, TimeInForce
+from cexarb.model.errors import InvalidOrder
+from cexarb.model.rounding import round_up
+from cexarb.venues.gateio import (
+    GateioSpotPrivateRest,
+    GateioSpotPrivateWs,
+    GateioSpotPublicRest,
+    GateioSpotPublicWs,
+)
+
+
+class GateioSpotPublicExchange(CompositePublicExchange):
+    def _create_public_rest(self) -> GateioSpotPublicRest:
+        return GateioSpotPublicRest(self.config, session=self._session)
+
+    def _create_public_ws_with_handlers(self, handlers: PublicWebsocketHandlers) -> GateioSpotPublicWs:
+        return GateioSpotPublicWs(self.config, handlers, self.symbols_info, session=self._session)
+
+
+class GateioSpotPrivateExchange(WithdrawalMixin, CompositePrivateExchange, GateioSpotPublicExchange):
+    def _create_private_rest(self) -> GateioSpotPrivateRest:
+        return GateioSpotPrivateRest(self.config, self.symbols_info, session=self._session)
+
+    def _create_private_ws_with_handlers(self, handlers: PrivateWebsocketHandlers) -> GateioSpotPrivateWs:
+        return GateioSpotPrivateWs(
+            self.config, handlers, self.symbols_info, clock=self._private_rest.clock, session=self._session
+        )
+
+    async def place_market_order(
+        self, symbol: Symbol, side: Side, quantity: float, *, client_order_id: str | None = None
+    ) -> Order:
+        """Gate sizes a market BUY in quote: send quantity x the price the book says it costs."""
+        if side is Side.SELL:
+            return await super().place_market_order(symbol, side, quantity, client_order_id=client_order_id)
+        price = self._expected_buy_price(symbol, quantity)
+        return await self._place(
+            symbol, side, OrderType.MARKET, quantity, price, TimeInForce.IOC, client_order_id
+        )
+
+    def _expected_buy_price(self, symbol: Symbol, quantity: float) -> float:
+        """Average price of walking the synced asks for `quantity` (else the ticker's ask)."""
+        book = self.get_book(symbol)
+        if book is not None:
+            left, cost = quantity, 0.0
+            for price, size in book.asks.top(None):
+                take = min(left, size)
+                cost += take * price
+                left -= take
+                if left <= 0:
+                    return round_up(cost / quantity, self.symbols_info[symbol].tick_size)
+        ticker = self.book_tickers.get(symbol)
+        if ticker is None or ticker.ask_price <= 0:
+            raise InvalidOrder(
+                f"no ask for {symbol} to size a Gate market buy",
+                venue=self.name,
+                hint="wait until the book is synced, or place a limit order",
+            )
+        return ticker.ask_price
