@@ -1,0 +1,182 @@
+"""Gate USDT-perpetual connectors end to end against the simulator (real sockets).
+The venue speaks contracts; everything the connectors hand out is in base units."""
+
+from dataclasses import replace
+
+import pytest
+from e2e_rig import GATE_VENUES, SIM_MISSING, Events, LocalBook, same_levels, wait_for
+
+from cexarb.model import ConnectionState, OrderStatus, OrderType, PositionSide, Side, Symbol
+from cexarb.model.errors import InvalidOrder, OrderNotFound
+from cexarb.venues.gateio import (
+    GateioFuturesPrivateRest,
+    GateioFuturesPrivateWs,
+    GateioFuturesPublicRest,
+    GateioFuturesPublicWs,
+)
+
+pytestmark = pytest.mark.skipif(bool(SIM_MISSING), reason=SIM_MISSING)
+
+BTC = Symbol("BTC", "USDT")
+ETH = Symbol("ETH", "USDT")
+VENUE = "gateio_futures"
+
+
+@pytest.fixture
+async def closing():
+    clients = []
+    yield clients.append
+    for client in reversed(clients):
+        await client.close()
+
+
+@pytest.fixture
+async def sim_flow():
+    from cexarb.sim import SimConfig, Simulator
+
+    async with Simulator(SimConfig(venues=GATE_VENUES, flow=True, flow_interval_s=0.02)) as sim:
+        yield sim
+
+
+@pytest.fixture
+async def futures(closing):
+    """Account k1 with user_id left at 0 in the config: the stream learns it from REST."""
+    from cexarb.sim import SimConfig, Simulator
+
+    async with Simulator(SimConfig(venues=GATE_VENUES, flow=False)) as sim:
+        cfg = replace(sim.client_config("k1").get("gateio", "futures"), user_id=0)
+        public = GateioFuturesPublicRest(cfg)
+        closing(public)
+        info = await public.get_symbols_info()
+        rest = GateioFuturesPrivateRest(cfg, info)
+        closing(rest)
+        events = Events()
+        stream = GateioFuturesPrivateWs(cfg, events.private(), info, rest=rest)
+        closing(stream)
+        await stream.start()
+        yield sim, public, rest, stream, events, info
+
+
+async def test_contracts_and_a_moving_book_in_base_units(sim_flow, closing):
+    sim = sim_flow
+    cfg = sim.client_config("k1").get("gateio", "futures")
+    public = GateioFuturesPublicRest(cfg)
+    closing(public)
+    info = await public.get_symbols_info()
+    assert info[BTC].is_futures and info[BTC].contract_size == 0.0001 and info[BTC].step_size == 0.0001
+    assert info[ETH].contract_size == 0.01
+    assert await public.get_server_time() > 0
+    events = Events()
+    ws = GateioFuturesPublicWs(cfg, events.public(), info)
+    closing(ws)
+    await ws.start()
+    await ws.subscribe([BTC])
+    await wait_for(lambda: len(events.of("diff")) >= 2, what="first diffs")
+    book = LocalBook(await public.get_order_book(BTC, 100))
+    venue = sim.venue(VENUE)
+    position = 0
+
+    def drain() -> bool:
+        nonlocal position
+        diffs = events.of("diff")
+        for diff in diffs[position:]:
+            assert book.apply(diff), f"gap at {diff.first_id}..{diff.last_id} after {book.id}"
+        position = len(diffs)
+        return book.applied >= 10 and book.id == venue.book_id(BTC)
+
+    await wait_for(drain, what="ten diffs applied and caught up with the venue")
+    truth = venue.snapshot(BTC, 10)  # the core's book is in base units
+    bids, asks = book.top(10)
+    assert same_levels(bids, truth.bids) and same_levels(asks, truth.asks)
+    await wait_for(lambda: events.of("ticker") and events.of("trade"), what="ticker and trades")
+    assert events.of("ticker")[-1].bid_quantity < 10  # base units, not contracts
+    assert events.of("error") == []
+
+
+async def test_fill_position_and_pushes_in_base_units(futures):
+    sim, public, rest, stream, events, info = futures
+    assert stream.user_id == sim.venue(VENUE).account("k1").user_id  # learned from REST
+    ticker = await public.get_book_ticker(BTC)
+    price = round((ticker.bid_price + ticker.ask_price) / 2, 1)
+    cid = rest.new_client_order_id()
+    order = await rest.place_order(BTC, Side.BUY, OrderType.LIMIT, 0.01, price, client_order_id=cid)
+    assert (
+        order.quantity == pytest.approx(0.01)
+        and order.status is OrderStatus.NEW
+        and order.client_order_id == cid
+    )
+    assert [o.order_id for o in await rest.get_open_orders()] == [order.order_id]
+    await sim.take(VENUE, BTC, Side.SELL, 0.01)
+    await wait_for(
+        lambda: any(
+            o.order_id == order.order_id and o.status is OrderStatus.FILLED for o in events.of("order")
+        ),
+        what="filled push",
+    )
+    await wait_for(lambda: events.of("execution") and events.of("position"), what="fill and position pushes")
+    (fill,) = events.of("execution")
+    assert fill.quantity == pytest.approx(0.01) and fill.side is Side.BUY and fill.is_maker
+    assert fill.client_order_id == cid and fill.fee_asset == "USDT"
+    position = events.of("position")[-1]
+    assert position.size == pytest.approx(0.01) and position.contracts == pytest.approx(100)
+    truth = sim.truth(VENUE, "k1")
+    positions = await rest.get_positions()
+    assert positions[BTC].size == pytest.approx(truth.positions[BTC].size)
+    assert positions[BTC].side is PositionSide.LONG
+    assert positions[BTC].entry_price == pytest.approx(truth.positions[BTC].entry_price)
+    trades = await rest.get_my_trades(BTC)
+    assert [t.trade_id for t in trades] == [fill.trade_id] == [f.trade_id for f in truth.fills]
+    filled = await rest.get_order(BTC, order.order_id)
+    assert filled.status is OrderStatus.FILLED and filled.filled_quantity == pytest.approx(0.01)
+    balances = await rest.get_balances()
+    assert balances["USDT"].total == pytest.approx(truth.balances["USDT"].total)
+    await wait_for(lambda: events.of("balance"), what="balance after a fill")
+    # close with a reduce-only market order
+    close = await rest.place_order(
+        BTC, Side.SELL, OrderType.MARKET, 0.01, client_order_id=rest.new_client_order_id(), reduce_only=True
+    )
+    assert close.status is OrderStatus.FILLED and close.reduce_only
+    assert await rest.get_positions() == {}
+    await wait_for(lambda: events.of("position")[-1].side is PositionSide.FLAT, what="flat position push")
+    assert events.of("error") == []
+
+
+async def test_contract_conversion_leverage_and_cancels(futures):
+    sim, public, rest, stream, events, info = futures
+    with pytest.raises(InvalidOrder):  # 0.00015 BTC = 1.5 contracts
+        await rest.place_order(
+            BTC, Side.BUY, OrderType.LIMIT, 0.00015, 50000.0, client_order_id=rest.new_client_order_id()
+        )
+    assert await rest.set_leverage(BTC, 10) == 10.0
+    sell = await rest.place_order(
+        ETH, Side.SELL, OrderType.LIMIT, 0.5, 3500.0, client_order_id=rest.new_client_order_id()
+    )
+    assert sell.side is Side.SELL and sell.quantity == pytest.approx(0.5)
+    truth_order = sim.truth(VENUE, "k1").orders[sell.order_id]
+    assert truth_order.quantity == pytest.approx(0.5) and truth_order.side is Side.SELL
+    buy = await rest.place_order(
+        BTC, Side.BUY, OrderType.LIMIT, 0.002, 50000.0, client_order_id=rest.new_client_order_id()
+    )
+    canceled = await rest.cancel_order(BTC, buy.order_id)
+    assert canceled.status is OrderStatus.CANCELED and canceled.remaining_quantity == pytest.approx(0.002)
+    assert [o.order_id for o in await rest.cancel_all_orders()] == [sell.order_id]
+    assert await rest.get_open_orders() == []
+    with pytest.raises(OrderNotFound):
+        await rest.get_order(BTC, "424242")
+
+
+async def test_private_stream_recovers_after_the_venue_drops_it(futures):
+    sim, public, rest, stream, events, info = futures
+    sim.faults.drop_streams(VENUE)
+    await wait_for(lambda: ConnectionState.RECONNECTED in events.of("connection"), what="reconnected")
+    await wait_for(lambda: stream.is_connected, what="resubscribed")
+    order = await rest.place_order(
+        BTC, Side.BUY, OrderType.MARKET, 0.001, client_order_id=rest.new_client_order_id()
+    )
+    await wait_for(lambda: any(o.order_id == order.order_id for o in events.of("order")), what="order push")
+    await wait_for(
+        lambda: events.of("position") and events.of("position")[-1].size == pytest.approx(0.001),
+        what="position push after reconnect",
+    )
+    assert sim.truth(VENUE, "k1").positions[BTC].size == pytest.approx(0.001)
+    assert events.of("error") == []
