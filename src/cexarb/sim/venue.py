@@ -173,7 +173,8 @@ class SimVenue:
         self._next_order_id = 100_000_001
         self._next_trade_id = 1_000_001
         self._version = 0  # venue-wide update counter, stamped into Order.sequence
-        # Conservation accounting: what left the accounts' balances, per asset.
+        # Conservation accounting per asset: what came in with the accounts, what left their balances.
+        self.deposited: dict[str, float] = {}
         self.fees_collected: dict[str, float] = {}
         self.withdrawn: dict[str, float] = {}
         # Event delivery.
@@ -208,6 +209,8 @@ class SimVenue:
         if self.is_futures:
             bals = {self.settle_asset: float(bals.get(self.settle_asset, 0.0))}
         account = SimAccountState(api_key, api_secret, user_id, bals, internal=internal)
+        for asset, amount in bals.items():
+            self.deposited[asset] = self.deposited.get(asset, 0.0) + float(amount)
         account.maker_fee = maker_fee
         account.taker_fee = taker_fee
         self._accounts[api_key] = account
@@ -560,7 +563,26 @@ class SimVenue:
                     self._emit_order(record)
             else:
                 self._finish(record, cancel=record.units_left > 0 and quote_budget is None)
+            if fills and self.is_futures:
+                touched = {id(f.maker.owner.account): f.maker.owner.account for f in fills}
+                touched[id(account)] = account
+                self._enforce_reduce_only(book, touched)
             return _copy(order)
+
+    def _enforce_reduce_only(self, book: _Market, accounts: dict[int, SimAccountState]) -> None:
+        """Cancel resting reduce-only orders that a position change made opening or too large."""
+        symbol = book.rules.symbol
+        for record in list(self._open.values()):
+            order = record.order
+            if not order.reduce_only or order.symbol != symbol or id(record.account) not in accounts:
+                continue
+            size = self._position(record.account, symbol).size
+            if (
+                not size
+                or (size > 0) == (order.side is Side.BUY)
+                or order.remaining_quantity > abs(size) + 1e-12
+            ):
+                self._cancel(record)
 
     def _best_opposite(self, engine: MatchingEngine, side: Side) -> int | None:
         return engine.best_ask() if side is Side.BUY else engine.best_bid()
@@ -927,6 +949,23 @@ class SimVenue:
             positions={s: p for s, p in self.positions(api_key).items() if p.size} if self.is_futures else {},
             withdrawals=self.withdrawals(api_key),
         )
+
+    def asset_totals(self) -> dict[str, float]:
+        """Per asset: all accounts' totals (synthetic traders included) + fees collected + withdrawn,
+        plus, on futures, every position's unrealized PnL at the mark. Equals `deposited` at all times."""
+        totals: dict[str, float] = {}
+        for source in (
+            *({a: b.total for a, b in acc.balances.items()} for acc in self._accounts.values()),
+            self.fees_collected,
+            self.withdrawn,
+        ):
+            for asset, amount in source.items():
+                totals[asset] = totals.get(asset, 0.0) + amount
+        if self.is_futures:
+            marks = {symbol: self.mark_price(symbol) for symbol in self.markets}
+            unrealized = sum(p.unrealized(marks[p.symbol]) for p in self._positions.values())
+            totals[self.settle_asset] = totals.get(self.settle_asset, 0.0) + unrealized
+        return totals
 
     # ---- helpers ----
 

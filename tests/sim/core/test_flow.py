@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from cexarb.model import OrderStatus, OrderType, Side
 from cexarb.sim.flow import FlowParams, MarketFlow
 from cexarb.sim.harness import SimConfig, build_venue
@@ -87,3 +89,25 @@ def test_set_mid_requotes_around_the_new_price() -> None:
     assert t.ask_price - t.bid_price < 65000.0 * 0.001
     assert venues[1].reference_price(BTC) == 65000.0
     assert abs(venues[0].ticker(BTC).bid_price - 60000.0) < 1000  # other venues unchanged
+
+
+def test_conservation_with_flow_and_users() -> None:
+    """Synthetic traders are ordinary (internal) accounts, so they count like everyone else."""
+    venues, flow = make(17)
+    for i in range(300):
+        flow.step()
+        if i % 25 == 0:
+            for v in venues:
+                mid = v.mark_price(BTC)
+                try:
+                    v.place_order("u", BTC, Side.BUY, OrderType.LIMIT, 0.01, round(mid, 1))
+                except Exception:
+                    pass
+    for v in venues:
+        totals = v.asset_totals()
+        for asset, amount in v.deposited.items():
+            assert totals[asset] == pytest.approx(amount, rel=1e-12, abs=1e-6), (v.key, asset)
+    positions = [
+        p for key in ("u", "__flow_maker__", "__flow_taker__") for p in [venues[2].positions(key)[BTC]]
+    ]
+    assert any(p.size for p in positions)

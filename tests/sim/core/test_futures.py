@@ -136,3 +136,16 @@ def test_futures_quantity_in_contract_steps(fut: SimVenue) -> None:
         fut.place_order("a", BTC, Side.BUY, OrderType.LIMIT, 0.00015, 60000.0)
     assert exc.value.reason is RejectReason.INVALID_QUANTITY
     assert set(fut.balances("a")) == {"USDT"}
+
+
+def test_reduce_only_order_canceled_when_position_closes_otherwise(fut: SimVenue) -> None:
+    trade(fut, "b", "a", Side.BUY, 0.2, 60000.0)
+    ro = fut.place_order("a", BTC, Side.SELL, OrderType.LIMIT, 0.2, 65000.0, reduce_only=True)
+    # the position is closed by a plain order: the reduce-only one must not open a short later
+    trade(fut, "c", "a", Side.SELL, 0.2, 60000.0)
+    assert fut.get_order("a", BTC, ro.order_id).status is OrderStatus.CANCELED
+    assert fut.open_orders("a") == []
+    trade(fut, "b", "a", Side.BUY, 0.3, 60000.0)
+    ro = fut.place_order("a", BTC, Side.SELL, OrderType.LIMIT, 0.3, 65000.0, reduce_only=True)
+    trade(fut, "c", "a", Side.SELL, 0.1, 60000.0)  # position 0.2 < order 0.3
+    assert fut.get_order("a", BTC, ro.order_id).status is OrderStatus.CANCELED

@@ -1,0 +1,83 @@
+"""The admin HTTP endpoint and the `cexarb sim` command."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+
+import aiohttp
+
+from cexarb.sim.harness import Simulator
+
+from .test_harness import config
+
+
+async def test_admin_faults_truth_control() -> None:
+    async with Simulator(config()) as sim:
+        admin = sim.admin_url
+        async with aiohttp.ClientSession() as http:
+            body = {"venue": "gateio_spot", "count": 1, "status": 503, "body": '{"label":"X"}'}
+            async with http.post(admin + "/__sim/faults/fail_next_rest", json=body) as resp:
+                assert resp.status == 200
+            async with http.get(sim.urls["gateio_spot"].rest + "/time") as resp:
+                assert resp.status == 503 and await resp.read() == b'{"label":"X"}'
+            async with http.post(admin + "/__sim/faults/no_such_fault", json={}) as resp:
+                assert resp.status == 404
+            async with http.post(admin + "/__sim/faults/skew_clock", json={"venue": "x", "ms": 1}) as resp:
+                assert resp.status == 400
+            async with http.post(admin + "/__sim/faults/drop_streams", data=b"") as resp:
+                assert resp.status == 200
+            take = {"venue": "gateio_spot", "symbol": "BTC/USDT", "side": "buy", "quantity": 0.01}
+            async with http.post(admin + "/__sim/control/take", json=take) as resp:
+                assert resp.status == 200
+                assert (await resp.json())["result"]["status"] == "FILLED"
+            async with http.post(
+                admin + "/__sim/faults/pause_matching", json={"venue": "gateio_spot"}
+            ) as resp:
+                assert resp.status == 200
+            async with http.post(admin + "/__sim/control/take", json=take) as resp:
+                assert resp.status == 409
+            async with http.get(
+                admin + "/__sim/truth", params={"venue": "gateio_spot", "api_key": "k1"}
+            ) as resp:
+                truth = await resp.json()
+            assert truth["balances"]["USDT"]["available"] == 100_000.0
+            async with http.get(
+                admin + "/__sim/truth", params={"venue": "gateio_spot", "api_key": "nope"}
+            ) as resp:
+                assert resp.status == 400
+            async with http.get(admin + "/__sim/stats", params={"venue": "gateio_spot"}) as resp:
+                assert (await resp.json())["failed_by_fault"] == 1
+
+
+async def test_cli_prints_urls_and_serves() -> None:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "cexarb.sim",
+        "--no-flow",
+        "--duration",
+        "20",
+        "--account",
+        "kk:ss",
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        line = await asyncio.wait_for(proc.stdout.readline(), 20)
+        urls = json.loads(line)
+        assert "admin" in urls
+        served = [k for k in ("gateio_spot", "gateio_futures", "mexc_spot") if k in urls]
+        async with aiohttp.ClientSession() as http:
+            params = {"venue": "gateio_spot", "api_key": "kk"}
+            async with http.get(urls["admin"]["rest"] + "/__sim/truth", params=params) as resp:
+                assert (await resp.json())["balances"]["USDT"]["available"] == 100_000.0
+        for key in served:
+            assert urls[key]["rest"].startswith("http://127.0.0.1:")
+            assert urls[key]["ws"].startswith("ws://127.0.0.1:")
+    finally:
+        proc.terminate()
+        await asyncio.wait_for(proc.wait(), 10)
+    assert proc.returncode == 0
