@@ -123,6 +123,15 @@ _FLOAT_KEYS = {"request_timeout_s", "ping_interval_s", "silence_timeout_s"}
 _INT_KEYS = {"recv_window_ms", "user_id"}
 
 
+# TOML `true` is a Python bool, and bool is an int: never accept it as a number.
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: Any) -> bool:
+    return _is_int(value) or isinstance(value, float)
+
+
 @dataclass(frozen=True, slots=True)
 class Config:
     venues: dict[tuple[Venue, Market], VenueConfig]
@@ -153,11 +162,11 @@ def _apply_section(cfg: VenueConfig, section: dict[str, Any], where: str) -> Ven
                 raise ConfigError(f"{name} must be an http(s):// or ws(s):// URL, got {value!r}")
             changes[key] = value
         elif key in _FLOAT_KEYS:
-            if not isinstance(value, int | float) or value <= 0:
+            if not _is_number(value) or value <= 0:
                 raise ConfigError(f"{name} must be a positive number, got {value!r}")
             changes[key] = float(value)
         elif key in _INT_KEYS:
-            if not isinstance(value, int) or value < 0:
+            if not _is_int(value) or value < 0:
                 raise ConfigError(f"{name} must be a non-negative integer, got {value!r}")
             changes[key] = value
         elif key in ("api_key", "api_secret"):
@@ -171,8 +180,8 @@ def _apply_section(cfg: VenueConfig, section: dict[str, Any], where: str) -> Ven
             for pool, spec in value.items():
                 if (
                     not isinstance(spec, dict)
-                    or not isinstance(spec.get("capacity"), int)
-                    or not isinstance(spec.get("period_s"), int | float)
+                    or not _is_int(spec.get("capacity"))
+                    or not _is_number(spec.get("period_s"))
                     or spec["capacity"] <= 0
                     or spec["period_s"] <= 0
                 ):
@@ -207,10 +216,14 @@ def load_config(path: str | Path | None = None, env: dict[str, str] | None = Non
                 try:
                     market = Market(market_name)
                 except ValueError:
-                    raise ConfigError(f"unknown market [{venue_name}.{market_name}] (known: spot, futures)") from None
+                    raise ConfigError(
+                        f"unknown market [{venue_name}.{market_name}] (known: spot, futures)"
+                    ) from None
                 key = (venue, market)
                 if key not in venues:
                     raise ConfigError(f"[{venue_name}.{market_name}] is not supported")
+                if not isinstance(section, dict):
+                    raise ConfigError(f"[{venue_name}.{market_name}] must be a table of settings")
                 venues[key] = _apply_section(venues[key], section, f"{venue_name}.{market_name}")
     for venue, (key_var, secret_var) in _ENV_CREDENTIALS.items():
         if env.get(key_var) or env.get(secret_var):
