@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
+from dataclasses import replace
 
 import pytest
 from mexc_book import LocalBook
@@ -22,8 +23,17 @@ from cexarb.model import (
     Symbol,
     TimeInForce,
     Trade,
+    WithdrawalRequest,
+    WithdrawalStatus,
 )
-from cexarb.model.errors import OrderNotFound, PostOnlyWouldTake, ProtocolError
+from cexarb.model.errors import (
+    OrderNotFound,
+    OrderStatusUnknown,
+    PostOnlyWouldTake,
+    ProtocolError,
+    RateLimitError,
+    WithdrawalError,
+)
 from cexarb.model.rounding import round_up
 from cexarb.venues.mexc import MexcSpotPrivateRest, MexcSpotPrivateWs, MexcSpotPublicRest, MexcSpotPublicWs
 
@@ -425,3 +435,56 @@ async def test_keepalive_keeps_the_listen_key():
             assert client.private_states == [ConnectionState.CONNECTED]
         finally:
             await client.close()
+
+
+async def test_withdraw_networks_and_status(quiet):
+    rest = quiet.private
+    networks = await rest.get_asset_networks(["USDT"])
+    assert {n.network for n in networks["USDT"]} == {"TRC20", "ERC20"}
+    trc20 = next(n for n in networks["USDT"] if n.network == "TRC20")
+    assert trc20.withdraw_enabled and trc20.withdraw_fee == 1.0 and trc20.withdraw_min == 1.0
+    address = "T" + "A" * 33
+    sent = await rest.withdraw(WithdrawalRequest("USDT", 25.0, address, "TRC20", client_id="w-1"))
+    assert sent.withdrawal_id and sent.status is WithdrawalStatus.PENDING
+    found = await rest.get_withdrawal(sent.withdrawal_id, "USDT")
+    assert (found.asset, found.amount, found.address, found.network) == ("USDT", 25.0, address, "TRC20")
+    (true_w,) = quiet.sim.truth(VENUE, "k1").withdrawals
+    assert true_w.withdrawal_id == sent.withdrawal_id
+    with pytest.raises(WithdrawalError):
+        await rest.withdraw(WithdrawalRequest("USDT", 25.0, "not-an-address", "TRC20"))
+
+
+async def test_lost_order_reply_is_status_unknown_and_resolved_by_client_id(quiet):
+    # A short request timeout, so the held reply is given up quickly.
+    rest = MexcSpotPrivateRest(replace(quiet.config, request_timeout_s=0.3), quiet.infos)
+    try:
+        quiet.sim.faults.timeout_after_accept(VENUE, 1)
+        cid = rest.new_client_order_id()
+        with pytest.raises(OrderStatusUnknown):
+            await rest.place_order(BTC, Side.BUY, OrderType.LIMIT, 0.01, 50_000.0, client_order_id=cid)
+        found = await rest.get_order(BTC, client_order_id=cid)  # it was placed once, never resent
+        assert found.status is OrderStatus.NEW
+        assert [o.client_order_id for o in await rest.get_open_orders(BTC)] == [cid]
+    finally:
+        await rest.close()
+
+
+async def test_clock_skew_is_repaired_by_resync(quiet):
+    quiet.sim.faults.skew_clock(VENUE, 120_000)  # venue two minutes ahead: recvWindow is 5 s
+    balances = await quiet.private.get_balances()  # 700003 -> resync -> retried once
+    assert balances["USDT"].available == 100_000.0
+    assert quiet.private.http.stats.clock_resyncs == 1
+
+
+async def test_rate_limit_reply_is_typed_and_retried(quiet):
+    quiet.sim.faults.fail_next_rest(
+        VENUE, 1, 429, b'{"code":429,"msg":"Too Many Requests"}', retry_after=0.05
+    )
+    assert (await quiet.public.get_order_book(BTC, 5)).bids  # GET: waited and retried
+    assert quiet.public.http.stats.rate_limited == 1
+    quiet.sim.faults.fail_next_rest(
+        VENUE, 4, 429, b'{"code":429,"msg":"Too Many Requests"}', retry_after=0.01
+    )
+    with pytest.raises(RateLimitError) as err:
+        await quiet.public.get_order_book(BTC, 5)
+    assert err.value.code == 429 and err.value.http_status == 429
