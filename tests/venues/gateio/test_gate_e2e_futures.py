@@ -180,3 +180,18 @@ async def test_private_stream_recovers_after_the_venue_drops_it(futures):
     )
     assert sim.truth(VENUE, "k1").positions[BTC].size == pytest.approx(0.001)
     assert events.of("error") == []
+
+
+async def test_unknown_contracts_are_fetched_without_touching_the_callers_symbols(futures, closing):
+    sim, public, rest, stream, events, info = futures
+    cfg = sim.client_config("k1").get("gateio", "futures")
+    mine: dict = {}
+    bare = GateioFuturesPrivateRest(cfg, mine)
+    closing(bare)
+    order = await bare.place_order(
+        ETH, Side.BUY, OrderType.LIMIT, 0.03, 2000.0, client_order_id=bare.new_client_order_id()
+    )
+    assert order.quantity == pytest.approx(0.03)  # 3 contracts of 0.01 ETH
+    assert sim.truth(VENUE, "k1").orders[order.order_id].quantity == pytest.approx(0.03)
+    assert mine == {}
+    await bare.cancel_all_orders(ETH)

@@ -54,17 +54,19 @@ async def _futures_server_time(rest: GateRest, symbols_info: dict[Symbol, Symbol
 
 
 class _Contracts:
-    """Contract sizes from symbols_info, fetching unknown contracts once."""
+    """Contract sizes: from the caller's symbols_info, else fetched once into our own cache
+    (the caller's dict is never written: it lists what the caller chose to track)."""
 
     def __init__(self, rest: GateRest, symbols_info: dict[Symbol, SymbolInfo]) -> None:
         self._rest = rest
         self.symbols_info = symbols_info
+        self._fetched: dict[Symbol, SymbolInfo] = {}
 
     async def info(self, symbol: Symbol) -> SymbolInfo:
-        info = self.symbols_info.get(symbol)
+        info = self.symbols_info.get(symbol) or self._fetched.get(symbol)
         if info is None:
             raw = await self._rest.public(f"{PREFIX}/contracts/{to_venue(symbol)}")
-            info = self.symbols_info[symbol] = codec.parse_contract_info(raw)
+            info = self._fetched[symbol] = codec.parse_contract_info(raw)
         return info
 
     async def size(self, contract: str) -> float:
@@ -79,7 +81,7 @@ class GateioFuturesPublicRest(GateRest):
     async def get_symbols_info(self) -> dict[Symbol, SymbolInfo]:
         contracts = await self.public(f"{PREFIX}/contracts")
         infos = {i.symbol: i for i in (codec.parse_contract_info(c) for c in contracts)}
-        self._contracts.symbols_info.update(infos)
+        self._contracts.symbols_info = dict(infos)
         return infos
 
     async def get_server_time(self) -> int:
