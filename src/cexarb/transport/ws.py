@@ -5,6 +5,9 @@ one keeper task sends application pings and closes the socket when the stream ha
 silent too long. A supervisor task reconnects with capped, jittered exponential backoff
 and replays every active subscription. Frames are handed over synchronously and in
 order; none is ever dropped.
+
+The watchdog counts data frames only (protocol pongs are invisible to it), so a quiet
+channel needs an `app_ping` the venue answers, with ping_interval_s < silence_timeout_s.
 """
 
 from __future__ import annotations
@@ -228,7 +231,8 @@ class WsClient:
         stats = self.stats
         while True:
             msg = await ws.receive()
-            if msg.type is _TEXT or msg.type is _BINARY:
+            kind = msg.type
+            if kind is _TEXT or kind is _BINARY:
                 stats.frames += 1
                 try:
                     on_message(msg.data)
