@@ -195,3 +195,11 @@ async def test_unknown_contracts_are_fetched_without_touching_the_callers_symbol
     assert sim.truth(VENUE, "k1").orders[order.order_id].quantity == pytest.approx(0.03)
     assert mine == {}
     await bare.cancel_all_orders(ETH)
+
+
+async def test_clock_skew_resyncs_from_the_futures_host(futures):
+    sim, public, rest, stream, events, info = futures
+    sim.faults.skew_clock(VENUE, -120_000)
+    balances = await rest.get_balances()
+    assert "USDT" in balances
+    assert rest.clock.offset_ms < -60_000

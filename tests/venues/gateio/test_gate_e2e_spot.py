@@ -4,7 +4,13 @@ import pytest
 from e2e_rig import GATE_VENUES, SIM_MISSING, Events, LocalBook, same_levels, wait_for
 
 from cexarb.model import ConnectionState, OrderStatus, OrderType, Side, Symbol, WithdrawalRequest
-from cexarb.model.errors import InsufficientBalance, InvalidOrder, OrderNotFound, PostOnlyWouldTake
+from cexarb.model.errors import (
+    InsufficientBalance,
+    InvalidOrder,
+    OrderNotFound,
+    OrderStatusUnknown,
+    PostOnlyWouldTake,
+)
 from cexarb.venues.gateio import (
     GateioSpotPrivateRest,
     GateioSpotPrivateWs,
@@ -284,3 +290,32 @@ async def test_stream_survives_an_injected_malformed_frame(sim_flow, closing):
     seen = len(events.of("diff"))
     await wait_for(lambda: len(events.of("diff")) > seen, what="stream goes on")
     assert ws.stats.bad_frames == 1
+
+
+async def test_lost_reply_raises_order_status_unknown_with_the_client_id(spot):
+    sim, public, rest, stream, events, info = spot
+    sim.venue(VENUE).faults.timeout_hold_s = 0.05
+    sim.faults.timeout_after_accept(VENUE, 1)
+    cid = rest.new_client_order_id()
+    with pytest.raises(OrderStatusUnknown) as caught:
+        await rest.place_order(BTC, Side.BUY, OrderType.LIMIT, 0.001, 40000.0, client_order_id=cid)
+    assert caught.value.client_order_id == cid
+    # never resent: exactly one order exists, and the client id finds it
+    found = await rest.get_order(BTC, client_order_id=cid)
+    assert found.client_order_id == cid and len(sim.truth(VENUE, "k1").orders) == 1
+    await rest.cancel_order(BTC, found.order_id)
+
+
+async def test_rate_limit_and_clock_skew_are_absorbed(spot):
+    sim, public, rest, stream, events, info = spot
+    sim.faults.fail_next_rest(
+        VENUE, 1, 429, b'{"label":"TOO_MANY_REQUESTS","message":"slow down"}', retry_after=0.05
+    )
+    assert "USDT" in await rest.get_balances()  # a GET is retried after Retry-After
+    sim.faults.skew_clock(VENUE, 120_000)  # venue clock 2 min ahead: REQUEST_EXPIRED
+    order = await rest.place_order(
+        BTC, Side.BUY, OrderType.LIMIT, 0.001, 40000.0, client_order_id=rest.new_client_order_id()
+    )
+    assert order.status is OrderStatus.NEW
+    assert rest.clock.offset_ms > 60_000  # resynced from /spot/time, then resent once
+    await rest.cancel_order(BTC, order.order_id)
