@@ -18,6 +18,11 @@ RICH = ([(101.0, 0.3)], [(101.1, 5.0)])
 FLAT = ([(100.4, 5.0)], [(100.5, 5.0)])
 
 
+async def step(engine: ArbEngine) -> None:
+    await engine.step()
+    await engine.drain()
+
+
 def make(trade=True, **cfg):
     info = spot_info(tick=0.1, step=0.001)
     mexc = FakeVenue("mexc_spot", [info], {"USDT": 10_000.0, "BTC": 1.0})
@@ -32,11 +37,11 @@ def make(trade=True, **cfg):
 
 async def test_crossed_spot_books_are_traded_and_booked():
     engine, mexc, gate = make()
-    await engine.step()
+    await step(engine)
     assert mexc.placed == [] and gate.placed == []
     mexc.set_book(BTC, *CHEAP)
     gate.set_book(BTC, *RICH)
-    await engine.step()
+    await step(engine)
     # Sized by the thinner top: 0.3 at 101.0 against 0.5 at 100.0.
     assert mexc.placed == [(Side.BUY, 0.3, 100.0, {})]
     assert gate.placed == [(Side.SELL, 0.3, 101.0, {})]
@@ -53,7 +58,7 @@ async def test_a_failed_leg_is_hedged_by_the_engine():
     gate.script = [InsufficientBalance("no BTC", venue="gateio_spot")]
     mexc.set_book(BTC, *CHEAP)
     gate.set_book(BTC, *RICH)
-    await engine.step()
+    await step(engine)
     assert [p[0] for p in mexc.placed] == [Side.BUY, Side.SELL]
     assert engine.stats.outcomes["hedged"] == 1
     assert engine.executor.unhedged_notional == 0
@@ -64,7 +69,7 @@ async def test_stale_data_guard_blocks_a_desynced_book():
     engine, mexc, gate = make()
     mexc.set_book(BTC, *CHEAP, synced=False)
     gate.set_book(BTC, *RICH)
-    await engine.step()
+    await step(engine)
     assert mexc.placed == [] and gate.placed == []
     assert engine.stats.skipped["book_desynced:mexc_spot"] == 1
 
@@ -73,7 +78,7 @@ async def test_stale_data_guard_blocks_an_old_book():
     engine, mexc, gate = make(stale_ms=1_000.0)
     mexc.set_book(BTC, *CHEAP)
     gate.set_book(BTC, *RICH, age_ms=1_500.0)
-    await engine.step()
+    await step(engine)
     assert gate.placed == [] and mexc.placed == []
     assert engine.stats.skipped["book_stale:gateio_spot"] == 1
 
@@ -85,7 +90,7 @@ async def test_kill_switch_halts_trading_at_the_loss_limit():
     assert engine.risk.halted
     mexc.set_book(BTC, *CHEAP)
     gate.set_book(BTC, *RICH)
-    await engine.step()
+    await step(engine)
     assert mexc.placed == [] and gate.placed == []
     assert engine.stats.skipped["kill_switch"] == 1
 
@@ -94,7 +99,7 @@ async def test_signal_only_mode_never_places():
     engine, mexc, gate = make(trade=False)
     mexc.set_book(BTC, *CHEAP)
     gate.set_book(BTC, *RICH)
-    await engine.step()
+    await step(engine)
     assert mexc.placed == [] and gate.placed == []
     assert engine.stats.signals == 1 and engine.stats.taken == 0
 
@@ -103,7 +108,7 @@ async def test_position_limit_skips_with_its_reason():
     engine, mexc, gate = make(max_position={"BTC/USDT": 0.0005})
     mexc.set_book(BTC, *CHEAP)
     gate.set_book(BTC, *RICH)
-    await engine.step()
+    await step(engine)
     assert mexc.placed == []
     (reason,) = engine.stats.skipped
     assert reason.startswith("below_min_quantity(max_position")
@@ -118,7 +123,7 @@ async def test_basis_opens_then_closes_when_it_reverts():
     spot.set_book(BTC, [(99.9, 5.0)], [(100.0, 0.2)])
     perp.set_book(BTC, [(101.0, 5.0)], [(101.1, 5.0)])  # ~75 bps net of fees
     engine.attach()
-    await engine.step()
+    await step(engine)
     assert spot.placed[0][:3] == (Side.BUY, 0.2, 100.0)
     assert perp.placed[0][:3] == (Side.SELL, 0.2, 101.0)
     (pos,) = engine.basis.values()
@@ -126,12 +131,12 @@ async def test_basis_opens_then_closes_when_it_reverts():
     # Basis down to ~20 bps: too thin to open more, not reverted enough to close at +30 bps.
     spot.set_book(BTC, [(100.0, 5.0)], [(100.1, 5.0)])
     perp.set_book(BTC, [(100.2, 5.0)], [(100.3, 5.0)])
-    await engine.step()
+    await step(engine)
     assert len(spot.placed) == 1
     # Perp now well under spot: sell spot at 101.5, buy the perp back at 100.2 reduce-only.
     spot.set_book(BTC, [(101.5, 5.0)], [(101.6, 5.0)])
     perp.set_book(BTC, [(100.1, 5.0)], [(100.2, 5.0)])
-    await engine.step()
+    await step(engine)
     assert spot.placed[1][:3] == (Side.SELL, 0.2, 101.5)
     assert perp.placed[1] == (Side.BUY, 0.2, 100.2, {"reduce_only": True})
     assert pos.quantity == 0

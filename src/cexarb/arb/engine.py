@@ -95,6 +95,9 @@ class ArbEngine:
         self._wake = asyncio.Event()
         self._cooldown_until: dict[Symbol, float] = {}
         self._last_skip: dict[tuple[Symbol, str, str], str] = {}
+        # Trades under way run as tasks so the loop keeps deciding on other symbols.
+        self._tasks: set[asyncio.Task] = set()
+        self._busy: set[Symbol] = set()
 
     # -- wiring ------------------------------------------------------------------------------
     def attach(self) -> None:
@@ -121,23 +124,50 @@ class ArbEngine:
 
     # -- loop --------------------------------------------------------------------------------
     async def run(self, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            try:
-                await asyncio.wait_for(self._wake.wait(), _IDLE_TICK_S)
-            except TimeoutError:
-                pass
-            self._wake.clear()
-            await self.step()
+        """Decide until `stop`, then let trades under way finish (never leave a leg behind)."""
+        try:
+            while not stop.is_set():
+                try:
+                    await asyncio.wait_for(self._wake.wait(), _IDLE_TICK_S)
+                except TimeoutError:
+                    pass
+                self._wake.clear()
+                await self.step()
+        finally:
+            await self.drain()
 
     async def step(self) -> None:
-        if self.executor.residuals and not self.risk.halted:
+        """Evaluate every symbol updated since the last step; start the trades chosen."""
+        if self.executor.residuals and not self.risk.halted and not self._tasks:
             await self.executor.retry_residuals()
         self.check_pnl()
         dirty, self._dirty = self._dirty, {}
         for symbol, first_update_ns in dirty.items():
+            if symbol in self._busy:
+                continue  # re-marked when its trade ends
             chosen = self.evaluate(symbol, first_update_ns)
             if chosen is not None:
-                await self.execute(chosen)
+                self._busy.add(symbol)
+                task = asyncio.create_task(self._execute_then_release(chosen), name=f"arb-{symbol}")
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
+
+    async def drain(self) -> None:
+        """Wait for every trade under way to end (legs resolved, hedges done)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    async def _execute_then_release(self, opp: Opportunity) -> None:
+        try:
+            await self.execute(opp)
+        except Exception as exc:
+            # A bug, not a venue error (those are handled inside): stop trading until looked at.
+            log.exception("execution of %s %s failed", opp.kind.value, opp.symbol)
+            self.risk.halt(f"execution_error {type(exc).__name__}: {exc}")
+        finally:
+            self._busy.discard(opp.symbol)
+            self._dirty.pop(opp.symbol, None)
+            self.mark_dirty(opp.symbol)
 
     # -- accounting ------------------------------------------------------------------------
     def marks(self) -> dict[tuple[str, Symbol], float]:
@@ -240,7 +270,7 @@ class ArbEngine:
             if problem:
                 return f"{problem}:{book.venue}"
         open_orders = sum(open_order_count(v) for v in self.venues.values()) + self.executor.in_flight
-        problem = self.risk.entry_problem(open_orders, self.executor.unhedged_notional)
+        problem = self.risk.entry_problem(open_orders, self.executor.exposure_notional)
         if problem:
             return problem
         if cand.symbol in self.executor.residuals:
@@ -254,7 +284,7 @@ class ArbEngine:
             price,
             self.pnl.position(cand.buy.venue, cand.symbol),
             self.pnl.position(cand.sell.venue, cand.symbol),
-            self.executor.unhedged_notional,
+            self.executor.exposure_notional,
             reducing=closing,
         )
         caps = {room.binding: room.quantity}

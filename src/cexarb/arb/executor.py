@@ -98,12 +98,27 @@ class Executor:
         self.residuals: dict[Symbol, Residual] = {}
         self.order_rtt_ms: deque[float] = deque(maxlen=5000)
         self.in_flight = 0
+        # Notional of trades under way: until both legs are known, each may end one-legged.
+        self.at_risk_notional = 0.0
 
     @property
     def unhedged_notional(self) -> float:
         return sum(r.notional for r in self.residuals.values())
 
+    @property
+    def exposure_notional(self) -> float:
+        """What could be unhedged now: residuals plus every trade still under way."""
+        return self.unhedged_notional + self.at_risk_notional
+
     async def execute(self, opp: Opportunity) -> ExecutionResult:
+        at_risk = max(opp.buy.notional, opp.sell.notional)
+        self.at_risk_notional += at_risk
+        try:
+            return await self._execute(opp)
+        finally:
+            self.at_risk_notional -= at_risk
+
+    async def _execute(self, opp: Opportunity) -> ExecutionResult:
         buy, sell = await asyncio.gather(self.place_ioc(opp.buy), self.place_ioc(opp.sell))
         result = ExecutionResult(opp, buy, sell)
         imbalance = buy.filled - sell.filled

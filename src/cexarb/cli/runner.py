@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import signal
 import sys
@@ -48,7 +49,7 @@ SIM_API_KEY = "k1"
 # between venues this makes cross-venue dislocations larger than both legs' taker
 # fees (40 bps spot-spot, 25 bps spot-futures) a few times a minute; the sim's own
 # default (0.0002) almost never crosses fees that large.
-DEMO_VOLATILITY = 0.0015
+DEMO_VOLATILITY = 0.001
 # After stopping, wait this long for the last private updates before comparing with truth.
 _SETTLE_S = 1.0
 
@@ -255,25 +256,21 @@ def print_summary(
 ) -> None:
     stats = engine.stats
     snap = engine.pnl_snapshot()
-    out = console.print
-    out(
-        f"\n== cexarb summary ({elapsed_s:.1f}s, {'trading' if engine.trade else 'signal only'}) ==",
-        highlight=False,
-    )
+    out = functools.partial(console.print, highlight=False, soft_wrap=True)
+    out(f"\n== cexarb summary ({elapsed_s:.1f}s, {'trading' if engine.trade else 'signal only'}) ==")
     outcomes = ", ".join(f"{k}={v}" for k, v in sorted(stats.outcomes.items())) or "none"
     out(
         f"opportunities: taken={stats.taken} ({outcomes}) signals={stats.signals} "
-        f"skipped={sum(stats.skipped.values())} evaluations={stats.evaluations}",
-        highlight=False,
+        f"skipped={sum(stats.skipped.values())} evaluations={stats.evaluations}"
     )
     for reason, count in stats.skipped.most_common(8):
-        out(f"  skipped {reason}: {count}", highlight=False)
+        out(f"  skipped {reason}: {count}")
     if engine.risk.halted:
-        out(f"KILL SWITCH: {engine.risk.halt_reason}", highlight=False)
+        out(f"KILL SWITCH: {engine.risk.halt_reason}")
     if engine.executor.residuals:
         for r in engine.executor.residuals.values():
-            out(f"UNHEDGED {r.symbol}: {r.quantity:+g} (~{r.notional:.2f} USDT)", highlight=False)
-    out(f"latency: {latency_text(engine)}", highlight=False)
+            out(f"UNHEDGED {r.symbol}: {r.quantity:+g} (~{r.notional:.2f} USDT)")
+    out(f"latency: {latency_text(engine)}")
     rtt = percentiles(engine.executor.order_rtt_ms)
     log_kv(
         log,
@@ -284,34 +281,29 @@ def print_summary(
         fees=snap.fees,
         rtt_p50_ms=rtt.get("p50", 0.0),
     )
-    out("pnl (USDT):      realized   unrealized         fees        total  fills", highlight=False)
-    for v in [*snap.venues.values()]:
+    out("pnl (USDT):      realized   unrealized         fees        total  fills")
+    for v in snap.venues.values():
         out(
-            f"  {v.venue:<14} {v.realized:>10.4f} {v.unrealized:>12.4f} {v.fees:>12.4f} {v.total:>12.4f} {v.fills:>6}",
-            highlight=False,
+            f"  {v.venue:<14} {v.realized:>10.4f} {v.unrealized:>12.4f} {v.fees:>12.4f} {v.total:>12.4f} {v.fills:>6}"
         )
     out(
-        f"  {'TOTAL':<14} {snap.realized:>10.4f} {snap.unrealized:>12.4f} {snap.fees:>12.4f} {snap.total:>12.4f} {snap.fills:>6}",
-        highlight=False,
+        f"  {'TOTAL':<14} {snap.realized:>10.4f} {snap.unrealized:>12.4f} {snap.fees:>12.4f} {snap.total:>12.4f} {snap.fills:>6}"
     )
-    out("inventory (now, change since start):", highlight=False)
+    out("inventory (now, change since start):")
     for venue in engine.venues:
         now, change = engine.pnl.inventory(venue), engine.pnl.inventory_change(venue)
         text = "  ".join(f"{a}={now[a]:.8g} ({change.get(a, 0.0):+.8g})" for a in sorted(now))
-        out(f"  {venue:<14} {text}", highlight=False)
+        out(f"  {venue:<14} {text}")
         for symbol, size in sorted(engine.pnl.positions(venue).items()):
             if engine.pnl.is_futures(venue) and size:
-                out(f"  {'':<14} position {symbol} {size:+.8g}", highlight=False)
+                out(f"  {'':<14} position {symbol} {size:+.8g}")
     if rows is not None:
-        out(f"truth check (simulator ground truth, account {SIM_API_KEY}):", highlight=False)
-        out(f"  {'venue':<14} {'item':<20} {'engine':>16} {'truth':>16} {'diff':>12}", highlight=False)
+        out(f"truth check (simulator ground truth, account {SIM_API_KEY}):")
+        out(f"  {'venue':<14} {'item':<20} {'engine':>16} {'truth':>16} {'diff':>12}")
         for r in rows:
             flag = "" if r.agrees else "  MISMATCH"
-            out(
-                f"  {r.venue:<14} {r.item:<20} {r.engine:>16.8f} {r.truth:>16.8f} {r.diff:>12.2e}{flag}",
-                highlight=False,
-            )
+            out(f"  {r.venue:<14} {r.item:<20} {r.engine:>16.8f} {r.truth:>16.8f} {r.diff:>12.2e}{flag}")
         bad = [r for r in rows if not r.agrees]
-        out("truth check: " + ("AGREE" if not bad else f"{len(bad)} MISMATCH(ES)"), highlight=False)
-    out(f"decision log: {log_file}", highlight=False)
+        out("truth check: " + ("AGREE" if not bad else f"{len(bad)} MISMATCH(ES)"))
+    out(f"decision log: {log_file}")
     sys.stdout.flush()
