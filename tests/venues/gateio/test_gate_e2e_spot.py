@@ -229,6 +229,7 @@ async def test_withdraw_and_history(spot):
     again = await rest.get_withdrawal(sent.withdrawal_id, "USDT")
     assert again.withdrawal_id == sent.withdrawal_id and again.amount == 25.0
     assert sim.truth(VENUE, "k1").withdrawals[0].withdrawal_id == sent.withdrawal_id
+    assert [w.withdrawal_id for w in await rest.get_withdrawals("USDT")] == [sent.withdrawal_id]
     from cexarb.model.errors import WithdrawalError
 
     with pytest.raises(WithdrawalError):

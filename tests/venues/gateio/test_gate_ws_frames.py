@@ -209,3 +209,15 @@ def test_futures_frame_for_an_unknown_contract_is_reported_not_guessed():
         ws.on_message(frame(sample("gate_futures_ws_private", "SubscribeToOrderUpdates")))
     (err,) = rec.of("error")
     assert "BTC_USD" in str(err) and rec.of("order") == []
+
+
+def test_app_ping_frames():
+    spot = GateioSpotPublicWs(cfg(), PublicWebsocketHandlers(), {})
+    ping = json.loads(spot._ws._app_ping())
+    assert ping["channel"] == "spot.ping" and isinstance(ping["time"], int)
+    fut = GateioFuturesPublicWs(cfg(Market.FUTURES), PublicWebsocketHandlers(), {})
+    assert json.loads(fut._ws._app_ping())["channel"] == "futures.ping"
+    rec = Recorder()
+    spot.handlers = public_handlers(rec)
+    spot.on_message(b'{"time":1,"time_ms":1,"channel":"spot.pong","event":"","error":null,"result":null}')
+    assert rec.events == []

@@ -386,8 +386,8 @@ def parse_position(raw: Mapping, contract_size: float) -> Position:
 def parse_order_book(raw: Mapping, symbol: Symbol, contract_size: float = 1.0) -> OrderBook:
     """/spot/order_book ([p, s] levels, ms times) or /futures/usdt/order_book ({p, s} levels
     in contracts, float-second times). `update_id` is Gate's book id (request with_id=true)."""
-    asks = raw.get("asks") or []
-    if asks and isinstance(asks[0], Mapping) or (not asks and _first_is_mapping(raw.get("bids"))):
+    levels = raw.get("asks") or raw.get("bids") or []
+    if levels and isinstance(levels[0], Mapping):
         msg = _convert(raw, m.FuturesOrderBookMsg)
         return OrderBook(
             symbol=symbol,
@@ -403,10 +403,6 @@ def parse_order_book(raw: Mapping, symbol: Symbol, contract_size: float = 1.0) -
     else:
         bids, asks_ = msg.bids, msg.asks
     return OrderBook(symbol=symbol, bids=bids, asks=asks_, update_id=msg.id, timestamp=_ms(msg.current))
-
-
-def _first_is_mapping(levels: Any) -> bool:
-    return bool(levels) and isinstance(levels[0], Mapping)
 
 
 def book_ticker_from_msg(msg: m.BookTickerMsg, contract_size: float = 1.0) -> BookTicker:

@@ -276,6 +276,14 @@ class GateioSpotPrivateRest(GateRest):
         response.network = response.network or request.network
         return response
 
+    async def get_withdrawals(self, asset: str | None = None) -> list[WithdrawalResponse]:
+        """Withdrawal history (Gate's default window: the last 7 days)."""
+        params = {"currency": asset.upper() if asset else None}
+        return [
+            codec.parse_withdrawal(r)
+            for r in await self.signed("GET", "/wallet/withdrawals", params=params) or ()
+        ]
+
     async def get_withdrawal(self, withdrawal_id: str, asset: str | None = None) -> WithdrawalResponse:
         """By Gate's withdrawal id (or the client withdraw_order_id), from /wallet/withdrawals."""
         params = {"currency": asset.upper() if asset else None, "withdraw_id": withdrawal_id}
