@@ -83,8 +83,9 @@ class MexcSpotPrivateWs:
         return self._ws.connected
 
     async def close(self) -> None:
-        await self._keeper.close()
+        # The socket first: closing the key first could let a reconnect create a new one.
         await self._ws.close()
+        await self._keeper.close()
 
     async def _url(self) -> str:
         base = self.config.private_ws_url or self.config.ws_url

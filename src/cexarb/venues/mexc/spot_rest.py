@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from collections.abc import Iterable
 from typing import Any
 
 import aiohttp
@@ -28,16 +27,12 @@ from cexarb.model import (
     Symbol,
     SymbolInfo,
     TimeInForce,
-    WithdrawalRequest,
-    WithdrawalResponse,
-    WithdrawalStatus,
 )
 from cexarb.model.errors import (
     ExchangeError,
     InvalidOrder,
     OrderNotFound,
     ProtocolError,
-    WithdrawalError,
 )
 from cexarb.model.rounding import format_decimal
 from cexarb.transport.clock import Clock
@@ -47,6 +42,7 @@ from cexarb.venues.mexc import codec
 from cexarb.venues.mexc.auth import MexcSigner
 from cexarb.venues.mexc.errors import VENUE, http_error_mapper, parse_error
 from cexarb.venues.mexc.symbols import MexcSymbols
+from cexarb.venues.mexc.wallet import MexcWalletMixin
 
 # Endpoint weights from mexc_spot.md section 3.
 _W_EXCHANGE_INFO = 10
@@ -54,7 +50,6 @@ _W_ACCOUNT = 10
 _W_MY_TRADES = 10
 _W_OPEN_ORDERS = 3
 _W_QUERY_ORDER = 2
-_W_CAPITAL_CONFIG = 10
 _MAX_DEPTH = 5000
 _MAX_TRADES = 100
 _ORDERS_POOL = "orders"
@@ -140,7 +135,7 @@ class MexcSpotPublicRest:
         await self._http.close()
 
 
-class MexcSpotPrivateRest:
+class MexcSpotPrivateRest(MexcWalletMixin):
     """`PrivateRest` + `WithdrawalRest` for MEXC spot, plus listen keys and asset networks.
 
     `symbols_info` is the composite's dict (it may grow later); orders on symbols not in it
@@ -323,62 +318,6 @@ class MexcSpotPrivateRest:
 
     async def delete_listen_key(self, listen_key: str) -> None:
         await self._signed("DELETE", "/api/v3/userDataStream", {"listenKey": listen_key})
-
-    # --- wallet ---------------------------------------------------------------------------
-
-    async def withdraw(self, request: WithdrawalRequest) -> WithdrawalResponse:
-        params = {
-            "coin": request.asset,
-            "address": request.address,
-            "amount": format_decimal(request.amount),
-            "netWork": request.network,
-            "memo": request.memo,
-            "withdrawOrderId": request.client_id,
-        }
-        try:
-            reply = await self._signed("POST", "/api/v3/capital/withdraw", params)
-        except ExchangeError as exc:
-            if type(exc) in (ExchangeError, InvalidOrder):
-                raise WithdrawalError(
-                    exc.message, venue=VENUE, code=exc.code, http_status=exc.http_status
-                ) from exc
-            raise
-        if not isinstance(reply, dict) or not reply.get("id"):
-            raise ProtocolError(f"withdraw reply without id: {reply!r}", venue=VENUE)
-        return WithdrawalResponse(
-            withdrawal_id=str(reply["id"]),
-            asset=request.asset,
-            amount=request.amount,
-            address=request.address,
-            network=request.network,
-            status=WithdrawalStatus.PENDING,
-        )
-
-    async def get_withdrawals(self, asset: str | None = None, limit: int = 1000) -> list[WithdrawalResponse]:
-        """Withdrawals of the last 7 days (MEXC's default window), newest first as the venue sends them."""
-        params = {"coin": asset, "limit": limit}
-        reply = await self._signed("GET", "/api/v3/capital/withdraw/history", params)
-        return [codec.parse_withdrawal(item) for item in reply or ()]
-
-    async def get_withdrawal(self, withdrawal_id: str, asset: str | None = None) -> WithdrawalResponse:
-        for withdrawal in await self.get_withdrawals(asset):
-            if withdrawal.withdrawal_id == withdrawal_id:
-                return withdrawal
-        raise WithdrawalError(
-            f"withdrawal {withdrawal_id} not found in the last 7 days of history",
-            venue=VENUE,
-            hint="check the id (and asset); MEXC lists 7 days by default",
-        )
-
-    async def get_asset_networks(
-        self, assets: Iterable[str] | None = None
-    ) -> dict[str, list[codec.AssetNetwork]]:
-        reply = await self._signed("GET", "/api/v3/capital/config/getall", weight=_W_CAPITAL_CONFIG)
-        networks = codec.parse_asset_networks(reply or [])
-        if assets is None:
-            return networks
-        wanted = set(assets)
-        return {asset: nets for asset, nets in networks.items() if asset in wanted}
 
     async def close(self) -> None:
         await self._http.close()
