@@ -251,7 +251,8 @@ class Simulator:
         self.urls[key] = VenueUrls(rest=base + rest_prefix, ws="ws" + base[len("http") :] + ws_path)
 
     async def _serve(self, app: web.Application, port: int) -> str:
-        runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        # A short shutdown timeout: held or delayed requests (faults) must not stall close().
+        runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=0.5)
         await runner.setup()
         self._runners.append(runner)
         site = web.TCPSite(runner, self.config.host, port, reuse_address=True)
@@ -268,11 +269,12 @@ class Simulator:
             except (asyncio.CancelledError, Exception):
                 pass
             self._flow_task = None
+        closing = []
         for venue in self.venues.values():
             venue.faults.clear()
-            for ws in venue.faults.websockets:
-                await ws.close()
+            closing.extend(_close_quietly(ws) for ws in venue.faults.websockets)
             await venue.faults.close()
+        await asyncio.gather(*closing)
         runners, self._runners = self._runners, []
         for runner in reversed(runners):
             await runner.cleanup()
@@ -356,6 +358,14 @@ class Simulator:
         out["rate_limited_429"] = v.limits.rejected
         out["fees_collected"] = dict(v.fees_collected)
         return out
+
+
+async def _close_quietly(ws: web.WebSocketResponse) -> None:
+    """Close a server-side WebSocket without waiting long for a client that does not answer."""
+    try:
+        await asyncio.wait_for(ws.close(code=1001, message=b"sim: shutting down"), 1.0)
+    except (TimeoutError, ConnectionError, RuntimeError):
+        pass
 
 
 def _load_frontend(key: str) -> Callable[[SimVenue], web.Application] | None:
