@@ -43,11 +43,27 @@ def parse_accounts(items: list[str], balances: dict[str, float]) -> tuple[SimAcc
     return tuple(accounts)
 
 
+def parse_ports(text: str) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        key, sep, value = item.partition("=")
+        if not sep or not value.strip().isdigit():
+            raise typer.BadParameter(f"port {item!r}: write VENUE=PORT, e.g. mexc_spot=9002")
+        out[key.strip()] = int(value)
+    return out
+
+
 def sim_command(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[
         int, typer.Option(help="First port (venues take port, port+1, port+2; admin port+3). 0: free ports.")
     ] = 0,
+    ports: Annotated[
+        str,
+        typer.Option(
+            help="Explicit ports, e.g. gateio_spot=9001,mexc_spot=9002,admin=9004 (override --port)."
+        ),
+    ] = "",
     seed: Annotated[int, typer.Option(help="Seed of the synthetic flow.")] = 7,
     symbols: Annotated[
         str, typer.Option(help="Comma-separated symbols listed on every venue.")
@@ -81,6 +97,7 @@ def sim_command(
         correlation_lag_s=correlation_lag,
         host=host,
         port=port,
+        ports=parse_ports(ports),
         withdrawal_delay_s=withdrawal_delay,
         rate_limits=rate_limits,
     )

@@ -81,3 +81,23 @@ async def test_cli_prints_urls_and_serves() -> None:
         proc.terminate()
         await asyncio.wait_for(proc.wait(), 10)
     assert proc.returncode == 0
+
+
+def test_cli_option_parsing() -> None:
+    import pytest
+    import typer
+
+    from cexarb.sim.cli import parse_accounts, parse_balances, parse_ports
+
+    balances = parse_balances(["usdt=10", "BTC=0.5"])
+    assert balances == {"USDT": 10.0, "BTC": 0.5}
+    accounts = parse_accounts(["k1:s1", "k2:s2"], balances)
+    assert [(a.api_key, a.api_secret, dict(a.balances)) for a in accounts][1] == ("k2", "s2", balances)
+    assert parse_ports("gateio_spot=9001, admin=9004") == {"gateio_spot": 9001, "admin": 9004}
+    for bad in (
+        lambda: parse_balances(["USDT"]),
+        lambda: parse_accounts(["k1"], {}),
+        lambda: parse_ports("x=y"),
+    ):
+        with pytest.raises(typer.BadParameter):
+            bad()
