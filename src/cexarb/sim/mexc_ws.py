@@ -38,6 +38,10 @@ from cexarb.sim.venue import (
 log = logging.getLogger("cexarb.sim.mexc_ws")
 
 INVALID_LISTEN_KEY = "Invalid listen key"
+# Code of a refused subscription or a malformed request. MEXC's error-ack shape is unconfirmed
+# (mexc_spot.md §6.1): its msg never equals the requested channel, and the code is non-zero so
+# that a client checking either one sees the refusal.
+REFUSED = 1
 _STALL_POLL_S = 0.02
 
 
@@ -190,7 +194,7 @@ class MexcStreams:
         except msgspec.DecodeError:
             request = None
         if not isinstance(request, dict):
-            self._send_ack(conn, 0, "Invalid request: not a JSON object")
+            self._send_ack(conn, 0, "Invalid request: not a JSON object", REFUSED)
             return
         rid = request.get("id", 0)
         method = str(request.get("method", "")).upper()
@@ -208,10 +212,10 @@ class MexcStreams:
             else:
                 self._unsubscribe(conn, rid, params)
         else:
-            self._send_ack(conn, rid, f"Invalid request: unknown method {request.get('method')!r}")
+            self._send_ack(conn, rid, f"Invalid request: unknown method {request.get('method')!r}", REFUSED)
 
-    def _send_ack(self, conn: _Conn, rid: Any, msg: str) -> None:
-        conn.queue.put_nowait(msgspec.json.encode({"id": rid, "code": 0, "msg": msg}).decode())
+    def _send_ack(self, conn: _Conn, rid: Any, msg: str, code: int = 0) -> None:
+        conn.queue.put_nowait(msgspec.json.encode({"id": rid, "code": code, "msg": msg}).decode())
 
     def _subscribe(self, conn: _Conn, rid: Any, names: list[str]) -> None:
         accepted, refused = [], []
@@ -230,9 +234,7 @@ class MexcStreams:
         if accepted:
             self._send_ack(conn, rid, ",".join(accepted))
         for name, why in refused:
-            # What MEXC answers for a channel it will not serve: code 0, a msg that differs from
-            # the request (clients detect success by the echoed channel, mexc_spot.md §6.1).
-            self._send_ack(conn, rid, f"Not Subscribed successfully! [{name}].  Reason： {why}")
+            self._send_ack(conn, rid, f"Not Subscribed successfully! [{name}].  Reason： {why}", REFUSED)
 
     def _refusal(self, conn: _Conn, name: str) -> str | None:
         channel = push.parse_channel(name)

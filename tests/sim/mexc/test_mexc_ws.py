@@ -41,11 +41,16 @@ async def test_ping_and_subscription_acks(session, base_url):
         # a channel MEXC does not serve (legacy JSON name, lower-case symbol, private on a public socket)
         for bad in ("spot@public.deals.v3.api@BTCUSDT", DEPTH.replace("BTCUSDT", "btcusdt"), PRIVATE[0]):
             ack = await subscribe(ws, bad)
-            assert ack["msg"] != bad and ack["msg"].startswith("Not Subscribed successfully!")
+            assert (
+                ack["code"] != 0
+                and ack["msg"] != bad
+                and ack["msg"].startswith("Not Subscribed successfully!")
+            )
         await ws.send_str(json.dumps({"method": "UNSUBSCRIPTION", "params": [DEPTH]}))
         assert await next_frame(ws) == {"id": 0, "code": 0, "msg": DEPTH}
         await ws.send_str("not json")
-        assert (await next_frame(ws))["msg"].startswith("Invalid request")
+        reply = await next_frame(ws)
+        assert reply["code"] != 0 and reply["msg"].startswith("Invalid request")
 
 
 @pytest.mark.parametrize("options", [MexcSpotOptions(max_subscriptions=3, housekeeping_interval_s=0.05)])
@@ -53,7 +58,7 @@ async def test_subscription_limit_per_connection(session, base_url):
     async with session.ws_connect(ws_url(base_url)) as ws:
         assert (await subscribe(ws, DEPTH, DEALS, TICKER))["msg"] == f"{DEPTH},{DEALS},{TICKER}"
         refused = await subscribe(ws, LIMIT5)
-        assert refused["msg"].startswith("Not Subscribed successfully!")
+        assert refused["code"] != 0 and refused["msg"].startswith("Not Subscribed successfully!")
         assert (await subscribe(ws, DEPTH))["msg"] == DEPTH  # already held: still fine
 
 
