@@ -2,7 +2,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 import pytest
-from conftest import load_samples
+from gate_samples import load_samples
 
 from cexarb.config import Secret
 from cexarb.venues.gateio.auth import EMPTY_BODY_SHA512, GateSigner, rest_signature, ws_signature

@@ -2,7 +2,7 @@
 Sizes arrive in contracts and must leave in base units (x quanto_multiplier)."""
 
 import pytest
-from conftest import load_samples, sample
+from gate_samples import load_samples, sample
 
 from cexarb.model import OrderStatus, OrderType, PositionSide, Side, Symbol, TimeInForce
 from cexarb.venues.gateio import codec

@@ -1,7 +1,7 @@
 """Every Gate spot sample the codec handles, parsed with field-level assertions."""
 
 import pytest
-from conftest import load_samples, sample
+from gate_samples import load_samples, sample
 
 from cexarb.model import (
     OrderStatus,

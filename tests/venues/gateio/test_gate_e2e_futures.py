@@ -4,7 +4,7 @@ The venue speaks contracts; everything the connectors hand out is in base units.
 from dataclasses import replace
 
 import pytest
-from e2e_rig import GATE_VENUES, SIM_MISSING, Events, LocalBook, same_levels, wait_for
+from gate_e2e_rig import GATE_VENUES, SIM_MISSING, Events, LocalBook, same_levels, wait_for
 
 from cexarb.model import ConnectionState, OrderStatus, OrderType, PositionSide, Side, Symbol
 from cexarb.model.errors import InvalidOrder, OrderNotFound

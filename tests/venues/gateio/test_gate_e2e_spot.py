@@ -1,7 +1,7 @@
 """Gate spot connectors end to end against the simulator (real sockets, 127.0.0.1)."""
 
 import pytest
-from e2e_rig import GATE_VENUES, SIM_MISSING, Events, LocalBook, same_levels, wait_for
+from gate_e2e_rig import GATE_VENUES, SIM_MISSING, Events, LocalBook, same_levels, wait_for
 
 from cexarb.model import ConnectionState, OrderStatus, OrderType, Side, Symbol, WithdrawalRequest
 from cexarb.model.errors import (

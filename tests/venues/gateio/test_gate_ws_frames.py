@@ -4,7 +4,7 @@ No socket: the transport would call the same `on_message`."""
 import json
 
 import pytest
-from conftest import load_samples, sample
+from gate_samples import load_samples, sample
 
 from cexarb.config import Secret, VenueConfig
 from cexarb.exchange.interfaces import PrivateWebsocketHandlers, PublicWebsocketHandlers
