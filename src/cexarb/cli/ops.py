@@ -53,7 +53,7 @@ _SIM_KEY = "k1"
 VenueOpt = typer.Option(..., "--venue", "-v", help=_VENUE_HELP)
 ConfigOpt = typer.Option(None, "--config", "-c", help=_CONFIG_HELP)
 
-console = Console()
+console = Console(soft_wrap=True)
 
 
 def parse_venue(text: str) -> tuple[Venue, Market]:
@@ -132,6 +132,16 @@ def _run(work: Callable[[], Awaitable[None]]) -> None:
         raise typer.Exit(1) from None
     finally:
         shutdown_logging()
+
+
+async def _await_end(ex: Any, order: Order, seconds: float = 2.0) -> Order:
+    """A market/IOC/FOK order ends at once; the reply may not say how yet."""
+    for _ in range(int(seconds / 0.05)):
+        if order.status.is_done:
+            break
+        await asyncio.sleep(0.05)
+        order = await ex.get_active_order(order.symbol, order.order_id)
+    return order
 
 
 def _level(levels: list[tuple[float, float]], i: int) -> tuple[str, str]:
@@ -279,6 +289,8 @@ def place(
                 )
             else:
                 order = await ex.place_market_order(sym, order_side, quantity)
+            if not price or time_in_force in (TimeInForce.IOC, TimeInForce.FOK):
+                order = await _await_end(ex, order)
             console.print(_order_line(order), highlight=False)
 
     _run(work)
@@ -331,7 +343,7 @@ def withdraw(
 ) -> None:
     """Withdraw funds (asks for confirmation unless --yes).
 
-    Example: cexarb withdraw USDT 25 --address TXyz... --network TRX --venue gateio_spot --yes
+    Example: cexarb withdraw USDT 25 --address TXyzabcdefghijkmnopqrstuvwxyz12345 --network TRX --venue gateio_spot --yes
     """
     positive(amount, "AMOUNT")
     parse_venue(venue)
