@@ -31,3 +31,62 @@ async def test_short_run_trades_and_agrees_with_simulator_truth(tmp_path):
     assert text.count("\nt=") >= 2 or text.startswith("t="), text
     log = (tmp_path / "run.log").read_text()
     assert "taken symbol=" in log and "kind=" in log
+
+
+async def test_rejected_leg_is_unwound_over_real_protocols_and_books_match_truth():
+    import asyncio
+
+    from cexarb.arb.config import ArbConfig
+    from cexarb.arb.engine import ArbEngine
+    from cexarb.arb.reconcile import VenueTruth, reconcile
+    from cexarb.cli.runner import SIM_API_KEY, VENUE_MARKETS
+    from cexarb.exchange.registry import create_exchange
+    from cexarb.model import Symbol
+    from cexarb.sim import SimConfig, Simulator
+
+    btc = Symbol("BTC", "USDT")
+    sim_config = SimConfig(seed=3, symbols=("BTC/USDT",), flow=False, admin=False)
+    async with Simulator(sim_config) as sim:
+        config = sim.client_config(SIM_API_KEY)
+        keys = ("mexc_spot", "gateio_spot")
+        venues = {k: create_exchange(*VENUE_MARKETS[k], config, private=True) for k in keys}
+        try:
+            await asyncio.gather(*(v.initialize([btc]) for v in venues.values()))
+            engine = ArbEngine(venues, ArbConfig(symbols=(btc,), enable_basis=False, cooldown_s=5.0))
+            engine.attach()
+            stop = asyncio.Event()
+            running = asyncio.create_task(engine.run(stop))
+            # Gate refuses the next request (the sell leg) for good; then Gate goes 1% rich.
+            sim.faults.fail_next_rest(
+                "gateio_spot", 1, 400, b'{"label":"BALANCE_NOT_ENOUGH","message":"injected refusal"}'
+            )
+            sim.set_mid("gateio_spot", btc, 60_600.0)
+            for _ in range(100):
+                if engine.stats.taken:
+                    break
+                await asyncio.sleep(0.05)
+            stop.set()
+            await running
+            await asyncio.sleep(0.5)  # the last private updates
+
+            (decision,) = [d for d in engine.stats.decisions if d.action == "taken"]
+            assert (decision.pair, decision.outcome) == ("mexc_spot>gateio_spot", "hedged")
+            assert engine.executor.residuals == {}
+            mexc_truth = sim.truth("mexc_spot", SIM_API_KEY)
+            # Bought, then sold back on MEXC (each possibly over several levels); nothing on Gate.
+            bought = sum(f.quantity for f in mexc_truth.fills if f.side.value == "BUY")
+            sold = sum(f.quantity for f in mexc_truth.fills if f.side.value == "SELL")
+            assert bought > 0 and abs(bought - sold) < 1e-9
+            assert sim.truth("gateio_spot", SIM_API_KEY).fills == []
+            (account,) = sim_config.accounts
+            truth = {}
+            for k in keys:
+                t = sim.truth(k, SIM_API_KEY)
+                truth[k] = VenueTruth(
+                    dict(account.balances), {a: b.total for a, b in t.balances.items()}, {}, list(t.fills)
+                )
+            rows = reconcile(engine.pnl, engine.marks(), truth)
+            assert all(r.agrees for r in rows), [r for r in rows if not r.agrees]
+        finally:
+            for v in venues.values():
+                await v.close()

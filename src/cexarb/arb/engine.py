@@ -94,6 +94,7 @@ class ArbEngine:
         self._dirty: dict[Symbol, int] = {}
         self._wake = asyncio.Event()
         self._cooldown_until: dict[Symbol, float] = {}
+        # Last decision logged per (symbol, kind, pair): repeats go to DEBUG.
         self._last_skip: dict[tuple[Symbol, str, str], str] = {}
         # Trades under way run as tasks so the loop keeps deciding on other symbols.
         self._tasks: set[asyncio.Task] = set()
@@ -338,10 +339,13 @@ class ArbEngine:
                 outcome=outcome,
             )
         )
-        self._last_skip.pop((opp.symbol, opp.kind.value, opp.pair), None)
+        # A signal repeats on every update while it lasts: log it once at INFO, then DEBUG.
+        key = (opp.symbol, opp.kind.value, opp.pair)
+        level = logging.DEBUG if action == "signal" and self._last_skip.get(key) == "signal" else logging.INFO
+        self._last_skip[key] = action
         log_kv(
             log,
-            logging.INFO,
+            level,
             action,
             symbol=opp.symbol,
             kind=opp.kind.value,
