@@ -27,6 +27,8 @@ _DONE = frozenset(
         OrderStatus.REJECTED,
     }
 )
+# OrderStatus.rank is a property over a dict; the hot path reads the dict directly.
+_RANK = {status: status.rank for status in OrderStatus}
 # Fills closer than this fraction of the order's size are the same fill (float noise
 # between a venue's "filled" and "amount - left").
 _FILL_TOLERANCE = 1e-9
@@ -68,14 +70,17 @@ def merge(current: Order, update: Order) -> Order | None:
         return None
     elif fill_delta <= tolerance:
         if not upd_done:
-            rank, cur_rank = status.rank, cur_status.rank
+            rank, cur_rank = _RANK[status], _RANK[cur_status]
             if rank < cur_rank:
                 return None
             if rank == cur_rank and not _is_newer(update, current):
                 return None
         elif not _is_newer(update, current):
             return None
-    _fill_blanks(update, current)
+    if not (update.order_id and update.client_order_id and update.created_at and update.price) or (
+        current.reduce_only or not update.fee_asset
+    ):
+        _fill_blanks(update, current)
     return update
 
 
