@@ -17,5 +17,9 @@ class MexcSpotOptions:
     no_subscription_timeout_s: float = 30.0
     # A subscribed connection with no traffic either way (data or PING) for this long is closed.
     idle_timeout_s: float = 60.0
+    # More client messages than this within one second closes the connection.
+    max_messages_per_s: int = 100
+    # A connection lives at most this long.
+    max_connection_s: float = 86400.0
     # How often expiry and idle rules are checked.
     housekeeping_interval_s: float = 1.0

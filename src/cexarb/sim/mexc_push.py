@@ -47,6 +47,29 @@ class Channel:
         return f"{self.kind}@{self.interval}" if self.interval else self.kind
 
 
+@dataclass(frozen=True, slots=True)
+class SymbolChannels:
+    """Every public channel name one symbol can be subscribed under, by event kind."""
+
+    depth: tuple[str, ...]
+    limit_depth: tuple[tuple[int, str], ...]
+    tickers: tuple[str, ...]
+    deals: tuple[str, ...]
+
+
+def symbol_channels(venue_symbol: str) -> SymbolChannels:
+    intervals = sorted(_INTERVALS)
+    return SymbolChannels(
+        depth=tuple(f"{DEPTH}@{i}@{venue_symbol}" for i in intervals),
+        limit_depth=tuple((n, f"{LIMIT_DEPTH}@{venue_symbol}@{n}") for n in sorted(_LIMIT_LEVELS)),
+        tickers=(
+            *(f"{BOOK_TICKER}@{i}@{venue_symbol}" for i in intervals),
+            f"{BOOK_TICKER_BATCH}@{venue_symbol}",
+        ),
+        deals=tuple(f"{DEALS}@{i}@{venue_symbol}" for i in intervals),
+    )
+
+
 def parse_channel(name: str) -> Channel | None:
     """The channel a subscription string names, or None if MEXC would not serve it."""
     if name in PRIVATE_CHANNELS:

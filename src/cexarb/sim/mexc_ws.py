@@ -52,9 +52,12 @@ class _Conn:
         "channels",
         "api_key",
         "listen_key",
+        "opened",
         "last_rx",
         "last_tx",
         "idle_since",
+        "rx_window",
+        "rx_count",
         "writer",
     )
 
@@ -65,10 +68,14 @@ class _Conn:
         self.channels: dict[str, push.Channel] = {}
         self.api_key = api_key
         self.listen_key = listen_key
+        self.opened = now
         self.last_rx = now
         self.last_tx = now
         # Since when the connection has had no subscription (None while it has one).
         self.idle_since: float | None = now
+        # Start of the current one-second window of client messages, and their count in it.
+        self.rx_window = now
+        self.rx_count = 0
         self.writer: asyncio.Task | None = None
 
 
@@ -90,6 +97,7 @@ class MexcStreams:
         # (api key, asset) pairs whose next balance change is a withdrawal (set by the REST side).
         self.withdrawing: set[tuple[str, str]] = set()
         self._conns: set[_Conn] = set()
+        self._names = {s: push.symbol_channels(f.venue_symbol) for s, f in symbols.formats.items()}
         self._public: dict[str, set[_Conn]] = {}  # channel name -> subscribers
         self._private: dict[tuple[str, str], set[_Conn]] = {}  # (api key, channel kind) -> subscribers
         self._balances: dict[str, dict[str, tuple[float, float]]] = {}  # api key -> asset -> (free, locked)
@@ -140,7 +148,9 @@ class MexcStreams:
         conn.writer = asyncio.get_running_loop().create_task(self._write(conn))
         try:
             async for msg in ws:
-                conn.last_rx = time.monotonic()
+                if self._flooding(conn):
+                    await ws.close(code=WSCloseCode.POLICY_VIOLATION, message=b"too many messages")
+                    break
                 if msg.type is WSMsgType.TEXT:
                     self._on_text(conn, msg.data)
                 elif msg.type is WSMsgType.PING:
@@ -156,6 +166,16 @@ class MexcStreams:
             if not ws.closed:
                 await ws.close()
         return ws
+
+    def _flooding(self, conn: _Conn) -> bool:
+        """Count one client message; True past MEXC's per-connection message rate."""
+        now = time.monotonic()
+        conn.last_rx = now
+        if now - conn.rx_window >= 1.0:
+            conn.rx_window = now
+            conn.rx_count = 0
+        conn.rx_count += 1
+        return conn.rx_count > self.options.max_messages_per_s
 
     def _too_many_on(self, listen_key: str) -> bool:
         count = sum(1 for c in self._conns if c.listen_key == listen_key)
@@ -290,6 +310,8 @@ class MexcStreams:
     def _close_reason(self, conn: _Conn, now: float) -> str | None:
         if conn.listen_key is not None and self.listen_keys.owner(conn.listen_key) is None:
             return "listen key expired"
+        if now - conn.opened >= self.options.max_connection_s:
+            return "connection lifetime reached"
         if conn.idle_since is not None:
             if now - conn.idle_since >= self.options.no_subscription_timeout_s:
                 return "no valid subscription"
@@ -310,12 +332,12 @@ class MexcStreams:
                 conn.queue.put_nowait(frame)
 
     def _on_book_delta(self, event: BookDeltaEvent) -> None:
-        fmt = self.symbols.formats.get(event.symbol)
-        if fmt is None:
+        names = self._names.get(event.symbol)
+        if names is None:
             return
         public = self._public
-        for interval in ("100ms", "10ms"):
-            name = f"{push.DEPTH}@{interval}@{fmt.venue_symbol}"
+        fmt = self.symbols.formats[event.symbol]
+        for name in names.depth:
             subscribers = public.get(name)
             if subscribers:
                 channel = next(iter(subscribers)).channels[name]
@@ -323,8 +345,7 @@ class MexcStreams:
                     channel, fmt, event.first_id, event.last_id, event.bids, event.asks, self._now()
                 )
                 self._fanout(subscribers, frame)
-        for levels in (5, 10, 20):
-            name = f"{push.LIMIT_DEPTH}@{fmt.venue_symbol}@{levels}"
+        for levels, name in names.limit_depth:
             subscribers = public.get(name)
             if subscribers:
                 channel = next(iter(subscribers)).channels[name]
@@ -333,12 +354,11 @@ class MexcStreams:
 
     def _on_ticker(self, event: TickerEvent) -> None:
         ticker = event.ticker
-        fmt = self.symbols.formats.get(ticker.symbol)
-        if fmt is None:
+        names = self._names.get(ticker.symbol)
+        if names is None:
             return
-        names = [f"{push.BOOK_TICKER}@{i}@{fmt.venue_symbol}" for i in ("100ms", "10ms")]
-        names.append(f"{push.BOOK_TICKER_BATCH}@{fmt.venue_symbol}")
-        for name in names:
+        fmt = self.symbols.formats[ticker.symbol]
+        for name in names.tickers:
             subscribers = self._public.get(name)
             if subscribers:
                 channel = next(iter(subscribers)).channels[name]
@@ -346,11 +366,11 @@ class MexcStreams:
 
     def _on_trade(self, event: TradeEvent) -> None:
         trade = event.trade
-        fmt = self.symbols.formats.get(trade.symbol)
-        if fmt is None:
+        names = self._names.get(trade.symbol)
+        if names is None:
             return
-        for interval in ("100ms", "10ms"):
-            name = f"{push.DEALS}@{interval}@{fmt.venue_symbol}"
+        fmt = self.symbols.formats[trade.symbol]
+        for name in names.deals:
             subscribers = self._public.get(name)
             if subscribers:
                 channel = next(iter(subscribers)).channels[name]

@@ -269,3 +269,33 @@ async def test_other_symbol_updates_do_not_leak(session, base_url, venue):
         await subscribe(ws, DEPTH)
         rest_quote(venue, Side.BUY, 2900.0, 1.0, symbol=ETH)
         assert await barrier(ws) == []
+
+
+@pytest.mark.parametrize(
+    "options",
+    [MexcSpotOptions(max_messages_per_s=5, max_connections_per_key=1, housekeeping_interval_s=0.05)],
+)
+async def test_message_rate_and_connections_per_key_limits(session, base_url, client):
+    async with session.ws_connect(ws_url(base_url)) as ws:
+        for _ in range(10):
+            await ws.send_str('{"method":"PING"}')
+        frames = []
+        while (frame := await next_frame(ws)) not in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED):
+            frames.append(frame)
+        assert len(frames) <= 5 and all(is_pong(f) for f in frames)
+    key = await _listen_key(client)
+    async with (
+        session.ws_connect(ws_url(base_url, key)) as first,
+        session.ws_connect(ws_url(base_url, key)) as extra,
+    ):
+        assert isinstance(await next_frame(extra), str)  # refused with a text reason, then closed
+        assert await next_frame(extra) in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)
+        assert await barrier(first) == []
+
+
+@pytest.mark.parametrize("options", [MexcSpotOptions(max_connection_s=0.3, housekeeping_interval_s=0.05)])
+async def test_connection_lifetime(session, base_url):
+    async with session.ws_connect(ws_url(base_url)) as ws:
+        await subscribe(ws, DEPTH)
+        # subscribed and not idle for the 60 s rule: only the lifetime can end it
+        assert await next_frame(ws) in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)
