@@ -49,14 +49,19 @@ class EngineStats:
     signals: int = 0
     skipped: Counter[str] = field(default_factory=Counter)
     outcomes: Counter[str] = field(default_factory=Counter)
+    # Kept apart so a burst of skips never pushes the trades out of view.
     decisions: deque[Decision] = field(default_factory=lambda: deque(maxlen=50))
+    skips: deque[Decision] = field(default_factory=lambda: deque(maxlen=50))
     fills: deque[tuple[str, Execution]] = field(default_factory=lambda: deque(maxlen=50))
     best_spreads: dict[Symbol, list[Spread]] = field(default_factory=dict)
     frame_to_decision_us: deque[float] = field(default_factory=lambda: deque(maxlen=5000))
     evaluations: int = 0
 
     def record(self, decision: Decision) -> None:
-        self.decisions.append(decision)
+        if decision.action == "skipped":
+            self.skips.append(decision)
+        else:
+            self.decisions.append(decision)
         if decision.action == "taken":
             self.taken += 1
             self.outcomes[decision.outcome] += 1

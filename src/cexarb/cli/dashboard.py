@@ -90,7 +90,8 @@ def render(engine: ArbEngine, elapsed_s: float) -> Group:
     )
     for col in ("time", "symbol", "pair", "edge bps", "qty", "action", "reason / outcome"):
         decisions.add_column(col)
-    for d in list(stats.decisions)[-8:]:
+    recent = sorted([*list(stats.decisions)[-5:], *list(stats.skips)[-4:]], key=lambda d: d.timestamp)
+    for d in recent:
         style = {"taken": "green", "signal": "cyan"}.get(d.action, "yellow")
         decisions.add_row(
             datetime.fromtimestamp(d.timestamp).strftime("%H:%M:%S"),
@@ -152,18 +153,15 @@ def render(engine: ArbEngine, elapsed_s: float) -> Group:
         style="bold",
     )
 
-    return Group(
-        head,
-        venues,
-        spreads,
-        decisions,
-        Text(f"skip reasons: {reasons}"),
-        orders,
-        fills,
-        inventory,
-        pnl,
-        Text(f"latency: {latency_text(engine)}"),
+    # Two columns so the whole screen fits a normal terminal.
+    grid = Table.grid(expand=True, padding=(0, 1))
+    grid.add_column(ratio=1)
+    grid.add_column(ratio=1)
+    grid.add_row(
+        Group(venues, spreads, decisions, Text(f"skip reasons: {reasons}")),
+        Group(pnl, inventory, fills, orders),
     )
+    return Group(head, grid, Text(f"latency: {latency_text(engine)}"))
 
 
 async def show(engine: ArbEngine, stop: asyncio.Event, console: Console, interval_s: float = 5.0) -> None:
