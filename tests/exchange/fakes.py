@@ -284,6 +284,10 @@ class FakeFuturesRest(FakePrivateRest):
     async def set_leverage(self, symbol, leverage):
         return min(leverage, 50.0)
 
+    async def set_margin_mode(self, symbol, cross, leverage):
+        self.venue.calls.append(f"margin:{'cross' if cross else 'isolated'}")
+        return leverage
+
 
 class FakePrivateWs(_Client):
     def __init__(self, venue, handlers: PrivateWebsocketHandlers) -> None:

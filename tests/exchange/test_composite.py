@@ -358,6 +358,8 @@ async def test_futures_positions_leverage_and_close_position(venue):
     try:
         assert ex.positions[BTC].size == 0.5
         assert await ex.set_leverage(BTC, 100) == 50.0
+        assert await ex.set_margin_mode(BTC, cross=True, leverage=20) == 20
+        assert "margin:cross" in venue.calls
         venue.private_ws.handlers.position(long_position(BTC, 0.8))
         assert ex.positions[BTC].size == 0.8
         order = await ex.close_position(BTC)

@@ -9,7 +9,7 @@ from collections.abc import Coroutine
 from typing import Any
 
 from cexarb.exchange.handlers import Fanout
-from cexarb.exchange.interfaces import FuturesRest, PrivateWebsocketHandlers
+from cexarb.exchange.interfaces import FuturesRest, MarginModeRest, PrivateWebsocketHandlers
 from cexarb.exchange.private import CompositePrivateExchange
 from cexarb.exchange.public import CompositePublicExchange
 from cexarb.exchange.recovery import TouchWatch
@@ -89,6 +89,17 @@ class CompositePrivateFuturesExchange(CompositePrivateExchange):
         """Returns the leverage the venue applied."""
         self._require_private()
         return await self._futures_rest().set_leverage(symbol, leverage)
+
+    async def set_margin_mode(self, symbol: Symbol, *, cross: bool, leverage: float) -> float:
+        """Isolated or cross margin for `symbol`; returns the leverage the venue applied."""
+        rest = self._require_private()
+        if not isinstance(rest, MarginModeRest):
+            raise ExchangeError(
+                f"{self.name}: the connector cannot switch margin mode",
+                venue=self.name,
+                hint="isolated leverage is available through set_leverage",
+            )
+        return await rest.set_margin_mode(symbol, cross, leverage)
 
     async def place_limit_order(
         self,

@@ -156,6 +156,15 @@ class FuturesRest(Protocol):
 
 
 @runtime_checkable
+class MarginModeRest(Protocol):
+    """Optional (futures): isolated or cross margin per contract."""
+
+    async def set_margin_mode(self, symbol: Symbol, cross: bool, leverage: float) -> float:
+        """Cross: `leverage` is the cross leverage limit. Returns the leverage the venue applied."""
+        ...
+
+
+@runtime_checkable
 class PublicWs(Protocol):
     async def start(self) -> None:
         """Connect; returns once connected (raises a typed error if it cannot)."""
