@@ -83,6 +83,10 @@ def too_many_requests(retry_after: float) -> MexcApiError:
     return MexcApiError(429, "Too Many Requests", status=429, headers={"Retry-After": str(seconds)})
 
 
+def record_not_found() -> MexcApiError:
+    return MexcApiError(22222, "record does not exist")
+
+
 def listen_key_not_found() -> MexcApiError:
     # Not documented; MEXC's generic "input param invalid" code.
     return MexcApiError(730002, "Your input param is invalid. listenKey does not exist")

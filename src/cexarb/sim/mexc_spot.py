@@ -107,6 +107,7 @@ class MexcSpotFrontEnd:
             ("DELETE", "/api/v3/userDataStream", self.close_listen_key, "default", 1),
             ("GET", "/api/v3/capital/config/getall", self.coin_config, "default", 10),
             ("POST", "/api/v3/capital/withdraw", self.withdraw, "default", 1),
+            ("DELETE", "/api/v3/capital/withdraw", self.cancel_withdraw, "default", 1),
             ("GET", "/api/v3/capital/withdraw/history", self.withdraw_history, "default", 1),
         ]
         for method, path, handler, pool, weight in signed:
@@ -435,6 +436,16 @@ class MexcSpotFrontEnd:
             self.streams.withdrawing.discard((caller.api_key, coin))
         self._withdraw_extras[result.withdrawal_id] = (memo, client_id)
         return {"id": result.withdrawal_id}
+
+    async def cancel_withdraw(self, caller: Caller) -> Any:
+        withdrawal_id = caller.params.get("id", "")
+        if not withdrawal_id:
+            raise err.bad_param("id", "mandatory")
+        try:
+            self.venue.cancel_withdrawal(caller.api_key, withdrawal_id)
+        except SimReject as e:
+            raise err.record_not_found() from e
+        return {"id": withdrawal_id}
 
     async def withdraw_history(self, caller: Caller) -> Any:
         params = caller.params

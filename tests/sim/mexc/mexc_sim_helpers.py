@@ -35,7 +35,12 @@ def markets() -> list[SimMarket]:
 
 def make_venue(rate_limits: dict[str, RateLimitPool] | None = None) -> SimVenue:
     venue = SimVenue(
-        "mexc_spot", markets(), rate_limits=rate_limits, networks=mexc_networks(), order_id_prefix="C02__"
+        "mexc_spot",
+        markets(),
+        rate_limits=rate_limits,
+        networks=mexc_networks(),
+        withdrawal_delay_s=30.0,  # withdrawals stay cancelable for the whole test
+        order_id_prefix="C02__",
     )
     venue.add_account(KEY, SECRET, 1, START)
     venue.add_account(OTHER_KEY, OTHER_SECRET, 2, START)

@@ -298,3 +298,13 @@ async def test_withdraw_config_and_history(client, venue):
     assert (status, bad["code"]) == (400, 10212)
     status, bad = await client.signed("POST", "/api/v3/capital/withdraw", {**params, "amount": "1000000"})
     assert bad["code"] == 10101
+    # a withdrawal still pending can be canceled: the amount comes back
+    status, second = await client.signed(
+        "POST", "/api/v3/capital/withdraw", {**params, "withdrawOrderId": "w-2"}
+    )
+    assert await client.signed("DELETE", "/api/v3/capital/withdraw", {"id": second["id"]}) == (200, second)
+    status, history = await client.signed("GET", "/api/v3/capital/withdraw/history", {"coin": "USDT"})
+    assert {h["id"]: h["status"] for h in history}[second["id"]] == 9
+    assert venue.balances(KEY)["USDT"].available == pytest.approx(START["USDT"] - 100)
+    status, bad = await client.signed("DELETE", "/api/v3/capital/withdraw", {"id": "nope"})
+    assert (status, bad["code"]) == (400, 22222)
