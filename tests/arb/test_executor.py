@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import math
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cexarb.arb.config import ArbConfig
 from cexarb.arb.executor import Executor
@@ -111,3 +115,27 @@ async def test_basis_close_keeps_reduce_only_on_the_perp_leg():
     assert perp.placed[0][3] == {"reduce_only": True}
     assert perp.placed[1][:2] == (Side.BUY, 0.1) and perp.placed[1][3] == {"reduce_only": True}
     assert result.residual == 0
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    buy_fraction=st.sampled_from([0.0, 0.25, 0.5, 0.73, 1.0]),
+    sell_fraction=st.sampled_from([0.0, 0.25, 0.5, 0.73, 1.0]),
+    sell_rejected=st.booleans(),
+)
+def test_whatever_the_legs_fill_the_account_ends_flat(buy_fraction, sell_fraction, sell_rejected):
+    async def scenario():
+        ex, opp, mexc, gate = setup(qty=0.2)
+        mexc.script = [buy_fraction]
+        gate.script = [InsufficientBalance("no", venue="gateio_spot") if sell_rejected else sell_fraction]
+        result = await ex.execute(opp)
+        legs = [result.buy, result.sell, *result.hedges]
+        net = sum(leg.leg.side.sign * leg.filled for leg in legs)
+        assert abs(net) < 1e-9
+        assert result.residual == 0 and ex.residuals == {}
+        # Every hedge price stays inside the slippage cap of its venue's planned price.
+        for h in result.hedges:
+            planned = opp.buy.price if h.leg.venue == "mexc_spot" else opp.sell.price
+            assert abs(h.leg.price - planned) <= planned * 30e-4 + 0.01
+
+    asyncio.run(scenario())
