@@ -196,6 +196,15 @@ async def test_rejected_place_raises_and_drops_pending(ex):
     assert not ex.pending_orders
 
 
+async def test_get_active_order_knows_an_order_still_in_flight(ex, venue):
+    venue.ws_first = False
+    place = asyncio.ensure_future(ex.place_limit_order(BTC, Side.BUY, 1.0, 100.0, client_order_id="fly"))
+    await asyncio.sleep(0)
+    pending = await ex.get_active_order(BTC, "fly")
+    assert pending.status is OrderStatus.PENDING_NEW and "get_order" not in venue.calls
+    assert (await place).status is OrderStatus.NEW
+
+
 async def test_get_active_order_three_tiers(ex, venue):
     order = await ex.place_limit_order(BTC, Side.BUY, 1.0, 100.0)
     assert (await ex.get_active_order(BTC, order.order_id)) is order

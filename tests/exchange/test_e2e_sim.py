@@ -183,7 +183,7 @@ class Recorder(PrivateListener):
 # -- the happy path, per market --------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", MARKETS)
+@pytest.mark.parametrize("name", WITH_BARE)
 async def test_initialize_syncs_books_and_account(sim, exchanges, name):
     ex = await started(sim, name)
     exchanges.append(ex)
@@ -226,7 +226,7 @@ async def test_place_fill_cancel_open_to_executed(sim, exchanges, name):
     await assert_matches_truth(ex, sim, name)
 
 
-@pytest.mark.parametrize("name", MARKETS)
+@pytest.mark.parametrize("name", WITH_BARE)
 async def test_get_active_order_from_each_tier(sim, exchanges, name):
     # a one-order executed cache: the second finished order evicts the first
     ex = await started(sim, name, CompositeSettings(executed_cache_size=1, resync_delay_s=0.02))
@@ -363,7 +363,7 @@ async def test_stream_drops_while_orders_fill(sim, exchanges, name):
     assert await until(lambda: ex.is_book_synced(BTC) and ex.is_book_synced(ETH))
 
 
-@pytest.mark.parametrize("name", MARKETS)
+@pytest.mark.parametrize("name", WITH_BARE)
 async def test_rest_up_stream_down_is_polled_then_recovered(sim, exchanges, name):
     ex = await started(sim, name)
     exchanges.append(ex)
@@ -385,7 +385,7 @@ async def test_rest_up_stream_down_is_polled_then_recovered(sim, exchanges, name
     await assert_matches_truth(ex, sim, name)
 
 
-@pytest.mark.parametrize("name", MARKETS)
+@pytest.mark.parametrize("name", WITH_BARE)
 async def test_stream_fails_at_init_then_initializes_cleanly(sim, exchanges, name):
     key = venue_key(name)
     sim.faults.reject_ws_connections(key, True)

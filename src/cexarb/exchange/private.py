@@ -319,7 +319,10 @@ class CompositePrivateExchange(PrivateRecovery, CompositePublicExchange):
             return self._track_reply(order)
 
     async def get_active_order(self, symbol: Symbol, order_id: str) -> Order:
-        """Open set, then the executed cache, then REST (cached only when finished)."""
+        """Open set, then the executed cache, then REST (cached only when finished).
+
+        `order_id` may also be the client id of an order whose place is still in flight.
+        """
         stats = self._stats
         opened = self.open_orders.get(symbol)
         if opened is not None:
@@ -328,10 +331,16 @@ class CompositePrivateExchange(PrivateRecovery, CompositePublicExchange):
                 stats.tier_open += 1
                 stats.last_tier = "open"
                 return order
-        order = self._tracker.get_executed(symbol, order_id)
+        tracker = self._tracker
+        order = tracker.get_executed(symbol, order_id)
         if order is not None:
             stats.tier_executed += 1
             stats.last_tier = "executed"
+            return order
+        order = tracker.pending.get(order_id)  # not acknowledged yet: known by its client id
+        if order is not None:
+            stats.tier_open += 1
+            stats.last_tier = "open"
             return order
         return await self._get_order_from_rest(symbol, order_id)
 
