@@ -25,6 +25,8 @@ from cexarb.model import (
     WithdrawalStatus,
 )
 from cexarb.model.rounding import decimals_of, format_decimal
+from cexarb.sim.engine import SimMarket
+from cexarb.sim.withdrawals import SimNetwork
 
 # MEXC order `type` <-> core (order type, time in force).
 MEXC_TYPES: dict[str, tuple[OrderType, TimeInForce]] = {
@@ -117,7 +119,7 @@ def plain_number(value: float) -> str:
 class SymbolBook:
     """MEXC symbol names (`BTCUSDT`) <-> core symbols, and each symbol's number format."""
 
-    def __init__(self, markets: dict[Symbol, Any]) -> None:
+    def __init__(self, markets: dict[Symbol, SimMarket]) -> None:
         self.formats: dict[Symbol, SymbolFormat] = {}
         self.by_name: dict[str, Symbol] = {}
         for symbol, market in markets.items():
@@ -138,7 +140,7 @@ class SymbolBook:
 # --- market data -------------------------------------------------------------------------
 
 
-def exchange_symbol(market: Any, fmt: SymbolFormat) -> dict[str, Any]:
+def exchange_symbol(market: SimMarket, fmt: SymbolFormat) -> dict[str, Any]:
     price_decimals = decimals_of(market.tick)
     qty_decimals = decimals_of(market.step)
     return {
@@ -337,7 +339,7 @@ def account(
 # --- wallet ---------------------------------------------------------------------------------
 
 
-def coin_config(asset: str, networks: list[Any]) -> dict[str, Any]:
+def coin_config(asset: str, networks: list[SimNetwork]) -> dict[str, Any]:
     return {
         "coin": asset,
         "Name": asset,
