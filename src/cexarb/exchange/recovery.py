@@ -240,17 +240,19 @@ class PrivateRecovery:
                 order.client_order_id = cid
             self._apply_order(order)
 
+    def _fills_since(self, symbol: Symbol) -> int:
+        """From a little before the last fill seen (clocks differ; duplicates are dropped), or
+        from initialize when none was seen: fills from before it are not news."""
+        last = self._last_fill_ms.get(symbol)
+        return last - self.settings.fills_lookback_ms if last is not None else self._fill_floor_ms
+
     async def _catch_up_fills(self) -> None:
         tracker = self._tracker
         symbols = set(self._symbols) | set(self._last_fill_ms) | {s for s, o in tracker.open.items() if o}
-        lookback = self.settings.fills_lookback_ms
-        ordered = sorted(symbols)
         batches = await asyncio.gather(
             *(
-                self._private_rest.get_my_trades(
-                    symbol, since_ms=self._last_fill_ms.get(symbol, self._fill_floor_ms) - lookback
-                )
-                for symbol in ordered
+                self._private_rest.get_my_trades(symbol, since_ms=self._fills_since(symbol))
+                for symbol in sorted(symbols)
             )
         )
         for batch in batches:
