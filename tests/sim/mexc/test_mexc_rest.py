@@ -25,6 +25,8 @@ async def test_ping_time_exchange_info(client, venue):
     assert [s["symbol"] for s in info["symbols"]] == ["BTCUSDT", "ETHUSDT"]
     status, body = await client.public("/api/v3/exchangeInfo", {"symbol": "NOPEUSDT"})
     assert status == 400 and body["code"] == -1121
+    status, body = await client.public("/api/v3/nothingHere")
+    assert (status, body["code"]) == (404, 404)
 
 
 async def test_depth_and_book_ticker(client, venue):

@@ -299,3 +299,20 @@ async def test_connection_lifetime(session, base_url):
         await subscribe(ws, DEPTH)
         # subscribed and not idle for the 60 s rule: only the lifetime can end it
         assert await next_frame(ws) in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)
+
+
+async def test_account_push_of_a_withdrawal(session, base_url, client, venue):
+    key = await _listen_key(client)
+    async with session.ws_connect(ws_url(base_url, key)) as ws:
+        await subscribe(ws, PRIVATE[2])
+        params = {"coin": "USDT", "netWork": "TRC20", "address": "T" + "C" * 33, "amount": "100"}
+        assert (await client.signed("POST", "/api/v3/capital/withdraw", params))[0] == 200
+        (frame,) = await barrier(ws)
+    body = frame.privateAccount
+    assert (body.vcoinName, body.type, body.balanceAmountChange, body.frozenAmountChange) == (
+        "USDT",
+        "WITHDRAW",
+        "-100",
+        "0",
+    )
+    assert float(body.balanceAmount) == pytest.approx(venue.balances("k1")["USDT"].available)
