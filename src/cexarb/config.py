@@ -206,6 +206,8 @@ def load_config(path: str | Path | None = None, env: dict[str, str] | None = Non
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"config file {p} is not valid TOML: {exc}") from None
         for venue_name, markets in data.items():
+            if venue_name == "arb":  # engine settings share the file; cexarb.arb.config reads them
+                continue
             try:
                 venue = Venue(venue_name)
             except ValueError:

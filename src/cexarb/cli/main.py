@@ -1,16 +1,22 @@
-"""The `cexarb` command line."""
+"""The `cexarb` command line: `run` (the main job), `sim` (the simulator) and operator commands."""
 
 from __future__ import annotations
 
 import typer
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, help="cexarb: MEXC and Gate.io connectors, simulator, arbitrage.")
+from cexarb.cli import ops
+from cexarb.cli.runner import run_command
+from cexarb.sim.cli import sim_command
 
+app = typer.Typer(
+    no_args_is_help=True,
+    add_completion=False,
+    help="cexarb: MEXC and Gate.io connectors, an exchange simulator and a cross-venue arbitrage engine.",
+)
 
-@app.command()
-def run(duration: float = typer.Option(0.0, help="Stop after N seconds (0: run until Ctrl-C).")) -> None:
-    """Run the main job on the embedded simulator."""
-    typer.echo("cexarb: nothing to run yet")
+app.command("run")(run_command)
+app.command("sim")(sim_command)
+ops.register(app)
 
 
 @app.command()
