@@ -104,6 +104,7 @@ class MexcStreams:
         self._filled: dict[str, float] = {}  # order id -> filled quantity last pushed
         self._unsubscribe_venue = None
         self._housekeeping: asyncio.Task | None = None
+        self._closing: set[asyncio.Task] = set()  # closes started by housekeeping (held so they finish)
 
     # ---- lifecycle ----
 
@@ -303,9 +304,11 @@ class MexcStreams:
             for conn in list(self._conns):
                 reason = self._close_reason(conn, now)
                 if reason is not None and not conn.ws.closed:
-                    asyncio.get_running_loop().create_task(
+                    task = asyncio.get_running_loop().create_task(
                         conn.ws.close(code=WSCloseCode.GOING_AWAY, message=reason.encode())
                     )
+                    self._closing.add(task)
+                    task.add_done_callback(self._closing.discard)
 
     def _close_reason(self, conn: _Conn, now: float) -> str | None:
         if conn.listen_key is not None and self.listen_keys.owner(conn.listen_key) is None:
