@@ -33,7 +33,7 @@ sim: $(STAMP_RUN)
 	$(BIN)/cexarb sim $(ARGS)
 
 test: $(STAMP_DEV)
-	$(BIN)/python -m pytest -m "not chaos_long" $(ARGS)
+	$(BIN)/python -m pytest -q -m "not chaos_long" $(ARGS)
 
 chaos: $(STAMP_DEV)
 	$(BIN)/python -m pytest tests/chaos -m "chaos_long or not chaos_long" $(ARGS)
