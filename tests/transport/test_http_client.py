@@ -1,6 +1,7 @@
 import asyncio
 import time
 
+import aiohttp
 import pytest
 from aiohttp import web
 
@@ -389,3 +390,28 @@ def test_retry_after_header_forms():
     assert _retry_after({"Retry-After": "soon"}) is None
     future = time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime(time.time() + 30))
     assert 20 < _retry_after({"Retry-After": future}) <= 30
+
+
+async def test_default_headers_go_with_every_request_even_through_a_shared_session(serve, recorder, clients):
+    async def handler(request: web.Request) -> web.Response:
+        recorder.record(request)
+        return web.json_response({})
+
+    app = web.Application()
+    app.router.add_route("*", "/h", handler)
+    server = await serve(app)
+
+    def signer(request: PreparedRequest, timestamp_ms: int) -> None:
+        request.headers["SIGN"] = "s"
+
+    async with aiohttp.ClientSession() as shared:
+        client = make_client(server, signer=signer, session=shared, headers={"X-Default": "1"})
+        clients.append(client)
+        await client.request("GET", "/h")
+        await client.request("POST", "/h", json_body={"a": 1}, signed=True)
+
+    plain, signed = recorder.requests["/h"]
+    assert plain.headers["X-Default"] == "1"
+    assert signed.headers["X-Default"] == "1"
+    assert signed.headers["SIGN"] == "s"
+    assert signed.headers["Content-Type"] == "application/json"

@@ -2,6 +2,7 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import aiohttp
 import pytest
 from aiohttp import WSMsgType, web
 
@@ -261,3 +262,13 @@ async def test_close_stops_for_good(ws_server, make_ws):
     assert len(ws_server.connections) == 1
     await client.close()  # idempotent
     assert client.states[-1] is ConnectionState.CLOSED and client.states.count(ConnectionState.CLOSED) == 1
+
+
+async def test_default_headers_go_on_every_handshake_even_through_a_shared_session(ws_server, make_ws):
+    async with aiohttp.ClientSession() as shared:
+        client = make_ws(ws_server.url, session=shared, headers={"X-Default": "1"})
+        await client.start()
+        await ws_server.last.ws.close()  # the reconnect handshake carries them too
+        await until(lambda: len(ws_server.connections) == 2 and client.connected, "reconnected")
+        assert [c.request.headers.get("X-Default") for c in ws_server.connections] == ["1", "1"]
+        await client.close()

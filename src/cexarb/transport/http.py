@@ -110,6 +110,7 @@ class HttpClient:
         session: aiohttp.ClientSession | None = None,
         backoff_initial_s: float = 0.1,
         backoff_max_s: float = 2.0,
+        headers: Mapping[str, str] | None = None,
     ) -> None:
         self.venue = venue
         base = URL(base_url)
@@ -126,6 +127,8 @@ class HttpClient:
         self._owns_session = session is None
         self._backoff_initial_s = backoff_initial_s
         self._backoff_max_s = backoff_max_s
+        # Sent with every request, also through a shared session; the signer sees them.
+        self._default_headers = dict(headers or {})
         self.stats = HttpStats()
 
     async def request(
@@ -145,7 +148,9 @@ class HttpClient:
             idempotent = method in _IDEMPOTENT
         query = encode_params(params)
         body = b"" if json_body is None else _encode_json(json_body)
-        headers = {"Content-Type": "application/json"} if body else {}
+        headers = dict(self._default_headers)
+        if body:
+            headers["Content-Type"] = "application/json"
         full_path = self._prefix + path
         retries = 0
         resynced = False

@@ -17,7 +17,7 @@ import contextlib
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable, Hashable
+from collections.abc import Awaitable, Callable, Hashable, Mapping
 
 import aiohttp
 
@@ -54,6 +54,7 @@ class WsClient:
         backoff_max_s: float = 5.0,
         session: aiohttp.ClientSession | None = None,
         connect_timeout_s: float = 10.0,
+        headers: Mapping[str, str] | None = None,
     ) -> None:
         self.name = name
         self._url = url
@@ -66,6 +67,8 @@ class WsClient:
         self._backoff_initial_s = backoff_initial_s
         self._backoff_max_s = backoff_max_s
         self._connect_timeout_s = connect_timeout_s
+        # Sent on every handshake, also through a shared session.
+        self._headers = dict(headers) if headers else None
         self._session = session
         self._owns_session = session is None
         self._subscriptions: dict[Hashable, SubscriptionFactory] = {}
@@ -154,6 +157,7 @@ class WsClient:
                     heartbeat=self._ping_interval_s,
                     timeout=_WS_TIMEOUT,
                     max_msg_size=_MAX_FRAME_BYTES,
+                    headers=self._headers,
                 )
                 self._ws = ws
                 self._receiver = asyncio.create_task(self._receive(ws), name=f"ws-receive:{self.name}")
