@@ -11,6 +11,8 @@ from cexarb.sim.cli import sim_command
 app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
+    # Help texts name TOML tables like [mexc.spot]; rich markup would swallow them.
+    rich_markup_mode=None,
     help="cexarb: MEXC and Gate.io connectors, an exchange simulator and a cross-venue arbitrage engine.",
 )
 
