@@ -29,7 +29,7 @@ def ws_signature(secret: str, channel: str, event: str, time_s: int) -> str:
 class GateSigner:
     """A transport Signer: sets KEY / Timestamp (seconds) / SIGN on a prepared request.
 
-    `extra_headers` are added to every signed request (futures: X-Gate-Size-Decimal).
+    `extra_headers` are added to every signed request (the REST clients pass theirs to HttpClient).
     """
 
     __slots__ = ("_key", "_secret", "_extra")

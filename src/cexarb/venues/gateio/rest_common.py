@@ -35,11 +35,9 @@ class GateRest:
         self.config = config
         self.clock = Clock()
         self._session = session
+        # Sent by the HTTP client on every request (signed or not), whoever owns the session.
         self._headers = headers
-        self._owned_session: aiohttp.ClientSession | None = None
-        self._signer = (
-            GateSigner(config.api_key, config.api_secret, headers) if config.has_credentials else None
-        )
+        self._signer = GateSigner(config.api_key, config.api_secret) if config.has_credentials else None
         self._limiter = RateLimiter(config.rate_limits)
         self._client: HttpClient | None = None
 
@@ -47,9 +45,6 @@ class GateRest:
     def http(self) -> HttpClient:
         """Built on first use (inside the event loop, where our own session can be created)."""
         if self._client is None:
-            session = self._session
-            if session is None and self._headers:
-                session = self._owned_session = aiohttp.ClientSession(headers=self._headers)
             self._client = HttpClient(
                 VENUE,
                 self.config.rest_url,
@@ -59,7 +54,8 @@ class GateRest:
                 clock=self.clock,
                 timeout_s=self.config.request_timeout_s,
                 server_time=self.get_server_time,
-                session=session,
+                session=self._session,
+                headers=self._headers,
             )
         return self._client
 
@@ -94,9 +90,6 @@ class GateRest:
     async def close(self) -> None:
         if self._client is not None:
             await self._client.close()
-        if self._owned_session is not None:
-            await self._owned_session.close()
-            self._owned_session = None
 
 
 def price_text(price: float, info: SymbolInfo | None) -> str:

@@ -63,18 +63,13 @@ class GateWs:
         self._config = config
         self._on_state = on_state
         self._session = session
-        self._headers = headers
-        self._owned_session: aiohttp.ClientSession | None = None
+        self._headers = headers  # sent on every handshake, whoever owns the session
         self._client: WsClient | None = None
 
     @property
     def client(self) -> WsClient:
-        """Built on first use, inside the event loop: a session of our own (only needed to
-        send handshake headers) can only be created there."""
+        """Built on first use, inside the event loop (where WsClient creates its own session)."""
         if self._client is None:
-            session = self._session
-            if session is None and self._headers:
-                session = self._owned_session = aiohttp.ClientSession(headers=self._headers)
             cfg = self._config
             self._client = WsClient(
                 self._name,
@@ -84,7 +79,8 @@ class GateWs:
                 app_ping=self._app_ping,
                 ping_interval_s=cfg.ping_interval_s,
                 silence_timeout_s=cfg.silence_timeout_s,
-                session=session,
+                session=self._session,
+                headers=self._headers,
             )
         return self._client
 
@@ -189,9 +185,6 @@ class GateWs:
         self._acks.clear()
         if self._client is not None:
             await self._client.close()
-        if self._owned_session is not None:
-            await self._owned_session.close()
-            self._owned_session = None
 
 
 def result_decoder(kind: Any) -> Callable[[msgspec.Raw], Any]:
