@@ -272,3 +272,20 @@ async def test_default_headers_go_on_every_handshake_even_through_a_shared_sessi
         await until(lambda: len(ws_server.connections) == 2 and client.connected, "reconnected")
         assert [c.request.headers.get("X-Default") for c in ws_server.connections] == ["1", "1"]
         await client.close()
+
+
+async def test_a_failed_start_closes_the_session_it_created(closed_port, monkeypatch):
+    created: list[aiohttp.ClientSession] = []
+    make_session = aiohttp.ClientSession
+
+    def recorded_session(*args, **kwargs) -> aiohttp.ClientSession:
+        created.append(make_session(*args, **kwargs))
+        return created[-1]
+
+    monkeypatch.setattr(aiohttp, "ClientSession", recorded_session)
+    client = WsClient("test", f"ws://127.0.0.1:{closed_port}/ws", on_message=print, **FAST)
+    with pytest.raises(NetworkError):
+        await client.start()
+    assert len(created) == 1
+    assert created[0].closed
+    assert not client.connected

@@ -89,7 +89,12 @@ class WsClient:
         if self._supervisor is not None:
             raise RuntimeError(f"{self.name}: already started")
         self._closing = False
-        await self._open()
+        try:
+            await self._open()
+        except BaseException:
+            # _open already dropped the socket and its tasks; a failed start leaves nothing open.
+            await self._close_own_session()
+            raise
         self._supervisor = asyncio.create_task(self._supervise(), name=f"ws-supervisor:{self.name}")
         self._emit(ConnectionState.CONNECTED)
 
@@ -137,11 +142,14 @@ class WsClient:
             with contextlib.suppress(asyncio.CancelledError):
                 await supervisor
         await self._teardown()
-        if self._owns_session and self._session is not None:
-            await self._session.close()
-            self._session = None
+        await self._close_own_session()
         if not was_closing:
             self._emit(ConnectionState.CLOSED)
+
+    async def _close_own_session(self) -> None:
+        if self._owns_session and self._session is not None:
+            session, self._session = self._session, None
+            await session.close()
 
     # -- connection lifecycle -------------------------------------------------------------
 

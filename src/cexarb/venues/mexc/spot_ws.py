@@ -157,7 +157,11 @@ class MexcSpotPublicWs:
             silence_timeout_s=self.config.silence_timeout_s,
             session=self._session,
         )
-        await conn.start()
+        try:
+            await conn.start()
+        except BaseException:
+            await conn.close()  # it was never listed, so close() below would not reach it
+            raise
         self._connections.append(conn)
         self._members[conn] = set()
         return conn
