@@ -1,8 +1,8 @@
 """The contracts between venue connectors (below) and composite exchanges (above).
 
 Venue packages implement these; composites depend only on them. This module
-imports nothing but `cexarb.model`, so `cexarb.venues` may import it without
-pulling the composite layer in.
+imports nothing but `cexarb.model` (and re-exports the transport's `StreamStats`),
+so `cexarb.venues` may import it without pulling the composite layer in.
 
 Handlers are plain synchronous callables: they run on the hot path (frame ->
 state -> handler) and must not block. A handler that needs to await schedules
@@ -12,7 +12,7 @@ its own task.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 from cexarb.model import (
@@ -34,6 +34,9 @@ from cexarb.model import (
     WithdrawalRequest,
     WithdrawalResponse,
 )
+
+# Defined in the transport (which keeps the counters); re-exported for connectors and composites.
+from cexarb.transport.stats import StreamStats as StreamStats
 
 
 def _ignore(*_args) -> None:
@@ -192,14 +195,3 @@ class PrivateWs(Protocol):
     def is_connected(self) -> bool: ...
 
     async def close(self) -> None: ...
-
-
-@dataclass(slots=True)
-class StreamStats:
-    """Counters a WebSocket client exposes; the composite reports them."""
-
-    frames: int = 0
-    bad_frames: int = 0
-    reconnects: int = 0
-    last_reconnect_ms: int = 0
-    errors_by_kind: dict[str, int] = field(default_factory=dict)

@@ -3,6 +3,7 @@
 from cexarb.transport.clock import Clock
 from cexarb.transport.http import ErrorMapper, HttpClient, HttpStats, PreparedRequest, Signer, encode_params
 from cexarb.transport.ratelimit import RateLimiter
+from cexarb.transport.stats import StreamStats
 from cexarb.transport.ws import WsClient
 
 __all__ = [
@@ -13,6 +14,7 @@ __all__ = [
     "PreparedRequest",
     "RateLimiter",
     "Signer",
+    "StreamStats",
     "WsClient",
     "encode_params",
 ]

@@ -21,10 +21,10 @@ from collections.abc import Awaitable, Callable, Hashable, Mapping
 
 import aiohttp
 
-from cexarb.exchange.interfaces import StreamStats
 from cexarb.logs import log_kv
 from cexarb.model.enums import ConnectionState
 from cexarb.model.errors import NetworkError
+from cexarb.transport.stats import StreamStats
 
 _log = logging.getLogger(__name__)
 
