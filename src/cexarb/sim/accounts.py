@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import deque
+from typing import Any
 
 from cexarb.model.market import Symbol
 from cexarb.model.trading import AssetBalance, Execution, Order, WithdrawalResponse
@@ -24,6 +25,7 @@ class SimAccountState:
         "internal",
         "balances",
         "orders",
+        "open_orders",
         "client_ids",
         "fills",
         "withdrawals",
@@ -50,6 +52,8 @@ class SimAccountState:
             asset: AssetBalance(asset, float(amount)) for asset, amount in (balances or {}).items()
         }
         self.orders: dict[str, Order] = {}
+        # Live orders by order id: the venue's working records (opaque here).
+        self.open_orders: dict[str, Any] = {}
         self.client_ids: dict[str, str] = {}  # client order id -> order id
         self.fills: list[Execution] | deque[Execution] = deque(maxlen=_INTERNAL_FILLS) if internal else []
         self.withdrawals: list[WithdrawalResponse] = []

@@ -168,7 +168,6 @@ class SimVenue:
         self._accounts: dict[str, SimAccountState] = {}
         self._positions: dict[tuple[str, Symbol], PositionState] = {}
         self._withdrawals = WithdrawalDesk({} if is_futures else (networks or {}), withdrawal_delay_s)
-        self._open: dict[str, _OrderRecord] = {}  # live orders by order id
         self._order_id_prefix = order_id_prefix
         self._next_order_id = 100_000_001
         self._next_trade_id = 1_000_001
@@ -557,7 +556,7 @@ class SimVenue:
                 record.entry = entry
                 engine.add(entry)
                 self._dirty_books[symbol] = book
-                self._open[order.order_id] = record
+                account.open_orders[order.order_id] = record
                 self._trim_lock(record)
                 if fills:
                     self._emit_order(record)
@@ -572,17 +571,15 @@ class SimVenue:
     def _enforce_reduce_only(self, book: _Market, accounts: dict[int, SimAccountState]) -> None:
         """Cancel resting reduce-only orders that a position change made opening or too large."""
         symbol = book.rules.symbol
-        for record in list(self._open.values()):
-            order = record.order
-            if not order.reduce_only or order.symbol != symbol or id(record.account) not in accounts:
-                continue
-            size = self._position(record.account, symbol).size
-            if (
-                not size
-                or (size > 0) == (order.side is Side.BUY)
-                or order.remaining_quantity > abs(size) + 1e-12
-            ):
-                self._cancel(record)
+        for account in accounts.values():
+            size = self._position(account, symbol).size
+            for record in list(account.open_orders.values()):
+                order = record.order
+                if not order.reduce_only or order.symbol != symbol:
+                    continue
+                opens = not size or (size > 0) == (order.side is Side.BUY)
+                if opens or order.remaining_quantity > abs(size) + 1e-12:
+                    self._cancel(record)
 
     def _best_opposite(self, engine: MatchingEngine, side: Side) -> int | None:
         return engine.best_ask() if side is Side.BUY else engine.best_bid()
@@ -634,7 +631,7 @@ class SimVenue:
         for record, is_maker in ((maker, True), (taker, False)):
             self._apply_fill(record, is_maker, units, qty, price, trade_id, now)
         if maker.units_left == 0:
-            self._open.pop(maker.order.order_id, None)
+            maker.account.open_orders.pop(maker.order.order_id, None)
             self._finish(maker, cancel=False)
 
     def _apply_fill(
@@ -752,7 +749,7 @@ class SimVenue:
     ) -> Order:
         account = self._need_account(api_key)
         order = self._lookup(account, symbol, order_id, client_order_id)
-        record = self._open.get(order.order_id)
+        record = account.open_orders.get(order.order_id)
         if record is None:
             raise SimReject(
                 RejectReason.ORDER_NOT_FOUND, f"order {order.order_id} is already {order.status.value}"
@@ -767,7 +764,7 @@ class SimVenue:
             book.engine.remove(record.entry)
             record.entry = None
             self._dirty_books[book.rules.symbol] = book
-        self._open.pop(record.order.order_id, None)
+        record.account.open_orders.pop(record.order.order_id, None)
         self._finish(record, cancel=True)
 
     def cancel_all(self, api_key: str, symbol: Symbol | None = None, side: Side | None = None) -> list[Order]:
@@ -776,10 +773,8 @@ class SimVenue:
             self._need_market(symbol)
         victims = [
             r
-            for r in self._open.values()
-            if r.account is account
-            and (symbol is None or r.order.symbol == symbol)
-            and (side is None or r.order.side is side)
+            for r in account.open_orders.values()
+            if (symbol is None or r.order.symbol == symbol) and (side is None or r.order.side is side)
         ]
         with self._op():
             for record in victims:
@@ -809,9 +804,7 @@ class SimVenue:
     def open_orders(self, api_key: str, symbol: Symbol | None = None) -> list[Order]:
         account = self._need_account(api_key)
         return [
-            _copy(r.order)
-            for r in self._open.values()
-            if r.account is account and (symbol is None or r.order.symbol == symbol)
+            _copy(r.order) for r in account.open_orders.values() if symbol is None or r.order.symbol == symbol
         ]
 
     def my_trades(
