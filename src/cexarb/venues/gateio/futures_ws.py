@@ -42,6 +42,8 @@ _orders = result_decoder(list[m.FuturesOrderMsg])
 _user_trades = result_decoder(list[m.FuturesUserTradeMsg])
 _positions = result_decoder(list[m.PositionMsg])
 _balances = result_decoder(list[m.FuturesBalanceUpdateMsg])
+# Least time between two coalesced account reads while pushes keep arriving.
+BALANCE_REFRESH_GAP_S = 0.2
 
 
 class _ContractSizes:
@@ -146,7 +148,9 @@ class GateioFuturesPrivateWs:
     user_id: the argument, else config.user_id, else learned from `rest` (accounts 'user')
     in start(). futures.balances pushes carry only the wallet total: with `rest` given each
     push triggers one coalesced REST read of the account (available/locked); without it the
-    total is delivered as available.
+    total is delivered as available. Gate pushes no balance when margin merely moves between
+    available and locked (an order placed, canceled or filled), so order pushes trigger the
+    same read.
     """
 
     venue = "gateio"
@@ -229,6 +233,8 @@ class GateioFuturesPrivateWs:
     def _on_orders(self, raw: msgspec.Raw) -> None:
         for msg in _orders(raw):
             self.handlers.order(codec.futures_order_from_msg(msg, self._size(msg.contract)))
+        if self._rest is not None:
+            self._schedule_balance_refresh()  # the order's margin moved; no balance push says so
 
     def _on_user_trades(self, raw: msgspec.Raw) -> None:
         for msg in _user_trades(raw):
@@ -244,13 +250,21 @@ class GateioFuturesPrivateWs:
             for msg in items:
                 self.handlers.balance(AssetBalance(msg.currency.upper(), msg.balance, 0.0))
             return
+        self._schedule_balance_refresh()
+
+    def _schedule_balance_refresh(self) -> None:
         self._balance_dirty = True
         if self._balance_refresh is None or self._balance_refresh.done():
             self._balance_refresh = asyncio.get_running_loop().create_task(self._refresh_balance())
 
     async def _refresh_balance(self) -> None:
         assert self._rest is not None
+        first = True
         while self._balance_dirty:
+            if not first:
+                # pushes kept coming during the read: one more read, paced to spare the REST budget
+                await asyncio.sleep(BALANCE_REFRESH_GAP_S)
+            first = False
             self._balance_dirty = False
             try:
                 balances = await self._rest.get_balances()

@@ -1,0 +1,264 @@
+"""The chaos rig: composites on the simulator, a ledger of what the client was told, and the
+comparison of the client's state with the simulator's ground truth.
+
+Nothing here asserts timing: `until` polls a condition and its deadline only stops a hang.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import os
+import random
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+
+from cexarb.exchange.registry import create_exchange
+from cexarb.exchange.settings import CompositeSettings
+from cexarb.model import Side, Symbol
+from cexarb.model.rounding import round_nearest
+from cexarb.sim import Simulator
+
+BTC = Symbol("BTC", "USDT")
+ETH = Symbol("ETH", "USDT")
+SYMBOLS = [BTC, ETH]
+MARKETS = ["mexc_spot", "gateio_spot", "gateio_futures"]
+# Order sizes: a few dozen USDT, at or above every venue's minimum (futures: whole contracts).
+QTY = {BTC: 0.002, ETH: 0.05}
+DEADLINE_S = 30.0  # a hang guard for polls on a loaded 2-core machine, never a timing assertion
+
+SETTINGS = CompositeSettings(
+    resync_delay_s=0.02,
+    degraded_poll_s=0.2,
+    place_lookup_delay_s=0.05,
+    book_retry_delay_s=0.02,
+    sweep_retry_max_s=0.2,
+)
+
+
+def env_seconds(name: str, default: float) -> float:
+    value = os.environ.get(name, "")
+    return float(value) if value else default
+
+
+@dataclass(frozen=True, slots=True)
+class Length:
+    """How long a scenario runs: the short form in `make test`, the long one in `make chaos`."""
+
+    name: str
+    seconds: float
+
+    @property
+    def long(self) -> bool:
+        return self.name == "long"
+
+
+async def until(predicate, timeout: float = DEADLINE_S) -> bool:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not predicate():
+        if loop.time() > deadline:
+            return False
+        await asyncio.sleep(0.02)
+    return True
+
+
+def client_config(sim: Simulator, key: str = "k1", **venue_overrides):
+    """The simulator's client config, with per-venue fields overridden (e.g. timeouts)."""
+    config = sim.client_config(key)
+    if venue_overrides:
+        for venue_config in list(config.venues.values()):
+            config = config.with_venue(replace(venue_config, **venue_overrides))
+    return config
+
+
+def make_exchange(sim: Simulator, market: str, settings: CompositeSettings = SETTINGS, config=None):
+    venue, kind = market.split("_")
+    return create_exchange(venue, kind, config or client_config(sim), settings=settings)
+
+
+def close(a: float, b: float) -> bool:
+    return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9)
+
+
+class Ledger:
+    """A private listener recording everything the composite reported."""
+
+    def __init__(self) -> None:
+        self.fills: Counter[tuple[Symbol, str]] = Counter()
+        self.fill_qty: dict[tuple[Symbol, str], float] = {}
+        self.order_updates = 0
+        self.states: list = []
+
+    def on_order(self, order) -> None:
+        self.order_updates += 1
+
+    def on_execution(self, execution) -> None:
+        key = (execution.symbol, execution.trade_id)
+        self.fills[key] += 1
+        self.fill_qty[key] = execution.quantity
+
+    def on_balance(self, balance) -> None:
+        pass
+
+    def on_connection(self, state) -> None:
+        self.states.append(state)
+
+
+def mismatches(ex, truth, ledger: Ledger | None = None) -> list[str]:
+    """Every way the client's state differs from the venue's truth (empty: they agree)."""
+    problems: list[str] = []
+    venue_open = {oid for oid, o in truth.orders.items() if not o.status.is_done}
+    client_open = {oid for orders in ex.open_orders.values() for oid in orders}
+    if venue_open != client_open:
+        problems.append(f"open orders: client-only {sorted(client_open - venue_open)} venue-only {sorted(venue_open - client_open)}")  # fmt: skip
+    if ex.pending_orders:
+        problems.append(f"still pending: {sorted(ex.pending_orders)}")
+    tracked = {oid: o for orders in ex.open_orders.values() for oid, o in orders.items()}
+    for orders in ex.executed_orders.values():
+        tracked.update(orders)
+    for oid, true in truth.orders.items():
+        mine = tracked.get(oid)
+        if mine is None:
+            problems.append(f"order {oid} ({true.status.value}) unknown to the client")
+        elif mine.status.is_done != true.status.is_done or not close(
+            mine.filled_quantity, true.filled_quantity
+        ):
+            problems.append(f"order {oid}: client {mine.status.value} {mine.filled_quantity} venue {true.status.value} {true.filled_quantity}")  # fmt: skip
+    problems.extend(f"order {oid} unknown to the venue" for oid in tracked.keys() - truth.orders.keys())
+    for asset, true in truth.balances.items():
+        mine = ex.balances.get(asset)
+        if mine is None and not true.total:
+            continue
+        if mine is None or not close(mine.available, true.available) or not close(mine.locked, true.locked):
+            problems.append(f"balance {asset}: client {mine} venue {true}")
+    if hasattr(ex, "positions"):
+        venue_pos = {s: p.size for s, p in truth.positions.items() if p.size}
+        client_pos = {s: p.size for s, p in ex.positions.items() if p.size}
+        if venue_pos.keys() != client_pos.keys() or any(
+            not close(venue_pos[s], client_pos[s]) for s in venue_pos
+        ):
+            problems.append(f"positions: client {client_pos} venue {venue_pos}")
+    if ledger is not None:
+        venue_fills = {(f.symbol, f.trade_id): f.quantity for f in truth.fills}
+        missing = venue_fills.keys() - ledger.fills.keys()
+        extra = ledger.fills.keys() - venue_fills.keys()
+        twice = [k for k, n in ledger.fills.items() if n > 1]
+        if missing or extra or twice:
+            problems.append(f"fills: missing {sorted(missing)} unknown {sorted(extra)} twice {twice}")
+        problems.extend(
+            f"fill {k}: client qty {ledger.fill_qty[k]} venue {q}"
+            for k, q in venue_fills.items()
+            if k in ledger.fill_qty and not close(ledger.fill_qty[k], q)
+        )
+    return problems
+
+
+async def assert_truth(ex, sim: Simulator, market: str, ledger: Ledger | None = None) -> None:
+    """Poll until the client agrees with the venue, then assert it (the message lists what differs)."""
+    await until(lambda: not mismatches(ex, sim.truth(market, "k1"), ledger))
+    problems = mismatches(ex, sim.truth(market, "k1"), ledger)
+    assert not problems, "client differs from the venue:\n" + "\n".join(problems)
+
+
+async def quiesce(ex, sim: Simulator, market: str) -> None:
+    """Freeze the venue (no flow, no matching) and cancel what the client still has open."""
+    sim.faults.pause_matching(market, True)
+    for symbol in SYMBOLS:
+        for order_id in list(ex.open_orders.get(symbol, {})):
+            await ex.cancel_order(symbol, order_id)
+
+
+def _same_levels(ours, truth) -> bool:
+    return len(ours) == len(truth) and all(
+        p1 == p2 and close(q1, q2) for (p1, q1), (p2, q2) in zip(ours, truth, strict=True)
+    )
+
+
+def book_mismatches(ex, sim: Simulator, market: str, depth: int = 10) -> list[str]:
+    """Symbols whose served book is missing or differs from the venue's top `depth` levels."""
+    problems = []
+    for symbol in SYMBOLS:
+        book = ex.get_order_book(symbol)
+        truth = sim.venue(market).snapshot(symbol, depth)
+        if book is None:
+            problems.append(f"{symbol}: not synced")
+        elif not (
+            _same_levels(book.bids[:depth], truth.bids) and _same_levels(book.asks[:depth], truth.asks)
+        ):
+            problems.append(f"{symbol}: book {book.bids[:3]}/{book.asks[:3]} venue {truth.bids[:3]}/{truth.asks[:3]}")  # fmt: skip
+    return problems
+
+
+def inside_price(ex, symbol: Symbol, side: Side, ticks: int) -> float:
+    """A price `ticks` inside the spread from our side's best (negative: behind it).
+
+    From the last book ticker, which the client keeps while a stream is down."""
+    ticker = ex.book_tickers[symbol]
+    tick = ex.symbols_info[symbol].tick_size
+    if side is Side.BUY:
+        return round_nearest(ticker.bid_price + ticks * tick, tick)
+    return round_nearest(ticker.ask_price - ticks * tick, tick)
+
+
+@dataclass(slots=True)
+class Activity:
+    """What a trading run did, for the scenario's assertions and figures."""
+
+    placed: int = 0
+    market_orders: int = 0
+    cancels: int = 0
+    faults: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+async def trade(
+    ex,
+    seconds: float,
+    *,
+    seed: int = 1,
+    fault: Callable[[], object] | None = None,
+    fault_every_s: float = 1.0,
+    pace_s: float = 0.03,
+    tolerate: tuple[type[BaseException], ...] = (),
+) -> Activity:
+    """Place limit orders around the top of book (the synthetic flow fills them), a few market
+    orders, cancel some; call `fault()` every `fault_every_s`. Errors of the `tolerate` kinds
+    are recorded, any other is raised."""
+    rng = random.Random(seed)
+    done = Activity()
+    loop = asyncio.get_running_loop()
+    end = loop.time() + seconds
+    next_fault = loop.time() + fault_every_s
+    while loop.time() < end:
+        if fault is not None and loop.time() >= next_fault:
+            result = fault()
+            if asyncio.iscoroutine(result):
+                await result
+            done.faults += 1
+            next_fault += fault_every_s
+        symbol = rng.choice(SYMBOLS)
+        side = rng.choice((Side.BUY, Side.SELL))
+        action = rng.random()
+        try:
+            if action < 0.6:
+                price = inside_price(ex, symbol, side, rng.randint(-3, 2))
+                await ex.place_limit_order(symbol, side, QTY[symbol], price)
+                done.placed += 1
+            elif action < 0.7:
+                await ex.place_market_order(symbol, side, QTY[symbol])
+                done.market_orders += 1
+            else:
+                opened = list(ex.open_orders.get(symbol, {}))
+                if opened:
+                    await ex.cancel_order(symbol, rng.choice(opened))
+                    done.cancels += 1
+        except tolerate as exc:
+            done.errors.append(f"{type(exc).__name__}: {exc}")
+        await asyncio.sleep(pace_s)
+    return done
+
+
+SHORT = Length("short", env_seconds("CEXARB_CHAOS_SECONDS", 2.0))
+LONG = Length("long", env_seconds("CEXARB_CHAOS_LONG_SECONDS", 60.0))
