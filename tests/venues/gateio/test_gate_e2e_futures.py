@@ -6,6 +6,7 @@ from dataclasses import replace
 import pytest
 from gate_e2e_rig import GATE_VENUES, SIM_MISSING, Events, LocalBook, same_levels, wait_for
 
+from cexarb.exchange.interfaces import MarginModeRest
 from cexarb.model import ConnectionState, OrderStatus, OrderType, PositionSide, Side, Symbol
 from cexarb.model.errors import InvalidOrder, OrderNotFound
 from cexarb.venues.gateio import (
@@ -163,6 +164,24 @@ async def test_contract_conversion_leverage_and_cancels(futures):
     assert await rest.get_open_orders() == []
     with pytest.raises(OrderNotFound):
         await rest.get_order(BTC, "424242")
+
+
+async def test_margin_mode_switches_between_cross_and_isolated(futures):
+    sim, public, rest, stream, events, info = futures
+    assert isinstance(rest, MarginModeRest)  # the composite's set_margin_mode reaches it
+
+    async def wire_position() -> dict:
+        return await rest.signed("GET", "/futures/usdt/positions/BTC_USDT")
+
+    assert await rest.set_margin_mode(BTC, True, 20) == 20.0
+    cross = await wire_position()
+    assert float(cross["leverage"]) == 0 and float(cross["cross_leverage_limit"]) == 20
+    assert sim.venue(VENUE).positions("k1")[BTC].leverage == 20
+    assert await rest.set_margin_mode(BTC, False, 5) == 5.0
+    isolated = await wire_position()
+    assert float(isolated["leverage"]) == 5
+    with pytest.raises(InvalidOrder):
+        await rest.set_margin_mode(BTC, True, 0)
 
 
 async def test_private_stream_recovers_after_the_venue_drops_it(futures):

@@ -154,10 +154,19 @@ class GateioFuturesPrivateRest(GateRest):
 
     async def set_leverage(self, symbol: Symbol, leverage: float) -> float:
         """Isolated leverage; returns what the venue applied."""
+        return await self.set_margin_mode(symbol, False, leverage)
+
+    async def set_margin_mode(self, symbol: Symbol, cross: bool, leverage: float) -> float:
+        """Isolated (`leverage=N`) or cross margin (`leverage=0`, `cross_leverage_limit=N`);
+        returns the leverage the venue applied (for cross, its cross leverage limit)."""
         if not leverage > 0:
             raise InvalidOrder(f"leverage must be positive, got {leverage!r}", venue=VENUE)
+        if cross:
+            params = {"leverage": "0", "cross_leverage_limit": format_decimal(leverage)}
+        else:
+            params = {"leverage": format_decimal(leverage)}
         path = f"{PREFIX}/positions/{to_venue(symbol)}/leverage"
-        reply = await self.signed("POST", path, params={"leverage": format_decimal(leverage)})
+        reply = await self.signed("POST", path, params=params)
         size = (await self._contracts.info(symbol)).contract_size
         applied = codec.parse_position(reply, size).leverage if isinstance(reply, dict) else 0.0
         return applied or leverage
