@@ -268,6 +268,17 @@ async def test_futures_positions_follow_the_venue(sim, exchanges):
 
 
 @pytest.mark.parametrize(("name", "network"), [("gateio_spot", "TRX"), ("mexc_spot", "TRC20")])
+async def test_withdraw_to_a_network_the_venue_does_not_offer_is_refused_before_sending(
+    sim, exchanges, name, network
+):
+    ex = await started(sim, name)
+    exchanges.append(ex)
+    with pytest.raises(WithdrawalError, match=f"not open for withdrawals .*{network}"):
+        await ex.withdraw(WithdrawalRequest("USDT", 25.0, "T" + "Ab3" * 11, "NOSUCHCHAIN"))
+    assert sim.truth(name, "k1").withdrawals == []
+
+
+@pytest.mark.parametrize(("name", "network"), [("gateio_spot", "TRX"), ("mexc_spot", "TRC20")])
 async def test_withdraw_validates_sends_and_status_changes(sim, exchanges, name, network):
     ex = await started(sim, name)
     exchanges.append(ex)

@@ -266,3 +266,27 @@ def test_withdrawal_record():
     assert w.network == "TRX" and w.status.value == "DONE" and w.timestamp == 1542000000000
     assert codec.parse_withdrawal({"id": 1, "status": "PEND"}).status.value == "PROCESSING"
     assert codec.parse_withdrawal({"id": 1, "status": "CANCEL"}).status.value == "CANCELED"
+
+
+def test_currency_chains_items_become_withdrawal_networks():
+    items = [
+        {
+            "chain": "ETH",
+            "name_en": "ETH/ERC20",
+            "contract_address": "0xdac1",
+            "is_disabled": 0,
+            "is_deposit_disabled": 0,
+            "is_withdraw_disabled": 0,
+            "decimal": "6",
+        },
+        {"chain": "TRX", "is_disabled": 0, "is_withdraw_disabled": "1"},
+        {"chain": "BSC", "is_disabled": 1, "is_withdraw_disabled": 0},
+    ]
+    networks = [codec.parse_currency_chain(item, "usdt") for item in items]
+    assert [(n.asset, n.network, n.withdraw_enabled) for n in networks] == [
+        ("USDT", "ETH", True),
+        ("USDT", "TRX", False),
+        ("USDT", "BSC", False),
+    ]
+    with pytest.raises(ProtocolError):
+        codec.parse_currency_chain({"is_disabled": 0}, "USDT")

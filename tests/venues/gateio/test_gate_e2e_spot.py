@@ -3,6 +3,7 @@
 import pytest
 from gate_e2e_rig import GATE_VENUES, SIM_MISSING, Events, LocalBook, same_levels, wait_for
 
+from cexarb.exchange.interfaces import WithdrawalNetworkRest
 from cexarb.model import ConnectionState, OrderStatus, OrderType, Side, Symbol, WithdrawalRequest
 from cexarb.model.errors import (
     InsufficientBalance,
@@ -234,6 +235,17 @@ async def test_withdraw_and_history(spot):
 
     with pytest.raises(WithdrawalError):
         await rest.withdraw(WithdrawalRequest("USDT", 25.0, "not-an-address", "TRX"))
+
+
+async def test_withdrawal_networks_are_the_venues_chains(spot):
+    sim, public, rest, stream, events, info = spot
+    assert isinstance(rest, WithdrawalNetworkRest)  # the composite validates withdrawals with it
+    networks = await rest.get_withdrawal_networks("usdt")
+    truth = sim.venue(VENUE).network_config("USDT")
+    assert [(n.asset, n.network, n.withdraw_enabled) for n in networks] == [
+        ("USDT", t.network, t.withdraw_enabled) for t in truth
+    ]
+    assert await rest.get_withdrawal_networks("NOPE") == []
 
 
 async def test_private_stream_reauthenticates_after_the_venue_drops_it(spot):

@@ -30,6 +30,7 @@ from cexarb.model import (
     SymbolInfo,
     TimeInForce,
     Trade,
+    WithdrawalNetwork,
     WithdrawalResponse,
     WithdrawalStatus,
 )
@@ -525,6 +526,17 @@ def parse_withdrawal(raw: Mapping) -> WithdrawalResponse:
         fee=msg.fee,
         tx_id=msg.txid,
         timestamp=_ms(msg.timestamp),
+    )
+
+
+def parse_currency_chain(raw: Mapping, asset: str) -> WithdrawalNetwork:
+    """A /wallet/currency_chains item: the chain name (POST /withdrawals `chain`) and whether
+    it withdraws. Gate gives minimums and fees elsewhere, so they stay 0 (unknown) here."""
+    msg = _convert(raw, m.CurrencyChainMsg)
+    return WithdrawalNetwork(
+        asset=asset.upper(),
+        network=msg.chain,
+        withdraw_enabled=not (msg.is_disabled or msg.is_withdraw_disabled),
     )
 
 

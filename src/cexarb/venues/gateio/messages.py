@@ -257,6 +257,14 @@ class PositionMsg(msgspec.Struct, gc=False):
     time_ms: float = 0.0
 
 
+class CurrencyChainMsg(msgspec.Struct, gc=False):
+    """One item of GET /wallet/currency_chains (flags are 0/1)."""
+
+    chain: str
+    is_disabled: int = 0
+    is_withdraw_disabled: int = 0
+
+
 class WithdrawalMsg(msgspec.Struct, gc=False):
     id: str | int = ""
     currency: str = ""

@@ -18,6 +18,7 @@ from cexarb.model import (
     Symbol,
     SymbolInfo,
     TimeInForce,
+    WithdrawalNetwork,
     WithdrawalRequest,
     WithdrawalResponse,
 )
@@ -275,6 +276,12 @@ class GateioSpotPrivateRest(GateRest):
         response.address = response.address or request.address
         response.network = response.network or request.network
         return response
+
+    async def get_withdrawal_networks(self, asset: str) -> list[WithdrawalNetwork]:
+        """The chains `asset` moves on (GET /wallet/currency_chains, public), for validation."""
+        asset = asset.upper()
+        reply = await self.public("/wallet/currency_chains", {"currency": asset})
+        return [codec.parse_currency_chain(raw, asset) for raw in reply or ()]
 
     async def get_withdrawals(self, asset: str | None = None) -> list[WithdrawalResponse]:
         """Withdrawal history (Gate's default window: the last 7 days)."""
