@@ -63,6 +63,8 @@ class GateFuturesFront:
         app = web.Application()
         routes = GateRoutes(self.venue, futures=True)
         pub, sig = dict(pool="public", signed=False), dict(pool="default", signed=True)
+        # Gate's REST host serves spot paths too; futures clients read the server time here.
+        routes.add("GET", f"{API}/spot/time", self.server_time, **pub)
         routes.add("GET", f"{FUT}/contracts", self.list_contracts, **pub)
         routes.add("GET", f"{FUT}/contracts/{{contract}}", self.one_contract, **pub)
         routes.add("GET", f"{API}/futures/btc/contracts", self.no_contracts, **pub)
@@ -152,6 +154,9 @@ class GateFuturesFront:
             int(self.venue.clock.now_s()),
             decimal,
         )
+
+    async def server_time(self, request: web.Request) -> Any:
+        return {"server_time": self.venue.clock.now_ms()}
 
     async def list_contracts(self, request: web.Request) -> Any:
         return [self._contract(m, size_decimal(request)) for m in self.contracts.values()]

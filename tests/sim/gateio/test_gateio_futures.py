@@ -30,6 +30,12 @@ def order(size, price="60000", **kw):
     return {"contract": "BTC_USDT", "size": size, "price": price, "tif": "gtc", **kw}
 
 
+async def test_server_time_is_served_on_the_futures_host_with_the_venue_clock(fut_srv):
+    fut_srv.venue.faults.skew_clock(-120_000)  # the venue's clock, not the local one
+    status, body, _ = await fut_srv.public.call("GET", "/spot/time", signed=False)
+    assert status == 200 and abs(body["server_time"] - (time.time() * 1000 - 120_000)) < 30_000
+
+
 async def test_contracts_book_and_tickers(fut_srv):
     c = fut_srv.public
     maker(fut_srv.venue, Side.BUY, 59999.9, 0.05)

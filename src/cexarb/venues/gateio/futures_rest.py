@@ -26,7 +26,7 @@ from cexarb.model import (
     SymbolInfo,
     TimeInForce,
 )
-from cexarb.model.errors import ExchangeError, InvalidOrder, InvalidPrice, OrderStatusUnknown, ProtocolError
+from cexarb.model.errors import InvalidOrder, InvalidPrice, OrderStatusUnknown, ProtocolError
 from cexarb.model.rounding import format_decimal, is_on_grid
 from cexarb.venues.gateio import codec
 from cexarb.venues.gateio.errors import VENUE
@@ -39,18 +39,6 @@ PREFIX = f"/futures/{SETTLE}"
 # Sizes as decimal strings (contracts with enable_decimal) instead of integers.
 SIZE_DECIMAL_HEADERS = {"X-Gate-Size-Decimal": "1"}
 _PAGE = 100
-
-
-async def _futures_server_time(rest: GateRest, symbols_info: dict[Symbol, SymbolInfo]) -> int:
-    """/spot/time; a host serving only futures paths (404) -> the order book's 'current' stamp."""
-    try:
-        return await GateRest.get_server_time(rest)
-    except ExchangeError as exc:
-        if exc.http_status != 404:
-            raise
-    contract = to_venue(next(iter(symbols_info), Symbol("BTC", "USDT")))
-    raw = await rest.public(f"{PREFIX}/order_book", {"contract": contract, "limit": 1})
-    return int(float(raw["current"]) * 1000)
 
 
 class _Contracts:
@@ -83,9 +71,6 @@ class GateioFuturesPublicRest(GateRest):
         infos = {i.symbol: i for i in (codec.parse_contract_info(c) for c in contracts)}
         self._contracts.symbols_info = dict(infos)
         return infos
-
-    async def get_server_time(self) -> int:
-        return await _futures_server_time(self, self._contracts.symbols_info)
 
     async def get_order_book(self, symbol: Symbol, limit: int = 100) -> OrderBook:
         """Snapshot in base units; update_id = Gate's book id (with_id=true)."""
@@ -120,9 +105,6 @@ class GateioFuturesPrivateRest(GateRest):
 
     def new_client_order_id(self) -> str:
         return new_client_order_id()
-
-    async def get_server_time(self) -> int:
-        return await _futures_server_time(self, self.symbols_info)
 
     # ---- account ----------------------------------------------------------------------------
 
