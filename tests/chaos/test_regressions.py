@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
+
+import pytest
 
 from cexarb.model import Side
+from cexarb.model.errors import OrderStatusUnknown
 
-from .rig import BTC, QTY, SYMBOLS, assert_truth, inside_price, make_exchange
+from .rig import BTC, QTY, SETTINGS, SYMBOLS, assert_truth, client_config, inside_price, make_exchange, until
 
 
 async def test_gate_futures_margin_moves_reach_the_balance(quiet_sim, exchanges):
@@ -22,3 +26,23 @@ async def test_gate_futures_margin_moves_reach_the_balance(quiet_sim, exchanges)
     await assert_truth(ex, sim, "gateio_futures")
     await ex.cancel_order(BTC, order.order_id)
     await assert_truth(ex, sim, "gateio_futures")
+
+
+async def test_place_that_lands_after_the_timeout_is_not_reported_as_not_placed(quiet_sim, exchanges):
+    # MEXC sends a place's parameters in the query: a request held past the client's timeout is
+    # still executed. The client used to say "not placed, safe to place again" -- a duplicate
+    # waiting to happen. Now it says "unknown", keeps the order pending and settles it later.
+    sim = quiet_sim
+    settings = replace(SETTINGS, lost_place_settle_s=1.0)
+    ex = make_exchange(sim, "mexc_spot", settings, config=client_config(sim, request_timeout_s=0.3))
+    exchanges.append(ex)
+    await asyncio.wait_for(ex.initialize(SYMBOLS), 30)
+    sim.faults.delay_next_rest("mexc_spot", 1, 0.6)
+    with pytest.raises(OrderStatusUnknown) as lost:
+        await ex.place_limit_order(BTC, Side.BUY, QTY[BTC], inside_price(ex, BTC, Side.BUY, -5))
+    cid = lost.value.client_order_id
+    assert await until(
+        lambda: any(o.client_order_id == cid for o in sim.truth("mexc_spot", "k1").orders.values())
+    )
+    await assert_truth(ex, sim, "mexc_spot")
+    assert [o.client_order_id for o in ex.open_orders[BTC].values()] == [cid]

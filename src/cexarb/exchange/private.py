@@ -274,6 +274,7 @@ class CompositePrivateExchange(PrivateRecovery, CompositePublicExchange):
                     await asyncio.sleep(settings.place_lookup_delay_s * (attempt + 1))
                     continue
                 except ExchangeError as exc:
+                    self._settle_pending_later(cid)
                     raise OrderStatusUnknown(
                         f"place of {cid} on {symbol}: reply lost and lookup failed ({exc.message})",
                         venue=self.name,
@@ -283,6 +284,17 @@ class CompositePrivateExchange(PrivateRecovery, CompositePublicExchange):
                 if not order.client_order_id:
                     order.client_order_id = cid
                 return self._track_reply(order)
+        if isinstance(error, OrderStatusUnknown):
+            # The request may still be on its way (held by a proxy, queued at the venue): not
+            # found yet proves nothing. It stays pending, matched by client id if it lands, and
+            # is settled for good once the venue can no longer accept it.
+            self._settle_pending_later(cid)
+            raise OrderStatusUnknown(
+                f"place of {cid} on {symbol}: reply lost and the venue does not know the client id yet",
+                venue=self.name,
+                client_order_id=cid,
+            ) from error
+        # The venue answered (5xx) and then did not know the client id: it was not placed.
         self._tracker.drop_pending(cid)
         raise NetworkError(
             f"order {cid} on {symbol} was not placed: {error.message}",
@@ -290,6 +302,18 @@ class CompositePrivateExchange(PrivateRecovery, CompositePublicExchange):
             code=error.code,
             hint="the venue does not know the client id; it is safe to place the order again",
         ) from error
+
+    def _settle_pending_later(self, cid: str) -> None:
+        pending = self._tracker.pending.get(cid)
+        if pending is not None and not self._closed:
+            self._spawn(self._settle_lost_place(pending))
+
+    async def _settle_lost_place(self, pending: Order) -> None:
+        await asyncio.sleep(self.settings.lost_place_settle_s)
+        try:
+            await self._settle_pending(pending)
+        except ExchangeError as exc:
+            self._count_error(exc)  # still pending: the next sweep settles it
 
     async def cancel_order(self, symbol: Symbol, order_id: str) -> Order:
         """Cancel by venue order id (or by client id while the order is still pending)."""

@@ -24,6 +24,9 @@ class CompositeSettings:
     # A place whose reply was lost: client-id lookups (the venue may lag behind the accept).
     place_lookup_attempts: int = 3
     place_lookup_delay_s: float = 0.2
+    # A lost place the lookups did not find stays pending this long (the request may still
+    # land: held by a proxy, or queued within the venue's receive window), then is settled.
+    lost_place_settle_s: float = 10.0
     # Recent trade ids remembered to drop duplicate fills (stream + REST catch-up).
     seen_trades: int = 4096
     # Fill catch-up looks back this far before the last fill seen (venue clocks differ).
