@@ -56,6 +56,7 @@ def test_defaults_cover_the_three_markets():
     }
     assert cfg.get("gateio", "futures").ws_url.startswith("wss://")
     assert cfg.get(Venue.MEXC, Market.SPOT).rate_limits["default"] == RateLimitPool(500, 10.0)
+    assert cfg.get(Venue.GATEIO, Market.SPOT).rate_limits["withdraw"] == RateLimitPool(1, 3.0)
 
 
 def test_get_unknown_market_names_it():

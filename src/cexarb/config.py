@@ -96,6 +96,8 @@ def _defaults() -> dict[tuple[Venue, Market], VenueConfig]:
                 "default": RateLimitPool(200, 10.0),
                 "orders": RateLimitPool(10, 1.0),
                 "cancel": RateLimitPool(200, 1.0),
+                # POST /withdrawals: one per 3 s per UID.
+                "withdraw": RateLimitPool(1, 3.0),
             },
         ),
         (Venue.GATEIO, Market.FUTURES): VenueConfig(

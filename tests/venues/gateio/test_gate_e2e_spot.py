@@ -1,5 +1,8 @@
 """Gate spot connectors end to end against the simulator (real sockets, 127.0.0.1)."""
 
+import asyncio
+import contextlib
+
 import pytest
 from gate_e2e_rig import GATE_VENUES, SIM_MISSING, Events, LocalBook, same_levels, wait_for
 
@@ -231,10 +234,33 @@ async def test_withdraw_and_history(spot):
     assert again.withdrawal_id == sent.withdrawal_id and again.amount == 25.0
     assert sim.truth(VENUE, "k1").withdrawals[0].withdrawal_id == sent.withdrawal_id
     assert [w.withdrawal_id for w in await rest.get_withdrawals("USDT")] == [sent.withdrawal_id]
+
+
+async def test_withdrawal_the_venue_refuses_is_a_withdrawal_error(spot):
+    # Its own test: Gate allows one POST /withdrawals per 3 s, a second here would wait for it.
+    sim, public, rest, stream, events, info = spot
     from cexarb.model.errors import WithdrawalError
 
     with pytest.raises(WithdrawalError):
         await rest.withdraw(WithdrawalRequest("USDT", 25.0, "not-an-address", "TRX"))
+    assert sim.truth(VENUE, "k1").withdrawals == []
+
+
+async def test_a_second_withdrawal_within_3s_waits_in_the_client(spot):
+    sim, public, rest, stream, events, info = spot
+    address = "T" + "1" * 33
+    first = asyncio.create_task(rest.withdraw(WithdrawalRequest("USDT", 25.0, address, "TRX")))
+    second = asyncio.create_task(rest.withdraw(WithdrawalRequest("USDT", 26.0, address, "TRX")))
+    done, _ = await asyncio.wait((first, second), return_when=asyncio.FIRST_COMPLETED)
+    await asyncio.sleep(0.2)  # what was sent alongside the first has surely landed by now
+    assert len(sim.truth(VENUE, "k1").withdrawals) == 1  # the other one is held by the "withdraw" pool
+    assert sim.stats(VENUE)["rate_limited_429"] == 0  # held here, never refused by the venue
+    pending = second if first in done else first
+    assert not pending.done()
+    pending.cancel()  # still queued in the limiter: it never reached the venue
+    with contextlib.suppress(asyncio.CancelledError):
+        await pending
+    assert len(sim.truth(VENUE, "k1").withdrawals) == 1
 
 
 async def test_withdrawal_networks_are_the_venues_chains(spot):
