@@ -10,7 +10,18 @@ import pytest
 from cexarb.model import Side
 from cexarb.model.errors import OrderStatusUnknown
 
-from .rig import BTC, QTY, SETTINGS, SYMBOLS, assert_truth, client_config, inside_price, make_exchange, until
+from .rig import (
+    BTC,
+    QTY,
+    SETTINGS,
+    SYMBOLS,
+    Ledger,
+    assert_truth,
+    client_config,
+    inside_price,
+    make_exchange,
+    until,
+)
 
 
 async def test_gate_futures_margin_moves_reach_the_balance(quiet_sim, exchanges):
@@ -46,3 +57,27 @@ async def test_place_that_lands_after_the_timeout_is_not_reported_as_not_placed(
     )
     await assert_truth(ex, sim, "mexc_spot")
     assert [o.client_order_id for o in ex.open_orders[BTC].values()] == [cid]
+
+
+@pytest.mark.parametrize("market", ["gateio_spot", "gateio_futures"])
+async def test_gate_stream_login_refused_for_its_clock_resyncs_and_logs_in(quiet_sim, exchanges, market):
+    # Gate signs each private subscription with a timestamp. When the venue's clock moved and
+    # the stream reconnected before any REST call resynced the clock, the login was refused and
+    # the stream ran connected but deaf (at initialize: a failed init). The refusal's own
+    # time now resyncs the clock and the login is sent again.
+    sim = quiet_sim
+    ex = make_exchange(sim, market, replace(SETTINGS, degraded_poll_s=3600))
+    exchanges.append(ex)
+    ledger = Ledger()
+    ex.add_private_listener(ledger)
+    await asyncio.wait_for(ex.initialize(SYMBOLS), 30)
+    order = await ex.place_limit_order(BTC, Side.BUY, QTY[BTC], inside_price(ex, BTC, Side.BUY, 1))
+    sim.faults.skew_clock(market, 90_000)
+    sim.faults.drop_streams(market)
+    assert await until(lambda: ex.get_trading_stats()["sweeps"] >= 1 and ex.private_state_fresh)
+    recovered = ex.get_trading_stats()["fills_recovered"]
+    await sim.take(market, BTC, Side.SELL, QTY[BTC])
+    assert await until(lambda: ledger.fills)  # delivered by the stream: no sweep runs any more
+    assert ex.get_trading_stats()["fills_recovered"] == recovered
+    await assert_truth(ex, sim, market, ledger)
+    assert order.order_id in ex.executed_orders[BTC]

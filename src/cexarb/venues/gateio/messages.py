@@ -289,6 +289,8 @@ class WsErrorMsg(msgspec.Struct, gc=False):
 class Envelope(msgspec.Struct, gc=False):
     channel: str = ""
     event: str = ""
+    # The venue's clock when it sent the frame (a signature-expired reply resyncs ours from it).
+    time_ms: int = 0
     error: WsErrorMsg | None = None
     # Kept undecoded until the channel is known.
     result: msgspec.Raw = msgspec.Raw(b"null")

@@ -22,7 +22,7 @@ from cexarb.config import VenueConfig
 from cexarb.exchange.interfaces import StreamStats
 from cexarb.logs import log_kv
 from cexarb.model import ConnectionState
-from cexarb.model.errors import ExchangeError, ProtocolError
+from cexarb.model.errors import ExchangeError, ProtocolError, TimestampError
 from cexarb.transport import Clock, WsClient
 from cexarb.venues.gateio.auth import GateSigner
 from cexarb.venues.gateio.errors import VENUE, ws_error
@@ -57,6 +57,9 @@ class GateWs:
         self._on_error = on_error
         self._routes: dict[str, ResultHandler] = {}
         self._acks: dict[str, asyncio.Future[None]] = {}
+        # Private subscriptions by channel (payload), to resend once after a clock resync.
+        self._private: dict[str, list | None] = {}
+        self._resent: set[str] = set()
         self._ping_frame = f'{{"channel":"{prefix}.ping","time":%d}}'
         self._tasks: set[asyncio.Task] = set()
         self._name = name
@@ -118,6 +121,8 @@ class GateWs:
     async def subscribe(
         self, key: Any, channel: str, payload: list | None = None, *, private: bool = False
     ) -> None:
+        if private:
+            self._private[channel] = payload
         await self.client.subscribe(key, lambda: self.request(channel, "subscribe", payload, private=private))
 
     async def unsubscribe(
@@ -154,14 +159,45 @@ class GateWs:
             self._spawn(self.client.reconnect())
 
     def _on_ack(self, env: Envelope) -> None:
+        if env.error is None and env.event == "subscribe":
+            self._resent.discard(env.channel)
         fut = self._acks.pop(env.channel, None) if env.event == "subscribe" else None
         if env.error is not None:
             err = ws_error(env.error.code, env.error.message, env.channel)
+            if isinstance(err, TimestampError) and self._resync_and_resend(env):
+                if fut is not None:
+                    self._acks[env.channel] = fut  # the resent request answers it
+                return
             if fut is not None and not fut.done():
                 fut.set_exception(err)
             self._on_error(err)
         elif fut is not None and not fut.done():
             fut.set_result(None)
+
+    def _resync_and_resend(self, env: Envelope) -> bool:
+        """A private login refused for its timestamp: take the venue's time from the reply and
+        sign the subscription again, once per channel (else the stream would run logged out)."""
+        channel = env.channel
+        if self._clock is None or not env.time_ms or channel not in self._private or channel in self._resent:
+            return False
+        self._resent.add(channel)
+        server_ms = env.time_ms
+
+        async def server_time() -> int:
+            return server_ms
+
+        async def resend() -> None:
+            await self._clock.sync(server_time)
+            log_kv(
+                _log, logging.WARNING, "ws_clock_resynced", stream=self._name, offset_ms=self._clock.offset_ms
+            )
+            with contextlib.suppress(ExchangeError):  # the connection went down: a reconnect resubscribes
+                await self.client.send(
+                    self.request(channel, "subscribe", self._private[channel], private=True)
+                )
+
+        self._spawn(resend())
+        return True
 
     def _bad(self, reason: str, data: str | bytes) -> None:
         err = ProtocolError(f"{self._name}: {reason}", venue=VENUE)
