@@ -7,9 +7,11 @@ from dataclasses import replace
 
 import pytest
 
-from cexarb.model import Side
+from cexarb.exchange.book import BookSync, DiffResult
+from cexarb.model import BookDiff, OrderBook, OrderType, Side, TimeInForce
 from cexarb.model.errors import OrderStatusUnknown
 
+from .frames import unknown_order_update
 from .rig import (
     BTC,
     QTY,
@@ -81,3 +83,34 @@ async def test_gate_stream_login_refused_for_its_clock_resyncs_and_logs_in(quiet
     assert ex.get_trading_stats()["fills_recovered"] == recovered
     await assert_truth(ex, sim, market, ledger)
     assert order.order_id in ex.executed_orders[BTC]
+
+
+def test_a_stray_diff_far_ahead_does_not_jam_the_book():
+    # One diff far ahead of the sequence (a corrupt or stray frame) used to make every later
+    # snapshot look too old, so the book never synced again.
+    sync = BookSync(BTC)
+    sync.on_snapshot(OrderBook(BTC, [(100.0, 1.0)], [(101.0, 1.0)], update_id=10))
+    assert sync.on_diff(BookDiff(BTC, 1010, 1011, [(1.0, 5.0)], [])) is DiffResult.GAP
+    sync.on_diff(BookDiff(BTC, 11, 11, [(100.0, 2.0)], []))
+    sync.on_diff(BookDiff(BTC, 12, 12, [], [(101.0, 0.0), (102.0, 1.0)]))
+    assert sync.on_snapshot(OrderBook(BTC, [(100.0, 2.0)], [(101.0, 1.0)], update_id=11))
+    view = sync.book.view()
+    assert view.bids == [(100.0, 2.0)] and view.asks == [(102.0, 1.0)] and view.update_id == 12
+
+
+async def test_an_update_for_an_order_that_does_not_exist_is_not_adopted(quiet_sim, exchanges):
+    # The tracker used to adopt any order update: a bogus frame made the client believe in an
+    # open order the venue never had. Untracked orders are now confirmed with the venue first.
+    sim = quiet_sim
+    ex = make_exchange(sim, "gateio_spot")
+    exchanges.append(ex)
+    await asyncio.wait_for(ex.initialize(SYMBOLS), 30)
+    sim.faults.inject_ws_frame("gateio_spot", unknown_order_update(sim, "gateio_spot", 50_000.0, QTY[BTC]))
+    assert await until(lambda: ex.get_trading_stats()["unknown_orders_refuted"] == 1)
+    assert ex.open_orders.get(BTC, {}) == {}
+    # ... while an order placed elsewhere (here: straight at the venue) is adopted once confirmed.
+    elsewhere = sim.venue("gateio_spot").place_order(
+        "k1", BTC, Side.BUY, OrderType.LIMIT, QTY[BTC], 50_000.0, TimeInForce.GTC
+    )
+    assert await until(lambda: elsewhere.order_id in ex.open_orders.get(BTC, {}))
+    await assert_truth(ex, sim, "gateio_spot")

@@ -165,7 +165,7 @@ class BookSync:
         """
         book = self.book
         book.load(snapshot)
-        buffered, self.buffer = self.buffer, []
+        buffered, self.buffer = _in_sequence(self.buffer), []
         for i, diff in enumerate(buffered):
             if diff.last_id <= book.update_id:
                 continue
@@ -176,3 +176,16 @@ class BookSync:
             book.apply(diff)
         self.synced = True
         return True
+
+
+def _in_sequence(diffs: list[BookDiff]) -> list[BookDiff]:
+    """Drop diffs the stream later went back before: they were out of sequence (a stray or
+    corrupt frame). Kept, one far ahead would make every snapshot look too old, forever."""
+    kept: list[BookDiff] = []
+    floor = None
+    for diff in reversed(diffs):
+        if floor is None or diff.first_id < floor:
+            kept.append(diff)
+            floor = diff.first_id
+    kept.reverse()
+    return kept

@@ -235,6 +235,16 @@ class OrderTracker:
                 return order
         return None
 
+    def knows(self, update: Order) -> bool:
+        """Whether `update` is about an order tracked here (open, finished or pending)."""
+        opened = self.open.get(update.symbol)
+        if opened and update.order_id in opened:
+            return True
+        executed = self._executed.get(update.symbol)
+        if executed and update.order_id in executed:
+            return True
+        return bool(update.client_order_id) and update.client_order_id in self.pending
+
     def find(self, symbol: Symbol, order_id: str) -> Order | None:
         return self.get_open(symbol, order_id) or self.get_executed(symbol, order_id)
 

@@ -10,6 +10,7 @@ for transitions that must await, and the repair of state after a stream drop
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Coroutine
 from typing import Any
 
@@ -32,6 +33,8 @@ from cexarb.model import (
 )
 from cexarb.model.errors import ExchangeError, NetworkError, OrderNotFound, OrderStatusUnknown
 
+log = logging.getLogger("cexarb.exchange")
+
 
 class CompositePrivateExchange(PrivateRecovery, CompositePublicExchange):
     def __init__(self, config, **kwargs) -> None:
@@ -45,6 +48,8 @@ class CompositePrivateExchange(PrivateRecovery, CompositePublicExchange):
         self._locks: dict[Symbol, asyncio.Lock] = {}
         # Client ids whose place request is in flight: their outcome is that call's job.
         self._placing: set[str] = set()
+        # Stream updates about untracked orders, held (newest) while REST confirms the order.
+        self._unconfirmed: dict[tuple[Symbol, str], Order] = {}
         self._stats = TradingStats()
         self._on_order = Fanout("on_order")
         self._on_execution = Fanout("on_execution")
@@ -87,6 +92,7 @@ class CompositePrivateExchange(PrivateRecovery, CompositePublicExchange):
         self.balances.clear()
         self._tracker.clear()
         self._placing.clear()
+        self._unconfirmed.clear()
         self._reset_recovery()
 
     def _init_parallel(self, symbols: list[Symbol]) -> list[Coroutine[Any, Any, None]]:
@@ -150,9 +156,43 @@ class CompositePrivateExchange(PrivateRecovery, CompositePublicExchange):
 
     def _handle_order(self, order: Order) -> None:
         self._stats.events += 1
+        if order.order_id and not self._tracker.knows(order):
+            self._confirm_unknown(order)
+            return
         merged = self._tracker.apply(order)
         if merged is not None:
             self._on_order(merged)
+
+    def _confirm_unknown(self, order: Order) -> None:
+        """An update about an order we do not track (placed elsewhere, from before a restart,
+        or a bogus frame): adopt it only once the venue confirms it exists."""
+        stats = self._stats
+        stats.unknown_order_updates += 1
+        key = (order.symbol, order.order_id)
+        first = key not in self._unconfirmed
+        self._unconfirmed[key] = order
+        if first:
+            if stats.unknown_order_updates == 1:
+                log.warning("%s: update for untracked order %s %s; checking it with the venue (logged once)", self.name, order.symbol, order.order_id)  # fmt: skip
+            self._spawn(self._confirm_order(key))
+
+    async def _confirm_order(self, key: tuple[Symbol, str]) -> None:
+        symbol, order_id = key
+        try:
+            async with self._lock(symbol):
+                order = await self._private_rest.get_order(symbol, order_id=order_id)
+        except OrderNotFound:
+            self._unconfirmed.pop(key, None)
+            self._stats.unknown_orders_refuted += 1
+            return
+        except ExchangeError as exc:
+            self._unconfirmed.pop(key, None)  # a real open order shows up in the next sweep
+            self._count_error(exc)
+            return
+        held = self._unconfirmed.pop(key, None)
+        self._apply_order(order)
+        if held is not None:
+            self._apply_order(held)  # the merge keeps whichever of the two is newer
 
     def _handle_execution(self, execution: Execution) -> None:
         self._stats.events += 1

@@ -31,6 +31,9 @@ class TradingStats:
     vanished_queried: int = 0
     orders_lost: int = 0
     fills_recovered: int = 0
+    # Stream updates about orders not tracked here, and those the venue said do not exist.
+    unknown_order_updates: int = 0
+    unknown_orders_refuted: int = 0
 
     def recovery_dict(self) -> dict[str, Any]:
         return {
@@ -50,4 +53,6 @@ class TradingStats:
             "vanished_queried": self.vanished_queried,
             "orders_lost": self.orders_lost,
             "fills_recovered": self.fills_recovered,
+            "unknown_order_updates": self.unknown_order_updates,
+            "unknown_orders_refuted": self.unknown_orders_refuted,
         }

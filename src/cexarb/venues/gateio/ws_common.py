@@ -146,6 +146,7 @@ class GateWs:
         if env.event == "update" or env.event == "all":
             handler = self._routes.get(env.channel)
             if handler is None:
+                self._unrouted(env.channel)
                 return
             try:
                 handler(env.result)
@@ -198,6 +199,15 @@ class GateWs:
 
         self._spawn(resend())
         return True
+
+    def _unrouted(self, channel: str) -> None:
+        """An update on a channel this stream has no route for: skipped, counted (stats
+        errors_by_kind["UnroutedChannel"]) and logged once per stream."""
+        counts = self.stats.errors_by_kind
+        seen = counts.get("UnroutedChannel", 0)
+        counts["UnroutedChannel"] = seen + 1
+        if not seen:
+            log_kv(_log, logging.WARNING, "ws_unrouted_channel", stream=self._name, channel=channel)
 
     def _bad(self, reason: str, data: str | bytes) -> None:
         err = ProtocolError(f"{self._name}: {reason}", venue=VENUE)
