@@ -38,16 +38,17 @@ class _Ladder:
         self.levels = {sign * price: qty for price, qty in levels if qty > 0}
         self.keys = sorted(self.levels)
 
-    def set(self, price: float, qty: float) -> None:
-        key = self.sign * price
-        levels = self.levels
-        if qty > 0:
-            if key not in levels:
-                insort(self.keys, key)
-            levels[key] = qty
-        elif levels.pop(key, None) is not None:
-            keys = self.keys
-            del keys[bisect_left(keys, key)]
+    def update(self, changes: list[tuple[float, float]]) -> None:
+        """Apply absolute (price, qty) levels; one loop with local names (the hot path)."""
+        sign, levels, keys = self.sign, self.levels, self.keys
+        for price, qty in changes:
+            key = sign * price
+            if qty > 0:
+                if key not in levels:
+                    insort(keys, key)
+                levels[key] = qty
+            elif levels.pop(key, None) is not None:
+                del keys[bisect_left(keys, key)]
 
     def best(self) -> tuple[float, float] | None:
         if not self.keys:
@@ -82,11 +83,10 @@ class L2Book:
         self._view = None
 
     def apply(self, diff: BookDiff) -> None:
-        bids, asks = self.bids, self.asks
-        for price, qty in diff.bids:
-            bids.set(price, qty)
-        for price, qty in diff.asks:
-            asks.set(price, qty)
+        if diff.bids:
+            self.bids.update(diff.bids)
+        if diff.asks:
+            self.asks.update(diff.asks)
         self.update_id = diff.last_id
         if diff.timestamp:
             self.timestamp = diff.timestamp
