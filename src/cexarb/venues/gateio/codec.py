@@ -414,15 +414,8 @@ def book_ticker_from_msg(msg: m.BookTickerMsg, contract_size: float = 1.0) -> Bo
     bid_q, ask_q = msg.B, msg.A
     if contract_size != 1.0:
         bid_q, ask_q = _base(bid_q, contract_size), _base(ask_q, contract_size)
-    return BookTicker(
-        symbol=from_venue(msg.s),
-        bid_price=_price(msg.b),
-        bid_quantity=bid_q,
-        ask_price=_price(msg.a),
-        ask_quantity=ask_q,
-        timestamp=msg.t,
-        update_id=msg.u,
-    )
+    # Positional, in BookTicker's field order (keywords cost more on this per-frame path).
+    return BookTicker(from_venue(msg.s), _price(msg.b), bid_q, _price(msg.a), ask_q, msg.t, msg.u)
 
 
 def parse_book_ticker(raw: Mapping, contract_size: float = 1.0) -> BookTicker:
@@ -431,9 +424,8 @@ def parse_book_ticker(raw: Mapping, contract_size: float = 1.0) -> BookTicker:
 
 
 def spot_book_diff_from_msg(msg: m.SpotBookUpdateMsg) -> BookDiff:
-    return BookDiff(
-        symbol=from_venue(msg.s), first_id=msg.U, last_id=msg.u, bids=msg.b, asks=msg.a, timestamp=msg.t
-    )
+    # Positional: symbol, first_id, last_id, bids, asks, timestamp.
+    return BookDiff(from_venue(msg.s), msg.U, msg.u, msg.b, msg.a, msg.t)
 
 
 def futures_book_diff_from_msg(msg: m.FuturesBookUpdateMsg, contract_size: float) -> BookDiff:
