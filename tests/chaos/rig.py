@@ -22,6 +22,7 @@ from cexarb.sim import Simulator
 
 BTC = Symbol("BTC", "USDT")
 ETH = Symbol("ETH", "USDT")
+SOL = Symbol("SOL", "USDT")
 SYMBOLS = [BTC, ETH]
 MARKETS = ["mexc_spot", "gateio_spot", "gateio_futures"]
 # Order sizes: a few dozen USDT, at or above every venue's minimum (futures: whole contracts).
@@ -89,10 +90,12 @@ class Ledger:
         self.fills: Counter[tuple[Symbol, str]] = Counter()
         self.fill_qty: dict[tuple[Symbol, str], float] = {}
         self.order_updates = 0
+        self.orders: dict[str, object] = {}  # order id -> the last state reported
         self.states: list = []
 
     def on_order(self, order) -> None:
         self.order_updates += 1
+        self.orders[order.order_id] = order
 
     def on_execution(self, execution) -> None:
         key = (execution.symbol, execution.trade_id)
@@ -119,7 +122,9 @@ def mismatches(ex, truth, ledger: Ledger | None = None) -> list[str]:
     for orders in ex.executed_orders.values():
         tracked.update(orders)
     for oid, true in truth.orders.items():
-        mine = tracked.get(oid)
+        # A finished order may have left the bounded executed cache: then what the client last
+        # reported about it to its listeners is what it knows.
+        mine = tracked.get(oid) or (ledger.orders.get(oid) if ledger is not None else None)
         if mine is None:
             problems.append(f"order {oid} ({true.status.value}) unknown to the client")
         elif mine.status.is_done != true.status.is_done or not close(

@@ -34,6 +34,8 @@ from cexarb.model import (
 from cexarb.model.errors import ExchangeError, NetworkError, OrderNotFound, OrderStatusUnknown
 
 log = logging.getLogger("cexarb.exchange")
+# Untracked orders being confirmed with the venue at once (each costs one REST query).
+_MAX_UNCONFIRMED = 100
 
 
 class CompositePrivateExchange(PrivateRecovery, CompositePublicExchange):
@@ -170,6 +172,8 @@ class CompositePrivateExchange(PrivateRecovery, CompositePublicExchange):
         stats.unknown_order_updates += 1
         key = (order.symbol, order.order_id)
         first = key not in self._unconfirmed
+        if first and len(self._unconfirmed) >= _MAX_UNCONFIRMED:
+            return  # a flood of bogus ids must not flood REST; real open orders reach the next sweep
         self._unconfirmed[key] = order
         if first:
             if stats.unknown_order_updates == 1:
