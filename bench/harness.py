@@ -110,6 +110,47 @@ def time_each_us(fn: Callable[[Any], object], inputs: Sequence[Any], warmup: int
     return statistics.median(us), percentile(us, 0.99), len(us)
 
 
+def time_pair_us(
+    ours: Callable[[Any], object],
+    peer: Callable[[Any], object] | None,
+    inputs: Sequence[Any],
+    warmup: int,
+    chunks: int = 20,
+) -> tuple[tuple[float, float, int], tuple[float, float, int] | None]:
+    """`time_each_us` for cexarb and its peer on the same inputs, alternating chunk by chunk
+    so both see the same machine load (the ratio stays meaningful on a shared machine)."""
+    for item in inputs[:warmup]:
+        ours(item)
+        if peer is not None:
+            peer(item)
+    timed = inputs[warmup:]
+    size = max(1, len(timed) // chunks)
+    clock = time.perf_counter_ns
+    overhead = _overhead()
+    samples: tuple[list[int], list[int]] = ([], [])
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        for start in range(0, len(timed), size):
+            chunk = timed[start : start + size]
+            for fn, out in ((ours, samples[0]), (peer, samples[1])):
+                if fn is None:
+                    continue
+                for item in chunk:
+                    t0 = clock()
+                    fn(item)
+                    out.append(clock() - t0)
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+
+    def stats(ns: list[int]) -> tuple[float, float, int]:
+        us = [max(0.0, x - overhead) / 1000.0 for x in ns]
+        return statistics.median(us), percentile(us, 0.99), len(us)
+
+    return stats(samples[0]), (stats(samples[1]) if peer is not None else None)
+
+
 def time_per_call_us(fn: Callable[[], object], samples: int, batch: int = 1) -> tuple[float, float, int]:
     """(median us, p99 us, samples) of `fn`, each sample averaging `batch` calls."""
     for _ in range(min(1000, samples)):  # warm caches and branch predictors

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import msgspec
 
 from bench import frames, peers
-from bench.harness import Report, Row, run_sync, time_each_us, time_per_call_us
+from bench.harness import Report, Row, run_sync, time_each_us, time_pair_us, time_per_call_us
 from cexarb.config import Secret, default_config
 from cexarb.exchange.book import BookSync
 from cexarb.exchange.gateio_futures import GateioFuturesPrivateExchange
@@ -52,13 +52,12 @@ class Sizes:
     book_frames: int
     tickers: int
     lookups: int
-    peer_share: float = 1.0  # ccxt is ~10x slower: fewer of its samples keep the run short
 
     @staticmethod
     def of(quick: bool) -> Sizes:
         if quick:
-            return Sizes(orders=2_000, book_frames=3_000, tickers=5_000, lookups=2_000, peer_share=0.5)
-        return Sizes(orders=20_000, book_frames=30_000, tickers=50_000, lookups=20_000, peer_share=0.5)
+            return Sizes(orders=1_500, book_frames=2_000, tickers=5_000, lookups=2_000)
+        return Sizes(orders=15_000, book_frames=20_000, tickers=50_000, lookups=20_000)
 
 
 class _OrderCounter(PrivateListener):
@@ -150,7 +149,18 @@ def private_order_rows(report: Report, sizes: Sizes) -> None:
         ex, on_message, listener = make_ours()
         prefix = "" if kind == "mexc" else "t-"
         _placed(ex, [f"{prefix}bench{i:09d}" for i in range(sizes.orders)])
-        med, p99, n = time_each_us(on_message, inputs, warm)
+        peer, peer_name = None, ""
+        if peers.AVAILABLE:
+            if kind == "mexc":
+                peer, peer_name = (
+                    peers.mexc_order_parser(peers.mexc()),
+                    "ccxt decode_proto_msg + parse_ws_order",
+                )
+            else:
+                symbol = "BTC/USDT" if kind == "spot" else "BTC/USDT:USDT"
+                peer = peers.gate_order_parser(peers.gate(), symbol)
+                peer_name = f"ccxt {peers.JSON_DECODER}.loads + parse_order"
+        (med, p99, n), theirs = time_pair_us(on_message, peer, inputs, warm)
         if listener.orders != len(inputs) or ex._tracker.pending:
             raise RuntimeError(f"{title}: {listener.orders} of {len(inputs)} updates reached the handler")
         note = (
@@ -167,18 +177,8 @@ def private_order_rows(report: Report, sizes: Sizes) -> None:
             goal="<= 5 us, >= 8x peer",
             note=note,
         )
-        if peers.AVAILABLE:
-            if kind == "mexc":
-                peer = peers.mexc_order_parser(peers.mexc())
-                row.peer = "ccxt decode_proto_msg + parse_ws_order"
-            else:
-                symbol = "BTC/USDT" if kind == "spot" else "BTC/USDT:USDT"
-                peer = peers.gate_order_parser(peers.gate(), symbol)
-                row.peer = f"ccxt {peers.JSON_DECODER}.loads + parse_order"
-            peer_inputs = inputs[: int(len(inputs) * sizes.peer_share)]
-            row.peer_median, row.peer_p99, _ = time_each_us(
-                peer, peer_inputs, min(warm, len(peer_inputs) // 10)
-            )
+        if theirs is not None:
+            row.peer, (row.peer_median, row.peer_p99, _) = peer_name, theirs
         report.add(row)
 
 
@@ -220,7 +220,15 @@ def book_rows(report: Report, sizes: Sizes) -> None:
         script = make_frames(sizes.book_frames, levels)
         warm = len(script.frames) // 10
         ex, on_message, books = make_ours(script)
-        med, p99, n = time_each_us(on_message, script.frames, warm)
+        peer, peer_name = None, ""
+        if peers.AVAILABLE:
+            if kind == "gate":
+                peer, _ = peers.gate_book_handler(peers.gate(), script)
+                peer_name = f"ccxt.pro gate {peers.JSON_DECODER}.loads + handle_order_book"
+            else:
+                peer, _ = peers.mexc_book_handler(peers.mexc(), script)
+                peer_name = "ccxt.pro mexc decode_proto_msg + handle_order_book"
+        (med, p99, n), theirs = time_pair_us(on_message, peer, script.frames, warm)
         sync = ex._books[BTC]
         if not sync.synced or books.books != len(script.frames):
             raise RuntimeError(
@@ -236,15 +244,8 @@ def book_rows(report: Report, sizes: Sizes) -> None:
             note=f"100-level book each side; {levels} levels/frame (update 60%, delete 20%, insert 20%)",
             per_level=med / levels,
         )
-        if peers.AVAILABLE:
-            if kind == "gate":
-                peer, _ = peers.gate_book_handler(peers.gate(), script)
-                row.peer = f"ccxt.pro gate {peers.JSON_DECODER}.loads + handle_order_book"
-            else:
-                peer, _ = peers.mexc_book_handler(peers.mexc(), script)
-                row.peer = "ccxt.pro mexc decode_proto_msg + handle_order_book"
-            peer_frames = script.frames[: int(len(script.frames) * sizes.peer_share)]
-            row.peer_median, row.peer_p99, _ = time_each_us(peer, peer_frames, len(peer_frames) // 10)
+        if theirs is not None:
+            row.peer, (row.peer_median, row.peer_p99, _) = peer_name, theirs
             row.peer_per_level = row.peer_median / levels
         report.add(row)
 
@@ -257,14 +258,13 @@ def ticker_rows(report: Report, sizes: Sizes) -> None:
     ex, _, books = _gate_public(script)
     ws = GateioSpotPublicWs(ex.config, ex._public_handlers(), ex.symbols_info)
     inputs = frames.gate_book_tickers(sizes.tickers)
-    med, p99, n = time_each_us(ws.on_message, inputs, len(inputs) // 10)
+    peer = peers.gate_book_ticker_handler(peers.gate())[0] if peers.AVAILABLE else None
+    (med, p99, n), theirs = time_pair_us(ws.on_message, peer, inputs, len(inputs) // 10)
     row = Row("book ticker: Gate spot.book_ticker (JSON) -> BookTicker -> handler", "us", med, p99, n)
     row.goal = "<= 2 us"
-    if peers.AVAILABLE:
-        peer, _ = peers.gate_book_ticker_handler(peers.gate())
+    if theirs is not None:
         row.peer = f"ccxt.pro gate {peers.JSON_DECODER}.loads + handle_bid_ask"
-        peer_inputs = inputs[: int(len(inputs) * sizes.peer_share)]
-        row.peer_median, row.peer_p99, _ = time_each_us(peer, peer_inputs, len(peer_inputs) // 10)
+        row.peer_median, row.peer_p99, _ = theirs
     report.add(row)
 
     ex, _, books = _mexc_public(frames.mexc_depth_updates(1, 2))
