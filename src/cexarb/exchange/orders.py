@@ -78,7 +78,7 @@ def merge(current: Order, update: Order) -> Order | None:
         elif not _is_newer(update, current):
             return None
     if not (update.order_id and update.client_order_id and update.created_at and update.price) or (
-        current.reduce_only or not update.fee_asset
+        current.reduce_only or (not update.fee_asset and current.fee_asset)
     ):
         _fill_blanks(update, current)
     return update
