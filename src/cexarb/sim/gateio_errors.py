@@ -81,7 +81,7 @@ def missing_param(name: str) -> GateError:
     return GateError(400, "MISSING_REQUIRED_PARAM", f"Missing required parameter: {name}")
 
 
-_TEXT_CHARS = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_-.")
+TEXT_CHARS = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_-.")
 # Gate allows at most 28 bytes after the "t-" prefix.
 TEXT_MAX_AFTER_PREFIX = 28
 
@@ -93,7 +93,7 @@ def validate_text(text: str) -> None:
         not text.startswith("t-")
         or not rest
         or len(rest.encode()) > TEXT_MAX_AFTER_PREFIX
-        or not _TEXT_CHARS.issuperset(rest)
+        or not TEXT_CHARS.issuperset(rest)
     ):
         raise GateError(
             400,

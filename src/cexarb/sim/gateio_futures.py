@@ -7,27 +7,17 @@ sizes decimal strings instead of integers, as Gate does.
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from aiohttp import web
 
 from cexarb.model import OrderType, Side, TimeInForce
 from cexarb.sim import gateio_futures_codec as codec
-from cexarb.sim.gateio_errors import GateError, bad_param, missing_param, validate_text
-from cexarb.sim.gateio_rest import (
-    GateRoutes,
-    api_key,
-    json_body,
-    json_response,
-    parse_number,
-    query_bool,
-    query_int,
-)
+from cexarb.sim.gateio_errors import GateError, bad_param, missing_param
+from cexarb.sim.gateio_front import GateFront, json_object, listing_status, order_text, ws_names
+from cexarb.sim.gateio_rest import GateRoutes, api_key, json_response, parse_number, query_bool, query_int
 from cexarb.sim.gateio_spot_codec import TIF_IN, pair_id
 from cexarb.sim.gateio_ws import ALL, ERR_BAD_ARGUMENT, ChannelSpec, GateWsHub, WsError
-
-log = logging.getLogger(__name__)
 
 API = "/api/v4"
 FUT = f"{API}/futures/usdt"
@@ -37,7 +27,9 @@ def size_decimal(request: web.Request) -> bool:
     return request.headers.get("X-Gate-Size-Decimal") == "1"
 
 
-class GateFuturesFront:
+class GateFuturesFront(GateFront):
+    label = "gate futures"
+
     def __init__(self, venue: Any) -> None:
         self.venue = venue
         self.contracts = {pair_id(s): m for s, m in venue.markets.items()}
@@ -55,7 +47,6 @@ class GateFuturesFront:
             "BalanceEvent": self._on_balance,
             "PositionEvent": self._on_position,
         }
-        self._unsubscribe = None
 
     # ---- app -------------------------------------------------------------------------------------
 
@@ -84,19 +75,8 @@ class GateFuturesFront:
         routes.add("GET", f"{FUT}/my_trades", self.my_trades, **sig)
         routes.install(app)
         app.router.add_get("/v4/ws/usdt", self.hub.handle)
-        app.on_startup.append(self._start)
-        app.on_shutdown.append(self._stop)
+        self.serve_events(app)
         return app
-
-    async def _start(self, app: web.Application) -> None:
-        self._unsubscribe = self.venue.subscribe(self._on_event)
-
-    async def _stop(self, app: web.Application) -> None:
-        if self._unsubscribe is not None:
-            self._unsubscribe()
-            self._unsubscribe = None
-        for conn in list(self.hub.conns):
-            await conn.ws.close()
 
     # ---- helpers ---------------------------------------------------------------------------------
 
@@ -109,10 +89,6 @@ class GateFuturesFront:
         if m is None:
             raise GateError(400, "CONTRACT_NOT_FOUND", f"Contract {name} not found")
         return m
-
-    def uid(self, key: str) -> int:
-        acct = self.venue.account(key)
-        return acct.user_id if acct is not None else 0
 
     def leverage_of(self, key: str, p: Any) -> float:
         return 0.0 if (key, p.symbol) in self._cross else p.leverage
@@ -202,10 +178,6 @@ class GateFuturesFront:
 
     # ---- private REST ----------------------------------------------------------------------------
 
-    async def account_detail(self, request: web.Request) -> Any:
-        uid = self.uid(api_key(request))
-        return {"user_id": uid, "ip_whitelist": [], "currency_pairs": [], "key": {"mode": 1}, "tier": 0}
-
     async def accounts(self, request: web.Request) -> Any:
         key = api_key(request)
         bal = self.venue.balances(key).get(self.venue.settle_asset)
@@ -264,9 +236,7 @@ class GateFuturesFront:
     async def create_order(self, request: web.Request) -> Any:
         key = api_key(request)
         decimal = size_decimal(request)
-        body = await json_body(request)
-        if not isinstance(body, dict):
-            raise GateError(400, "INVALID_REQUEST_BODY", "Request body must be a JSON object")
+        body = await json_object(request)
         m = self.market(body.get("contract"))
         size = self._parse_size(body.get("size"), decimal)
         reduce_only = bool(body.get("reduce_only", False))
@@ -280,11 +250,7 @@ class GateFuturesFront:
             reduce_only = True
         if size == 0:
             raise bad_param("Invalid size: 0")
-        text = body.get("text") or ""
-        if text:
-            if not isinstance(text, str):
-                raise bad_param("Invalid text")
-            validate_text(text)
+        text = order_text(body)
         if body.get("price") in (None, ""):
             raise missing_param("price")
         price = parse_number(body["price"], "price")
@@ -342,21 +308,14 @@ class GateFuturesFront:
 
     async def list_orders(self, request: web.Request) -> Any:
         key = api_key(request)
-        status = request.query.get("status")
-        if status not in ("open", "finished"):
-            raise missing_param("status") if status is None else bad_param(f"Invalid status: {status}")
+        status = listing_status(request)
         m = self.market(request.query.get("contract"), required=False)
         limit = query_int(request, "limit", 100, 1, 1000)
         offset = query_int(request, "offset", 0, 0, 1_000_000)
         if status == "open":
             orders = sorted(self.venue.open_orders(key, m.symbol if m else None), key=lambda o: o.created_at)
         else:
-            orders = [
-                o
-                for o in self.venue.account(key).orders.values()
-                if o.status.is_done and (m is None or o.symbol == m.symbol)
-            ]
-            orders.sort(key=lambda o: o.updated_at, reverse=True)
+            orders = self.finished_orders(key, m)
         decimal = size_decimal(request)
         return [self.encode_order(key, o, decimal) for o in orders[offset : offset + limit]]
 
@@ -377,12 +336,7 @@ class GateFuturesFront:
     # ---- WebSocket channels ----------------------------------------------------------------------
 
     def _names(self, names: list[Any], allow_all: bool) -> tuple[str, ...]:
-        if not names:
-            raise WsError(ERR_BAD_ARGUMENT, "payload required")
-        for n in names:
-            if not (allow_all and n == ALL) and n not in self.contracts:
-                raise WsError(ERR_BAD_ARGUMENT, f"unknown contract: {n}")
-        return tuple(names)
+        return ws_names(names, self.contracts, "contract", allow_all=allow_all)
 
     def _book_payload(self, payload: list[Any], _key: str | None) -> tuple[str, ...]:
         if not 2 <= len(payload) <= 3 or payload[1] not in ("20ms", "100ms"):
@@ -415,14 +369,6 @@ class GateFuturesFront:
         }
 
     # ---- venue events -> pushes ------------------------------------------------------------------
-
-    def _on_event(self, event: Any) -> None:
-        handler = self._event_handlers.get(type(event).__name__)
-        if handler is not None:
-            try:
-                handler(event)
-            except Exception:  # never let a push bug break the venue operation that emitted it
-                log.exception("gate futures push failed for %s", type(event).__name__)
 
     def _on_book_delta(self, ev: Any) -> None:
         m = self.venue.markets[ev.symbol]

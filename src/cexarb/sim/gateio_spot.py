@@ -7,26 +7,16 @@ market buy's `amount`, which Gate states in quote.
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from aiohttp import web
 
 from cexarb.model import OrderStatus, OrderType, Side, TimeInForce, WithdrawalStatus
 from cexarb.sim import gateio_spot_codec as codec
-from cexarb.sim.gateio_errors import GateError, bad_param, missing_param, validate_text
-from cexarb.sim.gateio_rest import (
-    GateRoutes,
-    api_key,
-    json_body,
-    json_response,
-    parse_number,
-    query_bool,
-    query_int,
-)
+from cexarb.sim.gateio_errors import TEXT_CHARS, GateError, bad_param, missing_param
+from cexarb.sim.gateio_front import GateFront, json_object, listing_status, order_text, ws_names
+from cexarb.sim.gateio_rest import GateRoutes, api_key, json_response, parse_number, query_bool, query_int
 from cexarb.sim.gateio_ws import ALL, ERR_BAD_ARGUMENT, ChannelSpec, GateWsHub, WsError
-
-log = logging.getLogger(__name__)
 
 API = "/api/v4"
 
@@ -39,7 +29,9 @@ WITHDRAW_STATUS = {
 }
 
 
-class GateSpotFront:
+class GateSpotFront(GateFront):
+    label = "gate spot"
+
     def __init__(self, venue: Any) -> None:
         self.venue = venue
         self.pairs = {codec.pair_id(s): m for s, m in venue.markets.items()}
@@ -55,7 +47,6 @@ class GateSpotFront:
             "FillEvent": self._on_fill,
             "BalanceEvent": self._on_balance,
         }
-        self._unsubscribe = None
 
     # ---- app -------------------------------------------------------------------------------------
 
@@ -86,19 +77,8 @@ class GateSpotFront:
         routes.install(app)
         app.router.add_get("/ws/v4/", self.hub.handle)
         app.router.add_get("/ws/v4", self.hub.handle)
-        app.on_startup.append(self._start)
-        app.on_shutdown.append(self._stop)
+        self.serve_events(app)
         return app
-
-    async def _start(self, app: web.Application) -> None:
-        self._unsubscribe = self.venue.subscribe(self._on_event)
-
-    async def _stop(self, app: web.Application) -> None:
-        if self._unsubscribe is not None:
-            self._unsubscribe()
-            self._unsubscribe = None
-        for conn in list(self.hub.conns):
-            await conn.ws.close()
 
     # ---- helpers ---------------------------------------------------------------------------------
 
@@ -212,16 +192,6 @@ class GateSpotFront:
 
     # ---- private REST ----------------------------------------------------------------------------
 
-    async def account_detail(self, request: web.Request) -> Any:
-        acct = self.venue.account(api_key(request))
-        return {
-            "user_id": acct.user_id,
-            "ip_whitelist": [],
-            "currency_pairs": [],
-            "key": {"mode": 1},
-            "tier": 0,
-        }
-
     async def accounts(self, request: web.Request) -> Any:
         key = api_key(request)
         only = request.query.get("currency")
@@ -241,9 +211,7 @@ class GateSpotFront:
 
     async def create_order(self, request: web.Request) -> Any:
         key = api_key(request)
-        body = await json_body(request)
-        if not isinstance(body, dict):
-            raise GateError(400, "INVALID_REQUEST_BODY", "Request body must be a JSON object")
+        body = await json_object(request)
         m = self.market(body.get("currency_pair"))
         side_text = body.get("side")
         if side_text not in ("buy", "sell"):
@@ -257,11 +225,7 @@ class GateSpotFront:
         account = body.get("account", "spot")
         if account not in ("spot", "unified"):
             raise bad_param(f"Invalid account: {account}")
-        text = body.get("text") or ""
-        if text:
-            if not isinstance(text, str):
-                raise bad_param("Invalid text")
-            validate_text(text)
+        text = order_text(body)
         order_type = body.get("type", "limit")
         tif_text = body.get("time_in_force") or ("ioc" if order_type == "market" else "gtc")
         tif = codec.TIF_IN.get(tif_text)
@@ -325,9 +289,7 @@ class GateSpotFront:
 
     async def list_orders(self, request: web.Request) -> Any:
         key = api_key(request)
-        status = request.query.get("status")
-        if status not in ("open", "finished"):
-            raise missing_param("status") if status is None else bad_param(f"Invalid status: {status}")
+        status = listing_status(request)
         m = self.market(request.query.get("currency_pair"), required=status == "open")
         limit = query_int(request, "limit", 100, 1, 100 if status == "open" else 1000)
         page = query_int(request, "page", 1, 1, 1_000_000)
@@ -336,11 +298,7 @@ class GateSpotFront:
             orders = self.venue.open_orders(key, m.symbol)
             orders.sort(key=lambda o: o.created_at)
         else:
-            acct = self.venue.account(key)
-            orders = [
-                o for o in acct.orders.values() if o.status.is_done and (m is None or o.symbol == m.symbol)
-            ]
-            orders.sort(key=lambda o: o.updated_at, reverse=True)
+            orders = self.finished_orders(key, m)
         if side in ("buy", "sell"):
             orders = [o for o in orders if o.side.value.lower() == side]
         window = orders[(page - 1) * limit : page * limit]
@@ -392,9 +350,7 @@ class GateSpotFront:
 
     async def withdraw(self, request: web.Request) -> Any:
         key = api_key(request)
-        body = await json_body(request)
-        if not isinstance(body, dict):
-            raise GateError(400, "INVALID_REQUEST_BODY", "Request body must be a JSON object")
+        body = await json_object(request)
         for name in ("currency", "amount", "chain", "address"):
             if body.get(name) in (None, ""):
                 raise missing_param(name)
@@ -402,7 +358,7 @@ class GateSpotFront:
         if amount <= 0:
             raise bad_param(f"Invalid amount: {body['amount']}")
         text = body.get("withdraw_order_id") or None
-        if text is not None and (len(text) > 32 or not set(text) <= set(_WITHDRAW_ID_CHARS)):
+        if text is not None and (len(text) > 32 or not set(text) <= TEXT_CHARS):
             raise bad_param("Invalid withdraw_order_id")
         w = self.venue.withdraw(
             key,
@@ -436,12 +392,7 @@ class GateSpotFront:
     # ---- WebSocket channels ----------------------------------------------------------------------
 
     def _pairs_payload(self, payload: list[Any], allow_all: bool) -> tuple[str, ...]:
-        if not payload:
-            raise WsError(ERR_BAD_ARGUMENT, "payload required")
-        for p in payload:
-            if not (allow_all and p == ALL) and p not in self.pairs:
-                raise WsError(ERR_BAD_ARGUMENT, f"unknown currency pair: {p}")
-        return tuple(payload)
+        return ws_names(payload, self.pairs, "currency pair", allow_all=allow_all)
 
     def _book_payload(self, payload: list[Any], _key: str | None) -> tuple[str, ...]:
         if len(payload) != 2 or payload[1] not in ("20ms", "100ms", "1000ms"):
@@ -462,15 +413,7 @@ class GateSpotFront:
             "spot.balances": ChannelSpec(private=True, parse=lambda p, k: (ALL,)),
         }
 
-    # ---- venue events -> pushes (synchronous, in event order) ------------------------------------
-
-    def _on_event(self, event: Any) -> None:
-        handler = self._event_handlers.get(type(event).__name__)
-        if handler is not None:
-            try:
-                handler(event)
-            except Exception:  # never let a push bug break the venue operation that emitted it
-                log.exception("gate spot push failed for %s", type(event).__name__)
+    # ---- venue events -> pushes ------------------------------------------------------------------
 
     def _on_book_delta(self, ev: Any) -> None:
         m = self.venue.markets[ev.symbol]
@@ -496,8 +439,7 @@ class GateSpotFront:
             kind = "put"
         else:
             kind = "update"
-        acct = self.venue.account(ev.api_key)
-        uid = acct.user_id if acct else 0
+        uid = self.uid(ev.api_key)
         self.hub.publish_private(
             "spot.orders",
             ev.api_key,
@@ -508,8 +450,7 @@ class GateSpotFront:
     def _on_fill(self, ev: Any) -> None:
         e = ev.execution
         m = self.venue.markets[e.symbol]
-        acct = self.venue.account(ev.api_key)
-        uid = acct.user_id if acct else 0
+        uid = self.uid(ev.api_key)
         self.hub.publish_private(
             "spot.usertrades", ev.api_key, codec.pair_id(e.symbol), lambda _d: [codec.ws_usertrade(m, e, uid)]
         )
@@ -521,8 +462,7 @@ class GateSpotFront:
         total, locked = bal.available + bal.locked, bal.locked
         prev_total, prev_locked = self._balance_seen.get(k, (total, locked))
         self._balance_seen[k] = (total, locked)
-        acct = self.venue.account(ev.api_key)
-        uid = acct.user_id if acct else 0
+        uid = self.uid(ev.api_key)
         now_ms = self.venue.clock.now_ms()
         self.hub.publish_private(
             "spot.balances",
@@ -540,9 +480,6 @@ class GateSpotFront:
                 )
             ],
         )
-
-
-_WITHDRAW_ID_CHARS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_-."
 
 
 def create_app(venue: Any) -> web.Application:
