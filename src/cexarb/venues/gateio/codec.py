@@ -49,6 +49,17 @@ _TIF = {
     "poc": TimeInForce.POST_ONLY,
 }
 _EPS = 1e-12
+# Enum members as module names: `OrderStatus.FILLED` is a class-attribute lookup through
+# EnumType (~0.07 us each), and the order codecs read several per frame.
+_BUY, _SELL = Side.BUY, Side.SELL
+_NEW, _PARTIALLY_FILLED, _FILLED = OrderStatus.NEW, OrderStatus.PARTIALLY_FILLED, OrderStatus.FILLED
+_CANCELED, _PARTIALLY_CANCELED, _REJECTED = (
+    OrderStatus.CANCELED,
+    OrderStatus.PARTIALLY_CANCELED,
+    OrderStatus.REJECTED,
+)
+_GTC, _IOC, _FOK, _POST_ONLY = TimeInForce.GTC, TimeInForce.IOC, TimeInForce.FOK, TimeInForce.POST_ONLY
+_LIMIT, _MARKET, _LIMIT_MAKER = OrderType.LIMIT, OrderType.MARKET, OrderType.LIMIT_MAKER
 
 
 def _convert(raw: Any, kind: type) -> Any:
@@ -65,8 +76,20 @@ def _ms(value: float) -> int:
     return int(value * 1000) if value < 1e11 else int(value)
 
 
+# Contract sizes 1, 0.1, ... 1e-12 (parsed as Gate's decimal text is) -> 10**k.
+_DIVISORS = {float(f"1e-{k}"): float(f"1e{k}") for k in range(13)}
+
+
 def _base(contracts: float, contract_size: float) -> float:
-    # round away float noise of the multiplication (0.0001 * 3)
+    """Contracts -> base units, rounded to 12 decimals (away the float noise of 0.0001 * 3).
+
+    For a whole number of contracts of a power-of-ten size with a result below 1024 the
+    division by 10**k is exact-rounded and equals the rounded product (the product is then
+    within 2.3e-13 of the 12-decimal result), at a fifth of round()'s cost.
+    """
+    divisor = _DIVISORS.get(contract_size)
+    if divisor is not None and 0.0 <= contracts < 1024.0 * divisor and contracts.is_integer():
+        return contracts / divisor
     return round(contracts * contract_size, 12)
 
 
@@ -80,16 +103,16 @@ def closed_status(finish_as: str, filled: float, remaining: float | None) -> Ord
     `remaining` is the unfilled quantity, or None when unknown in base units (spot market buy).
     """
     if finish_as == "filled" or (remaining is not None and remaining <= _EPS and filled > _EPS):
-        return OrderStatus.FILLED
+        return _FILLED
     if filled > _EPS:
-        return OrderStatus.PARTIALLY_CANCELED
+        return _PARTIALLY_CANCELED
     if finish_as == "poc":  # post-only that would have taken liquidity
-        return OrderStatus.REJECTED
-    return OrderStatus.CANCELED
+        return _REJECTED
+    return _CANCELED
 
 
 def _open_status(filled: float) -> OrderStatus:
-    return OrderStatus.PARTIALLY_FILLED if filled > _EPS else OrderStatus.NEW
+    return _PARTIALLY_FILLED if filled > _EPS else _NEW
 
 
 # ---- reference data ---------------------------------------------------------------------
@@ -184,20 +207,20 @@ def order_from_msg(msg: m.SpotOrderMsg) -> Order:
     left = msg.left if msg.left is not None else msg.amount
     if msg.filled_amount is not None:
         filled = msg.filled_amount
-    elif is_market and side is Side.BUY:
+    elif is_market and side is _BUY:
         filled = msg.filled_total / msg.avg_deal_price if msg.avg_deal_price > 0 else 0.0
     else:
         filled = max(0.0, round(msg.amount - left, 12))
     finished = msg.event == "finish" or msg.status in ("closed", "cancelled")
-    if is_market and side is Side.BUY:
+    if is_market and side is _BUY:
         # amount/left are quote units for a market buy: report the base actually bought
         quantity, remaining = filled, 0.0
     else:
         quantity, remaining = msg.amount, left
     if finished:
         # a market buy's `left` is quote: finish_as and the fill decide
-        status = closed_status(msg.finish_as, filled, None if is_market and side is Side.BUY else left)
-        remaining = 0.0 if status is OrderStatus.FILLED else remaining
+        status = closed_status(msg.finish_as, filled, None if is_market and side is _BUY else left)
+        remaining = 0.0 if status is _FILLED else remaining
     else:
         status = _open_status(filled)
     avg = msg.avg_deal_price
@@ -206,15 +229,18 @@ def order_from_msg(msg: m.SpotOrderMsg) -> Order:
     fee, fee_asset = msg.fee, msg.fee_currency
     if fee == 0.0 and msg.gt_fee > 0:
         fee, fee_asset = msg.gt_fee, "GT"
-    created = _ms(msg.create_time_ms) or _ms(msg.create_time)
-    updated = _ms(msg.update_time_ms) or _ms(msg.update_time) or created
-    tif = _TIF.get(msg.time_in_force, TimeInForce.GTC)
+    # The ms fields are the common case; _ms sorts out seconds and zeros otherwise.
+    created = msg.create_time_ms
+    created = int(created) if created >= 1e11 else (_ms(created) or _ms(msg.create_time))
+    updated = msg.update_time_ms
+    updated = int(updated) if updated >= 1e11 else (_ms(updated) or _ms(msg.update_time) or created)
+    tif = _TIF.get(msg.time_in_force, _GTC)
     if is_market:
-        order_type = OrderType.MARKET
-    elif tif is TimeInForce.POST_ONLY:
-        order_type = OrderType.LIMIT_MAKER
+        order_type = _MARKET
+    elif tif is _POST_ONLY:
+        order_type = _LIMIT_MAKER
     else:
-        order_type = OrderType.LIMIT
+        order_type = _LIMIT
     # Positional, in Order's field order: half the cost of keywords on this per-frame path.
     return Order(
         from_venue(msg.currency_pair),  # symbol
@@ -245,31 +271,48 @@ def parse_order(raw: Mapping) -> Order:
 def futures_order_from_msg(msg: m.FuturesOrderMsg, contract_size: float) -> Order:
     size = abs(msg.size)
     left = abs(msg.left)
-    filled_contracts = max(0.0, size - left)
+    filled_contracts = size - left
     quantity = _base(size, contract_size)
-    filled = _base(filled_contracts, contract_size)
-    remaining = _base(left, contract_size)
+    # Each conversion rounds (~0.2 us); an untouched or fully filled order needs one.
+    if left == 0.0:
+        remaining = 0.0
+        filled = quantity if filled_contracts > 0.0 else 0.0
+    elif filled_contracts <= 0.0:
+        filled_contracts = 0.0
+        filled = 0.0
+        remaining = quantity if left == size else _base(left, contract_size)
+    else:
+        filled = _base(filled_contracts, contract_size)
+        remaining = _base(left, contract_size)
     if msg.status == "finished":
         status = closed_status(msg.finish_as, filled_contracts, left)
-        if status is OrderStatus.FILLED:
+        if status is _FILLED:
             remaining = 0.0
     else:
-        status = _open_status(filled_contracts)
-    tif = _TIF.get(msg.tif, TimeInForce.GTC)
-    if msg.price == 0.0 and tif in (TimeInForce.IOC, TimeInForce.FOK):
-        order_type = OrderType.MARKET
-    elif tif is TimeInForce.POST_ONLY:
-        order_type = OrderType.LIMIT_MAKER
+        status = _PARTIALLY_FILLED if filled_contracts > _EPS else _NEW
+    tif = _TIF.get(msg.tif, _GTC)
+    if tif is _GTC:
+        order_type = _LIMIT
+    elif msg.price == 0.0 and (tif is _IOC or tif is _FOK):
+        order_type = _MARKET
+    elif tif is _POST_ONLY:
+        order_type = _LIMIT_MAKER
     else:
-        order_type = OrderType.LIMIT
-    created = _ms(msg.create_time_ms) or _ms(msg.create_time)
-    updated = _ms(msg.update_time) or _ms(msg.finish_time_ms) or _ms(msg.finish_time) or created
+        order_type = _LIMIT
+    # Timestamps: the ms fields are the common case; _ms sorts out seconds and zeros otherwise.
+    created = msg.create_time_ms
+    created = int(created) if created >= 1e11 else (_ms(created) or _ms(msg.create_time))
+    updated = msg.update_time
+    if updated >= 1e11:
+        updated = int(updated)
+    else:
+        updated = _ms(updated) or _ms(msg.finish_time_ms) or _ms(msg.finish_time) or created
     # Positional, in Order's field order (see order_from_msg).
     return Order(
         from_venue(msg.contract),  # symbol
         str(msg.id),  # order_id
         msg.text if msg.text.startswith("t-") else "",  # client_order_id
-        Side.SELL if msg.size < 0 else Side.BUY,
+        _SELL if msg.size < 0 else _BUY,
         order_type,
         msg.price,
         quantity,
