@@ -11,7 +11,7 @@ from conftest import BTC, KEY, MAKER, SECRET, UID, sign_ws
 
 from cexarb.model import OrderType, Side, TimeInForce
 
-SAMPLES = Path("/work/shared/protocols/samples")
+SAMPLES = Path(__file__).resolve().parents[3].parent / "shared" / "protocols" / "samples"
 DEC = {"X-Gate-Size-Decimal": "1"}
 
 

@@ -13,7 +13,7 @@ from conftest import BTC, KEY, MAKER, OTHER_KEY, OTHER_SECRET, SECRET, UID, sign
 
 from cexarb.model import OrderType, Side, TimeInForce
 
-SAMPLES = Path("/work/shared/protocols/samples")
+SAMPLES = Path(__file__).resolve().parents[3].parent / "shared" / "protocols" / "samples"
 
 
 def sample_result(name: str, part: str):

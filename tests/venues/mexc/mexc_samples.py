@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-PROTOCOLS = Path("/work/shared/protocols")
+PROTOCOLS = Path(__file__).resolve().parents[3].parent / "shared" / "protocols"
 SAMPLES = PROTOCOLS / "samples"
 
 
