@@ -14,6 +14,8 @@ from cexarb.model.errors import OrderStatusUnknown
 from .frames import unknown_order_update
 from .rig import (
     BTC,
+    ETH,
+    MARKETS,
     QTY,
     SETTINGS,
     SYMBOLS,
@@ -114,3 +116,29 @@ async def test_an_update_for_an_order_that_does_not_exist_is_not_adopted(quiet_s
     )
     assert await until(lambda: elsewhere.order_id in ex.open_orders.get(BTC, {}))
     await assert_truth(ex, sim, "gateio_spot")
+
+
+@pytest.mark.parametrize("market", MARKETS)
+async def test_fills_missed_while_down_are_caught_up_after_the_venue_clock_went_back(
+    quiet_sim, exchanges, market
+):
+    # The fill catch-up asked for fills since a local-time floor (or the last fill's venue
+    # time): once the venue's clock went back, every later fill was stamped before that and a
+    # fill missed during a stream outage was never delivered.
+    sim = quiet_sim
+    ex = make_exchange(sim, market, replace(SETTINGS, degraded_poll_s=3600))
+    exchanges.append(ex)
+    ledger = Ledger()
+    ex.add_private_listener(ledger)
+    await asyncio.wait_for(ex.initialize(SYMBOLS), 30)
+    order = await ex.place_limit_order(BTC, Side.BUY, QTY[BTC], inside_price(ex, BTC, Side.BUY, 1))
+    sim.faults.skew_clock(market, -90_000)
+    await ex.place_limit_order(ETH, Side.BUY, QTY[ETH], inside_price(ex, ETH, Side.BUY, -50))  # resyncs
+    sim.faults.reject_ws_connections(market, True)
+    sim.faults.drop_streams(market)
+    assert await until(lambda: not ex.private_state_fresh)
+    await sim.take(market, BTC, Side.SELL, QTY[BTC])  # the stream is down: only the sweep can tell
+    sim.faults.reject_ws_connections(market, False)
+    assert await until(lambda: ex.get_trading_stats()["sweeps"] >= 1)
+    await assert_truth(ex, sim, market, ledger)
+    assert order.order_id in ex.executed_orders[BTC] and ledger.fills

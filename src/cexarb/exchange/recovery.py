@@ -56,6 +56,9 @@ class PrivateRecovery:
         self._poll_task: asyncio.Task | None = None
         self._seen_trades: dict[tuple[Symbol, str], None] = {}
         self._last_fill_ms: dict[Symbol, int] = {}
+        # The venue clock's measured offset when each last fill (and the floor) was recorded.
+        self._last_fill_offset: dict[Symbol, float] = {}
+        self._venue_clock: Any = None
         self._reset_recovery()
 
     def _reset_recovery(self) -> None:
@@ -66,10 +69,23 @@ class PrivateRecovery:
         self._sweep_again = False
         self._seen_trades.clear()
         self._last_fill_ms.clear()
+        self._last_fill_offset.clear()
         self._fill_floor_ms = 0
+        self._floor_offset = 0.0
 
     def _mark_fill_floor(self) -> None:
-        self._fill_floor_ms = now_ms()
+        rest = self._private_rest
+        # The connector's clock (venue time = local + measured offset), if it exposes one.
+        self._venue_clock = getattr(rest, "clock", None) or getattr(
+            getattr(rest, "http", None), "clock", None
+        )
+        clock = self._venue_clock
+        self._fill_floor_ms = clock.now_ms() if clock is not None else now_ms()
+        self._floor_offset = self._clock_offset()
+
+    def _clock_offset(self) -> float:
+        clock = self._venue_clock
+        return clock.offset_ms if clock is not None else 0.0
 
     def _record_fill(self, execution: Execution) -> bool:
         """False for a fill already seen (stream and REST catch-up overlap)."""
@@ -83,6 +99,7 @@ class PrivateRecovery:
                 del seen[next(iter(seen))]
         if execution.timestamp > self._last_fill_ms.get(execution.symbol, 0):
             self._last_fill_ms[execution.symbol] = execution.timestamp
+            self._last_fill_offset[execution.symbol] = self._clock_offset()
         return True
 
     # -- stream state -----------------------------------------------------------------
@@ -244,7 +261,12 @@ class PrivateRecovery:
         """From a little before the last fill seen (clocks differ; duplicates are dropped), or
         from initialize when none was seen: fills from before it are not news."""
         last = self._last_fill_ms.get(symbol)
-        return last - self.settings.fills_lookback_ms if last is not None else self._fill_floor_ms
+        if last is None:
+            since, offset = self._fill_floor_ms, self._floor_offset
+        else:
+            since, offset = last - self.settings.fills_lookback_ms, self._last_fill_offset.get(symbol, 0.0)
+        # A venue clock measured to have gone back since then stamps its later fills earlier.
+        return since + int(min(0.0, self._clock_offset() - offset))
 
     async def _catch_up_fills(self) -> None:
         tracker = self._tracker
