@@ -18,6 +18,7 @@ from cexarb.model import BookDiff, OrderBook, Symbol
 # A snapshot that never comes must not let the buffer grow without bound; past this
 # the oldest diffs go, and the chain check then asks for a newer snapshot.
 MAX_BUFFERED_DIFFS = 10_000
+_monotonic = time.monotonic
 
 
 class _Ladder:
@@ -90,7 +91,7 @@ class L2Book:
         self.update_id = diff.last_id
         if diff.timestamp:
             self.timestamp = diff.timestamp
-        self.updated_monotonic = time.monotonic()
+        self.updated_monotonic = _monotonic()
         self._view = None
 
     @property
