@@ -77,7 +77,9 @@ def encode_params(params: Mapping[str, Any] | None) -> str:
     for key, value in params.items():
         if value is None:
             continue
-        if isinstance(value, bool):
+        if type(value) is str:  # the common case first (a str Enum is not exactly str)
+            text = value
+        elif isinstance(value, bool):
             text = "true" if value else "false"
         elif isinstance(value, float):
             text = format_decimal(value)
@@ -85,9 +87,10 @@ def encode_params(params: Mapping[str, Any] | None) -> str:
             text = str(value.value)
         else:
             text = str(value)
-        if not _needs_no_quoting(key):
+        # isascii() is O(1) and ASCII isalnum() is [A-Za-z0-9]: a cheaper test than the regex.
+        if not (key.isascii() and key.isalnum()) and not _needs_no_quoting(key):
             key = quote(key, safe=_QUERY_SAFE)
-        if not _needs_no_quoting(text):
+        if not (text.isascii() and text.isalnum()) and not _needs_no_quoting(text):
             text = quote(text, safe=_QUERY_SAFE)
         parts.append(f"{key}={text}")
     return "&".join(parts)
