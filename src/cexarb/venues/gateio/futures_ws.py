@@ -10,7 +10,7 @@ import aiohttp
 import msgspec
 
 from cexarb.config import VenueConfig
-from cexarb.exchange.interfaces import PrivateWebsocketHandlers, PublicWebsocketHandlers, StreamStats
+from cexarb.exchange.interfaces import PrivateWebsocketHandlers, PublicWebsocketHandlers
 from cexarb.model import AssetBalance, OrderBook, Symbol, SymbolInfo
 from cexarb.model.errors import AuthenticationError
 from cexarb.transport import Clock
@@ -18,8 +18,8 @@ from cexarb.venues.gateio import codec
 from cexarb.venues.gateio import messages as m
 from cexarb.venues.gateio.auth import GateSigner
 from cexarb.venues.gateio.errors import VENUE
-from cexarb.venues.gateio.symbols import from_venue, to_venue
-from cexarb.venues.gateio.ws_common import GateWs, result_decoder
+from cexarb.venues.gateio.symbols import from_venue
+from cexarb.venues.gateio.ws_common import GatePrivateStream, GatePublicStream, result_decoder
 
 if TYPE_CHECKING:
     from cexarb.venues.gateio.futures_rest import GateioFuturesPrivateRest
@@ -65,7 +65,7 @@ class _ContractSizes:
         return size
 
 
-class GateioFuturesPublicWs:
+class GateioFuturesPublicWs(GatePublicStream):
     venue = "gateio"
 
     def __init__(
@@ -79,49 +79,15 @@ class GateioFuturesPublicWs:
         self.handlers = handlers
         self.symbols_info = symbols_info
         self._size = _ContractSizes(symbols_info)
-        self._ws = GateWs(
-            "gateio-futures-public",
-            config,
-            "futures",
-            on_error=lambda e: self.handlers.error(e),
-            on_state=lambda s: self.handlers.connection(s),
-            session=session,
-            headers=SIZE_DECIMAL_HEADERS,
+        self._ws = self._open(
+            "gateio-futures-public", config, "futures", session=session, headers=SIZE_DECIMAL_HEADERS
         )
         self._ws.route(BOOK_TICKER, self._on_book_ticker)
         self._ws.route(BOOK_UPDATE, self._on_book_update)
         self._ws.route(TRADES, self._on_trades)
 
-    @property
-    def stats(self) -> StreamStats:
-        return self._ws.stats
-
-    @property
-    def is_connected(self) -> bool:
-        return self._ws.connected
-
-    async def start(self) -> None:
-        await self._ws.client.start()
-
-    async def subscribe(self, symbols: list[Symbol]) -> None:
-        for symbol in symbols:
-            name = to_venue(symbol)
-            await self._ws.subscribe((BOOK_UPDATE, name), BOOK_UPDATE, [name, BOOK_INTERVAL, BOOK_LEVELS])
-            await self._ws.subscribe((BOOK_TICKER, name), BOOK_TICKER, [name])
-            await self._ws.subscribe((TRADES, name), TRADES, [name])
-
-    async def unsubscribe(self, symbols: list[Symbol]) -> None:
-        for symbol in symbols:
-            name = to_venue(symbol)
-            await self._ws.unsubscribe((BOOK_UPDATE, name), BOOK_UPDATE, [name, BOOK_INTERVAL, BOOK_LEVELS])
-            await self._ws.unsubscribe((BOOK_TICKER, name), BOOK_TICKER, [name])
-            await self._ws.unsubscribe((TRADES, name), TRADES, [name])
-
-    async def close(self) -> None:
-        await self._ws.close()
-
-    def on_message(self, data: str | bytes) -> None:
-        self._ws.on_message(data)
+    def _topics(self, name: str) -> tuple[tuple[str, list], ...]:
+        return ((BOOK_UPDATE, [name, BOOK_INTERVAL, BOOK_LEVELS]), (BOOK_TICKER, [name]), (TRADES, [name]))
 
     def _on_book_ticker(self, raw: msgspec.Raw) -> None:
         msg = _book_ticker(raw)
@@ -142,7 +108,7 @@ class GateioFuturesPublicWs:
             self.handlers.trade(codec.futures_trade_from_msg(msg, self._size(msg.contract)))
 
 
-class GateioFuturesPrivateWs:
+class GateioFuturesPrivateWs(GatePrivateStream):
     """futures.orders / usertrades / positions / balances for `user_id` (all contracts).
 
     user_id: the argument, else config.user_id, else learned from `rest` (accounts 'user')
@@ -154,7 +120,6 @@ class GateioFuturesPrivateWs:
     """
 
     venue = "gateio"
-    CHANNELS = (ORDERS, USER_TRADES, POSITIONS, BALANCES)
 
     def __init__(
         self,
@@ -175,12 +140,10 @@ class GateioFuturesPrivateWs:
         self._timeout_s = config.request_timeout_s
         self._balance_refresh: asyncio.Task | None = None
         self._balance_dirty = False
-        self._ws = GateWs(
+        self._ws = self._open(
             "gateio-futures-private",
             config,
             "futures",
-            on_error=lambda e: self.handlers.error(e),
-            on_state=lambda s: self.handlers.connection(s),
             signer=GateSigner(config.api_key, config.api_secret),
             clock=clock if clock is not None else (rest.clock if rest is not None else None),
             session=session,
@@ -190,14 +153,6 @@ class GateioFuturesPrivateWs:
         self._ws.route(USER_TRADES, self._on_user_trades)
         self._ws.route(POSITIONS, self._on_positions)
         self._ws.route(BALANCES, self._on_balances)
-
-    @property
-    def stats(self) -> StreamStats:
-        return self._ws.stats
-
-    @property
-    def is_connected(self) -> bool:
-        return self._ws.connected
 
     async def start(self) -> None:
         if not self.user_id:
@@ -209,26 +164,14 @@ class GateioFuturesPrivateWs:
                 )
             self.user_id = await self._rest.get_user_id()
         uid = str(self.user_id)
-        acks = [self._ws.expect_ack(ch) for ch in self.CHANNELS]
-        for channel in (ORDERS, USER_TRADES, POSITIONS):
-            await self._ws.subscribe(channel, channel, [uid, "!all"], private=True)
-        await self._ws.subscribe(BALANCES, BALANCES, [uid], private=True)
-        await self._ws.client.start()
-        try:
-            async with asyncio.timeout(self._timeout_s):
-                await asyncio.gather(*acks)
-        except BaseException:
-            await self.close()
-            raise
+        mine = [uid, "!all"]
+        await self._subscribe_all({ORDERS: mine, USER_TRADES: mine, POSITIONS: mine, BALANCES: [uid]})
 
     async def close(self) -> None:
         task, self._balance_refresh = self._balance_refresh, None
         if task is not None:
             task.cancel()
         await self._ws.close()
-
-    def on_message(self, data: str | bytes) -> None:
-        self._ws.on_message(data)
 
     def _on_orders(self, raw: msgspec.Raw) -> None:
         for msg in _orders(raw):

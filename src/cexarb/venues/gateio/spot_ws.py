@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import aiohttp
 import msgspec
 
 from cexarb.config import VenueConfig
-from cexarb.exchange.interfaces import PrivateWebsocketHandlers, PublicWebsocketHandlers, StreamStats
+from cexarb.exchange.interfaces import PrivateWebsocketHandlers, PublicWebsocketHandlers
 from cexarb.model import OrderBook, Symbol, SymbolInfo
 from cexarb.transport import Clock
 from cexarb.venues.gateio import codec
 from cexarb.venues.gateio import messages as m
 from cexarb.venues.gateio.auth import GateSigner
-from cexarb.venues.gateio.symbols import from_venue, to_venue
-from cexarb.venues.gateio.ws_common import GateWs, result_decoder
+from cexarb.venues.gateio.symbols import from_venue
+from cexarb.venues.gateio.ws_common import GatePrivateStream, GatePublicStream, result_decoder
 
 BOOK_TICKER = "spot.book_ticker"
 BOOK_UPDATE = "spot.order_book_update"
@@ -34,7 +32,7 @@ _user_trades = result_decoder(list[m.SpotUserTradeMsg])
 _balances = result_decoder(list[m.SpotBalanceUpdateMsg])
 
 
-class GateioSpotPublicWs:
+class GateioSpotPublicWs(GatePublicStream):
     """book_ticker -> BookTicker, order_book_update -> BookDiff(U, u) (or OrderBook when
     `full`), trades -> Trade. Subscriptions are replayed after every reconnect."""
 
@@ -50,51 +48,15 @@ class GateioSpotPublicWs:
     ) -> None:
         self.handlers = handlers
         self.symbols_info = symbols_info if symbols_info is not None else {}
-        self._ws = GateWs(
-            "gateio-spot-public",
-            config,
-            "spot",
-            on_error=lambda e: self.handlers.error(e),
-            on_state=lambda s: self.handlers.connection(s),
-            session=session,
-        )
+        self._ws = self._open("gateio-spot-public", config, "spot", session=session)
         self._ws.route(BOOK_TICKER, self._on_book_ticker)
         self._ws.route(BOOK_UPDATE, self._on_book_update)
         self._ws.route(TRADES, self._on_trades)
 
-    @property
-    def stats(self) -> StreamStats:
-        return self._ws.stats
-
-    @property
-    def is_connected(self) -> bool:
-        return self._ws.connected
-
-    async def start(self) -> None:
-        await self._ws.client.start()
-
-    async def subscribe(self, symbols: list[Symbol]) -> None:
-        for symbol in symbols:
-            pair = to_venue(symbol)
-            await self._ws.subscribe((BOOK_UPDATE, pair), BOOK_UPDATE, [pair, BOOK_INTERVAL])
-            await self._ws.subscribe((BOOK_TICKER, pair), BOOK_TICKER, [pair])
-            await self._ws.subscribe((TRADES, pair), TRADES, [pair])
-
-    async def unsubscribe(self, symbols: list[Symbol]) -> None:
-        for symbol in symbols:
-            pair = to_venue(symbol)
-            await self._ws.unsubscribe((BOOK_UPDATE, pair), BOOK_UPDATE, [pair, BOOK_INTERVAL])
-            await self._ws.unsubscribe((BOOK_TICKER, pair), BOOK_TICKER, [pair])
-            await self._ws.unsubscribe((TRADES, pair), TRADES, [pair])
-
-    async def close(self) -> None:
-        await self._ws.close()
+    def _topics(self, pair: str) -> tuple[tuple[str, list], ...]:
+        return ((BOOK_UPDATE, [pair, BOOK_INTERVAL]), (BOOK_TICKER, [pair]), (TRADES, [pair]))
 
     # hot path ---------------------------------------------------------------------------------
-
-    def on_message(self, data: str | bytes) -> None:
-        """Feed one raw frame (the transport does this; tests may too)."""
-        self._ws.on_message(data)
 
     def _on_book_ticker(self, raw: msgspec.Raw) -> None:
         self.handlers.book_ticker(codec.book_ticker_from_msg(_book_ticker(raw)))
@@ -114,13 +76,12 @@ class GateioSpotPublicWs:
             self.handlers.trade(codec.spot_trade_from_msg(msg))
 
 
-class GateioSpotPrivateWs:
+class GateioSpotPrivateWs(GatePrivateStream):
     """spot.orders, spot.usertrades ('!all') and spot.balances, each authenticated per
     subscription; `start()` returns once every channel acknowledged (or raises the typed
     error, e.g. AuthenticationError). Re-authenticates and resubscribes after reconnects."""
 
     venue = "gateio"
-    CHANNELS = (ORDERS, USER_TRADES, BALANCES)
 
     def __init__(
         self,
@@ -134,12 +95,10 @@ class GateioSpotPrivateWs:
         self.handlers = handlers
         self.symbols_info = symbols_info if symbols_info is not None else {}
         self._timeout_s = config.request_timeout_s
-        self._ws = GateWs(
+        self._ws = self._open(
             "gateio-spot-private",
             config,
             "spot",
-            on_error=lambda e: self.handlers.error(e),
-            on_state=lambda s: self.handlers.connection(s),
             signer=GateSigner(config.api_key, config.api_secret),
             clock=clock,
             session=session,
@@ -148,32 +107,8 @@ class GateioSpotPrivateWs:
         self._ws.route(USER_TRADES, self._on_user_trades)
         self._ws.route(BALANCES, self._on_balances)
 
-    @property
-    def stats(self) -> StreamStats:
-        return self._ws.stats
-
-    @property
-    def is_connected(self) -> bool:
-        return self._ws.connected
-
     async def start(self) -> None:
-        acks = [self._ws.expect_ack(ch) for ch in self.CHANNELS]
-        await self._ws.subscribe(ORDERS, ORDERS, ["!all"], private=True)
-        await self._ws.subscribe(USER_TRADES, USER_TRADES, ["!all"], private=True)
-        await self._ws.subscribe(BALANCES, BALANCES, None, private=True)
-        await self._ws.client.start()
-        try:
-            async with asyncio.timeout(self._timeout_s):
-                await asyncio.gather(*acks)
-        except BaseException:
-            await self._ws.close()
-            raise
-
-    async def close(self) -> None:
-        await self._ws.close()
-
-    def on_message(self, data: str | bytes) -> None:
-        self._ws.on_message(data)
+        await self._subscribe_all({ORDERS: ["!all"], USER_TRADES: ["!all"], BALANCES: None})
 
     def _on_orders(self, raw: msgspec.Raw) -> None:
         for msg in _orders(raw):

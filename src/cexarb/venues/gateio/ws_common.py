@@ -21,12 +21,13 @@ import msgspec
 from cexarb.config import VenueConfig
 from cexarb.exchange.interfaces import StreamStats
 from cexarb.logs import log_kv
-from cexarb.model import ConnectionState
+from cexarb.model import ConnectionState, Symbol
 from cexarb.model.errors import ExchangeError, ProtocolError, TimestampError
 from cexarb.transport import Clock, WsClient
 from cexarb.venues.gateio.auth import GateSigner
 from cexarb.venues.gateio.errors import VENUE, ws_error
 from cexarb.venues.gateio.messages import Envelope
+from cexarb.venues.gateio.symbols import to_venue
 
 _log = logging.getLogger(__name__)
 
@@ -236,3 +237,80 @@ class GateWs:
 def result_decoder(kind: Any) -> Callable[[msgspec.Raw], Any]:
     """Lax decoder for one channel's `result` (numeric strings into float fields)."""
     return msgspec.json.Decoder(kind, strict=False).decode
+
+
+class GateStream:
+    """What every Gate stream object offers over its one GateWs: stats, state, frames, close.
+    Subclasses keep `handlers` (errors and connection states go there) and `_ws`."""
+
+    handlers: Any
+    _ws: GateWs
+
+    def _open(self, name: str, config: VenueConfig, prefix: str, **options: Any) -> GateWs:
+        return GateWs(
+            name,
+            config,
+            prefix,
+            on_error=lambda e: self.handlers.error(e),
+            on_state=lambda s: self.handlers.connection(s),
+            **options,
+        )
+
+    @property
+    def stats(self) -> StreamStats:
+        return self._ws.stats
+
+    @property
+    def is_connected(self) -> bool:
+        return self._ws.connected
+
+    def on_message(self, data: str | bytes) -> None:
+        """Feed one raw frame (the transport does this; tests may too)."""
+        self._ws.on_message(data)
+
+    async def close(self) -> None:
+        await self._ws.close()
+
+
+class GatePublicStream(GateStream):
+    """Market data of a list of symbols: every symbol's topics (`_topics`) subscribed by name;
+    the transport replays them after every reconnect."""
+
+    def _topics(self, name: str) -> tuple[tuple[str, list], ...]:
+        """(channel, payload) of each channel followed for the market `name`."""
+        raise NotImplementedError
+
+    async def start(self) -> None:
+        await self._ws.client.start()
+
+    async def subscribe(self, symbols: list[Symbol]) -> None:
+        for symbol in symbols:
+            name = to_venue(symbol)
+            for channel, payload in self._topics(name):
+                await self._ws.subscribe((channel, name), channel, payload)
+
+    async def unsubscribe(self, symbols: list[Symbol]) -> None:
+        for symbol in symbols:
+            name = to_venue(symbol)
+            for channel, payload in self._topics(name):
+                await self._ws.unsubscribe((channel, name), channel, payload)
+
+
+class GatePrivateStream(GateStream):
+    """Account channels, each authenticated per subscription."""
+
+    _timeout_s: float
+
+    async def _subscribe_all(self, payloads: dict[str, list | None]) -> None:
+        """Subscribe every channel (channel -> payload, in order), connect, and return once each
+        acknowledged (or raise the typed error, e.g. AuthenticationError, closed)."""
+        acks = [self._ws.expect_ack(channel) for channel in payloads]
+        for channel, payload in payloads.items():
+            await self._ws.subscribe(channel, channel, payload, private=True)
+        await self._ws.client.start()
+        try:
+            async with asyncio.timeout(self._timeout_s):
+                await asyncio.gather(*acks)
+        except BaseException:
+            await self.close()
+            raise
