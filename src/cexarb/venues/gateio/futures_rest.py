@@ -26,13 +26,20 @@ from cexarb.model import (
     SymbolInfo,
     TimeInForce,
 )
-from cexarb.model.errors import InvalidOrder, InvalidPrice, OrderStatusUnknown, ProtocolError
+from cexarb.model.errors import InvalidOrder, ProtocolError
 from cexarb.model.rounding import format_decimal, is_on_grid
 from cexarb.venues.gateio import codec
 from cexarb.venues.gateio.errors import VENUE
-from cexarb.venues.gateio.rest_common import CANCEL, ORDERS, GateRest, price_text, require_positive
-from cexarb.venues.gateio.spot_rest import WIRE_TIF
-from cexarb.venues.gateio.symbols import check_client_order_id, from_venue, new_client_order_id, to_venue
+from cexarb.venues.gateio.rest_common import (
+    CANCEL,
+    GateRest,
+    GateTradingRest,
+    fills_since,
+    limit_terms,
+    order_ref,
+    require_positive,
+)
+from cexarb.venues.gateio.symbols import check_client_order_id, from_venue, to_venue
 
 SETTLE = "usdt"
 PREFIX = f"/futures/{SETTLE}"
@@ -87,7 +94,7 @@ class GateioFuturesPublicRest(GateRest):
         return codec.parse_ticker(items[0], symbol, info.contract_size)
 
 
-class GateioFuturesPrivateRest(GateRest):
+class GateioFuturesPrivateRest(GateTradingRest):
     """Signed futures endpoints (one-way position mode). `symbols_info` is shared with the
     caller and read at call time; unknown contracts are fetched once."""
 
@@ -102,9 +109,6 @@ class GateioFuturesPrivateRest(GateRest):
         self.symbols_info = symbols_info if symbols_info is not None else {}
         self._contracts = _Contracts(self, self.symbols_info)
         self._user_id = config.user_id
-
-    def new_client_order_id(self) -> str:
-        return new_client_order_id()
 
     # ---- account ----------------------------------------------------------------------------
 
@@ -193,15 +197,7 @@ class GateioFuturesPrivateRest(GateRest):
             body["price"] = "0"  # price 0 + ioc/fok = market
             body["tif"] = "fok" if time_in_force is TimeInForce.FOK else "ioc"
         else:
-            if price is None:
-                raise InvalidOrder("a limit order needs a price", venue=VENUE)
-            if not is_on_grid(price, info.tick_size):
-                raise InvalidPrice(
-                    f"price {price!r} is not a multiple of the tick {info.tick_size}", venue=VENUE
-                )
-            body["price"] = price_text(price, info)
-            tif = TimeInForce.POST_ONLY if order_type is OrderType.LIMIT_MAKER else time_in_force
-            body["tif"] = WIRE_TIF[tif]
+            body["price"], body["tif"] = limit_terms(order_type, price, time_in_force, info)
         body["text"] = client_order_id
         body["reduce_only"] = reduce_only
         return body
@@ -221,37 +217,20 @@ class GateioFuturesPrivateRest(GateRest):
         body = await self.order_body(
             symbol, side, order_type, quantity, price, time_in_force, client_order_id, reduce_only
         )
-        try:
-            reply = await self.signed("POST", f"{PREFIX}/orders", body=body, pool=ORDERS)
-        except OrderStatusUnknown as exc:
-            raise OrderStatusUnknown(
-                exc.message, client_order_id=client_order_id, venue=VENUE, http_status=exc.http_status
-            ) from exc
-        return await self._order(reply)
+        return await self._order(await self.post_order(f"{PREFIX}/orders", body, client_order_id))
 
     async def _order(self, raw: Any) -> Order:
         return codec.parse_futures_order(raw, await self._contracts.size(raw["contract"]))
 
-    @staticmethod
-    def _ref(order_id: str | None, client_order_id: str | None) -> str:
-        ref = order_id or client_order_id
-        if not ref:
-            raise InvalidOrder("give order_id or client_order_id", venue=VENUE)
-        return ref
-
     async def cancel_order(
         self, symbol: Symbol, order_id: str | None = None, client_order_id: str | None = None
     ) -> Order:
-        ref = self._ref(order_id, client_order_id)
+        ref = order_ref(order_id, client_order_id)
         return await self._order(await self.signed("DELETE", f"{PREFIX}/orders/{ref}", pool=CANCEL))
 
     async def cancel_all_orders(self, symbol: Symbol | None = None) -> list[Order]:
-        if symbol is None:
-            symbols = sorted({o.symbol for o in await self.get_open_orders()})
-        else:
-            symbols = [symbol]
         canceled: list[Order] = []
-        for sym in symbols:
+        for sym in await self.symbols_to_cancel(symbol):
             reply = await self.signed(
                 "DELETE", f"{PREFIX}/orders", params={"contract": to_venue(sym)}, pool=CANCEL
             )
@@ -262,7 +241,7 @@ class GateioFuturesPrivateRest(GateRest):
     async def get_order(
         self, symbol: Symbol, order_id: str | None = None, client_order_id: str | None = None
     ) -> Order:
-        ref = self._ref(order_id, client_order_id)
+        ref = order_ref(order_id, client_order_id)
         return await self._order(await self.signed("GET", f"{PREFIX}/orders/{ref}"))
 
     async def get_open_orders(self, symbol: Symbol | None = None) -> list[Order]:
@@ -289,8 +268,4 @@ class GateioFuturesPrivateRest(GateRest):
         size = (await self._contracts.info(symbol)).contract_size
         params = {"contract": to_venue(symbol), "limit": min(limit, 1000)}
         reply = await self.signed("GET", f"{PREFIX}/my_trades", params=params)
-        fills = [codec.parse_futures_execution(raw, size) for raw in reply or ()]
-        if since_ms is not None:
-            fills = [f for f in fills if f.timestamp >= since_ms]
-        fills.sort(key=lambda f: (f.timestamp, f.trade_id))
-        return fills
+        return fills_since([codec.parse_futures_execution(raw, size) for raw in reply or ()], since_ms)

@@ -1,5 +1,6 @@
 """What Gate's spot and futures REST clients share: the HTTP client (signing, budgets,
-clock), server time, and turning an ambiguous POST into OrderStatusUnknown with its id."""
+clock), server time, turning an ambiguous POST into OrderStatusUnknown with its id, and the
+order rules both markets apply alike (ids, limit price and time in force, fills since)."""
 
 from __future__ import annotations
 
@@ -9,17 +10,25 @@ from typing import Any
 import aiohttp
 
 from cexarb.config import VenueConfig
-from cexarb.model import SymbolInfo
-from cexarb.model.errors import AuthenticationError, InvalidOrder
-from cexarb.model.rounding import format_decimal
+from cexarb.model import Execution, Order, OrderType, Symbol, SymbolInfo, TimeInForce
+from cexarb.model.errors import AuthenticationError, InvalidOrder, InvalidPrice, OrderStatusUnknown
+from cexarb.model.rounding import format_decimal, is_on_grid
 from cexarb.transport import Clock, HttpClient, RateLimiter
 from cexarb.venues.gateio.auth import GateSigner
 from cexarb.venues.gateio.errors import VENUE, map_http_error
+from cexarb.venues.gateio.symbols import new_client_order_id
 
 PUBLIC = "public"
 ORDERS = "orders"
 CANCEL = "cancel"
 DEFAULT = "default"
+
+WIRE_TIF = {
+    TimeInForce.GTC: "gtc",
+    TimeInForce.IOC: "ioc",
+    TimeInForce.FOK: "fok",
+    TimeInForce.POST_ONLY: "poc",
+}
 
 
 class GateRest:
@@ -101,3 +110,56 @@ def require_positive(quantity: float, price: float | None) -> None:
         raise InvalidOrder(f"quantity must be positive, got {quantity!r}", venue=VENUE)
     if price is not None and not price > 0:
         raise InvalidOrder(f"price must be positive, got {price!r}", venue=VENUE)
+
+
+class GateTradingRest(GateRest):
+    """Signed order endpoints of one Gate market: the parts spot and futures share."""
+
+    def new_client_order_id(self) -> str:
+        return new_client_order_id()
+
+    async def post_order(self, path: str, body: dict[str, Any], client_order_id: str) -> Any:
+        """POST the order; an ambiguous outcome is raised with the client id to query it by."""
+        try:
+            return await self.signed("POST", path, body=body, pool=ORDERS)
+        except OrderStatusUnknown as exc:
+            raise OrderStatusUnknown(
+                exc.message, client_order_id=client_order_id, venue=VENUE, http_status=exc.http_status
+            ) from exc
+
+    async def get_open_orders(self, symbol: Symbol | None = None) -> list[Order]:
+        raise NotImplementedError
+
+    async def symbols_to_cancel(self, symbol: Symbol | None) -> list[Symbol]:
+        """`symbol`, or every symbol that has open orders."""
+        if symbol is None:
+            return sorted({o.symbol for o in await self.get_open_orders()})
+        return [symbol]
+
+
+def order_ref(order_id: str | None, client_order_id: str | None) -> str:
+    """Gate finds an order by its exchange id or its client id ('t-...')."""
+    ref = order_id or client_order_id
+    if not ref:
+        raise InvalidOrder("give order_id or client_order_id", venue=VENUE)
+    return ref
+
+
+def limit_terms(
+    order_type: OrderType, price: float | None, time_in_force: TimeInForce, info: SymbolInfo | None
+) -> tuple[str, str]:
+    """A limit order's wire price (on the tick grid) and time in force (LIMIT_MAKER is 'poc')."""
+    if price is None:
+        raise InvalidOrder("a limit order needs a price", venue=VENUE)
+    if info is not None and not is_on_grid(price, info.tick_size):
+        raise InvalidPrice(f"price {price!r} is not a multiple of the tick {info.tick_size}", venue=VENUE)
+    tif = TimeInForce.POST_ONLY if order_type is OrderType.LIMIT_MAKER else time_in_force
+    return price_text(price, info), WIRE_TIF[tif]
+
+
+def fills_since(fills: list[Execution], since_ms: int | None) -> list[Execution]:
+    """Fills at or after `since_ms`, oldest first."""
+    if since_ms is not None:
+        fills = [f for f in fills if f.timestamp >= since_ms]
+    fills.sort(key=lambda f: (f.timestamp, f.trade_id))
+    return fills

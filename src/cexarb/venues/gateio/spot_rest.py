@@ -26,7 +26,6 @@ from cexarb.model.errors import (
     AuthenticationError,
     ExchangeError,
     InvalidOrder,
-    InvalidPrice,
     NetworkError,
     OrderStatusUnknown,
     ProtocolError,
@@ -36,15 +35,17 @@ from cexarb.model.errors import (
 from cexarb.model.rounding import format_decimal, is_on_grid
 from cexarb.venues.gateio import codec
 from cexarb.venues.gateio.errors import VENUE
-from cexarb.venues.gateio.rest_common import CANCEL, ORDERS, GateRest, price_text, require_positive
-from cexarb.venues.gateio.symbols import check_client_order_id, new_client_order_id, to_venue
+from cexarb.venues.gateio.rest_common import (
+    CANCEL,
+    GateRest,
+    GateTradingRest,
+    fills_since,
+    limit_terms,
+    order_ref,
+    require_positive,
+)
+from cexarb.venues.gateio.symbols import check_client_order_id, to_venue
 
-WIRE_TIF = {
-    TimeInForce.GTC: "gtc",
-    TimeInForce.IOC: "ioc",
-    TimeInForce.FOK: "fok",
-    TimeInForce.POST_ONLY: "poc",
-}
 _PAGE = 100
 
 
@@ -69,7 +70,7 @@ class GateioSpotPublicRest(GateRest):
         return codec.parse_ticker(items[0], symbol)
 
 
-class GateioSpotPrivateRest(GateRest):
+class GateioSpotPrivateRest(GateTradingRest):
     """Signed spot endpoints. Quantities in base units; a MARKET BUY needs `price` (the
     worst acceptable price) because Gate sizes market buys in quote: amount = qty x price."""
 
@@ -82,9 +83,6 @@ class GateioSpotPrivateRest(GateRest):
     ) -> None:
         super().__init__(config, session=session)
         self.symbols_info = symbols_info if symbols_info is not None else {}
-
-    def new_client_order_id(self) -> str:
-        return new_client_order_id()
 
     async def get_balances(self) -> dict[str, AssetBalance]:
         return codec.parse_balances(await self.signed("GET", "/spot/accounts"))
@@ -127,14 +125,10 @@ class GateioSpotPrivateRest(GateRest):
             else:
                 body["amount"] = self._amount(quantity, info)
             return body
-        if price is None:
-            raise InvalidOrder("a limit order needs a price", venue=VENUE)
-        if info is not None and not is_on_grid(price, info.tick_size):
-            raise InvalidPrice(f"price {price!r} is not a multiple of the tick {info.tick_size}", venue=VENUE)
+        price_wire, tif_wire = limit_terms(order_type, price, time_in_force, info)
         body["amount"] = self._amount(quantity, info)
-        body["price"] = price_text(price, info)
-        tif = TimeInForce.POST_ONLY if order_type is OrderType.LIMIT_MAKER else time_in_force
-        body["time_in_force"] = WIRE_TIF[tif]
+        body["price"] = price_wire
+        body["time_in_force"] = tif_wire
         return body
 
     @staticmethod
@@ -162,38 +156,21 @@ class GateioSpotPrivateRest(GateRest):
         if reduce_only:
             raise InvalidOrder("reduce_only has no meaning on spot", venue=VENUE)
         body = self.order_body(symbol, side, order_type, quantity, price, time_in_force, client_order_id)
-        try:
-            reply = await self.signed("POST", "/spot/orders", body=body, pool=ORDERS)
-        except OrderStatusUnknown as exc:
-            raise OrderStatusUnknown(
-                exc.message, client_order_id=client_order_id, venue=VENUE, http_status=exc.http_status
-            ) from exc
-        return codec.parse_order(reply)
-
-    @staticmethod
-    def _ref(order_id: str | None, client_order_id: str | None) -> str:
-        ref = order_id or client_order_id
-        if not ref:
-            raise InvalidOrder("give order_id or client_order_id", venue=VENUE)
-        return ref
+        return codec.parse_order(await self.post_order("/spot/orders", body, client_order_id))
 
     async def cancel_order(
         self, symbol: Symbol, order_id: str | None = None, client_order_id: str | None = None
     ) -> Order:
         """By exchange id, or by client id ('t-...', works while the order is open)."""
-        ref = self._ref(order_id, client_order_id)
+        ref = order_ref(order_id, client_order_id)
         params = {"currency_pair": to_venue(symbol), "account": "spot"}
         reply = await self.signed("DELETE", f"/spot/orders/{ref}", params=params, pool=CANCEL)
         return codec.parse_order(reply)
 
     async def cancel_all_orders(self, symbol: Symbol | None = None) -> list[Order]:
         """Every open order of `symbol`, or of every pair that has open orders."""
-        if symbol is None:
-            symbols = sorted({o.symbol for o in await self.get_open_orders()})
-        else:
-            symbols = [symbol]
         canceled: list[Order] = []
-        for sym in symbols:
+        for sym in await self.symbols_to_cancel(symbol):
             params = {"currency_pair": to_venue(sym), "account": "spot"}
             reply = await self.signed("DELETE", "/spot/orders", params=params, pool=CANCEL)
             canceled.extend(codec.parse_order(item) for item in reply or () if item.get("succeeded", True))
@@ -202,7 +179,7 @@ class GateioSpotPrivateRest(GateRest):
     async def get_order(
         self, symbol: Symbol, order_id: str | None = None, client_order_id: str | None = None
     ) -> Order:
-        ref = self._ref(order_id, client_order_id)
+        ref = order_ref(order_id, client_order_id)
         params = {"currency_pair": to_venue(symbol), "account": "spot"}
         return codec.parse_order(await self.signed("GET", f"/spot/orders/{ref}", params=params))
 
@@ -239,11 +216,7 @@ class GateioSpotPrivateRest(GateRest):
         if since_ms is not None:
             params["from"] = since_ms // 1000
         reply = await self.signed("GET", "/spot/my_trades", params=params)
-        fills = [codec.parse_execution(item, symbol) for item in reply or ()]
-        if since_ms is not None:
-            fills = [f for f in fills if f.timestamp >= since_ms]
-        fills.sort(key=lambda f: (f.timestamp, f.trade_id))
-        return fills
+        return fills_since([codec.parse_execution(item, symbol) for item in reply or ()], since_ms)
 
     # ---- withdrawals ------------------------------------------------------------------------
 
