@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import BTC, KEY, MAKER, SECRET
+from gate_sim_helpers import BTC, KEY, MAKER, SECRET
 
 from cexarb.model import OrderType, Side, TimeInForce
 

@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import BTC, KEY, MAKER, SECRET, UID, sign_ws
+from gate_sim_helpers import BTC, KEY, MAKER, SECRET, UID, sign_ws
 
 from cexarb.model import OrderType, Side, TimeInForce
 

@@ -6,7 +6,7 @@ import time
 
 import aiohttp
 import pytest
-from conftest import BTC, KEY, MAKER, GateClient, close, make_spot_venue, serve
+from gate_sim_helpers import BTC, KEY, MAKER, GateClient, close, make_spot_venue, serve
 
 from cexarb.config import RateLimitPool
 from cexarb.model import OrderType, Side, TimeInForce

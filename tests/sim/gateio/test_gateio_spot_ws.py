@@ -9,7 +9,7 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-from conftest import BTC, KEY, MAKER, OTHER_KEY, OTHER_SECRET, SECRET, UID, sign_ws
+from gate_sim_helpers import BTC, KEY, MAKER, OTHER_KEY, OTHER_SECRET, SECRET, UID, sign_ws
 
 from cexarb.model import OrderType, Side, TimeInForce
 
