@@ -8,8 +8,18 @@ from dataclasses import replace
 import pytest
 
 from cexarb.exchange.book import BookSync, DiffResult
-from cexarb.model import BookDiff, OrderBook, OrderType, Side, TimeInForce
-from cexarb.model.errors import OrderStatusUnknown
+from cexarb.exchange.withdrawals import validate_withdrawal
+from cexarb.model import (
+    AssetBalance,
+    BookDiff,
+    OrderBook,
+    OrderType,
+    Side,
+    TimeInForce,
+    WithdrawalNetwork,
+    WithdrawalRequest,
+)
+from cexarb.model.errors import OrderStatusUnknown, WithdrawalError
 
 from .frames import unknown_order_update
 from .rig import (
@@ -142,3 +152,20 @@ async def test_fills_missed_while_down_are_caught_up_after_the_venue_clock_went_
     assert await until(lambda: ex.get_trading_stats()["sweeps"] >= 1)
     await assert_truth(ex, sim, market, ledger)
     assert order.order_id in ex.executed_orders[BTC] and ledger.fills
+
+
+@pytest.mark.parametrize(
+    "address",
+    ["T" + "0" * 33, "T" + "Ab3" * 10 + "Ab", "0x" + "a" * 40, "TAb3Ab3Ab3Ab3Ab3Ab3Ab3Ab3Ab3Ab3Ab3Ab3"],
+)
+def test_withdrawal_to_a_malformed_tron_address_is_refused_without_a_venue_pattern(address):
+    # Gate publishes no address pattern per chain; the generic check let wrong-chain and
+    # malformed addresses through to the venue. Well-known chains now have their format.
+    gate_chain = WithdrawalNetwork("USDT", "TRX", min_amount=1.0)
+    with pytest.raises(WithdrawalError, match="not a valid TRX address"):
+        validate_withdrawal(
+            WithdrawalRequest("USDT", 25.0, address, "TRX"), AssetBalance("USDT", 100.0), [gate_chain]
+        )
+    validate_withdrawal(
+        WithdrawalRequest("USDT", 25.0, "T" + "Ab3" * 11, "TRX"), AssetBalance("USDT", 100.0), [gate_chain]
+    )

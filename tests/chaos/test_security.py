@@ -108,6 +108,9 @@ async def test_secrets_never_leave_and_wrong_ones_are_refused(secret_sim, exchan
         for address in BAD_ADDRESSES:
             with pytest.raises(WithdrawalError) as invalid:
                 await ex.withdraw(WithdrawalRequest("USDT", 25.0, address, NETWORK[market]))
+            assert f"[{ex.name}]" in str(invalid.value), (
+                f"{address!r} was refused by the venue, not the client"
+            )
             seen.append(str(invalid.value))
         assert sim.truth(market, KEY).withdrawals == []  # nothing invalid reached the venue
         sent = await ex.withdraw(WithdrawalRequest("USDT", 25.0, VALID_TRON, NETWORK[market]))

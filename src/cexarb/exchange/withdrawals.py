@@ -19,6 +19,18 @@ audit = logging.getLogger("cexarb.audit")
 
 # Without the venue's pattern: printable, no spaces, a plausible length for any chain.
 _GENERIC_ADDRESS = re.compile(r"[0-9A-Za-z:_.\-]{8,128}")
+# Address formats of well-known chains, by the names venues give them, for venues that
+# publish no pattern (Gate): a typo'd or wrong-chain address must not reach the venue.
+_BASE58 = "[1-9A-HJ-NP-Za-km-z]"
+_EVM = re.compile(r"0x[0-9a-fA-F]{40}")
+_KNOWN_ADDRESSES = {
+    **dict.fromkeys(("TRX", "TRC20", "TRON"), re.compile(f"T{_BASE58}{{33}}")),
+    **dict.fromkeys(
+        ("ETH", "ERC20", "BSC", "BEP20", "ARBEVM", "ARBITRUM", "OPETH", "MATIC", "POLYGON"), _EVM
+    ),
+    "BTC": re.compile(f"(bc1[02-9ac-hj-np-z]{{11,71}}|[13]{_BASE58}{{25,34}})"),
+    "SOL": re.compile(f"{_BASE58}{{32,44}}"),
+}
 
 
 def validate_withdrawal(
@@ -39,7 +51,7 @@ def validate_withdrawal(
         raise fail("network is required (e.g. TRX, ERC20)")
     if not request.amount > 0:
         raise fail("amount must be positive")
-    pattern = _GENERIC_ADDRESS
+    pattern = _KNOWN_ADDRESSES.get(request.network.upper(), _GENERIC_ADDRESS)
     if networks is not None:
         config = next((n for n in networks if n.network.upper() == request.network.upper()), None)
         if config is None or not config.withdraw_enabled:
