@@ -15,19 +15,20 @@ import aiohttp
 from cexarb.config import VenueConfig
 from cexarb.exchange.interfaces import PrivateWebsocketHandlers, StreamStats
 from cexarb.model import AssetBalance, ConnectionState, Execution, Order, Symbol, SymbolInfo
-from cexarb.model.errors import ExchangeError, ProtocolError
+from cexarb.model.errors import ExchangeError
 from cexarb.transport.ws import WsClient
-from cexarb.venues.mexc.channels import PING, PRIVATE_CHANNELS, decode_control, subscription
+from cexarb.venues.mexc.channels import PING, PRIVATE_CHANNELS, subscription
 from cexarb.venues.mexc.errors import VENUE
 from cexarb.venues.mexc.listen_key import ListenKeyKeeper
 from cexarb.venues.mexc.push_codec import PushDecoder
+from cexarb.venues.mexc.push_stream import PushStream
 from cexarb.venues.mexc.spot_rest import MexcSpotPrivateRest
 from cexarb.venues.mexc.symbols import MexcSymbols
 
 _INVALID_KEY = "invalid listen key"
 
 
-class MexcSpotPrivateWs:
+class MexcSpotPrivateWs(PushStream):
     """`PrivateWs` for MEXC spot."""
 
     def __init__(
@@ -98,21 +99,6 @@ class MexcSpotPrivateWs:
     def _on_state(self, state: ConnectionState) -> None:
         self._handlers.connection(state)
 
-    # --- hot path ----------------------------------------------------------------------------
-
-    def _on_message(self, data: str | bytes) -> None:
-        if type(data) is bytes:
-            try:
-                events = self._decoder.decode(data)
-            except ProtocolError as exc:
-                self._handlers.error(exc)
-                raise  # the WsClient counts it as a bad frame and logs it once per kind
-            route = self._route
-            for event in events:
-                route[type(event)](event)
-            return
-        self._on_text(data)
-
     def _on_text(self, text: str) -> None:
         if _INVALID_KEY in text.lower():
             # The venue refused the key: replace it and reconnect (a new key is made on connect).
@@ -122,11 +108,7 @@ class MexcSpotPrivateWs:
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
             return
-        reply = decode_control(text)
-        if reply is None:
-            err = ProtocolError(f"unexpected text frame: {text[:200]}", venue=VENUE)
-            self._handlers.error(err)
-            raise err
+        reply = self._control(text)
         if reply.code:
             self._handlers.error(
                 ExchangeError(f"private subscription rejected: {reply.msg}", venue=VENUE, code=reply.code)

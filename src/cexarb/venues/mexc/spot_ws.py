@@ -16,24 +16,24 @@ import aiohttp
 from cexarb.config import VenueConfig
 from cexarb.exchange.interfaces import PublicWebsocketHandlers, StreamStats
 from cexarb.model import BookDiff, BookTicker, ConnectionState, OrderBook, Symbol, SymbolInfo, Trade
-from cexarb.model.errors import ExchangeError, ProtocolError
+from cexarb.model.errors import ExchangeError
 from cexarb.transport.ws import WsClient
 from cexarb.venues.mexc.channels import (
     MAX_TOPICS_PER_CONNECTION,
     PING,
-    decode_control,
     public_channels,
     subscription,
     unsubscription,
 )
 from cexarb.venues.mexc.errors import VENUE
 from cexarb.venues.mexc.push_codec import PushDecoder
+from cexarb.venues.mexc.push_stream import PushStream
 from cexarb.venues.mexc.symbols import MexcSymbols
 
 _TOPICS_PER_SYMBOL = 3
 
 
-class MexcSpotPublicWs:
+class MexcSpotPublicWs(PushStream):
     """`PublicWs` for MEXC spot."""
 
     def __init__(
@@ -172,24 +172,8 @@ class MexcSpotPublicWs:
             return
         self._handlers.connection(state)
 
-    # --- hot path ----------------------------------------------------------------------------
-
-    def _on_message(self, data: str | bytes) -> None:
-        if type(data) is bytes:
-            try:
-                events = self._decoder.decode(data)
-            except ProtocolError as exc:
-                self._handlers.error(exc)
-                raise  # the WsClient counts it as a bad frame and logs it once per kind
-            route = self._route
-            for event in events:
-                route[type(event)](event)
-            return
-        reply = decode_control(data)
-        if reply is None:
-            err = ProtocolError(f"unexpected text frame: {str(data)[:200]}", venue=VENUE)
-            self._handlers.error(err)
-            raise err
+    def _on_text(self, text: str) -> None:
+        reply = self._control(text)
         if not reply.code:
             if reply.msg != "PONG":
                 self.acks += 1
