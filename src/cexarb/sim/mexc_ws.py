@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import msgspec
@@ -334,20 +335,28 @@ class MexcStreams:
             for conn in subscribers:
                 conn.queue.put_nowait(frame)
 
+    def _publish(self, names: Iterable[str], encode: Callable[[str], bytes]) -> None:
+        """Each public channel of `names` someone follows gets `encode(channel)`, the channel
+        spelled as its subscribers asked for it."""
+        public = self._public
+        for name in names:
+            subscribers = public.get(name)
+            if subscribers:
+                channel = next(iter(subscribers)).channels[name]
+                self._fanout(subscribers, encode(channel))
+
     def _on_book_delta(self, event: BookDeltaEvent) -> None:
         names = self._names.get(event.symbol)
         if names is None:
             return
         public = self._public
         fmt = self.symbols.formats[event.symbol]
-        for name in names.depth:
-            subscribers = public.get(name)
-            if subscribers:
-                channel = next(iter(subscribers)).channels[name]
-                frame = push.encode_depth(
-                    channel, fmt, event.first_id, event.last_id, event.bids, event.asks, self._now()
-                )
-                self._fanout(subscribers, frame)
+        self._publish(
+            names.depth,
+            lambda channel: push.encode_depth(
+                channel, fmt, event.first_id, event.last_id, event.bids, event.asks, self._now()
+            ),
+        )
         for levels, name in names.limit_depth:
             subscribers = public.get(name)
             if subscribers:
@@ -361,11 +370,9 @@ class MexcStreams:
         if names is None:
             return
         fmt = self.symbols.formats[ticker.symbol]
-        for name in names.tickers:
-            subscribers = self._public.get(name)
-            if subscribers:
-                channel = next(iter(subscribers)).channels[name]
-                self._fanout(subscribers, push.encode_book_ticker(channel, fmt, ticker, self._now()))
+        self._publish(
+            names.tickers, lambda channel: push.encode_book_ticker(channel, fmt, ticker, self._now())
+        )
 
     def _on_trade(self, event: TradeEvent) -> None:
         trade = event.trade
@@ -373,11 +380,7 @@ class MexcStreams:
         if names is None:
             return
         fmt = self.symbols.formats[trade.symbol]
-        for name in names.deals:
-            subscribers = self._public.get(name)
-            if subscribers:
-                channel = next(iter(subscribers)).channels[name]
-                self._fanout(subscribers, push.encode_deals(channel, fmt, [trade], self._now()))
+        self._publish(names.deals, lambda channel: push.encode_deals(channel, fmt, [trade], self._now()))
 
     def _on_order(self, event: OrderEvent) -> None:
         order: Order = event.order
