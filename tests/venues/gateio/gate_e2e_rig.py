@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from typing import Any
 
 from cexarb.exchange.interfaces import PrivateWebsocketHandlers, PublicWebsocketHandlers
-from cexarb.model import BookDiff, OrderBook
+from cexarb.model import BookDiff, OrderBook, Symbol
 
 try:
     from cexarb.sim import SimConfig, Simulator  # noqa: F401
@@ -88,6 +89,22 @@ class LocalBook:
         bids = sorted(self.bids.items(), reverse=True)[:depth]
         asks = sorted(self.asks.items())[:depth]
         return bids, asks
+
+
+async def catch_up(book: LocalBook, events: Events, venue: Any, symbol: Symbol, diffs: int = 10) -> None:
+    """Apply the streamed diffs to `book` (a gap fails the test) until `diffs` were applied and
+    the book stands at the venue's id; returns with nothing awaited since that check."""
+    position = 0
+
+    def drain() -> bool:
+        nonlocal position
+        received = events.of("diff")
+        for diff in received[position:]:
+            assert book.apply(diff), f"gap at {diff.first_id}..{diff.last_id} after {book.id}"
+        position = len(received)
+        return book.applied >= diffs and book.id == venue.book_id(symbol)
+
+    await wait_for(drain, what=f"{diffs} diffs applied and caught up with the venue")
 
 
 def same_levels(ours: list, truth: list) -> bool:

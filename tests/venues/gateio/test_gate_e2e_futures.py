@@ -4,7 +4,7 @@ The venue speaks contracts; everything the connectors hand out is in base units.
 from dataclasses import replace
 
 import pytest
-from gate_e2e_rig import GATE_VENUES, SIM_MISSING, Events, LocalBook, same_levels, wait_for
+from gate_e2e_rig import GATE_VENUES, SIM_MISSING, Events, LocalBook, catch_up, same_levels, wait_for
 
 from cexarb.exchange.interfaces import MarginModeRest
 from cexarb.model import ConnectionState, OrderStatus, OrderType, PositionSide, Side, Symbol
@@ -21,22 +21,6 @@ pytestmark = pytest.mark.skipif(bool(SIM_MISSING), reason=SIM_MISSING)
 BTC = Symbol("BTC", "USDT")
 ETH = Symbol("ETH", "USDT")
 VENUE = "gateio_futures"
-
-
-@pytest.fixture
-async def closing():
-    clients = []
-    yield clients.append
-    for client in reversed(clients):
-        await client.close()
-
-
-@pytest.fixture
-async def sim_flow():
-    from cexarb.sim import SimConfig, Simulator
-
-    async with Simulator(SimConfig(venues=GATE_VENUES, flow=True, flow_interval_s=0.02)) as sim:
-        yield sim
 
 
 @pytest.fixture
@@ -75,17 +59,7 @@ async def test_contracts_and_a_moving_book_in_base_units(sim_flow, closing):
     await wait_for(lambda: len(events.of("diff")) >= 2, what="first diffs")
     book = LocalBook(await public.get_order_book(BTC, 100))
     venue = sim.venue(VENUE)
-    position = 0
-
-    def drain() -> bool:
-        nonlocal position
-        diffs = events.of("diff")
-        for diff in diffs[position:]:
-            assert book.apply(diff), f"gap at {diff.first_id}..{diff.last_id} after {book.id}"
-        position = len(diffs)
-        return book.applied >= 10 and book.id == venue.book_id(BTC)
-
-    await wait_for(drain, what="ten diffs applied and caught up with the venue")
+    await catch_up(book, events, venue, BTC)
     truth = venue.snapshot(BTC, 10)  # the core's book is in base units
     bids, asks = book.top(10)
     assert same_levels(bids, truth.bids) and same_levels(asks, truth.asks)

@@ -4,7 +4,7 @@ import asyncio
 import contextlib
 
 import pytest
-from gate_e2e_rig import GATE_VENUES, SIM_MISSING, Events, LocalBook, same_levels, wait_for
+from gate_e2e_rig import GATE_VENUES, SIM_MISSING, Events, LocalBook, catch_up, same_levels, wait_for
 
 from cexarb.exchange.interfaces import WithdrawalNetworkRest
 from cexarb.model import ConnectionState, OrderStatus, OrderType, Side, Symbol, WithdrawalRequest
@@ -30,14 +30,6 @@ VENUE = "gateio_spot"
 
 
 @pytest.fixture
-async def sim_flow():
-    from cexarb.sim import SimConfig, Simulator
-
-    async with Simulator(SimConfig(venues=GATE_VENUES, flow=True, flow_interval_s=0.02)) as sim:
-        yield sim
-
-
-@pytest.fixture
 async def sim():
     from cexarb.sim import SimConfig, Simulator
 
@@ -60,14 +52,6 @@ async def spot(sim):
         await client.close()
 
 
-@pytest.fixture
-async def closing():
-    clients = []
-    yield clients.append
-    for client in reversed(clients):
-        await client.close()
-
-
 async def test_symbols_and_a_moving_book_stay_in_sync_with_the_venue(sim_flow, closing):
     sim = sim_flow
     cfg = sim.client_config("k1").get("gateio", "spot")
@@ -86,18 +70,8 @@ async def test_symbols_and_a_moving_book_stay_in_sync_with_the_venue(sim_flow, c
     book = LocalBook(await public.get_order_book(BTC, 100))
     assert book.id > 0
     venue = sim.venue(VENUE)
-    position = 0
-
-    def drain() -> bool:
-        nonlocal position
-        diffs = events.of("diff")
-        for diff in diffs[position:]:
-            assert book.apply(diff), f"gap at {diff.first_id}..{diff.last_id} after {book.id}"
-        position = len(diffs)
-        return book.applied >= 10 and book.id == venue.book_id(BTC)
-
-    await wait_for(drain, what="ten diffs applied and caught up with the venue")
-    # nothing awaited since drain(): the venue's book is at the same id as ours
+    await catch_up(book, events, venue, BTC)
+    # nothing awaited since the book caught up: the venue's book is at the same id as ours
     truth = venue.snapshot(BTC, 10)
     bids, asks = book.top(10)
     assert same_levels(bids, truth.bids) and same_levels(asks, truth.asks)
