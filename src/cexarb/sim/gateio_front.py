@@ -1,6 +1,7 @@
-"""What the Gate spot and futures front-ends share: the venue event subscription, the account
-detail reply, and the request checks both markets make the same way (JSON object bodies, the
-order `text`, the `status` of an order listing, WS payloads naming markets)."""
+"""What the Gate spot and futures front-ends share: the app (routes, WS paths, venue event
+subscription), replies both serve alike (server time, account detail), and the request checks
+both markets make the same way (JSON object bodies, the order `text`, the `status` of an order
+listing, WS payloads naming markets)."""
 
 from __future__ import annotations
 
@@ -11,27 +12,57 @@ from typing import Any
 from aiohttp import web
 
 from cexarb.sim.gateio_errors import GateError, bad_param, missing_param, validate_text
-from cexarb.sim.gateio_rest import api_key, json_body
+from cexarb.sim.gateio_rest import GateRoutes, api_key, json_body
 from cexarb.sim.gateio_ws import ALL, ERR_BAD_ARGUMENT, GateWsHub, WsError
 
 log = logging.getLogger(__name__)
 
+API = "/api/v4"
+# Route options of most endpoints: Gate's public and "other private" rate-limit pools.
+PUBLIC = {"pool": "public", "signed": False}
+SIGNED = {"pool": "default", "signed": True}
+
+# Venue event class -> the method that pushes it; a front-end defines those its channels carry.
+_PUSHERS = {
+    "BookDeltaEvent": "_on_book_delta",
+    "TickerEvent": "_on_ticker",
+    "TradeEvent": "_on_trade",
+    "OrderEvent": "_on_order",
+    "FillEvent": "_on_fill",
+    "BalanceEvent": "_on_balance",
+    "PositionEvent": "_on_position",
+}
+
 
 class GateFront:
-    """Base of a Gate front-end serving one SimVenue; subclasses set `hub` and `_event_handlers`
-    (venue event class name -> push method) and call `serve_events(app)` when building the app."""
+    """Base of a Gate front-end serving one SimVenue. Subclasses set `venue` and `hub`, declare
+    their REST routes in `_routes`, and define the `_on_<event>` pushers of their channels."""
 
     label = "gate"  # names the front-end in logs
+    futures = False
+    ws_paths: tuple[str, ...] = ()
     venue: Any
     hub: GateWsHub
-    _event_handlers: dict[str, Callable[[Any], None]]
     _unsubscribe: Callable[[], None] | None = None
 
-    def serve_events(self, app: web.Application) -> None:
+    def app(self) -> web.Application:
+        app = web.Application()
+        routes = GateRoutes(self.venue, futures=self.futures)
+        self._routes(routes)
+        routes.install(app)
+        for path in self.ws_paths:
+            app.router.add_get(path, self.hub.handle)
         app.on_startup.append(self._start)
         app.on_shutdown.append(self._stop)
+        return app
+
+    def _routes(self, routes: GateRoutes) -> None:
+        raise NotImplementedError
 
     async def _start(self, app: web.Application) -> None:
+        self._event_handlers = {
+            event: getattr(self, name) for event, name in _PUSHERS.items() if hasattr(self, name)
+        }
         self._unsubscribe = self.venue.subscribe(self._on_event)
 
     async def _stop(self, app: web.Application) -> None:
@@ -53,6 +84,9 @@ class GateFront:
     def uid(self, key: str) -> int:
         acct = self.venue.account(key)
         return acct.user_id if acct is not None else 0
+
+    async def server_time(self, request: web.Request) -> Any:
+        return {"server_time": self.venue.clock.now_ms()}
 
     async def account_detail(self, request: web.Request) -> Any:
         uid = self.uid(api_key(request))

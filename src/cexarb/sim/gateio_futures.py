@@ -14,12 +14,20 @@ from aiohttp import web
 from cexarb.model import OrderType, Side, TimeInForce
 from cexarb.sim import gateio_futures_codec as codec
 from cexarb.sim.gateio_errors import GateError, bad_param, missing_param
-from cexarb.sim.gateio_front import GateFront, json_object, listing_status, order_text, ws_names
+from cexarb.sim.gateio_front import (
+    API,
+    PUBLIC,
+    SIGNED,
+    GateFront,
+    json_object,
+    listing_status,
+    order_text,
+    ws_names,
+)
 from cexarb.sim.gateio_rest import GateRoutes, api_key, json_response, parse_number, query_bool, query_int
 from cexarb.sim.gateio_spot_codec import TIF_IN, pair_id
 from cexarb.sim.gateio_ws import ALL, ERR_BAD_ARGUMENT, ChannelSpec, GateWsHub, WsError
 
-API = "/api/v4"
 FUT = f"{API}/futures/usdt"
 
 
@@ -29,6 +37,8 @@ def size_decimal(request: web.Request) -> bool:
 
 class GateFuturesFront(GateFront):
     label = "gate futures"
+    futures = True
+    ws_paths = ("/v4/ws/usdt",)
 
     def __init__(self, venue: Any) -> None:
         self.venue = venue
@@ -38,45 +48,29 @@ class GateFuturesFront(GateFront):
         self._balance_seen: dict[str, float] = {}
         self._position_ids: dict[tuple[str, Any], int] = {}
         self.hub = GateWsHub(venue, "futures", self._channels())
-        self._event_handlers = {
-            "BookDeltaEvent": self._on_book_delta,
-            "TickerEvent": self._on_ticker,
-            "TradeEvent": self._on_trade,
-            "OrderEvent": self._on_order,
-            "FillEvent": self._on_fill,
-            "BalanceEvent": self._on_balance,
-            "PositionEvent": self._on_position,
-        }
 
     # ---- app -------------------------------------------------------------------------------------
 
-    def app(self) -> web.Application:
-        app = web.Application()
-        routes = GateRoutes(self.venue, futures=True)
-        pub, sig = dict(pool="public", signed=False), dict(pool="default", signed=True)
+    def _routes(self, routes: GateRoutes) -> None:
         # Gate's REST host serves spot paths too; futures clients read the server time here.
-        routes.add("GET", f"{API}/spot/time", self.server_time, **pub)
-        routes.add("GET", f"{FUT}/contracts", self.list_contracts, **pub)
-        routes.add("GET", f"{FUT}/contracts/{{contract}}", self.one_contract, **pub)
-        routes.add("GET", f"{API}/futures/btc/contracts", self.no_contracts, **pub)
-        routes.add("GET", f"{FUT}/order_book", self.order_book, **pub)
-        routes.add("GET", f"{FUT}/tickers", self.tickers, **pub)
-        routes.add("GET", f"{FUT}/trades", self.trades, **pub)
-        routes.add("GET", f"{API}/account/detail", self.account_detail, **sig)
-        routes.add("GET", f"{FUT}/accounts", self.accounts, **sig)
-        routes.add("GET", f"{FUT}/positions", self.list_positions, **sig)
-        routes.add("GET", f"{FUT}/positions/{{contract}}", self.one_position, **sig)
-        routes.add("POST", f"{FUT}/positions/{{contract}}/leverage", self.set_leverage, **sig)
+        routes.add("GET", f"{API}/spot/time", self.server_time, **PUBLIC)
+        routes.add("GET", f"{FUT}/contracts", self.list_contracts, **PUBLIC)
+        routes.add("GET", f"{FUT}/contracts/{{contract}}", self.one_contract, **PUBLIC)
+        routes.add("GET", f"{API}/futures/btc/contracts", self.no_contracts, **PUBLIC)
+        routes.add("GET", f"{FUT}/order_book", self.order_book, **PUBLIC)
+        routes.add("GET", f"{FUT}/tickers", self.tickers, **PUBLIC)
+        routes.add("GET", f"{FUT}/trades", self.trades, **PUBLIC)
+        routes.add("GET", f"{API}/account/detail", self.account_detail, **SIGNED)
+        routes.add("GET", f"{FUT}/accounts", self.accounts, **SIGNED)
+        routes.add("GET", f"{FUT}/positions", self.list_positions, **SIGNED)
+        routes.add("GET", f"{FUT}/positions/{{contract}}", self.one_position, **SIGNED)
+        routes.add("POST", f"{FUT}/positions/{{contract}}/leverage", self.set_leverage, **SIGNED)
         routes.add("POST", f"{FUT}/orders", self.create_order, pool="orders", signed=True)
-        routes.add("GET", f"{FUT}/orders", self.list_orders, **sig)
-        routes.add("GET", f"{FUT}/orders/{{order_id}}", self.get_order, **sig)
+        routes.add("GET", f"{FUT}/orders", self.list_orders, **SIGNED)
+        routes.add("GET", f"{FUT}/orders/{{order_id}}", self.get_order, **SIGNED)
         routes.add("DELETE", f"{FUT}/orders/{{order_id}}", self.cancel_order, pool="cancel", signed=True)
         routes.add("DELETE", f"{FUT}/orders", self.cancel_all, pool="cancel", signed=True)
-        routes.add("GET", f"{FUT}/my_trades", self.my_trades, **sig)
-        routes.install(app)
-        app.router.add_get("/v4/ws/usdt", self.hub.handle)
-        self.serve_events(app)
-        return app
+        routes.add("GET", f"{FUT}/my_trades", self.my_trades, **SIGNED)
 
     # ---- helpers ---------------------------------------------------------------------------------
 
@@ -130,9 +124,6 @@ class GateFuturesFront(GateFront):
             int(self.venue.clock.now_s()),
             decimal,
         )
-
-    async def server_time(self, request: web.Request) -> Any:
-        return {"server_time": self.venue.clock.now_ms()}
 
     async def list_contracts(self, request: web.Request) -> Any:
         return [self._contract(m, size_decimal(request)) for m in self.contracts.values()]

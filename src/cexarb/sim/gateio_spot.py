@@ -14,11 +14,18 @@ from aiohttp import web
 from cexarb.model import OrderStatus, OrderType, Side, TimeInForce, WithdrawalStatus
 from cexarb.sim import gateio_spot_codec as codec
 from cexarb.sim.gateio_errors import TEXT_CHARS, GateError, bad_param, missing_param
-from cexarb.sim.gateio_front import GateFront, json_object, listing_status, order_text, ws_names
+from cexarb.sim.gateio_front import (
+    API,
+    PUBLIC,
+    SIGNED,
+    GateFront,
+    json_object,
+    listing_status,
+    order_text,
+    ws_names,
+)
 from cexarb.sim.gateio_rest import GateRoutes, api_key, json_response, parse_number, query_bool, query_int
 from cexarb.sim.gateio_ws import ALL, ERR_BAD_ARGUMENT, ChannelSpec, GateWsHub, WsError
-
-API = "/api/v4"
 
 WITHDRAW_STATUS = {
     WithdrawalStatus.PENDING: "REQUEST",
@@ -31,6 +38,7 @@ WITHDRAW_STATUS = {
 
 class GateSpotFront(GateFront):
     label = "gate spot"
+    ws_paths = ("/ws/v4/", "/ws/v4")
 
     def __init__(self, venue: Any) -> None:
         self.venue = venue
@@ -39,46 +47,30 @@ class GateSpotFront(GateFront):
         self._update_ids: dict[tuple[str, str], int] = {}
         self._withdraw_texts: dict[str, str] = {}
         self.hub = GateWsHub(venue, "spot", self._channels())
-        self._event_handlers = {
-            "BookDeltaEvent": self._on_book_delta,
-            "TickerEvent": self._on_ticker,
-            "TradeEvent": self._on_trade,
-            "OrderEvent": self._on_order,
-            "FillEvent": self._on_fill,
-            "BalanceEvent": self._on_balance,
-        }
 
     # ---- app -------------------------------------------------------------------------------------
 
-    def app(self) -> web.Application:
-        app = web.Application()
-        routes = GateRoutes(self.venue, futures=False)
-        pub, sig = dict(pool="public", signed=False), dict(pool="default", signed=True)
-        routes.add("GET", f"{API}/spot/time", self.server_time, **pub)
-        routes.add("GET", f"{API}/spot/currencies", self.currencies, **pub)
-        routes.add("GET", f"{API}/spot/currency_pairs", self.currency_pairs, **pub)
-        routes.add("GET", f"{API}/spot/currency_pairs/{{currency_pair}}", self.currency_pair, **pub)
-        routes.add("GET", f"{API}/margin/currency_pairs", self.no_margin_pairs, **pub)
-        routes.add("GET", f"{API}/spot/order_book", self.order_book, **pub)
-        routes.add("GET", f"{API}/spot/tickers", self.tickers, **pub)
-        routes.add("GET", f"{API}/spot/trades", self.trades, **pub)
-        routes.add("GET", f"{API}/wallet/currency_chains", self.currency_chains, **pub)
-        routes.add("GET", f"{API}/account/detail", self.account_detail, **sig)
-        routes.add("GET", f"{API}/spot/accounts", self.accounts, **sig)
+    def _routes(self, routes: GateRoutes) -> None:
+        routes.add("GET", f"{API}/spot/time", self.server_time, **PUBLIC)
+        routes.add("GET", f"{API}/spot/currencies", self.currencies, **PUBLIC)
+        routes.add("GET", f"{API}/spot/currency_pairs", self.currency_pairs, **PUBLIC)
+        routes.add("GET", f"{API}/spot/currency_pairs/{{currency_pair}}", self.currency_pair, **PUBLIC)
+        routes.add("GET", f"{API}/margin/currency_pairs", self.no_margin_pairs, **PUBLIC)
+        routes.add("GET", f"{API}/spot/order_book", self.order_book, **PUBLIC)
+        routes.add("GET", f"{API}/spot/tickers", self.tickers, **PUBLIC)
+        routes.add("GET", f"{API}/spot/trades", self.trades, **PUBLIC)
+        routes.add("GET", f"{API}/wallet/currency_chains", self.currency_chains, **PUBLIC)
+        routes.add("GET", f"{API}/account/detail", self.account_detail, **SIGNED)
+        routes.add("GET", f"{API}/spot/accounts", self.accounts, **SIGNED)
         routes.add("POST", f"{API}/spot/orders", self.create_order, pool="orders", signed=True)
-        routes.add("GET", f"{API}/spot/orders", self.list_orders, **sig)
-        routes.add("GET", f"{API}/spot/open_orders", self.open_orders, **sig)
-        routes.add("GET", f"{API}/spot/orders/{{order_id}}", self.get_order, **sig)
+        routes.add("GET", f"{API}/spot/orders", self.list_orders, **SIGNED)
+        routes.add("GET", f"{API}/spot/open_orders", self.open_orders, **SIGNED)
+        routes.add("GET", f"{API}/spot/orders/{{order_id}}", self.get_order, **SIGNED)
         routes.add("DELETE", f"{API}/spot/orders/{{order_id}}", self.cancel_order, pool="cancel", signed=True)
         routes.add("DELETE", f"{API}/spot/orders", self.cancel_all, pool="cancel", signed=True)
-        routes.add("GET", f"{API}/spot/my_trades", self.my_trades, **sig)
+        routes.add("GET", f"{API}/spot/my_trades", self.my_trades, **SIGNED)
         routes.add("POST", f"{API}/withdrawals", self.withdraw, pool="withdraw", signed=True)
-        routes.add("GET", f"{API}/wallet/withdrawals", self.withdrawals, **sig)
-        routes.install(app)
-        app.router.add_get("/ws/v4/", self.hub.handle)
-        app.router.add_get("/ws/v4", self.hub.handle)
-        self.serve_events(app)
-        return app
+        routes.add("GET", f"{API}/wallet/withdrawals", self.withdrawals, **SIGNED)
 
     # ---- helpers ---------------------------------------------------------------------------------
 
@@ -101,9 +93,6 @@ class GateSpotFront(GateFront):
         return {"client_order_id": order_id} if order_id.startswith("t-") else {"order_id": order_id}
 
     # ---- public REST -----------------------------------------------------------------------------
-
-    async def server_time(self, request: web.Request) -> Any:
-        return {"server_time": self.venue.clock.now_ms()}
 
     async def currencies(self, request: web.Request) -> Any:
         assets = sorted({a for s in self.venue.markets for a in (s.base, s.quote)})
