@@ -217,6 +217,13 @@ class Activity:
     faults: int = 0
     errors: list[str] = field(default_factory=list)
 
+    def add(self, other: Activity) -> None:
+        self.placed += other.placed
+        self.market_orders += other.market_orders
+        self.cancels += other.cancels
+        self.faults += other.faults
+        self.errors += other.errors
+
 
 async def trade(
     ex,
@@ -266,4 +273,4 @@ async def trade(
 
 
 SHORT = Length("short", env_seconds("CEXARB_CHAOS_SECONDS", 2.0))
-LONG = Length("long", env_seconds("CEXARB_CHAOS_LONG_SECONDS", 60.0))
+LONG = Length("long", env_seconds("CEXARB_CHAOS_LONG_SECONDS", 30.0))  # the soak runs twice this

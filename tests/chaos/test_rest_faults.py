@@ -20,6 +20,7 @@ from .rig import (
     QTY,
     SETTINGS,
     SYMBOLS,
+    Activity,
     Ledger,
     assert_truth,
     client_config,
@@ -83,13 +84,21 @@ async def test_rest_faults_never_duplicate_and_are_resolved(sim, exchanges, leng
     await asyncio.wait_for(ex.initialize(SYMBOLS), 30)
     told = Recorder(ex).told
 
-    done = await trade(
-        ex,
-        max(length.seconds, 3.0),
-        fault=faults_in_turn(sim, market),
-        fault_every_s=0.4 if not length.long else 1.0,
-        tolerate=(ExchangeError,),  # recorded: a faulted call may fail, but only with a typed error
-    )
+    inject = faults_in_turn(sim, market)
+    done = Activity()
+    for chunk in range(100):  # until the scenario's time is up and every kind of fault has struck
+        venue = sim.stats(market)
+        if chunk * 0.5 >= length.seconds and venue["failed_by_fault"] >= 3 and venue["delayed_by_fault"] and venue["timeouts_after_accept"]:  # fmt: skip
+            break
+        part = await trade(
+            ex,
+            0.5,
+            seed=chunk,
+            fault=inject,
+            fault_every_s=0.25 if not length.long else 1.0,
+            tolerate=(ExchangeError,),  # recorded: a faulted call may fail, but only with a typed error
+        )
+        done.add(part)
     sim.faults.clear(market)
     await quiesce(ex, sim, market)
     await assert_truth(ex, sim, market, ledger)  # every uncertain place settled: nothing pending
@@ -104,8 +113,9 @@ async def test_rest_faults_never_duplicate_and_are_resolved(sim, exchanges, leng
     assert not [cid for cid, what in told.items() if what == "not placed" and cid in by_cid]
     assert not [cid for cid, what in told.items() if what == "placed" and cid not in by_cid]
     assert len(truth.orders) <= len(told) + done.market_orders
+    # (No zero-429 check here: a request held past our timeout reaches the venue, and is counted
+    # there, later than any client can know. Normal runs assert zero 429s.)
     venue = sim.stats(market)
-    assert venue["rate_limited_429"] == 0, "our own pacing ran into the venue's limits"
     assert venue["failed_by_fault"] + venue["delayed_by_fault"] + venue["timeouts_after_accept"] >= 1
     stats = ex.get_trading_stats()
     figures.update(
@@ -114,6 +124,7 @@ async def test_rest_faults_never_duplicate_and_are_resolved(sim, exchanges, leng
         injected_failures=venue["failed_by_fault"],
         injected_delays=venue["delayed_by_fault"],
         lost_replies=venue["timeouts_after_accept"],
+        venue_429=venue["rate_limited_429"],
         calls_failed=len(done.errors),
         places_unknown=stats["places_unknown"],
         places_resolved=stats["places_resolved"],

@@ -21,13 +21,13 @@ from .rig import (
     until,
 )
 
-SILENCE_S = 0.6  # the client's watchdog; each stall lasts longer than this
+SILENCE_S = 0.4  # the client's watchdog; each stall lasts longer than this
 
 
 @pytest.mark.parametrize("market", MARKETS)
 async def test_silent_streams_are_noticed_and_resynced(sim, exchanges, length, figures, market, caplog):
     caplog.set_level(logging.WARNING, logger="cexarb.transport")
-    config = client_config(sim, silence_timeout_s=SILENCE_S, ping_interval_s=0.2)
+    config = client_config(sim, silence_timeout_s=SILENCE_S, ping_interval_s=0.15)
     ex = make_exchange(sim, market, config=config)
     exchanges.append(ex)
     ledger = Ledger()

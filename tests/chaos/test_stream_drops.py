@@ -29,6 +29,7 @@ async def test_streams_dropped_repeatedly_lose_nothing(sim, exchanges, length, f
     assert done.faults >= 1 and stats["private_reconnects"] >= 1 and stats["sweeps"] >= 1
     assert truth.fills, "the flow filled none of our orders: the scenario proved nothing"
     assert not done.errors
+    assert sim.stats(market)["rate_limited_429"] == 0, "our own pacing ran into the venue's limits"
     figures.update(
         market=market,
         seconds=length.seconds,
