@@ -150,11 +150,30 @@ class FakePublicRest(_Client):
         return 0
 
 
-class FakePublicWs(_Client):
-    def __init__(self, venue, handlers: PublicWebsocketHandlers) -> None:
-        super().__init__(venue, "public_ws")
+class _FakeStream(_Client):
+    """A stream the test drops and restores; `handlers` hears each state change."""
+
+    def __init__(self, venue: FakeVenue, name: str, handlers) -> None:
+        super().__init__(venue, name)
         self.handlers = handlers
         self.up = False
+
+    @property
+    def is_connected(self):
+        return self.up
+
+    def drop(self):
+        self.up = False
+        self.handlers.connection(ConnectionState.DISCONNECTED)
+
+    def restore(self):
+        self.up = True
+        self.handlers.connection(ConnectionState.RECONNECTED)
+
+
+class FakePublicWs(_FakeStream):
+    def __init__(self, venue, handlers: PublicWebsocketHandlers) -> None:
+        super().__init__(venue, "public_ws", handlers)
         self.subscribed: list[Symbol] = []
         venue.public_ws = self
 
@@ -168,18 +187,6 @@ class FakePublicWs(_Client):
 
     async def unsubscribe(self, symbols):
         self.subscribed = [s for s in self.subscribed if s not in symbols]
-
-    @property
-    def is_connected(self):
-        return self.up
-
-    def drop(self):
-        self.up = False
-        self.handlers.connection(ConnectionState.DISCONNECTED)
-
-    def restore(self):
-        self.up = True
-        self.handlers.connection(ConnectionState.RECONNECTED)
 
 
 class FakePrivateRest(_Client):
@@ -289,11 +296,9 @@ class FakeFuturesRest(FakePrivateRest):
         return leverage
 
 
-class FakePrivateWs(_Client):
+class FakePrivateWs(_FakeStream):
     def __init__(self, venue, handlers: PrivateWebsocketHandlers) -> None:
-        super().__init__(venue, "private_ws")
-        self.handlers = handlers
-        self.up = False
+        super().__init__(venue, "private_ws", handlers)
         venue.private_ws = self
 
     async def start(self):
@@ -301,18 +306,6 @@ class FakePrivateWs(_Client):
         await asyncio.sleep(0)
         self.up = True
         self.handlers.connection(ConnectionState.CONNECTED)
-
-    @property
-    def is_connected(self):
-        return self.up
-
-    def drop(self):
-        self.up = False
-        self.handlers.connection(ConnectionState.DISCONNECTED)
-
-    def restore(self):
-        self.up = True
-        self.handlers.connection(ConnectionState.RECONNECTED)
 
 
 class _FakeFactories:
