@@ -22,19 +22,19 @@ from aiohttp import WSCloseCode, WSMsgType, web
 
 from cexarb.model import AssetBalance, Execution, Order
 from cexarb.sim import mexc_push as push
-from cexarb.sim.mexc_listen_keys import ListenKeys
-from cexarb.sim.mexc_options import MexcSpotOptions
-from cexarb.sim.mexc_wire import SymbolBook
-from cexarb.sim.venue import (
+from cexarb.sim.events import (
     BalanceEvent,
     BookDeltaEvent,
     FillEvent,
     OrderEvent,
     SimEvent,
-    SimVenue,
     TickerEvent,
     TradeEvent,
 )
+from cexarb.sim.mexc_listen_keys import ListenKeys
+from cexarb.sim.mexc_options import MexcSpotOptions
+from cexarb.sim.mexc_wire import SymbolBook
+from cexarb.sim.venue import SimVenue
 
 log = logging.getLogger("cexarb.sim.mexc_ws")
 

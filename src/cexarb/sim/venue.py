@@ -23,6 +23,16 @@ from cexarb.model.trading import AssetBalance, Execution, Order, Position, Withd
 from cexarb.sim.accounts import SimAccountState
 from cexarb.sim.clock import SimClock
 from cexarb.sim.engine import MatchingEngine, RejectReason, Resting, SimMarket, SimReject
+from cexarb.sim.events import (
+    BalanceEvent,
+    BookDeltaEvent,
+    FillEvent,
+    OrderEvent,
+    PositionEvent,
+    SimEvent,
+    TickerEvent,
+    TradeEvent,
+)
 from cexarb.sim.faults import SimStats, VenueFaults
 from cexarb.sim.futures import DEFAULT_LEVERAGE, MAX_LEVERAGE, PositionState, order_margin
 from cexarb.sim.limits import SimRateLimits
@@ -50,51 +60,6 @@ _copy = msgspec.structs.replace
 _RECENT_TRADES = 1000
 # First book sequence id: nonzero so "0 = never synced" stays distinguishable on the client.
 _FIRST_BOOK_ID = 1000
-
-
-# ---- events ----
-
-
-class BookDeltaEvent(msgspec.Struct, gc=False):
-    """Changed levels with absolute quantities (0 = level removed). Ids chain with no gaps."""
-
-    symbol: Symbol
-    first_id: int
-    last_id: int
-    bids: list[tuple[float, float]]
-    asks: list[tuple[float, float]]
-    ts_ms: int
-
-
-class TickerEvent(msgspec.Struct, gc=False):
-    ticker: BookTicker
-
-
-class TradeEvent(msgspec.Struct, gc=False):
-    trade: Trade
-
-
-class OrderEvent(msgspec.Struct, gc=False):
-    api_key: str
-    order: Order
-
-
-class FillEvent(msgspec.Struct, gc=False):
-    api_key: str
-    execution: Execution
-
-
-class BalanceEvent(msgspec.Struct, gc=False):
-    api_key: str
-    balance: AssetBalance
-
-
-class PositionEvent(msgspec.Struct, gc=False):
-    api_key: str
-    position: Position
-
-
-SimEvent = BookDeltaEvent | TickerEvent | TradeEvent | OrderEvent | FillEvent | BalanceEvent | PositionEvent
 
 
 @dataclass(slots=True)

@@ -1,0 +1,51 @@
+"""What a SimVenue tells its subscribers (the protocol front-ends): one event per state change,
+delivered in order after the operation that caused it."""
+
+from __future__ import annotations
+
+import msgspec
+
+from cexarb.model.market import BookTicker, Symbol, Trade
+from cexarb.model.trading import AssetBalance, Execution, Order, Position
+
+
+class BookDeltaEvent(msgspec.Struct, gc=False):
+    """Changed levels with absolute quantities (0 = level removed). Ids chain with no gaps."""
+
+    symbol: Symbol
+    first_id: int
+    last_id: int
+    bids: list[tuple[float, float]]
+    asks: list[tuple[float, float]]
+    ts_ms: int
+
+
+class TickerEvent(msgspec.Struct, gc=False):
+    ticker: BookTicker
+
+
+class TradeEvent(msgspec.Struct, gc=False):
+    trade: Trade
+
+
+class OrderEvent(msgspec.Struct, gc=False):
+    api_key: str
+    order: Order
+
+
+class FillEvent(msgspec.Struct, gc=False):
+    api_key: str
+    execution: Execution
+
+
+class BalanceEvent(msgspec.Struct, gc=False):
+    api_key: str
+    balance: AssetBalance
+
+
+class PositionEvent(msgspec.Struct, gc=False):
+    api_key: str
+    position: Position
+
+
+SimEvent = BookDeltaEvent | TickerEvent | TradeEvent | OrderEvent | FillEvent | BalanceEvent | PositionEvent
