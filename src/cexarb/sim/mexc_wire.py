@@ -249,15 +249,13 @@ def new_order_ack(order: Order, fmt: SymbolFormat, mexc_type: str, now_ms: int) 
     }
 
 
-def order(order: Order, fmt: SymbolFormat) -> dict[str, Any]:
-    """GET /api/v3/order, openOrders, allOrders element."""
-    is_market = order.order_type is OrderType.MARKET
+def _order_fields(order: Order, fmt: SymbolFormat) -> dict[str, Any]:
+    """The fields every order reply carries, in MEXC's order (after the symbol)."""
     return {
-        "symbol": fmt.venue_symbol,
         "orderId": order.order_id,
         "orderListId": -1,
         "clientOrderId": order.client_order_id or None,
-        "price": "0" if is_market else fmt.price(order.price),
+        "price": "0" if order.order_type is OrderType.MARKET else fmt.price(order.price),
         "origQty": fmt.qty(order.quantity),
         "executedQty": fmt.qty(order.filled_quantity),
         "cummulativeQuoteQty": fmt.amount(order.filled_quantity * order.average_price),
@@ -265,6 +263,14 @@ def order(order: Order, fmt: SymbolFormat) -> dict[str, Any]:
         "timeInForce": _TIF_NAMES.get(order.time_in_force, "GTC"),
         "type": mexc_type_of(order),
         "side": order.side.value,
+    }
+
+
+def order(order: Order, fmt: SymbolFormat) -> dict[str, Any]:
+    """GET /api/v3/order, openOrders, allOrders element."""
+    return {
+        "symbol": fmt.venue_symbol,
+        **_order_fields(order, fmt),
         "stopPrice": "",
         "icebergQty": "",
         "time": order.created_at,
@@ -280,17 +286,7 @@ def canceled_order(order: Order, fmt: SymbolFormat) -> dict[str, Any]:
     return {
         "symbol": fmt.venue_symbol,
         "origClientOrderId": order.client_order_id or None,
-        "orderId": order.order_id,
-        "orderListId": -1,
-        "clientOrderId": order.client_order_id or None,
-        "price": "0" if order.order_type is OrderType.MARKET else fmt.price(order.price),
-        "origQty": fmt.qty(order.quantity),
-        "executedQty": fmt.qty(order.filled_quantity),
-        "cummulativeQuoteQty": fmt.amount(order.filled_quantity * order.average_price),
-        "status": rest_status(order),
-        "timeInForce": _TIF_NAMES.get(order.time_in_force, "GTC"),
-        "type": mexc_type_of(order),
-        "side": order.side.value,
+        **_order_fields(order, fmt),
     }
 
 
