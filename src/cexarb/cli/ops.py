@@ -30,6 +30,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from cexarb.cli.exits import typed_errors_exit
 from cexarb.config import Config, load_config
 from cexarb.logs import register_secret, setup_logging, shutdown_logging
 from cexarb.model import Market, Order, Side, Symbol, TimeInForce, Venue, WithdrawalRequest
@@ -123,13 +124,8 @@ def _run(work: Callable[[], Awaitable[None]]) -> None:
     """Run one command: typed errors become a clear message and a non-zero exit."""
     setup_logging("WARNING")
     try:
-        asyncio.run(work())
-    except ConfigError as exc:
-        typer.echo(f"error: bad configuration: {exc}", err=True)
-        raise typer.Exit(2) from None
-    except ExchangeError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from None
+        with typed_errors_exit():
+            asyncio.run(work())
     finally:
         shutdown_logging()
 

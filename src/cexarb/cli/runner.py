@@ -31,10 +31,11 @@ from cexarb.arb.engine import ArbEngine
 from cexarb.arb.reconcile import Row, VenueTruth, reconcile
 from cexarb.arb.stats import percentiles
 from cexarb.cli.dashboard import latency_text, show
+from cexarb.cli.exits import typed_errors_exit
 from cexarb.config import Config, load_config
 from cexarb.logs import get_logger, log_kv, setup_logging, shutdown_logging
 from cexarb.model import Market, Symbol, Venue
-from cexarb.model.errors import ConfigError, ExchangeError
+from cexarb.model.errors import ConfigError
 
 log = get_logger("cexarb.run")
 
@@ -120,14 +121,8 @@ def run_command(
     options = RunOptions(
         duration, config, trade, parsed, seed, volatility, status_interval, log_file, log_level
     )
-    try:
+    with typed_errors_exit():
         code = asyncio.run(run(options, Console()))
-    except ConfigError as exc:
-        typer.echo(f"error: bad configuration: {exc}", err=True)
-        raise typer.Exit(2) from None
-    except ExchangeError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from None
     raise typer.Exit(code)
 
 
