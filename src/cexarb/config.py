@@ -195,18 +195,23 @@ def _apply_section(cfg: VenueConfig, section: dict[str, Any], where: str) -> Ven
     return replace(cfg, **changes)
 
 
+def read_toml(path: str | Path) -> dict[str, Any]:
+    """The parsed config file; a missing or malformed file is a ConfigError naming it."""
+    p = Path(path)
+    if not p.exists():
+        raise ConfigError(f"config file {p} does not exist")
+    try:
+        return tomllib.loads(p.read_text())
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {p} is not valid TOML: {exc}") from None
+
+
 def load_config(path: str | Path | None = None, env: dict[str, str] | None = None) -> Config:
     """Defaults, then `cexarb.toml` ([mexc.spot], [gateio.spot], [gateio.futures]), then env credentials."""
     env = os.environ if env is None else env
     venues = _defaults()
     if path is not None:
-        p = Path(path)
-        if not p.exists():
-            raise ConfigError(f"config file {p} does not exist")
-        try:
-            data = tomllib.loads(p.read_text())
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"config file {p} is not valid TOML: {exc}") from None
+        data = read_toml(path)
         for venue_name, markets in data.items():
             if venue_name == "arb":  # engine settings share the file; cexarb.arb.config reads them
                 continue

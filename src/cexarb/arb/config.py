@@ -6,11 +6,11 @@ configures the venues (unknown keys are an error, naming the key).
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from cexarb.config import read_toml
 from cexarb.model import Symbol
 from cexarb.model.errors import ConfigError
 
@@ -117,14 +117,7 @@ def load_arb_config(path: str | Path | None) -> ArbConfig:
     """The `[arb]` table of the config file; defaults when there is no file or no table."""
     if path is None:
         return ArbConfig()
-    p = Path(path)
-    if not p.exists():
-        raise ConfigError(f"config file {p} does not exist")
-    try:
-        data = tomllib.loads(p.read_text())
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"config file {p} is not valid TOML: {exc}") from None
-    table = data.get("arb", {})
+    table = read_toml(path).get("arb", {})
     if not isinstance(table, dict):
         raise ConfigError("[arb] must be a table")
     return arb_config_from_mapping(table)
