@@ -127,9 +127,29 @@ def top_edge_bps(buy: VenueBook, sell: VenueBook) -> float:
 def spot_spot_candidates(symbol: Symbol, books: Sequence[VenueBook], min_edge_bps: float, max_levels: int):
     """Every ordered pair of spot venues whose books cross by at least min_edge_bps net."""
     spots = [b for b in books if not b.is_futures]
+    return _crossings(Kind.SPOT_SPOT, symbol, spots, spots, min_edge_bps, max_levels)
+
+
+def basis_open_candidates(symbol: Symbol, books: Sequence[VenueBook], open_bps: float, max_levels: int):
+    """Buy spot on one venue, sell the perpetual on another, when the net basis is rich enough."""
+    spots = [b for b in books if not b.is_futures]
+    perps = [b for b in books if b.is_futures]
+    return _crossings(Kind.BASIS_OPEN, symbol, spots, perps, open_bps, max_levels)
+
+
+def _crossings(
+    kind: Kind,
+    symbol: Symbol,
+    buys: Sequence[VenueBook],
+    sells: Sequence[VenueBook],
+    min_edge_bps: float,
+    max_levels: int,
+) -> list[Candidate]:
+    """Buy on each of `buys`, sell on each of `sells` (another venue), where the books cross by
+    at least min_edge_bps net of taker fees."""
     out: list[Candidate] = []
-    for buy in spots:
-        for sell in spots:
+    for buy in buys:
+        for sell in sells:
             if buy.venue == sell.venue:
                 continue
             edge = top_edge_bps(buy, sell)
@@ -139,25 +159,7 @@ def spot_spot_candidates(symbol: Symbol, books: Sequence[VenueBook], min_edge_bp
                 buy.asks, buy.info.taker_fee, sell.bids, sell.info.taker_fee, min_edge_bps, max_levels
             )
             if chunks:
-                out.append(Candidate(Kind.SPOT_SPOT, symbol, buy, sell, edge, tuple(chunks)))
-    return out
-
-
-def basis_open_candidates(symbol: Symbol, books: Sequence[VenueBook], open_bps: float, max_levels: int):
-    """Buy spot on one venue, sell the perpetual on another, when the net basis is rich enough."""
-    out: list[Candidate] = []
-    for spot in (b for b in books if not b.is_futures):
-        for perp in (b for b in books if b.is_futures):
-            if spot.venue == perp.venue:
-                continue
-            edge = top_edge_bps(spot, perp)
-            if edge < open_bps:
-                continue
-            chunks = match_depth(
-                spot.asks, spot.info.taker_fee, perp.bids, perp.info.taker_fee, open_bps, max_levels
-            )
-            if chunks:
-                out.append(Candidate(Kind.BASIS_OPEN, symbol, spot, perp, edge, tuple(chunks)))
+                out.append(Candidate(kind, symbol, buy, sell, edge, tuple(chunks)))
     return out
 
 
