@@ -270,13 +270,18 @@ async def test_private_stream_reauthenticates_after_the_venue_drops_it(spot):
     assert events.of("error") == []
 
 
-async def test_public_stream_resubscribes_after_the_venue_drops_it(sim_flow, closing):
-    sim = sim_flow
-    cfg = sim.client_config("k1").get("gateio", "spot")
+async def started_public_ws(sim, closing) -> tuple[GateioSpotPublicWs, Events]:
+    """k1's spot public stream, started (no symbols_info: spot needs none), closed after the test."""
     events = Events()
-    ws = GateioSpotPublicWs(cfg, events.public(), {})
+    ws = GateioSpotPublicWs(sim.client_config("k1").get("gateio", "spot"), events.public(), {})
     closing(ws)
     await ws.start()
+    return ws, events
+
+
+async def test_public_stream_resubscribes_after_the_venue_drops_it(sim_flow, closing):
+    sim = sim_flow
+    ws, events = await started_public_ws(sim, closing)
     await ws.subscribe([BTC, ETH])
     await wait_for(lambda: {d.symbol for d in events.of("diff")} == {BTC, ETH}, what="diffs for both")
     sim.faults.drop_streams(VENUE)
@@ -289,11 +294,7 @@ async def test_public_stream_resubscribes_after_the_venue_drops_it(sim_flow, clo
 
 async def test_stream_survives_an_injected_malformed_frame(sim_flow, closing):
     sim = sim_flow
-    cfg = sim.client_config("k1").get("gateio", "spot")
-    events = Events()
-    ws = GateioSpotPublicWs(cfg, events.public(), {})
-    closing(ws)
-    await ws.start()
+    ws, events = await started_public_ws(sim, closing)
     await ws.subscribe([BTC])
     await wait_for(lambda: events.of("diff"), what="diffs")
     sim.faults.inject_ws_frame(

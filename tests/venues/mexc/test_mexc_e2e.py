@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib.util
 from dataclasses import replace
 
@@ -182,23 +183,26 @@ class Client:
                 await closer.close()
 
 
-@pytest.fixture
-async def quiet():
-    """No synthetic flow: the book moves only when a test moves it."""
-    async with Simulator(sim_config(flow=False)) as sim:
+@contextlib.asynccontextmanager
+async def loaded_client(*, flow: bool):
+    async with Simulator(sim_config(flow=flow)) as sim:
         client = Client(sim)
         await client.load()
         yield client
         await client.close()
+
+
+@pytest.fixture
+async def quiet():
+    """No synthetic flow: the book moves only when a test moves it."""
+    async with loaded_client(flow=False) as client:
+        yield client
 
 
 @pytest.fixture
 async def busy():
-    async with Simulator(sim_config(flow=True)) as sim:
-        client = Client(sim)
-        await client.load()
+    async with loaded_client(flow=True) as client:
         yield client
-        await client.close()
 
 
 async def test_symbols_loaded_from_exchange_info(quiet):
