@@ -4,6 +4,7 @@ No socket: the transport would call the same `on_message`."""
 import json
 
 import pytest
+from gate_e2e_rig import Events
 from gate_samples import load_samples, sample
 
 from cexarb.config import Secret, VenueConfig
@@ -39,56 +40,23 @@ def futures_info(symbol, size):
     )
 
 
-class Recorder:
-    def __init__(self):
-        self.events = []
-
-    def __getattr__(self, kind):
-        return lambda item: self.events.append((kind, item))
-
-    def of(self, kind):
-        return [item for k, item in self.events if k == kind]
-
-
-def public_handlers(rec):
-    return PublicWebsocketHandlers(
-        book_diff=rec.book_diff,
-        book_snapshot=rec.book_snapshot,
-        book_ticker=rec.book_ticker,
-        trade=rec.trade,
-        connection=rec.connection,
-        error=rec.error,
-    )
-
-
-def private_handlers(rec):
-    return PrivateWebsocketHandlers(
-        order=rec.order,
-        execution=rec.execution,
-        balance=rec.balance,
-        position=rec.position,
-        connection=rec.connection,
-        error=rec.error,
-    )
-
-
 def frame(obj) -> bytes:
     return json.dumps(obj).encode()
 
 
 def test_spot_public_frames():
-    rec = Recorder()
-    ws = GateioSpotPublicWs(cfg(), public_handlers(rec), {})
+    rec = Events()
+    ws = GateioSpotPublicWs(cfg(), rec.public(), {})
     for entry in load_samples("gate_spot_ws_public"):
         ws.on_message(frame(entry["response"]))
     for entry in load_samples("gate_ws_control"):
         ws.on_message(frame(entry["response"]))  # acks / pong / client frames: no events, no errors
     assert rec.of("error") == []
-    diffs = rec.of("book_diff")
+    diffs = rec.of("diff")
     assert [d.symbol for d in diffs] == [BTC, ETH]
     assert isinstance(diffs[0], BookDiff) and (diffs[0].first_id, diffs[0].last_id) == (48776301, 48776306)
     assert diffs[0].bids == [(19137.74, 0.0001), (19088.37, 0.0)]
-    (ticker,) = rec.of("book_ticker")
+    (ticker,) = rec.of("ticker")
     assert ticker.symbol == ETH and ticker.bid_price == 19177.79 and ticker.update_id == 48733182
     (trade,) = rec.of("trade")
     assert trade.side is Side.SELL and trade.quantity == 16.47 and trade.price == 0.4705
@@ -96,19 +64,19 @@ def test_spot_public_frames():
 
 
 def test_spot_full_book_update_is_a_snapshot():
-    rec = Recorder()
-    ws = GateioSpotPublicWs(cfg(), public_handlers(rec), {})
+    rec = Events()
+    ws = GateioSpotPublicWs(cfg(), rec.public(), {})
     msg = sample("gate_spot_ws_public", "official doc example")
     msg["result"]["full"] = True
     ws.on_message(frame(msg))
-    (book,) = rec.of("book_snapshot")
+    (book,) = rec.of("snapshot")
     assert isinstance(book, OrderBook) and book.update_id == 48776306 and book.asks == [(19137.75, 0.6135)]
-    assert rec.of("book_diff") == []
+    assert rec.of("diff") == []
 
 
 def test_malformed_frames_reach_the_error_handler_and_the_stream_goes_on():
-    rec = Recorder()
-    ws = GateioSpotPublicWs(cfg(), public_handlers(rec), {})
+    rec = Events()
+    ws = GateioSpotPublicWs(cfg(), rec.public(), {})
     bad_item = sample("gate_spot_ws_public", "SubscribeToBookTickerUpdates")
     bad_item["result"]["B"] = "not-a-number"
     for data in (b"{not json", frame(bad_item)):
@@ -118,12 +86,12 @@ def test_malformed_frames_reach_the_error_handler_and_the_stream_goes_on():
     ws.on_message(frame(good))
     errors = rec.of("error")
     assert len(errors) == 2 and all(isinstance(e, ProtocolError) for e in errors)
-    assert len(rec.of("book_ticker")) == 1
+    assert len(rec.of("ticker")) == 1
 
 
 def test_spot_private_frames():
-    rec = Recorder()
-    ws = GateioSpotPrivateWs(cfg(), private_handlers(rec), {})
+    rec = Events()
+    ws = GateioSpotPrivateWs(cfg(), rec.private(), {})
     for entry in load_samples("gate_spot_ws_private"):
         ws.on_message(frame(entry["response"]))
     assert rec.of("error") == []
@@ -140,8 +108,8 @@ def test_spot_private_frames():
 
 
 def test_subscribe_error_ack_becomes_a_typed_error():
-    rec = Recorder()
-    ws = GateioSpotPrivateWs(cfg(), private_handlers(rec), {})
+    rec = Events()
+    ws = GateioSpotPrivateWs(cfg(), rec.private(), {})
     ws.on_message(
         frame(
             {
@@ -171,24 +139,24 @@ def test_private_requests_are_signed_with_a_fresh_time():
 
 
 def test_futures_public_frames_in_base_units():
-    rec = Recorder()
+    rec = Events()
     info = {ETH: futures_info(ETH, 0.01)}
-    ws = GateioFuturesPublicWs(cfg(Market.FUTURES), public_handlers(rec), info)
+    ws = GateioFuturesPublicWs(cfg(Market.FUTURES), rec.public(), info)
     for entry in load_samples("gate_futures_ws_public"):
         ws.on_message(frame(entry["response"]))
     assert rec.of("error") == []
-    (diff,) = rec.of("book_diff")
+    (diff,) = rec.of("diff")
     assert diff.symbol == ETH and diff.first_id == 2517661101 and diff.bids[1] == (54664.5, 587.945)
-    (ticker,) = rec.of("book_ticker")
+    (ticker,) = rec.of("ticker")
     assert ticker.bid_quantity == 370.005
     (trade,) = rec.of("trade")
     assert trade.quantity == 1.085 and trade.side is Side.SELL
 
 
 def test_futures_private_frames():
-    rec = Recorder()
+    rec = Events()
     info = {USD: futures_info(USD, 1.0)}
-    ws = GateioFuturesPrivateWs(cfg(Market.FUTURES), private_handlers(rec), info, 110)
+    ws = GateioFuturesPrivateWs(cfg(Market.FUTURES), rec.private(), info, 110)
     for entry in load_samples("gate_futures_ws_private"):
         ws.on_message(frame(entry["response"]))
     assert rec.of("error") == []
@@ -203,8 +171,8 @@ def test_futures_private_frames():
 
 
 def test_futures_frame_for_an_unknown_contract_is_reported_not_guessed():
-    rec = Recorder()
-    ws = GateioFuturesPrivateWs(cfg(Market.FUTURES), private_handlers(rec), {}, 110)
+    rec = Events()
+    ws = GateioFuturesPrivateWs(cfg(Market.FUTURES), rec.private(), {}, 110)
     with pytest.raises(ProtocolError):
         ws.on_message(frame(sample("gate_futures_ws_private", "SubscribeToOrderUpdates")))
     (err,) = rec.of("error")
@@ -217,7 +185,7 @@ def test_app_ping_frames():
     assert ping["channel"] == "spot.ping" and isinstance(ping["time"], int)
     fut = GateioFuturesPublicWs(cfg(Market.FUTURES), PublicWebsocketHandlers(), {})
     assert json.loads(fut._ws._app_ping())["channel"] == "futures.ping"
-    rec = Recorder()
-    spot.handlers = public_handlers(rec)
+    rec = Events()
+    spot.handlers = rec.public()
     spot.on_message(b'{"time":1,"time_ms":1,"channel":"spot.pong","event":"","error":null,"result":null}')
-    assert rec.events == []
+    assert rec.items == []
