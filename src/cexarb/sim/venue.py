@@ -630,22 +630,18 @@ class SimVenue:
             self._touch_balance(account, fee_asset)
             if not account.internal:
                 self._dirty_positions[(account.api_key, symbol)] = account
-        elif order.side is Side.BUY:
-            fee_asset = symbol.base
-            fee = qty * rate
-            account.spend_locked(symbol.quote, notional)
-            record.locked -= notional
-            account.credit(symbol.base, qty - fee)
-            self._touch_balance(account, symbol.quote)
-            self._touch_balance(account, symbol.base)
         else:
-            fee_asset = symbol.quote
-            fee = notional * rate
-            account.spend_locked(symbol.base, qty)
-            record.locked -= qty
-            account.credit(symbol.quote, notional - fee)
-            self._touch_balance(account, symbol.base)
-            self._touch_balance(account, symbol.quote)
+            # Spot: pay from what the order locked, receive the other asset less the fee.
+            if order.side is Side.BUY:
+                paid_asset, paid, fee_asset, received = symbol.quote, notional, symbol.base, qty
+            else:
+                paid_asset, paid, fee_asset, received = symbol.base, qty, symbol.quote, notional
+            fee = received * rate
+            account.spend_locked(paid_asset, paid)
+            record.locked -= paid
+            account.credit(fee_asset, received - fee)
+            self._touch_balance(account, paid_asset)
+            self._touch_balance(account, fee_asset)
         self.fees_collected[fee_asset] = self.fees_collected.get(fee_asset, 0.0) + fee
 
         record.units_left -= units
