@@ -13,6 +13,7 @@ from aiohttp import web
 
 from cexarb.sim.gateio_errors import GateError, bad_param, missing_param, validate_text
 from cexarb.sim.gateio_rest import GateRoutes, api_key, json_body
+from cexarb.sim.gateio_spot_codec import pair_id
 from cexarb.sim.gateio_ws import ALL, ERR_BAD_ARGUMENT, GateWsHub, WsError
 
 log = logging.getLogger(__name__)
@@ -35,15 +36,33 @@ _PUSHERS = {
 
 
 class GateFront:
-    """Base of a Gate front-end serving one SimVenue. Subclasses set `venue` and `hub`, declare
-    their REST routes in `_routes`, and define the `_on_<event>` pushers of their channels."""
+    """Base of a Gate front-end serving one SimVenue. Subclasses set `hub`, declare their REST
+    routes in `_routes`, and define the `_on_<event>` pushers of their channels."""
 
     label = "gate"  # names the front-end in logs
     futures = False
     ws_paths: tuple[str, ...] = ()
-    venue: Any
+    market_param = ""  # the request field that names a market
     hub: GateWsHub
     _unsubscribe: Callable[[], None] | None = None
+
+    def __init__(self, venue: Any) -> None:
+        self.venue = venue
+        self.by_name = {pair_id(s): m for s, m in venue.markets.items()}  # "BTC_USDT" -> market
+
+    def unknown_market(self, name: str) -> GateError:
+        raise NotImplementedError
+
+    def market(self, name: str | None, *, required: bool = True) -> Any:
+        """The market a request names; None when it names none and need not."""
+        if not name:
+            if required:
+                raise missing_param(self.market_param)
+            return None
+        m = self.by_name.get(name)
+        if m is None:
+            raise self.unknown_market(name)
+        return m
 
     def app(self) -> web.Application:
         app = web.Application()

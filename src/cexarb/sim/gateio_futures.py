@@ -40,9 +40,10 @@ class GateFuturesFront(GateFront):
     futures = True
     ws_paths = ("/v4/ws/usdt",)
 
+    market_param = "contract"
+
     def __init__(self, venue: Any) -> None:
-        self.venue = venue
-        self.contracts = {pair_id(s): m for s, m in venue.markets.items()}
+        super().__init__(venue)
         # (api_key, symbol) of positions the user switched to cross margin (leverage "0" on the wire).
         self._cross: set[tuple[str, Any]] = set()
         self._balance_seen: dict[str, float] = {}
@@ -74,15 +75,8 @@ class GateFuturesFront(GateFront):
 
     # ---- helpers ---------------------------------------------------------------------------------
 
-    def market(self, name: str | None, *, required: bool = True) -> Any:
-        if not name:
-            if required:
-                raise missing_param("contract")
-            return None
-        m = self.contracts.get(name)
-        if m is None:
-            raise GateError(400, "CONTRACT_NOT_FOUND", f"Contract {name} not found")
-        return m
+    def unknown_market(self, name: str) -> GateError:
+        return GateError(400, "CONTRACT_NOT_FOUND", f"Contract {name} not found")
 
     def leverage_of(self, key: str, p: Any) -> float:
         return 0.0 if (key, p.symbol) in self._cross else p.leverage
@@ -126,7 +120,7 @@ class GateFuturesFront(GateFront):
         )
 
     async def list_contracts(self, request: web.Request) -> Any:
-        return [self._contract(m, size_decimal(request)) for m in self.contracts.values()]
+        return [self._contract(m, size_decimal(request)) for m in self.by_name.values()]
 
     async def one_contract(self, request: web.Request) -> Any:
         return self._contract(self.market(request.match_info["contract"]), size_decimal(request))
@@ -144,7 +138,7 @@ class GateFuturesFront(GateFront):
 
     async def tickers(self, request: web.Request) -> Any:
         name = request.query.get("contract")
-        markets = [self.market(name)] if name else list(self.contracts.values())
+        markets = [self.market(name)] if name else list(self.by_name.values())
         decimal = size_decimal(request)
         return [
             codec.ticker(
@@ -327,7 +321,7 @@ class GateFuturesFront(GateFront):
     # ---- WebSocket channels ----------------------------------------------------------------------
 
     def _names(self, names: list[Any], allow_all: bool) -> tuple[str, ...]:
-        return ws_names(names, self.contracts, "contract", allow_all=allow_all)
+        return ws_names(names, self.by_name, "contract", allow_all=allow_all)
 
     def _book_payload(self, payload: list[Any], _key: str | None) -> tuple[str, ...]:
         if not 2 <= len(payload) <= 3 or payload[1] not in ("20ms", "100ms"):

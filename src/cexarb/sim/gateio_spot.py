@@ -40,9 +40,10 @@ class GateSpotFront(GateFront):
     label = "gate spot"
     ws_paths = ("/ws/v4/", "/ws/v4")
 
+    market_param = "currency_pair"
+
     def __init__(self, venue: Any) -> None:
-        self.venue = venue
-        self.pairs = {codec.pair_id(s): m for s, m in venue.markets.items()}
+        super().__init__(venue)
         self._balance_seen: dict[tuple[str, str], tuple[float, float]] = {}
         self._update_ids: dict[tuple[str, str], int] = {}
         self._withdraw_texts: dict[str, str] = {}
@@ -74,15 +75,8 @@ class GateSpotFront(GateFront):
 
     # ---- helpers ---------------------------------------------------------------------------------
 
-    def market(self, pair: str | None, *, required: bool = True) -> Any:
-        if not pair:
-            if required:
-                raise missing_param("currency_pair")
-            return None
-        m = self.pairs.get(pair)
-        if m is None:
-            raise GateError(400, "INVALID_CURRENCY_PAIR", f"Invalid currency pair: {pair}")
-        return m
+    def unknown_market(self, pair: str) -> GateError:
+        return GateError(400, "INVALID_CURRENCY_PAIR", f"Invalid currency pair: {pair}")
 
     def encode_order(self, o: Any, **kw: Any) -> dict[str, Any]:
         m = self.venue.markets[o.symbol]
@@ -124,7 +118,7 @@ class GateSpotFront(GateFront):
         return out
 
     async def currency_pairs(self, request: web.Request) -> Any:
-        return [codec.currency_pair(m) for m in self.pairs.values()]
+        return [codec.currency_pair(m) for m in self.by_name.values()]
 
     async def currency_pair(self, request: web.Request) -> Any:
         return codec.currency_pair(self.market(request.match_info["currency_pair"]))
@@ -148,7 +142,7 @@ class GateSpotFront(GateFront):
 
     async def tickers(self, request: web.Request) -> Any:
         pair = request.query.get("currency_pair")
-        markets = [self.market(pair)] if pair else list(self.pairs.values())
+        markets = [self.market(pair)] if pair else list(self.by_name.values())
         out = []
         for m in markets:
             bt = self.venue.ticker(m.symbol)
@@ -381,7 +375,7 @@ class GateSpotFront(GateFront):
     # ---- WebSocket channels ----------------------------------------------------------------------
 
     def _pairs_payload(self, payload: list[Any], allow_all: bool) -> tuple[str, ...]:
-        return ws_names(payload, self.pairs, "currency pair", allow_all=allow_all)
+        return ws_names(payload, self.by_name, "currency pair", allow_all=allow_all)
 
     def _book_payload(self, payload: list[Any], _key: str | None) -> tuple[str, ...]:
         if len(payload) != 2 or payload[1] not in ("20ms", "100ms", "1000ms"):
