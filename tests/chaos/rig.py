@@ -31,6 +31,7 @@ DEADLINE_S = 30.0  # a hang guard for polls on a loaded 2-core machine, never a 
 
 SETTINGS = CompositeSettings(
     resync_delay_s=0.02,
+    resync_confirm_s=0.3,
     degraded_poll_s=0.2,
     place_lookup_delay_s=0.05,
     book_retry_delay_s=0.02,

@@ -95,7 +95,7 @@ async def test_rest_faults_never_duplicate_and_are_resolved(sim, exchanges, leng
             0.5,
             seed=chunk,
             fault=inject,
-            fault_every_s=0.25 if not length.long else 1.0,
+            fault_every_s=0.25,
             tolerate=(ExchangeError,),  # recorded: a faulted call may fail, but only with a typed error
         )
         done.add(part)

@@ -14,6 +14,7 @@ import asyncio
 import gc
 import sys
 import types
+from collections import Counter
 from dataclasses import replace
 
 import pytest
@@ -44,20 +45,21 @@ GROWTH_LIMIT_BYTES = 256 * 1024
 _NOT_STATE = (type, types.ModuleType, types.FunctionType, types.BuiltinFunctionType, types.CodeType, asyncio.AbstractEventLoop)  # fmt: skip
 
 
-def reachable_bytes(root) -> int:
-    """Bytes of every object reachable from `root`, stopping at code, classes and the loop."""
+def reachable_bytes(root, *skip) -> Counter[str]:
+    """Bytes of every object reachable from `root` by type, stopping at code, classes, the loop
+    and `skip` (the test's own listeners, which keep everything on purpose)."""
     gc.collect()
-    seen = {id(root)}
+    seen = {id(root), *map(id, skip)}
     stack = [root]
-    size = 0
+    sizes: Counter[str] = Counter()
     while stack:
         obj = stack.pop()
-        size += sys.getsizeof(obj, 0)
+        sizes[type(obj).__name__] += sys.getsizeof(obj, 0)
         for ref in gc.get_referents(obj):
             if id(ref) not in seen and not isinstance(ref, _NOT_STATE):
                 seen.add(id(ref))
                 stack.append(ref)
-    return size
+    return sizes
 
 
 class EventCounter:
@@ -96,7 +98,7 @@ async def test_soak_at_high_event_rate(exchanges, length, figures, market):
 
         warm = await trade(ex, max(1.0, length.seconds / 6), pace_s=0.01)
         assert await until(lambda: ex.get_trading_stats()["executed_evicted"] > 0), "caches not full yet"
-        start_bytes, start_tasks = reachable_bytes(ex), len(asyncio.all_tasks())
+        start_bytes, start_tasks = reachable_bytes(ex, ledger), len(asyncio.all_tasks())
         start_events, start_client = dict(events.counts), ex.get_trading_stats()["events_processed"]
         start_lag = book_lag(ex, sim, market)
         loop = asyncio.get_running_loop()
@@ -104,15 +106,16 @@ async def test_soak_at_high_event_rate(exchanges, length, figures, market):
         done = await trade(ex, 2 * length.seconds if length.long else length.seconds, pace_s=0.01, seed=2)
         elapsed = loop.time() - began
         end_lag = book_lag(ex, sim, market)
-        end_bytes, end_tasks = reachable_bytes(ex), len(asyncio.all_tasks())
+        end_bytes, end_tasks = reachable_bytes(ex, ledger), len(asyncio.all_tasks())
         soak_events = events.since(start_events)
         client_events = ex.get_trading_stats()["events_processed"] - start_client
 
         await quiesce(ex, sim, market)
         await assert_truth(ex, sim, market, ledger)
         assert await until(lambda: not book_mismatches(ex, sim, market)), book_mismatches(ex, sim, market)
-        growth = end_bytes - start_bytes
-        assert growth < GROWTH_LIMIT_BYTES, f"client state grew by {growth} bytes"
+        growth = end_bytes.total() - start_bytes.total()
+        grew = (end_bytes - start_bytes).most_common(5)
+        assert growth < GROWTH_LIMIT_BYTES, f"client state grew by {growth} bytes: {grew}"
         assert end_tasks <= start_tasks + 5, f"tasks piled up: {start_tasks} -> {end_tasks}"
         assert sim.stats(market)["rate_limited_429"] == 0, "our own pacing ran into the venue's limits"
         truth = sim.truth(market, "k1")
@@ -127,7 +130,7 @@ async def test_soak_at_high_event_rate(exchanges, length, figures, market):
             orders=len(truth.orders),
             fills=len(truth.fills),
             placed=warm.placed + done.placed,
-            state_kib_start=start_bytes // 1024,
+            state_kib_start=start_bytes.total() // 1024,
             state_growth_kib=growth // 1024,
             tasks=(start_tasks, end_tasks),
             book_lag_ids=(start_lag, end_lag),

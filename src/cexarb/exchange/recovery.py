@@ -184,6 +184,7 @@ class PrivateRecovery:
     async def _sweep_until_done(self) -> None:
         settings = self.settings
         delay = settings.resync_delay_s
+        confirmed = False
         while not self._closed:
             await asyncio.sleep(delay)
             self._sweep_again = False
@@ -198,9 +199,16 @@ class PrivateRecovery:
                 self._count_error(exc)
                 delay = min(max(delay * 2, 0.1), settings.sweep_retry_max_s)
                 continue
-            if not self._sweep_again:
+            if self._sweep_again:
+                delay = settings.resync_delay_s
+                continue
+            if confirmed or not self._private_up:
                 return
-            delay = settings.resync_delay_s
+            # One more pass once the stream surely carries everything: an update the venue sent
+            # after this pass's REST reads but before it applied our re-subscription reached
+            # neither the stream nor the sweep.
+            confirmed = True
+            delay = settings.resync_confirm_s
 
     async def resync_private_state(self) -> None:
         """One REST sweep of everything private; raises if REST fails (state is then partial)."""

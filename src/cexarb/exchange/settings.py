@@ -17,6 +17,8 @@ class CompositeSettings:
     # After a private reconnect, give the stream's re-subscription a head start before the
     # REST sweep, so nothing falls between the sweep's snapshot and the live stream.
     resync_delay_s: float = 0.05
+    # ... and a second sweep this long after a reconnect's first (closes that race for good).
+    resync_confirm_s: float = 1.0
     # A failed sweep (REST down) is retried with doubling delays up to this.
     sweep_retry_max_s: float = 5.0
     # While the private stream is down, private state is polled over REST this often.
