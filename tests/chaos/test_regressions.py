@@ -6,7 +6,9 @@ import asyncio
 from dataclasses import replace
 
 import pytest
+from aiohttp import web
 
+from cexarb.config import RateLimitPool
 from cexarb.exchange.book import BookSync, DiffResult
 from cexarb.exchange.withdrawals import validate_withdrawal
 from cexarb.model import (
@@ -20,6 +22,8 @@ from cexarb.model import (
     WithdrawalRequest,
 )
 from cexarb.model.errors import OrderStatusUnknown, WithdrawalError
+from cexarb.transport.http import HttpClient
+from cexarb.transport.ratelimit import RateLimiter
 
 from .frames import unknown_order_update
 from .rig import (
@@ -169,3 +173,35 @@ def test_withdrawal_to_a_malformed_tron_address_is_refused_without_a_venue_patte
     validate_withdrawal(
         WithdrawalRequest("USDT", 25.0, "T" + "Ab3" * 11, "TRX"), AssetBalance("USDT", 100.0), [gate_chain]
     )
+
+
+async def test_a_request_is_signed_after_the_rate_limiter_admits_it():
+    # Requests were signed before waiting for rate-limit budget: under a long queue (REST
+    # polling while streams were down) the timestamp aged past MEXC's recvWindow and even the
+    # resynced retry was refused. Now the signature is made once the request may go.
+    stamps: list[int] = []
+
+    async def handler(request: web.Request) -> web.Response:
+        stamps.append(int(request.query["ts"]))
+        return web.json_response({})
+
+    app = web.Application()
+    app.router.add_get("/x", handler)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]
+
+    def signer(prepared, ts_ms: int) -> None:
+        prepared.query = f"ts={ts_ms}"
+
+    limiter = RateLimiter({"default": RateLimitPool(1, 0.5)})
+    client = HttpClient("test", f"http://127.0.0.1:{port}", error_mapper=lambda *a: None, signer=signer, rate_limiter=limiter)  # fmt: skip
+    try:
+        await asyncio.gather(*(client.request("GET", "/x", signed=True) for _ in range(3)))
+    finally:
+        await client.close()
+        await runner.cleanup()
+    stamps.sort()
+    assert stamps[2] - stamps[0] >= 900  # each signed only when its turn came (one per 0.5 s)

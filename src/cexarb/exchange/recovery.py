@@ -72,6 +72,9 @@ class PrivateRecovery:
         self._last_fill_offset.clear()
         self._fill_floor_ms = 0
         self._floor_offset = 0.0
+        # Venue time the private stream was last known complete (None: it is, now).
+        self._gap_since_ms: int | None = None
+        self._gap_offset = 0.0
 
     def _mark_fill_floor(self) -> None:
         rest = self._private_rest
@@ -82,6 +85,16 @@ class PrivateRecovery:
         clock = self._venue_clock
         self._fill_floor_ms = clock.now_ms() if clock is not None else now_ms()
         self._floor_offset = self._clock_offset()
+
+    def _venue_now_ms(self) -> int:
+        clock = self._venue_clock
+        return clock.now_ms() if clock is not None else now_ms()
+
+    def _open_gap(self) -> None:
+        """The stream broke: fills from here on may be missing until a confirmed sweep."""
+        if self._gap_since_ms is None:
+            self._gap_since_ms = self._venue_now_ms() - self.settings.fills_lookback_ms
+            self._gap_offset = self._clock_offset()
 
     def _clock_offset(self) -> float:
         clock = self._venue_clock
@@ -107,6 +120,7 @@ class PrivateRecovery:
     def _on_private_state(self, state: ConnectionState) -> None:
         stats = self._stats
         if state is ConnectionState.DISCONNECTED:
+            self._open_gap()
             if self._private_up:
                 stats.private_disconnects += 1
             self._private_up = False
@@ -124,6 +138,7 @@ class PrivateRecovery:
             self._private_up = True
         elif state is ConnectionState.CLOSED and not self._closed:
             # The stream gave up on its own: poll over REST and recreate it.
+            self._open_gap()
             self._private_up = False
             self._private_was_down = True
             self._private_ws_lost = True
@@ -203,6 +218,8 @@ class PrivateRecovery:
                 delay = settings.resync_delay_s
                 continue
             if confirmed or not self._private_up:
+                if confirmed:
+                    self._gap_since_ms = None  # the stream has carried everything since
                 return
             # One more pass once the stream surely carries everything: an update the venue sent
             # after this pass's REST reads but before it applied our re-subscription reached
@@ -273,8 +290,14 @@ class PrivateRecovery:
             since, offset = self._fill_floor_ms, self._floor_offset
         else:
             since, offset = last - self.settings.fills_lookback_ms, self._last_fill_offset.get(symbol, 0.0)
+        now_offset = self._clock_offset()
         # A venue clock measured to have gone back since then stamps its later fills earlier.
-        return since + int(min(0.0, self._clock_offset() - offset))
+        since += int(min(0.0, now_offset - offset))
+        if self._gap_since_ms is not None:
+            # Fills delivered after the break do not prove the earlier ones arrived: reach back
+            # to when the stream was last known complete.
+            since = min(since, self._gap_since_ms + int(min(0.0, now_offset - self._gap_offset)))
+        return since
 
     async def _catch_up_fills(self) -> None:
         tracker = self._tracker

@@ -166,15 +166,12 @@ class HttpClient:
         resynced = False
         while True:
             prepared = PreparedRequest(method, full_path, query, body, dict(headers))
-            if signed:
-                if self._signer is None:
-                    raise ExchangeError(
-                        f"{method} {path} needs signing but no signer was given", venue=self.venue
-                    )
-                # Signed anew on every attempt: a retry gets a fresh timestamp.
-                self._signer(prepared, self.clock.now_ms())
+            if signed and self._signer is None:
+                raise ExchangeError(
+                    f"{method} {path} needs signing but no signer was given", venue=self.venue
+                )
             try:
-                return await self._send(prepared, pool, weight)
+                return await self._send(prepared, pool, weight, signed)
             except TimestampError:
                 if resynced or self._server_time is None:
                     raise
@@ -232,18 +229,18 @@ class HttpClient:
                 error=str(error),
             )
 
-    async def _send(self, prepared: PreparedRequest, pool: str, weight: int) -> Any:
-        url = self._origin + prepared.path
-        if prepared.query:
-            url += "?" + prepared.query
+    async def _send(self, prepared: PreparedRequest, pool: str, weight: int, signed: bool = False) -> Any:
         session = self._get_session()
         limiter = self._limiter
         self.stats.requests += 1
         try:
             if limiter is None:
-                status, body, headers = await self._exchange(session, prepared, url)
+                status, body, headers = await self._exchange(session, prepared, self._url(prepared, signed))
             else:
                 async with limiter.lease(pool, weight):
+                    # Signed once admitted: a long wait for budget must not age the timestamp
+                    # past the venue's receive window.
+                    url = self._url(prepared, signed)
                     status, body, headers = await self._exchange(session, prepared, url)
         except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
             raise _NotSent(repr(exc)) from exc
@@ -264,6 +261,13 @@ class HttpClient:
                 venue=self.venue,
                 http_status=status,
             ) from exc
+
+    def _url(self, prepared: PreparedRequest, signed: bool) -> str:
+        if signed:
+            # Signed anew on every attempt: a retry gets a fresh timestamp.
+            self._signer(prepared, self.clock.now_ms())
+        url = self._origin + prepared.path
+        return url + "?" + prepared.query if prepared.query else url
 
     async def _exchange(
         self, session: aiohttp.ClientSession, prepared: PreparedRequest, url: str
