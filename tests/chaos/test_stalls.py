@@ -52,7 +52,8 @@ async def test_silent_streams_are_noticed_and_resynced(sim, exchanges, length, f
     stats = ex.get_trading_stats()
     assert done.faults >= 1
     assert stats["private_disconnects"] >= done.faults, "a silent private stream went unnoticed"
-    assert stats["private_reconnects"] >= 1 and stats["sweeps"] >= 1
+    assert stats["private_reconnects"] >= 1
+    assert await until(lambda: ex.get_trading_stats()["sweeps"] >= 1)  # may still be running
     assert stats["public"]["book_resyncs"] >= 1
     truth = sim.truth(market, "k1")
     figures.update(
