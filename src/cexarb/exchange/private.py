@@ -116,6 +116,8 @@ class CompositePrivateExchange(PrivateRecovery, CompositePublicExchange):
                 self._step("private_ws", ws.start()),
             ]
         )
+        # The initial loads answered, so REST is as proven as after a sweep.
+        self._rest_status = "ok"
         self._private_up = True
 
     def _initial_loads(self) -> list[Coroutine[Any, Any, Any]]:
