@@ -17,16 +17,8 @@ from collections import OrderedDict
 import msgspec
 
 from cexarb.model import Order, OrderStatus, Symbol
+from cexarb.model.enums import DONE_STATUSES
 
-_DONE = frozenset(
-    {
-        OrderStatus.FILLED,
-        OrderStatus.CANCELED,
-        OrderStatus.PARTIALLY_CANCELED,
-        OrderStatus.EXPIRED,
-        OrderStatus.REJECTED,
-    }
-)
 # OrderStatus.rank is a property over a dict; the hot path reads the dict directly.
 _RANK = {status: status.rank for status in OrderStatus}
 # Fills closer than this fraction of the order's size are the same fill (float noise
@@ -55,8 +47,8 @@ def merge(current: Order, update: Order) -> Order | None:
     """
     status = update.status
     cur_status = current.status
-    cur_done = cur_status in _DONE
-    upd_done = status in _DONE
+    cur_done = cur_status in DONE_STATUSES
+    upd_done = status in DONE_STATUSES
     tolerance = _FILL_TOLERANCE * (current.quantity or 1.0)
     fill_delta = update.filled_quantity - current.filled_quantity
     if cur_done and not upd_done:
@@ -194,7 +186,7 @@ class OrderTracker:
             if merged is None:
                 self.ignored += 1
                 return None
-        if merged.status in _DONE:
+        if merged.status in DONE_STATUSES:
             if current is not None:
                 opened.pop(order_id, None)
             self._store_executed(symbol, order_id, merged)

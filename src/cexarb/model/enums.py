@@ -57,7 +57,7 @@ class OrderStatus(str, Enum):
 
     @property
     def is_done(self) -> bool:
-        return self in _DONE
+        return self in DONE_STATUSES
 
     @property
     def rank(self) -> int:
@@ -65,7 +65,8 @@ class OrderStatus(str, Enum):
         return _RANK[self]
 
 
-_DONE = frozenset(
+# Finished statuses: no further update reopens these (exported for the hot path's set lookups).
+DONE_STATUSES = frozenset(
     {
         OrderStatus.FILLED,
         OrderStatus.CANCELED,
