@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import deque
+from dataclasses import dataclass
 from typing import Any
 
 from cexarb.model.market import Symbol
@@ -13,6 +14,19 @@ from cexarb.sim.engine import RejectReason, SimReject
 _DUST = 1e-9
 # Internal (synthetic) accounts keep only this many fills: nobody reads them back.
 _INTERNAL_FILLS = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class BookEntry:
+    """One change of a futures account's wallet balance (Gate's /futures/usdt/account_book)."""
+
+    entry_id: int
+    time_ms: int
+    change: float
+    balance: float  # wallet balance after the change
+    kind: str  # dnw, pnl, fee, fund
+    symbol: Symbol | None = None
+    trade_id: str = ""
 
 
 class SimAccountState:
@@ -32,6 +46,8 @@ class SimAccountState:
         "leverage",
         "maker_fee",
         "taker_fee",
+        "book",
+        "funding",
     )
 
     def __init__(
@@ -61,6 +77,9 @@ class SimAccountState:
         # Per-account fee rates; None = the market's.
         self.maker_fee: float | None = None
         self.taker_fee: float | None = None
+        # Futures: every change of the wallet balance, oldest first; funding received (+) / paid (-).
+        self.book: list[BookEntry] = []
+        self.funding = 0.0
 
     def __repr__(self) -> str:
         return f"SimAccountState(api_key={self.api_key[:3]}***, user_id={self.user_id})"

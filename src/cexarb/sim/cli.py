@@ -81,6 +81,9 @@ def sim_command(
     flow_interval: Annotated[float, typer.Option(help="Seconds between synthetic flow steps.")] = 0.05,
     correlation_lag: Annotated[float, typer.Option(help="Seconds each venue lags the previous one.")] = 0.5,
     withdrawal_delay: Annotated[float, typer.Option(help="Seconds until a withdrawal is DONE.")] = 1.0,
+    funding_interval: Annotated[
+        int, typer.Option(help="Seconds between Gate futures funding settlements (real venue: 28800).")
+    ] = 28800,
     rate_limits: Annotated[
         bool, typer.Option(help="Answer 429 when a caller exceeds the venue's limits.")
     ] = True,
@@ -99,6 +102,7 @@ def sim_command(
         port=port,
         ports=parse_ports(ports),
         withdrawal_delay_s=withdrawal_delay,
+        funding_interval_s=funding_interval,
         rate_limits=rate_limits,
     )
     with contextlib.suppress(KeyboardInterrupt):

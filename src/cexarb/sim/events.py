@@ -48,4 +48,24 @@ class PositionEvent(msgspec.Struct, gc=False):
     position: Position
 
 
-SimEvent = BookDeltaEvent | TickerEvent | TradeEvent | OrderEvent | FillEvent | BalanceEvent | PositionEvent
+class FundingEvent(msgspec.Struct, gc=False):
+    """A funding settlement paid to (+) or from (-) one account's position."""
+
+    api_key: str
+    symbol: Symbol
+    amount: float
+    balance: float  # wallet balance after the payment
+    rate: float
+    ts_ms: int
+
+
+SimEvent = (
+    BookDeltaEvent
+    | TickerEvent
+    | TradeEvent
+    | OrderEvent
+    | FillEvent
+    | BalanceEvent
+    | PositionEvent
+    | FundingEvent
+)

@@ -32,6 +32,7 @@ _PUSHERS = {
     "FillEvent": "_on_fill",
     "BalanceEvent": "_on_balance",
     "PositionEvent": "_on_position",
+    "FundingEvent": "_on_funding",
 }
 
 

@@ -72,6 +72,7 @@ class GateFuturesFront(GateFront):
         routes.add("DELETE", f"{FUT}/orders/{{order_id}}", self.cancel_order, pool="cancel", signed=True)
         routes.add("DELETE", f"{FUT}/orders", self.cancel_all, pool="cancel", signed=True)
         routes.add("GET", f"{FUT}/my_trades", self.my_trades, **SIGNED)
+        routes.add("GET", f"{FUT}/account_book", self.account_book, **SIGNED)
 
     # ---- helpers ---------------------------------------------------------------------------------
 
@@ -109,13 +110,18 @@ class GateFuturesFront(GateFront):
         trades = self.venue.recent_trades(m.symbol, 1)
         return trades[-1].price if trades else self.venue.mark_price(m.symbol)
 
+    def _funding(self, m: Any) -> codec.Funding:
+        schedule = self.venue.funding
+        return codec.Funding(self.venue.funding_rate(m.symbol), schedule.interval_s, schedule.next_apply)
+
     def _contract(self, m: Any, decimal: bool) -> dict[str, Any]:
         return codec.contract(
             m,
             self.venue.mark_price(m.symbol),
+            self.venue.index_price(m.symbol),
             self._last(m),
             self.venue.book_id(m.symbol),
-            int(self.venue.clock.now_s()),
+            self._funding(m),
             decimal,
         )
 
@@ -146,6 +152,8 @@ class GateFuturesFront(GateFront):
                 self.venue.ticker(m.symbol),
                 self._last(m),
                 self.venue.mark_price(m.symbol),
+                self.venue.index_price(m.symbol),
+                self.venue.funding_rate(m.symbol),
                 bool(name),
                 decimal,
             )
@@ -168,7 +176,7 @@ class GateFuturesFront(GateFront):
         bal = self.venue.balances(key).get(self.venue.settle_asset)
         positions = [p for p in self.venue.positions(key).values() if p.size]
         available, locked = (bal.available, bal.locked) if bal else (0.0, 0.0)
-        return codec.account(self.uid(key), available, locked, positions)
+        return codec.account(self.uid(key), available, locked, positions, self.venue.account(key).funding)
 
     async def list_positions(self, request: web.Request) -> Any:
         key = api_key(request)
@@ -318,6 +326,27 @@ class GateFuturesFront(GateFront):
             codec.my_trade(self.venue.markets[f.symbol], f, decimal) for f in fills[offset : offset + limit]
         ]
 
+    async def account_book(self, request: web.Request) -> Any:
+        """Wallet changes, newest first, filtered as Gate does (contract, type, from/to seconds)."""
+        key = api_key(request)
+        m = self.market(request.query.get("contract"), required=False)
+        kind = request.query.get("type") or ""
+        if kind and kind not in BOOK_TYPES:
+            raise bad_param(f"Invalid type: {kind}")
+        limit = query_int(request, "limit", 100, 1, 1000)
+        offset = query_int(request, "offset", 0, 0, 1_000_000)
+        start = _seconds(request, "from")
+        end = _seconds(request, "to")
+        entries = [
+            e
+            for e in reversed(self.venue.account(key).book)
+            if (m is None or e.symbol == m.symbol)
+            and (not kind or e.kind == kind)
+            and (start is None or e.time_ms >= start * 1000)
+            and (end is None or e.time_ms <= end * 1000)
+        ]
+        return [codec.account_book_entry(e) for e in entries[offset : offset + limit]]
+
     # ---- WebSocket channels ----------------------------------------------------------------------
 
     def _names(self, names: list[Any], allow_all: bool) -> tuple[str, ...]:
@@ -345,6 +374,7 @@ class GateFuturesFront(GateFront):
         return {
             "futures.book_ticker": public,
             "futures.trades": public,
+            "futures.tickers": public,
             "futures.order_book_update": ChannelSpec(private=False, parse=self._book_payload),
             "futures.orders": ChannelSpec(private=True, parse=self._private_payload(True)),
             "futures.usertrades": ChannelSpec(private=True, parse=self._private_payload(True)),
@@ -370,6 +400,38 @@ class GateFuturesFront(GateFront):
         t = ev.trade
         m = self.venue.markets[t.symbol]
         self.hub.publish("futures.trades", pair_id(t.symbol), lambda d: [codec.ws_trade(m, t, d)])
+        self._push_ticker(m, t.price)  # Gate pushes futures.tickers as trades print
+
+    def _push_ticker(self, m: Any, last: float) -> None:
+        venue = self.venue
+        symbol = m.symbol
+        self.hub.publish(
+            "futures.tickers",
+            pair_id(symbol),
+            lambda _d: [
+                codec.ws_ticker(
+                    m,
+                    last,
+                    venue.mark_price(symbol),
+                    venue.index_price(symbol),
+                    venue.funding_rate(symbol),
+                )
+            ],
+        )
+
+    def _on_funding(self, ev: Any) -> None:
+        """A settlement: the wallet push says `fund`, and the contract's ticker shows the new rate."""
+        self._balance_seen[ev.api_key] = ev.balance  # the balance event that follows is this change
+        uid = self.uid(ev.api_key)
+        text = pair_id(ev.symbol)
+        self.hub.publish_private(
+            "futures.balances",
+            ev.api_key,
+            None,
+            lambda _d: [codec.ws_balance(ev.balance, ev.amount, text, "fund", ev.ts_ms, uid)],
+        )
+        m = self.venue.markets[ev.symbol]
+        self._push_ticker(m, self._last(m))
 
     def _on_order(self, ev: Any) -> None:
         o = ev.order
@@ -416,6 +478,17 @@ class GateFuturesFront(GateFront):
             pair_id(p.symbol),
             lambda d: [codec.ws_position(m, p, uid, lev, update_id, d)],
         )
+
+
+# Types of /futures/usdt/account_book entries (gateapi FuturesAccountBook.type).
+BOOK_TYPES = frozenset(
+    ("dnw", "pnl", "fee", "refr", "fund", "point_dnw", "point_fee", "point_refr", "bonus_offset")
+)
+
+
+def _seconds(request: web.Request, name: str) -> float | None:
+    text = request.query.get(name)
+    return parse_number(text, name) if text not in (None, "") else None
 
 
 def create_app(venue: Any) -> web.Application:

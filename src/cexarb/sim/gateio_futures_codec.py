@@ -7,11 +7,26 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
+
 from cexarb.model import Execution, Order, OrderStatus, OrderType, Position, Side, TimeInForce, Trade
 from cexarb.model.rounding import format_decimal
 from cexarb.sim.gateio_spot_codec import TIF_OUT, num, pair_id, price_text
 
 LEVERAGE_MAX = 100
+FUNDING_CAP_RATIO = "0.75"
+
+
+class Funding(msgspec.Struct, frozen=True):
+    """A contract's funding as served: the rate the next settlement applies, when, how often."""
+
+    rate: float
+    interval_s: int
+    next_apply: int
+
+
+def rate_text(rate: float) -> str:
+    return format_decimal(round(rate, 8)) if rate else "0"
 
 
 def contracts_of(market: Any, base_qty: float) -> float:
@@ -26,7 +41,7 @@ def size_out(contracts: float, decimal: bool) -> int | str:
 
 
 def contract(
-    market: Any, mark: float, last: float, book_id: int, now_s: int, decimal: bool
+    market: Any, mark: float, index: float, last: float, book_id: int, funding: Funding, decimal: bool
 ) -> dict[str, Any]:
     return {
         "name": pair_id(market.symbol),
@@ -37,16 +52,17 @@ def contract(
         "maintenance_rate": "0.005",
         "mark_type": "index",
         "mark_price": price_text(market, mark),
-        "index_price": price_text(market, mark),
+        "index_price": price_text(market, index),
         "last_price": price_text(market, last),
         "maker_fee_rate": num(market.maker_fee),
         "taker_fee_rate": num(market.taker_fee),
         "order_price_round": num(market.tick),
         "mark_price_round": num(market.tick),
-        "funding_rate": "0.0001",
-        "funding_rate_indicative": "0.0001",
-        "funding_interval": 28800,
-        "funding_next_apply": (now_s // 28800 + 1) * 28800,
+        "funding_rate": rate_text(funding.rate),
+        "funding_rate_indicative": rate_text(funding.rate),
+        "funding_interval": funding.interval_s,
+        "funding_next_apply": funding.next_apply,
+        "funding_cap_ratio": FUNDING_CAP_RATIO,
         "order_size_min": size_out(max(contracts_of(market, market.min_qty), 1.0), decimal),
         "order_size_max": size_out(1_000_000, decimal),
         "order_price_deviate": "0.5",
@@ -77,7 +93,9 @@ def order_book(market: Any, book: Any, now_ms: int, with_id: bool, decimal: bool
     return out
 
 
-def ticker(market: Any, bt: Any, last: float, mark: float, single: bool, decimal: bool) -> dict[str, Any]:
+def ticker(
+    market: Any, bt: Any, last: float, mark: float, index: float, rate: float, single: bool, decimal: bool
+) -> dict[str, Any]:
     out: dict[str, Any] = {
         "contract": pair_id(market.symbol),
         "last": price_text(market, last),
@@ -90,9 +108,9 @@ def ticker(market: Any, bt: Any, last: float, mark: float, single: bool, decimal
         "volume_24h_quote": "0",
         "volume_24h_settle": "0",
         "mark_price": price_text(market, mark),
-        "funding_rate": "0.0001",
-        "funding_rate_indicative": "0.0001",
-        "index_price": price_text(market, mark),
+        "funding_rate": rate_text(rate),
+        "funding_rate_indicative": rate_text(rate),
+        "index_price": price_text(market, index),
         "highest_bid": price_text(market, bt.bid_price) if bt.bid_price else "",
         "lowest_ask": price_text(market, bt.ask_price) if bt.ask_price else "",
     }
@@ -272,7 +290,9 @@ def ws_position(
     }
 
 
-def account(user_id: int, available: float, locked: float, positions: list[Position]) -> dict[str, Any]:
+def account(
+    user_id: int, available: float, locked: float, positions: list[Position], fund: float = 0.0
+) -> dict[str, Any]:
     position_margin = sum(p.margin for p in positions)
     order_margin = max(locked - position_margin, 0.0)
     upnl = sum(p.unrealized_pnl for p in positions)
@@ -296,7 +316,7 @@ def account(user_id: int, available: float, locked: float, positions: list[Posit
             "pnl": "0",
             "fee": "0",
             "refr": "0",
-            "fund": "0",
+            "fund": num(fund, 8),
             "point_dnw": "0",
             "point_fee": "0",
             "point_refr": "0",
@@ -383,4 +403,40 @@ def ws_balance(
         "type": kind,
         "user": str(user_id),
         "currency": "usdt",
+    }
+
+
+def ws_ticker(market: Any, last: float, mark: float, index: float, rate: float) -> dict[str, Any]:
+    """One item of a futures.tickers push (Gate WS v4 docs: strings, as the REST ticker)."""
+    return {
+        "contract": pair_id(market.symbol),
+        "last": price_text(market, last),
+        "change_percentage": "0",
+        "funding_rate": rate_text(rate),
+        "funding_rate_indicative": rate_text(rate),
+        "mark_price": price_text(market, mark),
+        "index_price": price_text(market, index),
+        "total_size": "0",
+        "volume_24h": "0",
+        "volume_24h_base": "0",
+        "volume_24h_quote": "0",
+        "volume_24h_settle": "0",
+        "low_24h": price_text(market, last),
+        "high_24h": price_text(market, last),
+    }
+
+
+def account_book_entry(entry: Any) -> dict[str, Any]:
+    """One GET /futures/usdt/account_book item (gateapi FuturesAccountBook)."""
+    return {
+        "time": entry.time_ms / 1000,
+        "change": num(entry.change, 8),
+        "balance": num(entry.balance, 8),
+        "type": entry.kind,
+        "text": f"{pair_id(entry.symbol)}:{entry.trade_id}"
+        if entry.trade_id
+        else (pair_id(entry.symbol) if entry.symbol else ""),
+        "contract": pair_id(entry.symbol) if entry.symbol else "",
+        "trade_id": entry.trade_id,
+        "id": str(entry.entry_id),
     }

@@ -23,6 +23,7 @@ from cexarb.model.trading import Order
 from cexarb.sim.engine import SimMarket
 from cexarb.sim.faults import SimFaults
 from cexarb.sim.flow import FlowParams, MarketFlow
+from cexarb.sim.funding import DEFAULT_INTERVAL_S
 from cexarb.sim.venue import AccountTruth, SimVenue
 from cexarb.sim.withdrawals import gateio_networks, mexc_networks
 
@@ -105,6 +106,9 @@ class SimConfig:
     flow_params: FlowParams | None = None  # overrides flow_interval_s / correlation_lag_s when set
     rate_limits: bool = True
     withdrawal_delay_s: float = 1.0
+    # Gate futures funding settles every this many seconds (8 h on the real venue; a demo
+    # compresses it, e.g. 60, to see settlements).
+    funding_interval_s: int = DEFAULT_INTERVAL_S
     markets: Mapping[str, MarketSpec] = field(default_factory=dict)  # overrides DEFAULT_MARKETS
     # venue key -> create_app(venue); default: importlib of cexarb.sim.<venue key>.create_app
     frontends: Mapping[str, Callable[[SimVenue], web.Application]] = field(default_factory=dict)
@@ -158,6 +162,7 @@ def build_venue(key: str, config: SimConfig) -> SimVenue:
         networks=mexc_networks() if key == "mexc_spot" else gateio_networks(),
         withdrawal_delay_s=config.withdrawal_delay_s,
         order_id_prefix="C02__" if key == "mexc_spot" else "",
+        funding_interval_s=config.funding_interval_s,
     )
 
 
@@ -173,6 +178,7 @@ class Simulator:
         self.flow: MarketFlow | None = None
         self._runners: list[web.AppRunner] = []
         self._flow_task: asyncio.Task | None = None
+        self._funding_tasks: list[asyncio.Task] = []
         self._started = False
 
     async def __aenter__(self) -> Simulator:
@@ -208,6 +214,9 @@ class Simulator:
             )
             for venue in self.venues.values():
                 self._add_helper_accounts(venue)
+                if venue.funding is not None:
+                    # The index a perpetual's premium is measured against: the market's fundamental.
+                    venue.index_source = self._fundamental
             if cfg.seed_books or cfg.flow:
                 for venue in self.venues.values():
                     for symbol in venue.markets:
@@ -219,11 +228,21 @@ class Simulator:
 
                 port = self._port_for("admin", len(VENUE_KEYS))
                 self.admin_url = await self._serve(create_admin_app(self), port)
+            loop = asyncio.get_running_loop()
             if cfg.flow:
-                self._flow_task = asyncio.get_running_loop().create_task(self.flow.run(), name="sim-flow")
+                self._flow_task = loop.create_task(self.flow.run(), name="sim-flow")
+            for venue in self.venues.values():
+                if venue.funding is not None:
+                    self._funding_tasks.append(
+                        loop.create_task(_run_funding(venue), name=f"sim-funding-{venue.key}")
+                    )
         except BaseException:
             await self.close()
             raise
+
+    def _fundamental(self, symbol: Symbol) -> float:
+        history = self.flow.fundamental.get(symbol) if self.flow is not None else None
+        return history[-1] if history else 0.0
 
     def _add_helper_accounts(self, venue: SimVenue) -> None:
         rich = {}
@@ -262,6 +281,10 @@ class Simulator:
         return f"http://{self.config.host}:{actual}"
 
     async def close(self) -> None:
+        for task in self._funding_tasks:
+            task.cancel()
+        await asyncio.gather(*self._funding_tasks, return_exceptions=True)
+        self._funding_tasks.clear()
         if self._flow_task is not None:
             self._flow_task.cancel()
             try:
@@ -358,6 +381,27 @@ class Simulator:
         out["rate_limited_429"] = v.limits.rejected
         out["fees_collected"] = dict(v.fees_collected)
         return out
+
+
+# How often a futures venue samples its premium (the rate of an interval averages the samples).
+_FUNDING_SAMPLE_S = 1.0
+
+
+async def _run_funding(venue: SimVenue) -> None:
+    """Sample premiums and settle funding when due, until cancelled."""
+    schedule = venue.funding
+    assert schedule is not None
+    while True:
+        try:
+            now = venue.clock.now_s()
+            if schedule.due(now):
+                venue.settle_funding()
+            venue.sample_funding()
+            wait = min(_FUNDING_SAMPLE_S, schedule.next_apply - venue.clock.now_s())
+        except Exception:
+            log.exception("sim: funding step failed on %s (retrying)", venue.key)
+            wait = _FUNDING_SAMPLE_S
+        await asyncio.sleep(max(wait, 0.01))
 
 
 async def _close_quietly(ws: web.WebSocketResponse) -> None:

@@ -20,13 +20,14 @@ from cexarb.config import RateLimitPool
 from cexarb.model.enums import OrderStatus, OrderType, Side, TimeInForce
 from cexarb.model.market import BookTicker, OrderBook, Symbol, Trade
 from cexarb.model.trading import AssetBalance, Execution, Order, Position, WithdrawalResponse
-from cexarb.sim.accounts import SimAccountState
+from cexarb.sim.accounts import BookEntry, SimAccountState
 from cexarb.sim.clock import SimClock
 from cexarb.sim.engine import MatchingEngine, RejectReason, Resting, SimMarket, SimReject
 from cexarb.sim.events import (
     BalanceEvent,
     BookDeltaEvent,
     FillEvent,
+    FundingEvent,
     OrderEvent,
     PositionEvent,
     SimEvent,
@@ -34,7 +35,14 @@ from cexarb.sim.events import (
     TradeEvent,
 )
 from cexarb.sim.faults import SimStats, VenueFaults
-from cexarb.sim.futures import DEFAULT_LEVERAGE, MAX_LEVERAGE, PositionState, order_margin
+from cexarb.sim.funding import DEFAULT_INTERVAL_S, FundingSchedule, funding_cap
+from cexarb.sim.futures import (
+    DEFAULT_LEVERAGE,
+    MAINTENANCE_RATE,
+    MAX_LEVERAGE,
+    PositionState,
+    order_margin,
+)
 from cexarb.sim.limits import SimRateLimits
 from cexarb.sim.withdrawals import SimNetwork, WithdrawalDesk
 
@@ -43,6 +51,7 @@ __all__ = [
     "BalanceEvent",
     "BookDeltaEvent",
     "FillEvent",
+    "FundingEvent",
     "OrderEvent",
     "PositionEvent",
     "RejectReason",
@@ -71,6 +80,8 @@ class AccountTruth:
     balances: dict[str, AssetBalance] = field(default_factory=dict)
     positions: dict[Symbol, Position] = field(default_factory=dict)
     withdrawals: list[WithdrawalResponse] = field(default_factory=list)
+    funding: float = 0.0  # futures: funding received (+) minus paid (-)
+    book: list[BookEntry] = field(default_factory=list)  # futures: every wallet balance change
 
 
 class _OrderRecord:
@@ -119,6 +130,7 @@ class SimVenue:
         withdrawal_delay_s: float = 1.0,
         order_id_prefix: str = "",
         settle_asset: str = "USDT",
+        funding_interval_s: int = DEFAULT_INTERVAL_S,
     ) -> None:
         self.key = key
         self.is_futures = is_futures
@@ -136,6 +148,17 @@ class SimVenue:
         self._order_id_prefix = order_id_prefix
         self._next_order_id = 100_000_001
         self._next_trade_id = 1_000_001
+        self._next_book_id = 1
+        # Futures funding; the index a premium is measured against comes from `index_source`
+        # (the harness points it at the market's fundamental), else the venue's own reference.
+        self.funding: FundingSchedule | None = (
+            FundingSchedule(
+                funding_interval_s, funding_cap(MAX_LEVERAGE, MAINTENANCE_RATE), self.clock.now_s()
+            )
+            if is_futures
+            else None
+        )
+        self.index_source: Callable[[Symbol], float] | None = None
         self._version = 0  # venue-wide update counter, stamped into Order.sequence
         # Conservation accounting per asset: what came in with the accounts, what left their balances.
         self.deposited: dict[str, float] = {}
@@ -178,6 +201,9 @@ class SimVenue:
         account.maker_fee = maker_fee
         account.taker_fee = taker_fee
         self._accounts[api_key] = account
+        opening = bals.get(self.settle_asset, 0.0)
+        if self.is_futures and not internal and opening:
+            self._book(account, opening, "dnw")
         return account
 
     def account(self, api_key: str) -> SimAccountState | None:
@@ -630,6 +656,9 @@ class SimVenue:
             self._touch_balance(account, fee_asset)
             if not account.internal:
                 self._dirty_positions[(account.api_key, symbol)] = account
+                if realized:
+                    self._book(account, realized, "pnl", symbol, trade_id, balance_after=fee)
+                self._book(account, -fee, "fee", symbol, trade_id)
         else:
             # Spot: pay from what the order locked, receive the other asset less the fee.
             if order.side is Side.BUY:
@@ -839,6 +868,67 @@ class SimVenue:
     def _taker_fee(self, account: SimAccountState, rules: SimMarket) -> float:
         return rules.taker_fee if account.taker_fee is None else account.taker_fee
 
+    def _book(
+        self,
+        account: SimAccountState,
+        change: float,
+        kind: str,
+        symbol: Symbol | None = None,
+        trade_id: str = "",
+        *,
+        balance_after: float = 0.0,
+    ) -> None:
+        """Record a wallet change; `balance_after` = changes already applied but booked later."""
+        total = account.balance(self.settle_asset).total + balance_after
+        account.book.append(
+            BookEntry(self._next_book_id, self.clock.now_ms(), change, total, kind, symbol, trade_id)
+        )
+        self._next_book_id += 1
+
+    # ---- funding ----
+
+    def index_price(self, symbol: Symbol) -> float:
+        """The price a perpetual's premium is measured against."""
+        if self.index_source is not None:
+            price = self.index_source(symbol)
+            if price > 0:
+                return price
+        return self.reference_price(symbol)
+
+    def sample_funding(self) -> None:
+        """Record every contract's premium over its index now (the rate follows their average)."""
+        if self.funding is None:
+            return
+        for symbol in self.markets:
+            self.funding.sample(symbol, self.mark_price(symbol), self.index_price(symbol))
+
+    def funding_rate(self, symbol: Symbol) -> float:
+        return self.funding.rate(symbol) if self.funding is not None else 0.0
+
+    def settle_funding(self) -> dict[Symbol, float]:
+        """Apply every contract's current rate to every open position now: value at the mark
+        times the rate, longs pay shorts when it is positive. Returns the rates applied."""
+        schedule = self.funding
+        if schedule is None:
+            return {}
+        rates = {symbol: schedule.rate(symbol) for symbol in self.markets}
+        now = self.clock.now_ms()
+        with self._op():
+            for (api_key, symbol), position in self._positions.items():
+                if not position.size or not rates[symbol]:
+                    continue
+                account = self._accounts[api_key]
+                amount = -position.size * self.mark_price(symbol) * rates[symbol]
+                account.credit(self.settle_asset, amount)
+                account.funding += amount
+                self._touch_balance(account, self.settle_asset)
+                if not account.internal:
+                    self._book(account, amount, "fund", symbol)
+                    total = account.balance(self.settle_asset).total
+                    self._pending.append(FundingEvent(api_key, symbol, amount, total, rates[symbol], now))
+            schedule.settled(now / 1000)
+        return rates
+
     # ---- withdrawals ----
 
     def network_config(self, asset: str) -> list[SimNetwork]:
@@ -902,6 +992,8 @@ class SimVenue:
             balances=self.balances(api_key),
             positions={s: p for s, p in self.positions(api_key).items() if p.size} if self.is_futures else {},
             withdrawals=self.withdrawals(api_key),
+            funding=account.funding,
+            book=list(account.book),
         )
 
     def asset_totals(self) -> dict[str, float]:
