@@ -5,16 +5,31 @@ Quantities at this API are in base units; the connector converts to contracts.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Coroutine
 from typing import Any
 
+from cexarb.exchange.funding import FundingBook
 from cexarb.exchange.handlers import Fanout
-from cexarb.exchange.interfaces import FuturesRest, MarginModeRest, PrivateWebsocketHandlers
+from cexarb.exchange.interfaces import FundingRest, FuturesRest, MarginModeRest, PrivateWebsocketHandlers
 from cexarb.exchange.private import CompositePrivateExchange
-from cexarb.exchange.public import CompositePublicExchange
+from cexarb.exchange.public import CompositePublicExchange, now_ms
 from cexarb.exchange.recovery import TouchWatch
-from cexarb.model import Market, Order, OrderType, Position, Side, Symbol, TimeInForce
+from cexarb.model import (
+    FundingInfo,
+    FundingPayment,
+    Market,
+    Order,
+    OrderType,
+    Position,
+    Side,
+    Symbol,
+    TimeInForce,
+)
 from cexarb.model.errors import ExchangeError
+
+log = logging.getLogger("cexarb.exchange")
 
 
 class CompositePublicFuturesExchange(CompositePublicExchange):
@@ -33,16 +48,20 @@ class CompositePrivateFuturesExchange(CompositePrivateExchange):
         self.positions: dict[Symbol, Position] = {}
         self._position_watch = TouchWatch()
         self._on_position = Fanout("on_position")
+        # Perpetual funding: rates and the payments since initialize (when the connector has them).
+        self.funding = FundingBook()
+        self._on_funding = Fanout("on_funding")
 
     def contract_size(self, symbol: Symbol) -> float:
         return self.symbols_info[symbol].contract_size
 
     def _private_fanouts(self) -> list[Fanout]:
-        return [*super()._private_fanouts(), self._on_position]
+        return [*super()._private_fanouts(), self._on_position, self._on_funding]
 
     def _reset_state(self) -> None:
         super()._reset_state()
         self.positions.clear()
+        self.funding.clear()
 
     def _private_handlers(self) -> PrivateWebsocketHandlers:
         handlers = super()._private_handlers()
@@ -50,7 +69,10 @@ class CompositePrivateFuturesExchange(CompositePrivateExchange):
         return handlers
 
     def _initial_loads(self) -> list[Coroutine[Any, Any, Any]]:
-        return [*super()._initial_loads(), self._step("positions", self.reload_positions())]
+        loads = [*super()._initial_loads(), self._step("positions", self.reload_positions())]
+        if isinstance(self._private_rest, FundingRest):
+            loads.append(self._step("funding", self._start_funding()))
+        return loads
 
     def _reloads(self) -> list[Coroutine[Any, Any, Any]]:
         return [*super()._reloads(), self.reload_positions()]
@@ -84,6 +106,45 @@ class CompositePrivateFuturesExchange(CompositePrivateExchange):
                 positions[symbol] = position
                 self._on_position(position)
         return positions
+
+    # -- funding ----------------------------------------------------------------------------
+
+    def funding_info(self, symbol: Symbol) -> FundingInfo | None:
+        """The symbol's current funding rate and next settlement (None: not known)."""
+        return self.funding.rates.get(symbol)
+
+    @property
+    def funding_received(self) -> float:
+        return self.funding.received
+
+    @property
+    def funding_paid(self) -> float:
+        return self.funding.paid
+
+    async def _start_funding(self) -> None:
+        self.funding.since_ms = now_ms()
+        await self.reload_funding()
+        self._spawn(self._poll_funding())
+
+    async def reload_funding(self) -> list[FundingPayment]:
+        """Read rates and funding payments now; returns (and tells listeners of) new payments."""
+        rest = self._private_rest
+        if not isinstance(rest, FundingRest):
+            raise ExchangeError(f"{self.name}: the connector has no funding API", venue=self.name)
+        self.funding.rates = await rest.get_funding()
+        new = self.funding.add(await rest.get_funding_payments(self.funding.since_ms))
+        for payment in new:
+            self._on_funding(payment)
+        return new
+
+    async def _poll_funding(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.funding_poll_s)
+            try:
+                await self.reload_funding()
+            except ExchangeError as exc:  # the next poll retries; the account book keeps them
+                self._count_error(exc)
+                log.warning("%s: funding poll failed: %s", self.name, exc)
 
     async def set_leverage(self, symbol: Symbol, leverage: float) -> float:
         """Returns the leverage the venue applied."""

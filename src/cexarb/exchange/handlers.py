@@ -11,7 +11,17 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from cexarb.model import AssetBalance, BookTicker, ConnectionState, Execution, Order, Position, Symbol, Trade
+from cexarb.model import (
+    AssetBalance,
+    BookTicker,
+    ConnectionState,
+    Execution,
+    FundingPayment,
+    Order,
+    Position,
+    Symbol,
+    Trade,
+)
 
 log = logging.getLogger("cexarb.exchange")
 
@@ -37,6 +47,8 @@ class PrivateListener:
 
     # Futures composites only.
     def on_position(self, position: Position) -> None: ...
+
+    def on_funding(self, payment: FundingPayment) -> None: ...
 
 
 class Fanout:

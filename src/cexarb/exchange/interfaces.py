@@ -21,6 +21,8 @@ from cexarb.model import (
     BookTicker,
     ConnectionState,
     Execution,
+    FundingInfo,
+    FundingPayment,
     Order,
     OrderBook,
     OrderType,
@@ -155,6 +157,17 @@ class FuturesRest(Protocol):
 
     async def set_leverage(self, symbol: Symbol, leverage: float) -> float:
         """Returns the leverage the venue applied."""
+        ...
+
+
+@runtime_checkable
+class FundingRest(Protocol):
+    """Optional (perpetuals): funding rates and the account's funding payments."""
+
+    async def get_funding(self) -> dict[Symbol, FundingInfo]: ...
+
+    async def get_funding_payments(self, since_ms: int | None = None) -> list[FundingPayment]:
+        """Oldest first, from `since_ms` (inclusive)."""
         ...
 
 

@@ -31,5 +31,7 @@ class CompositeSettings:
     lost_place_settle_s: float = 10.0
     # Recent trade ids remembered to drop duplicate fills (stream + REST catch-up).
     seen_trades: int = 4096
+    # Futures: funding rates and the account book's funding payments are read this often.
+    funding_poll_s: float = 2.0
     # Fill catch-up looks back this far before the last fill seen (venue clocks differ).
     fills_lookback_ms: int = 2000

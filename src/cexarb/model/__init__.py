@@ -15,6 +15,8 @@ from cexarb.model.market import BookDiff, BookTicker, OrderBook, Symbol, SymbolI
 from cexarb.model.trading import (
     AssetBalance,
     Execution,
+    FundingInfo,
+    FundingPayment,
     Order,
     Position,
     WithdrawalNetwork,
@@ -28,6 +30,8 @@ __all__ = [
     "BookTicker",
     "ConnectionState",
     "Execution",
+    "FundingInfo",
+    "FundingPayment",
     "Market",
     "Order",
     "OrderBook",

@@ -111,3 +111,22 @@ class WithdrawalNetwork(msgspec.Struct, frozen=True):
     address_regex: str = ""
     withdraw_enabled: bool = True
     memo_required: bool = False
+
+
+class FundingInfo(msgspec.Struct, frozen=True):
+    """A perpetual's funding: the rate the next settlement applies, when, and how often."""
+
+    symbol: Symbol
+    rate: float  # per interval; positive: longs pay shorts
+    next_apply_ms: int
+    interval_s: int
+
+
+class FundingPayment(msgspec.Struct, frozen=True):
+    """One funding settlement of the account's position: received (+) or paid (-), in settle asset."""
+
+    payment_id: str
+    symbol: Symbol
+    amount: float
+    timestamp: int
+    balance: float = 0.0  # wallet balance after it, when the venue says

@@ -5,6 +5,7 @@ import pytest
 from gate_samples import load_samples, sample
 
 from cexarb.model import OrderStatus, OrderType, PositionSide, Side, Symbol, TimeInForce
+from cexarb.model.errors import ProtocolError
 from cexarb.venues.gateio import codec
 
 BTC = Symbol("BTC", "USDT")
@@ -230,3 +231,49 @@ def test_every_futures_order_and_position_sample_parses():
         for raw in items:
             if "size" in raw and "contract" in raw:
                 assert codec.parse_futures_order(raw, CS).quantity > 0
+
+
+# ---- funding (gateapi-python docs/Contract.md and docs/FuturesAccountBook.md field names) ----
+
+
+def test_parse_funding_from_a_contract() -> None:
+    raw = {
+        "name": "BTC_USDT",
+        "funding_rate": "-0.000125",
+        "funding_interval": 28800,
+        "funding_next_apply": 1784131200,
+        "quanto_multiplier": "0.0001",
+    }
+    info = codec.parse_funding(raw)
+    assert info.symbol == Symbol("BTC", "USDT") and info.rate == -0.000125
+    assert info.interval_s == 28800 and info.next_apply_ms == 1784131200_000
+
+
+def test_parse_funding_payment_with_and_without_record_id() -> None:
+    raw = {
+        "time": 1547633726.1,
+        "change": "-0.3312",
+        "balance": "1001.2",
+        "type": "fund",
+        "text": "BTC_USDT",
+        "contract": "BTC_USDT",
+        "trade_id": "",
+        "id": "77",
+    }
+    p = codec.parse_funding_payment(raw)
+    assert (p.payment_id, p.symbol, p.amount, p.timestamp, p.balance) == (
+        "77",
+        Symbol("BTC", "USDT"),
+        -0.3312,
+        1547633726100,
+        1001.2,
+    )
+    older = {k: v for k, v in raw.items() if k not in ("id", "contract")}  # before 2023-10-30
+    q = codec.parse_funding_payment(older)
+    assert (
+        q.symbol == p.symbol
+        and q.payment_id != ""
+        and q.payment_id == codec.parse_funding_payment(older).payment_id
+    )
+    with pytest.raises(ProtocolError):
+        codec.parse_funding_payment({**raw, "type": "fee"})

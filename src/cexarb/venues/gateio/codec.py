@@ -19,6 +19,8 @@ from cexarb.model import (
     BookDiff,
     BookTicker,
     Execution,
+    FundingInfo,
+    FundingPayment,
     Order,
     OrderBook,
     OrderStatus,
@@ -167,6 +169,36 @@ def contract_info_from_msg(msg: m.ContractMsg) -> SymbolInfo:
 def parse_contract_info(contract: Mapping) -> SymbolInfo:
     """A /futures/usdt/contracts item; step/min quantity in base units (contracts x multiplier)."""
     return contract_info_from_msg(_convert(contract, m.ContractMsg))
+
+
+def parse_funding(contract: Mapping) -> FundingInfo:
+    """The funding of a /futures/usdt/contracts item: rate, next settlement, interval."""
+    msg = _convert(contract, m.ContractFundingMsg)
+    return FundingInfo(
+        symbol=from_venue(msg.name),
+        rate=msg.funding_rate,
+        next_apply_ms=_ms(msg.funding_next_apply),
+        interval_s=msg.funding_interval,
+    )
+
+
+def parse_funding_payment(raw: Mapping) -> FundingPayment:
+    """A `fund` item of /futures/usdt/account_book. Records without an id (older API versions)
+    are keyed by time, contract and amount, which a settlement never repeats."""
+    msg = _convert(raw, m.AccountBookMsg)
+    if msg.type != "fund":
+        raise ProtocolError(f"account book item of type {msg.type!r} is not a funding payment", venue=VENUE)
+    contract = msg.contract or msg.text.partition(":")[0]
+    if not contract:
+        raise ProtocolError(f"funding record names no contract: {raw!r}", venue=VENUE)
+    payment_id = str(msg.id) if msg.id != "" else f"{contract}@{msg.time}:{msg.change}"
+    return FundingPayment(
+        payment_id=payment_id,
+        symbol=from_venue(contract),
+        amount=msg.change,
+        timestamp=_ms(msg.time),
+        balance=msg.balance,
+    )
 
 
 # ---- balances ---------------------------------------------------------------------------

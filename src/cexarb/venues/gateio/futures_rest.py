@@ -17,6 +17,8 @@ from cexarb.model import (
     AssetBalance,
     BookTicker,
     Execution,
+    FundingInfo,
+    FundingPayment,
     Order,
     OrderBook,
     OrderType,
@@ -156,6 +158,28 @@ class GateioFuturesPrivateRest(GateTradingRest):
         size = (await self._contracts.info(symbol)).contract_size
         applied = codec.parse_position(reply, size).leverage if isinstance(reply, dict) else 0.0
         return applied or leverage
+
+    # ---- funding ----------------------------------------------------------------------------
+
+    async def get_funding(self) -> dict[Symbol, FundingInfo]:
+        """Every contract's funding rate, next settlement and interval (public contracts list)."""
+        contracts = await self.public(f"{PREFIX}/contracts")
+        return {f.symbol: f for f in map(codec.parse_funding, contracts or ())}
+
+    async def get_funding_payments(
+        self, since_ms: int | None = None, limit: int = 1000
+    ) -> list[FundingPayment]:
+        """The account's funding settlements (account_book, type fund) from `since_ms`
+        (whole seconds, inclusive), oldest first."""
+        params = {
+            "type": "fund",
+            "limit": min(limit, 1000),
+            "from": since_ms // 1000 if since_ms else None,
+        }
+        reply = await self.signed("GET", f"{PREFIX}/account_book", params=params)
+        payments = [codec.parse_funding_payment(raw) for raw in reply or ()]
+        payments.sort(key=lambda p: p.timestamp)
+        return payments
 
     # ---- orders -----------------------------------------------------------------------------
 

@@ -45,6 +45,28 @@ class ContractMsg(msgspec.Struct, gc=False):
     type: str = "direct"
 
 
+class ContractFundingMsg(msgspec.Struct, gc=False):
+    """The funding fields of a /futures/usdt/contracts item (gateapi Contract)."""
+
+    name: str
+    funding_rate: float = 0.0
+    funding_interval: int = 0
+    funding_next_apply: float = 0.0
+
+
+class AccountBookMsg(msgspec.Struct, gc=False):
+    """One /futures/usdt/account_book item (gateapi FuturesAccountBook)."""
+
+    time: float = 0.0
+    change: float = 0.0
+    balance: float = 0.0
+    type: str = ""
+    text: str = ""
+    contract: str = ""
+    trade_id: str = ""
+    id: str | int = ""
+
+
 # ---- market data ------------------------------------------------------------------------
 
 
