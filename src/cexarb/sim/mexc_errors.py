@@ -1,7 +1,8 @@
 """MEXC spot error replies: the `{"code":..,"msg":..}` body, its HTTP status, and the
 mapping from the simulator core's reject reasons to MEXC's codes.
 
-Codes follow shared/protocols/mexc_spot.md §4. Where the document has no code for a
+Codes follow the MEXC spot v3 API docs, "Error Code" section
+(mexcdevelop.github.io/apidocs/spot_v3_en/#error-code). Where the docs have no code for a
 case (post-only crossing, duplicate client id, FOK not filled) the Binance-compatible
 code MEXC v3 inherited is used (-2010 "new order rejected"); those are marked below.
 """

@@ -1,5 +1,5 @@
 """The MEXC spot v3 protocol front-end of the simulator: REST `/api/v3/...` and the
-WebSocket `/ws` on one aiohttp app (shared/protocols/mexc_spot.md).
+WebSocket `/ws` on one aiohttp app (MEXC spot v3 API docs, mexcdevelop.github.io/apidocs/spot_v3_en/).
 
 `create_app(venue)` is what the harness serves; a third-party MEXC client works against
 it with only its base URLs changed. Requests are signed and checked exactly like MEXC

@@ -11,7 +11,7 @@ from gate_sim_helpers import BTC, KEY, MAKER, SECRET, UID, sign_ws
 
 from cexarb.model import OrderType, Side, TimeInForce
 
-SAMPLES = Path(__file__).resolve().parents[3].parent / "shared" / "protocols" / "samples"
+SAMPLES = Path(__file__).resolve().parents[2] / "data" / "protocols" / "samples"
 DEC = {"X-Gate-Size-Decimal": "1"}
 
 

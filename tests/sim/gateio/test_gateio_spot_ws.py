@@ -13,7 +13,7 @@ from gate_sim_helpers import BTC, KEY, MAKER, OTHER_KEY, OTHER_SECRET, SECRET, U
 
 from cexarb.model import OrderType, Side, TimeInForce
 
-SAMPLES = Path(__file__).resolve().parents[3].parent / "shared" / "protocols" / "samples"
+SAMPLES = Path(__file__).resolve().parents[2] / "data" / "protocols" / "samples"
 
 
 def sample_result(name: str, part: str):

@@ -15,7 +15,7 @@ from cexarb.sim.engine import RejectReason, SimMarket
 from cexarb.sim.gateio_auth import rest_signature, verify_rest, verify_ws_auth, ws_signature
 from cexarb.sim.gateio_errors import GateError, reject_error, validate_text
 
-PROTOCOLS = Path(__file__).resolve().parents[3].parent / "shared" / "protocols"
+PROTOCOLS = Path(__file__).resolve().parents[2] / "data" / "protocols"
 SAMPLES = PROTOCOLS / "samples"
 VECTORS = json.loads((PROTOCOLS / "test_vectors.json").read_text())["gate_v4"]
 BTC = Symbol("BTC", "USDT")

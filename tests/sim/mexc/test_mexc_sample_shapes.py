@@ -10,7 +10,7 @@ from mexc_sim_helpers import rest_quote
 
 from cexarb.model import Side
 
-SAMPLES = Path(__file__).resolve().parents[3].parent / "shared" / "protocols" / "samples"
+SAMPLES = Path(__file__).resolve().parents[2] / "data" / "protocols" / "samples"
 # Documentation typos, not fields (mexc_spot.md §3.2: "one docs example spells the quantity Qty").
 _TYPOS = {"Qty"}
 

@@ -9,7 +9,7 @@ from google.protobuf.json_format import MessageToDict
 from cexarb.sim import mexc_auth, mexc_errors
 from cexarb.sim.pb.mexc_push_pb2 import PushDataV3ApiWrapper
 
-PROTOCOLS = Path(__file__).resolve().parents[3].parent / "shared" / "protocols"
+PROTOCOLS = Path(__file__).resolve().parents[2] / "data" / "protocols"
 VECTORS = json.loads((PROTOCOLS / "test_vectors.json").read_text())
 MEXC_SIGNING = json.loads((PROTOCOLS / "samples" / "mexc_signing.json").read_text())
 

@@ -1,14 +1,15 @@
-"""Gate sample payloads (copied from shared/protocols/samples) and signing vectors."""
+"""Loaders for the published Gate samples and signing vectors (tests/data/protocols, sources in SOURCES.md)."""
 
 import json
 from pathlib import Path
 
-DATA = Path(__file__).parent / "data"
+PROTOCOLS = Path(__file__).resolve().parents[2] / "data" / "protocols"
+SAMPLES = PROTOCOLS / "samples"
 
 
 def load_samples(name: str) -> list[dict]:
     """One `gate_*.json` sample file: a list of {description, request, response}."""
-    return json.loads((DATA / f"{name}.json").read_text())
+    return json.loads((SAMPLES / f"{name}.json").read_text())
 
 
 def sample(name: str, description_start: str) -> dict:
@@ -20,4 +21,4 @@ def sample(name: str, description_start: str) -> dict:
 
 
 def gate_vectors() -> dict:
-    return json.loads((DATA / "test_vectors_gate.json").read_text())["gate_v4"]
+    return json.loads((PROTOCOLS / "test_vectors.json").read_text())["gate_v4"]

@@ -1,11 +1,11 @@
-"""Loaders for the published MEXC samples and test vectors (shared/protocols)."""
+"""Loaders for the published MEXC samples and test vectors (tests/data/protocols, sources in SOURCES.md)."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-PROTOCOLS = Path(__file__).resolve().parents[3].parent / "shared" / "protocols"
+PROTOCOLS = Path(__file__).resolve().parents[2] / "data" / "protocols"
 SAMPLES = PROTOCOLS / "samples"
 
 
