@@ -123,6 +123,28 @@ class ConfigError(ValueError):
     """Bad configuration: names the offending key."""
 
 
+class JournalError(Exception):
+    """The journal's database refused something (a bad URL, a schema newer than this
+    code); `hint` says what to do. Not an ExchangeError: no venue is involved."""
+
+    hint = "check the --journal URL and that the database accepts this user"
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if hint is not None:
+            self.hint = hint
+
+    def __str__(self) -> str:
+        return f"{self.message} -> {self.hint}"
+
+
+class JournalUnavailable(JournalError):
+    """The journal's database cannot be reached now; the journal spools and retries."""
+
+    hint = "events are spooled to a local file and written when the database is back"
+
+
 class InitializationError(ExchangeError):
     """A composite failed to initialize; `step` names where, `__cause__` holds why."""
 

@@ -1,0 +1,148 @@
+"""What the journal keeps: one msgspec struct per kind of event, each the row of one table.
+
+Events are tagged (`type` = class name) so a batch of mixed kinds round-trips through
+the spool file or a Redis Stream as one msgpack list. A producer fills `ts` (wall clock,
+seconds); the journal stamps `run_id` and `seq` when it drains the event, off the hot
+path. Orders and fills carry the model objects as they are (immutable by convention):
+flattening them into columns happens in the drainer, not in the stream handler.
+
+Every table's primary key makes a write idempotent: (run_id, seq) for everything the
+journal numbers, (run_id, venue, trade_id) for fills, so a fill the venue sends twice,
+or a batch written again from the spool, is one row.
+"""
+
+from __future__ import annotations
+
+import msgspec
+
+from cexarb.model import Execution, Order
+
+
+class Event(msgspec.Struct, tag=True, kw_only=True, gc=False):
+    run_id: str = ""
+    seq: int = 0
+    ts: float = 0.0
+
+
+class RunStarted(Event):
+    """A run began: what it trades, from which balances (the report replays fills from them)."""
+
+    version: str
+    mode: str  # "simulator" or "venues"
+    trade: bool
+    venues: list[str]
+    symbols: list[str]
+    futures_venues: list[str]
+    # venue -> asset -> total balance at the start
+    initial: dict[str, dict[str, float]]
+    config_digest: str = ""
+    log_file: str = ""
+
+
+class RunEnded(Event):
+    """A run ended; `summary` is what the run printed per venue (realized, unrealized, fees,
+    total, fills), so a report can show both its own figures and the run's."""
+
+    elapsed_s: float
+    summary: dict[str, dict[str, float]]
+
+
+class OrderUpdate(Event):
+    """An order state change as the composite applied it."""
+
+    venue: str
+    order: Order
+
+
+class Fill(Event):
+    """One of the account's fills, once per (venue, trade_id)."""
+
+    venue: str
+    fill: Execution
+
+
+class DecisionMade(Event):
+    """An opportunity taken, skipped (with the reason) or only signalled, with the top-of-book
+    prices the decision saw. `trade_no` links a taken one to its legs."""
+
+    symbol: str
+    kind: str
+    pair: str
+    action: str  # "taken", "skipped" or "signal"
+    reason: str = ""
+    edge_bps: float = 0.0
+    quantity: float = 0.0
+    expected_pnl: float = 0.0
+    outcome: str = ""
+    buy_venue: str = ""
+    buy_seen: float = 0.0
+    sell_venue: str = ""
+    sell_seen: float = 0.0
+    trade_no: int = 0
+
+
+class LegDone(Event):
+    """One order of a trade ended: a planned leg ("buy"/"sell") or a hedge/unwind ("hedge")."""
+
+    trade_no: int
+    symbol: str
+    role: str
+    venue: str
+    side: str
+    limit_price: float
+    seen_price: float
+    quantity: float
+    filled: float
+    average_price: float
+    order_id: str = ""
+    rtt_ms: float = 0.0
+    error: str = ""
+
+
+class Snapshot(Event):
+    """Balance, position and PnL of one venue at a moment; `final` marks the run's summary."""
+
+    venue: str
+    realized: float
+    unrealized: float
+    fees: float
+    fills: int
+    inventory: dict[str, float]
+    positions: dict[str, float]
+    # symbol -> the mark (mid) the unrealized PnL used
+    marks: dict[str, float]
+    final: bool = False
+
+
+class RiskEvent(Event):
+    """Something an operator must know about: a kill switch, an unhedged residual, a connection."""
+
+    kind: str
+    venue: str = ""
+    detail: str = ""
+    value: float = 0.0
+
+
+AnyEvent = RunStarted | RunEnded | OrderUpdate | Fill | DecisionMade | LegDone | Snapshot | RiskEvent
+EVENT_TYPES: tuple[type[Event], ...] = (
+    RunStarted,
+    RunEnded,
+    OrderUpdate,
+    Fill,
+    DecisionMade,
+    LegDone,
+    Snapshot,
+    RiskEvent,
+)
+
+_encoder = msgspec.msgpack.Encoder()
+_decoder = msgspec.msgpack.Decoder(list[AnyEvent])
+
+
+def encode_batch(events: list[Event]) -> bytes:
+    """A batch as msgpack (spool file records, Redis Stream entries)."""
+    return _encoder.encode(events)
+
+
+def decode_batch(data: bytes) -> list[Event]:
+    return _decoder.decode(data)
