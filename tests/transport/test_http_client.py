@@ -415,3 +415,24 @@ async def test_default_headers_go_with_every_request_even_through_a_shared_sessi
     assert signed.headers["X-Default"] == "1"
     assert signed.headers["SIGN"] == "s"
     assert signed.headers["Content-Type"] == "application/json"
+
+
+async def test_every_write_says_json_content_type_even_without_a_body(serve, recorder, clients):
+    """MEXC refuses a signed POST/PUT/DELETE without `Content-Type: application/json` (code 700013),
+    bodyless ones included (listen keys, query-string orders); Gate's docs send it on every write."""
+
+    async def handler(request: web.Request) -> web.Response:
+        recorder.record(request)
+        return web.json_response({})
+
+    app = web.Application()
+    app.router.add_route("*", "/w", handler)
+    server = await serve(app)
+    client = make_client(server, signer=lambda request, ts: None)
+    clients.append(client)
+    for method in ("POST", "PUT", "DELETE", "GET"):
+        await client.request(method, "/w", params={"a": 1}, signed=True)
+    post, put, delete, get = recorder.requests["/w"]
+    for request in (post, put, delete):
+        assert request.headers.get("Content-Type") == "application/json", request.method
+    assert "Content-Type" not in get.headers

@@ -104,7 +104,8 @@ class WithdrawalError(ExchangeError):
 
 
 class ProtocolError(ExchangeError):
-    """A payload we cannot parse: the venue changed its format or sent garbage."""
+    """A payload we cannot parse, or a request the venue refused for its wire format: the venue
+    changed its format or one side sent garbage."""
 
     hint = "the venue sent a payload cexarb cannot parse; it was logged with context"
 

@@ -42,6 +42,12 @@ def invalid_signature() -> MexcApiError:
     return MexcApiError(700002, "Signature for this request is not valid.")
 
 
+def invalid_content_type() -> MexcApiError:
+    # Enforced since 2024-02-22 on signed POST/PUT/DELETE: https://www.mexc.com/support/articles/17827791513387
+    # (reply as quoted in mexcdevelop/mexc-api-sdk#68 and ccxt/ccxt#21367).
+    return MexcApiError(700013, "Invalid content Type.")
+
+
 def timestamp_outside_window() -> MexcApiError:
     return MexcApiError(700003, "Timestamp for this request is outside of the recvWindow.")
 

@@ -34,6 +34,8 @@ _JSON = "application/json"
 _CLIENT_ID = re.compile(r"[A-Za-z0-9_-]{1,32}")
 _MAX_CANCEL_SYMBOLS = 5
 _MAX_DEPTH = 5000
+# Signed writes: MEXC wants `Content-Type: application/json` on each (code 700013 otherwise).
+_WRITES = frozenset({"POST", "PUT", "DELETE"})
 _MAX_MY_TRADES = 100
 
 
@@ -160,6 +162,9 @@ class MexcSpotFrontEnd:
         return wrapped
 
     async def _authenticate(self, request: web.Request) -> Caller:
+        if request.method in _WRITES and request.content_type != "application/json":
+            # MEXC refuses a signed write whose Content-Type is not JSON, bodyless ones included.
+            raise err.invalid_content_type()
         api_key = request.headers.get("X-MEXC-APIKEY", "")
         if not api_key:
             raise err.api_key_required()

@@ -39,6 +39,7 @@ from cexarb.transport.ratelimit import RateLimiter
 _log = logging.getLogger(__name__)
 
 _IDEMPOTENT = frozenset({"GET", "DELETE", "HEAD"})
+_WRITES = frozenset({"POST", "PUT", "DELETE"})
 # Characters left as-is in query values: unreserved ones plus those venues use in lists.
 _QUERY_SAFE = "-_.~,"
 # quote() costs ~0.6 us a call; most keys and values (symbols, numbers, ids) need none.
@@ -159,7 +160,9 @@ class HttpClient:
         query = encode_params(params)
         body = b"" if json_body is None else _encode_json(json_body)
         headers = dict(self._default_headers)
-        if body:
+        if body or method in _WRITES:
+            # MEXC refuses a write without it, bodyless ones too (700013), and Gate's docs
+            # send it on every write; it costs nothing on venues that ignore it.
             headers["Content-Type"] = "application/json"
         full_path = self._prefix + path
         retries = 0

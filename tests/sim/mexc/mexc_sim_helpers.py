@@ -74,7 +74,7 @@ class MexcClient:
     async def raw(self, method: str, path: str, *, query: str = "", body: str = "", headers=None):
         hdrs = {"X-MEXC-APIKEY": self.api_key, "Content-Type": "application/json"}
         if body:
-            hdrs["Content-Type"] = "application/x-www-form-urlencoded"
+            hdrs["Content-Type"] = "application/json"
         hdrs.update(headers or {})
         # encoded=True: send the query bytes exactly as signed (aiohttp would re-quote a str URL)
         url = URL(f"{self.base}{path}" + (f"?{query}" if query else ""), encoded=True)

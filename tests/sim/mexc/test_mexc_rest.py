@@ -310,3 +310,30 @@ async def test_withdraw_config_and_history(client, venue):
     assert venue.balances(KEY)["USDT"].available == pytest.approx(START["USDT"] - 100)
     status, bad = await client.signed("DELETE", "/api/v3/capital/withdraw", {"id": "nope"})
     assert (status, bad["code"]) == (400, 22222)
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "params"),
+    [
+        ("POST", "/api/v3/order", {"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "quantity": "0.01"}),
+        ("POST", "/api/v3/userDataStream", {}),
+        ("PUT", "/api/v3/userDataStream", {"listenKey": "x"}),
+        ("DELETE", "/api/v3/openOrders", {"symbol": "BTCUSDT"}),
+        ("POST", "/api/v3/capital/withdraw", {"coin": "USDT", "address": "a", "amount": "1"}),
+    ],
+)
+@pytest.mark.parametrize(
+    "content_type", [None, "application/octet-stream", "application/x-www-form-urlencoded"]
+)
+async def test_signed_write_without_json_content_type_is_700013(
+    client, venue, method, path, params, content_type
+):
+    """MEXC (since 2024-02-22) answers a signed write whose Content-Type is not application/json
+    with HTTP 400 {"code":700013,"msg":"Invalid content Type."}, before doing anything."""
+    headers = {"Content-Type": content_type} if content_type else {"Content-Type": ""}
+    status, body, _ = await client.raw(method, path, query=client.signed_query(params), headers=headers)
+    assert (status, body["code"], body["msg"]) == (400, 700013, "Invalid content Type.")
+    assert venue.open_orders(KEY, BTC) == []
+    json_type = {"Content-Type": "application/json; charset=utf-8"}
+    _, body, _ = await client.raw(method, path, query=client.signed_query(params), headers=json_type)
+    assert not (isinstance(body, dict) and body.get("code") == 700013), body

@@ -12,6 +12,7 @@ from cexarb.model.errors import (
     NetworkError,
     OrderNotFound,
     PostOnlyWouldTake,
+    ProtocolError,
     RateLimitError,
     TimestampError,
     WithdrawalError,
@@ -64,6 +65,7 @@ DOCUMENTED = {
     10232: WithdrawalError,
     10212: WithdrawalError,
     10097: WithdrawalError,
+    700013: ProtocolError,  # Content-Type of a signed write is not application/json
 }
 
 

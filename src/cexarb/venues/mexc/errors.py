@@ -23,6 +23,7 @@ from cexarb.model.errors import (
     NetworkError,
     OrderNotFound,
     PostOnlyWouldTake,
+    ProtocolError,
     RateLimitError,
     TimestampError,
     WithdrawalError,
@@ -45,6 +46,8 @@ _CODES: dict[int, tuple[type[ExchangeError], str | None]] = {
     # Clock.
     700003: (TimestampError, None),
     700005: (ExchangeError, "recvWindow must be below 60000 ms; lower recv_window_ms in the config"),
+    # The request's format (since 2024-02-22 a signed write must say Content-Type: application/json).
+    700013: (ProtocolError, "the venue refused the request's Content-Type; send application/json"),
     # Bad request parameters.
     700004: (InvalidOrder, "send orderId or origClientOrderId"),
     700008: (InvalidOrder, "a parameter holds characters the venue refuses; check the client order id"),
