@@ -14,7 +14,8 @@ $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "need python3.11 (or python3 >= 3.11) on PATH"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 
-$(STAMP_RUN): pyproject.toml | $(BIN)/python
+# setup.py builds the optional C extensions (*.c under src/); a changed source rebuilds them.
+$(STAMP_RUN): pyproject.toml setup.py $(wildcard src/cexarb/*/*.c src/cexarb/*/*/*.c) | $(BIN)/python
 	$(PIP) -e .
 	@touch $@
 

@@ -2,10 +2,34 @@
 
 from __future__ import annotations
 
-from cexarb.exchange.book import BookSync, DiffResult
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from cexarb.exchange import book as book_module
+from cexarb.exchange.book import BookSync, DiffResult, PyLadder
 from cexarb.model import BookDiff, OrderBook, Symbol
 
 BTC = Symbol("BTC", "USDT")
+
+try:
+    from cexarb.exchange._ladder import Ladder as CLadder
+except ImportError:  # the extension was not built here: its tests skip, the fallback's run
+    CLadder = None
+
+LADDERS = [
+    pytest.param(PyLadder, id="python"),
+    pytest.param(
+        CLadder, id="c", marks=pytest.mark.skipif(CLadder is None, reason="C ladder extension not built")
+    ),
+]
+
+
+@pytest.fixture(autouse=True, params=LADDERS)
+def ladder(request, monkeypatch):
+    """Every test here runs on the compiled ladder and on the pure-Python fallback."""
+    monkeypatch.setattr(book_module, "Ladder", request.param)
+    return request.param
 
 
 def snap(update_id, bids=((100.0, 1.0), (99.0, 2.0)), asks=((101.0, 1.0), (102.0, 3.0))):
@@ -26,7 +50,7 @@ def test_diffs_buffer_until_snapshot_then_chaining_ones_apply():
     assert sync.synced and book.update_id == 13
     assert book.best_bid == (100.5, 1.0)
     assert book.best_ask == (102.0, 3.0)
-    assert book.bids.levels[-100.0] == 1.0  # the diff older than the snapshot was skipped
+    assert dict(book.bids.top(None))[100.0] == 1.0  # the diff older than the snapshot was skipped
 
 
 def test_snapshot_older_than_buffered_diffs_stays_stale():
@@ -60,3 +84,55 @@ def test_levels_stay_sorted_and_zero_removes():
     assert view.asks == [(15.0, 1.0)]
     assert view.update_id == 3
     assert sync.book.view() is view  # cached until the next change
+
+
+def test_ladder_sides_order_best_first(ladder):
+    bids, asks = ladder(True), ladder(False)
+    levels = [(10.0, 1.0), (12.0, 2.0), (11.0, 3.0), (9.0, 0.0)]
+    bids.load(levels)
+    asks.load(levels)
+    assert bids.top(None) == [(12.0, 2.0), (11.0, 3.0), (10.0, 1.0)]  # the qty 0 level is not loaded
+    assert asks.top(None) == [(10.0, 1.0), (11.0, 3.0), (12.0, 2.0)]
+    assert bids.best() == (12.0, 2.0) and asks.best() == (10.0, 1.0)
+    assert bids.top(2) == [(12.0, 2.0), (11.0, 3.0)] and asks.top(0) == [] and asks.top(-1) == asks.top(2)
+    assert len(bids) == 3
+    bids.load([])
+    assert bids.best() is None and bids.top(None) == [] and len(bids) == 0
+
+
+def test_ladder_takes_lists_and_ints_as_levels(ladder):
+    asks = ladder(False)
+    asks.update([[5, 2], (4.0, 1)])
+    assert asks.top(None) == [(4.0, 1.0), (5.0, 2.0)]
+    with pytest.raises((TypeError, ValueError)):
+        asks.update([(1.0,)])
+    with pytest.raises(TypeError):
+        asks.update([("x", 1.0)])
+
+
+_price = st.integers(min_value=1, max_value=60).map(lambda t: t * 0.5)
+_qty = st.sampled_from([0.0, -1.0, 0.25, 1.0, 3.5])
+
+
+# The fixture only picks the class (no state), so sharing it across examples is fine.
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    snapshot=st.lists(st.tuples(_price, _qty), max_size=40),
+    diffs=st.lists(st.lists(st.tuples(_price, _qty), max_size=12), max_size=25),
+    descending=st.booleans(),
+)
+def test_ladder_matches_a_sorted_dict(ladder, snapshot, diffs, descending):
+    side = ladder(descending)
+    side.load(snapshot)
+    truth = {p: q for p, q in snapshot if q > 0}
+    for changes in diffs:
+        side.update(changes)
+        for p, q in changes:
+            if q > 0:
+                truth[p] = q
+            else:
+                truth.pop(p, None)
+        expected = sorted(truth.items(), reverse=descending)
+        assert side.top(None) == expected
+        assert side.best() == (expected[0] if expected else None)
+        assert side.top(3) == expected[:3] and len(side) == len(expected)

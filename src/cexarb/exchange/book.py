@@ -21,20 +21,23 @@ MAX_BUFFERED_DIFFS = 10_000
 _monotonic = time.monotonic
 
 
-class _Ladder:
-    """One side: price -> quantity plus the prices kept sorted best-first.
+class PyLadder:
+    """One side: price -> quantity plus the prices kept sorted best-first (pure Python).
 
-    Bids are stored under negated prices so both sides sort ascending.
+    The fallback for the compiled `cexarb.exchange._ladder.Ladder` (same methods, same
+    behaviour, same tests), used where the extension could not be built. Bids are stored
+    under negated prices so both sides sort ascending.
     """
 
     __slots__ = ("levels", "keys", "sign")
 
-    def __init__(self, sign: float) -> None:
+    def __init__(self, descending: bool) -> None:
         self.levels: dict[float, float] = {}
         self.keys: list[float] = []
-        self.sign = sign
+        self.sign = -1.0 if descending else 1.0
 
     def load(self, levels: list[tuple[float, float]]) -> None:
+        """Replace every level with these (price, qty) levels (qty <= 0 ones are skipped)."""
         sign = self.sign
         self.levels = {sign * price: qty for price, qty in levels if qty > 0}
         self.keys = sorted(self.levels)
@@ -52,15 +55,27 @@ class _Ladder:
                 del keys[bisect_left(keys, key)]
 
     def best(self) -> tuple[float, float] | None:
+        """The best (price, qty), or None when the side is empty."""
         if not self.keys:
             return None
         key = self.keys[0]
         return (self.sign * key, self.levels[key])
 
     def top(self, depth: int | None) -> list[tuple[float, float]]:
+        """The best `depth` levels (all for None), best first."""
         sign, levels = self.sign, self.levels
         keys = self.keys if depth is None else self.keys[:depth]
         return [(sign * key, levels[key]) for key in keys]
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+
+try:
+    # Built by `pip install` (setup.py) where a C compiler is present: ~7x cheaper per level.
+    from cexarb.exchange._ladder import Ladder
+except ImportError:
+    Ladder = PyLadder
 
 
 class L2Book:
@@ -68,8 +83,8 @@ class L2Book:
 
     def __init__(self, symbol: Symbol) -> None:
         self.symbol = symbol
-        self.bids = _Ladder(-1.0)
-        self.asks = _Ladder(1.0)
+        self.bids = Ladder(True)
+        self.asks = Ladder(False)
         self.update_id = 0
         self.timestamp = 0
         self.updated_monotonic = 0.0

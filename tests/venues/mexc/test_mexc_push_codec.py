@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 from google.protobuf.json_format import MessageToDict, ParseDict
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from mexc_samples import load_sample, load_vectors
 
 from cexarb.model import (
@@ -22,7 +26,7 @@ from cexarb.model import (
 )
 from cexarb.model.errors import ProtocolError
 from cexarb.venues.mexc.pb import PushDataV3ApiWrapper
-from cexarb.venues.mexc.push_codec import PushDecoder
+from cexarb.venues.mexc.push_codec import PushDecoder, wire_decode
 
 BTC = Symbol("BTC", "USDT")
 MX = Symbol("MX", "USDT")
@@ -36,9 +40,20 @@ def symbol_of(name: str) -> Symbol:
         raise ProtocolError(f"unknown {name}") from None
 
 
-@pytest.fixture
-def decoder() -> PushDecoder:
-    return PushDecoder(symbol_of)
+def upb_decoder() -> PushDecoder:
+    """The decoder with the C wire reader off: every frame goes through upb."""
+    decoder = PushDecoder(symbol_of)
+    decoder._wire = None
+    return decoder
+
+
+WIRE = pytest.mark.skipif(wire_decode is None, reason="C push reader extension not built")
+
+
+@pytest.fixture(params=[pytest.param("wire", marks=WIRE), "upb"])
+def decoder(request) -> PushDecoder:
+    """Every decoding test runs with the C wire reader (depth, book ticker) and without it."""
+    return PushDecoder(symbol_of) if request.param == "wire" else upb_decoder()
 
 
 def frames() -> dict[str, bytes]:
@@ -326,3 +341,103 @@ def test_unknown_symbol_is_protocol_error_and_decoder_recovers(decoder):
     with pytest.raises(ProtocolError):
         decoder.decode(encode(msg))
     assert decoder.decode(frames()["publicAggreDepths"])[0].symbol == BTC
+
+
+# --- the C wire reader against upb --------------------------------------------------------
+
+
+def _outcome(decoder: PushDecoder, data: bytes) -> str:
+    """The events' repr (tells nan and -0.0 apart) or the error type."""
+    try:
+        return repr(decoder.decode(data))
+    except Exception as exc:
+        return type(exc).__name__
+
+
+_decimal = st.one_of(
+    st.integers(0, 10**12).map(str),
+    st.tuples(st.integers(0, 10**9), st.integers(0, 10**10), st.integers(1, 12)).map(
+        lambda t: f"{t[0]}.{str(t[1]).zfill(t[2])[: t[2]]}"
+    ),
+    st.sampled_from(
+        ["0", "0.00000000", "-1.5", "123456789012345678901.5", "1e5", "", "01", "1.", ".5", "nan"]
+    ),
+)
+_level = st.fixed_dictionaries({"price": _decimal, "quantity": _decimal})
+_version = st.one_of(st.integers(0, 10**15).map(str), st.sampled_from(["", "abc", "+1", "007"]))
+
+
+@WIRE
+@settings(max_examples=300, deadline=None)
+@given(
+    asks=st.lists(_level, max_size=8),
+    bids=st.lists(_level, max_size=8),
+    from_version=_version,
+    to_version=_version,
+    symbol=st.sampled_from([None, "BTCUSDT", "", "ZZZUSDT"]),
+    send_time=st.integers(-(2**63), 2**63 - 1),
+)
+def test_wire_reader_agrees_with_upb_on_depth(asks, bids, from_version, to_version, symbol, send_time):
+    msg = {
+        "channel": "spot@public.aggre.depth.v3.api.pb@100ms@BTCUSDT",
+        "sendTime": str(send_time),
+        "publicAggreDepths": {
+            "asks": asks,
+            "bids": bids,
+            "eventType": "spot@public.aggre.depth.v3.api.pb@100ms",
+            "fromVersion": from_version,
+            "toVersion": to_version,
+        },
+    }
+    if symbol is not None:
+        msg["symbol"] = symbol
+    data = encode(msg)
+    assert _outcome(PushDecoder(symbol_of), data) == _outcome(upb_decoder(), data)
+
+
+@WIRE
+@settings(max_examples=200, deadline=None)
+@given(prices=st.lists(_decimal, min_size=4, max_size=4), version=_version)
+def test_wire_reader_agrees_with_upb_on_book_ticker(prices, version):
+    body = dict(zip(("bidPrice", "bidQuantity", "askPrice", "askQuantity"), prices, strict=True))
+    msg = {
+        "channel": "spot@public.aggre.bookTicker.v3.api.pb@100ms@BTCUSDT",
+        "symbol": "BTCUSDT",
+        "sendTime": "1736412092433",
+        "publicAggreBookTicker": {**body, "version": version},
+    }
+    data = encode(msg)
+    assert _outcome(PushDecoder(symbol_of), data) == _outcome(upb_decoder(), data)
+
+
+@WIRE
+def test_wire_reader_agrees_with_upb_on_damaged_frames():
+    """Truncated, bit-flipped and spliced frames: the same events, or the same rejection."""
+    rng = random.Random(7)
+    base = [frames()["publicAggreDepths"], frames()["publicAggreBookTicker"]]
+    fast, slow = PushDecoder(symbol_of), upb_decoder()
+    for _ in range(4000):
+        data = bytearray(rng.choice(base))
+        action = rng.randrange(4)
+        if action == 0:
+            data = data[: rng.randrange(len(data))]
+        elif action == 1:
+            data[rng.randrange(len(data))] ^= 1 << rng.randrange(8)
+        elif action == 2:
+            data[rng.randrange(len(data))] = rng.randrange(256)
+        else:
+            i = rng.randrange(len(data))
+            data = data[:i] + data[i:][: rng.randrange(len(data) - i + 1)] * 2
+        assert _outcome(fast, bytes(data)) == _outcome(slow, bytes(data)), bytes(data).hex()
+
+
+@WIRE
+def test_wire_reader_leaves_what_it_does_not_know_to_upb():
+    depth = frames()["publicAggreDepths"]
+    assert wire_decode(depth) is not None
+    assert wire_decode(frames()["privateOrders"]) is None  # another body
+    assert wire_decode(depth + bytes([0x10, 0x01])) is None  # an unknown field (2, varint)
+    msg = MessageToDict(_parsed(depth))
+    msg["publicAggreDepths"]["asks"][0]["price"] = "1e5"  # float() reads it; this reader does not
+    assert wire_decode(encode(msg)) is None
+    assert PushDecoder(symbol_of).decode(encode(msg))[0].asks == [(100000.0, 0.5)]
