@@ -101,24 +101,29 @@ class CompositePrivateExchange(PrivateRecovery, CompositePublicExchange):
         return [*super()._init_parallel(symbols), self._start_private()]
 
     async def _start_private(self) -> None:
-        self._private_rest = self._open("private_rest", self._create_private_rest)
+        self._private_rest = await self._open_async("private_rest", self._create_private_rest)
         self._mark_fill_floor()
         ws = self._private_ws = await self._open_async(
             "private_ws", lambda: self._create_private_ws_with_handlers(self._private_handlers())
         )
-        # The stream starts alongside the loads: updates landing meanwhile are merged by the
-        # tracker (orders) or win over the older REST answer (balances, positions).
+        # Subscribe before loading: an update landing after a load's answer then reaches the
+        # stream (merged by the tracker, or winning over the older REST answer for balances and
+        # positions). Loading first left a window in which a fill reached neither.
+        if ws is not None:
+            await self._step("private_ws", ws.start())
         await self._run_parallel(
             [
                 self._step("balances", self.reload_balances()),
                 self._step("open_orders", self._load_open_orders()),
                 *self._initial_loads(),
-                self._step("private_ws", ws.start()),
             ]
         )
         # The initial loads answered, so REST is as proven as after a sweep.
         self._rest_status = "ok"
-        self._private_up = True
+        self._private_up = ws is not None
+        # A venue may apply a subscription a little after confirming it, and fills made during
+        # initialize before it reach only REST: one confirming sweep closes both gaps.
+        self._schedule_sweep(confirm=True)
 
     def _initial_loads(self) -> list[Coroutine[Any, Any, Any]]:
         """More private state to load in parallel at init (futures: positions)."""

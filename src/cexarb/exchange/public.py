@@ -64,6 +64,7 @@ class CompositePublicExchange:
         self._resyncs: dict[Symbol, asyncio.Task] = {}
         self._initialized = False
         self._closed = False
+        self._init_started_ms = 0
         self._public_down = False
         self._public_events = 0
         self._book_gaps = 0
@@ -120,6 +121,7 @@ class CompositePublicExchange:
         if self._initialized:
             raise ExchangeError(f"{self.name} is already initialized", venue=self.name)
         self._closed = False
+        self._init_started_ms = now_ms()
         self._reset_state()
         try:
             await self._initialize(list(symbols))
@@ -169,7 +171,7 @@ class CompositePublicExchange:
         self._public_down = False
 
     async def _initialize(self, symbols: list[Symbol]) -> None:
-        self._public_rest = self._open("public_rest", self._create_public_rest)
+        self._public_rest = await self._open_async("public_rest", self._create_public_rest)
         await self._step("symbols_info", self._load_symbols_info(symbols))
         for symbol in symbols:
             if symbol not in self._books:

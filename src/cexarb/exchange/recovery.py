@@ -21,6 +21,9 @@ from cexarb.model import ConnectionState, Execution, Order, Symbol
 from cexarb.model.errors import OrderNotFound
 
 log = logging.getLogger("cexarb.exchange")
+# The fill floor reaches this far before initialize began (the venue clock's offset is
+# measured, not exact).
+_FLOOR_MARGIN_MS = 100
 
 
 class TouchWatch:
@@ -77,14 +80,20 @@ class PrivateRecovery:
         self._gap_offset = 0.0
 
     def _mark_fill_floor(self) -> None:
+        """Fills from when initialize began are news (earlier ones are not): the floor of the
+        first fill catch-up, in venue time, with the gap open until a confirmed sweep."""
         rest = self._private_rest
         # The connector's clock (venue time = local + measured offset), if it exposes one.
         self._venue_clock = getattr(rest, "clock", None) or getattr(
             getattr(rest, "http", None), "clock", None
         )
         clock = self._venue_clock
-        self._fill_floor_ms = clock.now_ms() if clock is not None else now_ms()
+        venue_now = clock.now_ms() if clock is not None else now_ms()
+        since_init = max(0, now_ms() - self._init_started_ms)
+        self._fill_floor_ms = venue_now - since_init - _FLOOR_MARGIN_MS
         self._floor_offset = self._clock_offset()
+        self._gap_since_ms = self._fill_floor_ms
+        self._gap_offset = self._floor_offset
 
     def _venue_now_ms(self) -> int:
         clock = self._venue_clock
@@ -188,18 +197,19 @@ class PrivateRecovery:
 
     # -- the sweep ----------------------------------------------------------------------
 
-    def _schedule_sweep(self) -> None:
+    def _schedule_sweep(self, *, confirm: bool = False) -> None:
+        """A sweep (then its confirming pass); `confirm`: only the confirming pass."""
         if self._closed:
             return
         if self._sweep_task is not None and not self._sweep_task.done():
             self._sweep_again = True  # one more pass after the running one
             return
-        self._sweep_task = self._spawn(self._sweep_until_done())
+        self._sweep_task = self._spawn(self._sweep_until_done(confirm))
 
-    async def _sweep_until_done(self) -> None:
+    async def _sweep_until_done(self, confirming: bool = False) -> None:
         settings = self.settings
-        delay = settings.resync_delay_s
-        confirmed = False
+        delay = settings.resync_confirm_s if confirming else settings.resync_delay_s
+        confirmed = confirming
         while not self._closed:
             await asyncio.sleep(delay)
             self._sweep_again = False
@@ -215,7 +225,9 @@ class PrivateRecovery:
                 delay = min(max(delay * 2, 0.1), settings.sweep_retry_max_s)
                 continue
             if self._sweep_again:
+                # Another break meanwhile: it needs its own pass and confirmation.
                 delay = settings.resync_delay_s
+                confirmed = False
                 continue
             if confirmed or not self._private_up:
                 if confirmed:

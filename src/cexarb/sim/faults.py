@@ -10,8 +10,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import inspect
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
+from typing import Any
 
 from aiohttp import WSCloseCode, web
 
@@ -34,9 +36,27 @@ class SimStats:
     timeouts_after_accept: int = 0
     streams_dropped: int = 0
     frames_injected: int = 0
+    handshakes_held: int = 0
+    rest_hooks_run: int = 0
 
     def as_dict(self) -> dict[str, int]:
         return asdict(self)
+
+
+# A REST hook's match: a path suffix (any method), or a predicate over the request.
+RestMatch = str | Callable[[web.Request], bool]
+
+
+@dataclass(slots=True)
+class _RestHook:
+    match: RestMatch
+    action: Callable[[], Any]
+    count: int
+
+    def matches(self, request: web.Request) -> bool:
+        if isinstance(self.match, str):
+            return request.path.endswith(self.match)
+        return bool(self.match(request))
 
 
 @dataclass(slots=True)
@@ -61,6 +81,8 @@ class VenueFaults:
         self._delays: list[list[float]] = []  # [count, seconds]
         self._timeouts_after_accept = 0
         self._stalled_until = 0.0
+        self._handshake_hold_s = 0.0
+        self._rest_hooks: list[_RestHook] = []
         self._ws: set[web.WebSocketResponse] = set()
         self._inject_hooks: list[Callable[[str | bytes], None]] = []
         self._tasks: set[asyncio.Task] = set()
@@ -78,6 +100,17 @@ class VenueFaults:
 
     def timeout_after_accept(self, count: int) -> None:
         self._timeouts_after_accept += count
+
+    def hold_ws_handshakes(self, seconds: float) -> None:
+        """Every WebSocket handshake waits `seconds` before it is answered (0 disarms): a slow
+        stream set-up, so whatever happens meanwhile reaches only REST."""
+        self._handshake_hold_s = max(0.0, float(seconds))
+
+    def after_rest(self, match: RestMatch, action: Callable[[], Any], count: int = 1) -> None:
+        """Run `action` (sync or async) once a matching request has been answered by the venue
+        and before the reply is sent: the client's answer is already out of date when it lands
+        (e.g. a fill right after an open-orders snapshot). Runs for the next `count` matches."""
+        self._rest_hooks.append(_RestHook(match, action, count))
 
     def skew_clock(self, ms: int) -> None:
         self.clock.skew_ms = int(ms)
@@ -111,6 +144,8 @@ class VenueFaults:
         self._delays.clear()
         self._timeouts_after_accept = 0
         self._stalled_until = 0.0
+        self._handshake_hold_s = 0.0
+        self._rest_hooks.clear()
         self.matching_paused = False
         self.ws_connections_rejected = False
         self.clock.skew_ms = 0
@@ -139,6 +174,21 @@ class VenueFaults:
             return web.Response(status=armed.status, body=armed.body, headers=headers)
         return None
 
+    async def after_rest_reply(self, request: web.Request) -> None:
+        """REST middleware hook, called with the reply computed but not yet sent."""
+        if not self._rest_hooks:
+            return
+        for hook in list(self._rest_hooks):
+            if hook.count <= 0 or not hook.matches(request):
+                continue
+            hook.count -= 1
+            if hook.count <= 0:
+                self._rest_hooks.remove(hook)
+            self.stats.rest_hooks_run += 1
+            result = hook.action()
+            if inspect.isawaitable(result):
+                await result
+
     def take_timeout_after_accept(self) -> bool:
         """True once per armed count: the front-end completes the order, then calls `hold_then_drop`."""
         if self._timeouts_after_accept <= 0:
@@ -164,8 +214,16 @@ class VenueFaults:
         self._ws.discard(ws)
         self.stats.ws_connections = len(self._ws)
 
+    async def admit_ws_handshake(self) -> web.Response | None:
+        """Front-ends await this before preparing a WebSocket: held while armed, then a 503
+        while handshakes are refused (else None: go on)."""
+        if self._handshake_hold_s > 0:
+            self.stats.handshakes_held += 1
+            await asyncio.sleep(self._handshake_hold_s)
+        return self.reject_ws_handshake()
+
     def reject_ws_handshake(self) -> web.Response | None:
-        """Front-ends call this before preparing a WebSocket: a 503 while handshakes are refused."""
+        """A 503 while handshakes are refused, else None."""
         if not self.ws_connections_rejected:
             return None
         self.stats.ws_rejected += 1
@@ -249,6 +307,13 @@ class SimFaults:
 
     def skew_clock(self, venue: str, ms: int) -> None:
         self.venue(venue).skew_clock(ms)
+
+    def hold_ws_handshakes(self, venue: str | None, seconds: float) -> None:
+        for faults in self._select(venue):
+            faults.hold_ws_handshakes(seconds)
+
+    def after_rest(self, venue: str, match: RestMatch, action: Callable[[], Any], count: int = 1) -> None:
+        self.venue(venue).after_rest(match, action, count)
 
     def pause_matching(self, venue: str, paused: bool = True) -> None:
         self.venue(venue).pause_matching(paused)

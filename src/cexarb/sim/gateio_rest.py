@@ -110,6 +110,7 @@ class GateRoutes:
         rid = request.headers.get("X-Client-Request-Id")
         if rid and not response.prepared:
             response.headers["X-Client-Request-Id"] = rid
+        await venue.faults.after_rest_reply(request)
         return response
 
     def _secret_of(self, key: str) -> str | None:

@@ -159,7 +159,7 @@ class GateWsHub:
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         faults = self.venue.faults
-        refused = faults.reject_ws_handshake()
+        refused = await faults.admit_ws_handshake()
         if refused is not None:
             return refused
         ws = web.WebSocketResponse(autoping=False, max_msg_size=1 << 20)

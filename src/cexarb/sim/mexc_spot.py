@@ -124,17 +124,20 @@ class MexcSpotFrontEnd:
     async def middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         if request.path == "/ws":
             return await handler(request)
-        injected = await self.venue.faults.before_rest(request)
+        faults = self.venue.faults
+        injected = await faults.before_rest(request)
         if injected is not None:
             return injected
         try:
-            return await handler(request)
+            response = await handler(request)
         except MexcApiError as e:
-            return e.response()
+            response = e.response()
         except web.HTTPNotFound:
             return MexcApiError(404, "Not Found", status=404).response()
         except web.HTTPMethodNotAllowed:
             return MexcApiError(405, "Method Not Allowed", status=405).response()
+        await faults.after_rest_reply(request)
+        return response
 
     def _public(self, handler: Callable[[dict[str, str]], Awaitable[Any]], weight: int) -> Handler:
         async def wrapped(request: web.Request) -> web.StreamResponse:

@@ -127,7 +127,7 @@ class MexcStreams:
     # ---- connection ----
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
-        refused = self.faults.reject_ws_handshake()
+        refused = await self.faults.admit_ws_handshake()
         if refused is not None:
             return refused
         listen_key = request.query.get("listenKey")
