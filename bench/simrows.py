@@ -145,7 +145,7 @@ async def place_rows(report: Report, sim: Simulator, samples: int) -> None:
     for venue, make_bare in (("gateio", _bare_gate), ("mexc", _bare_mexc)):
         ex = create_exchange(venue, "spot", config)
         await ex.initialize([BTC])
-        price = round(sim.venue(f"{venue}_spot").ticker(BTC).bid_price * 0.5, 1)
+        price = round(sim.venue(f"{venue}_spot").mark_price(BTC) * 0.5, 1)  # far below any bid
         async with aiohttp.ClientSession() as session:
             bare = make_bare(bare_config.get(venue, "spot"), session, price)
             ours_us, bare_us = [], []

@@ -46,7 +46,8 @@ class FakeVenue:
     # -- market data -------------------------------------------------------------------
     def set_book(self, symbol: Symbol, bids, asks, *, synced: bool = True, age_ms: float = 5.0) -> None:
         self.books[symbol] = OrderBook(symbol, list(bids), list(asks))
-        self.book_tickers[symbol] = BookTicker(symbol, bids[0][0], bids[0][1], asks[0][0], asks[0][1])
+        bid, ask = (bids[0] if bids else (None, 0.0)), (asks[0] if asks else (None, 0.0))
+        self.book_tickers[symbol] = BookTicker(symbol, bid[0], bid[1], ask[0], ask[1])
         self.synced[symbol] = synced
         self.age_ms[symbol] = age_ms
         for listener in self.listeners:

@@ -142,3 +142,16 @@ async def test_basis_opens_then_closes_when_it_reverts():
     assert pos.quantity == 0
     snap = engine.pnl_snapshot()
     assert snap.total > 0 and math.isclose(snap.unrealized, 0.0, abs_tol=1e-9)
+
+
+async def test_a_one_sided_ticker_shows_no_level_and_keeps_the_last_mark():
+    engine, mexc, gate = make()
+    mid_before = engine.marks()[("gateio_spot", BTC)]
+    # Gate's book is out of sync (only its ticker is known) and its bids were swept.
+    gate.set_book(BTC, [], [(100.1, 5.0)], synced=False)
+    mexc.set_book(BTC, *CHEAP)
+    books = {b.venue: b for b in engine.venue_books(BTC)}
+    assert books["gateio_spot"].bids == [] and books["gateio_spot"].asks == [(100.1, 5.0)]
+    assert engine.marks()[("gateio_spot", BTC)] == mid_before  # not (0 + 100.1) / 2
+    await step(engine)
+    assert mexc.placed == [] and gate.placed == []

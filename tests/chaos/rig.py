@@ -197,15 +197,27 @@ def book_mismatches(ex, sim: Simulator, market: str, depth: int = 10) -> list[st
     return problems
 
 
-def inside_price(ex, symbol: Symbol, side: Side, ticks: int) -> float:
-    """A price `ticks` inside the spread from our side's best (negative: behind it).
+def inside_price(ex, symbol: Symbol, side: Side, ticks: int) -> float | None:
+    """A price `ticks` inside the spread from our side's best (negative: behind it), or None
+    while that side of the book is empty (a sweep took it: there is nothing to price from).
 
     From the last book ticker, which the client keeps while a stream is down."""
     ticker = ex.book_tickers[symbol]
     tick = ex.symbols_info[symbol].tick_size
-    if side is Side.BUY:
-        return round_nearest(ticker.bid_price + ticks * tick, tick)
-    return round_nearest(ticker.ask_price - ticks * tick, tick)
+    best = ticker.bid_price if side is Side.BUY else ticker.ask_price
+    if best is None:
+        return None
+    return round_nearest(best + ticks * tick if side is Side.BUY else best - ticks * tick, tick)
+
+
+async def quoted_price(ex, symbol: Symbol, side: Side, ticks: int) -> float:
+    """`inside_price` once our side of the book quotes (waits out a sweep that emptied it)."""
+    assert await until(lambda: inside_price(ex, symbol, side, ticks) is not None), (
+        f"{symbol} {side}: no quote"
+    )
+    price = inside_price(ex, symbol, side, ticks)
+    assert price is not None
+    return price
 
 
 @dataclass(slots=True)
@@ -216,6 +228,8 @@ class Activity:
     market_orders: int = 0
     cancels: int = 0
     faults: int = 0
+    # Limit orders not placed because our side of the book was empty at the time.
+    one_sided: int = 0
     errors: list[str] = field(default_factory=list)
 
     def add(self, other: Activity) -> None:
@@ -223,6 +237,7 @@ class Activity:
         self.market_orders += other.market_orders
         self.cancels += other.cancels
         self.faults += other.faults
+        self.one_sided += other.one_sided
         self.errors += other.errors
 
 
@@ -257,8 +272,11 @@ async def trade(
         try:
             if action < 0.6:
                 price = inside_price(ex, symbol, side, rng.randint(-3, 2))
-                await ex.place_limit_order(symbol, side, QTY[symbol], price)
-                done.placed += 1
+                if price is None:
+                    done.one_sided += 1
+                else:
+                    await ex.place_limit_order(symbol, side, QTY[symbol], price)
+                    done.placed += 1
             elif action < 0.7:
                 await ex.place_market_order(symbol, side, QTY[symbol])
                 done.market_orders += 1

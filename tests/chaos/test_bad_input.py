@@ -11,6 +11,8 @@ from collections import Counter
 
 import pytest
 
+from cexarb.model import Side
+
 from .frames import FAKE_ORDER_ID, bad_frames, book_gap, unknown_order_update
 from .rig import (
     BTC,
@@ -22,6 +24,7 @@ from .rig import (
     book_mismatches,
     make_exchange,
     quiesce,
+    quoted_price,
     trade,
     until,
 )
@@ -57,7 +60,7 @@ async def test_bad_frames_are_counted_logged_once_and_contained(
     # Every bad frame reaches both streams; each stream counts every one it cannot use.
     assert await until(lambda: stream_bad_frames(ex) >= len(frames) * rounds)
     assert ex._private_ws.stats.bad_frames >= rounds
-    price = ex.book_tickers[BTC].bid_price
+    price = await quoted_price(ex, BTC, Side.BUY, 0)
     sim.faults.inject_ws_frame(market, unknown_order_update(sim, market, price, QTY[BTC]))
     sim.faults.inject_ws_frame(market, book_gap(sim, market))
     assert await until(lambda: ex.get_public_stats()["book_gaps"] > gaps_before)

@@ -9,7 +9,7 @@ import pytest
 
 from cexarb.model import Side
 
-from .rig import BTC, MARKETS, QTY, SYMBOLS, Ledger, assert_truth, inside_price, make_exchange, quiesce, trade
+from .rig import BTC, MARKETS, QTY, SYMBOLS, Ledger, assert_truth, make_exchange, quiesce, quoted_price, trade
 
 SKEW_MS = 90_000  # beyond MEXC's recvWindow (5 s) and Gate's 60 s signature window
 
@@ -22,10 +22,10 @@ async def test_clock_skew_is_detected_and_resynced(sim, exchanges, figures, mark
     ledger = Ledger()
     ex.add_private_listener(ledger)
     await asyncio.wait_for(ex.initialize(SYMBOLS), 30)
-    await ex.place_limit_order(BTC, Side.BUY, QTY[BTC], inside_price(ex, BTC, Side.BUY, -5))
+    await ex.place_limit_order(BTC, Side.BUY, QTY[BTC], await quoted_price(ex, BTC, Side.BUY, -5))
 
     sim.faults.skew_clock(market, -SKEW_MS)  # jumps the other way while running
-    order = await ex.place_limit_order(BTC, Side.SELL, QTY[BTC], inside_price(ex, BTC, Side.SELL, -5))
+    order = await ex.place_limit_order(BTC, Side.SELL, QTY[BTC], await quoted_price(ex, BTC, Side.SELL, -5))
     assert order.order_id in sim.truth(market, "k1").orders
     sim.faults.drop_streams(market)  # the stream logs in again, signed with the corrected clock
     await trade(ex, 1.0)

@@ -18,9 +18,9 @@ from .rig import (
     SYMBOLS,
     Ledger,
     assert_truth,
-    inside_price,
     make_exchange,
     quiesce,
+    quoted_price,
     trade,
     until,
 )
@@ -79,7 +79,7 @@ async def test_running_with_one_side_down_says_so_and_recovers(sim, exchanges, l
     assert not ex.private_state_fresh
     assert ex.get_trading_stats()["last_sweep_error"]
     with pytest.raises(ExchangeError):  # typed, and never a blind retry of the POST
-        await ex.place_limit_order(BTC, Side.BUY, QTY[BTC], inside_price(ex, BTC, Side.BUY, -5))
+        await ex.place_limit_order(BTC, Side.BUY, QTY[BTC], await quoted_price(ex, BTC, Side.BUY, -5))
     sim.faults.clear(market)
     assert await until(lambda: ex.private_state_fresh)
     await trade(ex, length.seconds / 2)

@@ -36,8 +36,8 @@ from .rig import (
     Ledger,
     assert_truth,
     client_config,
-    inside_price,
     make_exchange,
+    quoted_price,
     until,
 )
 
@@ -50,7 +50,7 @@ async def test_gate_futures_margin_moves_reach_the_balance(quiet_sim, exchanges)
     exchanges.append(ex)
     await asyncio.wait_for(ex.initialize(SYMBOLS), 30)
     before = sim.truth("gateio_futures", "k1").balances["USDT"]
-    order = await ex.place_limit_order(BTC, Side.BUY, QTY[BTC], inside_price(ex, BTC, Side.BUY, -50))
+    order = await ex.place_limit_order(BTC, Side.BUY, QTY[BTC], await quoted_price(ex, BTC, Side.BUY, -50))
     assert sim.truth("gateio_futures", "k1").balances["USDT"].locked > before.locked
     await assert_truth(ex, sim, "gateio_futures")
     await ex.cancel_order(BTC, order.order_id)
@@ -68,7 +68,7 @@ async def test_place_that_lands_after_the_timeout_is_not_reported_as_not_placed(
     await asyncio.wait_for(ex.initialize(SYMBOLS), 30)
     sim.faults.delay_next_rest("mexc_spot", 1, 0.6)
     with pytest.raises(OrderStatusUnknown) as lost:
-        await ex.place_limit_order(BTC, Side.BUY, QTY[BTC], inside_price(ex, BTC, Side.BUY, -5))
+        await ex.place_limit_order(BTC, Side.BUY, QTY[BTC], await quoted_price(ex, BTC, Side.BUY, -5))
     cid = lost.value.client_order_id
     assert await until(
         lambda: any(o.client_order_id == cid for o in sim.truth("mexc_spot", "k1").orders.values())
@@ -89,7 +89,7 @@ async def test_gate_stream_login_refused_for_its_clock_resyncs_and_logs_in(quiet
     ledger = Ledger()
     ex.add_private_listener(ledger)
     await asyncio.wait_for(ex.initialize(SYMBOLS), 30)
-    order = await ex.place_limit_order(BTC, Side.BUY, QTY[BTC], inside_price(ex, BTC, Side.BUY, 1))
+    order = await ex.place_limit_order(BTC, Side.BUY, QTY[BTC], await quoted_price(ex, BTC, Side.BUY, 1))
     sim.faults.skew_clock(market, 90_000)
     sim.faults.drop_streams(market)
     assert await until(lambda: ex.get_trading_stats()["sweeps"] >= 1 and ex.private_state_fresh)
@@ -145,9 +145,9 @@ async def test_fills_missed_while_down_are_caught_up_after_the_venue_clock_went_
     ledger = Ledger()
     ex.add_private_listener(ledger)
     await asyncio.wait_for(ex.initialize(SYMBOLS), 30)
-    order = await ex.place_limit_order(BTC, Side.BUY, QTY[BTC], inside_price(ex, BTC, Side.BUY, 1))
+    order = await ex.place_limit_order(BTC, Side.BUY, QTY[BTC], await quoted_price(ex, BTC, Side.BUY, 1))
     sim.faults.skew_clock(market, -90_000)
-    await ex.place_limit_order(ETH, Side.BUY, QTY[ETH], inside_price(ex, ETH, Side.BUY, -50))  # resyncs
+    await ex.place_limit_order(ETH, Side.BUY, QTY[ETH], await quoted_price(ex, ETH, Side.BUY, -50))  # resyncs
     sim.faults.reject_ws_connections(market, True)
     sim.faults.drop_streams(market)
     assert await until(lambda: not ex.private_state_fresh)

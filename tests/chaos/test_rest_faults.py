@@ -24,9 +24,9 @@ from .rig import (
     Ledger,
     assert_truth,
     client_config,
-    inside_price,
     make_exchange,
     quiesce,
+    quoted_price,
     trade,
 )
 
@@ -142,8 +142,12 @@ async def test_bursts_stay_under_the_venue_limits(sim, exchanges, length, figure
     await asyncio.wait_for(ex.initialize(SYMBOLS), 30)
     count = 25 if not length.long else 150
     sides = [(BTC if i % 2 else ETH, Side.BUY if i % 3 else Side.SELL) for i in range(count)]
+    prices = [await quoted_price(ex, s, side, -40) for s, side in sides]
     placed = await asyncio.gather(
-        *(ex.place_limit_order(s, side, QTY[s], inside_price(ex, s, side, -40)) for s, side in sides)
+        *(
+            ex.place_limit_order(s, side, QTY[s], price)
+            for (s, side), price in zip(sides, prices, strict=True)
+        )
     )
     await asyncio.gather(*(ex.cancel_order(o.symbol, o.order_id) for o in placed))
     await assert_truth(ex, sim, market)

@@ -90,6 +90,7 @@ class ArbEngine:
         self.stats = EngineStats()
         self.connection: dict[str, str] = {}
         self.basis: dict[tuple[str, str, Symbol], BasisPosition] = {}
+        self._marks: dict[tuple[str, Symbol], float] = {}
         self._symbols = set(config.symbols)
         self._dirty: dict[Symbol, int] = {}
         self._wake = asyncio.Event()
@@ -172,12 +173,14 @@ class ArbEngine:
 
     # -- accounting ------------------------------------------------------------------------
     def marks(self) -> dict[tuple[str, Symbol], float]:
-        out: dict[tuple[str, Symbol], float] = {}
+        """Mid per (venue, symbol). A one-sided ticker has no mid: the last two-sided mid
+        stands (a swept side must not make the position's value jump to its cost)."""
         for name, venue in self.venues.items():
             for symbol, t in venue.book_tickers.items():
-                if t.bid_price > 0 and t.ask_price > 0:
-                    out[(name, symbol)] = (t.bid_price + t.ask_price) / 2.0
-        return out
+                mid = t.mid
+                if mid is not None:
+                    self._marks[(name, symbol)] = mid
+        return dict(self._marks)
 
     def pnl_snapshot(self) -> PnlSnapshot:
         return self.pnl.snapshot(self.marks())
@@ -203,8 +206,9 @@ class ArbEngine:
                 bids, asks = book.bids[:levels], book.asks[:levels]
             else:
                 t = venue.book_tickers.get(symbol)
-                bids = [(t.bid_price, t.bid_quantity)] if t and t.bid_quantity else []
-                asks = [(t.ask_price, t.ask_quantity)] if t and t.ask_quantity else []
+                # An empty side has no price: it shows no level, never one at 0.
+                bids = [(t.bid_price, t.bid_quantity)] if t and t.bid_price is not None else []
+                asks = [(t.ask_price, t.ask_quantity)] if t and t.ask_price is not None else []
                 synced = False
             out.append(VenueBook(name, info, bids, asks, venue.book_age_ms(symbol), synced))
         return out

@@ -46,12 +46,6 @@ class VenueBook:
     def is_futures(self) -> bool:
         return self.info.is_futures
 
-    @property
-    def mid(self) -> float:
-        if not self.bids or not self.asks:
-            return 0.0
-        return (self.bids[0][0] + self.asks[0][0]) / 2.0
-
 
 @dataclass(frozen=True, slots=True)
 class Chunk:

@@ -57,7 +57,7 @@ class GateioSpotPrivateExchange(WithdrawalMixin, CompositePrivateExchange, Gatei
                 if left <= 0:
                     return round_up(cost / quantity, self.symbols_info[symbol].tick_size)
         ticker = self.book_tickers.get(symbol)
-        if ticker is None or ticker.ask_price <= 0:
+        if ticker is None or ticker.ask_price is None:
             raise InvalidOrder(
                 f"no ask for {symbol} to size a Gate market buy",
                 venue=self.name,

@@ -43,7 +43,11 @@ class SymbolInfo(msgspec.Struct, frozen=True, gc=False):
 
 
 class OrderBook(msgspec.Struct, gc=False):
-    """A snapshot: bids best-first (descending), asks best-first (ascending), as (price, qty)."""
+    """A snapshot: bids best-first (descending), asks best-first (ascending), as (price, qty).
+
+    Either side may be empty (a thin, new, halted or just-swept market): `best_bid` /
+    `best_ask` are then None. Never read `bids[0]` without checking the side has a level.
+    """
 
     symbol: Symbol
     bids: list[tuple[float, float]]
@@ -76,13 +80,30 @@ class BookDiff(msgspec.Struct, gc=False):
 
 
 class BookTicker(msgspec.Struct, gc=False):
+    """The best bid and ask of one symbol.
+
+    A side with no order on it has price None and quantity 0.0 (Gate sends "" for it, MEXC
+    an empty or zero price): "no quote" can never be mistaken for a price of 0. Venues do
+    show one-sided books (thin, new, halted or just-swept markets) and the client forwards
+    such updates as they come, so a consumer pricing off a ticker must check the side it
+    needs (`bid_price is not None`) or use `mid`, which is None unless both sides quote.
+    """
+
     symbol: Symbol
-    bid_price: float
+    bid_price: float | None
     bid_quantity: float
-    ask_price: float
+    ask_price: float | None
     ask_quantity: float
     timestamp: int = 0
     update_id: int = 0
+
+    @property
+    def mid(self) -> float | None:
+        """Midpoint of best bid and ask; None while either side is empty."""
+        bid, ask = self.bid_price, self.ask_price
+        if bid is None or ask is None:
+            return None
+        return (bid + ask) / 2.0
 
 
 class Trade(msgspec.Struct, gc=False):

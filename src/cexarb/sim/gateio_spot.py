@@ -136,9 +136,8 @@ class GateSpotFront(GateFront):
         trades = self.venue.recent_trades(m.symbol, 1)
         if trades:
             return trades[-1].price
-        if bt.bid_price and bt.ask_price:
-            return (bt.bid_price + bt.ask_price) / 2
-        return self.venue.mark_price(m.symbol)
+        mid = bt.mid
+        return mid if mid is not None else self.venue.mark_price(m.symbol)
 
     async def tickers(self, request: web.Request) -> Any:
         pair = request.query.get("currency_pair")

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from cexarb.model import AssetBalance, BookTicker, Execution, Order, OrderBook, OrderType, Side, Trade
 from cexarb.sim import mexc_wire as wire
-from cexarb.sim.mexc_wire import SymbolFormat
+from cexarb.sim.mexc_wire import SymbolFormat, empty_side_price
 from cexarb.sim.pb import mexc_push_pb2 as pb
 
 DEPTH = "spot@public.aggre.depth.v3.api.pb"
@@ -147,18 +147,18 @@ def encode_book_ticker(channel: Channel, fmt: SymbolFormat, ticker: BookTicker, 
     if channel.kind == BOOK_TICKER_BATCH:
         body = msg.publicBookTickerBatch
         body.items.add(
-            bidPrice=fmt.price(ticker.bid_price),
+            bidPrice=empty_side_price(fmt, ticker.bid_price),
             bidQuantity=fmt.qty(ticker.bid_quantity),
-            askPrice=fmt.price(ticker.ask_price),
+            askPrice=empty_side_price(fmt, ticker.ask_price),
             askQuantity=fmt.qty(ticker.ask_quantity),
         )
         if ticker.update_id:
             body.version = str(ticker.update_id)
     else:
         body = msg.publicAggreBookTicker
-        body.bidPrice = fmt.price(ticker.bid_price)
+        body.bidPrice = empty_side_price(fmt, ticker.bid_price)
         body.bidQuantity = fmt.qty(ticker.bid_quantity)
-        body.askPrice = fmt.price(ticker.ask_price)
+        body.askPrice = empty_side_price(fmt, ticker.ask_price)
         body.askQuantity = fmt.qty(ticker.ask_quantity)
         if ticker.update_id:
             body.version = str(ticker.update_id)

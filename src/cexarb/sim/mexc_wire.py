@@ -180,12 +180,18 @@ def depth(book: OrderBook, fmt: SymbolFormat, now_ms: int) -> dict[str, Any]:
     }
 
 
+def empty_side_price(fmt: SymbolFormat, price: float | None) -> str:
+    """A best price as text. MEXC documents no form for an empty side; the simulator writes a
+    zero price (what it always wrote), and the client reads "", null and zero alike as none."""
+    return fmt.price(price if price is not None else 0.0)
+
+
 def book_ticker(ticker: BookTicker, fmt: SymbolFormat) -> dict[str, Any]:
     return {
         "symbol": fmt.venue_symbol,
-        "bidPrice": fmt.price(ticker.bid_price),
+        "bidPrice": empty_side_price(fmt, ticker.bid_price),
         "bidQty": fmt.qty(ticker.bid_quantity),
-        "askPrice": fmt.price(ticker.ask_price),
+        "askPrice": empty_side_price(fmt, ticker.ask_price),
         "askQty": fmt.qty(ticker.ask_quantity),
     }
 
@@ -205,7 +211,7 @@ def public_trade(trade: Trade, fmt: SymbolFormat) -> dict[str, Any]:
 
 def ticker_24hr(ticker: BookTicker, trades: list[Trade], fmt: SymbolFormat, now_ms: int) -> dict[str, Any]:
     """A 24h summary over the trades the core still remembers (the simulator keeps no candles)."""
-    last = trades[-1].price if trades else (ticker.bid_price + ticker.ask_price) / 2
+    last = trades[-1].price if trades else (ticker.mid or ticker.bid_price or ticker.ask_price or 0.0)
     first = trades[0].price if trades else last
     volume = sum(t.quantity for t in trades)
     quote_volume = sum(t.quantity * t.price for t in trades)
@@ -216,9 +222,9 @@ def ticker_24hr(ticker: BookTicker, trades: list[Trade], fmt: SymbolFormat, now_
         "priceChangePercent": format_decimal(round(change / first, 6) if first else 0.0),
         "prevClosePrice": fmt.price(first),
         "lastPrice": fmt.price(last),
-        "bidPrice": fmt.price(ticker.bid_price),
+        "bidPrice": empty_side_price(fmt, ticker.bid_price),
         "bidQty": fmt.qty(ticker.bid_quantity),
-        "askPrice": fmt.price(ticker.ask_price),
+        "askPrice": empty_side_price(fmt, ticker.ask_price),
         "askQty": fmt.qty(ticker.ask_quantity),
         "openPrice": fmt.price(first),
         "highPrice": fmt.price(max((t.price for t in trades), default=last)),

@@ -346,9 +346,10 @@ class SimVenue:
         bid, bid_units, ask, ask_units = self._top_key(book)
         return BookTicker(
             symbol=rules.symbol,
-            bid_price=rules.price_of(bid),
+            # An empty side (key 0) has no price: None, as the client model has it.
+            bid_price=rules.price_of(bid) if bid else None,
             bid_quantity=rules.qty_of(bid_units),
-            ask_price=rules.price_of(ask),
+            ask_price=rules.price_of(ask) if ask else None,
             ask_quantity=rules.qty_of(ask_units),
             timestamp=now,
             update_id=book.seq,

@@ -221,7 +221,8 @@ def test_ws_public_items():
 
 def test_empty_book_ticker_side():
     bt = codec.parse_book_ticker({"t": 1, "u": 2, "s": "BTC_USDT", "b": "", "B": 0, "a": "5", "A": 3}, CS)
-    assert bt.bid_price == 0.0 and bt.bid_quantity == 0.0 and bt.ask_quantity == 0.0003
+    assert bt.bid_price is None and bt.bid_quantity == 0.0 and bt.ask_quantity == 0.0003
+    assert bt.ask_price == 5.0 and bt.mid is None
 
 
 def test_every_futures_order_and_position_sample_parses():

@@ -99,6 +99,11 @@ def _price(text: str) -> float:
     return float(text) if text else 0.0
 
 
+def _quote(text: str) -> float | None:
+    """A best-price field: Gate sends "" for an empty side, which is no price (None), not 0."""
+    return float(text) if text else None
+
+
 def closed_status(finish_as: str, filled: float, remaining: float | None) -> OrderStatus:
     """Final status of a closed order: never left open, partial fills never lost.
 
@@ -490,7 +495,11 @@ def book_ticker_from_msg(msg: m.BookTickerMsg, contract_size: float = 1.0) -> Bo
     if contract_size != 1.0:
         bid_q, ask_q = _base(bid_q, contract_size), _base(ask_q, contract_size)
     # Positional, in BookTicker's field order (keywords cost more on this per-frame path).
-    return BookTicker(from_venue(msg.s), _price(msg.b), bid_q, _price(msg.a), ask_q, msg.t, msg.u)
+    b, a = msg.b, msg.a
+    # Inline `_quote`: this runs once per book-ticker frame.
+    return BookTicker(
+        from_venue(msg.s), float(b) if b else None, bid_q, float(a) if a else None, ask_q, msg.t, msg.u
+    )
 
 
 def parse_book_ticker(raw: Mapping, contract_size: float = 1.0) -> BookTicker:
@@ -555,9 +564,9 @@ def parse_ticker(raw: Mapping, symbol: Symbol, contract_size: float = 1.0) -> Bo
     msg = _convert(raw, m.SpotTickerMsg if "currency_pair" in raw else m.FuturesTickerMsg)
     return BookTicker(
         symbol=symbol,
-        bid_price=_price(msg.highest_bid),
+        bid_price=_quote(msg.highest_bid),
         bid_quantity=_base(_price(msg.highest_size), contract_size),
-        ask_price=_price(msg.lowest_ask),
+        ask_price=_quote(msg.lowest_ask),
         ask_quantity=_base(_price(msg.lowest_size), contract_size),
     )
 

@@ -101,6 +101,12 @@ def _num(value: Any) -> float:
     return float(value)
 
 
+def _quote(value: Any) -> float | None:
+    """A best price: "", null or 0 is an empty side, no price (None)."""
+    price = _num(value)
+    return price if price > 0.0 else None
+
+
 def _int(value: Any) -> int:
     if value is None or value == "":
         return 0
@@ -251,9 +257,9 @@ def parse_book_ticker(raw: dict, symbol: Symbol | None = None) -> BookTicker:
     try:
         return BookTicker(
             symbol=_symbol(raw, symbol),
-            bid_price=_num(raw.get("bidPrice")),
+            bid_price=_quote(raw.get("bidPrice")),
             bid_quantity=_num(raw.get("bidQty")),
-            ask_price=_num(raw.get("askPrice")),
+            ask_price=_quote(raw.get("askPrice")),
             ask_quantity=_num(raw.get("askQty")),
         )
     except (KeyError, TypeError, ValueError, ProtocolError) as exc:

@@ -68,6 +68,12 @@ def _f(text: str) -> float:
     return float(text) if text else 0.0
 
 
+def _quote(text: str) -> float | None:
+    """A best price: "" or 0 is an empty side, no price (None)."""
+    price = float(text) if text else 0.0
+    return price if price > 0.0 else None
+
+
 # Several decimal strings at once: one JSON array parsed by msgspec in C costs less than one
 # float() each (~0.18 us here). msgspec's parse is correctly rounded like float(); text that is
 # not a plain JSON number ("1_000", "nan", " 1 ", a comma) fails the typed decode, and the
@@ -206,9 +212,16 @@ class PushDecoder:
         except _NotNumbers:
             bid, bid_qty, ask, ask_qty = _f(bp), _f(bq), _f(ap), _f(aq)
         version = t.version
+        # An empty side comes as "" (or 0): no price, never a price of 0.
         return [
             BookTicker(
-                self._symbol(w), bid, bid_qty, ask, ask_qty, w.sendTime, int(version) if version else 0
+                self._symbol(w),
+                bid if bid > 0.0 else None,
+                bid_qty,
+                ask if ask > 0.0 else None,
+                ask_qty,
+                w.sendTime,
+                int(version) if version else 0,
             )
         ]
 
@@ -217,9 +230,9 @@ class PushDecoder:
         return [
             BookTicker(
                 self._symbol(w),
-                _f(t.bidPrice),
+                _quote(t.bidPrice),
                 _f(t.bidQuantity),
-                _f(t.askPrice),
+                _quote(t.askPrice),
                 _f(t.askQuantity),
                 w.sendTime,
             )
@@ -232,9 +245,9 @@ class PushDecoder:
         return [
             BookTicker(
                 symbol,
-                _f(t.bidPrice),
+                _quote(t.bidPrice),
                 _f(t.bidQuantity),
-                _f(t.askPrice),
+                _quote(t.askPrice),
                 _f(t.askQuantity),
                 w.sendTime,
                 version,
