@@ -98,6 +98,26 @@ def test_book_ticker_vector(decoder):
     assert t.timestamp == 1736412092433 and t.update_id == 0
 
 
+@pytest.mark.parametrize("empty", ["", "0"])
+def test_an_empty_book_ticker_side_is_no_price(decoder, empty):
+    frame = encode(
+        {
+            "channel": "spot@public.aggre.bookTicker.v3.api.pb@100ms@BTCUSDT",
+            "symbol": "BTCUSDT",
+            "sendTime": "1736412092433",
+            "publicAggreBookTicker": {
+                "bidPrice": empty,
+                "bidQuantity": empty,
+                "askPrice": "93387.29",
+                "askQuantity": "7.669875",
+            },
+        }
+    )
+    (t,) = decoder.decode(frame)
+    assert t.bid_price is None and t.bid_quantity == 0.0 and t.mid is None
+    assert (t.ask_price, t.ask_quantity) == (93387.29, 7.669875)
+
+
 def test_deals_vector(decoder):
     (tr,) = decoder.decode(frames()["publicAggreDeals"])
     assert isinstance(tr, Trade)

@@ -162,7 +162,12 @@ class PushDecoder:
             return [BookDiff(symbol, from_version, to_version, bids, asks, sent)]
         _, name, channel, bid, bid_qty, ask, ask_qty, version, sent = fast
         symbol = self._symbol_of(name if name is not None else channel.rpartition("@")[2])
-        return [BookTicker(symbol, bid, bid_qty, ask, ask_qty, sent, version)]
+        # The reader gives an empty side's price as 0: no price (None), as the upb path.
+        return [
+            BookTicker(
+                symbol, bid if bid > 0.0 else None, bid_qty, ask if ask > 0.0 else None, ask_qty, sent, version
+            )
+        ]
 
     def _symbol(self, wrapper: PushDataV3ApiWrapper) -> Symbol:
         # Data pushes carry `symbol`; fall back to the channel's last segment. A non-empty
