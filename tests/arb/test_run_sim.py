@@ -20,13 +20,19 @@ pytestmark = pytest.mark.skipif(
 async def test_short_run_trades_and_agrees_with_simulator_truth(tmp_path):
     out = io.StringIO()
     console = Console(file=out, width=200, force_terminal=False)
-    options = RunOptions(duration=4.0, status_interval_s=1.0, log_file=tmp_path / "run.log")
+    # Funding settles every second: the truth check covers it whenever the perp holds a position.
+    options = RunOptions(
+        duration=4.0, status_interval_s=1.0, funding_interval_s=1, log_file=tmp_path / "run.log"
+    )
     code = await run(options, console)
     text = out.getvalue()
     assert code == 0, text
     taken = int(text.split("opportunities: taken=")[1].split()[0])
     assert taken >= 1, text
     assert "truth check: AGREE" in text, text
+    assert "funding gateio_futures: received" in text, text
+    funding = float(next(ln for ln in text.splitlines() if ln.strip().startswith("TOTAL")).split()[4])
+    assert funding == 0.0 or "  gateio_futures funding" in text, text
     # Not a TTY: periodic status lines, no live screen.
     assert text.count("\nt=") >= 2 or text.startswith("t="), text
     log = (tmp_path / "run.log").read_text()

@@ -27,6 +27,9 @@ class ArbConfig:
     basis_close_bps: float = 0.0
     enable_spot_spot: bool = True
     enable_basis: bool = True
+    # How long a basis position is expected to stay open: the perp funding it should receive
+    # (or pay) at the settlements until then, at today's rate, counts in its opening edge.
+    basis_hold_s: float = 3600.0
     # How many book levels sizing may walk on each side.
     depth_levels: int = 5
 
@@ -69,7 +72,7 @@ _POSITIVE = {
     "futures_leverage",
     "order_resolve_timeout_s",
 }
-_NON_NEGATIVE = {"hedge_slippage_bps", "cooldown_s"}
+_NON_NEGATIVE = {"hedge_slippage_bps", "cooldown_s", "basis_hold_s"}
 _INTS = {"depth_levels", "max_open_orders", "hedge_attempts"}
 
 

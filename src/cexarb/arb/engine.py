@@ -14,10 +14,11 @@ import asyncio
 import logging
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from cexarb.arb.config import ArbConfig
 from cexarb.arb.executor import ExecutionResult, Executor
+from cexarb.arb.funding import expected_funding_bps
 from cexarb.arb.opportunity import (
     Candidate,
     Kind,
@@ -33,7 +34,7 @@ from cexarb.arb.sizing import Opportunity, balance_cap, size_candidate
 from cexarb.arb.stats import Decision, EngineStats, Spread
 from cexarb.arb.views import TradingVenue, open_order_count
 from cexarb.logs import log_kv
-from cexarb.model import ConnectionState, Execution, Side, Symbol
+from cexarb.model import ConnectionState, Execution, FundingPayment, Side, Symbol
 
 log = logging.getLogger("cexarb.arb.engine")
 
@@ -74,6 +75,9 @@ class _PrivateListener:
     def on_execution(self, fill: Execution) -> None:
         self._engine.on_fill(self._venue, fill)
 
+    def on_funding(self, payment: FundingPayment) -> None:
+        self._engine.on_funding(self._venue, payment)
+
     def on_connection(self, state: ConnectionState) -> None:
         self._engine.connection[self._venue] = state.value
         log_kv(log, logging.WARNING, "connection", venue=self._venue, state=state.value)
@@ -91,6 +95,8 @@ class ArbEngine:
         self.connection: dict[str, str] = {}
         self.basis: dict[tuple[str, str, Symbol], BasisPosition] = {}
         self._marks: dict[tuple[str, Symbol], float] = {}
+        # Expected funding (bps) a new perp short on (venue, symbol) collects until its close.
+        self.funding_bps: dict[tuple[str, Symbol], float] = {}
         self._symbols = set(config.symbols)
         self._dirty: dict[Symbol, int] = {}
         self._wake = asyncio.Event()
@@ -107,6 +113,9 @@ class ArbEngine:
         for name, venue in self.venues.items():
             is_futures = any(i.is_futures for i in venue.symbols_info.values())
             self.pnl.add_venue(name, {a: b.total for a, b in venue.balances.items()}, is_futures=is_futures)
+            funding = getattr(venue, "funding", None)
+            for payment_id in funding.payments if funding is not None else ():
+                self.pnl.ignore_funding(name, payment_id)  # already in the starting balance
             self.connection[name] = ConnectionState.CONNECTED.value
             venue.add_listener(_PublicListener(self))
             venue.add_private_listener(_PrivateListener(self, name))
@@ -123,6 +132,27 @@ class ArbEngine:
         if self.pnl.on_fill(venue, fill):
             self.stats.fills.append((venue, fill))
             self.check_pnl()
+
+    def on_funding(self, venue: str, payment: FundingPayment) -> None:
+        if self.pnl.on_funding(venue, payment):
+            log_kv(
+                log,
+                logging.INFO,
+                "funding",
+                venue=venue,
+                symbol=payment.symbol,
+                amount=payment.amount,
+                id=payment.payment_id,
+            )
+            self.check_pnl()
+
+    def expected_funding_bps(self, venue: str, symbol: Symbol) -> float:
+        """What a perp short opened now on `venue` expects from funding until its close (bps)."""
+        funding_info = getattr(self.venues[venue], "funding_info", None)
+        info = funding_info(symbol) if funding_info is not None else None
+        bps = expected_funding_bps(info, int(time.time() * 1000), self.config.basis_hold_s, short=True)
+        self.funding_bps[(venue, symbol)] = bps
+        return bps
 
     # -- loop --------------------------------------------------------------------------------
     async def run(self, stop: asyncio.Event) -> None:
@@ -228,7 +258,8 @@ class ArbEngine:
         if cfg.enable_spot_spot:
             opens += spot_spot_candidates(symbol, books, cfg.min_edge_bps, cfg.depth_levels)
         if cfg.enable_basis:
-            opens += basis_open_candidates(symbol, books, cfg.basis_open_bps, cfg.depth_levels)
+            funding = {b.venue: self.expected_funding_bps(b.venue, symbol) for b in books if b.is_futures}
+            opens += basis_open_candidates(symbol, books, cfg.basis_open_bps, cfg.depth_levels, funding)
         found += sorted(opens, key=lambda c: c.edge_bps, reverse=True)
         return found
 
@@ -306,8 +337,11 @@ class ArbEngine:
         binding = min(caps, key=caps.__getitem__)
         depth = sum(ch.quantity for ch in cand.chunks)
         sized = size_candidate(cand, caps[binding])
-        if isinstance(sized, str) and caps[binding] < depth:
-            return f"{sized}({binding})"
+        if isinstance(sized, str):
+            return f"{sized}({binding})" if caps[binding] < depth else sized
+        if sized.kind is Kind.BASIS_OPEN:
+            funding = self.funding_bps.get((sized.sell.venue, sized.symbol), 0.0)
+            sized = replace(sized, expected_pnl=sized.expected_pnl + sized.sell.notional * funding / 1e4)
         return sized
 
     def _skip(self, cand: Candidate, reason: str) -> None:
@@ -382,7 +416,10 @@ class ArbEngine:
             key = (opp.buy.venue, opp.sell.venue, opp.symbol)
             held = min(change[opp.buy.venue], -change[opp.sell.venue])
             if held > 0:
-                self.basis.setdefault(key, BasisPosition()).add(held, opp.edge_bps)
+                # The price edge only: the close threshold is about the basis reverting, and the
+                # funding counted in the opening edge is earned by holding, not by closing.
+                funding = self.funding_bps.get((opp.sell.venue, opp.symbol), 0.0)
+                self.basis.setdefault(key, BasisPosition()).add(held, opp.edge_bps - funding)
         else:
             key = (opp.sell.venue, opp.buy.venue, opp.symbol)
             closed = min(-change[opp.sell.venue], change[opp.buy.venue])

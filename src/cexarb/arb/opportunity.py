@@ -13,7 +13,7 @@ IOC limit prices for a trade of any size up to what the books show.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -124,11 +124,18 @@ def spot_spot_candidates(symbol: Symbol, books: Sequence[VenueBook], min_edge_bp
     return _crossings(Kind.SPOT_SPOT, symbol, spots, spots, min_edge_bps, max_levels)
 
 
-def basis_open_candidates(symbol: Symbol, books: Sequence[VenueBook], open_bps: float, max_levels: int):
-    """Buy spot on one venue, sell the perpetual on another, when the net basis is rich enough."""
+def basis_open_candidates(
+    symbol: Symbol,
+    books: Sequence[VenueBook],
+    open_bps: float,
+    max_levels: int,
+    funding_bps: Mapping[str, float] | None = None,
+):
+    """Buy spot on one venue, sell the perpetual on another, when the net basis plus the funding
+    the short expects until its close (`funding_bps` by perp venue) is rich enough."""
     spots = [b for b in books if not b.is_futures]
     perps = [b for b in books if b.is_futures]
-    return _crossings(Kind.BASIS_OPEN, symbol, spots, perps, open_bps, max_levels)
+    return _crossings(Kind.BASIS_OPEN, symbol, spots, perps, open_bps, max_levels, funding_bps)
 
 
 def _crossings(
@@ -138,19 +145,21 @@ def _crossings(
     sells: Sequence[VenueBook],
     min_edge_bps: float,
     max_levels: int,
+    bonus_bps: Mapping[str, float] | None = None,
 ) -> list[Candidate]:
     """Buy on each of `buys`, sell on each of `sells` (another venue), where the books cross by
-    at least min_edge_bps net of taker fees."""
+    at least min_edge_bps net of taker fees (plus `bonus_bps` of the sell venue: expected funding)."""
     out: list[Candidate] = []
     for buy in buys:
         for sell in sells:
             if buy.venue == sell.venue:
                 continue
-            edge = top_edge_bps(buy, sell)
+            bonus = bonus_bps.get(sell.venue, 0.0) if bonus_bps else 0.0
+            edge = top_edge_bps(buy, sell) + bonus
             if edge < min_edge_bps:
                 continue
             chunks = match_depth(
-                buy.asks, buy.info.taker_fee, sell.bids, sell.info.taker_fee, min_edge_bps, max_levels
+                buy.asks, buy.info.taker_fee, sell.bids, sell.info.taker_fee, min_edge_bps - bonus, max_levels
             )
             if chunks:
                 out.append(Candidate(kind, symbol, buy, sell, edge, tuple(chunks)))

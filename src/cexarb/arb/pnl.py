@@ -4,6 +4,9 @@ Fed with the account's own fills (deduplicated by venue + trade id). Each
 (venue, symbol) keeps an average-cost ledger of what was traded since the start;
 spot inventory is the starting balance plus every fill's asset movements.
 
+Perpetual funding payments (deduplicated by venue + payment id) move the futures margin
+balance and count in PnL as their own column: received adds, paid subtracts.
+
 A fee charged in base is booked as that much base sold at the fill price, with
 the proceeds spent on the fee: the ledger's quantity then matches the wallet,
 and realized + unrealized - fees equals the wallet's change marked to market.
@@ -14,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from cexarb.model import Execution, Side, Symbol
+from cexarb.model import Execution, FundingPayment, Side, Symbol
 
 _ZERO = 1e-12
 
@@ -62,10 +65,11 @@ class VenuePnl:
     unrealized: float
     fees: float
     fills: int
+    funding: float = 0.0  # received (+) minus paid (-)
 
     @property
     def total(self) -> float:
-        return self.realized + self.unrealized - self.fees
+        return self.realized + self.unrealized - self.fees + self.funding
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +89,10 @@ class PnlSnapshot:
         return sum(v.fees for v in self.venues.values())
 
     @property
+    def funding(self) -> float:
+        return sum(v.funding for v in self.venues.values())
+
+    @property
     def total(self) -> float:
         return sum(v.total for v in self.venues.values())
 
@@ -102,6 +110,8 @@ class PnlBook:
         self._fees: dict[str, float] = {}
         self._fills: dict[str, int] = {}
         self._seen: set[tuple[str, str]] = set()
+        self._funding: dict[str, float] = {}
+        self._funding_seen: set[tuple[str, str]] = set()
 
     def add_venue(self, venue: str, balances: Mapping[str, float], *, is_futures: bool = False) -> None:
         """Start tracking a venue from its current total balances (available + locked)."""
@@ -109,6 +119,7 @@ class PnlBook:
         self._delta[venue] = {}
         self._fees[venue] = 0.0
         self._fills[venue] = 0
+        self._funding[venue] = 0.0
         if is_futures:
             self._futures.add(venue)
 
@@ -153,6 +164,25 @@ class PnlBook:
         self._fills[venue] += 1
         return True
 
+    def on_funding(self, venue: str, payment: FundingPayment) -> bool:
+        """Book one funding payment; False (nothing booked) when it was seen before."""
+        key = (venue, payment.payment_id)
+        if key in self._funding_seen:
+            return False
+        self._funding_seen.add(key)
+        asset = payment.symbol.quote
+        delta = self._delta[venue]
+        delta[asset] = delta.get(asset, 0.0) + payment.amount
+        self._funding[venue] += payment.amount
+        return True
+
+    def ignore_funding(self, venue: str, payment_id: str) -> None:
+        """A payment already in the starting balances: never book it."""
+        self._funding_seen.add((venue, payment_id))
+
+    def funding(self, venue: str) -> float:
+        return self._funding.get(venue, 0.0)
+
     def position(self, venue: str, symbol: Symbol) -> float:
         """Base units bought minus sold (minus base fees) on this venue since the start."""
         ledger = self._ledgers.get((venue, symbol))
@@ -181,5 +211,8 @@ class PnlBook:
             if mark:
                 unrealized[venue] += ledger.unrealized(mark)
         return PnlSnapshot(
-            {v: VenuePnl(v, realized[v], unrealized[v], self._fees[v], self._fills[v]) for v in self._initial}
+            {
+                v: VenuePnl(v, realized[v], unrealized[v], self._fees[v], self._fills[v], self._funding[v])
+                for v in self._initial
+            }
         )

@@ -41,6 +41,7 @@ class VenueTruth:
     # symbol -> (signed size in base, entry price)
     positions: Mapping[Symbol, tuple[float, float]]
     fills: Sequence[Execution]
+    funding: float = 0.0  # perpetual funding received (+) minus paid (-), per the venue's book
 
 
 def _fee_value(fill: Execution) -> float:
@@ -81,6 +82,8 @@ def reconcile(
             Row(venue, "fees", venue_pnl.fees if venue_pnl else 0.0, sum(_fee_value(f) for f in t.fills))
         )
         rows.append(Row(venue, "fills", float(venue_pnl.fills if venue_pnl else 0), float(len(t.fills))))
+        if t.funding or book.funding(venue):
+            rows.append(Row(venue, "funding", book.funding(venue), t.funding))
         rows.append(Row(venue, "pnl", venue_pnl.total if venue_pnl else 0.0, truth_pnl))
     return rows
 

@@ -38,6 +38,27 @@ def latency_text(engine: ArbEngine) -> str:
     return "; ".join(parts) or "no samples yet"
 
 
+def funding_lines(engine: ArbEngine) -> list[str]:
+    """Per perpetual venue: funding received and paid, and each symbol's rate and next settlement."""
+    lines = []
+    now = time.time()
+    for name, venue in engine.venues.items():
+        funding = getattr(venue, "funding", None)
+        if funding is None:
+            continue
+        rates = []
+        for symbol in engine.config.symbols:
+            info = funding.rates.get(symbol)
+            if info is not None:
+                due = max(0.0, info.next_apply_ms / 1000 - now)
+                rates.append(f"{symbol} {info.rate * 100:+.4f}% in {due:.0f}s")
+        lines.append(
+            f"funding {name}: received {funding.received:.4f} paid {funding.paid:.4f} "
+            f"({len(funding.payments)} payments)  " + "  ".join(rates)
+        )
+    return lines
+
+
 def status_line(engine: ArbEngine, elapsed_s: float) -> str:
     """One plain line for logs and pipes."""
     snap = engine.pnl_snapshot()
@@ -49,7 +70,7 @@ def status_line(engine: ArbEngine, elapsed_s: float) -> str:
     halted = f" HALTED({engine.risk.halt_reason})" if engine.risk.halted else ""
     return (
         f"t={elapsed_s:.0f}s taken={stats.taken} signals={stats.signals} skipped={sum(stats.skipped.values())} "
-        f"fills={snap.fills} pnl={snap.total:+.4f} fees={snap.fees:.4f} "
+        f"fills={snap.fills} pnl={snap.total:+.4f} fees={snap.fees:.4f} funding={snap.funding:+.4f} "
         f"unhedged={engine.executor.unhedged_notional:.2f} best=[{' '.join(best)}]{halted}"
     )
 
@@ -139,15 +160,24 @@ def render(engine: ArbEngine, elapsed_s: float) -> Group:
         inventory.add_row(name, text)
 
     pnl = Table(title="PnL (USDT)", expand=True)
-    for col in ("venue", "realized", "unrealized", "fees", "total", "fills"):
+    for col in ("venue", "realized", "unrealized", "fees", "funding", "total", "fills"):
         pnl.add_column(col)
     for v in snap.venues.values():
-        pnl.add_row(v.venue, _fmt(v.realized), _fmt(v.unrealized), _fmt(v.fees), _fmt(v.total), str(v.fills))
+        pnl.add_row(
+            v.venue,
+            _fmt(v.realized),
+            _fmt(v.unrealized),
+            _fmt(v.fees),
+            _fmt(v.funding),
+            _fmt(v.total),
+            str(v.fills),
+        )
     pnl.add_row(
         "TOTAL",
         _fmt(snap.realized),
         _fmt(snap.unrealized),
         _fmt(snap.fees),
+        _fmt(snap.funding),
         _fmt(snap.total),
         str(snap.fills),
         style="bold",
@@ -159,7 +189,7 @@ def render(engine: ArbEngine, elapsed_s: float) -> Group:
     grid.add_column(ratio=1)
     grid.add_row(
         Group(venues, spreads, decisions, Text(f"skip reasons: {reasons}")),
-        Group(pnl, inventory, fills, orders),
+        Group(pnl, *(Text(line) for line in funding_lines(engine)), inventory, fills, orders),
     )
     return Group(head, grid, Text(f"latency: {latency_text(engine)}"))
 

@@ -30,7 +30,7 @@ from cexarb.arb.config import ArbConfig, load_arb_config
 from cexarb.arb.engine import ArbEngine
 from cexarb.arb.reconcile import Row, VenueTruth, reconcile
 from cexarb.arb.stats import percentiles
-from cexarb.cli.dashboard import latency_text, show
+from cexarb.cli.dashboard import funding_lines, latency_text, show
 from cexarb.cli.exits import typed_errors_exit
 from cexarb.config import Config, load_config
 from cexarb.logs import get_logger, log_kv, setup_logging, shutdown_logging
@@ -53,6 +53,9 @@ SIM_API_KEY = "k1"
 DEMO_VOLATILITY = 0.001
 # After stopping, wait this long for the last private updates before comparing with truth.
 _SETTLE_S = 1.0
+# The demo simulator settles perp funding every minute (the real venue: every 8 h), so a
+# short run sees funding paid and received.
+DEMO_FUNDING_INTERVAL_S = 60
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +66,7 @@ class RunOptions:
     symbols: tuple[Symbol, ...] = ()
     seed: int = 7
     volatility: float = DEMO_VOLATILITY
+    funding_interval_s: int = DEMO_FUNDING_INTERVAL_S
     status_interval_s: float = 5.0
     log_file: Path = Path("cexarb-run.log")
     log_level: str = "INFO"
@@ -87,6 +91,9 @@ def run_command(
     seed: int = typer.Option(7, help="Simulator: seed of the synthetic market."),
     volatility: float = typer.Option(
         DEMO_VOLATILITY, help="Simulator: per-step volatility of the random walk."
+    ),
+    funding_interval: int = typer.Option(
+        DEMO_FUNDING_INTERVAL_S, help="Simulator: seconds between perp funding settlements (real: 28800)."
     ),
     status_interval: float = typer.Option(
         5.0, help="Seconds between status lines when stdout is not a terminal."
@@ -116,10 +123,21 @@ def run_command(
         raise typer.BadParameter("must be >= 0", param_hint="--duration")
     if volatility <= 0:
         raise typer.BadParameter("must be > 0", param_hint="--volatility")
+    if funding_interval <= 0:
+        raise typer.BadParameter("must be > 0", param_hint="--funding-interval")
     if log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         raise typer.BadParameter("one of DEBUG, INFO, WARNING, ERROR", param_hint="--log-level")
     options = RunOptions(
-        duration, config, trade, parsed, seed, volatility, status_interval, log_file, log_level
+        duration,
+        config,
+        trade,
+        parsed,
+        seed,
+        volatility,
+        funding_interval,
+        status_interval,
+        log_file,
+        log_level,
     )
     with typed_errors_exit():
         code = asyncio.run(run(options, Console()))
@@ -148,11 +166,14 @@ async def _run_on_simulator(options: RunOptions, console: Console) -> int:
     from cexarb.sim import SimConfig, Simulator
     from cexarb.sim.flow import FlowParams
 
-    arb = _with_symbols(ArbConfig(), options)
+    # A demo basis position expects to see two compressed settlements, as a real one held for
+    # a while would see one or two 8-hour settlements: funding weighs in the edge as it would.
+    arb = _with_symbols(ArbConfig(basis_hold_s=2.0 * options.funding_interval_s), options)
     sim_config = SimConfig(
         seed=options.seed,
         symbols=tuple(str(s) for s in arb.symbols),
         flow_params=FlowParams(volatility=options.volatility),
+        funding_interval_s=options.funding_interval_s,
     )
     async with Simulator(sim_config) as sim:
         console.print(f"simulator up: {', '.join(sorted(sim.urls))}; account {SIM_API_KEY}", highlight=False)
@@ -167,6 +188,7 @@ async def _run_on_simulator(options: RunOptions, console: Console) -> int:
                     balances={a: b.total for a, b in t.balances.items()},
                     positions={s: (p.size, p.entry_price) for s, p in t.positions.items() if p.size},
                     fills=list(t.fills),
+                    funding=t.funding,
                 )
             return out
 
@@ -204,6 +226,7 @@ async def _run_on_venues(options, console, config: Config, arb: ArbConfig, trade
         await _drive(engine, options, console)
         elapsed = time.monotonic() - started
         await asyncio.sleep(_SETTLE_S)
+        await _final_funding(venues)
         rows = reconcile(engine.pnl, engine.marks(), truth()) if truth else None
         print_summary(console, engine, elapsed, rows, options.log_file)
         return 0
@@ -211,6 +234,14 @@ async def _run_on_venues(options, console, config: Config, arb: ArbConfig, trade
         for ex in venues.values():
             with contextlib.suppress(Exception):
                 await ex.close()
+
+
+async def _final_funding(venues: dict[str, Any]) -> None:
+    """Read the funding payments once more: a settlement may have landed since the last poll."""
+    for ex in venues.values():
+        if hasattr(ex, "reload_funding"):
+            with contextlib.suppress(Exception):
+                await ex.reload_funding()
 
 
 async def _set_leverage(venues: dict[str, Any], arb: ArbConfig) -> None:
@@ -276,14 +307,18 @@ def print_summary(
         fees=snap.fees,
         rtt_p50_ms=rtt.get("p50", 0.0),
     )
-    out("pnl (USDT):      realized   unrealized         fees        total  fills")
+    out("pnl (USDT):      realized   unrealized         fees      funding        total  fills")
     for v in snap.venues.values():
         out(
-            f"  {v.venue:<14} {v.realized:>10.4f} {v.unrealized:>12.4f} {v.fees:>12.4f} {v.total:>12.4f} {v.fills:>6}"
+            f"  {v.venue:<14} {v.realized:>10.4f} {v.unrealized:>12.4f} {v.fees:>12.4f} "
+            f"{v.funding:>12.4f} {v.total:>12.4f} {v.fills:>6}"
         )
     out(
-        f"  {'TOTAL':<14} {snap.realized:>10.4f} {snap.unrealized:>12.4f} {snap.fees:>12.4f} {snap.total:>12.4f} {snap.fills:>6}"
+        f"  {'TOTAL':<14} {snap.realized:>10.4f} {snap.unrealized:>12.4f} {snap.fees:>12.4f} "
+        f"{snap.funding:>12.4f} {snap.total:>12.4f} {snap.fills:>6}"
     )
+    for line in funding_lines(engine):
+        out(line)
     out("inventory (now, change since start):")
     for venue in engine.venues:
         now, change = engine.pnl.inventory(venue), engine.pnl.inventory_change(venue)
