@@ -48,6 +48,7 @@ class SimAccountState:
         "taker_fee",
         "book",
         "funding",
+        "deposits",
     )
 
     def __init__(
@@ -80,6 +81,7 @@ class SimAccountState:
         # Futures: every change of the wallet balance, oldest first; funding received (+) / paid (-).
         self.book: list[BookEntry] = []
         self.funding = 0.0
+        self.deposits: list[Any] = []  # transfers.Deposit, oldest first
 
     def __repr__(self) -> str:
         return f"SimAccountState(api_key={self.api_key[:3]}***, user_id={self.user_id})"

@@ -72,6 +72,8 @@ class GateSpotFront(GateFront):
         routes.add("GET", f"{API}/spot/my_trades", self.my_trades, **SIGNED)
         routes.add("POST", f"{API}/withdrawals", self.withdraw, pool="withdraw", signed=True)
         routes.add("GET", f"{API}/wallet/withdrawals", self.withdrawals, **SIGNED)
+        routes.add("GET", f"{API}/wallet/deposit_address", self.deposit_address, **SIGNED)
+        routes.add("GET", f"{API}/wallet/deposits", self.deposits, **SIGNED)
 
     # ---- helpers ---------------------------------------------------------------------------------
 
@@ -369,6 +371,53 @@ class GateSpotFront(GateFront):
             and (not text or self._withdraw_texts.get(w.withdrawal_id) == text)
         ]
         records.sort(key=lambda r: int(r["timestamp"]), reverse=True)
+        return records[offset : offset + limit]
+
+    async def deposit_address(self, request: web.Request) -> Any:
+        """gateapi DepositAddress: the currency's address on every chain (multichain_addresses)."""
+        key = api_key(request)
+        currency = (request.query.get("currency") or "").upper()
+        if not currency:
+            raise missing_param("currency")
+        nets = self.venue.deposit_networks(currency)
+        if not nets:
+            raise GateError(400, "INVALID_CURRENCY", f"Invalid currency: {currency}")
+        chains = [
+            {
+                "chain": n.network,
+                "address": self.venue.deposit_address(key, currency, n.network),
+                "payment_id": "",
+                "payment_name": "",
+                "obtain_failed": 0,
+            }
+            for n in nets
+        ]
+        return {"currency": currency, "address": chains[0]["address"], "multichain_addresses": chains}
+
+    async def deposits(self, request: web.Request) -> Any:
+        """gateapi LedgerRecord items, newest first; `from`/`to` in seconds, status PEND then DONE."""
+        key = api_key(request)
+        currency = request.query.get("currency")
+        limit = query_int(request, "limit", 100, 1, 500)
+        offset = query_int(request, "offset", 0, 0, 1_000_000)
+        start = query_int(request, "from", 0, 0, 1 << 40)
+        end = query_int(request, "to", 0, 0, 1 << 40)
+        records = [
+            {
+                "id": d.deposit_id,
+                "txid": d.tx_id,
+                "withdraw_order_id": "",
+                "timestamp": str(d.timestamp // 1000),
+                "amount": codec.num(d.amount),
+                "currency": d.asset,
+                "address": d.address,
+                "memo": "",
+                "status": "DONE" if d.done else "PEND",
+                "chain": d.network,
+            }
+            for d in reversed(self.venue.deposits(key, currency.upper() if currency else None))
+            if d.timestamp // 1000 >= start and (not end or d.timestamp // 1000 <= end)
+        ]
         return records[offset : offset + limit]
 
     # ---- WebSocket channels ----------------------------------------------------------------------

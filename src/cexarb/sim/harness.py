@@ -24,6 +24,7 @@ from cexarb.sim.engine import SimMarket
 from cexarb.sim.faults import SimFaults
 from cexarb.sim.flow import FlowParams, MarketFlow
 from cexarb.sim.funding import DEFAULT_INTERVAL_S
+from cexarb.sim.transfers import TransferNetwork
 from cexarb.sim.venue import AccountTruth, SimVenue
 from cexarb.sim.withdrawals import gateio_networks, mexc_networks
 
@@ -109,6 +110,9 @@ class SimConfig:
     # Gate futures funding settles every this many seconds (8 h on the real venue; a demo
     # compresses it, e.g. 60, to see settlements).
     funding_interval_s: int = DEFAULT_INTERVAL_S
+    # Seconds a deposit waits for chain confirmations after the withdrawal left (None: per
+    # chain, 1-3 s; see sim/transfers.py).
+    deposit_confirm_s: float | None = None
     markets: Mapping[str, MarketSpec] = field(default_factory=dict)  # overrides DEFAULT_MARKETS
     # venue key -> create_app(venue); default: importlib of cexarb.sim.<venue key>.create_app
     frontends: Mapping[str, Callable[[SimVenue], web.Application]] = field(default_factory=dict)
@@ -179,6 +183,10 @@ class Simulator:
         self._runners: list[web.AppRunner] = []
         self._flow_task: asyncio.Task | None = None
         self._funding_tasks: list[asyncio.Task] = []
+        # The chain between venues: withdrawals to another venue's deposit address arrive there.
+        self.transfers = TransferNetwork()
+        if self.config.deposit_confirm_s is not None:
+            self.transfers.confirm_s = dict.fromkeys(self.transfers.confirm_s, self.config.deposit_confirm_s)
         self._started = False
 
     async def __aenter__(self) -> Simulator:
@@ -208,6 +216,7 @@ class Simulator:
                         taker_fee=acc.taker_fee,
                     )
                 self.venues[key] = venue
+                self.transfers.attach(venue)
             self.faults = SimFaults({k: v.faults for k, v in self.venues.items()})
             self.flow = MarketFlow(
                 list(self.venues.values()), cfg.symbol_list(), cfg.seed, cfg.flow_settings()

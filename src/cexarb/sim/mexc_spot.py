@@ -111,6 +111,8 @@ class MexcSpotFrontEnd:
             ("POST", "/api/v3/capital/withdraw", self.withdraw, "default", 1),
             ("DELETE", "/api/v3/capital/withdraw", self.cancel_withdraw, "default", 1),
             ("GET", "/api/v3/capital/withdraw/history", self.withdraw_history, "default", 1),
+            ("GET", "/api/v3/capital/deposit/address", self.deposit_address, "default", 10),
+            ("GET", "/api/v3/capital/deposit/hisrec", self.deposit_history, "default", 1),
         ]
         for method, path, handler, pool, weight in signed:
             router.add_route(method, path, self._signed(handler, pool, weight))
@@ -469,6 +471,39 @@ class MexcSpotFrontEnd:
             if status and item["status"] != status:
                 continue
             if w.timestamp < start or (end and w.timestamp > end):
+                continue
+            items.append(item)
+        return items[:limit]
+
+    async def deposit_address(self, caller: Caller) -> Any:
+        """Every network's address of `coin` (or the one `network`), as MEXC lists them."""
+        params = caller.params
+        coin = params.get("coin", "").upper()
+        if not coin:
+            raise err.bad_param("coin", "mandatory")
+        network = params.get("network") or params.get("netWork") or ""
+        nets = [n for n in self.venue.deposit_networks(coin) if not network or n.network == network]
+        if not nets:
+            raise err.from_reject("WITHDRAW_INVALID_NETWORK", f"{coin} {network or '(any)'}")
+        return [
+            wire.deposit_address(coin, n.network, self.venue.deposit_address(caller.api_key, coin, n.network))
+            for n in nets
+        ]
+
+    async def deposit_history(self, caller: Caller) -> Any:
+        """Deposits, newest first, filtered by coin, status and time as MEXC does."""
+        params = caller.params
+        coin = params.get("coin") or None
+        status = _int_param(params, "status", 0)
+        start = _int_param(params, "startTime", 0)
+        end = _int_param(params, "endTime", 0)
+        limit = min(max(_int_param(params, "limit", 1000), 1), 1000)
+        items = []
+        for d in sorted(self.venue.deposits(caller.api_key, coin), key=lambda d: -d.timestamp):
+            item = wire.deposit(d)
+            if status and item["status"] != status:
+                continue
+            if d.timestamp < start or (end and d.timestamp > end):
                 continue
             items.append(item)
         return items[:limit]

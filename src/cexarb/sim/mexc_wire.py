@@ -369,6 +369,30 @@ def coin_config(asset: str, networks: list[SimNetwork]) -> dict[str, Any]:
     }
 
 
+# Deposit `status` (MEXC docs "Deposit History"): 4 PENDING while confirming, 5 SUCCESS credited.
+DEPOSIT_PENDING, DEPOSIT_SUCCESS = 4, 5
+
+
+def deposit_address(coin: str, network: str, address: str) -> dict[str, Any]:
+    return {"coin": coin, "network": network, "address": address, "memo": None}
+
+
+def deposit(d: Any) -> dict[str, Any]:
+    return {
+        "amount": format_decimal(d.amount),
+        "coin": d.asset,
+        "network": d.network,
+        "status": DEPOSIT_SUCCESS if d.done else DEPOSIT_PENDING,
+        "address": d.address,
+        "addressTag": None,
+        "txId": d.tx_id,
+        "insertTime": d.timestamp,
+        "unlockConfirm": "12",
+        "confirmTimes": str(d.confirmations),
+        "memo": None,
+    }
+
+
 def withdrawal(
     w: WithdrawalResponse, memo: str | None = None, client_id: str | None = None
 ) -> dict[str, Any]:

@@ -44,6 +44,7 @@ from cexarb.sim.futures import (
     order_margin,
 )
 from cexarb.sim.limits import SimRateLimits
+from cexarb.sim.transfers import AddressOwner, Deposit, TransferNetwork, chain_of, make_address
 from cexarb.sim.withdrawals import SimNetwork, WithdrawalDesk
 
 __all__ = [
@@ -81,6 +82,7 @@ class AccountTruth:
     positions: dict[Symbol, Position] = field(default_factory=dict)
     withdrawals: list[WithdrawalResponse] = field(default_factory=list)
     funding: float = 0.0  # futures: funding received (+) minus paid (-)
+    deposits: list[Deposit] = field(default_factory=list)
     book: list[BookEntry] = field(default_factory=list)  # futures: every wallet balance change
 
 
@@ -159,6 +161,11 @@ class SimVenue:
             else None
         )
         self.index_source: Callable[[Symbol], float] | None = None
+        # The chain to the other simulated venues (set by the harness): withdrawals to their
+        # deposit addresses arrive there.
+        self.transfer_network: TransferNetwork | None = None
+        self._addresses: dict[tuple[str, str, str], str] = {}
+        self._next_deposit_id = 7_000_001
         self._version = 0  # venue-wide update counter, stamped into Order.sequence
         # Conservation accounting per asset: what came in with the accounts, what left their balances.
         self.deposited: dict[str, float] = {}
@@ -960,6 +967,8 @@ class SimVenue:
             record = self._withdrawals.create(asset, amount, address, net, self.clock.now_ms())
             account.withdrawals.append(record)
             self._touch_balance(account, asset)
+        if self.transfer_network is not None:
+            self.transfer_network.on_withdrawal(self, _copy(record), self._withdrawals.delay_s)
         return _copy(record)
 
     def withdrawals(self, api_key: str, asset: str | None = None) -> list[WithdrawalResponse]:
@@ -983,6 +992,64 @@ class SimVenue:
                 self._touch_balance(account, record.asset)
         return _copy(record)
 
+    # ---- deposits ----
+
+    def deposit_networks(self, asset: str) -> list[SimNetwork]:
+        """The networks `asset` can be deposited on here (the ones it withdraws on)."""
+        return self._withdrawals.network_config(asset)
+
+    def deposit_address(self, api_key: str, asset: str, network: str) -> str:
+        """The account's address for `asset` on `network` (stable; registered with the chain)."""
+        account = self._need_account(api_key)
+        asset = asset.upper()
+        net = next((n for n in self.deposit_networks(asset) if n.network.upper() == network.upper()), None)
+        if net is None:
+            known = ", ".join(n.network for n in self.deposit_networks(asset)) or "none"
+            raise SimReject(
+                RejectReason.WITHDRAW_INVALID_NETWORK,
+                f"{asset} cannot be deposited on {network!r} here; networks: {known}",
+            )
+        key = (api_key, asset, net.network)
+        address = self._addresses.get(key)
+        if address is None:
+            chain = chain_of(net.network)
+            address = make_address(chain, f"{self.key}|{account.user_id}|{asset}|{chain}")
+            self._addresses[key] = address
+            if self.transfer_network is not None:
+                self.transfer_network.register(
+                    address, AddressOwner(self.key, api_key, asset, chain, net.network)
+                )
+        return address
+
+    def begin_deposit(
+        self, api_key: str, asset: str, amount: float, network: str, address: str, tx_id: str
+    ) -> Deposit:
+        """A deposit seen on chain, not yet confirmed (nothing credited yet)."""
+        account = self._need_account(api_key)
+        deposit = Deposit(
+            str(self._next_deposit_id), asset, amount, network, address, tx_id, self.clock.now_ms()
+        )
+        self._next_deposit_id += 1
+        account.deposits.append(deposit)
+        return deposit
+
+    def complete_deposit(self, api_key: str, deposit_id: str) -> Deposit:
+        """Confirmed: credit the deposit to the account's available balance."""
+        account = self._need_account(api_key)
+        deposit = next(d for d in account.deposits if d.deposit_id == deposit_id)
+        if deposit.done:
+            return deposit
+        with self._op():
+            deposit.done = True
+            deposit.confirmations = 12
+            account.credit(deposit.asset, deposit.amount)
+            self.deposited[deposit.asset] = self.deposited.get(deposit.asset, 0.0) + deposit.amount
+            self._touch_balance(account, deposit.asset)
+        return deposit
+
+    def deposits(self, api_key: str, asset: str | None = None) -> list[Deposit]:
+        return [d for d in self._need_account(api_key).deposits if asset is None or d.asset == asset.upper()]
+
     # ---- ground truth ----
 
     def truth(self, api_key: str) -> AccountTruth:
@@ -995,6 +1062,7 @@ class SimVenue:
             withdrawals=self.withdrawals(api_key),
             funding=account.funding,
             book=list(account.book),
+            deposits=list(account.deposits),
         )
 
     def asset_totals(self) -> dict[str, float]:
