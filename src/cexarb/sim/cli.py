@@ -1,7 +1,9 @@
 """`cexarb sim`: serve every simulated venue until Ctrl-C (or --duration).
 
-Prints one JSON line, {"mexc_spot": {"rest": ..., "ws": ...}, ..., "admin": {"rest": ..., "ws": ""}},
-so scripts can read the URLs from stdout.
+Prints one JSON line so scripts can read the URLs from stdout:
+{"gateio": {"rest": ..., "spot_ws": ..., "futures_ws": ...}, "mexc_spot": {"rest": ..., "ws": ...},
+ "admin": {"rest": ..., "ws": ""}}. Gate has one REST URL for spot, futures, wallet and account, as
+the real venue does; only its futures WebSocket has a host of its own.
 """
 
 from __future__ import annotations
@@ -56,12 +58,17 @@ def parse_ports(text: str) -> dict[str, int]:
 def sim_command(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[
-        int, typer.Option(help="First port (venues take port, port+1, port+2; admin port+3). 0: free ports.")
+        int,
+        typer.Option(
+            help="First port: Gate REST + spot WS on port, Gate futures WS port+1, MEXC port+2, "
+            "admin port+3. 0: free ports."
+        ),
     ] = 0,
     ports: Annotated[
         str,
         typer.Option(
-            help="Explicit ports, e.g. gateio_spot=9001,mexc_spot=9002,admin=9004 (override --port)."
+            help="Explicit ports, e.g. gateio_spot=9001,gateio_futures=9002,mexc_spot=9003,admin=9004 "
+            "(gateio_spot: the Gate REST host; gateio_futures: Gate's futures WS). Override --port."
         ),
     ] = "",
     seed: Annotated[int, typer.Option(help="Seed of the synthetic flow.")] = 7,
@@ -109,6 +116,21 @@ def sim_command(
         asyncio.run(serve(config, duration))
 
 
+def url_line(sim: Simulator) -> dict[str, dict[str, str]]:
+    """The served URLs by host: one entry for Gate (one REST URL, a WS URL per market)."""
+    line: dict[str, dict[str, str]] = {}
+    if sim.gate_rest_url:
+        gate = {"rest": sim.gate_rest_url}
+        for key, name in (("gateio_spot", "spot_ws"), ("gateio_futures", "futures_ws")):
+            if key in sim.urls:
+                gate[name] = sim.urls[key].ws
+        line["gateio"] = gate
+    for key, urls in sim.urls.items():
+        if not key.startswith("gateio"):
+            line[key] = {"rest": urls.rest, "ws": urls.ws}
+    return line
+
+
 async def serve(config: SimConfig, duration: float = 0.0) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -116,7 +138,7 @@ async def serve(config: SimConfig, duration: float = 0.0) -> None:
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
     async with Simulator(config) as sim:
-        line = {key: {"rest": urls.rest, "ws": urls.ws} for key, urls in sim.urls.items()}
+        line = url_line(sim)
         if sim.admin_url:
             line["admin"] = {"rest": sim.admin_url, "ws": ""}
         sys.stdout.write(json.dumps(line) + "\n")

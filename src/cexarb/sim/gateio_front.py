@@ -66,15 +66,24 @@ class GateFront:
         return m
 
     def app(self) -> web.Application:
+        """This front-end alone: its REST routes and its WebSocket on one app."""
         app = web.Application()
+        self.install_rest(app)
+        self.install_ws(app)
+        return app
+
+    def install_rest(self, app: web.Application) -> None:
+        """Add the REST routes to `app` (which may hold another Gate front-end's routes too)."""
         routes = GateRoutes(self.venue, futures=self.futures)
         self._routes(routes)
         routes.install(app)
+
+    def install_ws(self, app: web.Application) -> None:
+        """Serve the WebSocket on `app`; the pushes run while that app does."""
         for path in self.ws_paths:
             app.router.add_get(path, self.hub.handle)
         app.on_startup.append(self._start)
         app.on_shutdown.append(self._stop)
-        return app
 
     def _routes(self, routes: GateRoutes) -> None:
         raise NotImplementedError

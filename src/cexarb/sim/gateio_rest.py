@@ -62,12 +62,24 @@ class GateRoutes:
         return run
 
     def install(self, app: web.Application) -> None:
+        """Add these routes to `app`. Several tables may share one app, as Gate serves spot,
+        futures, wallet and account REST from one host: each request is then checked against
+        the venue that owns its route; a path already installed (e.g. `/spot/time`,
+        `/account/detail`) keeps its first owner."""
+        owners = app.get(_OWNERS)
+        if owners is None:
+            owners = app[_OWNERS] = {}
+            app[_FIRST] = self
+            app.middlewares.append(_dispatch)
+        taken = {(r.method, r.resource.canonical) for r in app.router.routes() if r.resource is not None}
         for method, path, handler in self._routes:
+            if (method, path) in taken:
+                continue
             app.router.add_route(method, path, handler)
-        app.middlewares.append(self._middleware)
+            owners[handler] = self
 
-    @web.middleware
-    async def _middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+    async def handle(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        """One request to a route of this table (or to no route): faults, limits, signature, errors."""
         venue = self.venue
         early = await venue.faults.before_rest(request)
         if early is not None:
@@ -145,6 +157,17 @@ class GateRoutes:
             response.headers["X-Gate-RateLimit-Reset-Timestamp"] = str(
                 math.ceil(self.venue.clock.now_s() + reset_in)
             )
+
+
+_OWNERS = web.AppKey("gate_route_owners", dict)
+_FIRST = web.AppKey("gate_first_routes", GateRoutes)
+
+
+@web.middleware
+async def _dispatch(request: web.Request, handler: Handler) -> web.StreamResponse:
+    app = request.app
+    owner = app[_OWNERS].get(request.match_info.handler, app[_FIRST])
+    return await owner.handle(request, handler)
 
 
 def api_key(request: web.Request) -> str:

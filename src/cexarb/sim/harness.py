@@ -20,6 +20,7 @@ from cexarb.model.enums import Market, OrderType, Side, TimeInForce, Venue
 from cexarb.model.market import Symbol
 from cexarb.model.rounding import round_down, round_price
 from cexarb.model.trading import Order
+from cexarb.sim.clock import SimClock
 from cexarb.sim.engine import SimMarket
 from cexarb.sim.faults import SimFaults
 from cexarb.sim.flow import FlowParams, MarketFlow
@@ -40,7 +41,9 @@ _VENUE_IDS = {
     "gateio_futures": (Venue.GATEIO, Market.FUTURES),
     "mexc_spot": (Venue.MEXC, Market.SPOT),
 }
-# (REST path prefix, WS path) of each front-end, as the real venues lay them out.
+_GATE_KEYS = ("gateio_spot", "gateio_futures")
+# (REST path prefix, WS path) of each front-end, as the real venues lay them out. Gate's spot and
+# futures REST share one host; its futures WS has a host of its own (see sim/gateio_host.py).
 _PATHS = {
     "gateio_spot": ("/api/v4", "/ws/v4/"),
     "gateio_futures": ("/api/v4", "/v4/ws/usdt"),
@@ -98,7 +101,9 @@ class SimConfig:
     flow_interval_s: float = 0.05
     correlation_lag_s: float = 0.5
     host: str = "127.0.0.1"
-    port: int = 0  # 0: free ports; else venue i listens on port + i (in VENUE_KEYS order)
+    # 0: free ports; else venue i listens on port + i (in VENUE_KEYS order): the Gate REST host
+    # (with the spot WS) on port, Gate's futures WS on port + 1, MEXC on port + 2, admin port + 3.
+    port: int = 0
     # ---- beyond the basic contract ----
     venues: tuple[str, ...] = VENUE_KEYS
     ports: Mapping[str, int] = field(default_factory=dict)  # explicit port per venue key ("admin" too)
@@ -152,7 +157,7 @@ def build_markets(config: SimConfig, futures: bool) -> list[SimMarket]:
     return markets
 
 
-def build_venue(key: str, config: SimConfig) -> SimVenue:
+def build_venue(key: str, config: SimConfig, clock: SimClock | None = None) -> SimVenue:
     if key not in _VENUE_IDS:
         raise ValueError(f"unknown venue {key!r}; known: {', '.join(VENUE_KEYS)}")
     futures = key == "gateio_futures"
@@ -167,6 +172,7 @@ def build_venue(key: str, config: SimConfig) -> SimVenue:
         withdrawal_delay_s=config.withdrawal_delay_s,
         order_id_prefix="C02__" if key == "mexc_spot" else "",
         funding_interval_s=config.funding_interval_s,
+        clock=clock,
     )
 
 
@@ -204,8 +210,9 @@ class Simulator:
         self._started = True
         cfg = self.config
         try:
+            gate_clock = SimClock()  # one Gate host, one server clock
             for key in cfg.venues:
-                venue = build_venue(key, cfg)
+                venue = build_venue(key, cfg, gate_clock if key in _GATE_KEYS else None)
                 for i, acc in enumerate(cfg.accounts):
                     venue.add_account(
                         acc.api_key,
@@ -230,8 +237,14 @@ class Simulator:
                 for venue in self.venues.values():
                     for symbol in venue.markets:
                         self.flow.requote(venue, symbol)
+            # Gate's two markets share its REST host, as on the real venue (unless a test swaps
+            # in its own front-end for one of them).
+            gate = {k: self.venues[k] for k in cfg.venues if k in _GATE_KEYS and k not in cfg.frontends}
+            if gate:
+                await self._serve_gate(gate)
             for index, key in enumerate(cfg.venues):
-                await self._serve_venue(index, key)
+                if key not in gate:
+                    await self._serve_venue(index, key)
             if cfg.admin:
                 from cexarb.sim.admin import create_admin_app
 
@@ -276,7 +289,26 @@ class Simulator:
             app, self._port_for(key, VENUE_KEYS.index(key) if key in VENUE_KEYS else index)
         )
         rest_prefix, ws_path = _PATHS[key]
-        self.urls[key] = VenueUrls(rest=base + rest_prefix, ws="ws" + base[len("http") :] + ws_path)
+        self.urls[key] = VenueUrls(rest=base + rest_prefix, ws=_ws(base) + ws_path)
+
+    async def _serve_gate(self, venues: dict[str, SimVenue]) -> None:
+        from cexarb.sim.gateio_host import GateHost
+
+        host = GateHost(venues.get("gateio_spot"), venues.get("gateio_futures"))
+        base = await self._serve(host.rest_app(), self._port_for("gateio_spot", 0))
+        rest = base + _PATHS["gateio_spot"][0]
+        if host.spot is not None:
+            self.urls["gateio_spot"] = VenueUrls(rest=rest, ws=_ws(base) + _PATHS["gateio_spot"][1])
+        futures_ws = host.futures_ws_app()
+        if futures_ws is not None:
+            ws_base = await self._serve(futures_ws, self._port_for("gateio_futures", 1))
+            self.urls["gateio_futures"] = VenueUrls(rest=rest, ws=_ws(ws_base) + _PATHS["gateio_futures"][1])
+
+    @property
+    def gate_rest_url(self) -> str:
+        """The one Gate REST base URL (spot, futures, wallet, account); "" when Gate is not served."""
+        urls = self.urls.get("gateio_spot") or self.urls.get("gateio_futures")
+        return urls.rest if urls is not None else ""
 
     async def _serve(self, app: web.Application, port: int) -> str:
         # A short shutdown timeout: held or delayed requests (faults) must not stall close().
@@ -419,6 +451,10 @@ async def _close_quietly(ws: web.WebSocketResponse) -> None:
         await asyncio.wait_for(ws.close(code=1001, message=b"sim: shutting down"), 1.0)
     except (TimeoutError, ConnectionError, RuntimeError):
         pass
+
+
+def _ws(http_base: str) -> str:
+    return "ws" + http_base[len("http") :]
 
 
 def _load_frontend(key: str) -> Callable[[SimVenue], web.Application] | None:

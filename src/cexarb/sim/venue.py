@@ -133,11 +133,13 @@ class SimVenue:
         order_id_prefix: str = "",
         settle_asset: str = "USDT",
         funding_interval_s: int = DEFAULT_INTERVAL_S,
+        clock: SimClock | None = None,
     ) -> None:
         self.key = key
         self.is_futures = is_futures
         self.settle_asset = settle_asset
-        self.clock = SimClock()
+        # Venues served by one host (Gate spot and futures) share its clock, and its skew.
+        self.clock = clock if clock is not None else SimClock()
         self.stats = SimStats()
         self.faults = VenueFaults(self.clock, self.stats)
         self.limits = SimRateLimits(rate_limits, enabled=rate_limits_enabled)

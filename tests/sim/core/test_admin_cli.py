@@ -68,15 +68,23 @@ async def test_cli_prints_urls_and_serves() -> None:
     try:
         line = await asyncio.wait_for(proc.stdout.readline(), 20)
         urls = json.loads(line)
-        assert "admin" in urls
-        served = [k for k in ("gateio_spot", "gateio_futures", "mexc_spot") if k in urls]
+        assert set(urls) == {"gateio", "mexc_spot", "admin"}
+        # One Gate REST URL for spot, futures, wallet and account; the futures WS on its own host.
+        gate = urls["gateio"]
+        assert set(gate) == {"rest", "spot_ws", "futures_ws"}
+        assert gate["rest"].startswith("http://127.0.0.1:") and gate["rest"].endswith("/api/v4")
+        rest_port = gate["rest"].split(":")[2].split("/")[0]
+        assert gate["spot_ws"] == f"ws://127.0.0.1:{rest_port}/ws/v4/"
+        assert gate["futures_ws"].endswith("/v4/ws/usdt") and f":{rest_port}/" not in gate["futures_ws"]
         async with aiohttp.ClientSession() as http:
+            for path in ("/spot/currency_pairs", "/futures/usdt/contracts", "/spot/currencies"):
+                async with http.get(gate["rest"] + path) as resp:
+                    assert resp.status == 200, path
             params = {"venue": "gateio_spot", "api_key": "kk"}
             async with http.get(urls["admin"]["rest"] + "/__sim/truth", params=params) as resp:
                 assert (await resp.json())["balances"]["USDT"]["available"] == 100_000.0
-        for key in served:
-            assert urls[key]["rest"].startswith("http://127.0.0.1:")
-            assert urls[key]["ws"].startswith("ws://127.0.0.1:")
+        assert urls["mexc_spot"]["rest"].startswith("http://127.0.0.1:")
+        assert urls["mexc_spot"]["ws"].startswith("ws://127.0.0.1:")
     finally:
         proc.terminate()
         await asyncio.wait_for(proc.wait(), 10)

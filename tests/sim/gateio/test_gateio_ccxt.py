@@ -71,3 +71,27 @@ async def test_ccxt_swap_round_trip(fut_srv):
         assert cancelled["status"] == "canceled"
     finally:
         await ex.close()
+
+
+async def test_ccxt_one_base_url_loads_spot_and_swap_and_trades_both(gate_host):
+    """ccxt configured with Gate's one REST base URL (as for the live venue) loads spot and swap
+    markets and currencies, reads both books, and places, queries and cancels on both."""
+    gate_host.venue.place_order(MAKER, BTC, Side.SELL, OrderType.LIMIT, 0.05, 60000.0, TimeInForce.GTC)
+    gate_host.futures_venue.place_order(MAKER, BTC, Side.BUY, OrderType.LIMIT, 0.01, 59000.0, TimeInForce.GTC)
+    ex = make_gate(gate_host.base, "spot")
+    ex.options["fetchMarkets"]["types"] = ["spot", "swap"]
+    ex.has["fetchCurrencies"] = True
+    try:
+        await ex.load_markets()
+        assert {"BTC/USDT", "BTC/USDT:USDT"} <= set(ex.markets)
+        assert "USDT" in ex.currencies
+        assert (await ex.fetch_order_book("BTC/USDT"))["asks"][0] == [60000.0, 0.05]
+        assert (await ex.fetch_order_book("BTC/USDT:USDT"))["bids"][0] == [59000.0, 100]
+        for symbol, amount, price in (("BTC/USDT", 0.01, 50000), ("BTC/USDT:USDT", 3, 50000)):
+            order = await ex.create_order(symbol, "limit", "buy", amount, price)
+            fetched = await ex.fetch_order(order["id"], symbol)
+            assert fetched["status"] == "open" and fetched["amount"] == amount
+            cancelled = await ex.cancel_order(order["id"], symbol)
+            assert cancelled["status"] == "canceled"
+    finally:
+        await ex.close()
