@@ -20,6 +20,8 @@ from cexarb.model import (
     BookDiff,
     BookTicker,
     ConnectionState,
+    DepositAddress,
+    DepositRecord,
     Execution,
     FundingInfo,
     FundingPayment,
@@ -149,6 +151,19 @@ class WithdrawalNetworkRest(Protocol):
     """Optional: the venue's per-asset network config, used to validate before sending."""
 
     async def get_withdrawal_networks(self, asset: str) -> list[WithdrawalNetwork]: ...
+
+
+@runtime_checkable
+class DepositRest(Protocol):
+    """Optional (wallets): where to deposit, and what arrived."""
+
+    async def get_deposit_addresses(self, asset: str, network: str | None = None) -> list[DepositAddress]: ...
+
+    async def get_deposits(
+        self, asset: str | None = None, since_ms: int | None = None
+    ) -> list[DepositRecord]:
+        """Oldest first."""
+        ...
 
 
 @runtime_checkable

@@ -11,8 +11,15 @@ from __future__ import annotations
 import logging
 import re
 
-from cexarb.exchange.interfaces import WithdrawalNetworkRest, WithdrawalRest
-from cexarb.model import AssetBalance, WithdrawalNetwork, WithdrawalRequest, WithdrawalResponse
+from cexarb.exchange.interfaces import DepositRest, WithdrawalNetworkRest, WithdrawalRest
+from cexarb.model import (
+    AssetBalance,
+    DepositAddress,
+    DepositRecord,
+    WithdrawalNetwork,
+    WithdrawalRequest,
+    WithdrawalResponse,
+)
 from cexarb.model.errors import WithdrawalError
 
 audit = logging.getLogger("cexarb.audit")
@@ -96,6 +103,26 @@ class WithdrawalMixin:
 
     async def get_withdrawal_status(self, withdrawal_id: str, asset: str | None = None) -> WithdrawalResponse:
         return await self._withdrawal_rest().get_withdrawal(withdrawal_id, asset)
+
+    async def get_withdrawal_networks(self, asset: str) -> list[WithdrawalNetwork] | None:
+        """The networks `asset` withdraws on, with fee and minimum (None: the venue gives none)."""
+        return await self._withdrawal_networks(asset)
+
+    async def get_deposit_addresses(self, asset: str, network: str | None = None) -> list[DepositAddress]:
+        """This account's deposit addresses for `asset` (one per network, or just `network`)."""
+        return await self._deposit_rest().get_deposit_addresses(asset, network)
+
+    async def get_deposits(
+        self, asset: str | None = None, since_ms: int | None = None
+    ) -> list[DepositRecord]:
+        """Deposits the venue lists (pending and credited), oldest first."""
+        return await self._deposit_rest().get_deposits(asset, since_ms)
+
+    def _deposit_rest(self) -> DepositRest:
+        rest = self._require_private()
+        if not isinstance(rest, DepositRest):
+            raise WithdrawalError(f"{self.name}: the connector has no deposit API", venue=self.name)
+        return rest
 
     async def _withdrawal_networks(self, asset: str) -> list[WithdrawalNetwork] | None:
         """The venue's network config when the connector offers it (venues may override)."""

@@ -14,6 +14,8 @@ from cexarb.model.enums import (
 from cexarb.model.market import BookDiff, BookTicker, OrderBook, Symbol, SymbolInfo, Trade
 from cexarb.model.trading import (
     AssetBalance,
+    DepositAddress,
+    DepositRecord,
     Execution,
     FundingInfo,
     FundingPayment,
@@ -29,6 +31,8 @@ __all__ = [
     "BookDiff",
     "BookTicker",
     "ConnectionState",
+    "DepositAddress",
+    "DepositRecord",
     "Execution",
     "FundingInfo",
     "FundingPayment",

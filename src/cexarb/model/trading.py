@@ -130,3 +130,25 @@ class FundingPayment(msgspec.Struct, frozen=True):
     amount: float
     timestamp: int
     balance: float = 0.0  # wallet balance after it, when the venue says
+
+
+class DepositAddress(msgspec.Struct, frozen=True):
+    """Where to send `asset` on `network` (the venue's name for it) to credit this account."""
+
+    asset: str
+    network: str
+    address: str
+    memo: str = ""
+
+
+class DepositRecord(msgspec.Struct, frozen=True):
+    """A deposit as the venue lists it; `credited` once it is in the balance."""
+
+    deposit_id: str  # the venue's id, else the transaction id
+    asset: str
+    amount: float
+    network: str
+    address: str
+    tx_id: str
+    credited: bool
+    timestamp: int = 0

@@ -72,6 +72,7 @@ class GateSpotFront(GateFront):
         routes.add("GET", f"{API}/spot/my_trades", self.my_trades, **SIGNED)
         routes.add("POST", f"{API}/withdrawals", self.withdraw, pool="withdraw", signed=True)
         routes.add("GET", f"{API}/wallet/withdrawals", self.withdrawals, **SIGNED)
+        routes.add("GET", f"{API}/wallet/withdraw_status", self.withdraw_status, **SIGNED)
         routes.add("GET", f"{API}/wallet/deposit_address", self.deposit_address, **SIGNED)
         routes.add("GET", f"{API}/wallet/deposits", self.deposits, **SIGNED)
 
@@ -372,6 +373,36 @@ class GateSpotFront(GateFront):
         ]
         records.sort(key=lambda r: int(r["timestamp"]), reverse=True)
         return records[offset : offset + limit]
+
+    async def withdraw_status(self, request: web.Request) -> Any:
+        """gateapi WithdrawStatus per currency: fixed fee per chain, one minimum for the currency
+        (the largest chain minimum here, so an amount Gate accepts on one chain passes on all)."""
+        currency = (request.query.get("currency") or "").upper()
+        assets = (
+            [currency] if currency else sorted({a for s in self.venue.markets for a in (s.base, s.quote)})
+        )
+        out = []
+        for asset in assets:
+            nets = self.venue.network_config(asset)
+            if not nets:
+                continue
+            out.append(
+                {
+                    "currency": asset,
+                    "name": asset,
+                    "name_cn": asset,
+                    "deposit": "0",
+                    "withdraw_percent": "0%",
+                    "withdraw_fix": codec.num(nets[0].fee),
+                    "withdraw_day_limit": "1000000",
+                    "withdraw_amount_mini": codec.num(max(n.min_amount for n in nets)),
+                    "withdraw_day_limit_remain": "1000000",
+                    "withdraw_eachtime_limit": "1000000",
+                    "withdraw_fix_on_chains": {n.network: codec.num(n.fee) for n in nets},
+                    "withdraw_percent_on_chains": {n.network: "0%" for n in nets},
+                }
+            )
+        return out
 
     async def deposit_address(self, request: web.Request) -> Any:
         """gateapi DepositAddress: the currency's address on every chain (multichain_addresses)."""

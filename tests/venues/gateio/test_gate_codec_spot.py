@@ -290,3 +290,48 @@ def test_currency_chains_items_become_withdrawal_networks():
     ]
     with pytest.raises(ProtocolError):
         codec.parse_currency_chain({"is_disabled": 0}, "USDT")
+
+
+# ---- wallet: deposits and withdrawal fees (gateapi-python DepositAddress, LedgerRecord, WithdrawStatus) ----
+
+
+def test_deposit_address_and_records() -> None:
+    raw = {
+        "currency": "USDT",
+        "address": "T1",
+        "multichain_addresses": [
+            {"chain": "TRX", "address": "T1", "payment_id": "", "payment_name": "", "obtain_failed": 0},
+            {"chain": "ETH", "address": "", "payment_id": "", "payment_name": "", "obtain_failed": 1},
+        ],
+    }
+    (address,) = codec.parse_deposit_addresses(raw)
+    assert (address.asset, address.network, address.address) == ("USDT", "TRX", "T1")
+    record = {
+        "id": "d1",
+        "txid": "0xa",
+        "timestamp": "1700000000",
+        "amount": "99",
+        "currency": "usdt",
+        "address": "T1",
+        "memo": "",
+        "status": "DONE",
+        "chain": "TRX",
+    }
+    deposit = codec.parse_deposit(record)
+    assert deposit.credited and deposit.amount == 99.0 and deposit.timestamp == 1_700_000_000_000
+    assert not codec.parse_deposit({**record, "status": "PEND"}).credited
+
+
+def test_withdraw_status_fees_by_chain() -> None:
+    raw = [
+        {"currency": "BTC", "withdraw_fix": "0.001", "withdraw_amount_mini": "0.002"},
+        {
+            "currency": "USDT",
+            "withdraw_fix": "5",
+            "withdraw_amount_mini": "10",
+            "withdraw_fix_on_chains": {"TRX": "1", "ETH": "3"},
+        },
+    ]
+    assert codec.parse_withdraw_status(raw, "usdt") == (10.0, {"": 5.0, "TRX": 1.0, "ETH": 3.0})
+    assert codec.parse_withdraw_status(raw, "BTC") == (0.002, {"": 0.001})
+    assert codec.parse_withdraw_status(raw, "SOL") == (0.0, {})

@@ -296,3 +296,31 @@ def test_capital_config(raw):
     assert second.withdraw_enabled is True and second.withdraw_fee == 0.00001
     assert second.withdraw_min == 0.0001 and second.withdraw_max == 100.0
     assert second.name == "BTC-BSC"
+
+
+# ---- deposits (MEXC spot v3 docs: "Deposit Address", "Deposit History" samples) ----
+
+
+def test_deposit_address_and_history() -> None:
+    address = codec.parse_deposit_address(
+        {"coin": "USDT", "network": "TRC20", "address": "TXobiKkdciupZrhdvZyTSSLjE8CmZAufS", "memo": None}
+    )
+    assert (address.asset, address.network, address.memo) == ("USDT", "TRC20", "")
+    item = {
+        "amount": "50000",
+        "coin": "EOS",
+        "network": "EOS",
+        "status": 5,
+        "address": "0x20b7cf77db93d6ef1ab979c49142ec168427fdee",
+        "txId": "01391d1c",
+        "insertTime": 1659513342000,
+        "unlockConfirm": "10",
+        "confirmTimes": "241",
+        "memo": "xxyy1122",
+    }
+    deposit = codec.parse_deposit(item)
+    assert deposit.credited and deposit.deposit_id == "01391d1c" and deposit.amount == 50000.0
+    assert deposit.timestamp == 1659513342000
+    assert not codec.parse_deposit({**item, "status": 4}).credited
+    with pytest.raises(ProtocolError):
+        codec.parse_deposit_address({"coin": "USDT"})

@@ -18,6 +18,8 @@ from cexarb.model import (
     AssetBalance,
     BookDiff,
     BookTicker,
+    DepositAddress,
+    DepositRecord,
     Execution,
     FundingInfo,
     FundingPayment,
@@ -605,6 +607,40 @@ def parse_withdrawal(raw: Mapping) -> WithdrawalResponse:
         status=_WITHDRAWAL_STATUS.get(msg.status.upper(), WithdrawalStatus.PENDING),
         fee=msg.fee,
         tx_id=msg.txid,
+        timestamp=_ms(msg.timestamp),
+    )
+
+
+def parse_withdraw_status(raw: list, asset: str) -> tuple[float, dict[str, float]]:
+    """GET /wallet/withdraw_status -> (the currency's minimum, fixed fee by chain); a chain
+    missing from `withdraw_fix_on_chains` pays `withdraw_fix` (under key "")."""
+    for msg in _convert(raw, list[m.WithdrawStatusMsg]):
+        if msg.currency.upper() == asset.upper():
+            return msg.withdraw_amount_mini, {"": msg.withdraw_fix, **msg.withdraw_fix_on_chains}
+    return 0.0, {}
+
+
+def parse_deposit_addresses(raw: Mapping) -> list[DepositAddress]:
+    """GET /wallet/deposit_address -> one address per chain (failed ones left out)."""
+    msg = _convert(raw, m.DepositAddressMsg)
+    return [
+        DepositAddress(msg.currency.upper(), c.chain, c.address, c.payment_id)
+        for c in msg.multichain_addresses
+        if c.address and not c.obtain_failed
+    ]
+
+
+def parse_deposit(raw: Mapping) -> DepositRecord:
+    """A GET /wallet/deposits record; DONE means credited."""
+    msg = _convert(raw, m.LedgerRecordMsg)
+    return DepositRecord(
+        deposit_id=str(msg.id),
+        asset=msg.currency.upper(),
+        amount=msg.amount,
+        network=msg.chain,
+        address=msg.address,
+        tx_id=msg.txid,
+        credited=msg.status.upper() == "DONE",
         timestamp=_ms(msg.timestamp),
     )
 

@@ -287,6 +287,41 @@ class CurrencyChainMsg(msgspec.Struct, gc=False):
     is_withdraw_disabled: int = 0
 
 
+class WithdrawStatusMsg(msgspec.Struct, gc=False):
+    """One item of GET /wallet/withdraw_status (gateapi WithdrawStatus)."""
+
+    currency: str = ""
+    withdraw_fix: float = 0.0
+    withdraw_amount_mini: float = 0.0
+    withdraw_fix_on_chains: dict[str, float] = {}
+
+
+class DepositAddressMsg(msgspec.Struct, gc=False):
+    """GET /wallet/deposit_address: MultiChainAddressItem per chain."""
+
+    class Chain(msgspec.Struct, gc=False):
+        chain: str = ""
+        address: str = ""
+        payment_id: str = ""
+        obtain_failed: int = 0
+
+    currency: str = ""
+    multichain_addresses: list[Chain] = []
+
+
+class LedgerRecordMsg(msgspec.Struct, gc=False):
+    """One GET /wallet/deposits item (gateapi LedgerRecord)."""
+
+    id: str | int = ""
+    txid: str = ""
+    timestamp: float = 0.0
+    amount: float = 0.0
+    currency: str = ""
+    address: str = ""
+    status: str = ""
+    chain: str = ""
+
+
 class WithdrawalMsg(msgspec.Struct, gc=False):
     id: str | int = ""
     currency: str = ""

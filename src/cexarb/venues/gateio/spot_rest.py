@@ -5,11 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 import aiohttp
+import msgspec
 
 from cexarb.config import VenueConfig
 from cexarb.model import (
     AssetBalance,
     BookTicker,
+    DepositAddress,
+    DepositRecord,
     Execution,
     Order,
     OrderBook,
@@ -251,10 +254,37 @@ class GateioSpotPrivateRest(GateTradingRest):
         return response
 
     async def get_withdrawal_networks(self, asset: str) -> list[WithdrawalNetwork]:
-        """The chains `asset` moves on (GET /wallet/currency_chains, public), for validation."""
+        """The chains `asset` moves on (GET /wallet/currency_chains, public) with their fixed
+        fees and the currency's minimum (GET /wallet/withdraw_status, signed)."""
         asset = asset.upper()
         reply = await self.public("/wallet/currency_chains", {"currency": asset})
-        return [codec.parse_currency_chain(raw, asset) for raw in reply or ()]
+        chains = [codec.parse_currency_chain(raw, asset) for raw in reply or ()]
+        status = await self.signed("GET", "/wallet/withdraw_status", params={"currency": asset})
+        minimum, fees = codec.parse_withdraw_status(status or [], asset)
+        return [
+            msgspec.structs.replace(n, min_amount=minimum, fee=fees.get(n.network, fees.get("", 0.0)))
+            for n in chains
+        ]
+
+    async def get_deposit_addresses(self, asset: str, network: str | None = None) -> list[DepositAddress]:
+        """The account's deposit address of `asset` on each chain (or just `network`)."""
+        reply = await self.signed("GET", "/wallet/deposit_address", params={"currency": asset.upper()})
+        addresses = codec.parse_deposit_addresses(reply or {})
+        return [a for a in addresses if network is None or a.network == network]
+
+    async def get_deposits(
+        self, asset: str | None = None, since_ms: int | None = None
+    ) -> list[DepositRecord]:
+        """Deposit records (Gate's default window: the last 7 days), oldest first."""
+        params = {
+            "currency": asset.upper() if asset else None,
+            "from": since_ms // 1000 if since_ms else None,
+            "limit": 500,
+        }
+        reply = await self.signed("GET", "/wallet/deposits", params=params)
+        deposits = [codec.parse_deposit(raw) for raw in reply or ()]
+        deposits.sort(key=lambda d: d.timestamp)
+        return deposits
 
     async def get_withdrawals(self, asset: str | None = None) -> list[WithdrawalResponse]:
         """Withdrawal history (Gate's default window: the last 7 days)."""

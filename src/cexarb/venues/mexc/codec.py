@@ -14,6 +14,8 @@ import msgspec
 from cexarb.model import (
     AssetBalance,
     BookTicker,
+    DepositAddress,
+    DepositRecord,
     Execution,
     Order,
     OrderBook,
@@ -289,6 +291,41 @@ def parse_withdrawal(raw: dict) -> WithdrawalResponse:
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise _fail("withdrawal", raw, exc) from None
+
+
+# Deposit statuses that mean credited: 5 SUCCESS, 12 COMPLETED (MEXC docs "Deposit History").
+_DEPOSIT_CREDITED = frozenset((5, 12))
+
+
+def parse_deposit_address(raw: dict) -> DepositAddress:
+    """A `GET /api/v3/capital/deposit/address` item."""
+    try:
+        return DepositAddress(
+            asset=raw["coin"],
+            network=_text(raw.get("netWork") or raw.get("network")),
+            address=raw["address"],
+            memo=_text(raw.get("memo") or raw.get("tag")),
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise _fail("deposit address", raw, exc) from None
+
+
+def parse_deposit(raw: dict) -> DepositRecord:
+    """A `GET /api/v3/capital/deposit/hisrec` item (MEXC gives no id: the tx id keys it)."""
+    try:
+        tx_id = _text(raw.get("txId"))
+        return DepositRecord(
+            deposit_id=tx_id,
+            asset=raw["coin"],
+            amount=_num(raw.get("amount")),
+            network=_text(raw.get("netWork") or raw.get("network")),
+            address=_text(raw.get("address")),
+            tx_id=tx_id,
+            credited=_int(raw.get("status")) in _DEPOSIT_CREDITED,
+            timestamp=_int(raw.get("insertTime")),
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise _fail("deposit", raw, exc) from None
 
 
 def parse_asset_networks(raw: list) -> dict[str, list[AssetNetwork]]:

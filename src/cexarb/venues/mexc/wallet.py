@@ -8,7 +8,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from cexarb.model import WithdrawalRequest, WithdrawalResponse, WithdrawalStatus
+from cexarb.model import (
+    DepositAddress,
+    DepositRecord,
+    WithdrawalRequest,
+    WithdrawalResponse,
+    WithdrawalStatus,
+)
 from cexarb.model.errors import ExchangeError, InvalidOrder, ProtocolError, WithdrawalError
 from cexarb.model.rounding import format_decimal
 from cexarb.venues.mexc import codec
@@ -64,6 +70,22 @@ class MexcWalletMixin:
             venue=VENUE,
             hint="check the id (and asset); MEXC lists 7 days by default",
         )
+
+    async def get_deposit_addresses(self, asset: str, network: str | None = None) -> list[DepositAddress]:
+        """The account's deposit address of `asset` on each network (or just `network`)."""
+        params = {"coin": asset, "network": network}
+        reply = await self._signed("GET", "/api/v3/capital/deposit/address", params, weight=10)
+        return [codec.parse_deposit_address(item) for item in reply or ()]
+
+    async def get_deposits(
+        self, asset: str | None = None, since_ms: int | None = None
+    ) -> list[DepositRecord]:
+        """Deposits (MEXC's default window: the last 7 days), oldest first."""
+        params = {"coin": asset, "startTime": since_ms, "limit": 1000}
+        reply = await self._signed("GET", "/api/v3/capital/deposit/hisrec", params)
+        deposits = [codec.parse_deposit(item) for item in reply or ()]
+        deposits.sort(key=lambda d: d.timestamp)
+        return deposits
 
     async def get_asset_networks(
         self, assets: Iterable[str] | None = None
