@@ -16,6 +16,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
+from cexarb.arb import journaling
 from cexarb.arb.config import ArbConfig
 from cexarb.arb.executor import ExecutionResult, Executor
 from cexarb.arb.funding import expected_funding_bps
@@ -33,6 +34,7 @@ from cexarb.arb.risk import RiskManager
 from cexarb.arb.sizing import Opportunity, balance_cap, size_candidate
 from cexarb.arb.stats import Decision, EngineStats, Spread
 from cexarb.arb.views import TradingVenue, open_order_count
+from cexarb.journal import Recorder, RiskEvent
 from cexarb.logs import log_kv
 from cexarb.model import ConnectionState, Execution, FundingPayment, Side, Symbol
 
@@ -81,10 +83,19 @@ class _PrivateListener:
     def on_connection(self, state: ConnectionState) -> None:
         self._engine.connection[self._venue] = state.value
         log_kv(log, logging.WARNING, "connection", venue=self._venue, state=state.value)
+        self._engine.risk_event("connection", venue=self._venue, detail=state.value)
 
 
 class ArbEngine:
-    def __init__(self, venues: Mapping[str, TradingVenue], config: ArbConfig, *, trade: bool = True) -> None:
+    def __init__(
+        self,
+        venues: Mapping[str, TradingVenue],
+        config: ArbConfig,
+        *,
+        trade: bool = True,
+        journal: Recorder | None = None,
+        snapshot_interval_s: float = 1.0,
+    ) -> None:
         self.venues = dict(venues)
         self.config = config
         self.trade = trade
@@ -106,6 +117,11 @@ class ArbEngine:
         # Trades under way run as tasks so the loop keeps deciding on other symbols.
         self._tasks: set[asyncio.Task] = set()
         self._busy: set[Symbol] = set()
+        # Where decisions, trades, PnL snapshots and risk events are recorded (None: nowhere).
+        self.journal = journal
+        self.snapshot_interval_s = snapshot_interval_s
+        self._next_snapshot = 0.0
+        self._trade_no = 0
 
     # -- wiring ------------------------------------------------------------------------------
     def attach(self) -> None:
@@ -173,6 +189,9 @@ class ArbEngine:
         if self.executor.residuals and not self.risk.halted and not self._tasks:
             await self.executor.retry_residuals()
         self.check_pnl()
+        if self.journal is not None and time.monotonic() >= self._next_snapshot:
+            self._next_snapshot = time.monotonic() + self.snapshot_interval_s
+            self.journal_snapshot()
         dirty, self._dirty = self._dirty, {}
         for symbol, first_update_ns in dirty.items():
             if symbol in self._busy:
@@ -196,6 +215,7 @@ class ArbEngine:
             # A bug, not a venue error (those are handled inside): stop trading until looked at.
             log.exception("execution of %s %s failed", opp.kind.value, opp.symbol)
             self.risk.halt(f"execution_error {type(exc).__name__}: {exc}")
+            self.risk_event("kill_switch", detail=self.risk.halt_reason)
         finally:
             self._busy.discard(opp.symbol)
             self._dirty.pop(opp.symbol, None)
@@ -219,6 +239,18 @@ class ArbEngine:
         total = self.pnl_snapshot().total
         if self.risk.check_pnl(total):
             log_kv(log, logging.ERROR, "kill_switch", reason=self.risk.halt_reason, pnl=total)
+            self.risk_event("kill_switch", detail=self.risk.halt_reason, value=total)
+
+    # -- journal ---------------------------------------------------------------------------
+    def journal_snapshot(self, *, final: bool = False) -> None:
+        """Record every venue's PnL, inventory and positions now (`final`: the run's summary)."""
+        if self.journal is not None:
+            for event in journaling.snapshots(self.pnl, self.marks(), time.time(), final=final):
+                self.journal.record(event)
+
+    def risk_event(self, kind: str, *, venue: str = "", detail: str = "", value: float = 0.0) -> None:
+        if self.journal is not None:
+            self.journal.record(RiskEvent(ts=time.time(), kind=kind, venue=venue, detail=detail, value=value))
 
     # -- decisions -------------------------------------------------------------------------
     def venue_books(self, symbol: Symbol) -> list[VenueBook]:
@@ -349,6 +381,8 @@ class ArbEngine:
         self.stats.record(
             Decision(time.time(), cand.symbol, cand.kind.value, pair, cand.edge_bps, 0.0, "skipped", reason)
         )
+        if self.journal is not None:
+            self.journal.record(journaling.skipped(cand, reason, time.time()))
         key = (cand.symbol, cand.kind.value, pair)
         level = logging.DEBUG if self._last_skip.get(key) == reason else logging.INFO
         self._last_skip[key] = reason
@@ -363,7 +397,9 @@ class ArbEngine:
             reason=reason,
         )
 
-    def _record(self, opp: Opportunity, action: str, outcome: str = "") -> None:
+    def _record(self, opp: Opportunity, action: str, outcome: str = "", trade_no: int = 0) -> None:
+        if self.journal is not None:
+            self.journal.record(journaling.decided(opp, action, outcome, trade_no, time.time()))
         self.stats.record(
             Decision(
                 time.time(),
@@ -400,7 +436,13 @@ class ArbEngine:
     async def execute(self, opp: Opportunity) -> ExecutionResult:
         self._cooldown_until[opp.symbol] = time.monotonic() + self.config.cooldown_s
         result = await self.executor.execute(opp)
-        self._record(opp, "taken", result.outcome)
+        self._trade_no += 1
+        self._record(opp, "taken", result.outcome, self._trade_no)
+        if self.journal is not None:
+            for event in journaling.legs(self._trade_no, result, time.time()):
+                self.journal.record(event)
+            if result.residual:
+                self.risk_event("unhedged", detail=str(opp.symbol), value=result.residual)
         if opp.kind is not Kind.SPOT_SPOT:
             self._update_basis(opp, result)
         self.check_pnl()

@@ -188,6 +188,15 @@ class PnlBook:
         ledger = self._ledgers.get((venue, symbol))
         return ledger.net if ledger else 0.0
 
+    def realized(self, venue: str, symbol: Symbol) -> float:
+        """PnL realized so far on one venue and symbol (the report splits it per day)."""
+        ledger = self._ledgers.get((venue, symbol))
+        return ledger.realized if ledger else 0.0
+
+    def fees(self, venue: str) -> float:
+        """Fees paid so far on a venue, valued in quote."""
+        return self._fees.get(venue, 0.0)
+
     def inventory(self, venue: str) -> dict[str, float]:
         """Balances now (spot assets; the margin balance on futures): start plus fills."""
         out = dict(self._initial.get(venue, {}))

@@ -53,6 +53,9 @@ class Opportunity:
     # Net edge at the top of both books, and the quote the sized trade should earn after fees.
     edge_bps: float
     expected_pnl: float
+    # The best ask (buy venue) and best bid (sell venue) the decision saw: slippage is measured from these.
+    buy_seen: float = 0.0
+    sell_seen: float = 0.0
 
     @property
     def quantity(self) -> float:
@@ -111,4 +114,7 @@ def size_candidate(candidate: Candidate, max_quantity: float) -> Opportunity | s
     closing = candidate.kind is Kind.BASIS_CLOSE
     buy = Leg(candidate.buy.venue, candidate.symbol, Side.BUY, buy_price, quantity, buy_info, closing)
     sell = Leg(candidate.sell.venue, candidate.symbol, Side.SELL, sell_price, quantity, sell_info)
-    return Opportunity(candidate.kind, candidate.symbol, buy, sell, candidate.edge_bps, pnl)
+    top = candidate.chunks[0]
+    return Opportunity(
+        candidate.kind, candidate.symbol, buy, sell, candidate.edge_bps, pnl, top.buy_price, top.sell_price
+    )

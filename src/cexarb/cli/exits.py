@@ -7,12 +7,12 @@ from collections.abc import Iterator
 
 import typer
 
-from cexarb.model.errors import ConfigError, ExchangeError
+from cexarb.model.errors import ConfigError, ExchangeError, JournalError
 
 
 @contextlib.contextmanager
 def typed_errors_exit() -> Iterator[None]:
-    """Exit 2 on bad configuration, 1 on an exchange error, each with its message."""
+    """Exit 2 on bad configuration, 1 on an exchange or journal error, each with its message."""
     try:
         yield
     except ConfigError as exc:
@@ -20,4 +20,7 @@ def typed_errors_exit() -> Iterator[None]:
         raise typer.Exit(2) from None
     except ExchangeError as exc:
         typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    except JournalError as exc:
+        typer.echo(f"error: journal: {exc}", err=True)
         raise typer.Exit(1) from None

@@ -5,6 +5,8 @@ from __future__ import annotations
 import typer
 
 from cexarb.cli import ops
+from cexarb.cli.journal_cmd import journal_app
+from cexarb.cli.report import report_command
 from cexarb.cli.runner import run_command
 from cexarb.sim.cli import sim_command
 
@@ -18,6 +20,8 @@ app = typer.Typer(
 
 app.command("run")(run_command)
 app.command("sim")(sim_command)
+app.command("report")(report_command)
+app.add_typer(journal_app, name="journal")
 ops.register(app)
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import hashlib
 import logging
 import signal
 import sys
@@ -33,6 +34,7 @@ from cexarb.arb.stats import percentiles
 from cexarb.cli.dashboard import funding_lines, latency_text, show
 from cexarb.cli.exits import typed_errors_exit
 from cexarb.config import Config, load_config
+from cexarb.journal import Journal, RunEnded
 from cexarb.logs import get_logger, log_kv, setup_logging, shutdown_logging
 from cexarb.model import Market, Symbol, Venue
 from cexarb.model.errors import ConfigError
@@ -70,6 +72,13 @@ class RunOptions:
     status_interval_s: float = 5.0
     log_file: Path = Path("cexarb-run.log")
     log_level: str = "INFO"
+    # Journal URL; None: a SQLite file beside the log; "": no journal.
+    journal: str | None = None
+    metrics_port: int | None = None
+
+    @property
+    def journal_url(self) -> str:
+        return self.journal if self.journal is not None else str(self.log_file.with_suffix(".journal.db"))
 
 
 def run_command(
@@ -102,6 +111,18 @@ def run_command(
         "cexarb-run.log"
     ),
     log_level: str = typer.Option("INFO", help="DEBUG, INFO, WARNING or ERROR."),
+    journal: Annotated[
+        str | None,
+        typer.Option(
+            "--journal",
+            help="Journal URL (file path, sqlite:///..., postgresql://...). Default: <log file>.journal.db",
+        ),
+    ] = None,
+    no_journal: Annotated[bool, typer.Option("--no-journal", help="Keep no journal.")] = False,
+    metrics_port: Annotated[
+        int | None,
+        typer.Option("--metrics-port", help="Serve Prometheus metrics on this port (0: any free)."),
+    ] = None,
 ) -> None:
     """Run the arbitrage engine with the live dashboard, then print a summary.
 
@@ -114,6 +135,8 @@ def run_command(
       cexarb run -c cexarb.toml       # real venues, signal only
 
       cexarb run -c cexarb.toml --trade
+
+      cexarb run --journal postgresql://cexarb@db/journal --metrics-port 9108
     """
     try:
         parsed = tuple(Symbol.parse(s.strip()) for s in symbols.split(",") if s.strip())
@@ -127,6 +150,8 @@ def run_command(
         raise typer.BadParameter("must be > 0", param_hint="--funding-interval")
     if log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         raise typer.BadParameter("one of DEBUG, INFO, WARNING, ERROR", param_hint="--log-level")
+    if no_journal and journal:
+        raise typer.BadParameter("give --journal or --no-journal, not both", param_hint="--no-journal")
     options = RunOptions(
         duration,
         config,
@@ -138,6 +163,8 @@ def run_command(
         status_interval,
         log_file,
         log_level,
+        "" if no_journal else journal,
+        metrics_port,
     )
     with typed_errors_exit():
         code = asyncio.run(run(options, Console()))
@@ -199,6 +226,7 @@ async def _run_on_venues(options, console, config: Config, arb: ArbConfig, trade
     from cexarb.exchange.registry import create_exchange
 
     venues: dict[str, Any] = {}
+    journal = await _open_journal(options.journal_url) if options.journal_url else None
     try:
         for key, (venue, market) in VENUE_MARKETS.items():
             venue_config = config.get(venue, market)
@@ -212,8 +240,10 @@ async def _run_on_venues(options, console, config: Config, arb: ArbConfig, trade
         await asyncio.gather(*(ex.initialize(list(arb.symbols)) for ex in venues.values()))
         if trade:
             await _set_leverage(venues, arb)
-        engine = ArbEngine(venues, arb, trade=trade)
+        engine = ArbEngine(venues, arb, trade=trade, journal=journal)
         engine.attach()
+        if journal is not None:
+            _journal_start(journal, engine, arb, options, "simulator" if truth else "venues")
         log_kv(
             log,
             logging.INFO,
@@ -228,12 +258,72 @@ async def _run_on_venues(options, console, config: Config, arb: ArbConfig, trade
         await asyncio.sleep(_SETTLE_S)
         await _final_funding(venues)
         rows = reconcile(engine.pnl, engine.marks(), truth()) if truth else None
+        # The final snapshot and the summary use the same marks (nothing awaits between them).
+        engine.journal_snapshot(final=True)
         print_summary(console, engine, elapsed, rows, options.log_file)
+        if journal is not None:
+            summary = {v.venue: _summary_figures(v) for v in engine.pnl_snapshot().venues.values()}
+            journal.record(RunEnded(ts=time.time(), elapsed_s=elapsed, summary=summary))
         return 0
     finally:
         for ex in venues.values():
             with contextlib.suppress(Exception):
                 await ex.close()
+        if journal is not None:
+            await journal.close()
+            st = journal.stats
+            console.print(
+                f"journal: {journal.backend.url} run {journal.run_id} (written {st.written}, "
+                f"left in spool {'yes: ' + str(journal.spool.path) if journal.spool.pending else 'none'}"
+                f"{', dropped ' + str(st.dropped) if st.dropped else ''})",
+                highlight=False,
+                soft_wrap=True,
+            )
+
+
+async def _open_journal(url: str) -> Journal:
+    from cexarb.journal import Journal
+
+    path = Path(url) if "://" not in url else None
+    spool = (path or Path("cexarb-journal")).with_suffix(".spool")
+    journal = Journal.open(url, spool_path=spool)
+    await journal.start()
+    return journal
+
+
+def _journal_start(
+    journal: Journal, engine: ArbEngine, arb: ArbConfig, options: RunOptions, mode: str
+) -> None:
+    """Record the run and listen to every venue's orders and fills."""
+    from cexarb import __version__
+    from cexarb.journal import JournalListener, RunStarted
+
+    for name, venue in engine.venues.items():
+        venue.add_private_listener(JournalListener(journal, name))
+    journal.record(
+        RunStarted(
+            ts=time.time(),
+            version=__version__,
+            mode=mode,
+            trade=engine.trade,
+            venues=list(engine.venues),
+            symbols=[str(s) for s in arb.symbols],
+            futures_venues=[v for v in engine.venues if engine.pnl.is_futures(v)],
+            initial={v: engine.pnl.inventory(v) for v in engine.venues},
+            config_digest=hashlib.sha256(repr(arb).encode()).hexdigest()[:16],
+            log_file=str(options.log_file),
+        )
+    )
+
+
+def _summary_figures(v) -> dict[str, float]:
+    return {
+        "realized": v.realized,
+        "unrealized": v.unrealized,
+        "fees": v.fees,
+        "total": v.total,
+        "fills": v.fills,
+    }
 
 
 async def _final_funding(venues: dict[str, Any]) -> None:

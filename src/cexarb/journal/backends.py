@@ -89,6 +89,12 @@ def select_sql(table: Table, n_runs: int, placeholder) -> str:
     return f"SELECT {', '.join(table.columns)} FROM {table.name} WHERE run_id IN ({ids}) ORDER BY {order}"
 
 
+def not_migrated(url: str) -> JournalError:
+    return JournalError(
+        f"{url} has no journal tables", hint=f"run `cexarb journal migrate --journal {url}`, or check the URL"
+    )
+
+
 def check_version(version: int) -> None:
     if version > LATEST_VERSION:
         raise JournalError(
@@ -111,6 +117,8 @@ class SqliteBackend:
         try:
             return await asyncio.get_running_loop().run_in_executor(self._thread, fn, *args)
         except sqlite3.OperationalError as exc:
+            if "no such table" in str(exc):
+                raise not_migrated(self.url) from exc
             # A locked, full or vanished disk: the writer spools until it works again.
             raise JournalUnavailable(f"sqlite journal {self.path}: {exc}") from exc
 

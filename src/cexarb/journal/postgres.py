@@ -17,7 +17,14 @@ from collections.abc import Sequence
 
 import asyncpg
 
-from cexarb.journal.backends import check_version, insert_sql, redact_url, select_sql, split_schema
+from cexarb.journal.backends import (
+    check_version,
+    insert_sql,
+    not_migrated,
+    redact_url,
+    select_sql,
+    split_schema,
+)
 from cexarb.journal.events import Event, RunStarted
 from cexarb.journal.schema import (
     MIGRATIONS,
@@ -114,6 +121,8 @@ class PostgresBackend:
         db = await self._db()
         try:
             rows = await db.fetch(select_sql(spec, len(run_ids), _placeholder), *run_ids)
+        except asyncpg.UndefinedTableError as exc:
+            raise not_migrated(self.url) from exc
         except _LOST as exc:
             raise self._lost(exc) from exc
         return [spec.from_row(r) for r in rows]
@@ -125,6 +134,8 @@ class PostgresBackend:
             rows = await db.fetch(
                 f"SELECT {', '.join(spec.columns)} FROM runs WHERE ts >= $1 ORDER BY ts", since
             )
+        except asyncpg.UndefinedTableError as exc:
+            raise not_migrated(self.url) from exc
         except _LOST as exc:
             raise self._lost(exc) from exc
         return [spec.from_row(r) for r in rows]

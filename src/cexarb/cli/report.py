@@ -1,0 +1,225 @@
+"""`cexarb report`: what a run did and earned, read back from its journal."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from cexarb.cli.exits import typed_errors_exit
+from cexarb.cli.report_data import Report, build, load_runs, parse_since
+from cexarb.journal.backends import SqliteBackend, open_backend
+from cexarb.model.errors import JournalError
+
+DEFAULT_JOURNAL = "cexarb-run.journal.db"
+FORMATS = ("table", "json", "csv")
+
+
+def report_command(
+    journal: Annotated[
+        str,
+        typer.Option(
+            "--journal", "-j", help="Journal URL: a SQLite file path, sqlite:///..., postgresql://..."
+        ),
+    ] = DEFAULT_JOURNAL,
+    run: Annotated[str | None, typer.Option("--run", help="One run by id (default: the latest).")] = None,
+    since: Annotated[
+        str | None,
+        typer.Option("--since", help="Every run started since: 2026-11-29T18:00 (UTC) or 2h, 30m, 7d."),
+    ] = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="table, json or csv.")] = "table",
+    plot: Annotated[
+        Path | None, typer.Option("--plot", help="Also draw the equity chart to this PNG.")
+    ] = None,
+) -> None:
+    """PnL per venue, symbol and day, fills, slippage, hedges, skips, latency and kill-switch events.
+
+    Examples:
+
+      cexarb report                                  # the latest run in cexarb-run.journal.db
+
+      cexarb report --since 1d --format json
+
+      cexarb report -j postgresql://cexarb@db/journal --run 20261129T181502-1a2b3c4d --plot run.png
+    """
+    if fmt not in FORMATS:
+        raise typer.BadParameter("one of table, json, csv", param_hint="--format")
+    if run and since:
+        raise typer.BadParameter("give --run or --since, not both", param_hint="--since")
+    with typed_errors_exit():
+        report = asyncio.run(_load(journal, run, since))
+        if fmt == "json":
+            sys.stdout.write(json.dumps(as_json(report), indent=2) + "\n")
+        elif fmt == "csv":
+            sys.stdout.write(as_csv(report))
+        else:
+            console = Console(soft_wrap=True)
+            if not console.is_terminal:
+                console = Console(soft_wrap=True, width=150)  # a pipe or file: never squeeze the tables
+            print_table(report, console)
+        if plot is not None:
+            from cexarb.cli.plot import equity_chart
+
+            equity_chart(report, plot)
+            typer.echo(f"chart: {plot}", err=fmt != "table")
+
+
+async def _load(url: str, run_id: str | None, since: str | None) -> Report:
+    backend = open_backend(url)
+    if isinstance(backend, SqliteBackend) and not backend.path.exists():
+        raise JournalError(f"no journal at {backend.path}", hint="give --journal, or run `cexarb run` first")
+    try:
+        return build(await load_runs(backend, run_id, parse_since(since) if since else None))
+    finally:
+        await backend.close()
+
+
+def as_json(r: Report) -> dict:
+    return {
+        "runs": r.runs,
+        "pnl": {
+            "venues": {v: row.as_dict() for v, row in sorted(r.venues.items())},
+            "total": r.total.as_dict(),
+            "run_summary": r.summary,
+            "by_day": [
+                {"day": d, "venue": v, "symbol": s, **row.as_dict()}
+                for (d, v, s), row in sorted(r.by_day.items())
+            ],
+        },
+        "fills": [{"venue": v, "symbol": s, **x} for (v, s), x in sorted(r.fills.items())],
+        "slippage": [{"venue": v, "leg": role, **x} for (v, role), x in sorted(r.slippage.items())],
+        "hedges": r.hedges,
+        "decisions": r.decisions,
+        "skipped": r.skipped,
+        "order_rtt_ms": r.latency_ms,
+        "kill_switch": r.kill_switch,
+        "risk_events": r.risk_counts,
+    }
+
+
+def as_csv(r: Report) -> str:
+    """Long form, one figure a line: section, key (venue/symbol/day...), item, value."""
+    out = io.StringIO()
+    w = csv.writer(out)
+    w.writerow(["section", "key", "item", "value"])
+    for v, row in sorted(r.venues.items()):
+        for item, x in row.as_dict().items():
+            w.writerow(["pnl", v, item, x])
+    for item, x in r.total.as_dict().items():
+        w.writerow(["pnl", "TOTAL", item, x])
+    for (d, v, s), row in sorted(r.by_day.items()):
+        for item, x in row.as_dict().items():
+            w.writerow(["pnl_by_day", f"{d}/{v}/{s}", item, x])
+    for (v, s), x in sorted(r.fills.items()):
+        for item, val in x.items():
+            w.writerow(["fills", f"{v}/{s}", item, val])
+    for (v, role), x in sorted(r.slippage.items()):
+        for item, val in x.items():
+            w.writerow(["slippage", f"{v}/{role}", item, val])
+    for v, x in sorted(r.hedges.items()):
+        for item, val in x.items():
+            w.writerow(["hedges", v, item, val])
+    for reason, n in r.skipped.items():
+        w.writerow(["skipped", reason, "count", n])
+    for v, p in r.latency_ms.items():
+        for item, val in p.items():
+            w.writerow(["order_rtt_ms", v, item, val])
+    for k in r.kill_switch:
+        w.writerow(["kill_switch", k["run_id"], k["reason"], k["pnl"]])
+    return out.getvalue()
+
+
+def _table(title: str, *columns: str) -> Table:
+    t = Table(title=title, title_justify="left", show_edge=False)
+    for i, c in enumerate(columns):
+        t.add_column(
+            c, justify="left" if i == 0 or c in ("venue", "symbol", "day", "leg", "reason") else "right"
+        )
+    return t
+
+
+def print_table(r: Report, console: Console) -> None:
+    out = console.print
+    for run in r.runs:
+        elapsed = f"{run['elapsed_s']:.1f}s" if run["elapsed_s"] is not None else "no summary (ended early)"
+        out(
+            f"run {run['run_id']}  started {run['started']}  {run['mode']}  {elapsed}  "
+            + ",".join(run["symbols"])
+        )
+    t = _table(
+        "PnL per venue (USDT)", "venue", "realized", "unrealized", "fees", "total", "fills", "run summary"
+    )
+    for v, row in sorted(r.venues.items()):
+        printed = r.summary.get(v, {}).get("total")
+        t.add_row(
+            v, f"{row.realized:.4f}", f"{row.unrealized:.4f}", f"{row.fees:.4f}", f"{row.total:.4f}", str(row.fills),
+            f"{printed:.4f}" if printed is not None else "-",
+        )  # fmt: skip
+    tot = r.total
+    printed_total = sum(x.get("total", 0.0) for x in r.summary.values()) if r.summary else None
+    t.add_row(
+        "TOTAL", f"{tot.realized:.4f}", f"{tot.unrealized:.4f}", f"{tot.fees:.4f}", f"{tot.total:.4f}", str(tot.fills),
+        f"{printed_total:.4f}" if printed_total is not None else "-",
+    )  # fmt: skip
+    out(t)
+    t = _table(
+        "PnL per day, venue and symbol",
+        "day",
+        "venue",
+        "symbol",
+        "realized",
+        "unrealized",
+        "fees",
+        "total",
+        "fills",
+    )
+    for (d, v, s), row in sorted(r.by_day.items()):
+        t.add_row(
+            d,
+            v,
+            s,
+            f"{row.realized:.4f}",
+            f"{row.unrealized:.4f}",
+            f"{row.fees:.4f}",
+            f"{row.total:.4f}",
+            str(row.fills),
+        )
+    out(t)
+    t = _table("Fills", "venue", "symbol", "fills", "net base", "notional")
+    for (v, s), x in sorted(r.fills.items()):
+        t.add_row(v, s, str(x["fills"]), f"{x['base']:+.8g}", f"{x['notional']:.2f}")
+    out(t)
+    t = _table(
+        "Slippage vs the price the decision saw", "venue", "leg", "legs", "mean bps", "worst bps", "cost"
+    )
+    for (v, role), x in sorted(r.slippage.items()):
+        t.add_row(v, role, str(x["legs"]), f"{x['bps_mean']:.2f}", f"{x['bps_max']:.2f}", f"{x['cost']:.4f}")
+    out(t)
+    t = _table("Hedges and unwinds", "venue", "orders", "filled", "cost")
+    for v, x in sorted(r.hedges.items()):
+        t.add_row(v, str(x["orders"]), f"{x['filled']:.8g}", f"{x['cost']:.4f}")
+    out(t if r.hedges else "Hedges and unwinds: none")
+    out("decisions: " + (", ".join(f"{k}={n}" for k, n in sorted(r.decisions.items())) or "none"))
+    t = _table("Skipped by reason", "reason", "count")
+    for reason, n in list(r.skipped.items())[:15]:
+        t.add_row(reason, str(n))
+    out(t if r.skipped else "Skipped: none")
+    t = _table("Order round trip (ms)", "venue", "p50", "p99", "max")
+    for v, p in r.latency_ms.items():
+        t.add_row(v, f"{p['p50']:.1f}", f"{p['p99']:.1f}", f"{p['max']:.1f}")
+    out(t if r.latency_ms else "Order round trip: no orders")
+    if r.kill_switch:
+        for k in r.kill_switch:
+            out(f"KILL SWITCH run {k['run_id']}: {k['reason']} (pnl {k['pnl']:.4f})")
+    else:
+        out("kill switch: never tripped")
+    if r.risk_counts:
+        out("risk events: " + ", ".join(f"{k}={n}" for k, n in sorted(r.risk_counts.items())))
