@@ -11,6 +11,7 @@ import pytest
 from cexarb.journal import (
     DecisionMade,
     Fill,
+    FundingBooked,
     Journal,
     LegDone,
     OrderUpdate,
@@ -21,7 +22,7 @@ from cexarb.journal import (
 )
 from cexarb.journal.backends import open_backend, redact_url
 from cexarb.journal.schema import LATEST_VERSION
-from cexarb.model import Execution, Order, OrderStatus, OrderType, Side, Symbol
+from cexarb.model import Execution, FundingPayment, Order, OrderStatus, OrderType, Side, Symbol
 from cexarb.model.errors import JournalError, JournalUnavailable
 
 BTC = Symbol("BTC", "USDT")
@@ -60,11 +61,12 @@ def one_of_each(now: float) -> list:
         ),
         RiskEvent(ts=now, kind="kill_switch", detail="max_loss", value=-12.0),
         RunEnded(ts=now, elapsed_s=3.0, summary={"mexc_spot": {"total": 2.88, "fills": 1.0}}),
+        FundingBooked(ts=now, venue="gateio_futures", payment=FundingPayment("f1", BTC, -0.25, 1_700_000_000_000)),
     ]  # fmt: skip
 
 
 async def read_all(backend, run_id: str) -> dict[str, list]:
-    tables = ("orders", "fills", "decisions", "legs", "snapshots", "risk_events", "run_ends")
+    tables = ("orders", "fills", "decisions", "legs", "snapshots", "risk_events", "run_ends", "funding")
     return {t: await backend.read(t, [run_id]) for t in tables}
 
 
@@ -91,6 +93,7 @@ async def test_every_event_kind_round_trips(journal_url, tmp_path):
     assert got["snapshots"] == [events[6]]
     assert got["risk_events"] == [events[7]]
     assert got["run_ends"] == [events[8]]
+    assert got["funding"] == [events[9]]
     # Numbered in the order recorded.
     assert [e.seq for e in events] == list(range(1, len(events) + 1))
 

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from cexarb.cli.main import app
 from cexarb.cli.runner import RunOptions, run
 
-SUMMARY_ROW = re.compile(r"^  (\w+)\s+(-?[\d.]+)\s+(-?[\d.]+)\s+(-?[\d.]+)\s+(-?[\d.]+)\s+(\d+)$", re.M)
+SUMMARY_ROW = re.compile(r"^  (\w+)" + r"\s+(-?[\d.]+)" * 5 + r"\s+(\d+)$", re.M)
 
 
 def run_and_summarize(tmp_path, journal: str | None) -> tuple[str, dict[str, tuple[float, ...]]]:
@@ -40,18 +40,19 @@ def report(*args: str) -> str:
 def check_report_matches_summary(journal: str, summary: dict[str, tuple[float, ...]]) -> dict:
     data = json.loads(report("--journal", journal, "--format", "json"))
     venues = data["pnl"]["venues"]
-    for venue, (realized, unrealized, fees, total, fills) in summary.items():
+    for venue, (realized, unrealized, fees, funding, total, fills) in summary.items():
         got = data["pnl"]["total"] if venue == "TOTAL" else venues[venue]
         # The summary prints 4 decimals; the run's own figures are kept exactly.
         assert got["realized"] == pytest.approx(realized, abs=1e-4)
         assert got["unrealized"] == pytest.approx(unrealized, abs=1e-4)
         assert got["fees"] == pytest.approx(fees, abs=1e-4)
+        assert got["funding"] == pytest.approx(funding, abs=1e-4)
         assert got["total"] == pytest.approx(total, abs=1e-4)
         assert got["fills"] == fills
         if venue != "TOTAL":
             exact = data["pnl"]["run_summary"][venue]
             assert got["total"] == pytest.approx(exact["total"], rel=1e-9, abs=1e-9)
-    assert sum(x["fills"] for x in data["fills"]) == summary["TOTAL"][4]
+    assert sum(x["fills"] for x in data["fills"]) == summary["TOTAL"][5]
     assert data["decisions"].get("taken", 0) >= 1
     assert {(s["venue"], s["leg"]) for s in data["slippage"]}, "slippage per leg"
     assert data["order_rtt_ms"] and all(p["p50"] > 0 for p in data["order_rtt_ms"].values())
@@ -66,12 +67,12 @@ def test_run_journals_to_sqlite_beside_the_log_and_report_equals_the_summary(tmp
 
     table = report("--journal", str(db))
     total = summary["TOTAL"]
-    assert re.search(rf"TOTAL\s.*{total[3]:.4f}\s.*{int(total[4])}\s", table), table
+    assert re.search(rf"TOTAL\s.*{total[4]:.4f}\s.*{int(total[5])}\s", table), table
     assert "PnL per day, venue and symbol" in table and "Order round trip" in table
 
     rows = list(csv.DictReader(io.StringIO(report("--journal", str(db), "--format", "csv"))))
     (csv_total,) = [r for r in rows if r["section"] == "pnl" and r["key"] == "TOTAL" and r["item"] == "total"]
-    assert float(csv_total["value"]) == pytest.approx(total[3], abs=1e-4)
+    assert float(csv_total["value"]) == pytest.approx(total[4], abs=1e-4)
 
     chart = tmp_path / "chart.png"
     report("--journal", str(db), "--plot", str(chart))
@@ -117,7 +118,7 @@ def test_report_and_migrate_say_what_is_wrong(tmp_path):
         and "journal migrate" in result.output
     )
     result = CliRunner().invoke(app, ["journal", "migrate", "--journal", str(tmp_path / "new.db")])
-    assert result.exit_code == 0 and "schema version 1" in result.output
+    assert result.exit_code == 0 and "schema version 2" in result.output
     result = CliRunner().invoke(app, ["report", "--journal", str(tmp_path / "new.db")])
     assert result.exit_code == 1 and "no runs in" in result.output
     result = CliRunner().invoke(app, ["report", "--journal", "mysql://x"])
@@ -129,4 +130,4 @@ def test_report_and_migrate_say_what_is_wrong(tmp_path):
 def test_journal_migrate_on_postgresql(pg_url):
     for _ in range(2):
         result = CliRunner().invoke(app, ["journal", "migrate", "--journal", pg_url])
-        assert result.exit_code == 0 and "schema version 1" in result.output, result.output
+        assert result.exit_code == 0 and "schema version 2" in result.output, result.output

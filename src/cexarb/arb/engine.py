@@ -34,7 +34,7 @@ from cexarb.arb.risk import RiskManager
 from cexarb.arb.sizing import Opportunity, balance_cap, size_candidate
 from cexarb.arb.stats import Decision, EngineStats, Spread
 from cexarb.arb.views import TradingVenue, open_order_count
-from cexarb.journal import Recorder, RiskEvent
+from cexarb.journal import FundingBooked, Recorder, RiskEvent
 from cexarb.logs import log_kv
 from cexarb.model import ConnectionState, Execution, FundingPayment, Side, Symbol
 
@@ -151,6 +151,8 @@ class ArbEngine:
 
     def on_funding(self, venue: str, payment: FundingPayment) -> None:
         if self.pnl.on_funding(venue, payment):
+            if self.journal is not None:
+                self.journal.record(FundingBooked(ts=time.time(), venue=venue, payment=payment))
             log_kv(
                 log,
                 logging.INFO,

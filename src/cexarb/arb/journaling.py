@@ -103,6 +103,7 @@ def snapshots(
                 positions={str(s): q for s, q in pnl.positions(venue).items()},
                 marks={str(s): m for (mv, s), m in marks.items() if mv == venue},
                 final=final,
+                funding=v.funding,
             )
         )
     return out

@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from cexarb.cli.exits import typed_errors_exit
-from cexarb.cli.report_data import Report, build, load_runs, parse_since
+from cexarb.cli.report_data import PnlRow, Report, build, load_runs, parse_since
 from cexarb.journal.backends import SqliteBackend, open_backend
 from cexarb.model.errors import JournalError
 
@@ -146,6 +146,14 @@ def _table(title: str, *columns: str) -> Table:
     return t
 
 
+_PNL_COLUMNS = ("realized", "unrealized", "fees", "funding", "total", "fills")
+
+
+def _pnl_cells(row: PnlRow) -> tuple[str, ...]:
+    figures = (row.realized, row.unrealized, row.fees, row.funding, row.total)
+    return (*(f"{x:.4f}" for x in figures), str(row.fills))
+
+
 def print_table(r: Report, console: Console) -> None:
     out = console.print
     for run in r.runs:
@@ -154,44 +162,16 @@ def print_table(r: Report, console: Console) -> None:
             f"run {run['run_id']}  started {run['started']}  {run['mode']}  {elapsed}  "
             + ",".join(run["symbols"])
         )
-    t = _table(
-        "PnL per venue (USDT)", "venue", "realized", "unrealized", "fees", "total", "fills", "run summary"
-    )
+    t = _table("PnL per venue (USDT)", "venue", *_PNL_COLUMNS, "run summary")
     for v, row in sorted(r.venues.items()):
         printed = r.summary.get(v, {}).get("total")
-        t.add_row(
-            v, f"{row.realized:.4f}", f"{row.unrealized:.4f}", f"{row.fees:.4f}", f"{row.total:.4f}", str(row.fills),
-            f"{printed:.4f}" if printed is not None else "-",
-        )  # fmt: skip
-    tot = r.total
+        t.add_row(v, *_pnl_cells(row), f"{printed:.4f}" if printed is not None else "-")
     printed_total = sum(x.get("total", 0.0) for x in r.summary.values()) if r.summary else None
-    t.add_row(
-        "TOTAL", f"{tot.realized:.4f}", f"{tot.unrealized:.4f}", f"{tot.fees:.4f}", f"{tot.total:.4f}", str(tot.fills),
-        f"{printed_total:.4f}" if printed_total is not None else "-",
-    )  # fmt: skip
+    t.add_row("TOTAL", *_pnl_cells(r.total), f"{printed_total:.4f}" if printed_total is not None else "-")
     out(t)
-    t = _table(
-        "PnL per day, venue and symbol",
-        "day",
-        "venue",
-        "symbol",
-        "realized",
-        "unrealized",
-        "fees",
-        "total",
-        "fills",
-    )
+    t = _table("PnL per day, venue and symbol", "day", "venue", "symbol", *_PNL_COLUMNS)
     for (d, v, s), row in sorted(r.by_day.items()):
-        t.add_row(
-            d,
-            v,
-            s,
-            f"{row.realized:.4f}",
-            f"{row.unrealized:.4f}",
-            f"{row.fees:.4f}",
-            f"{row.total:.4f}",
-            str(row.fills),
-        )
+        t.add_row(d, v, s, *_pnl_cells(row))
     out(t)
     t = _table("Fills", "venue", "symbol", "fills", "net base", "notional")
     for (v, s), x in sorted(r.fills.items()):

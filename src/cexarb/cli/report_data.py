@@ -21,6 +21,7 @@ from cexarb.journal.backends import Backend
 from cexarb.journal.events import (
     DecisionMade,
     Fill,
+    FundingBooked,
     LegDone,
     RiskEvent,
     RunEnded,
@@ -36,6 +37,7 @@ class RunData:
     run: RunStarted
     ended: RunEnded | None
     fills: list[Fill]
+    funding: list[FundingBooked]
     decisions: list[DecisionMade]
     legs: list[LegDone]
     snapshots: list[Snapshot]
@@ -64,12 +66,14 @@ async def load_runs(backend: Backend, run_id: str | None = None, since: float | 
         return out
 
     fills, decisions, legs = await grouped("fills"), await grouped("decisions"), await grouped("legs")
+    funding = await grouped("funding")
     snaps, risk, ends = await grouped("snapshots"), await grouped("risk_events"), await grouped("run_ends")
     return [
         RunData(
             r,
             (ends.get(r.run_id) or [None])[0],
             sorted(fills.get(r.run_id, []), key=lambda f: f.seq),
+            funding.get(r.run_id, []),
             decisions.get(r.run_id, []),
             legs.get(r.run_id, []),
             snaps.get(r.run_id, []),
@@ -89,16 +93,18 @@ class PnlRow:
     unrealized: float = 0.0
     fees: float = 0.0
     fills: int = 0
+    funding: float = 0.0
 
     @property
     def total(self) -> float:
-        return self.realized + self.unrealized - self.fees
+        return self.realized + self.unrealized - self.fees + self.funding
 
     def as_dict(self) -> dict[str, float]:
         return {
             "realized": self.realized,
             "unrealized": self.unrealized,
             "fees": self.fees,
+            "funding": self.funding,
             "total": self.total,
             "fills": self.fills,
         }
@@ -131,6 +137,7 @@ class Report:
             out.unrealized += v.unrealized
             out.fees += v.fees
             out.fills += v.fills
+            out.funding += v.funding
         return out
 
 
@@ -163,6 +170,11 @@ def _replay(data: RunData, report: Report) -> None:
         agg["fills"] += 1
         agg["base"] += fill.side.sign * fill.quantity
         agg["notional"] += fill.quantity * fill.price
+    for f in data.funding:
+        if f.venue in run.initial and book.on_funding(f.venue, f.payment):
+            report.by_day.setdefault(
+                (_day(f.ts), f.venue, str(f.payment.symbol)), PnlRow()
+            ).funding += f.payment.amount
     marks = _marks(data.snapshots)
     last_day = _day(data.ended.ts if data.ended else (data.fills[-1].ts if data.fills else run.ts))
     for venue, v in book.snapshot(marks).venues.items():
@@ -171,6 +183,7 @@ def _replay(data: RunData, report: Report) -> None:
         row.unrealized += v.unrealized
         row.fees += v.fees
         row.fills += v.fills
+        row.funding += v.funding
         for symbol in book.positions(venue):
             mark = marks.get((venue, symbol))
             # Marking only this symbol gives its share of the venue's unrealized PnL.
@@ -243,7 +256,7 @@ def build(runs: Sequence[RunData]) -> Report:
                     {"run_id": run.run_id, "ts": e.ts, "reason": e.detail, "pnl": e.value}
                 )
         for s in data.snapshots:
-            report.equity.append((s.ts, s.venue, s.realized + s.unrealized - s.fees))
+            report.equity.append((s.ts, s.venue, s.realized + s.unrealized - s.fees + s.funding))
             start = run.initial.get(s.venue, {})
             for asset, qty in s.inventory.items():
                 if asset not in ("USDT", "USD", "USDC"):

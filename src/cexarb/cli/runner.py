@@ -321,6 +321,7 @@ def _summary_figures(v) -> dict[str, float]:
         "realized": v.realized,
         "unrealized": v.unrealized,
         "fees": v.fees,
+        "funding": v.funding,
         "total": v.total,
         "fills": v.fills,
     }

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import msgspec
 
-from cexarb.model import Execution, Order
+from cexarb.model import Execution, FundingPayment, Order
 
 
 class Event(msgspec.Struct, tag=True, kw_only=True, gc=False):
@@ -59,6 +59,13 @@ class Fill(Event):
 
     venue: str
     fill: Execution
+
+
+class FundingBooked(Event):
+    """A perp funding payment booked into PnL (received +, paid -), once per (venue, payment_id)."""
+
+    venue: str
+    payment: FundingPayment
 
 
 class DecisionMade(Event):
@@ -112,6 +119,7 @@ class Snapshot(Event):
     # symbol -> the mark (mid) the unrealized PnL used
     marks: dict[str, float]
     final: bool = False
+    funding: float = 0.0
 
 
 class RiskEvent(Event):
@@ -123,12 +131,15 @@ class RiskEvent(Event):
     value: float = 0.0
 
 
-AnyEvent = RunStarted | RunEnded | OrderUpdate | Fill | DecisionMade | LegDone | Snapshot | RiskEvent
+AnyEvent = (
+    RunStarted | RunEnded | OrderUpdate | Fill | FundingBooked | DecisionMade | LegDone | Snapshot | RiskEvent
+)
 EVENT_TYPES: tuple[type[Event], ...] = (
     RunStarted,
     RunEnded,
     OrderUpdate,
     Fill,
+    FundingBooked,
     DecisionMade,
     LegDone,
     Snapshot,

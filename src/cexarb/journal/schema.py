@@ -19,6 +19,7 @@ from cexarb.journal.events import (
     DecisionMade,
     Event,
     Fill,
+    FundingBooked,
     LegDone,
     OrderUpdate,
     RiskEvent,
@@ -26,7 +27,7 @@ from cexarb.journal.events import (
     RunStarted,
     Snapshot,
 )
-from cexarb.model import Execution, Order, OrderStatus, OrderType, Side, Symbol, TimeInForce
+from cexarb.model import Execution, FundingPayment, Order, OrderStatus, OrderType, Side, Symbol, TimeInForce
 
 _json_encode = msgspec.json.Encoder().encode
 _json_decode = msgspec.json.decode
@@ -100,6 +101,19 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
             "CREATE INDEX runs_by_time ON runs (ts)",
         ],
     ),
+    (
+        2,
+        [
+            # Perp funding entered PnL (the engine books payments; a snapshot's total includes them).
+            """CREATE TABLE funding (
+                run_id TEXT NOT NULL, venue TEXT NOT NULL, payment_id TEXT NOT NULL,
+                seq BIGINT NOT NULL, ts DOUBLE PRECISION NOT NULL, symbol TEXT NOT NULL,
+                amount DOUBLE PRECISION NOT NULL, exchange_ts BIGINT NOT NULL,
+                balance DOUBLE PRECISION NOT NULL,
+                PRIMARY KEY (run_id, venue, payment_id))""",
+            "ALTER TABLE snapshots ADD COLUMN funding DOUBLE PRECISION NOT NULL DEFAULT 0",
+        ],
+    ),
 ]
 LATEST_VERSION = MIGRATIONS[-1][0]
 
@@ -166,6 +180,20 @@ def _fill_event(row: Mapping[str, Any]) -> Fill:
         bool(row["is_maker"]), row["exchange_ts"],
     )  # fmt: skip
     return Fill(run_id=row["run_id"], seq=row["seq"], ts=row["ts"], venue=row["venue"], fill=fill)
+
+
+def _funding_row(ev: FundingBooked) -> tuple:
+    p = ev.payment
+    return (ev.run_id, ev.venue, p.payment_id, ev.seq, ev.ts, str(p.symbol), p.amount, p.timestamp, p.balance)
+
+
+def _funding_event(row: Mapping[str, Any]) -> FundingBooked:
+    payment = FundingPayment(
+        row["payment_id"], Symbol.parse(row["symbol"]), row["amount"], row["exchange_ts"], row["balance"]
+    )
+    return FundingBooked(
+        run_id=row["run_id"], seq=row["seq"], ts=row["ts"], venue=row["venue"], payment=payment
+    )
 
 
 _BASE = ("run_id", "seq", "ts")
@@ -244,6 +272,13 @@ TABLES: dict[type[Event], Table] = {
         _fill_row,
         _fill_event,
     ),  # fmt: skip
+    FundingBooked: Table(
+        "funding",
+        ("run_id", "venue", "payment_id", "seq", "ts", "symbol", "amount", "exchange_ts", "balance"),
+        ("run_id", "venue", "payment_id"),
+        _funding_row,
+        _funding_event,
+    ),
     DecisionMade: _table(
         "decisions",
         DecisionMade,
@@ -286,7 +321,18 @@ TABLES: dict[type[Event], Table] = {
     Snapshot: _table(
         "snapshots",
         Snapshot,
-        ("venue", "realized", "unrealized", "fees", "fills", "inventory", "positions", "marks", "final"),
+        (
+            "venue",
+            "realized",
+            "unrealized",
+            "fees",
+            "fills",
+            "inventory",
+            "positions",
+            "marks",
+            "final",
+            "funding",
+        ),
         json=("inventory", "positions", "marks"),
     ),
     RiskEvent: _table("risk_events", RiskEvent, ("kind", "venue", "detail", "value")),

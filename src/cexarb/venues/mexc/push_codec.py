@@ -165,7 +165,13 @@ class PushDecoder:
         # The reader gives an empty side's price as 0: no price (None), as the upb path.
         return [
             BookTicker(
-                symbol, bid if bid > 0.0 else None, bid_qty, ask if ask > 0.0 else None, ask_qty, sent, version
+                symbol,
+                bid if bid > 0.0 else None,
+                bid_qty,
+                ask if ask > 0.0 else None,
+                ask_qty,
+                sent,
+                version,
             )
         ]
 
