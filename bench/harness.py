@@ -19,7 +19,7 @@ from typing import Any
 @dataclass
 class Row:
     name: str
-    unit: str  # "us" (per operation), "ops/s", "MB" or "ms"
+    unit: str  # "us" (per operation), "ops/s", "MB", "KB" or "ms"
     median: float
     p99: float | None
     samples: int

@@ -24,17 +24,19 @@ typedef struct {
     double sign; /* 1.0 asks, -1.0 bids */
 } Ladder;
 
-/* First index whose key is >= key (the levels are sorted ascending by key). */
+/* First index whose key is >= key (the levels are sorted ascending by key). Branch-free
+   halving (the compiler emits a conditional move): the comparisons of a book diff are
+   unpredictable, and a mispredicted branch per step cost more than the search itself. */
 static inline Py_ssize_t lower_bound(const Level *levels, Py_ssize_t n, double key) {
-    Py_ssize_t lo = 0, hi = n;
-    while (lo < hi) {
-        Py_ssize_t mid = (lo + hi) >> 1;
-        if (levels[mid].key < key)
-            lo = mid + 1;
-        else
-            hi = mid;
+    if (n == 0)
+        return 0;
+    const Level *base = levels;
+    while (n > 1) {
+        Py_ssize_t half = n >> 1;
+        base = base[half - 1].key < key ? base + half : base;
+        n -= half;
     }
-    return lo;
+    return (base - levels) + (base->key < key);
 }
 
 static int grow(Ladder *self) {
