@@ -12,6 +12,7 @@ from pathlib import Path
 
 from bench import peers
 from bench.harness import Report
+from cexarb import eventloop
 
 SECTIONS = ("hotpath", "sim", "memory")
 
@@ -31,6 +32,7 @@ def machine() -> dict[str, str]:
         "python": platform.python_version(),
         "ccxt": peers.VERSION or "not installed",
         "peer_json": peers.JSON_DECODER,
+        "loop": eventloop.loop_name(),
     }
 
 
@@ -85,7 +87,8 @@ def render(report: Report, info: dict[str, str], command: str, seconds: float) -
     return "\n".join(
         [
             f"cexarb bench: `{command}` in {seconds:.0f} s on {info['nproc']} x {info['cpu']}, "
-            f"Python {info['python']}, ccxt {info['ccxt']} (peer JSON: {info['peer_json']})",
+            f"Python {info['python']}, ccxt {info['ccxt']} (peer JSON: {info['peer_json']}), "
+            f"default event loop {info['loop']}",
             "",
             *text,
             "",
@@ -99,9 +102,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="fewer samples (under 45 s)")
     parser.add_argument("--only", nargs="*", choices=SECTIONS, help="run only these sections")
     parser.add_argument("--json", default=".bench/latest.json", help="where to write the figures")
+    parser.add_argument(
+        "--loop",
+        choices=("default", "uvloop", "asyncio", "both"),
+        default="default",
+        help="event loop of the rows that run one (sim): cexarb's default, one of them, or both "
+        "(each such row twice, tagged). The hot-path and memory rows run no loop.",
+    )
     args = parser.parse_args(argv)
     sections = args.only or list(SECTIONS)
-    command = "python -m bench" + (" --quick" if args.quick else "")
+    command = (
+        "python -m bench"
+        + (" --quick" if args.quick else "")
+        + (f" --loop {args.loop}" if args.loop != "default" else "")
+    )
     report = Report()
     started = time.monotonic()
     if "hotpath" in sections:
@@ -111,7 +125,13 @@ def main(argv: list[str] | None = None) -> int:
     if "sim" in sections:
         from bench import simrows
 
-        simrows.run(report, args.quick)
+        loops = {"default": [None], "both": ["asyncio", "uvloop"]}.get(args.loop, [args.loop])
+        for loop in loops:
+            first = len(report.rows)
+            simrows.run(report, args.quick, loop)
+            if args.loop == "both":
+                for row in report.rows[first:]:
+                    row.name += f" [{loop}]"
     if "memory" in sections:
         from bench import memory
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import os
 import statistics
 import time
 from dataclasses import replace
@@ -18,6 +19,7 @@ from dataclasses import replace
 import aiohttp
 
 from bench.harness import Report, Row, percentile
+from cexarb import eventloop
 from cexarb.config import Config, RateLimitPool, Secret, default_config
 from cexarb.exchange.handlers import PrivateListener
 from cexarb.exchange.registry import COMPOSITES, create_exchange
@@ -132,7 +134,9 @@ def _bare_mexc(config, session: aiohttp.ClientSession, price: float):
         prepared = PreparedRequest("POST", "/api/v3/order", encode_params(params), b"", {})
         signer(prepared, int(time.time() * 1000))
         url = f"{config.rest_url}/api/v3/order?{prepared.query}"
-        async with session.post(url, headers={API_KEY_HEADER: prepared.headers[API_KEY_HEADER]}) as resp:
+        # MEXC answers 700013 to a write without this Content-Type, body or not (as the client sends)
+        headers = {API_KEY_HEADER: prepared.headers[API_KEY_HEADER], "Content-Type": "application/json"}
+        async with session.post(url, headers=headers) as resp:
             return await resp.json()
 
     return place
@@ -188,8 +192,8 @@ async def place_rows(report: Report, sim: Simulator, samples: int) -> None:
 # ---- sustained throughput (simulator in its own process) -----------------------------------------
 
 
-def _sim_process(conn) -> None:
-    asyncio.run(_sim_main(conn))
+def _sim_process(conn, loop: str) -> None:
+    eventloop.run(_sim_main(conn), loop)
 
 
 async def _sim_main(conn) -> None:
@@ -227,7 +231,7 @@ class _Lag(PrivateListener):
 async def throughput_row(report: Report, seconds: float) -> None:
     ctx = multiprocessing.get_context("spawn")
     parent, child = ctx.Pipe()
-    proc = ctx.Process(target=_sim_process, args=(child,), daemon=True)
+    proc = ctx.Process(target=_sim_process, args=(child, eventloop.loop_name()), daemon=True)
     proc.start()
     try:
         urls = await asyncio.get_running_loop().run_in_executor(None, parent.recv)
@@ -293,5 +297,15 @@ async def _run(report: Report, quick: bool) -> None:
     await throughput_row(report, seconds=3.0 if quick else 10.0)
 
 
-def run(report: Report, quick: bool) -> None:
-    asyncio.run(_run(report, quick))
+def run(report: Report, quick: bool, loop: str | None = None) -> None:
+    """Every row on the event loop `loop` ("uvloop"/"asyncio"; None: cexarb's default), the
+    simulator's own process included."""
+    saved = os.environ.get("CEXARB_LOOP")
+    os.environ["CEXARB_LOOP"] = eventloop.loop_name(loop)  # the spawned simulator reads it too
+    try:
+        eventloop.run(_run(report, quick))
+    finally:
+        if saved is None:
+            os.environ.pop("CEXARB_LOOP", None)
+        else:
+            os.environ["CEXARB_LOOP"] = saved

@@ -27,6 +27,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
+from cexarb import eventloop
 from cexarb.arb.config import ArbConfig, load_arb_config
 from cexarb.arb.engine import ArbEngine
 from cexarb.arb.reconcile import Row, VenueTruth, reconcile
@@ -167,7 +168,7 @@ def run_command(
         metrics_port,
     )
     with typed_errors_exit():
-        code = asyncio.run(run(options, Console()))
+        code = eventloop.run(run(options, Console()))
     raise typer.Exit(code)
 
 

@@ -17,6 +17,7 @@ from typing import Annotated
 
 import typer
 
+from cexarb import eventloop
 from cexarb.sim.harness import SimAccount, SimConfig, Simulator
 
 _DEFAULT_BALANCES = ("USDT=100000", "BTC=2", "ETH=20", "SOL=500")
@@ -113,7 +114,7 @@ def sim_command(
         rate_limits=rate_limits,
     )
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve(config, duration))
+        eventloop.run(serve(config, duration))
 
 
 def url_line(sim: Simulator) -> dict[str, dict[str, str]]:
