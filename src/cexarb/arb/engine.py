@@ -329,7 +329,9 @@ class ArbEngine:
             chosen = result
             break
         if first_update_ns is not None:
-            self.stats.frame_to_decision_us.append((time.perf_counter_ns() - first_update_ns) / 1e3)
+            took_us = (time.perf_counter_ns() - first_update_ns) / 1e3
+            self.stats.frame_to_decision_us.append(took_us)
+            self.stats.frame_to_decision_hist.observe(took_us)
         return chosen
 
     def _admit(self, cand: Candidate) -> Opportunity | str:

@@ -30,6 +30,7 @@ from cexarb.model.errors import (
     OrderStatusUnknown,
 )
 from cexarb.model.rounding import round_down, round_price
+from cexarb.transport.stats import MS_BUCKETS, LatencyHistogram
 
 log = logging.getLogger("cexarb.arb.executor")
 
@@ -97,6 +98,7 @@ class Executor:
         self.config = config
         self.residuals: dict[Symbol, Residual] = {}
         self.order_rtt_ms: deque[float] = deque(maxlen=5000)
+        self.order_rtt_hist = LatencyHistogram(MS_BUCKETS)
         self.in_flight = 0
         # Notional of trades under way: until both legs are known, each may end one-legged.
         self.at_risk_notional = 0.0
@@ -219,6 +221,7 @@ class Executor:
             )
             result.rtt_ms = (time.perf_counter() - started) * 1e3
             self.order_rtt_ms.append(result.rtt_ms)
+            self.order_rtt_hist.observe(result.rtt_ms)
             result.order = await self._resolve(venue, leg.symbol, order)
         except OrderStatusUnknown as exc:
             result.error = f"{type(exc).__name__}: {exc.message}"

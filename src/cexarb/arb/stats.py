@@ -7,6 +7,7 @@ from collections import Counter, deque
 from dataclasses import dataclass, field
 
 from cexarb.model import Execution, Symbol
+from cexarb.transport.stats import US_BUCKETS, LatencyHistogram
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +56,8 @@ class EngineStats:
     fills: deque[tuple[str, Execution]] = field(default_factory=lambda: deque(maxlen=50))
     best_spreads: dict[Symbol, list[Spread]] = field(default_factory=dict)
     frame_to_decision_us: deque[float] = field(default_factory=lambda: deque(maxlen=5000))
+    # Every sample since the start, bucketed (metrics); the deque keeps only the recent ones.
+    frame_to_decision_hist: LatencyHistogram = field(default_factory=lambda: LatencyHistogram(US_BUCKETS))
     evaluations: int = 0
 
     def record(self, decision: Decision) -> None:

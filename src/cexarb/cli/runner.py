@@ -76,6 +76,7 @@ class RunOptions:
     # Journal URL; None: a SQLite file beside the log; "": no journal.
     journal: str | None = None
     metrics_port: int | None = None
+    metrics_host: str = "127.0.0.1"
 
     @property
     def journal_url(self) -> str:
@@ -124,6 +125,9 @@ def run_command(
         int | None,
         typer.Option("--metrics-port", help="Serve Prometheus metrics on this port (0: any free)."),
     ] = None,
+    metrics_host: Annotated[
+        str, typer.Option("--metrics-host", help="Address the metrics endpoint listens on (0.0.0.0: all).")
+    ] = "127.0.0.1",
 ) -> None:
     """Run the arbitrage engine with the live dashboard, then print a summary.
 
@@ -166,6 +170,7 @@ def run_command(
         log_level,
         "" if no_journal else journal,
         metrics_port,
+        metrics_host,
     )
     with typed_errors_exit():
         code = eventloop.run(run(options, Console()))
@@ -228,6 +233,7 @@ async def _run_on_venues(options, console, config: Config, arb: ArbConfig, trade
 
     venues: dict[str, Any] = {}
     journal = await _open_journal(options.journal_url) if options.journal_url else None
+    metrics = None
     try:
         for key, (venue, market) in VENUE_MARKETS.items():
             venue_config = config.get(venue, market)
@@ -253,6 +259,12 @@ async def _run_on_venues(options, console, config: Config, arb: ArbConfig, trade
             venues=",".join(venues),
             symbols=",".join(map(str, arb.symbols)),
         )
+        if options.metrics_port is not None:
+            from cexarb.arb.metrics import MetricsServer
+
+            metrics = MetricsServer(engine, journal=journal)
+            port = await metrics.start(options.metrics_port, options.metrics_host)
+            console.print(f"metrics: http://{options.metrics_host}:{port}/metrics", highlight=False)
         started = time.monotonic()
         await _drive(engine, options, console)
         elapsed = time.monotonic() - started
@@ -267,6 +279,8 @@ async def _run_on_venues(options, console, config: Config, arb: ArbConfig, trade
             journal.record(RunEnded(ts=time.time(), elapsed_s=elapsed, summary=summary))
         return 0
     finally:
+        if metrics is not None:
+            await metrics.stop()
         for ex in venues.values():
             with contextlib.suppress(Exception):
                 await ex.close()

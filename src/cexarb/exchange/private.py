@@ -454,6 +454,14 @@ class CompositePrivateExchange(PrivateRecovery, CompositePublicExchange):
         status["private_rest"] = self._rest_status
         return status
 
+    def transport_stats(self) -> dict[str, Any]:
+        out = super().transport_stats()
+        if self._private_ws is not None:
+            out["ws"]["private"] = self._private_ws.stats
+        if self._private_rest is not None:
+            out["rest"]["private"] = self._private_rest.http
+        return out
+
     def get_trading_stats(self) -> dict[str, Any]:
         tracker = self._tracker
         stats = self._stats

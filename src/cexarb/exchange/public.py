@@ -380,6 +380,16 @@ class CompositePublicExchange:
         ws = self._public_ws
         return {"public_ws": _ws_status(ws, self._public_down) if ws is not None else "closed"}
 
+    def transport_stats(self) -> dict[str, Any]:
+        """The live counter objects of this composite's clients, by channel: "ws" -> StreamStats,
+        "rest" -> HttpClient (its `stats`, and `limiter` when rate limited). Metrics read these."""
+        out: dict[str, dict[str, Any]] = {"ws": {}, "rest": {}}
+        if self._public_ws is not None:
+            out["ws"]["public"] = self._public_ws.stats
+        if self._public_rest is not None:
+            out["rest"]["public"] = self._public_rest.http
+        return out
+
     def get_public_stats(self) -> dict[str, Any]:
         return {
             "symbols": len(self._books),

@@ -35,6 +35,7 @@ from cexarb.model.errors import (
 from cexarb.model.rounding import format_decimal
 from cexarb.transport.clock import Clock
 from cexarb.transport.ratelimit import RateLimiter
+from cexarb.transport.stats import MS_BUCKETS, LatencyHistogram
 
 _log = logging.getLogger(__name__)
 
@@ -68,6 +69,8 @@ class HttpStats:
     rate_limited: int = 0
     timeouts: int = 0
     clock_resyncs: int = 0
+    # Request to reply (rate-limit wait excluded), every attempt that got an answer.
+    latency_ms: LatencyHistogram = field(default_factory=lambda: LatencyHistogram(MS_BUCKETS))
 
 
 def encode_params(params: Mapping[str, Any] | None) -> str:
@@ -141,6 +144,10 @@ class HttpClient:
         # Sent with every request, also through a shared session; the signer sees them.
         self._default_headers = dict(headers or {})
         self.stats = HttpStats()
+
+    @property
+    def limiter(self) -> RateLimiter | None:
+        return self._limiter
 
     async def request(
         self,
@@ -238,13 +245,17 @@ class HttpClient:
         self.stats.requests += 1
         try:
             if limiter is None:
+                started = time.perf_counter()
                 status, body, headers = await self._exchange(session, prepared, self._url(prepared, signed))
+                self.stats.latency_ms.observe((time.perf_counter() - started) * 1e3)
             else:
                 async with limiter.lease(pool, weight):
                     # Signed once admitted: a long wait for budget must not age the timestamp
                     # past the venue's receive window.
                     url = self._url(prepared, signed)
+                    started = time.perf_counter()
                     status, body, headers = await self._exchange(session, prepared, url)
+                    self.stats.latency_ms.observe((time.perf_counter() - started) * 1e3)
         except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
             raise _NotSent(repr(exc)) from exc
         except TimeoutError as exc:

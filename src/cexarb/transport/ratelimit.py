@@ -91,6 +91,10 @@ class RateLimiter:
         p.expire(time.monotonic())
         return p.in_flight + p.window_weight
 
+    def budget_left(self) -> dict[str, int]:
+        """Weight each pool could still admit now (metrics: alert before it runs out)."""
+        return {name: max(0, p.capacity - self.used(name)) for name, p in self._pools.items()}
+
     def _pool(self, name: str) -> _Pool | None:
         pool = self._pools.get(name)
         return pool if pool is not None else self._pools.get("default")
