@@ -2,7 +2,15 @@ import pickle
 
 import pytest
 
-from cexarb.config import Config, RateLimitPool, Secret, VenueConfig, default_config, load_config
+from cexarb.config import (
+    Config,
+    RateLimitPool,
+    Secret,
+    VenueConfig,
+    default_config,
+    is_local_url,
+    load_config,
+)
 from cexarb.model.enums import Market, Venue
 from cexarb.model.errors import ConfigError
 
@@ -167,3 +175,80 @@ def test_config_error_is_a_value_error_and_pickles():
     err = ConfigError("unknown key x.y")
     assert isinstance(err, ValueError)
     assert str(pickle.loads(pickle.dumps(err))) == "unknown key x.y"
+
+
+def test_unknown_key_lists_the_valid_keys(tmp_path):
+    path = tmp_path / "cexarb.toml"
+    path.write_text('[mexc.spot]\nrest = "http://127.0.0.1:1"')
+    with pytest.raises(
+        ConfigError, match="unknown key mexc.spot.rest; valid keys: api_key, api_secret, .*rest_url"
+    ):
+        load_config(path, env={})
+
+
+def test_a_private_stream_left_unset_follows_the_public_one_to_the_simulator(tmp_path):
+    path = tmp_path / "cexarb.toml"
+    path.write_text('[mexc.spot]\nrest_url = "http://127.0.0.1:9002"\nws_url = "ws://127.0.0.1:9002/ws"\n')
+    cfg = load_config(path, env={}).get("mexc", "spot")
+    # The default (wss://wbs-api.mexc.com/ws) would open the account's stream on the real venue.
+    assert cfg.private_ws_url == "ws://127.0.0.1:9002/ws"
+
+
+@pytest.mark.parametrize(
+    ("toml", "named"),
+    [
+        # REST at the simulator, the public stream still the venue's default.
+        (
+            '[mexc.spot]\nrest_url = "http://127.0.0.1:9002"',
+            "ws_url = wss://wbs-api.mexc.com/ws \\(the default\\)",
+        ),
+        ('[gateio.futures]\nws_url = "ws://localhost:9001/v4/ws/usdt"', "rest_url = https://api.gateio.ws"),
+        # Both set by the user, one local and one real.
+        (
+            '[gateio.spot]\nrest_url = "https://api.gateio.ws/api/v4"\nws_url = "ws://10.0.0.5:9000/ws/v4/"',
+            "rest_url = https://api.gateio.ws/api/v4;",
+        ),
+        (
+            '[mexc.spot]\nrest_url = "http://127.0.0.1:1"\nws_url = "ws://127.0.0.1:1/ws"\n'
+            'private_ws_url = "wss://wbs-api.mexc.com/ws"',
+            "private_ws_url",
+        ),
+    ],
+)
+def test_one_venue_never_mixes_local_and_real_hosts(tmp_path, toml, named):
+    path = tmp_path / "cexarb.toml"
+    path.write_text(toml)
+    with pytest.raises(ConfigError, match="mixes local and real hosts.*" + named):
+        load_config(path, env={})
+
+
+def test_venues_used_together_are_all_local_or_all_real(tmp_path):
+    path = tmp_path / "cexarb.toml"
+    path.write_text(
+        '[gateio.spot]\nrest_url = "http://127.0.0.1:9000/api/v4"\nws_url = "ws://127.0.0.1:9000/ws/v4/"\n'
+    )
+    config = load_config(path, env={})
+    config.check_one_target([(Venue.GATEIO, Market.SPOT)])  # alone: fine
+    with pytest.raises(
+        ConfigError, match="gateio.spot point at this machine .* but mexc.spot, gateio.futures"
+    ):
+        config.check_one_target(
+            [(Venue.GATEIO, Market.SPOT), (Venue.MEXC, Market.SPOT), (Venue.GATEIO, Market.FUTURES)]
+        )
+    default_config().check_one_target([(Venue.GATEIO, Market.SPOT), (Venue.MEXC, Market.SPOT)])
+
+
+@pytest.mark.parametrize(
+    ("url", "local"),
+    [
+        ("http://127.0.0.1:9000", True),
+        ("ws://localhost:1/ws", True),
+        ("http://[::1]:80", True),
+        ("http://192.168.1.10", True),
+        ("https://api.mexc.com", False),
+        ("wss://fx-ws.gateio.ws/v4/ws/usdt", False),
+        ("http://8.8.8.8", False),
+    ],
+)
+def test_local_urls_are_recognised(url, local):
+    assert is_local_url(url) is local

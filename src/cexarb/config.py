@@ -6,11 +6,14 @@ points at the simulator or the real venue by changing only the URLs here.
 
 from __future__ import annotations
 
+import ipaddress
+import json
 import os
 import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from cexarb.model.enums import Market, Venue
 from cexarb.model.errors import ConfigError
@@ -120,7 +123,8 @@ _ENV_CREDENTIALS = {
     Venue.GATEIO: ("CEXARB_GATEIO_API_KEY", "CEXARB_GATEIO_API_SECRET"),
 }
 
-_STR_KEYS = {"rest_url", "ws_url", "private_ws_url"}
+URL_KEYS = ("rest_url", "ws_url", "private_ws_url")
+_STR_KEYS = set(URL_KEYS)
 _FLOAT_KEYS = {"request_timeout_s", "ping_interval_s", "silence_timeout_s"}
 _INT_KEYS = {"recv_window_ms", "user_id"}
 
@@ -144,6 +148,20 @@ class Config:
             return self.venues[key]
         except KeyError:
             raise ConfigError(f"no configuration for {key[0].value} {key[1].value}") from None
+
+    def check_one_target(self, keys: list[tuple[Venue, Market]]) -> None:
+        """Refuse to use, together, venues on this machine (a simulator) and real ones."""
+        local = [k for k in keys if is_local_url(self.get(*k).rest_url)]
+        real = [k for k in keys if k not in local]
+        if local and real:
+
+            def names(ks: list[tuple[Venue, Market]]) -> str:
+                return ", ".join(f"{v.value}.{m.value}" for v, m in ks)
+
+            raise ConfigError(
+                f"{names(local)} point at this machine (a simulator) but {names(real)} at the real venue; "
+                f"configure every venue for the same target (`cexarb sim --write-config FILE` writes them all)"
+            )
 
     def with_venue(self, cfg: VenueConfig) -> Config:
         venues = dict(self.venues)
@@ -191,8 +209,46 @@ def _apply_section(cfg: VenueConfig, section: dict[str, Any], where: str) -> Ven
                 pools[pool] = RateLimitPool(spec["capacity"], float(spec["period_s"]))
             changes[key] = pools
         else:
-            raise ConfigError(f"unknown key {name}")
-    return replace(cfg, **changes)
+            raise ConfigError(f"unknown key {name}; valid keys: {', '.join(sorted(_VALID_KEYS))}")
+    return _one_kind_of_host(replace(cfg, **changes), section.keys(), where)
+
+
+_VALID_KEYS = _STR_KEYS | _FLOAT_KEYS | _INT_KEYS | {"api_key", "api_secret", "rate_limits"}
+
+
+def is_local_url(url: str) -> bool:
+    """True when `url` names this machine or a private network (a simulator, not a venue)."""
+    host = urlsplit(url).hostname or ""
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return address.is_loopback or address.is_private
+
+
+def _one_kind_of_host(cfg: VenueConfig, given: Any, where: str) -> VenueConfig:
+    """A venue's URLs all local or all real: never a stream to the real venue when the file
+    points the rest at a simulator. A private stream URL left unset follows the public one;
+    any other mix is refused."""
+    if "private_ws_url" not in given and "ws_url" in given and cfg.private_ws_url:
+        cfg = replace(cfg, private_ws_url=cfg.ws_url)
+    urls = {key: getattr(cfg, key) for key in URL_KEYS if getattr(cfg, key)}
+    local = sorted(key for key, url in urls.items() if is_local_url(url))
+    real = sorted(key for key, url in urls.items() if not is_local_url(url))
+    if local and real:
+        where_real = ", ".join(
+            f"{key} = {urls[key]}" + ("" if key in given else " (the default)") for key in real
+        )
+        # An unset private stream URL follows ws_url: setting ws_url is enough.
+        to_set = [k for k in real if k != "private_ws_url" or k in given] or real
+        raise ConfigError(
+            f"[{where}] mixes local and real hosts: {', '.join(local)} on this machine but {where_real}; "
+            f"set {' and '.join(to_set)} too (`cexarb sim --write-config FILE` writes a complete file), or "
+            f"point everything at the venue"
+        )
+    return cfg
 
 
 def read_toml(path: str | Path) -> dict[str, Any]:
@@ -242,3 +298,21 @@ def load_config(path: str | Path | None = None, env: dict[str, str] | None = Non
                 if k[0] is venue:
                     venues[k] = replace(cfg, api_key=Secret(env[key_var]), api_secret=Secret(env[secret_var]))
     return Config(venues)
+
+
+def venue_toml(config: Config) -> str:
+    """`config`'s venues as the TOML tables `load_config` reads back: URLs, credentials (revealed:
+    the file is for the machine that owns them) and the Gate user id."""
+    lines = []
+    for (venue, market), cfg in config.venues.items():
+        lines.append(f"[{venue.value}.{market.value}]")
+        for key in ("rest_url", "ws_url", "private_ws_url"):
+            if getattr(cfg, key):
+                lines.append(f"{key} = {json.dumps(getattr(cfg, key))}")
+        if cfg.has_credentials:
+            lines.append(f"api_key = {json.dumps(cfg.api_key.reveal())}")
+            lines.append(f"api_secret = {json.dumps(cfg.api_secret.reveal())}")
+        if cfg.user_id:
+            lines.append(f"user_id = {cfg.user_id}")
+        lines.append("")
+    return "\n".join(lines)

@@ -7,7 +7,27 @@ from collections.abc import Iterator
 
 import typer
 
-from cexarb.model.errors import ConfigError, ExchangeError, JournalError
+from cexarb.model.errors import ConfigError, ExchangeError, InitializationError, JournalError, NetworkError
+
+# A command that cannot reach a venue: the operator's next step, not a library's retry advice.
+_UNREACHABLE_HINT = "check the URL in the config and that the venue (or `cexarb sim`) is running"
+
+
+def describe(exc: ExchangeError) -> str:
+    """The operator's one line for `exc`: the root cause, with a hint that fits a command.
+
+    A failed initialize wraps the error that stopped it; the wrapper's advice ("initialize
+    again") is for library callers, so the cause is shown instead."""
+    while isinstance(exc, InitializationError) and isinstance(exc.__cause__, ExchangeError):
+        exc = exc.__cause__
+    if isinstance(exc, InitializationError):
+        return exc.message
+    hint = (
+        _UNREACHABLE_HINT if isinstance(exc, NetworkError) and "cannot connect" in exc.message else exc.hint
+    )
+    code = f" (code={exc.code})" if exc.code is not None else ""
+    venue = f"{exc.venue}: " if exc.venue and exc.venue not in exc.message else ""
+    return f"{venue}{exc.message}{code} -> {hint}"
 
 
 @contextlib.contextmanager
@@ -19,7 +39,7 @@ def typed_errors_exit() -> Iterator[None]:
         typer.echo(f"error: bad configuration: {exc}", err=True)
         raise typer.Exit(2) from None
     except ExchangeError as exc:
-        typer.echo(f"error: {exc}", err=True)
+        typer.echo(f"error: {describe(exc)}", err=True)
         raise typer.Exit(1) from None
     except JournalError as exc:
         typer.echo(f"error: journal: {exc}", err=True)

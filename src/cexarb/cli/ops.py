@@ -4,15 +4,10 @@ Target: by default an embedded simulator started in-process for the one command
 (fresh and seeded each time, account k1: good for trying the commands; an order
 placed by one command is gone by the next). With --config FILE the command runs
 against the venues that file configures: real venues (credentials from the file
-or CEXARB_* variables), or a running `cexarb sim` by pointing the URLs at it,
-which keeps state between commands:
+or CEXARB_* variables), or a running `cexarb sim`, which keeps state between commands:
 
-    # cexarb.toml for a `cexarb sim --port 18000` (ports from its JSON line)
-    [gateio.spot]
-    rest_url = "http://127.0.0.1:18000/api/v4"
-    ws_url = "ws://127.0.0.1:18000/ws/v4/"
-    api_key = "k1"
-    api_secret = "s1"
+    cexarb sim --write-config sim.toml &          # writes every venue's URLs and keys
+    cexarb balances --venue gateio_spot -c sim.toml
 
 Venues: mexc_spot, gateio_spot, gateio_futures (also: mexc, gateio, gate).
 Secrets are registered for redaction and never printed.
@@ -22,18 +17,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import typer
 from rich.console import Console
+from rich.measure import Measurement
 from rich.table import Table
 
 from cexarb.cli.exits import typed_errors_exit
 from cexarb.config import Config, load_config
 from cexarb.logs import register_secret, setup_logging, shutdown_logging
-from cexarb.model import Market, Order, Side, Symbol, TimeInForce, Venue, WithdrawalRequest
+from cexarb.model import Market, Order, OrderType, Side, Symbol, TimeInForce, Venue, WithdrawalRequest
 from cexarb.model.errors import ConfigError, ExchangeError
 
 _ALIASES: dict[str, tuple[Venue, Market]] = {
@@ -50,11 +47,41 @@ _CONFIG_HELP = (
     "TOML config of the venues to use (real ones, or a running `cexarb sim`). Default: embedded simulator."
 )
 _SIM_KEY = "k1"
+# MEXC's GET /api/v3/openOrders requires `symbol` (spot v3 API docs, "Current Open Orders"):
+# listing a whole account would be one request per listed symbol.
+_ORDERS_PER_SYMBOL = {(Venue.MEXC, Market.SPOT)}
 
 VenueOpt = typer.Option(..., "--venue", "-v", help=_VENUE_HELP)
 ConfigOpt = typer.Option(None, "--config", "-c", help=_CONFIG_HELP)
 
 console = Console(soft_wrap=True)
+# Piped output is as wide as its rows need: an id cut to `C02__1000…` is useless to `cancel`.
+_PIPE_WIDTH = 1000
+
+
+def print_table(table: Table, out: Console | None = None) -> None:
+    """`table` with every cell whole: at its natural width when piped; on a terminal too narrow
+    for it, as one `column=value` line per row (which wraps instead of cutting)."""
+    out = out or console
+    natural = Measurement.get(out, out.options.update_width(_PIPE_WIDTH), table).maximum
+    if not out.is_terminal:
+        width, out.width = out.width, max(out.width, natural)
+        try:
+            out.print(table, highlight=False)
+        finally:
+            out.width = width
+        return
+    if natural <= out.width:
+        out.print(table, highlight=False)
+        return
+    if table.title:
+        out.print(str(table.title), highlight=False)
+    names = [str(c.header) for c in table.columns]
+    cells = [list(c.cells) for c in table.columns]
+    for row in zip(*cells, strict=True):
+        out.print(
+            " ".join(f"{n.replace(' ', '_')}={v}" for n, v in zip(names, row, strict=True)), highlight=False
+        )
 
 
 def parse_venue(text: str) -> tuple[Venue, Market]:
@@ -81,9 +108,25 @@ def parse_side(text: str) -> Side:
 
 
 def positive(value: float, hint: str) -> float:
-    if not value > 0:
-        raise typer.BadParameter(f"must be > 0, got {value}", param_hint=hint)
+    if not math.isfinite(value) or not value > 0:
+        raise typer.BadParameter(f"must be a finite number > 0, got {value}", param_hint=hint)
     return value
+
+
+def parse_amount(text: str, hint: str) -> float:
+    """A quantity, price or amount typed by the operator: a finite number > 0, checked here so
+    `inf`, `nan`, `-1` or `0` never reach a venue."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise typer.BadParameter(f"must be a number, got {text!r}", param_hint=hint) from None
+    return positive(value, hint)
+
+
+EMBEDDED_NOTICE = (
+    "embedded simulator: a fresh one for this command only (account k1; nothing persists). "
+    "For a running `cexarb sim` or real venues, pass --config FILE."
+)
 
 
 @contextlib.asynccontextmanager
@@ -93,26 +136,32 @@ async def _config(config_path: Path | None) -> AsyncIterator[Config]:
         return
     from cexarb.sim import SimConfig, Simulator
 
+    # First, so nobody takes the embedded simulator's answer for their account's.
+    typer.echo(EMBEDDED_NOTICE, err=True)
     async with Simulator(SimConfig(flow=False, admin=False)) as sim:
         yield sim.client_config(_SIM_KEY)
 
 
 @contextlib.asynccontextmanager
-async def connect(venue_text: str, config_path: Path | None, symbols: list[Symbol]) -> AsyncIterator[Any]:
-    """A private composite for the venue, initialized for `symbols`, closed afterwards."""
+async def connect(
+    venue_text: str, config_path: Path | None, symbols: list[Symbol], *, private: bool = True
+) -> AsyncIterator[Any]:
+    """A composite for the venue (private: with the account), initialized for `symbols`,
+    closed afterwards. Public data needs no credentials."""
     venue, market = parse_venue(venue_text)
     async with _config(config_path) as config:
         from cexarb.exchange.registry import create_exchange
 
         cfg = config.get(venue, market)
-        if not cfg.has_credentials:
-            raise ConfigError(
-                f"{venue.value}.{market.value} has no credentials: set api_key/api_secret in the config or "
-                f"CEXARB_{venue.value.upper()}_API_KEY / CEXARB_{venue.value.upper()}_API_SECRET"
-            )
-        register_secret(cfg.api_key.reveal())
-        register_secret(cfg.api_secret.reveal())
-        exchange = create_exchange(venue, market, config, private=True)
+        if private:
+            if not cfg.has_credentials:
+                raise ConfigError(
+                    f"{venue.value}.{market.value} has no credentials: set api_key/api_secret in the config "
+                    f"or CEXARB_{venue.value.upper()}_API_KEY / CEXARB_{venue.value.upper()}_API_SECRET"
+                )
+            register_secret(cfg.api_key.reveal())
+            register_secret(cfg.api_secret.reveal())
+        exchange = create_exchange(venue, market, config, private=private)
         try:
             await exchange.initialize(symbols)
             yield exchange
@@ -145,10 +194,16 @@ def _level(levels: list[tuple[float, float]], i: int) -> tuple[str, str]:
 
 
 def _order_line(order: Order) -> str:
+    """One line per order: a market order shows `@ market`, never a price of 0, and every
+    order its average fill price (`-` until something filled)."""
+    at = "market" if order.order_type is OrderType.MARKET or not order.price else f"{order.price:g}"
+    avg = f"{order.average_price:g}" if order.filled_quantity and order.average_price else "-"
+    filled = f"filled={order.filled_quantity:g}"
+    if order.status.is_done and order.filled_quantity and order.filled_quantity < order.quantity:
+        filled += f" of {order.quantity:g}"
     return (
-        f"{order.status.value} {order.side.value} {order.quantity:g} {order.symbol} @ {order.price:g} "
-        f"filled={order.filled_quantity:g} avg={order.average_price:g} id={order.order_id} "
-        f"client_id={order.client_order_id}"
+        f"{order.status.value} {order.side.value} {order.quantity:g} {order.symbol} @ {at} "
+        f"{filled} avg={avg} id={order.order_id} client_id={order.client_order_id}"
     )
 
 
@@ -166,7 +221,7 @@ def book(
     parse_venue(venue)
 
     async def work() -> None:
-        async with connect(venue, config, [sym]) as ex:
+        async with connect(venue, config, [sym], private=False) as ex:
             ob = ex.get_order_book(sym)
             for _ in range(50):
                 if ob is not None:
@@ -184,7 +239,7 @@ def book(
                 bid_px, bid_qty = _level(ob.bids, i)
                 ask_px, ask_qty = _level(ob.asks, i)
                 table.add_row(bid_qty, bid_px, ask_px, ask_qty)
-            console.print(table)
+            print_table(table)
 
     _run(work)
 
@@ -204,7 +259,7 @@ def balances(venue: str = VenueOpt, config: Path | None = ConfigOpt) -> None:
             for asset, b in sorted(ex.balances.items()):
                 if b.total:
                     table.add_row(asset, f"{b.available:.8g}", f"{b.locked:.8g}", f"{b.total:.8g}")
-            console.print(table)
+            print_table(table)
             for symbol, p in sorted(getattr(ex, "positions", {}).items()):
                 if p.size:
                     console.print(
@@ -223,8 +278,13 @@ def orders(
 
     Example: cexarb orders --venue gateio_spot --symbol BTC/USDT
     """
-    parse_venue(venue)
+    venue_market = parse_venue(venue)
     only = parse_symbol(symbol, "--symbol") if symbol else None
+    if only is None and venue_market in _ORDERS_PER_SYMBOL:
+        raise typer.BadParameter(
+            f"{venue} answers open orders one symbol at a time: add --symbol BASE/QUOTE, e.g. --symbol BTC/USDT",
+            param_hint="--symbol",
+        )
 
     async def work() -> None:
         async with connect(venue, config, [only] if only else []) as ex:
@@ -245,7 +305,10 @@ def orders(
                         f"{o.filled_quantity:g}",
                         o.status.value,
                     )
-            console.print(table if table.rows else "no open orders")
+            if table.rows:
+                print_table(table)
+            else:
+                console.print("no open orders")
 
     _run(work)
 
@@ -253,39 +316,50 @@ def orders(
 def place(
     symbol: str = typer.Argument(..., help="Symbol as BASE/QUOTE."),
     side: str = typer.Argument(..., help="buy or sell."),
-    quantity: float = typer.Argument(..., help="Quantity in base units."),
-    price: float = typer.Option(0.0, "--price", "-p", help="Limit price; omit for a market order."),
+    quantity: str = typer.Argument(
+        ..., help="Quantity in base units (BTC of BTC/USDT) on every venue, also for market buys."
+    ),
+    price: str | None = typer.Option(None, "--price", "-p", help="Limit price; omit for a market order."),
     venue: str = VenueOpt,
-    tif: str = typer.Option("GTC", help="Time in force of a limit order: GTC, IOC, FOK or POST_ONLY."),
+    tif: str | None = typer.Option(
+        None, help="Time in force of a limit order: GTC (default), IOC, FOK or POST_ONLY."
+    ),
     config: Path | None = ConfigOpt,
 ) -> None:
-    """Place an order and print how it stands.
+    """Place an order and print how it stands, with its average fill price.
 
     Examples:
 
       cexarb place BTC/USDT buy 0.001 --price 59000 --venue gateio_spot
 
+      cexarb place BTC/USDT buy 0.001 --price 61000 --tif FOK --venue mexc_spot
+
       cexarb place ETH/USDT sell 0.01 --venue mexc_spot        # market order
     """
     sym, order_side = parse_symbol(symbol), parse_side(side)
-    positive(quantity, "QUANTITY")
-    if price < 0:
-        raise typer.BadParameter("must be > 0", param_hint="--price")
-    try:
-        time_in_force = TimeInForce(tif.upper())
-    except ValueError:
-        raise typer.BadParameter("one of GTC, IOC, FOK, POST_ONLY", param_hint="--tif") from None
+    amount = parse_amount(quantity, "QUANTITY")
+    limit = parse_amount(price, "--price") if price is not None else None
+    time_in_force = TimeInForce.GTC
+    if tif is not None:
+        if limit is None:
+            raise typer.BadParameter(
+                "applies to limit orders: give --price too (a market order is always IOC)", param_hint="--tif"
+            )
+        try:
+            time_in_force = TimeInForce(tif.upper())
+        except ValueError:
+            raise typer.BadParameter("one of GTC, IOC, FOK, POST_ONLY", param_hint="--tif") from None
     parse_venue(venue)
 
     async def work() -> None:
         async with connect(venue, config, [sym]) as ex:
-            if price:
+            if limit is not None:
                 order = await ex.place_limit_order(
-                    sym, order_side, quantity, price, time_in_force=time_in_force
+                    sym, order_side, amount, limit, time_in_force=time_in_force
                 )
             else:
-                order = await ex.place_market_order(sym, order_side, quantity)
-            if not price or time_in_force in (TimeInForce.IOC, TimeInForce.FOK):
+                order = await ex.place_market_order(sym, order_side, amount)
+            if limit is None or time_in_force in (TimeInForce.IOC, TimeInForce.FOK):
                 order = await _await_end(ex, order)
             console.print(_order_line(order), highlight=False)
 
@@ -329,7 +403,7 @@ def cancel(
 
 def withdraw(
     asset: str = typer.Argument(..., help="Asset, e.g. USDT."),
-    amount: float = typer.Argument(..., help="Amount to withdraw."),
+    amount_text: str = typer.Argument(..., metavar="AMOUNT", help="Amount to withdraw."),
     address: str = typer.Option(..., "--address", help="Destination address."),
     network: str = typer.Option(..., "--network", help="Network / chain, e.g. TRX, ETH."),
     memo: str = typer.Option("", "--memo", help="Memo / tag when the network needs one."),
@@ -341,7 +415,7 @@ def withdraw(
 
     Example: cexarb withdraw USDT 25 --address TXyzabcdefghijkmnopqrstuvwxyz12345 --network TRX --venue gateio_spot --yes
     """
-    positive(amount, "AMOUNT")
+    amount = parse_amount(amount_text, "AMOUNT")
     parse_venue(venue)
     if not address.strip():
         raise typer.BadParameter("must not be empty", param_hint="--address")
@@ -380,7 +454,13 @@ COMMANDS: dict[str, Callable[..., None]] = {
 }
 
 
+# `-1` is a number to these commands, not an unknown option: it reaches parse_amount, which
+# says what is wrong with it.
+_NUMBER_ARGUMENTS = {"ignore_unknown_options": True}
+
+
 def register(app: typer.Typer) -> None:
     """Add every operator command to the main app: `ops.register(app)` in cli/main.py."""
     for name, command in COMMANDS.items():
-        app.command(name)(command)
+        settings = _NUMBER_ARGUMENTS if name in ("place", "withdraw") else None
+        app.command(name, context_settings=settings)(command)

@@ -185,6 +185,7 @@ async def run(options: RunOptions, console: Console) -> int:
             if options.config_path is None:
                 return await _run_on_simulator(options, console)
             config = load_config(options.config_path)
+            config.check_one_target(list(VENUE_MARKETS.values()))
             arb = load_arb_config(options.config_path)
             return await _run_on_venues(options, console, config, _with_symbols(arb, options), options.trade)
         finally:

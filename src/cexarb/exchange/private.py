@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 from collections.abc import Coroutine
 from typing import Any
 
@@ -31,7 +32,13 @@ from cexarb.model import (
     Symbol,
     TimeInForce,
 )
-from cexarb.model.errors import ExchangeError, NetworkError, OrderNotFound, OrderStatusUnknown
+from cexarb.model.errors import (
+    ExchangeError,
+    InvalidOrder,
+    NetworkError,
+    OrderNotFound,
+    OrderStatusUnknown,
+)
 
 log = logging.getLogger("cexarb.exchange")
 # Untracked orders being confirmed with the venue at once (each costs one REST query).
@@ -262,6 +269,11 @@ class CompositePrivateExchange(PrivateRecovery, CompositePublicExchange):
         reduce_only: bool = False,
     ) -> Order:
         rest = self._require_private()
+        # inf / nan / <= 0 would reach the venue as text it rejects at best: refuse here.
+        if not (math.isfinite(quantity) and quantity > 0):
+            raise InvalidOrder(f"quantity must be a finite number > 0, got {quantity}", venue=self.name)
+        if price is not None and not (math.isfinite(price) and price > 0):
+            raise InvalidOrder(f"price must be a finite number > 0, got {price}", venue=self.name)
         cid = client_order_id or rest.new_client_order_id()
         self._tracker.add_pending(
             Order(

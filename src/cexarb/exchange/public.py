@@ -36,6 +36,26 @@ def now_ms() -> int:
     return int(time.time() * 1000)
 
 
+_LISTED_SHOWN = 5
+
+
+def not_listed(missing: list[Symbol], listed: Iterable[Symbol], venue: str) -> ExchangeError:
+    """ "DOGE/USDT is not listed on gateio_spot", with a few listed symbols to pick from (those
+    sharing the base asset first, then the quote)."""
+    listed = list(listed)
+    first = missing[0]
+    alike = sorted(listed, key=lambda s: (s.base != first.base, s.quote != first.quote, str(s)))
+    shown = ", ".join(str(s) for s in alike[:_LISTED_SHOWN])
+    more = f" and {len(listed) - _LISTED_SHOWN} more" if len(listed) > _LISTED_SHOWN else ""
+    names = ", ".join(str(s) for s in missing)
+    verb = "is" if len(missing) == 1 else "are"
+    return ExchangeError(
+        f"{names} {verb} not listed on {venue}",
+        venue=venue,
+        hint=f"use a listed symbol: {shown}{more}" if listed else "the venue lists no symbols",
+    )
+
+
 class CompositePublicExchange:
     market: Market = Market.SPOT
 
@@ -138,7 +158,7 @@ class CompositePublicExchange:
         if symbol in self._books:
             return
         if symbol not in self.symbols_info:
-            raise ExchangeError(f"{symbol} is not listed on {self.name}", venue=self.name)
+            raise not_listed([symbol], self.symbols_info, self.name)
         self._books[symbol] = BookSync(symbol)
         self._symbols.append(symbol)
         try:
@@ -185,9 +205,9 @@ class CompositePublicExchange:
 
     async def _load_symbols_info(self, symbols: list[Symbol]) -> None:
         info = await self._public_rest.get_symbols_info()
-        missing = [str(s) for s in symbols if s not in info]
+        missing = [s for s in symbols if s not in info]
         if missing:
-            raise ExchangeError(f"not listed on {self.name}: {', '.join(missing)}", venue=self.name)
+            raise not_listed(missing, info, self.name)
         self.symbols_info.update(info)
 
     async def _start_public(self, symbols: list[Symbol]) -> None:

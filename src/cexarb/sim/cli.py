@@ -4,6 +4,8 @@ Prints one JSON line so scripts can read the URLs from stdout:
 {"gateio": {"rest": ..., "spot_ws": ..., "futures_ws": ...}, "mexc_spot": {"rest": ..., "ws": ...},
  "admin": {"rest": ..., "ws": ""}}. Gate has one REST URL for spot, futures, wallet and account, as
 the real venue does; only its futures WebSocket has a host of its own.
+`--write-config FILE` also writes the TOML the other commands take with `--config` (every
+venue's URLs, the first account's keys).
 """
 
 from __future__ import annotations
@@ -11,13 +13,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import signal
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from cexarb import eventloop
+from cexarb.config import venue_toml
+from cexarb.model.errors import ConfigError
+from cexarb.sim.flow import FlowParams
 from cexarb.sim.harness import SimAccount, SimConfig, Simulator
 
 _DEFAULT_BALANCES = ("USDT=100000", "BTC=2", "ETH=20", "SOL=500")
@@ -51,7 +58,9 @@ def parse_ports(text: str) -> dict[str, int]:
     for item in filter(None, (part.strip() for part in text.split(","))):
         key, sep, value = item.partition("=")
         if not sep or not value.strip().isdigit():
-            raise typer.BadParameter(f"port {item!r}: write VENUE=PORT, e.g. mexc_spot=9002")
+            raise typer.BadParameter(
+                f"port {item!r}: write VENUE=PORT, e.g. mexc_spot=9002", param_hint="--ports"
+            )
         out[key.strip()] = int(value)
     return out
 
@@ -88,6 +97,13 @@ def sim_command(
     flow: Annotated[bool, typer.Option(help="Run the synthetic traders.")] = True,
     flow_interval: Annotated[float, typer.Option(help="Seconds between synthetic flow steps.")] = 0.05,
     correlation_lag: Annotated[float, typer.Option(help="Seconds each venue lags the previous one.")] = 0.5,
+    volatility: Annotated[
+        float,
+        typer.Option(
+            help="Per-step volatility of the price walk. `cexarb run` uses 0.001 on its embedded "
+            "simulator so spreads beat the fees; the default is calmer."
+        ),
+    ] = FlowParams().volatility,
     withdrawal_delay: Annotated[float, typer.Option(help="Seconds until a withdrawal is DONE.")] = 1.0,
     funding_interval: Annotated[
         int, typer.Option(help="Seconds between Gate futures funding settlements (real venue: 28800).")
@@ -96,16 +112,35 @@ def sim_command(
         bool, typer.Option(help="Answer 429 when a caller exceeds the venue's limits.")
     ] = True,
     duration: Annotated[float, typer.Option(help="Stop after N seconds (0: serve until Ctrl-C).")] = 0.0,
+    write_config: Annotated[
+        Path | None,
+        typer.Option(
+            help="Write a TOML for `--config` of the other commands: every venue's URLs and the first "
+            "account's keys."
+        ),
+    ] = None,
 ) -> None:
-    """Serve the simulated MEXC spot, Gate spot and Gate futures venues on 127.0.0.1."""
+    """Serve the simulated MEXC spot, Gate spot and Gate futures venues on 127.0.0.1.
+
+    Examples:
+
+      cexarb sim --write-config sim.toml            # then, in another shell:
+
+      cexarb balances --venue mexc_spot -c sim.toml
+
+      cexarb run -c sim.toml --trade
+    """
+    if not volatility > 0 or not flow_interval > 0:
+        raise typer.BadParameter("--volatility and --flow-interval must be > 0")
     balances = parse_balances(balance or list(_DEFAULT_BALANCES))
     config = SimConfig(
         seed=seed,
         symbols=tuple(s.strip() for s in symbols.split(",") if s.strip()),
         accounts=parse_accounts(account or ["k1:s1"], balances),
         flow=flow,
-        flow_interval_s=flow_interval,
-        correlation_lag_s=correlation_lag,
+        flow_params=FlowParams(
+            interval_s=flow_interval, correlation_lag_s=correlation_lag, volatility=volatility
+        ),
         host=host,
         port=port,
         ports=parse_ports(ports),
@@ -113,8 +148,15 @@ def sim_command(
         funding_interval_s=funding_interval,
         rate_limits=rate_limits,
     )
-    with contextlib.suppress(KeyboardInterrupt):
-        eventloop.run(serve(config, duration))
+    try:
+        stopped_by = eventloop.run(serve(config, duration, write_config))
+    except KeyboardInterrupt:
+        stopped_by = signal.SIGINT
+    except ConfigError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    # Ctrl-C ends with the shell's 128 + SIGINT; SIGTERM (a supervisor's stop) and --duration with 0.
+    raise typer.Exit(128 + signal.SIGINT if stopped_by == signal.SIGINT else 0)
 
 
 def url_line(sim: Simulator) -> dict[str, dict[str, str]]:
@@ -132,13 +174,17 @@ def url_line(sim: Simulator) -> dict[str, dict[str, str]]:
     return line
 
 
-async def serve(config: SimConfig, duration: float = 0.0) -> None:
+async def serve(config: SimConfig, duration: float = 0.0, write_config: Path | None = None) -> int | None:
+    """Serve until a signal (returned) or the duration (None)."""
     stop = asyncio.Event()
+    stopped_by: list[int] = []
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(sig, stop.set)
+            loop.add_signal_handler(sig, lambda sig=sig: (stopped_by.append(sig), stop.set()))
     async with Simulator(config) as sim:
+        if write_config is not None:
+            _write_config(sim, write_config)
         line = url_line(sim)
         if sim.admin_url:
             line["admin"] = {"rest": sim.admin_url, "ws": ""}
@@ -149,3 +195,19 @@ async def serve(config: SimConfig, duration: float = 0.0) -> None:
                 await asyncio.wait_for(stop.wait(), duration)
         else:
             await stop.wait()
+    return stopped_by[0] if stopped_by else None
+
+
+def _write_config(sim: Simulator, path: Path) -> None:
+    """The venues' TOML for the first account, readable by its owner only (it holds the keys)."""
+    account = sim.config.accounts[0]
+    head = (
+        f"# Written by `cexarb sim` for its account {account.api_key}; valid while that simulator runs.\n"
+        f"# Use: cexarb balances --venue mexc_spot --config {path}   /   cexarb run --config {path} --trade\n\n"
+    )
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(head + venue_toml(sim.client_config(account.api_key)))
+    except OSError as exc:
+        raise ConfigError(f"cannot write {path}: {exc.strerror or exc}") from None

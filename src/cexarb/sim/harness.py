@@ -17,6 +17,7 @@ from aiohttp import web
 
 from cexarb.config import Config, Secret, VenueConfig, default_config
 from cexarb.model.enums import Market, OrderType, Side, TimeInForce, Venue
+from cexarb.model.errors import ConfigError
 from cexarb.model.market import Symbol
 from cexarb.model.rounding import round_down, round_price
 from cexarb.model.trading import Order
@@ -176,6 +177,40 @@ def build_venue(key: str, config: SimConfig, clock: SimClock | None = None) -> S
     )
 
 
+_MAX_PORT = 65535
+
+
+def port_plan(config: SimConfig) -> dict[str, int]:
+    """The port of every served key (venues, then "admin"; 0: a free one), or a ConfigError
+    naming the problem: an unknown name, a port out of range, two keys on one port."""
+    served = [*config.venues, *(["admin"] if config.admin else [])]
+    known = [*VENUE_KEYS, "admin"]
+    for key, port in config.ports.items():
+        if key not in known:
+            raise ConfigError(f"unknown port name {key!r} (known: {', '.join(known)})")
+        if not 0 <= port <= _MAX_PORT:
+            raise ConfigError(f"port {port} for {key} is out of range (0-{_MAX_PORT}; 0 picks a free one)")
+    if not 0 <= config.port <= _MAX_PORT:
+        raise ConfigError(f"port {config.port} is out of range (0-{_MAX_PORT}; 0 picks free ports)")
+    plan = {}
+    for key in served:
+        if key not in known:
+            raise ConfigError(f"unknown venue {key!r} (known: {', '.join(VENUE_KEYS)})")
+        port = config.ports.get(key, config.port + known.index(key) if config.port else 0)
+        if port > _MAX_PORT:
+            raise ConfigError(
+                f"port {config.port} puts {key} on {port}, past {_MAX_PORT}: the venues and admin take "
+                f"{config.port}..{config.port + len(known) - 1}; use a port <= {_MAX_PORT - len(known) + 1}"
+            )
+        plan[key] = port
+    taken: dict[int, str] = {}
+    for key, port in plan.items():
+        if port and port in taken:
+            raise ConfigError(f"{taken[port]} and {key} are both on port {port}; give each its own")
+        taken[port] = key
+    return plan
+
+
 class Simulator:
     """Every venue of `config`, served on 127.0.0.1, with flow, faults and ground truth."""
 
@@ -194,6 +229,7 @@ class Simulator:
         if self.config.deposit_confirm_s is not None:
             self.transfers.confirm_s = dict.fromkeys(self.transfers.confirm_s, self.config.deposit_confirm_s)
         self._started = False
+        self._ports: dict[str, int] = {}
 
     async def __aenter__(self) -> Simulator:
         await self.start()
@@ -209,6 +245,7 @@ class Simulator:
             raise RuntimeError("simulator already started")
         self._started = True
         cfg = self.config
+        self._ports = port_plan(cfg)
         try:
             gate_clock = SimClock()  # one Gate host, one server clock
             for key in cfg.venues:
@@ -242,13 +279,13 @@ class Simulator:
             gate = {k: self.venues[k] for k in cfg.venues if k in _GATE_KEYS and k not in cfg.frontends}
             if gate:
                 await self._serve_gate(gate)
-            for index, key in enumerate(cfg.venues):
+            for key in cfg.venues:
                 if key not in gate:
-                    await self._serve_venue(index, key)
+                    await self._serve_venue(key)
             if cfg.admin:
                 from cexarb.sim.admin import create_admin_app
 
-                port = self._port_for("admin", len(VENUE_KEYS))
+                port = self._ports["admin"]
                 self.admin_url = await self._serve(create_admin_app(self), port)
             loop = asyncio.get_running_loop()
             if cfg.flow:
@@ -274,20 +311,12 @@ class Simulator:
         for offset, key in enumerate((QUOTE_KEY, TAKE_KEY)):
             venue.add_account(key, "", 9_100_000 + offset, rich, internal=True)
 
-    def _port_for(self, key: str, index: int) -> int:
-        cfg = self.config
-        if key in cfg.ports:
-            return cfg.ports[key]
-        return cfg.port + index if cfg.port else 0
-
-    async def _serve_venue(self, index: int, key: str) -> None:
+    async def _serve_venue(self, key: str) -> None:
         factory = self.config.frontends.get(key) or _load_frontend(key)
         if factory is None:
             return
         app = factory(self.venues[key])
-        base = await self._serve(
-            app, self._port_for(key, VENUE_KEYS.index(key) if key in VENUE_KEYS else index)
-        )
+        base = await self._serve(app, self._ports.get(key, 0))
         rest_prefix, ws_path = _PATHS[key]
         self.urls[key] = VenueUrls(rest=base + rest_prefix, ws=_ws(base) + ws_path)
 
@@ -295,13 +324,13 @@ class Simulator:
         from cexarb.sim.gateio_host import GateHost
 
         host = GateHost(venues.get("gateio_spot"), venues.get("gateio_futures"))
-        base = await self._serve(host.rest_app(), self._port_for("gateio_spot", 0))
+        base = await self._serve(host.rest_app(), self._ports.get("gateio_spot", 0))
         rest = base + _PATHS["gateio_spot"][0]
         if host.spot is not None:
             self.urls["gateio_spot"] = VenueUrls(rest=rest, ws=_ws(base) + _PATHS["gateio_spot"][1])
         futures_ws = host.futures_ws_app()
         if futures_ws is not None:
-            ws_base = await self._serve(futures_ws, self._port_for("gateio_futures", 1))
+            ws_base = await self._serve(futures_ws, self._ports.get("gateio_futures", 0))
             self.urls["gateio_futures"] = VenueUrls(rest=rest, ws=_ws(ws_base) + _PATHS["gateio_futures"][1])
 
     @property
@@ -316,7 +345,12 @@ class Simulator:
         await runner.setup()
         self._runners.append(runner)
         site = web.TCPSite(runner, self.config.host, port, reuse_address=True)
-        await site.start()
+        try:
+            await site.start()
+        except OSError as exc:
+            # aiohttp wraps the cause: "error while attempting to bind on address (...): <cause>".
+            cause = (exc.strerror or str(exc)).rsplit(": ", 1)[-1].lower()
+            raise ConfigError(f"cannot listen on {self.config.host}:{port}: {cause}") from None
         sockets = site._server.sockets if site._server is not None else ()
         actual = sockets[0].getsockname()[1] if sockets else port
         return f"http://{self.config.host}:{actual}"

@@ -33,6 +33,7 @@ from cexarb.model.errors import (
     TimestampError,
 )
 from cexarb.model.rounding import format_decimal
+from cexarb.transport.causes import network_cause
 from cexarb.transport.clock import Clock
 from cexarb.transport.ratelimit import RateLimiter
 from cexarb.transport.stats import MS_BUCKETS, LatencyHistogram
@@ -207,7 +208,7 @@ class HttpClient:
             except _NotSent as exc:
                 if retries >= self._max_retries:
                     raise NetworkError(
-                        f"{method} {path}: cannot connect: {exc}", venue=self.venue
+                        f"{method} {self._origin}{full_path}: cannot connect ({exc})", venue=self.venue
                     ) from exc.__cause__
                 error = exc
                 await asyncio.sleep(self._backoff(retries))
@@ -257,12 +258,12 @@ class HttpClient:
                     status, body, headers = await self._exchange(session, prepared, url)
                     self.stats.latency_ms.observe((time.perf_counter() - started) * 1e3)
         except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
-            raise _NotSent(repr(exc)) from exc
+            raise _NotSent(network_cause(exc)) from exc
         except TimeoutError as exc:
             self.stats.timeouts += 1
             raise _MaybeSent(f"no reply within {self._timeout.total}s") from exc
         except aiohttp.ClientError as exc:
-            raise _MaybeSent(f"connection failed: {exc!r}") from exc
+            raise _MaybeSent(f"connection failed: {network_cause(exc)}") from exc
         if status >= 400:
             raise self._error(status, body, headers)
         if not body:

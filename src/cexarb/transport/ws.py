@@ -24,6 +24,7 @@ import aiohttp
 from cexarb.logs import log_kv
 from cexarb.model.enums import ConnectionState
 from cexarb.model.errors import NetworkError
+from cexarb.transport.causes import network_cause
 from cexarb.transport.stats import StreamStats
 
 _log = logging.getLogger(__name__)
@@ -157,9 +158,12 @@ class WsClient:
         """One connection: socket, receiver + keeper, on_connect, replay subscriptions."""
         if self._session is None:
             self._session = aiohttp.ClientSession()
+        # Named in errors without its query (MEXC's carries the listen key).
+        target = self._url.split("?")[0] if isinstance(self._url, str) else "the stream URL"
         try:
             async with asyncio.timeout(self._connect_timeout_s):
                 url = self._url if isinstance(self._url, str) else await self._url()
+                target = url.split("?")[0]
                 ws = await self._session.ws_connect(
                     url,
                     heartbeat=self._ping_interval_s,
@@ -179,7 +183,9 @@ class WsClient:
         except BaseException as exc:
             await self._teardown()
             if isinstance(exc, aiohttp.ClientError | OSError | TimeoutError):
-                raise NetworkError(f"{self.name}: cannot connect: {exc!r}", venue=self.name) from exc
+                raise NetworkError(
+                    f"{self.name}: cannot connect to {target} ({network_cause(exc)})", venue=self.name
+                ) from exc
             raise
 
     async def _supervise(self) -> None:
