@@ -37,6 +37,7 @@ from cexarb.arb.views import TradingVenue, open_order_count
 from cexarb.journal import FundingBooked, Recorder, RiskEvent
 from cexarb.logs import log_kv
 from cexarb.model import ConnectionState, Execution, FundingPayment, Side, Symbol
+from cexarb.transport import ticks
 
 log = logging.getLogger("cexarb.arb.engine")
 
@@ -139,9 +140,10 @@ class ArbEngine:
             self.mark_dirty(symbol)
 
     def mark_dirty(self, symbol: Symbol) -> None:
-        """Hot path: remember when the first unprocessed update for the symbol arrived."""
+        """Hot path: remember when the first unprocessed update for the symbol arrived (when
+        the transport read its frame; now, outside a frame)."""
         if symbol in self._symbols and symbol not in self._dirty:
-            self._dirty[symbol] = time.perf_counter_ns()
+            self._dirty[symbol] = ticks.frame_ns or time.perf_counter_ns()
             self._wake.set()
 
     def on_fill(self, venue: str, fill: Execution) -> None:
@@ -201,7 +203,9 @@ class ArbEngine:
             chosen = self.evaluate(symbol, first_update_ns)
             if chosen is not None:
                 self._busy.add(symbol)
-                task = asyncio.create_task(self._execute_then_release(chosen), name=f"arb-{symbol}")
+                task = asyncio.create_task(
+                    self._execute_then_release(chosen, first_update_ns), name=f"arb-{symbol}"
+                )
                 self._tasks.add(task)
                 task.add_done_callback(self._tasks.discard)
 
@@ -210,7 +214,11 @@ class ArbEngine:
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
-    async def _execute_then_release(self, opp: Opportunity) -> None:
+    async def _execute_then_release(self, opp: Opportunity, first_update_ns: int) -> None:
+        # This task's requests (the legs, placed at once, then any hedges) note when they
+        # are written; the first two are the legs: frame -> order sent.
+        origin = ticks.TickOrigin(first_update_ns)
+        ticks.ORIGIN.set(origin)
         try:
             await self.execute(opp)
         except Exception as exc:
@@ -219,6 +227,10 @@ class ArbEngine:
             self.risk.halt(f"execution_error {type(exc).__name__}: {exc}")
             self.risk_event("kill_switch", detail=self.risk.halt_reason)
         finally:
+            for sent in origin.sent_ns[:2]:
+                took_us = (sent - first_update_ns) / 1e3
+                self.stats.frame_to_order_sent_us.append(took_us)
+                self.stats.frame_to_order_sent_hist.observe(took_us)
             self._busy.discard(opp.symbol)
             self._dirty.pop(opp.symbol, None)
             self.mark_dirty(opp.symbol)

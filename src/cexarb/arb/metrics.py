@@ -186,12 +186,18 @@ class EngineCollector(Collector):
         kill = GaugeMetricFamily("cexarb_kill_switch", "1 once the kill switch has halted trading")
         kill.add_metric([], 1.0 if engine.risk.halted else 0.0)
         f2d = _histogram(
-            "cexarb_frame_to_decision_microseconds", "First unprocessed book update to decision", []
+            "cexarb_frame_to_decision_microseconds",
+            "Frame read (first unprocessed book update) to decision",
+            [],
         )
         _add(f2d, [], stats.frame_to_decision_hist)
+        f2o = _histogram(
+            "cexarb_frame_to_order_sent_microseconds", "Frame read to each leg's order request written", []
+        )
+        _add(f2o, [], stats.frame_to_order_sent_hist)
         rtt = _histogram("cexarb_order_round_trip_milliseconds", "Order placed to the venue's reply", [])
         _add(rtt, [], engine.executor.order_rtt_hist)
-        yield from (opportunities, skipped, pnl, exposure, kill, f2d, rtt)
+        yield from (opportunities, skipped, pnl, exposure, kill, f2d, f2o, rtt)
 
     def _journal(self, journal: Journal) -> Iterator[Metric]:
         st = journal.stats

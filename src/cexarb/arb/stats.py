@@ -55,9 +55,13 @@ class EngineStats:
     skips: deque[Decision] = field(default_factory=lambda: deque(maxlen=50))
     fills: deque[tuple[str, Execution]] = field(default_factory=lambda: deque(maxlen=50))
     best_spreads: dict[Symbol, list[Spread]] = field(default_factory=dict)
+    # Tick to trade, from when the transport read the frame that made the symbol dirty: to the
+    # decision on it, and to each leg's order request written to its connection.
     frame_to_decision_us: deque[float] = field(default_factory=lambda: deque(maxlen=5000))
-    # Every sample since the start, bucketed (metrics); the deque keeps only the recent ones.
+    frame_to_order_sent_us: deque[float] = field(default_factory=lambda: deque(maxlen=5000))
+    # Every sample since the start, bucketed (metrics); the deques keep only the recent ones.
     frame_to_decision_hist: LatencyHistogram = field(default_factory=lambda: LatencyHistogram(US_BUCKETS))
+    frame_to_order_sent_hist: LatencyHistogram = field(default_factory=lambda: LatencyHistogram(US_BUCKETS))
     evaluations: int = 0
 
     def record(self, decision: Decision) -> None:

@@ -29,10 +29,13 @@ def _fmt(value: float, digits: int = 4) -> str:
 
 def latency_text(engine: ArbEngine) -> str:
     f2d = percentiles(engine.stats.frame_to_decision_us)
+    f2o = percentiles(engine.stats.frame_to_order_sent_us)
     rtt = percentiles(engine.executor.order_rtt_ms)
     parts = []
     if f2d:
         parts.append(f"frame->decision us p50={f2d['p50']:.0f} p99={f2d['p99']:.0f} max={f2d['max']:.0f}")
+    if f2o:
+        parts.append(f"frame->order sent us p50={f2o['p50']:.0f} p99={f2o['p99']:.0f} max={f2o['max']:.0f}")
     if rtt:
         parts.append(f"order rtt ms p50={rtt['p50']:.1f} p99={rtt['p99']:.1f} max={rtt['max']:.1f}")
     return "; ".join(parts) or "no samples yet"

@@ -33,6 +33,7 @@ from cexarb.model.errors import (
     TimestampError,
 )
 from cexarb.model.rounding import format_decimal
+from cexarb.transport import ticks
 from cexarb.transport.causes import network_cause
 from cexarb.transport.clock import Clock
 from cexarb.transport.ratelimit import RateLimiter
@@ -287,6 +288,8 @@ class HttpClient:
     async def _exchange(
         self, session: aiohttp.ClientSession, prepared: PreparedRequest, url: str
     ) -> tuple[int, bytes, Mapping[str, str]]:
+        if not self._owns_session:
+            ticks.request_written()  # a session from outside has no write trace: hand-off time
         async with session.request(
             prepared.method,
             URL(url, encoded=True),  # verbatim: the bytes the signer saw are the bytes sent
@@ -310,7 +313,8 @@ class HttpClient:
     def _get_session(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=100, keepalive_timeout=60.0)
+                connector=aiohttp.TCPConnector(limit=100, keepalive_timeout=60.0),
+                trace_configs=[ticks.write_trace()],  # tick-to-trade: when a request is written
             )
             self._owns_session = True
         return self._session

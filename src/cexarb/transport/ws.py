@@ -24,6 +24,7 @@ import aiohttp
 from cexarb.logs import log_kv
 from cexarb.model.enums import ConnectionState
 from cexarb.model.errors import NetworkError
+from cexarb.transport import ticks
 from cexarb.transport.causes import network_cause
 from cexarb.transport.stats import StreamStats
 
@@ -247,15 +248,18 @@ class WsClient:
     async def _receive(self, ws: aiohttp.ClientWebSocketResponse) -> None:
         on_message = self._on_message
         stats = self.stats
+        clock = time.perf_counter_ns
         while True:
             msg = await ws.receive()
             kind = msg.type
             if kind is _TEXT or kind is _BINARY:
                 stats.frames += 1
+                ticks.frame_ns = clock()  # tick-to-trade: when this frame was read
                 try:
                     on_message(msg.data)
                 except Exception as exc:  # noqa: BLE001 - a bad frame must not stop the stream
                     self._bad_frame(exc, msg.data)
+                ticks.frame_ns = 0
             else:
                 return  # CLOSE / CLOSING / CLOSED / ERROR: the connection is over
 
