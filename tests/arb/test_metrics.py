@@ -34,6 +34,7 @@ FAMILIES = {
     "cexarb_kill_switch": "gauge",
     "cexarb_journal_spooling": "gauge",
     "cexarb_frame_to_decision_microseconds": "histogram",
+    "cexarb_frame_to_order_sent_microseconds": "histogram",
     "cexarb_order_round_trip_milliseconds": "histogram",
     "cexarb_rest_latency_milliseconds": "histogram",
 }
