@@ -62,7 +62,10 @@ class PostgresBackend:
 
     async def _db(self) -> asyncpg.Connection:
         if self._conn is None or self._conn.is_closed():
-            settings = {"search_path": self.schema} if self.schema else {}
+            # The name lets an operator (or a test) find the journal's session in pg_stat_activity.
+            settings = {"application_name": "cexarb-journal"}
+            if self.schema:
+                settings["search_path"] = self.schema
             try:
                 self._conn = await asyncpg.connect(
                     self._dsn,
