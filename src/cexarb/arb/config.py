@@ -51,6 +51,14 @@ class ArbConfig:
     hedge_attempts: int = 3
     # Futures: leverage assumed when sizing a short against the margin balance.
     futures_leverage: float = 3.0
+    # Inventory rebalancing between spot venues (arb/rebalance.py): per asset, the holding each
+    # venue should have; one that falls below target * rebalance_low_fraction is topped up
+    # from a venue above target by withdrawal to its deposit address. Empty: off.
+    rebalance_targets: dict[str, float] = field(default_factory=dict)
+    rebalance_low_fraction: float = 0.8
+    rebalance_interval_s: float = 2.0
+    # A transfer not credited at its destination after this long is reported.
+    rebalance_timeout_s: float = 600.0
     # Wait after a trade on a symbol before the next one (lets balances and books settle).
     cooldown_s: float = 0.5
     # IOC orders end at once; this bounds how long we wait to learn how one ended.
@@ -71,6 +79,8 @@ _POSITIVE = {
     "max_unhedged_notional",
     "futures_leverage",
     "order_resolve_timeout_s",
+    "rebalance_interval_s",
+    "rebalance_timeout_s",
 }
 _NON_NEGATIVE = {"hedge_slippage_bps", "cooldown_s", "basis_hold_s"}
 _INTS = {"depth_levels", "max_open_orders", "hedge_attempts"}
@@ -97,6 +107,16 @@ def arb_config_from_mapping(data: dict[str, Any]) -> ArbConfig:
             ):
                 raise ConfigError(f"{name} must map symbols to positive base quantities")
             changes[key] = {str(Symbol.parse(k)): float(v) for k, v in value.items()}
+        elif key == "rebalance_targets":
+            if not isinstance(value, dict) or not all(
+                isinstance(v, int | float) and not isinstance(v, bool) and v > 0 for v in value.values()
+            ):
+                raise ConfigError(f"{name} must map assets to positive amounts, e.g. {{BTC = 2.0}}")
+            changes[key] = {str(k).upper(): float(v) for k, v in value.items()}
+        elif key == "rebalance_low_fraction":
+            if not isinstance(value, int | float) or isinstance(value, bool) or not 0 < value <= 1:
+                raise ConfigError(f"{name} must be within (0, 1], got {value!r}")
+            changes[key] = float(value)
         elif key.startswith("enable_"):
             if not isinstance(value, bool):
                 raise ConfigError(f"{name} must be true or false")

@@ -30,6 +30,7 @@ from cexarb.arb.opportunity import (
     top_edge_bps,
 )
 from cexarb.arb.pnl import PnlBook, PnlSnapshot
+from cexarb.arb.rebalance import Rebalancer
 from cexarb.arb.risk import RiskManager
 from cexarb.arb.sizing import Opportunity, balance_cap, size_candidate
 from cexarb.arb.stats import Decision, EngineStats, Spread
@@ -107,6 +108,10 @@ class ArbEngine:
         self.connection: dict[str, str] = {}
         self.basis: dict[tuple[str, str, Symbol], BasisPosition] = {}
         self._marks: dict[tuple[str, Symbol], float] = {}
+        # Moves inventory between spot venues when one runs low (config.rebalance_targets).
+        self.rebalancer = (
+            Rebalancer(self.venues, config, self.pnl, self.risk) if config.rebalance_targets else None
+        )
         # Expected funding (bps) a new perp short on (venue, symbol) collects until its close.
         self.funding_bps: dict[tuple[str, Symbol], float] = {}
         self._symbols = set(config.symbols)
@@ -177,6 +182,9 @@ class ArbEngine:
     # -- loop --------------------------------------------------------------------------------
     async def run(self, stop: asyncio.Event) -> None:
         """Decide until `stop`, then let trades under way finish (never leave a leg behind)."""
+        rebalancing = (
+            asyncio.create_task(self.rebalancer.run(stop), name="arb-rebalance") if self.rebalancer else None
+        )
         try:
             while not stop.is_set():
                 try:
@@ -187,6 +195,10 @@ class ArbEngine:
                 await self.step()
         finally:
             await self.drain()
+            if rebalancing is not None:
+                if not stop.is_set():
+                    rebalancing.cancel()  # the engine itself was cancelled
+                await asyncio.gather(rebalancing, return_exceptions=True)
 
     async def step(self) -> None:
         """Evaluate every symbol updated since the last step; start the trades chosen."""

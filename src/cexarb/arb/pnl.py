@@ -4,6 +4,9 @@ Fed with the account's own fills (deduplicated by venue + trade id). Each
 (venue, symbol) keeps an average-cost ledger of what was traded since the start;
 spot inventory is the starting balance plus every fill's asset movements.
 
+Transfers between venues (the rebalancer's withdrawals and deposits) move inventory from one
+venue to another and are no PnL; their withdrawal fees are, valued at the venue's mark.
+
 Perpetual funding payments (deduplicated by venue + payment id) move the futures margin
 balance and count in PnL as their own column: received adds, paid subtracts.
 
@@ -66,10 +69,11 @@ class VenuePnl:
     fees: float
     fills: int
     funding: float = 0.0  # received (+) minus paid (-)
+    transfer_fees: float = 0.0  # withdrawal fees of rebalancing transfers, in quote
 
     @property
     def total(self) -> float:
-        return self.realized + self.unrealized - self.fees + self.funding
+        return self.realized + self.unrealized - self.fees + self.funding - self.transfer_fees
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +97,10 @@ class PnlSnapshot:
         return sum(v.funding for v in self.venues.values())
 
     @property
+    def transfer_fees(self) -> float:
+        return sum(v.transfer_fees for v in self.venues.values())
+
+    @property
     def total(self) -> float:
         return sum(v.total for v in self.venues.values())
 
@@ -112,6 +120,8 @@ class PnlBook:
         self._seen: set[tuple[str, str]] = set()
         self._funding: dict[str, float] = {}
         self._funding_seen: set[tuple[str, str]] = set()
+        self._transfers: dict[str, dict[str, float]] = {}
+        self._transfer_fees: dict[str, dict[str, float]] = {}
 
     def add_venue(self, venue: str, balances: Mapping[str, float], *, is_futures: bool = False) -> None:
         """Start tracking a venue from its current total balances (available + locked)."""
@@ -120,6 +130,8 @@ class PnlBook:
         self._fees[venue] = 0.0
         self._fills[venue] = 0
         self._funding[venue] = 0.0
+        self._transfers[venue] = {}
+        self._transfer_fees[venue] = {}
         if is_futures:
             self._futures.add(venue)
 
@@ -180,6 +192,23 @@ class PnlBook:
         """A payment already in the starting balances: never book it."""
         self._funding_seen.add((venue, payment_id))
 
+    def on_transfer(self, venue: str, asset: str, amount: float, *, fee: float = 0.0) -> None:
+        """Inventory moved by a transfer: out (-, the fee included) or in (+); `fee` is a cost."""
+        delta = self._delta[venue]
+        delta[asset] = delta.get(asset, 0.0) + amount
+        moved = self._transfers[venue]
+        moved[asset] = moved.get(asset, 0.0) + amount
+        if fee:
+            fees = self._transfer_fees[venue]
+            fees[asset] = fees.get(asset, 0.0) + fee
+
+    def transfers(self, venue: str) -> dict[str, float]:
+        """Net amount per asset that transfers moved in (+) or out (-) of this venue."""
+        return dict(self._transfers.get(venue, {}))
+
+    def transfer_fees(self, venue: str) -> dict[str, float]:
+        return dict(self._transfer_fees.get(venue, {}))
+
     def funding(self, venue: str) -> float:
         return self._funding.get(venue, 0.0)
 
@@ -221,7 +250,29 @@ class PnlBook:
                 unrealized[venue] += ledger.unrealized(mark)
         return PnlSnapshot(
             {
-                v: VenuePnl(v, realized[v], unrealized[v], self._fees[v], self._fills[v], self._funding[v])
+                v: VenuePnl(
+                    v,
+                    realized[v],
+                    unrealized[v],
+                    self._fees[v],
+                    self._fills[v],
+                    self._funding[v],
+                    sum(
+                        amount * asset_value(v, asset, marks)
+                        for asset, amount in self._transfer_fees[v].items()
+                    ),
+                )
                 for v in self._initial
             }
         )
+
+
+def asset_value(venue: str, asset: str, marks: Mapping[tuple[str, Symbol], float]) -> float:
+    """Quote value of one unit of `asset` on `venue`: 1 for a quote asset, else the venue's
+    mark of a symbol with it as base (0 when there is none)."""
+    if any(v == venue and symbol.quote == asset for v, symbol in marks):
+        return 1.0
+    for (v, symbol), mark in marks.items():
+        if v == venue and symbol.base == asset:
+            return mark
+    return 1.0 if asset in ("USDT", "USDC", "USD") else 0.0

@@ -8,7 +8,7 @@ marks the engine uses; it never reuses the engine's ledgers.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from cexarb.arb.pnl import PnlBook
 from cexarb.model import Execution, Symbol
@@ -42,6 +42,10 @@ class VenueTruth:
     positions: Mapping[Symbol, tuple[float, float]]
     fills: Sequence[Execution]
     funding: float = 0.0  # perpetual funding received (+) minus paid (-), per the venue's book
+    # Per asset: what withdrawals took out (-, fee included) and credited deposits brought in (+),
+    # and the withdrawal fees: inventory moved between venues is no PnL, its fees are.
+    transfers: Mapping[str, float] = field(default_factory=dict)
+    transfer_fees: Mapping[str, float] = field(default_factory=dict)
 
 
 def _fee_value(fill: Execution) -> float:
@@ -69,7 +73,9 @@ def reconcile(
         for asset in sorted(set(t.balances) | set(engine_inventory)):
             now = t.balances.get(asset, 0.0)
             rows.append(Row(venue, asset, engine_inventory.get(asset, 0.0), now))
-            truth_pnl += (now - t.initial.get(asset, 0.0)) * asset_marks.get(asset, 0.0)
+            moved = t.transfers.get(asset, 0.0)
+            truth_pnl += (now - t.initial.get(asset, 0.0) - moved) * asset_marks.get(asset, 0.0)
+            truth_pnl -= t.transfer_fees.get(asset, 0.0) * asset_marks.get(asset, 0.0)
         engine_positions = book.positions(venue) if venue in _futures_venues(book, truth) else {}
         for symbol in sorted(set(t.positions) | set(engine_positions)):
             size, entry = t.positions.get(symbol, (0.0, 0.0))
@@ -82,6 +88,11 @@ def reconcile(
             Row(venue, "fees", venue_pnl.fees if venue_pnl else 0.0, sum(_fee_value(f) for f in t.fills))
         )
         rows.append(Row(venue, "fills", float(venue_pnl.fills if venue_pnl else 0), float(len(t.fills))))
+        engine_moved = book.transfers(venue)
+        for asset in sorted(set(t.transfers) | set(engine_moved)):
+            rows.append(
+                Row(venue, f"transfers {asset}", engine_moved.get(asset, 0.0), t.transfers.get(asset, 0.0))
+            )
         if t.funding or book.funding(venue):
             rows.append(Row(venue, "funding", book.funding(venue), t.funding))
         rows.append(Row(venue, "pnl", venue_pnl.total if venue_pnl else 0.0, truth_pnl))

@@ -162,6 +162,10 @@ def render(engine: ArbEngine, elapsed_s: float) -> Group:
         )
         inventory.add_row(name, text)
 
+    if engine.rebalancer is not None:
+        for line in engine.rebalancer.describe():
+            inventory.add_row("transfers", line)
+
     pnl = Table(title="PnL (USDT)", expand=True)
     for col in ("venue", "realized", "unrealized", "fees", "funding", "total", "fills"):
         pnl.add_column(col)

@@ -37,7 +37,7 @@ from cexarb.cli.exits import typed_errors_exit
 from cexarb.config import Config, load_config
 from cexarb.journal import Journal, RunEnded
 from cexarb.logs import get_logger, log_kv, setup_logging, shutdown_logging
-from cexarb.model import Market, Symbol, Venue
+from cexarb.model import Market, Symbol, Venue, WithdrawalStatus
 from cexarb.model.errors import ConfigError
 
 log = get_logger("cexarb.run")
@@ -56,6 +56,10 @@ SIM_API_KEY = "k1"
 DEMO_VOLATILITY = 0.001
 # After stopping, wait this long for the last private updates before comparing with truth.
 _SETTLE_S = 1.0
+# At the end, wait this long for rebalancing transfers under way to be credited.
+_TRANSFER_SETTLE_S = 15.0
+# The demo rebalancer tops a venue back up to its starting holding once it is 10% below.
+DEMO_REBALANCE_LOW = 0.9
 # The demo simulator settles perp funding every minute (the real venue: every 8 h), so a
 # short run sees funding paid and received.
 DEMO_FUNDING_INTERVAL_S = 60
@@ -203,6 +207,11 @@ async def _run_on_simulator(options: RunOptions, console: Console) -> int:
     # A demo basis position expects to see two compressed settlements, as a real one held for
     # a while would see one or two 8-hour settlements: funding weighs in the edge as it would.
     arb = _with_symbols(ArbConfig(basis_hold_s=2.0 * options.funding_interval_s), options)
+    sim_account = next(a for a in SimConfig().accounts if a.api_key == SIM_API_KEY)
+    # Rebalancing keeps each spot venue near what it started with (10% below: top it up).
+    arb = replace(
+        arb, rebalance_targets=dict(sim_account.balances), rebalance_low_fraction=DEMO_REBALANCE_LOW
+    )
     sim_config = SimConfig(
         seed=options.seed,
         symbols=tuple(str(s) for s in arb.symbols),
@@ -223,13 +232,34 @@ async def _run_on_simulator(options: RunOptions, console: Console) -> int:
                     positions={s: (p.size, p.entry_price) for s, p in t.positions.items() if p.size},
                     fills=list(t.fills),
                     funding=t.funding,
+                    **_transfers_truth(t),
                 )
             return out
 
-        return await _run_on_venues(options, console, sim.client_config(SIM_API_KEY), arb, True, truth)
+        return await _run_on_venues(
+            options, console, sim.client_config(SIM_API_KEY), arb, True, truth, sim.stop_funding
+        )
 
 
-async def _run_on_venues(options, console, config: Config, arb: ArbConfig, trade: bool, truth=None) -> int:
+def _transfers_truth(t: Any) -> dict[str, dict[str, float]]:
+    """What the venue's own withdrawal and deposit records say transfers moved, per asset."""
+    moved: dict[str, float] = {}
+    fees: dict[str, float] = {}
+    for w in t.withdrawals:
+        if w.status is not WithdrawalStatus.CANCELED:
+            moved[w.asset] = moved.get(w.asset, 0.0) - w.amount
+            fees[w.asset] = fees.get(w.asset, 0.0) + w.fee
+    for d in t.deposits:
+        if d.done:
+            moved[d.asset] = moved.get(d.asset, 0.0) + d.amount
+    return {"transfers": moved, "transfer_fees": fees}
+
+
+async def _run_on_venues(
+    options, console, config: Config, arb: ArbConfig, trade: bool, truth=None, freeze=None
+) -> int:
+    """The engine on `config`'s venues; with `truth`, the summary is checked against it (after
+    `freeze`, which stops the venue's own clockwork, e.g. funding settlements)."""
     from cexarb.exchange.registry import create_exchange
 
     venues: dict[str, Any] = {}
@@ -270,6 +300,10 @@ async def _run_on_venues(options, console, config: Config, arb: ArbConfig, trade
         await _drive(engine, options, console)
         elapsed = time.monotonic() - started
         await asyncio.sleep(_SETTLE_S)
+        if freeze is not None:
+            await freeze()
+        if engine.rebalancer is not None:
+            await engine.rebalancer.settle(_TRANSFER_SETTLE_S)
         await _final_funding(venues)
         rows = reconcile(engine.pnl, engine.marks(), truth()) if truth else None
         # The final snapshot and the summary use the same marks (nothing awaits between them).
@@ -426,6 +460,9 @@ def print_summary(
     )
     for line in funding_lines(engine):
         out(line)
+    if engine.rebalancer is not None:
+        for line in engine.rebalancer.describe():
+            out(f"transfers: {line}")
     out("inventory (now, change since start):")
     for venue in engine.venues:
         now, change = engine.pnl.inventory(venue), engine.pnl.inventory_change(venue)

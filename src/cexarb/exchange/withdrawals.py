@@ -40,6 +40,23 @@ _KNOWN_ADDRESSES = {
 }
 
 
+# One chain under the names venues give it (MEXC `netWork`, Gate `chain`): a withdrawal on
+# MEXC's TRC20 reaches a Gate deposit address listed under TRX.
+_CHAINS = {
+    **dict.fromkeys(("TRX", "TRC20", "TRON"), "TRON"),
+    **dict.fromkeys(("ETH", "ERC20"), "ETH"),
+    **dict.fromkeys(("BSC", "BEP20", "BEP20(BSC)"), "BSC"),
+    **dict.fromkeys(("ARBEVM", "ARBITRUM"), "ARBITRUM"),
+    **dict.fromkeys(("MATIC", "POLYGON"), "POLYGON"),
+}
+
+
+def chain_of(network: str) -> str:
+    """The chain a venue's network name means (names no table knows stand for themselves)."""
+    name = network.upper()
+    return _CHAINS.get(name, name)
+
+
 def validate_withdrawal(
     request: WithdrawalRequest,
     balance: AssetBalance | None,

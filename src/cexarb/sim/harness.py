@@ -356,10 +356,7 @@ class Simulator:
         return f"http://{self.config.host}:{actual}"
 
     async def close(self) -> None:
-        for task in self._funding_tasks:
-            task.cancel()
-        await asyncio.gather(*self._funding_tasks, return_exceptions=True)
-        self._funding_tasks.clear()
+        await self.stop_funding()
         if self._flow_task is not None:
             self._flow_task.cancel()
             try:
@@ -376,6 +373,13 @@ class Simulator:
         runners, self._runners = self._runners, []
         for runner in reversed(runners):
             await runner.cleanup()
+
+    async def stop_funding(self) -> None:
+        """No more funding settlements (a run that is over compares its books with truth)."""
+        for task in self._funding_tasks:
+            task.cancel()
+        await asyncio.gather(*self._funding_tasks, return_exceptions=True)
+        self._funding_tasks.clear()
 
     # ---- client side ----
 
