@@ -413,3 +413,18 @@ async def test_stream_fails_at_init_then_initializes_cleanly(sim, exchanges, nam
     await sim.take(key, BTC, Side.SELL, QTY)
     assert await until(lambda: order.order_id in ex.executed_orders.get(BTC, {}))
     await assert_matches_truth(ex, sim, name)
+
+
+async def test_mexc_refused_channel_fails_initialize_naming_it(sim, exchanges):
+    """MEXC answers a blocked subscription with code 0 and `Not Subscribed successfully! [..]`:
+    initialize must fail naming the channel, not run a silent stream."""
+    sim.faults.block_channels("mexc_spot", "aggre.deals")
+    ex = make_exchange(sim, "mexc_spot")
+    with pytest.raises(InitializationError) as info:
+        await asyncio.wait_for(ex.initialize([BTC, ETH]), 10)
+    assert info.value.step == "public_ws"
+    assert "spot@public.aggre.deals.v3.api.pb@100ms@BTCUSDT" in str(info.value)
+    sim.faults.unblock_channels("mexc_spot")
+    await asyncio.wait_for(ex.initialize([BTC, ETH]), 10)
+    exchanges.append(ex)
+    assert ex.get_public_stats()["failed_subscriptions"] == {}

@@ -420,7 +420,16 @@ class CompositePublicExchange:
             "last_book_resync_ms": self._last_book_resync_ms,
             "errors": dict(self._errors),
             "listener_errors": self._on_book.errors + self._on_book_ticker.errors + self._on_trade.errors,
+            # Channels the venue refused and still refuses (retried with backoff meanwhile).
+            "failed_subscriptions": _failed_subscriptions(self._public_ws),
         }
+
+
+def _failed_subscriptions(ws: Any) -> dict[str, str]:
+    try:
+        return dict(ws.stats.failed_subscriptions) if ws is not None else {}
+    except Exception:  # a stream without stats
+        return {}
 
 
 def _ws_status(ws: Any, down: bool) -> str:

@@ -120,6 +120,16 @@ class OrderStatusUnknown(ExchangeError):
         self.client_order_id = client_order_id
 
 
+class SubscriptionRejected(ExchangeError):
+    """The venue refused a stream subscription: the channel will stay silent."""
+
+    hint = "check the channel name, that the symbol trades, and the venue's per-connection topic limit"
+
+    def __init__(self, message: str, *, channels: tuple[str, ...] = (), **kw) -> None:
+        super().__init__(message, **kw)
+        self.channels = channels
+
+
 class ConfigError(ValueError):
     """Bad configuration: names the offending key."""
 

@@ -8,9 +8,9 @@ WebSocket handlers); `SimFaults` is the harness-level remote control
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 import time
-import inspect
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -83,6 +83,7 @@ class VenueFaults:
         self._stalled_until = 0.0
         self._handshake_hold_s = 0.0
         self._rest_hooks: list[_RestHook] = []
+        self._blocked_channels: set[str] = set()
         self._ws: set[web.WebSocketResponse] = set()
         self._inject_hooks: list[Callable[[str | bytes], None]] = []
         self._tasks: set[asyncio.Task] = set()
@@ -94,6 +95,17 @@ class VenueFaults:
     ) -> None:
         default = b'{"error":"injected fault"}'
         self._failures.append(_ArmedFailure(count, status, default if body is None else body, retry_after))
+
+    def block_channels(self, *parts: str) -> None:
+        """Refuse new subscriptions to channels whose name contains any of `parts`, as a venue
+        refuses a retired or blocked channel (subscriptions already held keep flowing)."""
+        self._blocked_channels.update(parts)
+
+    def unblock_channels(self) -> None:
+        self._blocked_channels.clear()
+
+    def channel_blocked(self, name: str) -> bool:
+        return any(part in name for part in self._blocked_channels)
 
     def delay_next_rest(self, count: int, seconds: float) -> None:
         self._delays.append([count, seconds])
@@ -146,6 +158,7 @@ class VenueFaults:
         self._stalled_until = 0.0
         self._handshake_hold_s = 0.0
         self._rest_hooks.clear()
+        self._blocked_channels.clear()
         self.matching_paused = False
         self.ws_connections_rejected = False
         self.clock.skew_ms = 0
@@ -323,6 +336,14 @@ class SimFaults:
 
     def inject_ws_frame(self, venue: str, data: str | bytes) -> None:
         self.venue(venue).inject_ws_frame(data)
+
+    def block_channels(self, venue: str | None, *parts: str) -> None:
+        for faults in self._select(venue):
+            faults.block_channels(*parts)
+
+    def unblock_channels(self, venue: str | None = None) -> None:
+        for faults in self._select(venue):
+            faults.unblock_channels()
 
     def clear(self, venue: str | None = None) -> None:
         for faults in self._select(venue):

@@ -39,10 +39,14 @@ from cexarb.sim.venue import SimVenue
 log = logging.getLogger("cexarb.sim.mexc_ws")
 
 INVALID_LISTEN_KEY = "Invalid listen key"
-# Code of a refused subscription or a malformed request. MEXC's error-ack shape is unconfirmed
-# (mexc_spot.md §6.1): its msg never equals the requested channel, and the code is non-zero so
-# that a client checking either one sees the refusal.
+# Code of a malformed request (unverified: MEXC documents no reply for one).
 REFUSED = 1
+# A refused subscription comes back with code 0, as a success does: only the msg tells them
+# apart (a success echoes the channels). Published replies: JKorf/Mexc.Net#35 (one channel) and a
+# public MEXC client quoting a three-channel refusal, where one retired channel sank the whole
+# request ("[spot@public.increase.depth.v3.api@BTCUSDT,spot@public.aggre.deals.v3.api.pb@BTCUSDT,
+# spot@public.aggre.bookTicker.v3.api.pb@BTCUSDT].  Reason： Blocked! ").
+_BLOCKED = "Not Subscribed successfully! [{}].  Reason： Blocked! "
 _STALL_POLL_S = 0.02
 
 
@@ -240,34 +244,35 @@ class MexcStreams:
         conn.queue.put_nowait(msgspec.json.encode({"id": rid, "code": code, "msg": msg}).decode())
 
     def _subscribe(self, conn: _Conn, rid: Any, names: list[str]) -> None:
-        accepted, refused = [], []
-        for name in names:
-            why = self._refusal(conn, name)
-            if why is None:
-                if name not in conn.channels:
-                    channel = push.parse_channel(name)
-                    conn.channels[name] = channel
-                    self._index_add(conn, channel)
-                accepted.append(name)
-            else:
-                refused.append((name, why))
+        """All or nothing, as the published refusals show: one refused channel refuses the
+        request, and the reply (code 0) lists every channel of it."""
+        new = [n for n in dict.fromkeys(names) if n not in conn.channels]
+        if len(conn.channels) + len(new) > self.options.max_subscriptions:
+            why = f"over {self.options.max_subscriptions} subscriptions on the connection"
+        else:
+            why = next((w for w in map(lambda n: self._refusal(conn, n), names) if w is not None), None)
+        if why is not None:
+            log.info("mexc ws: subscription refused (%s): %s", why, ",".join(names))
+            self._send_ack(conn, rid, _BLOCKED.format(",".join(names)))
+            return
+        for name in new:
+            channel = push.parse_channel(name)
+            conn.channels[name] = channel
+            self._index_add(conn, channel)
         if conn.channels:
             conn.idle_since = None
-        if accepted:
-            self._send_ack(conn, rid, ",".join(accepted))
-        for name, why in refused:
-            self._send_ack(conn, rid, f"Not Subscribed successfully! [{name}].  Reason： {why}", REFUSED)
+        self._send_ack(conn, rid, ",".join(names))
 
     def _refusal(self, conn: _Conn, name: str) -> str | None:
         channel = push.parse_channel(name)
         if channel is None:
-            return "Blocked! "
+            return "unknown or retired channel"
+        if self.venue.faults.channel_blocked(name):
+            return "blocked (fault)"
         if channel.is_private and conn.api_key is None:
-            return "Blocked! private channels need /ws?listenKey="
+            return "private channels need /ws?listenKey="
         if not channel.is_private and self.symbols.lookup(channel.symbol) is None:
-            return "Blocked! unknown symbol"
-        if name not in conn.channels and len(conn.channels) >= self.options.max_subscriptions:
-            return f"Blocked! at most {self.options.max_subscriptions} subscriptions per connection"
+            return "unknown symbol"
         return None
 
     def _unsubscribe(self, conn: _Conn, rid: Any, names: list[str]) -> None:

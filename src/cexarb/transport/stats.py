@@ -49,3 +49,5 @@ class StreamStats:
     reconnects: int = 0
     last_reconnect_ms: int = 0
     errors_by_kind: dict[str, int] = field(default_factory=dict)
+    # Channels the venue refused and that are still refused (channel -> the venue's reason).
+    failed_subscriptions: dict[str, str] = field(default_factory=dict)

@@ -38,14 +38,23 @@ async def test_ping_and_subscription_acks(session, base_url):
         assert await next_frame(ws) == {"id": 7, "code": 0, "msg": "PONG"}
         assert await subscribe(ws, DEPTH, rid=3) == {"id": 3, "code": 0, "msg": DEPTH}
         assert await subscribe(ws, DEALS, TICKER) == {"id": 0, "code": 0, "msg": f"{DEALS},{TICKER}"}
-        # a channel MEXC does not serve (legacy JSON name, lower-case symbol, private on a public socket)
+        # a channel MEXC does not serve (legacy JSON name, lower-case symbol, private on a public
+        # socket) is refused with code 0, as MEXC does: only the msg differs from a success
         for bad in ("spot@public.deals.v3.api@BTCUSDT", DEPTH.replace("BTCUSDT", "btcusdt"), PRIVATE[0]):
             ack = await subscribe(ws, bad)
-            assert (
-                ack["code"] != 0
-                and ack["msg"] != bad
-                and ack["msg"].startswith("Not Subscribed successfully!")
-            )
+            assert ack == {
+                "id": 0,
+                "code": 0,
+                "msg": f"Not Subscribed successfully! [{bad}].  Reason： Blocked! ",
+            }
+        # one refused channel refuses the whole request, naming every channel of it
+        legacy = "spot@public.deals.v3.api@ETHUSDT"
+        ack = await subscribe(ws, TICKER.replace("BTC", "ETH"), legacy)
+        assert ack["code"] == 0
+        assert (
+            ack["msg"]
+            == f"Not Subscribed successfully! [{TICKER.replace('BTC', 'ETH')},{legacy}].  Reason： Blocked! "
+        )
         await ws.send_str(json.dumps({"method": "UNSUBSCRIPTION", "params": [DEPTH]}))
         assert await next_frame(ws) == {"id": 0, "code": 0, "msg": DEPTH}
         await ws.send_str("not json")
@@ -58,7 +67,11 @@ async def test_subscription_limit_per_connection(session, base_url):
     async with session.ws_connect(ws_url(base_url)) as ws:
         assert (await subscribe(ws, DEPTH, DEALS, TICKER))["msg"] == f"{DEPTH},{DEALS},{TICKER}"
         refused = await subscribe(ws, LIMIT5)
-        assert refused["code"] != 0 and refused["msg"].startswith("Not Subscribed successfully!")
+        assert refused == {
+            "id": 0,
+            "code": 0,
+            "msg": f"Not Subscribed successfully! [{LIMIT5}].  Reason： Blocked! ",
+        }
         assert (await subscribe(ws, DEPTH))["msg"] == DEPTH  # already held: still fine
 
 

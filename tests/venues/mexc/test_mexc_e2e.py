@@ -33,6 +33,7 @@ from cexarb.model.errors import (
     PostOnlyWouldTake,
     ProtocolError,
     RateLimitError,
+    SubscriptionRejected,
     WithdrawalError,
 )
 from cexarb.model.rounding import round_up
@@ -492,3 +493,45 @@ async def test_rate_limit_reply_is_typed_and_retried(quiet):
     with pytest.raises(RateLimitError) as err:
         await quiet.public.get_order_book(BTC, 5)
     assert err.value.code == 429 and err.value.http_status == 429
+
+
+# ---- subscription replies: MEXC refuses with code 0; only the msg echo confirms a channel ----
+
+DEPTH_BTC = "spot@public.aggre.depth.v3.api.pb@100ms@BTCUSDT"
+
+
+async def test_blocked_public_channel_fails_subscribe_naming_it(quiet):
+    quiet.sim.faults.block_channels(VENUE, "aggre.depth")
+    with pytest.raises(SubscriptionRejected) as info:
+        await quiet.start_public([BTC])
+    assert DEPTH_BTC in info.value.channels and DEPTH_BTC in str(info.value)
+    assert "Blocked" in str(info.value)
+
+
+async def test_blocked_private_channel_fails_start_naming_it(quiet):
+    quiet.sim.faults.block_channels(VENUE, "private.deals")
+    with pytest.raises(SubscriptionRejected) as info:
+        await quiet.start_private()
+    assert "spot@private.deals.v3.api.pb" in info.value.channels
+
+
+async def test_channel_refused_at_runtime_is_counted_logged_once_retried_and_recovers(quiet, caplog):
+    ws = await quiet.start_public([BTC], resubscribe_backoff_s=0.05)
+    await quiet.synced(BTC, nudge=True)
+    quiet.sim.faults.block_channels(VENUE, "aggre.depth")
+    quiet.sim.faults.drop_streams(VENUE)  # the replay after the reconnect is refused
+    # the replay refuses the symbol's three channels; the depth channel is refused on each retry
+    await wait_until(
+        lambda: ws.stats.errors_by_kind.get("SubscriptionRejected", 0) >= 6, "refusals and retries"
+    )
+    assert DEPTH_BTC in ws.stats.failed_subscriptions
+    assert any(isinstance(e, SubscriptionRejected) for e in quiet.public_errors)
+    refused_logs = [r.getMessage() for r in caplog.records if "ws_subscription_refused" in r.getMessage()]
+    assert sum(DEPTH_BTC in m for m in refused_logs) == 1  # logged once, however often refused
+    # the others of the refused request were retried on their own and taken
+    assert set(ws.stats.failed_subscriptions) == {DEPTH_BTC}
+    quiet.sim.faults.unblock_channels(VENUE)
+    await wait_until(lambda: not ws.stats.failed_subscriptions, "the retried subscription taken")
+    await quiet.synced(BTC, nudge=True)
+    quiet.sim.set_mid(VENUE, BTC, 60_080.0)
+    await quiet.matches_venue(BTC)

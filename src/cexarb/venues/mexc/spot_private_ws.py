@@ -23,6 +23,7 @@ from cexarb.venues.mexc.listen_key import ListenKeyKeeper
 from cexarb.venues.mexc.push_codec import PushDecoder
 from cexarb.venues.mexc.push_stream import PushStream
 from cexarb.venues.mexc.spot_rest import MexcSpotPrivateRest
+from cexarb.venues.mexc.subscriptions import REJECTED_KIND, ChannelSubscriptions
 from cexarb.venues.mexc.symbols import MexcSymbols
 
 _INVALID_KEY = "invalid listen key"
@@ -62,6 +63,7 @@ class MexcSpotPrivateWs(PushStream):
         }
         self._started = False
         self._tasks: set[asyncio.Task[None]] = set()
+        self._subs = ChannelSubscriptions("mexc-spot-private", self._resend, handlers.error)
 
     @property
     def listen_key(self) -> ListenKeyKeeper:
@@ -69,15 +71,26 @@ class MexcSpotPrivateWs(PushStream):
 
     @property
     def stats(self) -> StreamStats:
-        return self._ws.stats
+        stats = self._ws.stats
+        if self._subs.rejected:
+            stats.errors_by_kind[REJECTED_KIND] = self._subs.rejected
+        stats.failed_subscriptions = dict(self._subs.failed)
+        return stats
 
     async def start(self) -> None:
+        """Connect and subscribe; returns once MEXC confirmed the private channels by name
+        (raises SubscriptionRejected naming those it refused)."""
         if self._started:
             return
         self._started = True
+        confirmed = self._subs.want(PRIVATE_CHANNELS)
         await self._ws.subscribe("private", lambda: subscription(PRIVATE_CHANNELS))
         await self._ws.start()
         self._keeper.start()
+        await self._subs.wait(confirmed, self.config.request_timeout_s)
+
+    async def _resend(self, channels: list[str]) -> None:
+        await self._ws.send(subscription(channels))
 
     @property
     def is_connected(self) -> bool:
@@ -85,6 +98,7 @@ class MexcSpotPrivateWs(PushStream):
 
     async def close(self) -> None:
         # The socket first: closing the key first could let a reconnect create a new one.
+        self._subs.close()
         await self._ws.close()
         await self._keeper.close()
 
@@ -109,6 +123,9 @@ class MexcSpotPrivateWs(PushStream):
             task.add_done_callback(self._tasks.discard)
             return
         reply = self._control(text)
+        # MEXC refuses with code 0 too: the reply's msg says which channels it took.
+        if self._subs.on_reply(reply.msg or ""):
+            return
         if reply.code:
             self._handlers.error(
                 ExchangeError(f"private subscription rejected: {reply.msg}", venue=VENUE, code=reply.code)

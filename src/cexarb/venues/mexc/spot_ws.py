@@ -28,6 +28,7 @@ from cexarb.venues.mexc.channels import (
 from cexarb.venues.mexc.errors import VENUE
 from cexarb.venues.mexc.push_codec import PushDecoder
 from cexarb.venues.mexc.push_stream import PushStream
+from cexarb.venues.mexc.subscriptions import REJECTED_KIND, ChannelSubscriptions
 from cexarb.venues.mexc.symbols import MexcSymbols
 
 _TOPICS_PER_SYMBOL = 3
@@ -45,6 +46,7 @@ class MexcSpotPublicWs(PushStream):
         interval: str = "100ms",
         max_topics_per_connection: int = MAX_TOPICS_PER_CONNECTION,
         session: aiohttp.ClientSession | None = None,
+        resubscribe_backoff_s: float = 1.0,
     ) -> None:
         self.config = config
         self._handlers = handlers
@@ -59,7 +61,10 @@ class MexcSpotPublicWs(PushStream):
         self._opened = 0
         self._closed = False
         self._lock = asyncio.Lock()  # (un)subscribe calls must not open connections in parallel
-        self.acks = 0  # (un)subscription acks received: the venue has applied that many requests
+        self.acks = 0  # (un)subscription replies received: the venue has applied that many requests
+        self._subs = ChannelSubscriptions(
+            "mexc-spot-public", self._resend, handlers.error, backoff_initial_s=resubscribe_backoff_s
+        )
         self._route = {
             BookDiff: handlers.book_diff,
             BookTicker: handlers.book_ticker,
@@ -75,18 +80,33 @@ class MexcSpotPublicWs(PushStream):
                 await self._open_connection()
 
     async def subscribe(self, symbols: list[Symbol]) -> None:
+        """Subscribe, and return once MEXC confirmed every channel by name; raises
+        SubscriptionRejected naming the channels it refused."""
         async with self._lock:
-            for symbol in symbols:
-                await self._subscribe_one(symbol)
+            waits = [await self._subscribe_one(symbol) for symbol in symbols]
+        for wait in waits:
+            if wait is not None:
+                await self._subs.wait(wait, self.config.request_timeout_s)
 
-    async def _subscribe_one(self, symbol: Symbol) -> None:
+    async def _subscribe_one(self, symbol: Symbol) -> asyncio.Future[None] | None:
         if symbol in self._where:
-            return
+            return None
         channels = public_channels(self._symbols.to_venue(symbol), self._interval)
         conn = self._connection_with_room() or await self._open_connection()
         self._members[conn].add(symbol)
         self._where[symbol] = conn
+        wait = self._subs.want(channels)
         await conn.subscribe(symbol, lambda: subscription(channels))
+        return wait
+
+    async def _resend(self, channels: list[str]) -> None:
+        """Ask again for channels the venue refused (the subscriptions' retry)."""
+        for symbol, conn in list(self._where.items()):
+            mine = [
+                c for c in public_channels(self._symbols.to_venue(symbol), self._interval) if c in channels
+            ]
+            if mine:
+                await conn.send(subscription(mine))
 
     async def unsubscribe(self, symbols: list[Symbol]) -> None:
         async with self._lock:
@@ -100,6 +120,7 @@ class MexcSpotPublicWs(PushStream):
         members = self._members[conn]
         members.discard(symbol)
         channels = public_channels(self._symbols.to_venue(symbol), self._interval)
+        self._subs.drop(channels)
         await conn.unsubscribe(symbol, unsubscription(channels))
         # MEXC closes a connection left without subscriptions; keep at least one open.
         if not members and len(self._connections) > 1:
@@ -123,12 +144,16 @@ class MexcSpotPublicWs(PushStream):
             total.last_reconnect_ms = max(total.last_reconnect_ms, s.last_reconnect_ms)
             for kind, n in s.errors_by_kind.items():
                 total.errors_by_kind[kind] = total.errors_by_kind.get(kind, 0) + n
+        if self._subs.rejected:
+            total.errors_by_kind[REJECTED_KIND] = self._subs.rejected
+        total.failed_subscriptions = dict(self._subs.failed)
         return total
 
     async def close(self) -> None:
         if self._closed:
             return
         self._closed = True
+        self._subs.close()
         connections, self._connections = self._connections, []
         self._members.clear()
         self._where.clear()
@@ -174,9 +199,12 @@ class MexcSpotPublicWs(PushStream):
 
     def _on_text(self, text: str) -> None:
         reply = self._control(text)
-        if not reply.code:
-            if reply.msg != "PONG":
-                self.acks += 1
+        msg = reply.msg or ""
+        if msg == "PONG":
+            return
+        # MEXC refuses with code 0 too: the reply's msg says which channels it took.
+        if self._subs.on_reply(msg) or not reply.code:
+            self.acks += 1
             return
         self._handlers.error(
             ExchangeError(
