@@ -23,6 +23,7 @@ from cexarb.model import (
     OrderStatus,
     Side,
     Symbol,
+    TimeInForce,
     Venue,
     WithdrawalRequest,
     WithdrawalStatus,
@@ -428,3 +429,20 @@ async def test_mexc_refused_channel_fails_initialize_naming_it(sim, exchanges):
     await asyncio.wait_for(ex.initialize([BTC, ETH]), 10)
     exchanges.append(ex)
     assert ex.get_public_stats()["failed_subscriptions"] == {}
+
+
+@pytest.mark.parametrize("name", MARKETS)
+async def test_lost_reply_of_an_ioc_that_filled_at_once_is_found_not_called_unplaced(sim, exchanges, name):
+    """Gate finds a spot order by `text` only while open: the lost-place lookup of an IOC that
+    filled at once must still find it (finished orders, fills), never conclude 'not placed'."""
+    ex = await started(sim, name)
+    exchanges.append(ex)
+    key = venue_key(name)
+    sim.faults.stall_streams(key, 3.0)  # the stream does not tell: only REST can
+    sim.faults.timeout_after_accept(key, 1)
+    ask = ex.get_book(BTC).best_ask[0]
+    order = await ex.place_limit_order(BTC, Side.BUY, QTY, ask, time_in_force=TimeInForce.IOC)
+    truth = sim.truth(key, "k1")
+    assert [o.client_order_id for o in truth.orders.values()] == [order.client_order_id]
+    assert order.order_id in truth.orders and order.status is OrderStatus.FILLED
+    assert ex.get_trading_stats()["places_resolved"] == 1

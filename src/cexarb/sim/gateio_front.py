@@ -44,6 +44,8 @@ class GateFront:
     futures = False
     ws_paths: tuple[str, ...] = ()
     market_param = ""  # the request field that names a market
+    # How long after it finished an order is still found by its `text` (then only by its id).
+    text_grace_ms = 0
     hub: GateWsHub
     _unsubscribe: Callable[[], None] | None = None
 
@@ -120,6 +122,18 @@ class GateFront:
     async def account_detail(self, request: web.Request) -> Any:
         uid = self.uid(api_key(request))
         return {"user_id": uid, "ip_whitelist": [], "currency_pairs": [], "key": {"mode": 1}, "tier": 0}
+
+    def order_by_text(self, key: str, text: str) -> Any:
+        """The order whose client id is `text`, while Gate still finds it by `text`: open, or
+        finished at most `text_grace_ms` ago; ORDER_NOT_FOUND otherwise."""
+        acct = self.venue.account(key)
+        oid = acct.client_ids.get(text) if acct is not None else None
+        order = acct.orders.get(oid) if oid else None
+        if order is None or (
+            order.status.is_done and self.venue.clock.now_ms() - order.updated_at >= self.text_grace_ms
+        ):
+            raise GateError(404, "ORDER_NOT_FOUND", "Order not found")
+        return order
 
     def finished_orders(self, key: str, m: Any) -> list[Any]:
         """The account's finished orders (of market `m` when given), newest update first."""

@@ -41,6 +41,10 @@ class GateFuturesFront(GateFront):
     ws_paths = ("/v4/ws/usdt",)
 
     market_param = "contract"
+    # "Operations based on custom ID can only be checked when the order is in orderbook. When
+    # the order is finished, it can be checked within 60 seconds after the end of the order.
+    # After that, only order ID is accepted." (gateapi-python docs/FuturesApi.md, get_futures_order)
+    text_grace_ms = 60_000
 
     def __init__(self, venue: Any) -> None:
         super().__init__(venue)
@@ -87,9 +91,9 @@ class GateFuturesFront(GateFront):
 
     def _find(self, key: str, ref: str) -> Any:
         """An order by exchange id or `text`, across contracts (Gate needs no contract to find it)."""
-        acct = self.venue.account(key)
-        oid = acct.client_ids.get(ref) if ref.startswith("t-") else ref
-        order = acct.orders.get(oid) if oid else None
+        if ref.startswith("t-"):
+            return self.order_by_text(key, ref)
+        order = self.venue.account(key).orders.get(ref)
         if order is None:
             raise GateError(404, "ORDER_NOT_FOUND", "Order not found")
         return order

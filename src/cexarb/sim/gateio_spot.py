@@ -85,9 +85,13 @@ class GateSpotFront(GateFront):
         m = self.venue.markets[o.symbol]
         return codec.order(m, o, quote_amount=o.quote_quantity or None, **kw)
 
-    def _lookup(self, order_id: str) -> dict[str, str]:
-        """Gate's `{order_id}` is the exchange id or the client `text`."""
-        return {"client_order_id": order_id} if order_id.startswith("t-") else {"order_id": order_id}
+    def _lookup(self, key: str, order_id: str) -> dict[str, str]:
+        """Gate's `{order_id}` is the exchange id, or the client `text` while the order is open
+        ("Operations based on custom IDs can only be checked in pending orders. Only order ID
+        can be used after the order is finished": Gate API v4 docs, GET /spot/orders/{order_id})."""
+        if order_id.startswith("t-"):
+            return {"order_id": self.order_by_text(key, order_id).order_id}
+        return {"order_id": order_id}
 
     # ---- public REST -----------------------------------------------------------------------------
 
@@ -251,16 +255,14 @@ class GateSpotFront(GateFront):
 
     async def get_order(self, request: web.Request) -> Any:
         m = self.market(request.query.get("currency_pair"))
-        order = self.venue.get_order(
-            api_key(request), m.symbol, **self._lookup(request.match_info["order_id"])
-        )
+        key = api_key(request)
+        order = self.venue.get_order(key, m.symbol, **self._lookup(key, request.match_info["order_id"]))
         return self.encode_order(order)
 
     async def cancel_order(self, request: web.Request) -> Any:
         m = self.market(request.query.get("currency_pair"))
-        order = self.venue.cancel_order(
-            api_key(request), m.symbol, **self._lookup(request.match_info["order_id"])
-        )
+        key = api_key(request)
+        order = self.venue.cancel_order(key, m.symbol, **self._lookup(key, request.match_info["order_id"]))
         return self.encode_order(order)
 
     async def cancel_all(self, request: web.Request) -> Any:
@@ -284,6 +286,11 @@ class GateSpotFront(GateFront):
             orders.sort(key=lambda o: o.created_at)
         else:
             orders = self.finished_orders(key, m)
+            since_s, to_s = request.query.get("from"), request.query.get("to")
+            if since_s:
+                orders = [o for o in orders if o.created_at >= parse_number(since_s, "from") * 1000]
+            if to_s:
+                orders = [o for o in orders if o.created_at <= parse_number(to_s, "to") * 1000]
         if side in ("buy", "sell"):
             orders = [o for o in orders if o.side.value.lower() == side]
         window = orders[(page - 1) * limit : page * limit]

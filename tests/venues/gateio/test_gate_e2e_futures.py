@@ -7,7 +7,7 @@ import pytest
 from gate_e2e_rig import GATE_VENUES, SIM_MISSING, Events, LocalBook, catch_up, same_levels, wait_for
 
 from cexarb.exchange.interfaces import MarginModeRest
-from cexarb.model import ConnectionState, OrderStatus, OrderType, PositionSide, Side, Symbol
+from cexarb.model import ConnectionState, OrderStatus, OrderType, PositionSide, Side, Symbol, TimeInForce
 from cexarb.model.errors import InvalidOrder, OrderNotFound
 from cexarb.venues.gateio import (
     GateioFuturesPrivateRest,
@@ -196,3 +196,20 @@ async def test_clock_skew_resyncs_from_the_futures_host(futures):
     balances = await rest.get_balances()
     assert "USDT" in balances
     assert rest.clock.offset_ms < -60_000
+
+
+async def test_client_id_finds_an_order_finished_more_than_60s_ago(futures):
+    """Gate finds a futures order by `text` up to 60 s after it finished, then only by id: the
+    client searches the finished orders and fills for the text before it says 'not placed'."""
+    sim, public, rest, stream, events, info = futures
+    venue = sim.venue("gateio_futures")
+    ask = venue.ticker(BTC).ask_price
+    cid = rest.new_client_order_id()
+    placed = await rest.place_order(
+        BTC, Side.BUY, OrderType.LIMIT, 0.001, ask, time_in_force=TimeInForce.IOC, client_order_id=cid
+    )
+    venue.account("k1").orders[placed.order_id].updated_at -= 61_000  # finished 61 s ago
+    found = await rest.get_order(BTC, client_order_id=cid)
+    assert (found.order_id, found.status, found.client_order_id) == (placed.order_id, OrderStatus.FILLED, cid)
+    with pytest.raises(OrderNotFound):
+        await rest.get_order(BTC, client_order_id=rest.new_client_order_id())

@@ -7,7 +7,7 @@ import pytest
 from gate_e2e_rig import GATE_VENUES, SIM_MISSING, Events, LocalBook, catch_up, same_levels, wait_for
 
 from cexarb.exchange.interfaces import WithdrawalNetworkRest
-from cexarb.model import ConnectionState, OrderStatus, OrderType, Side, Symbol, WithdrawalRequest
+from cexarb.model import ConnectionState, OrderStatus, OrderType, Side, Symbol, TimeInForce, WithdrawalRequest
 from cexarb.model.errors import (
     InsufficientBalance,
     InvalidOrder,
@@ -333,3 +333,33 @@ async def test_rate_limit_and_clock_skew_are_absorbed(spot):
     assert order.status is OrderStatus.NEW
     assert rest.clock.offset_ms > 60_000  # resynced from /spot/time, then resent once
     await rest.cancel_order(BTC, order.order_id)
+
+
+async def test_client_id_finds_a_finished_order_the_text_no_longer_finds(spot):
+    """Gate finds a spot order by `text` only while it is open: an IOC that filled at once is
+    'not found' by text. The client searches finished orders and fills before it says so."""
+    sim, public, rest, stream, events, info = spot
+    venue = sim.venue(VENUE)
+    ask = venue.ticker(BTC).ask_price
+    cid = rest.new_client_order_id()
+    placed = await rest.place_order(
+        BTC, Side.BUY, OrderType.LIMIT, 0.001, ask, time_in_force=TimeInForce.IOC, client_order_id=cid
+    )
+    found = await rest.get_order(BTC, client_order_id=cid)
+    assert (found.order_id, found.status, found.filled_quantity) == (
+        placed.order_id,
+        OrderStatus.FILLED,
+        0.001,
+    )
+    assert found.client_order_id == cid
+    # found through the fills when the finished listing does not reach it
+    rest.finished_order_with_text = _none
+    found = await rest.get_order(BTC, client_order_id=cid)
+    assert found.order_id == placed.order_id
+    # a client id the venue never saw: not placed, said only after every search
+    with pytest.raises(OrderNotFound):
+        await rest.get_order(BTC, client_order_id=rest.new_client_order_id())
+
+
+async def _none(*args):
+    return None

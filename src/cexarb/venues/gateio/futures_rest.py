@@ -34,6 +34,7 @@ from cexarb.venues.gateio import codec
 from cexarb.venues.gateio.errors import VENUE
 from cexarb.venues.gateio.rest_common import (
     CANCEL,
+    TEXT_SEARCH_PAGES,
     GateRest,
     GateTradingRest,
     fills_since,
@@ -262,11 +263,34 @@ class GateioFuturesPrivateRest(GateTradingRest):
                 canceled.append(await self._order(raw))
         return canceled
 
-    async def get_order(
-        self, symbol: Symbol, order_id: str | None = None, client_order_id: str | None = None
-    ) -> Order:
-        ref = order_ref(order_id, client_order_id)
+    async def order_by_ref(self, symbol: Symbol, ref: str) -> Order:
         return await self._order(await self.signed("GET", f"{PREFIX}/orders/{ref}"))
+
+    async def finished_order_with_text(self, symbol: Symbol, text: str, since_ms: int) -> Order | None:
+        # Newest first; stop at the first page reaching back before `since_ms`.
+        for page in range(TEXT_SEARCH_PAGES):
+            params = {
+                "contract": to_venue(symbol),
+                "status": "finished",
+                "limit": _PAGE,
+                "offset": page * _PAGE,
+            }
+            batch = await self.signed("GET", f"{PREFIX}/orders", params=params) or []
+            for raw in batch:
+                if raw.get("text") == text:
+                    return await self._order(raw)
+            if len(batch) < _PAGE or any(
+                float(raw.get("create_time") or 0) * 1000 < since_ms for raw in batch
+            ):
+                break
+        return None
+
+    async def order_id_from_fills(self, symbol: Symbol, text: str, since_ms: int) -> str | None:
+        params = {"contract": to_venue(symbol), "limit": 1000}
+        for raw in await self.signed("GET", f"{PREFIX}/my_trades", params=params) or ():
+            if raw.get("text") == text and float(raw.get("create_time") or 0) * 1000 >= since_ms:
+                return str(raw["order_id"])
+        return None
 
     async def get_open_orders(self, symbol: Symbol | None = None) -> list[Order]:
         orders: list[Order] = []

@@ -11,7 +11,13 @@ import aiohttp
 
 from cexarb.config import VenueConfig
 from cexarb.model import Execution, Order, OrderType, Symbol, SymbolInfo, TimeInForce
-from cexarb.model.errors import AuthenticationError, InvalidOrder, InvalidPrice, OrderStatusUnknown
+from cexarb.model.errors import (
+    AuthenticationError,
+    InvalidOrder,
+    InvalidPrice,
+    OrderNotFound,
+    OrderStatusUnknown,
+)
 from cexarb.model.rounding import format_decimal, is_on_grid
 from cexarb.transport import Clock, HttpClient, RateLimiter
 from cexarb.venues.gateio.auth import GateSigner
@@ -22,6 +28,11 @@ PUBLIC = "public"
 ORDERS = "orders"
 CANCEL = "cancel"
 DEFAULT = "default"
+
+# How far back a client-id search reaches by default: well beyond a lost reply's few seconds.
+TEXT_SEARCH_LOOKBACK_MS = 3_600_000
+# Pages of finished orders a client-id search reads at most (each of the market's page size).
+TEXT_SEARCH_PAGES = 10
 
 WIRE_TIF = {
     TimeInForce.GTC: "gtc",
@@ -128,6 +139,53 @@ class GateTradingRest(GateRest):
             ) from exc
 
     async def get_open_orders(self, symbol: Symbol | None = None) -> list[Order]:
+        raise NotImplementedError
+
+    async def get_order(
+        self, symbol: Symbol, order_id: str | None = None, client_order_id: str | None = None
+    ) -> Order:
+        """By exchange id; by client id alone it is a search (`find_order_by_client_id`)."""
+        if not order_id and client_order_id:
+            return await self.find_order_by_client_id(symbol, client_order_id)
+        return await self.order_by_ref(symbol, order_ref(order_id, client_order_id))
+
+    async def find_order_by_client_id(
+        self, symbol: Symbol, client_order_id: str, since_ms: int | None = None
+    ) -> Order:
+        """The order whose `text` is `client_order_id`, wherever Gate still knows it.
+
+        Gate finds an order by `text` only while it is open (spot) or up to 60 s after it
+        finished (futures); after that only its id works, so an IOC, market or fast-filled
+        order is "not found" by `text` within milliseconds. Then the market's finished orders
+        since `since_ms` (default: the last hour) are searched for the `text`, then its fills
+        (whose order id finds the order). OrderNotFound only when none of them knows it.
+        """
+        try:
+            return await self.order_by_ref(symbol, client_order_id)
+        except OrderNotFound:
+            pass
+        since = since_ms if since_ms is not None else self.clock.now_ms() - TEXT_SEARCH_LOOKBACK_MS
+        order = await self.finished_order_with_text(symbol, client_order_id, since)
+        if order is not None:
+            return order
+        order_id = await self.order_id_from_fills(symbol, client_order_id, since)
+        if order_id is not None:
+            return await self.order_by_ref(symbol, order_id)
+        raise OrderNotFound(
+            f"no order {client_order_id} on {symbol}: not open, and no finished order or fill "
+            f"carries that text since {since} ms",
+            venue=VENUE,
+            hint="the venue has no such order: it was not placed",
+        )
+
+    async def order_by_ref(self, symbol: Symbol, ref: str) -> Order:
+        """GET the order by exchange id or `text` (OrderNotFound outside Gate's window)."""
+        raise NotImplementedError
+
+    async def finished_order_with_text(self, symbol: Symbol, text: str, since_ms: int) -> Order | None:
+        raise NotImplementedError
+
+    async def order_id_from_fills(self, symbol: Symbol, text: str, since_ms: int) -> str | None:
         raise NotImplementedError
 
     async def symbols_to_cancel(self, symbol: Symbol | None) -> list[Symbol]:

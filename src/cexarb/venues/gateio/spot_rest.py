@@ -40,6 +40,7 @@ from cexarb.venues.gateio import codec
 from cexarb.venues.gateio.errors import VENUE
 from cexarb.venues.gateio.rest_common import (
     CANCEL,
+    TEXT_SEARCH_PAGES,
     GateRest,
     GateTradingRest,
     fills_since,
@@ -179,12 +180,35 @@ class GateioSpotPrivateRest(GateTradingRest):
             canceled.extend(codec.parse_order(item) for item in reply or () if item.get("succeeded", True))
         return canceled
 
-    async def get_order(
-        self, symbol: Symbol, order_id: str | None = None, client_order_id: str | None = None
-    ) -> Order:
-        ref = order_ref(order_id, client_order_id)
+    async def order_by_ref(self, symbol: Symbol, ref: str) -> Order:
         params = {"currency_pair": to_venue(symbol), "account": "spot"}
         return codec.parse_order(await self.signed("GET", f"/spot/orders/{ref}", params=params))
+
+    async def finished_order_with_text(self, symbol: Symbol, text: str, since_ms: int) -> Order | None:
+        pair = to_venue(symbol)
+        for page in range(1, TEXT_SEARCH_PAGES + 1):
+            params = {
+                "currency_pair": pair,
+                "status": "finished",
+                "from": since_ms // 1000,
+                "page": page,
+                "limit": _PAGE,
+                "account": "spot",
+            }
+            batch = await self.signed("GET", "/spot/orders", params=params) or []
+            for item in batch:
+                if item.get("text") == text:
+                    return codec.parse_order(item)
+            if len(batch) < _PAGE:
+                break
+        return None
+
+    async def order_id_from_fills(self, symbol: Symbol, text: str, since_ms: int) -> str | None:
+        params = {"currency_pair": to_venue(symbol), "from": since_ms // 1000, "limit": 1000}
+        for item in await self.signed("GET", "/spot/my_trades", params=params) or ():
+            if item.get("text") == text:
+                return str(item["order_id"])
+        return None
 
     async def get_open_orders(self, symbol: Symbol | None = None) -> list[Order]:
         if symbol is not None:
