@@ -7,7 +7,9 @@ as ccxt with a default URL left in) can ever reach a real exchange.
 
 from __future__ import annotations
 
+import gc
 import ipaddress
+import logging
 import socket
 
 import pytest
@@ -65,3 +67,32 @@ def _loopback_only():
         socket.getaddrinfo = real_getaddrinfo
         socket.socket.connect = real_connect
         socket.socket.connect_ex = real_connect_ex
+
+
+class _NeverRetrieved(logging.Handler):
+    """Collects asyncio's reports of a task whose exception nobody retrieved."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.reports: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        if "exception was never retrieved" in message:
+            exc = record.exc_info[1] if record.exc_info else None
+            self.reports.append(f"{message} ({exc!r})" if exc is not None else message)
+
+
+_never_retrieved = _NeverRetrieved()
+logging.getLogger("asyncio").addHandler(_never_retrieved)
+
+
+@pytest.fixture(autouse=True)
+def _no_lost_task_exceptions():
+    """Fail a test during which a background task died unseen ("Task exception was never
+    retrieved"): every background task must log, release and retry or give up visibly."""
+    _never_retrieved.reports.clear()
+    yield
+    gc.collect()  # a task is reported when collected
+    reports, _never_retrieved.reports[:] = list(_never_retrieved.reports), []
+    assert not reports, "background task exceptions nobody retrieved:\n" + "\n".join(reports)

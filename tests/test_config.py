@@ -40,13 +40,13 @@ def test_secret_never_shows_in_repr_str_or_fstrings_of_venue_config():
         assert KEY not in text
     assert "Secret('***')" in repr(cfg)
     assert cfg.api_secret.reveal() == SECRET
-    assert cfg.has_credentials
+    assert cfg.has_credentials()
 
 
 def test_empty_secret_is_falsy_and_says_so():
     assert not Secret("")
     assert repr(Secret("")) == "Secret('')"
-    assert not default_config().get("gateio", "spot").has_credentials
+    assert not default_config().get("gateio", "spot").has_credentials()
 
 
 def test_secret_equality_does_not_leak():
@@ -145,7 +145,7 @@ def test_env_credentials_apply_to_every_market_of_the_venue(tmp_path):
         gate = cfg.get("gateio", market)
         assert gate.api_key.reveal() == "env-gate-key"
         assert gate.api_secret.reveal() == "env-gate-secret"
-    assert not cfg.get("mexc", "spot").has_credentials
+    assert not cfg.get("mexc", "spot").has_credentials()
 
 
 def test_file_credentials_are_used_without_env(tmp_path):

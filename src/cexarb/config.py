@@ -72,8 +72,8 @@ class VenueConfig:
     # Gate futures user id, needed in private futures subscriptions (learned from REST if 0).
     user_id: int = 0
 
-    @property
     def has_credentials(self) -> bool:
+        """Whether an API key and secret are configured (a method, as the seed interface calls it)."""
         return bool(self.api_key) and bool(self.api_secret)
 
 

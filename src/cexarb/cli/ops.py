@@ -154,7 +154,7 @@ async def connect(
 
         cfg = config.get(venue, market)
         if private:
-            if not cfg.has_credentials:
+            if not cfg.has_credentials():
                 raise ConfigError(
                     f"{venue.value}.{market.value} has no credentials: set api_key/api_secret in the config "
                     f"or CEXARB_{venue.value.upper()}_API_KEY / CEXARB_{venue.value.upper()}_API_SECRET"

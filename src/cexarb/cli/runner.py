@@ -268,7 +268,7 @@ async def _run_on_venues(
     try:
         for key, (venue, market) in VENUE_MARKETS.items():
             venue_config = config.get(venue, market)
-            if not venue_config.has_credentials:
+            if not venue_config.has_credentials():
                 raise ConfigError(
                     f"{venue.value}.{market.value} has no credentials: set api_key/api_secret in the config "
                     f"or CEXARB_{venue.value.upper()}_API_KEY / CEXARB_{venue.value.upper()}_API_SECRET"

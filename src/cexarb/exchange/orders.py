@@ -187,10 +187,11 @@ class OrderTracker:
                 self.ignored += 1
                 return None
         if merged.status in DONE_STATUSES:
-            if current is not None:
-                opened.pop(order_id, None)
+            # Only an order that was in the open set makes the open -> executed transition (not
+            # one first learned finished, nor a pending one that finished unacknowledged).
+            if opened.pop(order_id, None) is not None:
+                self.transitions += 1
             self._store_executed(symbol, order_id, merged)
-            self.transitions += 1
         else:
             opened[order_id] = merged
         return merged

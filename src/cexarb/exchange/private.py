@@ -2,9 +2,9 @@
 
 A venue subclass implements the two private factory methods (plus the public
 ones); everything else is here: template initialize, handler injection, order
-tracking through `OrderTracker`, 3-tier `get_active_order`, per-symbol locks
-for transitions that must await, and the repair of state after a stream drop
-(see `recovery.PrivateRecovery`).
+tracking through `OrderTracker`, 3-tier `get_active_order`, REST lookups shared
+per order (`SingleFlight`, never a lock held across a sleep), and the repair of
+state after a stream drop (see `recovery.PrivateRecovery`).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from cexarb.exchange.interfaces import PrivateRest, PrivateWebsocketHandlers, Pr
 from cexarb.exchange.orders import OrderTracker
 from cexarb.exchange.public import CompositePublicExchange, _ws_status, now_ms
 from cexarb.exchange.recovery import PrivateRecovery
+from cexarb.exchange.singleflight import SingleFlight
 from cexarb.exchange.stats import TradingStats
 from cexarb.model import (
     AssetBalance,
@@ -54,7 +55,8 @@ class CompositePrivateExchange(PrivateRecovery, CompositePublicExchange):
         self.open_orders: dict[Symbol, dict[str, Order]] = self._tracker.open
         self._private_rest: PrivateRest | None = None
         self._private_ws: PrivateWs | None = None
-        self._locks: dict[Symbol, asyncio.Lock] = {}
+        # REST lookups in flight, by what they ask: concurrent askers share one request.
+        self._lookups = SingleFlight()
         # Client ids whose place request is in flight: their outcome is that call's job.
         self._placing: set[str] = set()
         # Stream updates about untracked orders, held (newest) while REST confirms the order.
@@ -197,20 +199,26 @@ class CompositePrivateExchange(PrivateRecovery, CompositePublicExchange):
     async def _confirm_order(self, key: tuple[Symbol, str]) -> None:
         symbol, order_id = key
         try:
-            async with self._lock(symbol):
-                order = await self._private_rest.get_order(symbol, order_id=order_id)
+            order = await self._lookup_order(symbol, order_id)
         except OrderNotFound:
-            self._unconfirmed.pop(key, None)
             self._stats.unknown_orders_refuted += 1
             return
-        except ExchangeError as exc:
-            self._unconfirmed.pop(key, None)  # a real open order shows up in the next sweep
+        except Exception as exc:
+            # Given up visibly: a real open order shows up in the next sweep.
+            self._stats.unknown_orders_unconfirmed += 1
             self._count_error(exc)
             return
-        held = self._unconfirmed.pop(key, None)
+        finally:
+            held = self._unconfirmed.pop(key, None)  # the slot is released whatever happened
         self._apply_order(order)
         if held is not None:
             self._apply_order(held)  # the merge keeps whichever of the two is newer
+
+    def _lookup_order(self, symbol: Symbol, order_id: str):
+        """The venue's answer for one order id; concurrent askers share one request."""
+        return self._lookups.run(
+            ("order", symbol, order_id), lambda: self._private_rest.get_order(symbol, order_id=order_id)
+        )
 
     def _handle_execution(self, execution: Execution) -> None:
         self._stats.events += 1
@@ -321,32 +329,33 @@ class CompositePrivateExchange(PrivateRecovery, CompositePublicExchange):
         return self._tracker.find(reply.symbol, reply.order_id) or reply
 
     async def _resolve_lost_place(self, symbol: Symbol, cid: str, error: ExchangeError) -> Order:
-        """The reply was lost: the client id tells whether the venue has the order."""
+        """The reply was lost: the client id tells whether the venue has the order.
+
+        Holds no lock: its sleeps between lookups must not delay anything else on the symbol."""
         self._stats.places_unknown += 1
         rest = self._private_rest
         settings = self.settings
-        async with self._lock(symbol):
-            for attempt in range(settings.place_lookup_attempts):
-                seen = self._tracker.find_by_client_id(symbol, cid)
-                if seen is not None:  # the stream told us meanwhile
-                    self._stats.places_resolved += 1
-                    return seen
-                try:
-                    order = await rest.get_order(symbol, client_order_id=cid)
-                except OrderNotFound:
-                    await asyncio.sleep(settings.place_lookup_delay_s * (attempt + 1))
-                    continue
-                except ExchangeError as exc:
-                    self._settle_pending_later(cid)
-                    raise OrderStatusUnknown(
-                        f"place of {cid} on {symbol}: reply lost and lookup failed ({exc.message})",
-                        venue=self.name,
-                        client_order_id=cid,
-                    ) from exc
+        for attempt in range(settings.place_lookup_attempts):
+            seen = self._tracker.find_by_client_id(symbol, cid)
+            if seen is not None:  # the stream told us meanwhile
                 self._stats.places_resolved += 1
-                if not order.client_order_id:
-                    order.client_order_id = cid
-                return self._track_reply(order)
+                return seen
+            try:
+                order = await rest.get_order(symbol, client_order_id=cid)
+            except OrderNotFound:
+                await asyncio.sleep(settings.place_lookup_delay_s * (attempt + 1))
+                continue
+            except ExchangeError as exc:
+                self._settle_pending_later(cid)
+                raise OrderStatusUnknown(
+                    f"place of {cid} on {symbol}: reply lost and lookup failed ({exc.message})",
+                    venue=self.name,
+                    client_order_id=cid,
+                ) from exc
+            self._stats.places_resolved += 1
+            if not order.client_order_id:
+                order.client_order_id = cid
+            return self._track_reply(order)
         if isinstance(error, OrderStatusUnknown):
             # The request may still be on its way (held by a proxy, queued at the venue): not
             # found yet proves nothing. It stays pending, matched by client id if it lands, and
@@ -372,11 +381,21 @@ class CompositePrivateExchange(PrivateRecovery, CompositePublicExchange):
             self._spawn(self._settle_lost_place(pending))
 
     async def _settle_lost_place(self, pending: Order) -> None:
-        await asyncio.sleep(self.settings.lost_place_settle_s)
-        try:
-            await self._settle_pending(pending)
-        except ExchangeError as exc:
-            self._count_error(exc)  # still pending: the next sweep settles it
+        """Settle a lost place once the venue can no longer accept it; on failure retry on a
+        timer (a stream drop, whose sweep would also settle it, may never come)."""
+        cid = pending.client_order_id
+        delay = self.settings.lost_place_settle_s
+        while not self._closed:
+            await asyncio.sleep(delay)
+            if cid not in self._tracker.pending:
+                return  # settled meanwhile (stream, sweep)
+            try:
+                await self._settle_pending(pending)
+                return
+            except Exception as exc:
+                self._stats.settle_retries += 1
+                self._count_error(exc)
+                delay = self.settings.degraded_poll_s
 
     async def cancel_order(self, symbol: Symbol, order_id: str) -> Order:
         """Cancel by venue order id (or by client id while the order is still pending)."""
@@ -401,9 +420,7 @@ class CompositePrivateExchange(PrivateRecovery, CompositePublicExchange):
         return [self._track_reply(reply) for reply in replies]
 
     async def _query_order(self, symbol: Symbol, order_id: str) -> Order:
-        async with self._lock(symbol):
-            order = await self._private_rest.get_order(symbol, order_id=order_id)
-            return self._track_reply(order)
+        return self._track_reply(await self._lookup_order(symbol, order_id))
 
     async def get_active_order(self, symbol: Symbol, order_id: str) -> Order:
         """Open set, then the executed cache, then REST (cached only when finished).
@@ -432,22 +449,15 @@ class CompositePrivateExchange(PrivateRecovery, CompositePublicExchange):
         return await self._get_order_from_rest(symbol, order_id)
 
     async def _get_order_from_rest(self, symbol: Symbol, order_id: str) -> Order:
-        rest = self._require_private()
-        async with self._lock(symbol):
-            order = self._tracker.find(symbol, order_id)  # another task may have loaded it
-            if order is None:
-                order = await rest.get_order(symbol, order_id=order_id)
-                if order.status.is_done:
-                    order = self._track_reply(order)
-            self._stats.tier_rest += 1
-            self._stats.last_tier = "rest"
-            return order
-
-    def _lock(self, symbol: Symbol) -> asyncio.Lock:
-        lock = self._locks.get(symbol)
-        if lock is None:
-            lock = self._locks[symbol] = asyncio.Lock()
-        return lock
+        self._require_private()
+        order = self._tracker.find(symbol, order_id)  # another task may have loaded it
+        if order is None:
+            order = await self._lookup_order(symbol, order_id)
+            if order.status.is_done:
+                order = self._track_reply(order)
+        self._stats.tier_rest += 1
+        self._stats.last_tier = "rest"
+        return order
 
     def _require_private(self) -> PrivateRest:
         rest = self._private_rest
@@ -457,13 +467,21 @@ class CompositePrivateExchange(PrivateRecovery, CompositePublicExchange):
             )
         return rest
 
+    async def _close_all(self) -> None:
+        await super()._close_all()
+        self._lookups.cancel()
+        # Nothing keeps balances, orders or positions current any more: say so.
+        self._private_up = False
+        self._rest_status = "closed"
+
     # -- stats -------------------------------------------------------------------------
 
     def _client_status(self) -> dict[str, str]:
         status = super()._client_status()
         ws = self._private_ws
-        status["private_ws"] = _ws_status(ws, not self._private_up) if ws is not None else "closed"
-        status["private_rest"] = self._rest_status
+        closed = ws is None or self._closed
+        status["private_ws"] = "closed" if closed else _ws_status(ws, not self._private_up)
+        status["private_rest"] = "closed" if self._closed else self._rest_status
         return status
 
     def transport_stats(self) -> dict[str, Any]:
@@ -474,12 +492,27 @@ class CompositePrivateExchange(PrivateRecovery, CompositePublicExchange):
             out["rest"]["private"] = self._private_rest.http
         return out
 
+    def _state(self) -> str:
+        return "closed" if self._closed else "running" if self._initialized else "new"
+
     def get_trading_stats(self) -> dict[str, Any]:
         tracker = self._tracker
         stats = self._stats
         lookups = stats.tier_executed + stats.tier_rest
+        connections = self._client_status()
         return {
+            # The seed interface's keys (CompositePrivateExchange spec, get_trading_stats).
+            "total_balances": len(self.balances),
+            "open_orders_count": tracker.open_count(),
+            "executed_orders_count": tracker.executed_count(),
+            "has_credentials": self.config.has_credentials(),
+            "connection_status": {
+                "private_rest": connections["private_rest"] == "ok",
+                "private_ws": connections["private_ws"] == "up",
+            },
+            # The richer ones.
             "venue": self.name,
+            "state": self._state(),
             "balances": len(self.balances),
             "open_orders": tracker.open_count(),
             "pending_orders": len(tracker.pending),
@@ -497,7 +530,8 @@ class CompositePrivateExchange(PrivateRecovery, CompositePublicExchange):
             "order_updates": tracker.updates,
             "order_updates_ignored": tracker.ignored,
             "open_to_executed": tracker.transitions,
-            "connections": self._client_status(),
+            "connections": connections,
+            "background_failures": self._task_failures,
             **stats.recovery_dict(),
             "public": self.get_public_stats(),
             "listener_errors": sum(f.errors for f in self._private_fanouts()),

@@ -91,6 +91,8 @@ class CompositePublicExchange:
         self._book_resyncs = 0
         self._last_book_resync_ms = 0
         self._errors: dict[str, int] = {}
+        # Background tasks that ended with an exception they did not handle themselves.
+        self._task_failures = 0
         self._on_book = Fanout("on_book")
         self._on_book_ticker = Fanout("on_book_ticker")
         self._on_trade = Fanout("on_trade")
@@ -266,7 +268,7 @@ class CompositePublicExchange:
         while not self._closed and symbol in self._books and not self._public_down:
             try:
                 await self._sync_book(symbol)
-            except ExchangeError as exc:
+            except Exception as exc:  # any failure: count it, back off, try again
                 self._count_error(exc)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
@@ -375,8 +377,21 @@ class CompositePublicExchange:
     def _spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task:
         task = asyncio.get_running_loop().create_task(coro)
         self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(self._task_done)
         return task
+
+    def _task_done(self, task: asyncio.Task) -> None:
+        """Every background task ends here: a failure it did not handle is retrieved, counted
+        and logged (never "Task exception was never retrieved")."""
+        self._tasks.discard(task)
+        if task.cancelled():
+            return
+        exc = task.exception()
+        if exc is None:
+            return
+        self._task_failures += 1
+        self._count_error(exc)
+        log.error("%s: background task %s failed", self.name, task.get_coro().__qualname__, exc_info=exc)
 
     async def _close_all(self) -> None:
         self._closed = True
@@ -395,10 +410,12 @@ class CompositePublicExchange:
                 log.warning("%s: closing %s failed: %r", self.name, step, exc)
         for sync in self._books.values():
             sync.mark_stale()
+        self.book_tickers.clear()  # nothing feeds them any more
 
     def _client_status(self) -> dict[str, str]:
         ws = self._public_ws
-        return {"public_ws": _ws_status(ws, self._public_down) if ws is not None else "closed"}
+        closed = ws is None or self._closed
+        return {"public_ws": "closed" if closed else _ws_status(ws, self._public_down)}
 
     def transport_stats(self) -> dict[str, Any]:
         """The live counter objects of this composite's clients, by channel: "ws" -> StreamStats,
@@ -419,6 +436,7 @@ class CompositePublicExchange:
             "book_resyncs": self._book_resyncs,
             "last_book_resync_ms": self._last_book_resync_ms,
             "errors": dict(self._errors),
+            "background_failures": self._task_failures,
             "listener_errors": self._on_book.errors + self._on_book_ticker.errors + self._on_trade.errors,
             # Channels the venue refused and still refuses (retried with backoff meanwhile).
             "failed_subscriptions": _failed_subscriptions(self._public_ws),

@@ -168,9 +168,12 @@ class PrivateRecovery:
             if self._closed or self._private_up:
                 return
             self._stats.degraded_polls += 1
-            if self._private_ws_lost:
-                await self._restart_private_ws()
-            self._schedule_sweep()
+            try:
+                if self._private_ws_lost:
+                    await self._restart_private_ws()
+                self._schedule_sweep()
+            except Exception as exc:  # keep polling: this task is what brings the state back
+                self._count_error(exc)
 
     async def _restart_private_ws(self) -> None:
         old = self._private_ws
@@ -267,32 +270,34 @@ class PrivateRecovery:
 
     async def _settle_vanished(self, symbol: Symbol, order_id: str) -> None:
         """Query once how an order that left the open set ended."""
-        async with self._lock(symbol):
-            if self._tracker.get_open(symbol, order_id) is None:
-                return  # settled meanwhile (stream or another query)
-            try:
-                order = await self._private_rest.get_order(symbol, order_id=order_id)
-            except OrderNotFound:
-                self._tracker.discard_open(symbol, order_id)
+        if self._tracker.get_open(symbol, order_id) is None:
+            return  # settled meanwhile (stream or another query)
+        try:
+            order = await self._lookup_order(symbol, order_id)
+        except OrderNotFound:
+            if self._tracker.discard_open(symbol, order_id) is not None:
                 self._stats.orders_lost += 1
                 log.warning("%s: open order %s %s unknown to the venue; dropped", self.name, symbol, order_id)
-                return
-            self._stats.vanished_queried += 1
-            self._apply_order(order)
+            return
+        self._stats.vanished_queried += 1
+        self._apply_order(order)
 
     async def _settle_pending(self, pending: Order) -> None:
         cid = pending.client_order_id
-        async with self._lock(pending.symbol):
-            if cid not in self._tracker.pending or cid in self._placing:
-                return
-            try:
-                order = await self._private_rest.get_order(pending.symbol, client_order_id=cid)
-            except OrderNotFound:
+        symbol = pending.symbol
+        if cid not in self._tracker.pending or cid in self._placing:
+            return
+        try:
+            order = await self._lookups.run(
+                ("cid", symbol, cid), lambda: self._private_rest.get_order(symbol, client_order_id=cid)
+            )
+        except OrderNotFound:
+            if cid not in self._placing:
                 self._tracker.drop_pending(cid)
-                return
-            if not order.client_order_id:
-                order.client_order_id = cid
-            self._apply_order(order)
+            return
+        if not order.client_order_id:
+            order.client_order_id = cid
+        self._apply_order(order)
 
     def _fills_since(self, symbol: Symbol) -> int:
         """From a little before the last fill seen (clocks differ; duplicates are dropped), or

@@ -34,6 +34,10 @@ class TradingStats:
     # Stream updates about orders not tracked here, and those the venue said do not exist.
     unknown_order_updates: int = 0
     unknown_orders_refuted: int = 0
+    # ... and those whose confirmation failed (given up: the next sweep finds real ones).
+    unknown_orders_unconfirmed: int = 0
+    # Delayed settles of a lost place that failed and were retried on the timer.
+    settle_retries: int = 0
 
     def recovery_dict(self) -> dict[str, Any]:
         return {
@@ -55,4 +59,6 @@ class TradingStats:
             "fills_recovered": self.fills_recovered,
             "unknown_order_updates": self.unknown_order_updates,
             "unknown_orders_refuted": self.unknown_orders_refuted,
+            "unknown_orders_unconfirmed": self.unknown_orders_unconfirmed,
+            "settle_retries": self.settle_retries,
         }

@@ -57,7 +57,7 @@ class GateRest:
         self._session = session
         # Sent by the HTTP client on every request (signed or not), whoever owns the session.
         self._headers = headers
-        self._signer = GateSigner(config.api_key, config.api_secret) if config.has_credentials else None
+        self._signer = GateSigner(config.api_key, config.api_secret) if config.has_credentials() else None
         self._limiter = RateLimiter(config.rate_limits)
         self._client: HttpClient | None = None
 

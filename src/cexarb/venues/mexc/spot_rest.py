@@ -154,7 +154,7 @@ class MexcSpotPrivateRest(MexcWalletMixin):
         rate_limiter: RateLimiter | None = None,
         clock: Clock | None = None,
     ) -> None:
-        if not config.has_credentials:
+        if not config.has_credentials():
             raise ExchangeError(
                 "MEXC private REST needs an API key and secret",
                 venue=VENUE,
