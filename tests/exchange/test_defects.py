@@ -118,7 +118,9 @@ async def test_defect8_open_to_executed_counts_only_orders_that_were_open():
     venue, ex = await started()
     try:
         done = resting(venue, "700")
-        venue.orders["700"] = msgspec.structs.replace(done, status=OrderStatus.FILLED, filled_quantity=1.0, remaining_quantity=0.0)
+        venue.orders["700"] = msgspec.structs.replace(
+            done, status=OrderStatus.FILLED, filled_quantity=1.0, remaining_quantity=0.0
+        )
         assert (await ex.get_active_order(BTC, "700")).status is OrderStatus.FILLED
         assert ex.get_trading_stats()["open_to_executed"] == 0
         order = await ex.place_limit_order(BTC, Side.BUY, 1.0, 90.0)
