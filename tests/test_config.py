@@ -47,6 +47,7 @@ def test_empty_secret_is_falsy_and_says_so():
     assert not Secret("")
     assert repr(Secret("")) == "Secret('')"
     assert not default_config().get("gateio", "spot").has_credentials()
+    assert not default_config().get("gateio", "spot").has_credentials  # read or called, the same
 
 
 def test_secret_equality_does_not_leak():

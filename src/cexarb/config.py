@@ -45,6 +45,30 @@ class Secret:
         return hash(self._value)
 
 
+class CallableFlag:
+    """A boolean that may also be called (returning itself as a bool)."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: bool) -> None:
+        self._value = value
+
+    def __bool__(self) -> bool:
+        return self._value
+
+    def __call__(self) -> bool:
+        return self._value
+
+    def __eq__(self, other: object) -> bool:
+        return bool(self) == other if isinstance(other, bool | CallableFlag) else NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+    def __repr__(self) -> str:
+        return repr(self._value)
+
+
 @dataclass(frozen=True, slots=True)
 class RateLimitPool:
     """At most `capacity` weight units per `period_s` seconds."""
@@ -72,9 +96,11 @@ class VenueConfig:
     # Gate futures user id, needed in private futures subscriptions (learned from REST if 0).
     user_id: int = 0
 
-    def has_credentials(self) -> bool:
-        """Whether an API key and secret are configured (a method, as the seed interface calls it)."""
-        return bool(self.api_key) and bool(self.api_secret)
+    @property
+    def has_credentials(self) -> CallableFlag:
+        """Whether an API key and secret are configured: read as `cfg.has_credentials`, or called
+        as the seed interface does (`cfg.has_credentials()`)."""
+        return CallableFlag(bool(self.api_key) and bool(self.api_secret))
 
 
 def _defaults() -> dict[tuple[Venue, Market], VenueConfig]:
