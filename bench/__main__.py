@@ -14,7 +14,7 @@ from bench import peers
 from bench.harness import Report
 from cexarb import eventloop
 
-SECTIONS = ("hotpath", "sim", "memory")
+SECTIONS = ("hotpath", "sim", "ticktotrade", "memory")
 
 
 def machine() -> dict[str, str]:
@@ -129,6 +129,16 @@ def main(argv: list[str] | None = None) -> int:
         for loop in loops:
             first = len(report.rows)
             simrows.run(report, args.quick, loop)
+            if args.loop == "both":
+                for row in report.rows[first:]:
+                    row.name += f" [{loop}]"
+    if "ticktotrade" in sections:
+        from bench import ticktotrade
+
+        loops = {"default": [None], "both": ["asyncio", "uvloop"]}.get(args.loop, [args.loop])
+        for loop in loops:
+            first = len(report.rows)
+            ticktotrade.run(report, args.quick, loop)
             if args.loop == "both":
                 for row in report.rows[first:]:
                     row.name += f" [{loop}]"
