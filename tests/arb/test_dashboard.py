@@ -25,6 +25,8 @@ async def test_dashboard_shows_spreads_decisions_fills_and_pnl():
         "taken",
         "Recent fills",
         "TOTAL",
+        "PnL by strategy",
+        "spot_spot",
         "frame->decision us",
         "CONNECTED",
     ):

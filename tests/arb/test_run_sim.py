@@ -31,6 +31,12 @@ async def test_short_run_trades_and_agrees_with_simulator_truth(tmp_path):
     assert taken >= 1, text
     assert "truth check: AGREE" in text, text
     assert "funding gateio_futures: received" in text, text
+    # spot-spot and the original MEXC-spot / Gate-perp basis strategy, each with its PnL line
+    lines = text.splitlines()
+    by_strategy = lines.index(next(ln for ln in lines if ln.startswith("pnl by strategy")))
+    names = [ln.split()[0] for ln in lines[by_strategy + 1 : by_strategy + 4]]
+    assert names == ["spot_spot", "mexc_gate_basis", "other"], text
+    assert "transfers: completed" in text, text
     funding = float(next(ln for ln in text.splitlines() if ln.strip().startswith("TOTAL")).split()[4])
     assert funding == 0.0 or "  gateio_futures funding" in text, text
     # Not a TTY: periodic status lines, no live screen.

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from cexarb.arb.strategies import STRATEGIES
 from cexarb.config import read_toml
 from cexarb.model import Symbol
 from cexarb.model.errors import ConfigError
@@ -27,6 +28,9 @@ class ArbConfig:
     basis_close_bps: float = 0.0
     enable_spot_spot: bool = True
     enable_basis: bool = True
+    # Named strategies (arb/strategies.py) in priority order; each trade and its PnL is booked
+    # under the first that accepts it. "mexc_gate_basis" is the original MEXC-spot/Gate-perp one.
+    strategies: tuple[str, ...] = ("spot_spot", "basis")
     # How long a basis position is expected to stay open: the perp funding it should receive
     # (or pay) at the settlements until then, at today's rate, counts in its opening edge.
     basis_hold_s: float = 3600.0
@@ -107,6 +111,10 @@ def arb_config_from_mapping(data: dict[str, Any]) -> ArbConfig:
             ):
                 raise ConfigError(f"{name} must map symbols to positive base quantities")
             changes[key] = {str(Symbol.parse(k)): float(v) for k, v in value.items()}
+        elif key == "strategies":
+            if not isinstance(value, list) or not value or not all(v in STRATEGIES for v in value):
+                raise ConfigError(f"{name} must be a non-empty list of: {', '.join(STRATEGIES)}")
+            changes[key] = tuple(value)
         elif key == "rebalance_targets":
             if not isinstance(value, dict) or not all(
                 isinstance(v, int | float) and not isinstance(v, bool) and v > 0 for v in value.values()

@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 from cexarb.arb import journaling
+from cexarb.arb.attribution import StrategyBooks
 from cexarb.arb.config import ArbConfig
 from cexarb.arb.executor import ExecutionResult, Executor
 from cexarb.arb.funding import expected_funding_bps
@@ -34,6 +35,7 @@ from cexarb.arb.rebalance import Rebalancer
 from cexarb.arb.risk import RiskManager
 from cexarb.arb.sizing import Opportunity, balance_cap, size_candidate
 from cexarb.arb.stats import Decision, EngineStats, Spread
+from cexarb.arb.strategies import strategy_for
 from cexarb.arb.views import TradingVenue, open_order_count
 from cexarb.journal import FundingBooked, Recorder, RiskEvent
 from cexarb.logs import log_kv
@@ -128,10 +130,17 @@ class ArbEngine:
         self.snapshot_interval_s = snapshot_interval_s
         self._next_snapshot = 0.0
         self._trade_no = 0
+        # PnL per named strategy (set up in attach, once the venues' markets are known).
+        self.by_strategy = StrategyBooks(config.strategies, {})
+        self._residual_strategy: dict[Symbol, str] = {}
 
     # -- wiring ------------------------------------------------------------------------------
     def attach(self) -> None:
         """Start accounting from the venues' current balances and subscribe to their events."""
+        self.by_strategy = StrategyBooks(
+            self.config.strategies,
+            {n: any(i.is_futures for i in v.symbols_info.values()) for n, v in self.venues.items()},
+        )
         for name, venue in self.venues.items():
             is_futures = any(i.is_futures for i in venue.symbols_info.values())
             self.pnl.add_venue(name, {a: b.total for a, b in venue.balances.items()}, is_futures=is_futures)
@@ -153,11 +162,13 @@ class ArbEngine:
 
     def on_fill(self, venue: str, fill: Execution) -> None:
         if self.pnl.on_fill(venue, fill):
+            self.by_strategy.on_fill(venue, fill)
             self.stats.fills.append((venue, fill))
             self.check_pnl()
 
     def on_funding(self, venue: str, payment: FundingPayment) -> None:
         if self.pnl.on_funding(venue, payment):
+            self.by_strategy.on_funding(venue, payment)
             if self.journal is not None:
                 self.journal.record(FundingBooked(ts=time.time(), venue=venue, payment=payment))
             log_kv(
@@ -204,6 +215,10 @@ class ArbEngine:
         """Evaluate every symbol updated since the last step; start the trades chosen."""
         if self.executor.residuals and not self.risk.halted and not self._tasks:
             await self.executor.retry_residuals()
+            for symbol, name in list(self._residual_strategy.items()):
+                self.by_strategy.claim_symbol(name, symbol)  # the retries' fills are its
+                if symbol not in self.executor.residuals:
+                    del self._residual_strategy[symbol]
         self.check_pnl()
         if self.journal is not None and time.monotonic() >= self._next_snapshot:
             self._next_snapshot = time.monotonic() + self.snapshot_interval_s
@@ -318,6 +333,8 @@ class ArbEngine:
         if cfg.enable_basis:
             funding = {b.venue: self.expected_funding_bps(b.venue, symbol) for b in books if b.is_futures}
             opens += basis_open_candidates(symbol, books, cfg.basis_open_bps, cfg.depth_levels, funding)
+        # Only what a configured strategy runs (spot-spot, basis on any or on named venues).
+        opens = [c for c in opens if strategy_for(cfg.strategies, c.kind, c.buy.venue, c.sell.venue)]
         found += sorted(opens, key=lambda c: c.edge_bps, reverse=True)
         return found
 
@@ -464,6 +481,7 @@ class ArbEngine:
     async def execute(self, opp: Opportunity) -> ExecutionResult:
         self._cooldown_until[opp.symbol] = time.monotonic() + self.config.cooldown_s
         result = await self.executor.execute(opp)
+        self._attribute(opp, result)
         self._trade_no += 1
         self._record(opp, "taken", result.outcome, self._trade_no)
         if self.journal is not None:
@@ -475,6 +493,23 @@ class ArbEngine:
             self._update_basis(opp, result)
         self.check_pnl()
         return result
+
+    def strategy_of(self, opp: Opportunity) -> str:
+        return strategy_for(self.config.strategies, opp.kind, opp.buy.venue, opp.sell.venue) or "other"
+
+    def _attribute(self, opp: Opportunity, result: ExecutionResult) -> None:
+        """Book the trade's orders (legs and hedges) under its strategy."""
+        name = self.strategy_of(opp)
+        if name not in self.by_strategy.books:
+            return
+        for leg in (result.buy, result.sell, *result.hedges):
+            if leg.order is not None:
+                self.by_strategy.claim(name, leg.leg.venue, leg.order.order_id)
+        if opp.kind is not Kind.SPOT_SPOT:
+            perp = opp.sell if opp.kind is Kind.BASIS_OPEN else opp.buy
+            self.by_strategy.own_perp(name, perp.venue, opp.symbol)
+        if result.residual:
+            self._residual_strategy[opp.symbol] = name
 
     def _update_basis(self, opp: Opportunity, result: ExecutionResult) -> None:
         """Track what is really held as a basis: the smaller of spot bought and perp sold."""

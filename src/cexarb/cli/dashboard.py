@@ -62,6 +62,19 @@ def funding_lines(engine: ArbEngine) -> list[str]:
     return lines
 
 
+def strategy_rows(engine: ArbEngine) -> list[tuple[str, float, float, float, float, float, int]]:
+    """Per named strategy: realized, unrealized, fees, funding, total, fills; then "other"
+    (transfer fees and anything no strategy claimed), so the rows add up to the total."""
+    marks = engine.marks()
+    rows = []
+    for name, snap in engine.by_strategy.snapshots(marks).items():
+        rows.append((name, snap.realized, snap.unrealized, snap.fees, snap.funding, snap.total, snap.fills))
+    total = engine.pnl.snapshot(marks)
+    other = total.total - sum(r[5] for r in rows)
+    rows.append(("other", 0.0, 0.0, 0.0, 0.0, other, total.fills - sum(r[6] for r in rows)))
+    return rows
+
+
 def status_line(engine: ArbEngine, elapsed_s: float) -> str:
     """One plain line for logs and pipes."""
     snap = engine.pnl_snapshot()
@@ -190,13 +203,19 @@ def render(engine: ArbEngine, elapsed_s: float) -> Group:
         style="bold",
     )
 
+    strategies = Table(title="PnL by strategy (USDT)", expand=True)
+    for col in ("strategy", "realized", "unrealized", "fees", "funding", "total", "fills"):
+        strategies.add_column(col)
+    for name, *values, count in strategy_rows(engine):
+        strategies.add_row(name, *(_fmt(v) for v in values), str(count))
+
     # Two columns so the whole screen fits a normal terminal.
     grid = Table.grid(expand=True, padding=(0, 1))
     grid.add_column(ratio=1)
     grid.add_column(ratio=1)
     grid.add_row(
         Group(venues, spreads, decisions, Text(f"skip reasons: {reasons}")),
-        Group(pnl, *(Text(line) for line in funding_lines(engine)), inventory, fills, orders),
+        Group(pnl, strategies, *(Text(line) for line in funding_lines(engine)), inventory, fills, orders),
     )
     return Group(head, grid, Text(f"latency: {latency_text(engine)}"))
 

@@ -32,7 +32,8 @@ from cexarb.arb.config import ArbConfig, load_arb_config
 from cexarb.arb.engine import ArbEngine
 from cexarb.arb.reconcile import Row, VenueTruth, reconcile
 from cexarb.arb.stats import percentiles
-from cexarb.cli.dashboard import funding_lines, latency_text, show
+from cexarb.arb.strategies import DEMO_STRATEGIES
+from cexarb.cli.dashboard import funding_lines, latency_text, show, strategy_rows
 from cexarb.cli.exits import typed_errors_exit
 from cexarb.config import Config, load_config
 from cexarb.journal import Journal, RunEnded
@@ -209,8 +210,12 @@ async def _run_on_simulator(options: RunOptions, console: Console) -> int:
     arb = _with_symbols(ArbConfig(basis_hold_s=2.0 * options.funding_interval_s), options)
     sim_account = next(a for a in SimConfig().accounts if a.api_key == SIM_API_KEY)
     # Rebalancing keeps each spot venue near what it started with (10% below: top it up).
+    # The demo runs spot-spot beside the original project's MEXC-spot / Gate-perp basis strategy.
     arb = replace(
-        arb, rebalance_targets=dict(sim_account.balances), rebalance_low_fraction=DEMO_REBALANCE_LOW
+        arb,
+        rebalance_targets=dict(sim_account.balances),
+        rebalance_low_fraction=DEMO_REBALANCE_LOW,
+        strategies=DEMO_STRATEGIES,
     )
     sim_config = SimConfig(
         seed=options.seed,
@@ -458,6 +463,12 @@ def print_summary(
         f"  {'TOTAL':<14} {snap.realized:>10.4f} {snap.unrealized:>12.4f} {snap.fees:>12.4f} "
         f"{snap.funding:>12.4f} {snap.total:>12.4f} {snap.fills:>6}"
     )
+    out("pnl by strategy: realized   unrealized         fees      funding        total  fills")
+    for name, realized, unrealized, fees, funding, total, fills in strategy_rows(engine):
+        out(
+            f"  {name:<14} {realized:>10.4f} {unrealized:>12.4f} {fees:>12.4f} "
+            f"{funding:>12.4f} {total:>12.4f} {fills:>6}"
+        )
     for line in funding_lines(engine):
         out(line)
     if engine.rebalancer is not None:
