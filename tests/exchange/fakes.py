@@ -267,6 +267,9 @@ class FakePrivateRest(_Client):
             if t.symbol == symbol and (since_ms is None or t.timestamp >= since_ms)
         ]
 
+    async def get_fills_since(self, symbol, since_ms):
+        return await self.get_my_trades(symbol, since_ms)
+
     # WithdrawalRest + WithdrawalNetworkRest
     async def withdraw(self, request):
         self.venue.check("withdraw")

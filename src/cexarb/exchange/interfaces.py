@@ -136,6 +136,11 @@ class PrivateRest(Protocol):
         self, symbol: Symbol, since_ms: int | None = None, limit: int = 100
     ) -> list[Execution]: ...
 
+    async def get_fills_since(self, symbol: Symbol, since_ms: int) -> list[Execution]:
+        """Every fill at or after `since_ms`, oldest first: pages as the venue requires (each
+        page one request through the rate limiter) until the whole window is covered."""
+        ...
+
     async def close(self) -> None: ...
 
 

@@ -321,7 +321,7 @@ class PrivateRecovery:
         symbols = set(self._symbols) | set(self._last_fill_ms) | {s for s, o in tracker.open.items() if o}
         batches = await asyncio.gather(
             *(
-                self._private_rest.get_my_trades(symbol, since_ms=self._fills_since(symbol))
+                self._private_rest.get_fills_since(symbol, self._fills_since(symbol))
                 for symbol in sorted(symbols)
             )
         )

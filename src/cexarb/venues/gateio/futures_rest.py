@@ -317,3 +317,22 @@ class GateioFuturesPrivateRest(GateTradingRest):
         params = {"contract": to_venue(symbol), "limit": min(limit, 1000)}
         reply = await self.signed("GET", f"{PREFIX}/my_trades", params=params)
         return fills_since([codec.parse_futures_execution(raw, size) for raw in reply or ()], since_ms)
+
+    async def get_fills_since(self, symbol: Symbol, since_ms: int) -> list[Execution]:
+        """Every fill of `symbol` at or after `since_ms`, oldest first.
+
+        my_trades pages newest first by `offset`: read pages until a short one or one reaching
+        back before `since_ms`. A fill landing meanwhile shifts older ones to the next page
+        (seen twice, dropped here), never past it. Each page is one rate-limited request."""
+        size = (await self._contracts.info(symbol)).contract_size
+        fills: dict[str, Execution] = {}
+        offset = 0
+        while True:
+            params = {"contract": to_venue(symbol), "limit": _PAGE, "offset": offset}
+            batch = await self.signed("GET", f"{PREFIX}/my_trades", params=params) or []
+            parsed = [codec.parse_futures_execution(raw, size) for raw in batch]
+            for fill in parsed:
+                fills.setdefault(fill.trade_id, fill)
+            if len(batch) < _PAGE or any(fill.timestamp < since_ms for fill in parsed):
+                return fills_since(list(fills.values()), since_ms)
+            offset += _PAGE

@@ -245,6 +245,29 @@ class GateioSpotPrivateRest(GateTradingRest):
         reply = await self.signed("GET", "/spot/my_trades", params=params)
         return fills_since([codec.parse_execution(item, symbol) for item in reply or ()], since_ms)
 
+    async def get_fills_since(self, symbol: Symbol, since_ms: int) -> list[Execution]:
+        """Every fill of `symbol` at or after `since_ms`, oldest first.
+
+        my_trades pages newest first (`page`, `limit`) within `from`: read pages until a short
+        one. A fill landing meanwhile shifts older ones to the next page (seen twice, dropped
+        here), never past it. Each page is one request through the rate limiter."""
+        fills: dict[str, Execution] = {}
+        page = 1
+        while True:
+            params = {
+                "currency_pair": to_venue(symbol),
+                "limit": _PAGE,
+                "page": page,
+                "from": since_ms // 1000,
+            }
+            batch = await self.signed("GET", "/spot/my_trades", params=params) or []
+            for item in batch:
+                fill = codec.parse_execution(item, symbol)
+                fills.setdefault(fill.trade_id, fill)
+            if len(batch) < _PAGE:
+                return fills_since(list(fills.values()), since_ms)
+            page += 1
+
     # ---- withdrawals ------------------------------------------------------------------------
 
     async def withdraw(self, request: WithdrawalRequest) -> WithdrawalResponse:

@@ -7,6 +7,7 @@ the simulator's URL). Every parameter travels in the query string, like ccxt sen
 from __future__ import annotations
 
 import asyncio
+import logging
 import secrets
 from typing import Any
 
@@ -53,6 +54,8 @@ _W_QUERY_ORDER = 2
 _MAX_DEPTH = 5000
 _MAX_TRADES = 100
 _ORDERS_POOL = "orders"
+
+log = logging.getLogger("cexarb.venues.mexc")
 
 
 def _checked(reply: Any) -> Any:
@@ -300,6 +303,29 @@ class MexcSpotPrivateRest(MexcWalletMixin):
         trades = [codec.parse_execution(item, symbol) for item in reply or ()]
         trades.sort(key=lambda e: e.timestamp)
         return trades
+
+    async def get_fills_since(self, symbol: Symbol, since_ms: int) -> list[Execution]:
+        """Every fill of `symbol` at or after `since_ms`, oldest first.
+
+        myTrades answers at most 100 fills from `startTime` on, oldest first: page on from the
+        last fill's time (inclusive; the fills of that millisecond already seen are dropped).
+        Each page is one weighted request through the rate limiter."""
+        fills: dict[str, Execution] = {}
+        start = since_ms
+        while True:
+            page = await self.get_my_trades(symbol, since_ms=start, limit=_MAX_TRADES)
+            for fill in page:
+                fills.setdefault(fill.trade_id, fill)
+            if len(page) < _MAX_TRADES:
+                break
+            last = page[-1].timestamp
+            if last > start:
+                start = last
+            else:
+                # A full page within one millisecond: startTime cannot reach past it.
+                log.warning("mexc: more than %d fills of %s at %d ms; later ones of it may be missed", _MAX_TRADES, symbol, start)  # fmt: skip
+                start += 1
+        return sorted(fills.values(), key=lambda e: e.timestamp)
 
     # --- listen keys (user data stream) ---------------------------------------------------
 

@@ -48,6 +48,14 @@ class _Wait:
     def __init__(self, channels: Iterable[str]) -> None:
         self.remaining = set(channels)
         self.future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        # Whoever awaits it still gets the refusal; one nobody awaits any more (the caller was
+        # cancelled first) must not end as "Future exception was never retrieved".
+        self.future.add_done_callback(_retrieve)
+
+
+def _retrieve(future: asyncio.Future[None]) -> None:
+    if not future.cancelled():
+        future.exception()
 
 
 class ChannelSubscriptions:
