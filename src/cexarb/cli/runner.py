@@ -82,6 +82,8 @@ class RunOptions:
     journal: str | None = None
     metrics_port: int | None = None
     metrics_host: str = "127.0.0.1"
+    # The embedded simulator shares this process's event loop instead of running in its own.
+    sim_in_process: bool = False
 
     @property
     def journal_url(self) -> str:
@@ -133,6 +135,14 @@ def run_command(
     metrics_host: Annotated[
         str, typer.Option("--metrics-host", help="Address the metrics endpoint listens on (0.0.0.0: all).")
     ] = "127.0.0.1",
+    sim_in_process: Annotated[
+        bool,
+        typer.Option(
+            "--sim-in-process",
+            help="Simulator: run it in the engine's process and event loop (default: a process of its "
+            "own, so the latency figures are the engine's alone).",
+        ),
+    ] = False,
 ) -> None:
     """Run the arbitrage engine with the live dashboard, then print a summary.
 
@@ -176,6 +186,7 @@ def run_command(
         "" if no_journal else journal,
         metrics_port,
         metrics_host,
+        sim_in_process,
     )
     with typed_errors_exit():
         code = eventloop.run(run(options, Console()))
@@ -223,14 +234,23 @@ async def _run_on_simulator(options: RunOptions, console: Console) -> int:
         flow_params=FlowParams(volatility=options.volatility),
         funding_interval_s=options.funding_interval_s,
     )
-    async with Simulator(sim_config) as sim:
-        console.print(f"simulator up: {', '.join(sorted(sim.urls))}; account {SIM_API_KEY}", highlight=False)
-        (account,) = [a for a in sim_config.accounts if a.api_key == SIM_API_KEY]
+    (account,) = [a for a in sim_config.accounts if a.api_key == SIM_API_KEY]
+    if options.sim_in_process:
+        sim_context: Any = Simulator(sim_config)
+    else:
+        from cexarb.sim.process import SimProcess
 
-        def truth() -> dict[str, VenueTruth]:
+        sim_context = SimProcess(sim_config)
+    async with sim_context as sim:
+        in_process = isinstance(sim, Simulator)
+        names = sorted(sim.urls) if in_process else sim.venue_names
+        where = "in this process" if in_process else "in its own process"
+        console.print(f"simulator up ({where}): {', '.join(names)}; account {SIM_API_KEY}", highlight=False)
+
+        async def truth() -> dict[str, VenueTruth]:
             out = {}
             for key in VENUE_MARKETS:
-                t = sim.truth(key, SIM_API_KEY)
+                t = sim.truth(key, SIM_API_KEY) if in_process else await sim.truth(key, SIM_API_KEY)
                 out[key] = VenueTruth(
                     initial=dict(account.balances),
                     balances={a: b.total for a, b in t.balances.items()},
@@ -241,9 +261,8 @@ async def _run_on_simulator(options: RunOptions, console: Console) -> int:
                 )
             return out
 
-        return await _run_on_venues(
-            options, console, sim.client_config(SIM_API_KEY), arb, True, truth, sim.stop_funding
-        )
+        config = sim.client_config(SIM_API_KEY) if in_process else await sim.client_config(SIM_API_KEY)
+        return await _run_on_venues(options, console, config, arb, True, truth, sim.stop_funding)
 
 
 def _transfers_truth(t: Any) -> dict[str, dict[str, float]]:
@@ -310,7 +329,8 @@ async def _run_on_venues(
         if engine.rebalancer is not None:
             await engine.rebalancer.settle(_TRANSFER_SETTLE_S)
         await _final_funding(venues)
-        rows = reconcile(engine.pnl, engine.marks(), truth()) if truth else None
+        venue_truth = await truth() if truth else None  # fetched first: nothing awaits below
+        rows = reconcile(engine.pnl, engine.marks(), venue_truth) if venue_truth is not None else None
         # The final snapshot and the summary use the same marks (nothing awaits between them).
         engine.journal_snapshot(final=True)
         print_summary(console, engine, elapsed, rows, options.log_file)
