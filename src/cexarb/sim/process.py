@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import multiprocessing
+import signal
 from typing import Any
 
 from cexarb import eventloop
@@ -20,8 +21,10 @@ from cexarb.sim.harness import SimConfig, Simulator
 
 
 def _child(conn, config: SimConfig, loop: str) -> None:
-    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C reaches the whole process group
-        eventloop.run(_serve(conn, config), loop)
+    # Ctrl-C reaches the whole process group: the parent stops its run, asks for the truth,
+    # then ends this process; it must not die first. A parent that is gone closes the pipe.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    eventloop.run(_serve(conn, config), loop)
 
 
 async def _serve(conn, config: SimConfig) -> None:
