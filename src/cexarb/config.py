@@ -12,7 +12,7 @@ import os
 import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from cexarb.model.enums import Market, Venue
@@ -69,12 +69,29 @@ class CallableFlag:
         return repr(self._value)
 
 
+class SharedBudget(Protocol):
+    """A pool's budget shared with other processes (a fleet, see cexarb.coord).
+
+    The local limiter still keeps its own window; this is asked on top of it, so the
+    transport never needs to know how (or whether) the sharing is done.
+    """
+
+    def try_take(self, weight: int) -> bool:
+        """Take `weight` from what this process already holds; False when it holds too little."""
+        ...
+
+    async def take(self, weight: int) -> None:
+        """Wait until the shared budget grants `weight`. Never fails."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class RateLimitPool:
-    """At most `capacity` weight units per `period_s` seconds."""
+    """At most `capacity` weight units per `period_s` seconds (fleet-wide when `shared` is set)."""
 
     capacity: int
     period_s: float
+    shared: SharedBudget | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,14 @@ from collections.abc import Iterator
 
 import typer
 
-from cexarb.model.errors import ConfigError, ExchangeError, InitializationError, JournalError, NetworkError
+from cexarb.model.errors import (
+    ConfigError,
+    CoordinatorUnavailable,
+    ExchangeError,
+    InitializationError,
+    JournalError,
+    NetworkError,
+)
 
 # A command that cannot reach a venue: the operator's next step, not a library's retry advice.
 _UNREACHABLE_HINT = "check the URL in the config and that the venue (or `cexarb sim`) is running"
@@ -32,7 +39,7 @@ def describe(exc: ExchangeError) -> str:
 
 @contextlib.contextmanager
 def typed_errors_exit() -> Iterator[None]:
-    """Exit 2 on bad configuration, 1 on an exchange or journal error, each with its message."""
+    """Exit 2 on bad configuration, 1 on an exchange, journal or coordinator error, each with its message."""
     try:
         yield
     except ConfigError as exc:
@@ -43,4 +50,7 @@ def typed_errors_exit() -> Iterator[None]:
         raise typer.Exit(1) from None
     except JournalError as exc:
         typer.echo(f"error: journal: {exc}", err=True)
+        raise typer.Exit(1) from None
+    except CoordinatorUnavailable as exc:
+        typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None

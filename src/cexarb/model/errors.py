@@ -164,3 +164,16 @@ class InitializationError(ExchangeError):
     def __init__(self, message: str, *, step: str, **kw) -> None:
         super().__init__(message, **kw)
         self.step = step
+
+
+class CoordinatorUnavailable(Exception):
+    """The fleet's shared state (Redis) could not be reached for an operation that needs it."""
+
+    hint = "check that the coordinator URL is right and the Redis server is up, then run the command again"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return f"{self.message} -> {self.hint}"

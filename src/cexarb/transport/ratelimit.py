@@ -5,6 +5,10 @@ it. To never exceed the budget as the venue sees it, a request sent through `lea
 occupies its weight from the moment it is admitted until `period_s` after its reply
 (the arrival lies somewhere in between). Plain `acquire` counts from admission only,
 for callers with no reply to wait for.
+
+A pool whose spec carries a `shared` budget (a fleet of processes on the same
+accounts) also takes the weight from it once the local window admits it; the
+shared side lives in cexarb.coord and the transport only sees its two methods.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ class _Pool:
         "paused_until",
         "gate",
         "released",
+        "shared",
     )
 
     def __init__(self, spec: RateLimitPool) -> None:
@@ -40,6 +45,7 @@ class _Pool:
         # Waiters queue on the gate in arrival order; only its holder polls the budget.
         self.gate = asyncio.Lock()
         self.released = asyncio.Event()
+        self.shared = spec.shared
 
     def expire(self, now: float) -> None:
         horizon = now - self.period_s
@@ -110,6 +116,10 @@ class RateLimiter:
                     continue
                 p.expire(now)
                 if p.in_flight + p.window_weight + weight <= p.capacity:
+                    shared = p.shared
+                    # Usually served from tokens already leased (no await); else one round trip.
+                    if shared is not None and not shared.try_take(weight):
+                        await shared.take(weight)
                     return weight
                 if p.window:
                     # Room only appears when the oldest counted request leaves the window.

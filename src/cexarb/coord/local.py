@@ -1,0 +1,162 @@
+"""The embedded default: one engine is its own fleet, kept in memory, no server needed.
+
+Same rules as the Redis coordinator (coord/scripts.py holds their server-side twin):
+a reservation must fit under the fleet's unhedged and per venue/asset exposure caps,
+settling books the fills and may trip the kill switch on the loss limit.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Callable
+
+from cexarb.config import RateLimitPool, SharedBudget
+from cexarb.coord.base import (
+    Coordinator,
+    Fill,
+    FleetEvent,
+    FleetLimits,
+    FleetStatus,
+    MemberStatus,
+    Reservation,
+)
+
+_EVENTS_KEPT = 10_000
+
+
+class Ledger:
+    """Reservations, exposure and PnL of one fleet (the in-memory form of the Redis hashes)."""
+
+    def __init__(self, limits: FleetLimits) -> None:
+        self.limits = limits
+        self.reservations: dict[str, Reservation] = {}
+        self.at_risk = 0.0
+        self.unhedged: dict[str, float] = {}  # member -> notional
+        self.pending: dict[str, float] = {}  # venue:asset -> signed notional
+        self.base: dict[str, float] = {}  # venue:asset -> signed base
+        self.mark: dict[str, float] = {}  # venue:asset -> last fill price
+        self.cash = 0.0
+
+    def exposure(self, key: str) -> float:
+        return self.base.get(key, 0.0) * self.mark.get(key, 0.0)
+
+    def reserve(self, r: Reservation) -> str | None:
+        lim = self.limits
+        if self.at_risk + sum(self.unhedged.values()) + r.at_risk > lim.max_unhedged_notional + 1e-9:
+            return "fleet_unhedged"
+        for venue, asset, notional in r.legs:
+            key = f"{venue}:{asset}"
+            now = self.exposure(key) + self.pending.get(key, 0.0)
+            after = now + notional
+            if abs(after) > lim.max_exposure_notional and abs(after) > abs(now):
+                return f"fleet_exposure:{key}"
+        self.reservations[r.id] = r
+        self.at_risk += r.at_risk
+        for venue, asset, notional in r.legs:
+            key = f"{venue}:{asset}"
+            self.pending[key] = self.pending.get(key, 0.0) + notional
+        return None
+
+    def settle(self, reservation_id: str, fills: list[Fill], member: str, unhedged: float) -> float:
+        """Book the end of a trade; returns the fleet PnL after it."""
+        r = self.reservations.pop(reservation_id, None)
+        if r is not None:
+            self.at_risk -= r.at_risk
+            for venue, asset, notional in r.legs:
+                key = f"{venue}:{asset}"
+                self.pending[key] = self.pending.get(key, 0.0) - notional
+        for f in fills:
+            key = f"{f.venue}:{f.asset}"
+            self.base[key] = self.base.get(key, 0.0) + f.base
+            self.mark[key] = f.price
+            self.cash += -f.base * f.price - f.fee
+        if unhedged:
+            self.unhedged[member] = unhedged
+        else:
+            self.unhedged.pop(member, None)
+        return self.pnl()
+
+    def pnl(self) -> float:
+        return self.cash + sum(b * self.mark.get(k, 0.0) for k, b in self.base.items())
+
+
+class InProcessCoordinator(Coordinator):
+    def __init__(
+        self,
+        member: str = "local",
+        limits: FleetLimits | None = None,
+        sink: Callable[[FleetEvent], None] | None = None,
+    ) -> None:
+        self.member = member
+        self.ledger = Ledger(limits or FleetLimits())
+        self.events: deque[FleetEvent] = deque(maxlen=_EVENTS_KEPT)
+        self._sink = sink
+        self._halt_reason = ""
+        self._info: dict = {}
+
+    @property
+    def online(self) -> bool:
+        return True
+
+    @property
+    def halted(self) -> bool:
+        return bool(self._halt_reason)
+
+    @property
+    def halt_reason(self) -> str:
+        return self._halt_reason
+
+    def budget(self, scope: str, pool: RateLimitPool) -> SharedBudget | None:
+        return None  # one process: its own limiter already holds the whole budget
+
+    async def reserve(self, reservation: Reservation) -> str | None:
+        if self.halted:
+            return "kill_switch"
+        return self.ledger.reserve(reservation)
+
+    async def settle(self, reservation_id: str, fills: list[Fill], unhedged: float) -> None:
+        pnl = self.ledger.settle(reservation_id, fills, self.member, unhedged)
+        if pnl <= -self.ledger.limits.loss_limit and not self.halted:
+            await self.halt(f"fleet loss_limit pnl={pnl:.4f}")
+
+    async def halt(self, reason: str) -> None:
+        self._halt_reason = reason or "halted"
+        self.emit("kill", f"kill:{self.member}:{time.time_ns()}", {"reason": self._halt_reason})
+
+    async def resume(self) -> None:
+        self._halt_reason = ""
+        self.emit("resume", f"resume:{self.member}:{time.time_ns()}", {})
+
+    def emit(self, kind: str, event_id: str, data: dict) -> None:
+        event = FleetEvent(event_id, kind, self.member, time.time(), data)
+        self.events.append(event)
+        if self._sink is not None:
+            self._sink(event)
+
+    def report(self, info: dict) -> None:
+        self._info = dict(info)
+
+    async def status(self) -> FleetStatus:
+        led = self.ledger
+        me = MemberStatus(
+            self.member,
+            True,
+            0.0,
+            self._info,
+            len(led.reservations),
+            led.unhedged.get(self.member, 0.0),
+        )
+        return FleetStatus(
+            fleet=self.member,
+            halted=self.halted,
+            halt_reason=self._halt_reason,
+            members=[me],
+            budgets={},
+            at_risk=led.at_risk,
+            unhedged=sum(led.unhedged.values()),
+            exposure={k: led.exposure(k) for k in led.base},
+            pending={k: v for k, v in led.pending.items() if abs(v) > 1e-9},
+            pnl=led.pnl(),
+            events=len(self.events),
+        )

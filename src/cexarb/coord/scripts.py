@@ -1,0 +1,172 @@
+"""Server-side Lua: each fleet operation is one atomic script (one round trip, no races).
+
+Time comes from the server (`TIME`), so members' clocks never need to agree. Keys
+are passed in KEYS (cluster-safe within one fleet's hash tag); arguments as JSON.
+"""
+
+from __future__ import annotations
+
+# Lease tokens from a pool's window. A grant is counted from now until now + span_ms
+# (span = the venue's period + the lease's life + a flight margin): whenever the
+# holder spends a token inside the lease's life, the venue counts it inside the span.
+# ARGV: capacity, want, need (grant nothing below this), span_ms, tag, force.
+# force > 0 adds that many tokens unconditionally (re-charging what a member spent
+# while the server was away). Returns {granted, wait_ms, seq}.
+LEASE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+local used = 0
+for _, m in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+  used = used + tonumber(string.match(m, '|(%d+)$'))
+end
+local cap = tonumber(ARGV[1])
+local want = tonumber(ARGV[2])
+local need = tonumber(ARGV[3])
+local span = tonumber(ARGV[4])
+local force = tonumber(ARGV[6])
+local grant = force
+if force <= 0 then
+  grant = math.min(want, cap - used)
+  if grant < need then
+    local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+    local wait = span
+    if first[2] then wait = tonumber(first[2]) - now end
+    return {0, math.max(wait, 1), 0}
+  end
+end
+local seq = redis.call('INCR', KEYS[2])
+redis.call('ZADD', KEYS[1], now + span, ARGV[5] .. '|' .. seq .. '|' .. grant)
+redis.call('PEXPIRE', KEYS[1], span + 1000)
+return {grant, 0, seq}
+"""
+
+# Give back `n` unspent tokens of lease `seq` (the holder knows they never reached the venue).
+# ARGV: tag, seq, n.
+GIVE_BACK = """
+local prefix = ARGV[1] .. '|' .. ARGV[2] .. '|'
+for _, m in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+  if string.sub(m, 1, #prefix) == prefix then
+    local count = tonumber(string.sub(m, #prefix + 1))
+    local score = redis.call('ZSCORE', KEYS[1], m)
+    redis.call('ZREM', KEYS[1], m)
+    local left = count - tonumber(ARGV[3])
+    if left > 0 then redis.call('ZADD', KEYS[1], score, prefix .. left) end
+    return left
+  end
+end
+return -1
+"""
+
+# Reserve a trade's risk. KEYS: risk hash, unhedged hash, member's reservations, halt.
+# ARGV[1] = JSON {id, at_risk, legs: [[venue:asset, notional], ...], max_unhedged, max_exposure}.
+RESERVE = """
+if redis.call('EXISTS', KEYS[4]) == 1 then return 'kill_switch' end
+local a = cjson.decode(ARGV[1])
+local at_risk = tonumber(redis.call('HGET', KEYS[1], 'at_risk') or '0')
+local unhedged = 0
+for _, v in ipairs(redis.call('HVALS', KEYS[2])) do unhedged = unhedged + tonumber(v) end
+if at_risk + unhedged + a.at_risk > a.max_unhedged + 1e-9 then return 'fleet_unhedged' end
+for _, leg in ipairs(a.legs) do
+  local k = leg[1]
+  local base = tonumber(redis.call('HGET', KEYS[1], 'base:' .. k) or '0')
+  local mark = tonumber(redis.call('HGET', KEYS[1], 'mark:' .. k) or '0')
+  local pend = tonumber(redis.call('HGET', KEYS[1], 'pending:' .. k) or '0')
+  local now = base * mark + pend
+  local after = now + leg[2]
+  if math.abs(after) > a.max_exposure and math.abs(after) > math.abs(now) then
+    return 'fleet_exposure:' .. k
+  end
+end
+redis.call('HINCRBYFLOAT', KEYS[1], 'at_risk', a.at_risk)
+for _, leg in ipairs(a.legs) do
+  redis.call('HINCRBYFLOAT', KEYS[1], 'pending:' .. leg[1], leg[2])
+end
+redis.call('HSET', KEYS[3], a.id, cjson.encode({a.at_risk, a.legs}))
+return 'ok'
+"""
+
+# Drop reservations and undo what they hold (shared by settle and the reaper).
+_UNDO = """
+local function undo(risk, res, id)
+  local p = redis.call('HGET', res, id)
+  if not p then return end
+  local r = cjson.decode(p)
+  redis.call('HINCRBYFLOAT', risk, 'at_risk', -r[1])
+  for _, leg in ipairs(r[2]) do
+    redis.call('HINCRBYFLOAT', risk, 'pending:' .. leg[1], -leg[2])
+  end
+  redis.call('HDEL', res, id)
+end
+"""
+
+# A trade ended. KEYS: risk, unhedged, member's reservations, halt.
+# ARGV[1] = JSON {id, member, unhedged, loss_limit, fills: [[venue:asset, base, price, fee], ...]}.
+# Returns {tripped (0/1), pnl as string}.
+SETTLE = (
+    _UNDO
+    + """
+local a = cjson.decode(ARGV[1])
+undo(KEYS[1], KEYS[3], a.id)
+for _, f in ipairs(a.fills) do
+  redis.call('HINCRBYFLOAT', KEYS[1], 'base:' .. f[1], f[2])
+  redis.call('HSET', KEYS[1], 'mark:' .. f[1], f[3])
+  redis.call('HINCRBYFLOAT', KEYS[1], 'cash', -f[2] * f[3] - f[4])
+end
+if a.unhedged > 0 then
+  redis.call('HSET', KEYS[2], a.member, a.unhedged)
+else
+  redis.call('HDEL', KEYS[2], a.member)
+end
+local flat = redis.call('HGETALL', KEYS[1])
+local h = {}
+for i = 1, #flat, 2 do h[flat[i]] = tonumber(flat[i + 1]) end
+local pnl = h['cash'] or 0
+for k, v in pairs(h) do
+  if string.sub(k, 1, 5) == 'base:' then pnl = pnl + v * (h['mark:' .. string.sub(k, 6)] or 0) end
+end
+if pnl <= -a.loss_limit and redis.call('EXISTS', KEYS[4]) == 0 then
+  redis.call('SET', KEYS[4], 'fleet loss_limit pnl=' .. string.format('%.4f', pnl))
+  return {1, tostring(pnl)}
+end
+return {0, tostring(pnl)}
+"""
+)
+
+# Release what a member whose heartbeat expired still reserved. Its unhedged residual
+# stays (that inventory is real until someone trades it away).
+# KEYS: risk, member's reservations, member's heartbeat, members set.
+# ARGV: member, force (1: a member rejoining under its name reaps its previous run).
+REAP = (
+    _UNDO
+    + """
+if ARGV[2] ~= '1' and redis.call('EXISTS', KEYS[3]) == 1 then return -1 end
+local ids = redis.call('HKEYS', KEYS[2])
+for _, id in ipairs(ids) do undo(KEYS[1], KEYS[2], id) end
+redis.call('SREM', KEYS[4], ARGV[1])
+return #ids
+"""
+)
+
+# After the server lost its state (a restart without persistence), a member puts back
+# what it alone knows: its open reservations and its share of the ledger.
+# KEYS: risk, unhedged, member's reservations.
+# ARGV[1] = JSON {member, unhedged, reservations: [[id, at_risk, legs]], base: {k: v},
+#                 mark: {k: v}, cash}.
+RESEED = """
+local a = cjson.decode(ARGV[1])
+for _, r in ipairs(a.reservations) do
+  if redis.call('HEXISTS', KEYS[3], r[1]) == 0 then
+    redis.call('HINCRBYFLOAT', KEYS[1], 'at_risk', r[2])
+    for _, leg in ipairs(r[3]) do
+      redis.call('HINCRBYFLOAT', KEYS[1], 'pending:' .. leg[1], leg[2])
+    end
+    redis.call('HSET', KEYS[3], r[1], cjson.encode({r[2], r[3]}))
+  end
+end
+for k, v in pairs(a.base) do redis.call('HINCRBYFLOAT', KEYS[1], 'base:' .. k, v) end
+for k, v in pairs(a.mark) do redis.call('HSETNX', KEYS[1], 'mark:' .. k, v) end
+if a.cash ~= 0 then redis.call('HINCRBYFLOAT', KEYS[1], 'cash', a.cash) end
+if a.unhedged > 0 then redis.call('HSET', KEYS[2], a.member, a.unhedged) end
+return 1
+"""
