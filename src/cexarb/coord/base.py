@@ -53,10 +53,12 @@ class FleetEvent(msgspec.Struct, frozen=True):
     """One record of what happened; `id` is unique per fact, so replays are harmless."""
 
     id: str
-    kind: str  # order, fill, decision, kill, resume
+    kind: str  # the journal event's type (OrderUpdate, Fill, DecisionMade ...), or kill, resume, reaped
     member: str
     ts: float
     data: dict = {}
+    # An encoded record opaque to the coordinator (the journal's event, see journal/fleet.py).
+    body: bytes = b""
 
 
 @dataclass(slots=True)
@@ -133,7 +135,7 @@ class Coordinator(ABC):
         """Clear the kill switch (an operator's decision)."""
 
     @abstractmethod
-    def emit(self, kind: str, event_id: str, data: dict) -> None:
+    def emit(self, kind: str, event_id: str, data: dict, body: bytes = b"") -> None:
         """Record an event; never blocks (a background writer sends it)."""
 
     @abstractmethod

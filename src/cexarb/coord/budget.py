@@ -53,8 +53,8 @@ class FleetLink(Protocol):
         """Lease up to `want` tokens, none if fewer than `need` are free; raises Unreachable."""
         ...
 
-    def give_back(self, budget: LeasedBudget, seq: int, tokens: int) -> None:
-        """Return unspent tokens of lease `seq` (in the background)."""
+    def give_back(self, budget: LeasedBudget, seq: int, spent: int) -> None:
+        """Lease `seq` ends with only `spent` of its tokens spent: return the rest (in the background)."""
         ...
 
 
@@ -87,6 +87,7 @@ class LeasedBudget:
         self.batch = batch_size(pool.capacity)
         self._fleet = fleet
         self._tokens = 0
+        self._granted = 0
         self._expires = 0.0
         self._seq = 0
         # Every token spent in the last span (monotonic time it stops counting, weight):
@@ -115,6 +116,7 @@ class LeasedBudget:
                     continue  # now offline: the next pass uses the local share
                 if grant.tokens:
                     self._tokens, self._expires, self._seq = grant.tokens, started + self.lease_s, grant.seq
+                    self._granted = grant.tokens
                     self.leases += 1
                 else:
                     await asyncio.sleep(min(grant.wait_s, self.lease_s))
@@ -140,10 +142,15 @@ class LeasedBudget:
     def _spent(self, weight: int) -> None:
         self.recent.append((time.monotonic() + self.span_s, weight))
 
+    def release(self) -> tuple[int, int]:
+        """Stop using the batch held: (its lease seq, how many of its tokens were spent)."""
+        out = (self._seq, self._granted - self._tokens)
+        self._tokens, self._expires = 0, 0.0
+        return out
+
     def _lapse(self) -> None:
         if self._tokens:
-            self._fleet.give_back(self, self._seq, self._tokens)
-            self._tokens, self._expires = 0, 0.0
+            self._fleet.give_back(self, *self.release())
 
     def _take_offline(self, weight: int) -> bool:
         if self._fleet.offline_for() < self.span_s:

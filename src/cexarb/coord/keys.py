@@ -63,6 +63,13 @@ class FleetKeys:
     def reservations(self, member: str) -> str:
         return f"{self.prefix}res:{member}"
 
+    def settled(self, member: str) -> str:
+        """The member's recent settlement ids (a settlement sent twice is applied once)."""
+        return f"{self.prefix}settled:{member}"
+
+    def reseeded(self, epoch: str) -> str:
+        return f"{self.prefix}reseeded:{epoch}"
+
     @property
     def halt(self) -> str:
         return self.prefix + "halt"

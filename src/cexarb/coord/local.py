@@ -35,15 +35,15 @@ class Ledger:
         self.unhedged: dict[str, float] = {}  # member -> notional
         self.pending: dict[str, float] = {}  # venue:asset -> signed notional
         self.base: dict[str, float] = {}  # venue:asset -> signed base
-        self.mark: dict[str, float] = {}  # venue:asset -> last fill price
+        self.mark: dict[str, float] = {}  # asset -> the fleet's last fill price of it
         self.cash = 0.0
 
     def exposure(self, key: str) -> float:
-        return self.base.get(key, 0.0) * self.mark.get(key, 0.0)
+        return self.base.get(key, 0.0) * self.mark.get(key.rpartition(":")[2], 0.0)
 
     def reserve(self, r: Reservation) -> str | None:
         lim = self.limits
-        if self.at_risk + sum(self.unhedged.values()) + r.at_risk > lim.max_unhedged_notional + 1e-9:
+        if self.at_risk + sum(self.unhedged.values()) + r.at_risk > lim.max_unhedged_notional * (1 + 1e-9):
             return "fleet_unhedged"
         for venue, asset, notional in r.legs:
             key = f"{venue}:{asset}"
@@ -69,7 +69,7 @@ class Ledger:
         for f in fills:
             key = f"{f.venue}:{f.asset}"
             self.base[key] = self.base.get(key, 0.0) + f.base
-            self.mark[key] = f.price
+            self.mark[f.asset] = f.price
             self.cash += -f.base * f.price - f.fee
         if unhedged:
             self.unhedged[member] = unhedged
@@ -78,7 +78,7 @@ class Ledger:
         return self.pnl()
 
     def pnl(self) -> float:
-        return self.cash + sum(b * self.mark.get(k, 0.0) for k, b in self.base.items())
+        return self.cash + sum(self.exposure(k) for k in self.base)
 
 
 class InProcessCoordinator(Coordinator):
@@ -128,8 +128,8 @@ class InProcessCoordinator(Coordinator):
         self._halt_reason = ""
         self.emit("resume", f"resume:{self.member}:{time.time_ns()}", {})
 
-    def emit(self, kind: str, event_id: str, data: dict) -> None:
-        event = FleetEvent(event_id, kind, self.member, time.time(), data)
+    def emit(self, kind: str, event_id: str, data: dict, body: bytes = b"") -> None:
+        event = FleetEvent(event_id, kind, self.member, time.time(), data, body)
         self.events.append(event)
         if self._sink is not None:
             self._sink(event)

@@ -37,10 +37,10 @@ from cexarb.coord.base import (
     FleetEvent,
     FleetLimits,
     FleetStatus,
-    MemberStatus,
     Reservation,
 )
 from cexarb.coord.budget import Grant, LeasedBudget, Unreachable
+from cexarb.coord.control import HALT_PREFIX, RESUME, halt_fleet, read_status, resume_fleet
 from cexarb.coord.keys import FleetKeys, check_name, check_url, redact_url
 from cexarb.coord.stream import EventWriter
 from cexarb.logs import log_kv
@@ -51,16 +51,16 @@ log = logging.getLogger("cexarb.coord")
 # Errors meaning "the server is not there now" (a script bug is a ResponseError: raised).
 _DOWN = (RedisConnectionError, RedisTimeoutError, OSError, asyncio.TimeoutError)
 _json = msgspec.json.encode
-_HALT, _RESUME = "halt|", "resume"
 _TRIM_EVERY_S = 1.0
 
 
-def connect_redis(url: str, *, timeout_s: float = 1.0) -> Redis:
+def connect_redis(url: str, *, timeout_s: float = 1.0, name: str | None = None) -> Redis:
     """A client that fails fast (one immediate retry covers a connection killed while idle);
-    the coordinator's own loops do the backing off."""
+    the coordinator's own loops do the backing off. `name` shows in CLIENT LIST."""
     check_url(url)
     return Redis.from_url(
         url,
+        client_name=name,
         decode_responses=True,
         socket_timeout=timeout_s,
         socket_connect_timeout=timeout_s,
@@ -88,7 +88,7 @@ class RedisCoordinator(Coordinator):
         self.heartbeat_s = heartbeat_s
         self.heartbeat_ttl_s = heartbeat_ttl_s
         self.margin_s = margin_s
-        self.redis = connect_redis(url)
+        self.redis = connect_redis(url, name=f"cexarb.{fleet}.{member}")
         r = self.redis
         self._lease_script = r.register_script(scripts.LEASE)
         self._give_back_script = r.register_script(scripts.GIVE_BACK)
@@ -166,7 +166,7 @@ class RedisCoordinator(Coordinator):
                 await asyncio.wait_for(self._writer.flush(self.redis), 2.0)
                 for b in self._budgets.values():
                     if b.held():
-                        await self._give_back_now(b.scope, b._seq, b.held())
+                        await self._give_back_now(b.scope, *b.release())
                 k = self.keys
                 await self.redis.delete(k.heartbeat(self.member))
                 await self._reap_script(
@@ -190,21 +190,21 @@ class RedisCoordinator(Coordinator):
         k = self.keys
         granted, wait_ms, seq = await self._rt(
             self._lease_script(
-                keys=[k.bucket(budget.scope), k.lease_seq],
-                args=[budget.capacity, want, need, int(budget.span_s * 1000), self.member, 0],
+                keys=[k.bucket(budget.scope), k.lease_seq, k.budgets],
+                args=[budget.capacity, want, need, int(budget.span_s * 1000), self.member, 0, budget.scope],
             )
         )
         return Grant(int(granted), int(wait_ms) / 1000.0, int(seq))
 
-    def give_back(self, budget: LeasedBudget, seq: int, tokens: int) -> None:
+    def give_back(self, budget: LeasedBudget, seq: int, spent: int) -> None:
         if self._online:
-            self._spawn(self._give_back_now(budget.scope, seq, tokens))
+            self._spawn(self._give_back_now(budget.scope, seq, spent))
 
-    async def _give_back_now(self, scope: str, seq: int, tokens: int) -> None:
+    async def _give_back_now(self, scope: str, seq: int, spent: int) -> None:
         # Best effort: a token not given back is only counted until its span ends.
         with contextlib.suppress(Unreachable):
             await self._rt(
-                self._give_back_script(keys=[self.keys.bucket(scope)], args=[self.member, seq, tokens])
+                self._give_back_script(keys=[self.keys.bucket(scope)], args=[self.member, seq, spent])
             )
 
     # -- risk -----------------------------------------------------------------------------------
@@ -254,7 +254,8 @@ class RedisCoordinator(Coordinator):
             }
             tripped, pnl = await self._rt(
                 self._settle_script(
-                    keys=[k.risk, k.unhedged, k.reservations(self.member), k.halt], args=[_json(args)]
+                    keys=[k.risk, k.unhedged, k.reservations(self.member), k.halt, k.settled(self.member)],
+                    args=[_json(args)],
                 )
             )
             self._unsettled.popleft()
@@ -262,7 +263,7 @@ class RedisCoordinator(Coordinator):
             for f in fills:
                 key = f"{f.venue}:{f.asset}"
                 self._base[key] = self._base.get(key, 0.0) + f.base
-                self._mark[key] = f.price
+                self._mark[f.asset] = f.price
                 self._cash += -f.base * f.price - f.fee
             self._unhedged = unhedged
             if int(tripped):
@@ -298,17 +299,17 @@ class RedisCoordinator(Coordinator):
         self._halt_version += 1
 
     def _apply_control(self, message: str) -> None:
-        if message.startswith(_HALT):
-            self._set_halt(message[len(_HALT) :] or "halted")
+        if message.startswith(HALT_PREFIX):
+            self._set_halt(message[len(HALT_PREFIX) :] or "halted")
             log_kv(log, logging.ERROR, "fleet_halted", member=self.member, reason=self._halt_reason)
-        elif message == _RESUME:
+        elif message == RESUME:
             self._halt_unsent = ""
             self._set_halt("")
             log_kv(log, logging.WARNING, "fleet_resumed", member=self.member)
 
     # -- events and heartbeat info -----------------------------------------------------------
-    def emit(self, kind: str, event_id: str, data: dict) -> None:
-        self._writer.put(FleetEvent(event_id, kind, self.member, time.time(), data))
+    def emit(self, kind: str, event_id: str, data: dict, body: bytes = b"") -> None:
+        self._writer.put(FleetEvent(event_id, kind, self.member, time.time(), data, body))
 
     def report(self, info: dict) -> None:
         self._info = dict(info)
@@ -352,12 +353,10 @@ class RedisCoordinator(Coordinator):
         pipe.get(k.epoch)
         pipe.get(k.halt)
         pipe.smembers(k.members)
-        if self._budgets:
-            pipe.hset(k.budgets, mapping={s: b.capacity for s, b in self._budgets.items()})
         replies = await self._rt(pipe.execute())
         epoch, halt, members = replies[3], replies[4], replies[5]
         if self._epoch is not None and epoch != self._epoch:
-            await self._reseed()
+            await self._reseed(epoch)
         elif self._halt_unsent:
             await self._publish_halt(self._halt_unsent)
             self._halt_unsent = ""
@@ -394,7 +393,7 @@ class RedisCoordinator(Coordinator):
                     log_kv(log, logging.WARNING, "member_reaped", member=name, reservations=released)
                     self.emit("reaped", f"reaped:{name}:{time.time_ns()}", {"member": name})
 
-    async def _reseed(self) -> None:
+    async def _reseed(self, epoch: str) -> None:
         """The server lost the fleet's state: put back this member's part of it."""
         k, me = self.keys, self.member
         log_kv(log, logging.WARNING, "fleet_reseed", member=me, reservations=len(self._open))
@@ -408,7 +407,11 @@ class RedisCoordinator(Coordinator):
             "mark": self._mark or {"_": 0},
             "cash": self._cash,
         }
-        await self._rt(self._reseed_script(keys=[k.risk, k.unhedged, k.reservations(me)], args=[_json(args)]))
+        await self._rt(
+            self._reseed_script(
+                keys=[k.risk, k.unhedged, k.reservations(me), k.reseeded(epoch)], args=[_json(args)]
+            )
+        )
         await self._rt(self.redis.hdel(k.risk, "base:_", "mark:_"))
         reason = self._halt_unsent or self._halt_reason
         if reason:
@@ -420,8 +423,8 @@ class RedisCoordinator(Coordinator):
             if spent:
                 await self._rt(
                     self._lease_script(
-                        keys=[k.bucket(b.scope), k.lease_seq],
-                        args=[b.capacity, 0, 0, int(b.span_s * 1000), me, spent],
+                        keys=[k.bucket(b.scope), k.lease_seq, k.budgets],
+                        args=[b.capacity, 0, 0, int(b.span_s * 1000), me, spent, b.scope],
                     )
                 )
         self._writer.resend_all()
@@ -479,7 +482,8 @@ class RedisCoordinator(Coordinator):
 
     def _set_online(self) -> None:
         if not self._online:
-            log_kv(log, logging.WARNING, "coordinator_online", member=self.member, reconnects=self.reconnects)
+            level = logging.WARNING if self.reconnects else logging.INFO
+            log_kv(log, level, "coordinator_online", member=self.member, reconnects=self.reconnects)
             self._online = True
 
     def _set_offline(self, exc: BaseException) -> None:
@@ -497,90 +501,3 @@ class RedisCoordinator(Coordinator):
         task = asyncio.create_task(coro)
         self._background.add(task)
         task.add_done_callback(self._background.discard)
-
-
-# -- operator side (no membership needed) ------------------------------------------------------
-async def halt_fleet(redis: Redis, keys: FleetKeys, reason: str, *, only_if_clear: bool = False) -> None:
-    """Trip the kill switch: the persisted key first (a member restarting reads it), then the
-    push that reaches every running member at once."""
-    pipe = redis.pipeline(transaction=True)
-    pipe.set(keys.halt, reason, nx=only_if_clear)
-    pipe.publish(keys.control, _HALT + reason)
-    await pipe.execute()
-
-
-async def resume_fleet(redis: Redis, keys: FleetKeys) -> None:
-    pipe = redis.pipeline(transaction=True)
-    pipe.delete(keys.halt)
-    pipe.publish(keys.control, _RESUME)
-    await pipe.execute()
-
-
-async def read_status(redis: Redis, keys: FleetKeys) -> FleetStatus:
-    """Everything `cexarb fleet` shows, read in three pipelined round trips."""
-    pipe = redis.pipeline(transaction=False)
-    pipe.smembers(keys.members)
-    pipe.get(keys.halt)
-    pipe.hgetall(keys.risk)
-    pipe.hgetall(keys.unhedged)
-    pipe.hgetall(keys.budgets)
-    pipe.exists(keys.events)
-    names, halt, risk, unhedged, budgets, has_events = await pipe.execute()
-    names = sorted(names)
-    scopes = sorted(budgets)
-    pipe = redis.pipeline(transaction=False)
-    for name in names:
-        pipe.get(keys.heartbeat(name))
-        pipe.pttl(keys.heartbeat(name))
-        pipe.hlen(keys.reservations(name))
-    for scope in scopes:
-        pipe.zrangebyscore(keys.bucket(scope), "(" + str(int(time.time() * 1000)), "+inf")
-    if has_events:
-        pipe.xlen(keys.events)
-    replies = await pipe.execute()
-    members: list[MemberStatus] = []
-    for i, name in enumerate(names):
-        raw, ttl_ms, nres = replies[3 * i : 3 * i + 3]
-        info = msgspec.json.decode(raw) if raw else {}
-        age = max(0.0, time.time() - float(info.get("ts", 0.0))) if info else float("inf")
-        members.append(
-            MemberStatus(
-                name, raw is not None and ttl_ms > 0, age, info, int(nres), float(unhedged.get(name, 0))
-            )
-        )
-    by_name = {m.name: m for m in members}
-    budget_use: dict[str, tuple[int, int]] = {}
-    base = 3 * len(names)
-    for j, scope in enumerate(scopes):
-        # Entries are "member|seq|count"; the score (server ms) says until when they count.
-        # The ZRANGEBYSCORE bound uses this host's clock: a display, not a decision.
-        used = 0
-        for entry in replies[base + j]:
-            holder, _, count = entry.split("|")
-            used += int(count)
-            m = by_name.get(holder)
-            if m is not None:
-                m.leases[scope] = m.leases.get(scope, 0) + int(count)
-        budget_use[scope] = (used, int(budgets[scope]))
-    events = int(replies[-1]) if has_events else 0
-    fl = {k: float(v) for k, v in risk.items()}
-    exposure = {
-        k[5:]: b * fl.get("mark:" + k[5:], 0.0)
-        for k, b in fl.items()
-        if k.startswith("base:") and k != "base:_"
-    }
-    pending = {k[8:]: v for k, v in fl.items() if k.startswith("pending:") and abs(v) > 1e-9}
-    pnl = fl.get("cash", 0.0) + sum(exposure.values())
-    return FleetStatus(
-        fleet=keys.fleet,
-        halted=halt is not None,
-        halt_reason=halt or "",
-        members=members,
-        budgets=budget_use,
-        at_risk=fl.get("at_risk", 0.0),
-        unhedged=sum(float(v) for v in unhedged.values()),
-        exposure=exposure,
-        pending=pending,
-        pnl=pnl,
-        events=events,
-    )

@@ -2,6 +2,9 @@
 
 Time comes from the server (`TIME`), so members' clocks never need to agree. Keys
 are passed in KEYS (cluster-safe within one fleet's hash tag); arguments as JSON.
+Every script may run twice for one call (the client re-sends a command whose
+connection died before the reply came), so each is idempotent or errs on the safe
+side: a lease counted twice only slows the fleet down.
 """
 
 from __future__ import annotations
@@ -9,7 +12,8 @@ from __future__ import annotations
 # Lease tokens from a pool's window. A grant is counted from now until now + span_ms
 # (span = the venue's period + the lease's life + a flight margin): whenever the
 # holder spends a token inside the lease's life, the venue counts it inside the span.
-# ARGV: capacity, want, need (grant nothing below this), span_ms, tag, force.
+# KEYS: the pool's window, the lease counter, the fleet's pool list (for `cexarb fleet`).
+# ARGV: capacity, want, need (grant nothing below this), span_ms, tag, force, scope.
 # force > 0 adds that many tokens unconditionally (re-charging what a member spent
 # while the server was away). Returns {granted, wait_ms, seq}.
 LEASE = """
@@ -36,23 +40,26 @@ if force <= 0 then
   end
 end
 local seq = redis.call('INCR', KEYS[2])
+redis.call('HSET', KEYS[3], ARGV[7], cap)
 redis.call('ZADD', KEYS[1], now + span, ARGV[5] .. '|' .. seq .. '|' .. grant)
 redis.call('PEXPIRE', KEYS[1], span + 1000)
 return {grant, 0, seq}
 """
 
-# Give back `n` unspent tokens of lease `seq` (the holder knows they never reached the venue).
-# ARGV: tag, seq, n.
+# Lease `seq` was only partly spent (the holder knows the rest never reached the venue):
+# count `spent` tokens for it from now on. ARGV: tag, seq, spent.
 GIVE_BACK = """
 local prefix = ARGV[1] .. '|' .. ARGV[2] .. '|'
+local spent = tonumber(ARGV[3])
 for _, m in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
   if string.sub(m, 1, #prefix) == prefix then
     local count = tonumber(string.sub(m, #prefix + 1))
-    local score = redis.call('ZSCORE', KEYS[1], m)
-    redis.call('ZREM', KEYS[1], m)
-    local left = count - tonumber(ARGV[3])
-    if left > 0 then redis.call('ZADD', KEYS[1], score, prefix .. left) end
-    return left
+    if spent < count then
+      local score = redis.call('ZSCORE', KEYS[1], m)
+      redis.call('ZREM', KEYS[1], m)
+      if spent > 0 then redis.call('ZADD', KEYS[1], score, prefix .. spent) end
+    end
+    return spent
   end
 end
 return -1
@@ -61,16 +68,17 @@ return -1
 # Reserve a trade's risk. KEYS: risk hash, unhedged hash, member's reservations, halt.
 # ARGV[1] = JSON {id, at_risk, legs: [[venue:asset, notional], ...], max_unhedged, max_exposure}.
 RESERVE = """
-if redis.call('EXISTS', KEYS[4]) == 1 then return 'kill_switch' end
 local a = cjson.decode(ARGV[1])
+if redis.call('HEXISTS', KEYS[3], a.id) == 1 then return 'ok' end
+if redis.call('EXISTS', KEYS[4]) == 1 then return 'kill_switch' end
 local at_risk = tonumber(redis.call('HGET', KEYS[1], 'at_risk') or '0')
 local unhedged = 0
 for _, v in ipairs(redis.call('HVALS', KEYS[2])) do unhedged = unhedged + tonumber(v) end
-if at_risk + unhedged + a.at_risk > a.max_unhedged + 1e-9 then return 'fleet_unhedged' end
+if at_risk + unhedged + a.at_risk > a.max_unhedged * (1 + 1e-9) then return 'fleet_unhedged' end
 for _, leg in ipairs(a.legs) do
   local k = leg[1]
   local base = tonumber(redis.call('HGET', KEYS[1], 'base:' .. k) or '0')
-  local mark = tonumber(redis.call('HGET', KEYS[1], 'mark:' .. k) or '0')
+  local mark = tonumber(redis.call('HGET', KEYS[1], 'mark:' .. string.match(k, ':([^:]+)$')) or '0')
   local pend = tonumber(redis.call('HGET', KEYS[1], 'pending:' .. k) or '0')
   local now = base * mark + pend
   local after = now + leg[2]
@@ -100,17 +108,25 @@ local function undo(risk, res, id)
 end
 """
 
-# A trade ended. KEYS: risk, unhedged, member's reservations, halt.
+# A trade ended (once per id: the member's recent settlement ids are kept). Exposure is base per venue:asset; the mark is per asset (the fleet's
+# last fill price of it on any venue), so an arbitrage long on one venue and short on
+# another nets to zero and the PnL is what the prices' difference earned, fees included.
+# KEYS: risk, unhedged, member's reservations, halt, member's settled ids.
 # ARGV[1] = JSON {id, member, unhedged, loss_limit, fills: [[venue:asset, base, price, fee], ...]}.
 # Returns {tripped (0/1), pnl as string}.
 SETTLE = (
     _UNDO
     + """
 local a = cjson.decode(ARGV[1])
+local settled = redis.call('ZSCORE', KEYS[5], a.id)
+if settled then return {0, '0'} end
 undo(KEYS[1], KEYS[3], a.id)
+local t = redis.call('TIME')
+redis.call('ZADD', KEYS[5], tonumber(t[1]) * 1000000 + tonumber(t[2]), a.id)
+redis.call('ZREMRANGEBYRANK', KEYS[5], 0, -10001)
 for _, f in ipairs(a.fills) do
   redis.call('HINCRBYFLOAT', KEYS[1], 'base:' .. f[1], f[2])
-  redis.call('HSET', KEYS[1], 'mark:' .. f[1], f[3])
+  redis.call('HSET', KEYS[1], 'mark:' .. string.match(f[1], ':([^:]+)$'), f[3])
   redis.call('HINCRBYFLOAT', KEYS[1], 'cash', -f[2] * f[3] - f[4])
 end
 if a.unhedged > 0 then
@@ -123,7 +139,9 @@ local h = {}
 for i = 1, #flat, 2 do h[flat[i]] = tonumber(flat[i + 1]) end
 local pnl = h['cash'] or 0
 for k, v in pairs(h) do
-  if string.sub(k, 1, 5) == 'base:' then pnl = pnl + v * (h['mark:' .. string.sub(k, 6)] or 0) end
+  if string.sub(k, 1, 5) == 'base:' then
+    pnl = pnl + v * (h['mark:' .. string.match(k, ':([^:]+)$')] or 0)
+  end
 end
 if pnl <= -a.loss_limit and redis.call('EXISTS', KEYS[4]) == 0 then
   redis.call('SET', KEYS[4], 'fleet loss_limit pnl=' .. string.format('%.4f', pnl))
@@ -150,11 +168,12 @@ return #ids
 
 # After the server lost its state (a restart without persistence), a member puts back
 # what it alone knows: its open reservations and its share of the ledger.
-# KEYS: risk, unhedged, member's reservations.
-# ARGV[1] = JSON {member, unhedged, reservations: [[id, at_risk, legs]], base: {k: v},
-#                 mark: {k: v}, cash}.
+# Once per member and epoch. KEYS: risk, unhedged, member's reservations, the epoch's
+# reseeded set. ARGV[1] = JSON {member, unhedged, reservations: [[id, at_risk, legs]],
+# base: {k: v}, mark: {k: v}, cash}.
 RESEED = """
 local a = cjson.decode(ARGV[1])
+if redis.call('SADD', KEYS[4], a.member) == 0 then return 0 end
 for _, r in ipairs(a.reservations) do
   if redis.call('HEXISTS', KEYS[3], r[1]) == 0 then
     redis.call('HINCRBYFLOAT', KEYS[1], 'at_risk', r[2])

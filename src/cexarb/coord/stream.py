@@ -102,7 +102,8 @@ class EventWriter:
         self.wake.set()
 
 
-Sink = Callable[[FleetEvent], Awaitable[None]]
+# Takes a batch and returns once it is kept (the entries are acknowledged after that).
+Sink = Callable[[list[FleetEvent]], Awaitable[None]]
 
 
 async def follow(
@@ -137,12 +138,11 @@ async def follow(
             if backlog and not entries:
                 backlog = False
                 continue
-            for sid, fields in entries:
-                payload = fields.get(_FIELD.encode()) or fields.get(_FIELD)
-                if payload is not None:
-                    await sink(_decode(payload))
-                    handled += 1
-                await redis.xack(stream, group, sid)
+            if entries:
+                batch = [_decode(fields[_FIELD]) for _, fields in entries if _FIELD in fields]
+                await sink(batch)  # returns once the batch is safely kept
+                await redis.xack(stream, group, *(sid for sid, _ in entries))
+                handled += len(batch)
             backoff = 0.05
         except ResponseError as exc:
             if "NOGROUP" not in str(exc):
