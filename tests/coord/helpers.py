@@ -13,7 +13,9 @@ from cexarb.coord.redis import RedisCoordinator
 _SLACK_S = 1e-3
 
 
-async def member(url: str, fleet: str, name: str, limits: FleetLimits | None = None, **kw) -> RedisCoordinator:
+async def member(
+    url: str, fleet: str, name: str, limits: FleetLimits | None = None, **kw
+) -> RedisCoordinator:
     kw.setdefault("heartbeat_s", 0.05)
     kw.setdefault("heartbeat_ttl_s", 0.5)
     coord = RedisCoordinator(url, fleet, name, limits, **kw)

@@ -124,7 +124,9 @@ async def test_in_process_coordinator_keeps_the_same_rules():
     c = InProcessCoordinator("solo", LIMITS)
     assert await c.reserve(trade("1", 60.0)) is None
     assert await c.reserve(trade("2", 60.0)) == "fleet_unhedged"
-    await c.settle("1", [Fill("mexc_spot", "BTC", 1.0, 104.0, 0.1), Fill("gateio_spot", "BTC", -1.0, 97.4, 0.1)], 0.0)
+    await c.settle(
+        "1", [Fill("mexc_spot", "BTC", 1.0, 104.0, 0.1), Fill("gateio_spot", "BTC", -1.0, 97.4, 0.1)], 0.0
+    )
     assert c.halted and "loss_limit" in c.halt_reason
     assert await c.reserve(trade("3", 1.0)) == "kill_switch"
     await c.resume()

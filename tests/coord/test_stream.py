@@ -81,7 +81,9 @@ async def test_a_follower_that_died_before_acknowledging_gets_the_entries_again(
         await m.close()
 
 
-async def test_journal_follow_writes_each_event_once_however_often_it_is_delivered(redis_url, fleet, tmp_path):
+async def test_journal_follow_writes_each_event_once_however_often_it_is_delivered(
+    redis_url, fleet, tmp_path
+):
     m = await member(redis_url, fleet, "m")
     url = f"sqlite:///{tmp_path}/fleet.db"
     recorder = StreamRecorder(m, run_id="run-m")

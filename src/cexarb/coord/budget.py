@@ -7,12 +7,11 @@ server may count each grant for `period + lease_s + margin` and the venue, which
 counts a request when it arrives, never sees more than the pool's capacity.
 Tokens left when a batch lapses are given back (they never reached the venue).
 
-While the server is unreachable a member first waits one span (until everything
-the fleet was granted before has stopped counting at the venue), then spends from
-a local window of capacity / (members last seen): the members together stay under
-the capacity. When the server comes back having lost its state each member
-re-charges what it spent in the last span, so a restart never resets the budget to
-full while the venue still counts those requests.
+Part of each pool is never handed out by the shared bucket: it is split into
+`max_members` private slices, one per member, each spent without asking anyone. That
+keeps a member able to cancel and hedge while the server is away or refusing (a
+restart's grace period), and everything spent stays under the capacity even when
+only some members lose the server: shared bucket + every slice = the capacity.
 """
 
 from __future__ import annotations
@@ -43,11 +42,10 @@ class FleetLink(Protocol):
     @property
     def online(self) -> bool: ...
 
-    def offline_for(self) -> float:
-        """Seconds since the shared state was last reachable (0 while online)."""
+    @property
+    def max_members(self) -> int:
+        """How many members the fleet may have (each owns one private slice)."""
         ...
-
-    def members_seen(self) -> int: ...
 
     async def lease(self, budget: LeasedBudget, want: int, need: int) -> Grant:
         """Lease up to `want` tokens, none if fewer than `need` are free; raises Unreachable."""
@@ -64,6 +62,13 @@ def lease_life_s(period_s: float) -> float:
     return min(1.0, max(0.1, period_s / 10.0))
 
 
+def private_slice(capacity: int, max_members: int) -> int:
+    """Each member's slice: a fifth of the pool split among the members, at least one token
+    each while that leaves half the pool shared (else none: the pool is too small)."""
+    private = min(capacity // 2, max(capacity // 5, max_members))
+    return private // max(1, max_members)
+
+
 def batch_size(capacity: int) -> int:
     """A tenth of the pool per lease (at least 1, at most 16): members contend fairly."""
     return max(1, min(16, capacity // 10))
@@ -72,75 +77,65 @@ def batch_size(capacity: int) -> int:
 class LeasedBudget:
     """`SharedBudget` of one pool, backed by a coordinator's lease and give-back calls."""
 
-    def __init__(
-        self,
-        scope: str,
-        pool: RateLimitPool,
-        fleet: FleetLink,
-        margin_s: float = 0.1,
-    ) -> None:
+    def __init__(self, scope: str, pool: RateLimitPool, fleet: FleetLink, margin_s: float = 0.1) -> None:
         self.scope = scope
         self.capacity = pool.capacity
+        self.slice = private_slice(pool.capacity, fleet.max_members)
+        self.shared_capacity = pool.capacity - self.slice * fleet.max_members
         self.period_s = pool.period_s
         self.lease_s = lease_life_s(pool.period_s)
         self.span_s = pool.period_s + self.lease_s + margin_s
-        self.batch = batch_size(pool.capacity)
+        self.batch = batch_size(self.shared_capacity)
         self._fleet = fleet
         self._tokens = 0
         self._granted = 0
         self._expires = 0.0
         self._seq = 0
-        # Every token spent in the last span (monotonic time it stops counting, weight):
-        # the local fallback window, and what to re-charge after the server lost its state.
-        self.recent: deque[tuple[float, int]] = deque()
+        # Private-slice spends in the last span (monotonic time each stops counting, weight).
+        self._private_spent: deque[tuple[float, int]] = deque()
         self.leases = 0  # round trips that granted tokens
-        self.fallback_spent = 0
+        self.private_taken = 0
 
     def try_take(self, weight: int) -> bool:
         """From the batch held, if it is enough and still alive."""
         if self._tokens >= weight and time.monotonic() < self._expires:
             self._tokens -= weight
-            self._spent(weight)
             return True
         return False
 
     async def take(self, weight: int) -> None:
-        """Lease a new batch (or, offline, spend from the local share) until `weight` fits."""
+        """Lease a new batch until `weight` fits; meanwhile (refused, or the server away) spend
+        from this member's private slice if it has room."""
+        weight = min(weight, max(1, self.shared_capacity))
         while not self.try_take(weight):
             self._lapse()
+            wait = self.lease_s
             if self._fleet.online:
                 started = time.monotonic()
                 try:
                     grant = await self._fleet.lease(self, max(self.batch, weight), weight)
                 except Unreachable:
-                    continue  # now offline: the next pass uses the local share
-                if grant.tokens:
+                    grant = None
+                if grant is not None and grant.tokens:
                     self._tokens, self._expires, self._seq = grant.tokens, started + self.lease_s, grant.seq
                     self._granted = grant.tokens
                     self.leases += 1
-                else:
-                    await asyncio.sleep(min(grant.wait_s, self.lease_s))
-            elif not self._take_offline(weight):
-                await asyncio.sleep(self.lease_s)
-            else:
+                    continue
+                if grant is not None:
+                    wait = min(grant.wait_s, self.lease_s)
+            if self._take_private(weight):
                 return
+            await asyncio.sleep(wait)
 
     def held(self) -> int:
         return self._tokens if time.monotonic() < self._expires else 0
 
-    def spent_in_span(self) -> int:
+    def private_in_span(self) -> int:
         now = time.monotonic()
-        recent = self.recent
-        while recent and recent[0][0] <= now:
-            recent.popleft()
-        return sum(w for _, w in recent)
-
-    def forget_lease(self) -> None:
-        """The server lost its state: the batch held was never counted anywhere else."""
-        self._tokens, self._expires = 0, 0.0
-
-    def _spent(self, weight: int) -> None:
-        self.recent.append((time.monotonic() + self.span_s, weight))
+        spent = self._private_spent
+        while spent and spent[0][0] <= now:
+            spent.popleft()
+        return sum(w for _, w in spent)
 
     def release(self) -> tuple[int, int]:
         """Stop using the batch held: (its lease seq, how many of its tokens were spent)."""
@@ -152,12 +147,9 @@ class LeasedBudget:
         if self._tokens:
             self._fleet.give_back(self, *self.release())
 
-    def _take_offline(self, weight: int) -> bool:
-        if self._fleet.offline_for() < self.span_s:
-            return False  # what others were granted may still count at the venue
-        share = max(weight, self.capacity // max(1, self._fleet.members_seen()))
-        if self.spent_in_span() + weight > share:
+    def _take_private(self, weight: int) -> bool:
+        if self.private_in_span() + weight > self.slice:
             return False
-        self._spent(weight)
-        self.fallback_spent += weight
+        self._private_spent.append((time.monotonic() + self.span_s, weight))
+        self.private_taken += weight
         return True

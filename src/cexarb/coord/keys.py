@@ -96,6 +96,11 @@ class FleetKeys:
         return f"{self.prefix}bucket:{scope}"
 
     @property
+    def grace(self) -> str:
+        """Exists (with a TTL) while no lease is granted after the server lost its state."""
+        return self.prefix + "grace"
+
+    @property
     def lease_seq(self) -> str:
         return self.prefix + "lease_seq"
 

@@ -79,6 +79,7 @@ class RedisCoordinator(Coordinator):
         heartbeat_s: float = 0.25,
         heartbeat_ttl_s: float = 2.0,
         margin_s: float = 0.1,
+        max_members: int = 4,
     ) -> None:
         self.url = check_url(url)
         self.fleet = check_name("fleet", fleet)
@@ -100,9 +101,9 @@ class RedisCoordinator(Coordinator):
         self.reconnects = 0
         self.reaped: list[str] = []
         self._online = False
-        self._offline_since = time.monotonic()
         self._epoch: str | None = None
-        self._members_seen = 1
+        self._max_members = max_members
+        self.members_seen = 1
         self._halt_reason = ""
         self._halt_unsent = ""  # tripped here while the server was away
         # Bumped by every local change of the kill switch: a key read that started before
@@ -112,6 +113,8 @@ class RedisCoordinator(Coordinator):
         self._budgets: dict[str, LeasedBudget] = {}
         self._open: dict[str, Reservation] = {}
         self._unsettled: deque[tuple[str, list[Fill], float]] = deque()
+        self._settling = asyncio.Lock()
+        self._ticking = asyncio.Lock()
         # This member's share of the ledger, exactly as applied on the server (for a reseed).
         self._base: dict[str, float] = {}
         self._mark: dict[str, float] = {}
@@ -139,11 +142,9 @@ class RedisCoordinator(Coordinator):
     def halt_reason(self) -> str:
         return self._halt_reason
 
-    def offline_for(self) -> float:
-        return 0.0 if self._online else time.monotonic() - self._offline_since
-
-    def members_seen(self) -> int:
-        return self._members_seen
+    @property
+    def max_members(self) -> int:
+        return self._max_members
 
     @property
     def events_pending(self) -> int:
@@ -188,12 +189,25 @@ class RedisCoordinator(Coordinator):
 
     async def lease(self, budget: LeasedBudget, want: int, need: int) -> Grant:
         k = self.keys
+        epoch = self._epoch or ""
         granted, wait_ms, seq = await self._rt(
             self._lease_script(
-                keys=[k.bucket(budget.scope), k.lease_seq, k.budgets],
-                args=[budget.capacity, want, need, int(budget.span_s * 1000), self.member, 0, budget.scope],
+                keys=[k.bucket(budget.scope), k.lease_seq, k.budgets, k.epoch, k.grace],
+                args=[
+                    budget.shared_capacity,
+                    want,
+                    need,
+                    int(budget.span_s * 1000),
+                    self.member,
+                    epoch,
+                    budget.scope,
+                ],
             )
         )
+        if int(granted) < 0:
+            # The server lost the fleet's state since our last tick: put our part back first.
+            await self._tick()
+            return Grant(0, 0.0, 0)
         return Grant(int(granted), int(wait_ms) / 1000.0, int(seq))
 
     def give_back(self, budget: LeasedBudget, seq: int, spent: int) -> None:
@@ -242,6 +256,11 @@ class RedisCoordinator(Coordinator):
             await self._flush_settles()
 
     async def _flush_settles(self) -> None:
+        # One flusher at a time (settle and the tick both flush): each is sent once, in order.
+        async with self._settling:
+            await self._flush_settles_locked()
+
+    async def _flush_settles_locked(self) -> None:
         k = self.keys
         while self._unsettled:
             rid, fills, unhedged = self._unsettled[0]
@@ -336,6 +355,10 @@ class RedisCoordinator(Coordinator):
                 backoff = min(max(backoff * 2, 0.05), 2.0)
 
     async def _tick(self) -> None:
+        async with self._ticking:  # the sync loop and a lease may both ask for one
+            await self._tick_locked()
+
+    async def _tick_locked(self) -> None:
         k, me = self.keys, self.member
         r = self.redis
         was_online = self._online
@@ -368,19 +391,27 @@ class RedisCoordinator(Coordinator):
         await self._reap(members - {me})
         if time.monotonic() - self._last_trim > _TRIM_EVERY_S:
             self._last_trim = time.monotonic()
-            await self._rt(self._writer.trim(r))
+            await self._rt(self._writer.trim(r, k.epoch, self._epoch))
 
     async def _reap(self, others: set[str]) -> None:
         k = self.keys
         if not others:
-            self._members_seen = 1
+            self.members_seen = 1
             return
         names = sorted(others)
         pipe = self.redis.pipeline(transaction=False)
         for name in names:
             pipe.exists(k.heartbeat(name))
         alive = await self._rt(pipe.execute())
-        self._members_seen = 1 + sum(1 for a in alive if a)
+        self.members_seen = 1 + sum(1 for a in alive if a)
+        if self.members_seen > self._max_members:
+            log_kv(
+                log,
+                logging.ERROR,
+                "fleet_too_large",
+                members=self.members_seen,
+                max_members=self._max_members,
+            )
         for name, a in zip(names, alive, strict=True):
             if not a:
                 released = await self._rt(
@@ -417,16 +448,14 @@ class RedisCoordinator(Coordinator):
         if reason:
             await self._rt(halt_fleet(self.redis, k, reason, only_if_clear=True))
             self._halt_unsent = ""
-        for b in self._budgets.values():
-            b.forget_lease()
-            spent = b.spent_in_span()
-            if spent:
-                await self._rt(
-                    self._lease_script(
-                        keys=[k.bucket(b.scope), k.lease_seq, k.budgets],
-                        args=[b.capacity, 0, 0, int(b.span_s * 1000), me, spent, b.scope],
-                    )
-                )
+        # What the lost server granted counts at the venues until its span ends: grant
+        # nothing new until then (the longest span of our pools; others extend it to theirs).
+        grace_ms = int(max((b.span_s for b in self._budgets.values()), default=0.0) * 1000)
+        if grace_ms:
+            pipe = self.redis.pipeline(transaction=False)
+            pipe.set(k.grace, 1, px=grace_ms, nx=True)
+            pipe.pexpire(k.grace, grace_ms, gt=True)
+            await self._rt(pipe.execute())
         self._writer.resend_all()
 
     async def _control_loop(self) -> None:
@@ -489,7 +518,6 @@ class RedisCoordinator(Coordinator):
     def _set_offline(self, exc: BaseException) -> None:
         if self._online:
             self._online = False
-            self._offline_since = time.monotonic()
             self.reconnects += 1
             log_kv(log, logging.ERROR, "coordinator_offline", member=self.member, error=type(exc).__name__)
 

@@ -12,11 +12,17 @@ from __future__ import annotations
 # Lease tokens from a pool's window. A grant is counted from now until now + span_ms
 # (span = the venue's period + the lease's life + a flight margin): whenever the
 # holder spends a token inside the lease's life, the venue counts it inside the span.
-# KEYS: the pool's window, the lease counter, the fleet's pool list (for `cexarb fleet`).
-# ARGV: capacity, want, need (grant nothing below this), span_ms, tag, force, scope.
-# force > 0 adds that many tokens unconditionally (re-charging what a member spent
-# while the server was away). Returns {granted, wait_ms, seq}.
+# Nothing is granted to a member that does not know the fleet's current epoch (the
+# server lost its state since: it must first put back its part), nor during the grace
+# after a loss (what the lost server granted may still count at the venue).
+# KEYS: the pool's window, the lease counter, the fleet's pool list (for `cexarb fleet`),
+#       the epoch, the grace.
+# ARGV: capacity, want, need (grant nothing below this), span_ms, tag, epoch, scope.
+# Returns {granted, wait_ms, seq}; granted = -1: the epoch changed.
 LEASE = """
+if redis.call('GET', KEYS[4]) ~= ARGV[6] then return {-1, 0, 0} end
+local grace = redis.call('PTTL', KEYS[5])
+if grace > 0 then return {0, grace, 0} end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
@@ -28,16 +34,12 @@ local cap = tonumber(ARGV[1])
 local want = tonumber(ARGV[2])
 local need = tonumber(ARGV[3])
 local span = tonumber(ARGV[4])
-local force = tonumber(ARGV[6])
-local grant = force
-if force <= 0 then
-  grant = math.min(want, cap - used)
-  if grant < need then
-    local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-    local wait = span
-    if first[2] then wait = tonumber(first[2]) - now end
-    return {0, math.max(wait, 1), 0}
-  end
+local grant = math.min(want, cap - used)
+if grant < need then
+  local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+  local wait = span
+  if first[2] then wait = tonumber(first[2]) - now end
+  return {0, math.max(wait, 1), 0}
 end
 local seq = redis.call('INCR', KEYS[2])
 redis.call('HSET', KEYS[3], ARGV[7], cap)

@@ -50,6 +50,7 @@ class EventWriter:
         self.sent = 0
         self.dropped = 0
         self.wake = asyncio.Event()
+        self._flushing = asyncio.Lock()
 
     def put(self, event: FleetEvent) -> None:
         self.queue.append(_encode(event))
@@ -57,6 +58,10 @@ class EventWriter:
 
     async def flush(self, redis: Redis) -> int:
         """Send everything queued; raises RedisError (what was not confirmed stays queued)."""
+        async with self._flushing:  # the writer loop and close() may both flush
+            return await self._flush(redis)
+
+    async def _flush(self, redis: Redis) -> int:
         sent = 0
         while self.queue:
             batch = [self.queue[i] for i in range(min(_BATCH, len(self.queue)))]
@@ -74,13 +79,18 @@ class EventWriter:
             self.dropped += 1
         return sent
 
-    async def trim(self, redis: Redis) -> None:
-        """Forget what every consumer group has acknowledged."""
+    async def trim(self, redis: Redis, epoch_key: str, epoch: str | None) -> None:
+        """Forget what every consumer group has acknowledged. Only while the server still holds
+        the `epoch` the writer knows: a group on a server that restarted since has never
+        seen what was retained before the restart."""
+        pipe = redis.pipeline(transaction=False)
+        pipe.get(epoch_key)
+        pipe.xinfo_groups(self.stream)
         try:
-            groups = await redis.xinfo_groups(self.stream)
+            current, groups = await pipe.execute()
         except ResponseError:
             return  # no stream yet
-        if not groups:
+        if current != epoch or not groups:
             return
         through: tuple[int, int] | None = None
         for g in groups:
