@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import msgspec
 
-from bench import frames, peers
+from bench import frames, journal, peers
 from bench.harness import Report, Row, run_sync, time_each_us, time_pair_us, time_per_call_us
 from cexarb.config import Secret, default_config
 from cexarb.exchange.book import BookSync
@@ -432,3 +432,4 @@ def run(report: Report, quick: bool) -> None:
     ticker_rows(report, sizes)
     tracker_rows(report, sizes)
     signing_rows(report, sizes)
+    journal.run(report, quick)
