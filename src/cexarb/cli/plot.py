@@ -58,9 +58,9 @@ def equity_chart(report: Report, path: Path) -> None:
             [when(t) for t, _ in points], [q for _, q in points], where="post", label=f"{venue} {asset}"
         )
     bottom.axhline(0.0, color="grey", linewidth=0.6)
-    bottom.set_ylabel("inventory change (base)")
+    bottom.set_ylabel("inventory change (USDT value)")
     bottom.set_xlabel("time (UTC)")
-    bottom.legend(loc="upper left", fontsize=8)
+    bottom.legend(loc="upper left", fontsize=7, ncol=3)
     bottom.grid(alpha=0.3)
     fig.autofmt_xdate()
     fig.tight_layout()

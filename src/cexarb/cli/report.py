@@ -175,7 +175,8 @@ def print_table(r: Report, console: Console) -> None:
     out(t)
     t = _table("Fills", "venue", "symbol", "fills", "net base", "notional")
     for (v, s), x in sorted(r.fills.items()):
-        t.add_row(v, s, str(x["fills"]), f"{x['base']:+.8g}", f"{x['notional']:.2f}")
+        net = x["base"] if abs(x["base"]) > 1e-9 else 0.0  # float noise of equal buys and sells
+        t.add_row(v, s, str(x["fills"]), f"{net:+.8g}", f"{x['notional']:.2f}")
     out(t)
     t = _table(
         "Slippage vs the price the decision saw", "venue", "leg", "legs", "mean bps", "worst bps", "cost"

@@ -125,7 +125,8 @@ class Report:
     latency_ms: dict[str, dict[str, float]] = field(default_factory=dict)  # venue -> percentiles
     kill_switch: list[dict] = field(default_factory=list)
     risk_counts: dict[str, int] = field(default_factory=dict)
-    # (ts, venue, total pnl) and (ts, venue, asset, inventory change) for the chart
+    # For the chart: (ts, venue, total pnl) and (ts, venue, asset, inventory change valued at
+    # the snapshot's mark, in quote: BTC and SOL on one axis)
     equity: list[tuple[float, str, float]] = field(default_factory=list)
     inventory: list[tuple[float, str, str, float]] = field(default_factory=list)
 
@@ -258,12 +259,14 @@ def build(runs: Sequence[RunData]) -> Report:
         for s in data.snapshots:
             report.equity.append((s.ts, s.venue, s.realized + s.unrealized - s.fees + s.funding))
             start = run.initial.get(s.venue, {})
-            for asset, qty in s.inventory.items():
-                if asset not in ("USDT", "USD", "USDC"):
-                    report.inventory.append((s.ts, s.venue, asset, qty - start.get(asset, 0.0)))
-            for sym, size in s.positions.items():
-                if s.venue in run.futures_venues:
-                    report.inventory.append((s.ts, s.venue, Symbol.parse(sym).base, size))
+            marks = {Symbol.parse(sym).base: m for sym, m in s.marks.items()}
+            if s.venue in run.futures_venues:
+                held = {Symbol.parse(sym).base: size for sym, size in s.positions.items()}
+            else:
+                held = {a: q - start.get(a, 0.0) for a, q in s.inventory.items() if a in marks}
+            for asset, qty in held.items():
+                if asset in marks:
+                    report.inventory.append((s.ts, s.venue, asset, qty * marks[asset]))
     report.decisions = dict(decisions)
     report.skipped = dict(skipped.most_common())
     report.risk_counts = dict(risk)
