@@ -19,6 +19,7 @@ from cexarb.journal import (
     RunEnded,
     RunStarted,
     Snapshot,
+    TransferBooked,
 )
 from cexarb.journal.backends import open_backend, redact_url
 from cexarb.journal.schema import LATEST_VERSION
@@ -62,11 +63,22 @@ def one_of_each(now: float) -> list:
         RiskEvent(ts=now, kind="kill_switch", detail="max_loss", value=-12.0),
         RunEnded(ts=now, elapsed_s=3.0, summary={"mexc_spot": {"total": 2.88, "fills": 1.0}}),
         FundingBooked(ts=now, venue="gateio_futures", payment=FundingPayment("f1", BTC, -0.25, 1_700_000_000_000)),
+        TransferBooked(ts=now, venue="mexc_spot", asset="USDT", amount=-101.0, fee=1.0, transfer_id="w1"),
     ]  # fmt: skip
 
 
 async def read_all(backend, run_id: str) -> dict[str, list]:
-    tables = ("orders", "fills", "decisions", "legs", "snapshots", "risk_events", "run_ends", "funding")
+    tables = (
+        "orders",
+        "fills",
+        "decisions",
+        "legs",
+        "snapshots",
+        "risk_events",
+        "run_ends",
+        "funding",
+        "transfers",
+    )
     return {t: await backend.read(t, [run_id]) for t in tables}
 
 
@@ -94,6 +106,7 @@ async def test_every_event_kind_round_trips(journal_url, tmp_path):
     assert got["risk_events"] == [events[7]]
     assert got["run_ends"] == [events[8]]
     assert got["funding"] == [events[9]]
+    assert got["transfers"] == [events[10]]
     # Numbered in the order recorded.
     assert [e.seq for e in events] == list(range(1, len(events) + 1))
 

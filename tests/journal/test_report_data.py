@@ -16,6 +16,7 @@ from cexarb.journal import (
     RunEnded,
     RunStarted,
     Snapshot,
+    TransferBooked,
 )
 from cexarb.model import Execution, FundingPayment, Side, Symbol
 from cexarb.model.errors import JournalError
@@ -61,7 +62,11 @@ def test_replayed_pnl_equals_the_engine_book_and_splits_per_day():
     ]  # fmt: skip
     risk = [RiskEvent(run_id="r", seq=12, ts=DAY2, kind="kill_switch", detail="loss_limit", value=-3.0)]
     ended = RunEnded(run_id="r", seq=13, ts=DAY2, elapsed_s=86_400.0, summary={"spot": {"total": 1.0}})
-    report = build([RunData(run, ended, fills, funding, decisions, legs, snaps, risk)])
+    # 0.01 BTC sent from spot with a 0.0005 BTC fee (valued at spot's BTC mark).
+    transfers = [
+        TransferBooked(run_id="r", seq=14, ts=DAY2, venue="spot", asset="BTC", amount=-0.0105, fee=0.0005)
+    ]
+    report = build([RunData(run, ended, fills, funding, transfers, decisions, legs, snaps, risk)])
 
     book = PnlBook()
     book.add_venue("spot", initial["spot"])
@@ -69,12 +74,19 @@ def test_replayed_pnl_equals_the_engine_book_and_splits_per_day():
     for f in fills:
         book.on_fill(f.venue, f.fill)
     book.on_funding("perp", funding[0].payment)
+    book.on_transfer("spot", "BTC", -0.0105, fee=0.0005)
     expected = book.snapshot({("spot", BTC): 60_500.0, ("perp", BTC): 60_500.0})
     for venue, v in expected.venues.items():
         got = report.venues[venue]
-        assert (got.realized, got.unrealized, got.fees, got.funding, got.fills) == pytest.approx(
-            (v.realized, v.unrealized, v.fees, v.funding, v.fills)
-        )
+        assert (
+            got.realized,
+            got.unrealized,
+            got.fees,
+            got.funding,
+            got.transfer_fees,
+            got.fills,
+        ) == pytest.approx((v.realized, v.unrealized, v.fees, v.funding, v.transfer_fees, v.fills))
+    assert report.venues["spot"].transfer_fees == pytest.approx(0.0005 * 60_500.0)
     assert report.total.total == pytest.approx(expected.total)
     day1, day2 = "2023-11-14", "2023-11-15"
     assert report.by_day[(day1, "spot", "BTC/USDT")].fees == pytest.approx(6.0)

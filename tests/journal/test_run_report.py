@@ -26,7 +26,8 @@ def run_and_summarize(tmp_path, journal: str | None) -> tuple[str, dict[str, tup
     text = out.getvalue()
     assert code == 0, text
     assert "truth check: AGREE" in text, text
-    rows = {m[0]: tuple(map(float, m[1:])) for m in SUMMARY_ROW.findall(text.split("pnl (USDT):")[1])}
+    venue_table = text.split("pnl (USDT):")[1].split("pnl by strategy:")[0]
+    rows = {m[0]: tuple(map(float, m[1:])) for m in SUMMARY_ROW.findall(venue_table)}
     assert {"mexc_spot", "gateio_spot", "gateio_futures", "TOTAL"} <= set(rows), text
     return text, rows
 
@@ -118,7 +119,7 @@ def test_report_and_migrate_say_what_is_wrong(tmp_path):
         and "journal migrate" in result.output
     )
     result = CliRunner().invoke(app, ["journal", "migrate", "--journal", str(tmp_path / "new.db")])
-    assert result.exit_code == 0 and "schema version 2" in result.output
+    assert result.exit_code == 0 and "schema version 3" in result.output
     result = CliRunner().invoke(app, ["report", "--journal", str(tmp_path / "new.db")])
     assert result.exit_code == 1 and "no runs in" in result.output
     result = CliRunner().invoke(app, ["report", "--journal", "mysql://x"])
@@ -130,4 +131,4 @@ def test_report_and_migrate_say_what_is_wrong(tmp_path):
 def test_journal_migrate_on_postgresql(pg_url):
     for _ in range(2):
         result = CliRunner().invoke(app, ["journal", "migrate", "--journal", pg_url])
-        assert result.exit_code == 0 and "schema version 2" in result.output, result.output
+        assert result.exit_code == 0 and "schema version 3" in result.output, result.output

@@ -127,6 +127,8 @@ class ArbEngine:
         self._busy: set[Symbol] = set()
         # Where decisions, trades, PnL snapshots and risk events are recorded (None: nowhere).
         self.journal = journal
+        if self.rebalancer is not None:
+            self.rebalancer.journal = journal
         self.snapshot_interval_s = snapshot_interval_s
         self._next_snapshot = 0.0
         self._trade_no = 0

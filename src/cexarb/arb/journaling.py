@@ -104,6 +104,7 @@ def snapshots(
                 marks={str(s): m for (mv, s), m in marks.items() if mv == venue},
                 final=final,
                 funding=v.funding,
+                transfer_fees=v.transfer_fees,
             )
         )
     return out

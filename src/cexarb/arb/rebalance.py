@@ -27,6 +27,7 @@ from cexarb.arb.config import ArbConfig
 from cexarb.arb.pnl import PnlBook
 from cexarb.arb.risk import RiskManager
 from cexarb.exchange.withdrawals import chain_of
+from cexarb.journal import Recorder, TransferBooked
 from cexarb.logs import log_kv
 from cexarb.model import (
     AssetBalance,
@@ -182,6 +183,16 @@ class Rebalancer:
         self.stats = RebalanceStats()
         self._routes: dict[str, list[Route]] = {}
         self._claimed: set[tuple[str, str]] = set()  # (dest venue, deposit id) already matched
+        # Where the transfers booked into PnL are journaled (the engine sets it; None: nowhere).
+        self.journal: Recorder | None = None
+
+    def _journal(self, venue: str, asset: str, amount: float, fee: float, transfer_id: str) -> None:
+        if self.journal is not None:
+            self.journal.record(
+                TransferBooked(
+                    ts=time.time(), venue=venue, asset=asset, amount=amount, fee=fee, transfer_id=transfer_id
+                )
+            )
 
     # -- state ---------------------------------------------------------------------------
     def incoming(self, asset: str) -> dict[str, float]:
@@ -316,6 +327,7 @@ class Rebalancer:
         transfer = InFlight(plan, response.withdrawal_id, _now_ms())
         self.in_flight.append(transfer)
         self.pnl.on_transfer(route.source, plan.asset, -plan.amount, fee=route.fee)
+        self._journal(route.source, plan.asset, -plan.amount, route.fee, response.withdrawal_id)
         log_kv(
             log,
             logging.INFO,
@@ -355,6 +367,7 @@ class Rebalancer:
                 self.in_flight.remove(transfer)
                 self.stats.completed.append(transfer)
                 self.pnl.on_transfer(transfer.dest, transfer.asset, match.amount)
+                self._journal(transfer.dest, transfer.asset, match.amount, 0.0, transfer.withdrawal_id)
                 log_kv(
                     log,
                     logging.INFO,

@@ -146,11 +146,11 @@ def _table(title: str, *columns: str) -> Table:
     return t
 
 
-_PNL_COLUMNS = ("realized", "unrealized", "fees", "funding", "total", "fills")
+_PNL_COLUMNS = ("realized", "unrealized", "fees", "funding", "transfer fees", "total", "fills")
 
 
 def _pnl_cells(row: PnlRow) -> tuple[str, ...]:
-    figures = (row.realized, row.unrealized, row.fees, row.funding, row.total)
+    figures = (row.realized, row.unrealized, row.fees, row.funding, row.transfer_fees, row.total)
     return (*(f"{x:.4f}" for x in figures), str(row.fills))
 
 

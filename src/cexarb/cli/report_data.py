@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from cexarb.arb.pnl import PnlBook
+from cexarb.arb.pnl import PnlBook, asset_value
 from cexarb.arb.stats import percentiles
 from cexarb.journal.backends import Backend
 from cexarb.journal.events import (
@@ -27,6 +27,7 @@ from cexarb.journal.events import (
     RunEnded,
     RunStarted,
     Snapshot,
+    TransferBooked,
 )
 from cexarb.model import Symbol
 from cexarb.model.errors import JournalError
@@ -38,6 +39,7 @@ class RunData:
     ended: RunEnded | None
     fills: list[Fill]
     funding: list[FundingBooked]
+    transfers: list[TransferBooked]
     decisions: list[DecisionMade]
     legs: list[LegDone]
     snapshots: list[Snapshot]
@@ -66,7 +68,7 @@ async def load_runs(backend: Backend, run_id: str | None = None, since: float | 
         return out
 
     fills, decisions, legs = await grouped("fills"), await grouped("decisions"), await grouped("legs")
-    funding = await grouped("funding")
+    funding, transfers = await grouped("funding"), await grouped("transfers")
     snaps, risk, ends = await grouped("snapshots"), await grouped("risk_events"), await grouped("run_ends")
     return [
         RunData(
@@ -74,6 +76,7 @@ async def load_runs(backend: Backend, run_id: str | None = None, since: float | 
             (ends.get(r.run_id) or [None])[0],
             sorted(fills.get(r.run_id, []), key=lambda f: f.seq),
             funding.get(r.run_id, []),
+            transfers.get(r.run_id, []),
             decisions.get(r.run_id, []),
             legs.get(r.run_id, []),
             snaps.get(r.run_id, []),
@@ -94,10 +97,11 @@ class PnlRow:
     fees: float = 0.0
     fills: int = 0
     funding: float = 0.0
+    transfer_fees: float = 0.0
 
     @property
     def total(self) -> float:
-        return self.realized + self.unrealized - self.fees + self.funding
+        return self.realized + self.unrealized - self.fees + self.funding - self.transfer_fees
 
     def as_dict(self) -> dict[str, float]:
         return {
@@ -105,6 +109,7 @@ class PnlRow:
             "unrealized": self.unrealized,
             "fees": self.fees,
             "funding": self.funding,
+            "transfer_fees": self.transfer_fees,
             "total": self.total,
             "fills": self.fills,
         }
@@ -139,6 +144,7 @@ class Report:
             out.fees += v.fees
             out.fills += v.fills
             out.funding += v.funding
+            out.transfer_fees += v.transfer_fees
         return out
 
 
@@ -177,6 +183,14 @@ def _replay(data: RunData, report: Report) -> None:
                 (_day(f.ts), f.venue, str(f.payment.symbol)), PnlRow()
             ).funding += f.payment.amount
     marks = _marks(data.snapshots)
+    for t in data.transfers:
+        if t.venue in run.initial:
+            book.on_transfer(t.venue, t.asset, t.amount, fee=t.fee)
+            if t.fee:
+                fee = t.fee * asset_value(t.venue, t.asset, marks)
+                report.by_day.setdefault(
+                    (_day(t.ts), t.venue, f"{t.asset} transfers"), PnlRow()
+                ).transfer_fees += fee
     last_day = _day(data.ended.ts if data.ended else (data.fills[-1].ts if data.fills else run.ts))
     for venue, v in book.snapshot(marks).venues.items():
         row = report.venues.setdefault(venue, PnlRow())
@@ -185,6 +199,7 @@ def _replay(data: RunData, report: Report) -> None:
         row.fees += v.fees
         row.fills += v.fills
         row.funding += v.funding
+        row.transfer_fees += v.transfer_fees
         for symbol in book.positions(venue):
             mark = marks.get((venue, symbol))
             # Marking only this symbol gives its share of the venue's unrealized PnL.
@@ -257,7 +272,9 @@ def build(runs: Sequence[RunData]) -> Report:
                     {"run_id": run.run_id, "ts": e.ts, "reason": e.detail, "pnl": e.value}
                 )
         for s in data.snapshots:
-            report.equity.append((s.ts, s.venue, s.realized + s.unrealized - s.fees + s.funding))
+            report.equity.append(
+                (s.ts, s.venue, s.realized + s.unrealized - s.fees + s.funding - s.transfer_fees)
+            )
             start = run.initial.get(s.venue, {})
             marks = {Symbol.parse(sym).base: m for sym, m in s.marks.items()}
             if s.venue in run.futures_venues:

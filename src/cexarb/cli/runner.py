@@ -397,6 +397,7 @@ def _summary_figures(v) -> dict[str, float]:
         "unrealized": v.unrealized,
         "fees": v.fees,
         "funding": v.funding,
+        "transfer_fees": v.transfer_fees,
         "total": v.total,
         "fills": v.fills,
     }

@@ -15,6 +15,7 @@ from cexarb.journal.events import (
     RunEnded,
     RunStarted,
     Snapshot,
+    TransferBooked,
 )
 from cexarb.journal.listener import JournalListener
 from cexarb.journal.writer import Journal, JournalStats, Recorder, new_run_id
@@ -34,5 +35,6 @@ __all__ = [
     "RunEnded",
     "RunStarted",
     "Snapshot",
+    "TransferBooked",
     "new_run_id",
 ]

@@ -68,6 +68,17 @@ class FundingBooked(Event):
     payment: FundingPayment
 
 
+class TransferBooked(Event):
+    """Inventory a rebalancing transfer moved: out of `venue` (-, fee included) or in (+).
+    `fee` (in `asset`) is a cost the PnL carries."""
+
+    venue: str
+    asset: str
+    amount: float
+    fee: float = 0.0
+    transfer_id: str = ""
+
+
 class DecisionMade(Event):
     """An opportunity taken, skipped (with the reason) or only signalled, with the top-of-book
     prices the decision saw. `trade_no` links a taken one to its legs."""
@@ -120,6 +131,7 @@ class Snapshot(Event):
     marks: dict[str, float]
     final: bool = False
     funding: float = 0.0
+    transfer_fees: float = 0.0
 
 
 class RiskEvent(Event):
@@ -132,7 +144,16 @@ class RiskEvent(Event):
 
 
 AnyEvent = (
-    RunStarted | RunEnded | OrderUpdate | Fill | FundingBooked | DecisionMade | LegDone | Snapshot | RiskEvent
+    RunStarted
+    | RunEnded
+    | OrderUpdate
+    | Fill
+    | FundingBooked
+    | TransferBooked
+    | DecisionMade
+    | LegDone
+    | Snapshot
+    | RiskEvent
 )
 EVENT_TYPES: tuple[type[Event], ...] = (
     RunStarted,
@@ -140,6 +161,7 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     OrderUpdate,
     Fill,
     FundingBooked,
+    TransferBooked,
     DecisionMade,
     LegDone,
     Snapshot,

@@ -26,6 +26,7 @@ from cexarb.journal.events import (
     RunEnded,
     RunStarted,
     Snapshot,
+    TransferBooked,
 )
 from cexarb.model import Execution, FundingPayment, Order, OrderStatus, OrderType, Side, Symbol, TimeInForce
 
@@ -112,6 +113,18 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
                 balance DOUBLE PRECISION NOT NULL,
                 PRIMARY KEY (run_id, venue, payment_id))""",
             "ALTER TABLE snapshots ADD COLUMN funding DOUBLE PRECISION NOT NULL DEFAULT 0",
+        ],
+    ),
+    (
+        3,
+        [
+            # Rebalancing transfers entered PnL (inventory moved; their fees are a cost).
+            """CREATE TABLE transfers (
+                run_id TEXT NOT NULL, seq BIGINT NOT NULL, ts DOUBLE PRECISION NOT NULL,
+                venue TEXT NOT NULL, asset TEXT NOT NULL, amount DOUBLE PRECISION NOT NULL,
+                fee DOUBLE PRECISION NOT NULL, transfer_id TEXT NOT NULL,
+                PRIMARY KEY (run_id, seq))""",
+            "ALTER TABLE snapshots ADD COLUMN transfer_fees DOUBLE PRECISION NOT NULL DEFAULT 0",
         ],
     ),
 ]
@@ -332,10 +345,12 @@ TABLES: dict[type[Event], Table] = {
             "marks",
             "final",
             "funding",
+            "transfer_fees",
         ),
         json=("inventory", "positions", "marks"),
     ),
     RiskEvent: _table("risk_events", RiskEvent, ("kind", "venue", "detail", "value")),
+    TransferBooked: _table("transfers", TransferBooked, ("venue", "asset", "amount", "fee", "transfer_id")),
 }
 TABLE_BY_NAME: dict[str, Table] = {t.name: t for t in TABLES.values()}
 
