@@ -175,6 +175,7 @@ class EngineCollector(Collector):
                 ("unrealized", v.unrealized),
                 ("fees", v.fees),
                 ("funding", v.funding),
+                ("transfer_fees", v.transfer_fees),
                 ("total", v.total),
             ):
                 pnl.add_metric([v.venue, component], value)
