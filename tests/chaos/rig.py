@@ -10,6 +10,7 @@ import asyncio
 import math
 import os
 import random
+import weakref
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -197,12 +198,23 @@ def book_mismatches(ex, sim: Simulator, market: str, depth: int = 10) -> list[st
     return problems
 
 
+# The last ticker each composite served, for scenarios that go on placing limit orders while the
+# public stream is down.
+_LAST_TICKERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
 def inside_price(ex, symbol: Symbol, side: Side, ticks: int) -> float | None:
     """A price `ticks` inside the spread from our side's best (negative: behind it), or None
     while that side of the book is empty (a sweep took it: there is nothing to price from).
 
-    From the last book ticker, which the client keeps while a stream is down."""
-    ticker = ex.book_tickers[symbol]
+    From the live book ticker, else the last one the composite served (it drops its tickers
+    while the public stream is down: they go stale with it)."""
+    seen = _LAST_TICKERS.setdefault(ex, {})
+    ticker = ex.book_tickers.get(symbol)
+    if ticker is not None:
+        seen[symbol] = ticker
+    else:
+        ticker = seen[symbol]
     tick = ex.symbols_info[symbol].tick_size
     best = ticker.bid_price if side is Side.BUY else ticker.ask_price
     if best is None:

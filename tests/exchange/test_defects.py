@@ -76,6 +76,19 @@ async def test_defect4_after_close_nothing_says_fresh_or_connected():
     assert ex.book_tickers == {} and ex.get_order_book(BTC) is None
 
 
+async def test_defect5_tickers_go_stale_with_their_stream_and_come_back_with_it():
+    # A public disconnect marked the books stale but kept serving book_tickers.
+    venue, ex = await started()
+    try:
+        assert set(ex.book_tickers) == {BTC, ETH}
+        venue.public_ws.drop()
+        assert ex.book_tickers == {} and ex.get_order_book(BTC) is None
+        venue.public_ws.restore()
+        assert await until(lambda: set(ex.book_tickers) == {BTC, ETH} and ex.is_book_synced(BTC))
+    finally:
+        await ex.close()
+
+
 async def test_defect6_a_failing_confirmation_releases_the_order_and_is_counted():
     # A confirmation that raised anything but ExchangeError died unseen ("Task exception was
     # never retrieved") and kept its slot: after 100 such orders every unknown update was dropped.

@@ -46,7 +46,9 @@ class GateioSpotPrivateExchange(WithdrawalMixin, CompositePrivateExchange, Gatei
         )
 
     def _expected_buy_price(self, symbol: Symbol, quantity: float) -> float:
-        """Average price of walking the synced asks for `quantity` (else the ticker's ask)."""
+        """Average price of walking the synced asks for `quantity` (else the ticker's ask).
+
+        Both are served only while the public stream keeps them current: never a stale price."""
         book = self.get_book(symbol)
         if book is not None:
             left, cost = quantity, 0.0
@@ -59,8 +61,8 @@ class GateioSpotPrivateExchange(WithdrawalMixin, CompositePrivateExchange, Gatei
         ticker = self.book_tickers.get(symbol)
         if ticker is None or ticker.ask_price is None:
             raise InvalidOrder(
-                f"no ask for {symbol} to size a Gate market buy",
+                f"no current ask for {symbol} to size a Gate market buy (book not synced, no live ticker)",
                 venue=self.name,
-                hint="wait until the book is synced, or place a limit order",
+                hint="wait until the public stream is back and the book synced, or place a limit order",
             )
         return ticker.ask_price

@@ -236,8 +236,10 @@ class CompositePublicExchange:
 
     async def _load_ticker(self, symbol: Symbol) -> None:
         ticker = await self._public_rest.get_book_ticker(symbol)
-        # The stream may already have delivered a newer one.
-        self.book_tickers.setdefault(symbol, ticker)
+        # The stream may already have delivered a newer one; a stream that went down meanwhile
+        # makes this one stale already.
+        if not self._public_down and symbol in self._books:
+            self.book_tickers.setdefault(symbol, ticker)
 
     # -- book sync -------------------------------------------------------------------
 
@@ -268,6 +270,8 @@ class CompositePublicExchange:
         while not self._closed and symbol in self._books and not self._public_down:
             try:
                 await self._sync_book(symbol)
+                if symbol not in self.book_tickers:
+                    await self._load_ticker(symbol)  # dropped with the stream: serve one again
             except Exception as exc:  # any failure: count it, back off, try again
                 self._count_error(exc)
                 await asyncio.sleep(delay)
@@ -311,10 +315,12 @@ class CompositePublicExchange:
 
     def _handle_public_connection(self, state: ConnectionState) -> None:
         if state is ConnectionState.DISCONNECTED or state is ConnectionState.CLOSED:
-            # Nothing arrives while down: stop serving every book until resynced.
+            # Nothing arrives while down: stop serving every book and ticker until resynced (an
+            # order must never be sized from a price the stream no longer updates).
             self._public_down = True
             for sync in self._books.values():
                 sync.mark_stale()
+            self.book_tickers.clear()
         elif self._public_down and state in (ConnectionState.RECONNECTED, ConnectionState.CONNECTED):
             self._public_down = False
             for symbol in self._books:
