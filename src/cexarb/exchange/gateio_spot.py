@@ -61,7 +61,7 @@ class GateioSpotPrivateExchange(WithdrawalMixin, CompositePrivateExchange, Gatei
         ticker = self.book_tickers.get(symbol)
         if ticker is None or ticker.ask_price is None:
             raise InvalidOrder(
-                f"no current ask for {symbol} to size a Gate market buy (book not synced, no live ticker)",
+                f"no ask for {symbol} to size a Gate market buy (book not synced, no live ticker)",
                 venue=self.name,
                 hint="wait until the public stream is back and the book synced, or place a limit order",
             )
