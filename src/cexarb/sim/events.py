@@ -59,6 +59,14 @@ class FundingEvent(msgspec.Struct, gc=False):
     ts_ms: int
 
 
+class WalletEvent(msgspec.Struct, gc=False):
+    """A withdrawal left or a deposit was credited; the balance event that follows is its change."""
+
+    api_key: str
+    asset: str
+    kind: str  # "withdraw" or "deposit"
+
+
 SimEvent = (
     BookDeltaEvent
     | TickerEvent
@@ -68,4 +76,5 @@ SimEvent = (
     | BalanceEvent
     | PositionEvent
     | FundingEvent
+    | WalletEvent
 )

@@ -33,6 +33,7 @@ _PUSHERS = {
     "BalanceEvent": "_on_balance",
     "PositionEvent": "_on_position",
     "FundingEvent": "_on_funding",
+    "WalletEvent": "_on_wallet",
 }
 
 

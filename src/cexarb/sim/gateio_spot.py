@@ -47,6 +47,7 @@ class GateSpotFront(GateFront):
         self._balance_seen: dict[tuple[str, str], tuple[float, float]] = {}
         self._update_ids: dict[tuple[str, str], int] = {}
         self._withdraw_texts: dict[str, str] = {}
+        self._wallet_change: dict[tuple[str, str], str] = {}
         self.hub = GateWsHub(venue, "spot", self._channels())
 
     # ---- app -------------------------------------------------------------------------------------
@@ -524,9 +525,14 @@ class GateSpotFront(GateFront):
             "spot.usertrades", ev.api_key, codec.pair_id(e.symbol), lambda _d: [codec.ws_usertrade(m, e, uid)]
         )
 
+    def _on_wallet(self, ev: Any) -> None:
+        """The next balance push of this asset is a deposit or a withdrawal (spot.balances change_type)."""
+        self._wallet_change[(ev.api_key, ev.asset)] = ev.kind
+
     def _on_balance(self, ev: Any) -> None:
         bal = ev.balance
         k = (ev.api_key, bal.asset)
+        change_type = self._wallet_change.pop(k, None)
         self._update_ids[k] = self._update_ids.get(k, 0) + 1
         total, locked = bal.available + bal.locked, bal.locked
         prev_total, prev_locked = self._balance_seen.get(k, (total, locked))
@@ -546,6 +552,7 @@ class GateSpotFront(GateFront):
                     locked - prev_locked,
                     now_ms,
                     uid,
+                    change_type,
                 )
             ],
         )

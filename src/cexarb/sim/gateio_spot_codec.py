@@ -300,8 +300,11 @@ def ws_balance(
     freeze_change: float,
     now_ms: int,
     user_id: int,
+    wallet: str | None = None,
 ) -> dict[str, Any]:
-    if change:
+    if wallet is not None:
+        change_type = wallet  # "deposit" / "withdraw" (gateio_spot.md spot.balances change_type)
+    elif change:
         change_type = "order-match"
     elif freeze_change > 0:
         change_type = "order-create"

@@ -437,13 +437,10 @@ class MexcSpotFrontEnd:
                 raise err.bad_param(name, "mandatory")
         memo = params.get("memo") or None
         client_id = params.get("withdrawOrderId") or None
-        self.streams.withdrawing.add((caller.api_key, coin))
         try:
             result = self.venue.withdraw(caller.api_key, coin, amount, address, network, memo, client_id)
         except SimReject as e:
             raise err.from_reject(e.reason.value, e.detail) from e
-        finally:
-            self.streams.withdrawing.discard((caller.api_key, coin))
         self._withdraw_extras[result.withdrawal_id] = (memo, client_id)
         return {"id": result.withdrawal_id}
 

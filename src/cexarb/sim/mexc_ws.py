@@ -30,6 +30,7 @@ from cexarb.sim.events import (
     SimEvent,
     TickerEvent,
     TradeEvent,
+    WalletEvent,
 )
 from cexarb.sim.mexc_listen_keys import ListenKeys
 from cexarb.sim.mexc_options import MexcSpotOptions
@@ -99,8 +100,8 @@ class MexcStreams:
         self.symbols = symbols
         self.listen_keys = listen_keys
         self.options = options
-        # (api key, asset) pairs whose next balance change is a withdrawal (set by the REST side).
-        self.withdrawing: set[tuple[str, str]] = set()
+        # (api key, asset) -> "WITHDRAW"/"DEPOSIT": what the next balance change of it is.
+        self._wallet: dict[tuple[str, str], str] = {}
         self._conns: set[_Conn] = set()
         self._names = {s: push.symbol_channels(f.venue_symbol) for s, f in symbols.formats.items()}
         self._public: dict[str, set[_Conn]] = {}  # channel name -> subscribers
@@ -409,6 +410,7 @@ class MexcStreams:
 
     def _on_balance(self, event: BalanceEvent) -> None:
         balance: AssetBalance = event.balance
+        wallet = self._wallet.pop((event.api_key, balance.asset), None)
         known = self._balances.get(event.api_key)
         if known is None:
             return  # nobody has listened to this account yet
@@ -419,13 +421,16 @@ class MexcStreams:
             return
         subscribers = self._private.get((event.api_key, push.PRIVATE_ACCOUNT))
         if subscribers:
-            change = self._change_type(event.api_key, balance.asset, d_free, d_locked)
+            change = wallet or self._change_type(d_free, d_locked)
             self._fanout(subscribers, push.encode_account(balance, d_free, d_locked, change, self._now()))
 
-    def _change_type(self, api_key: str, asset: str, d_free: float, d_locked: float) -> str:
-        """MEXC's change `type`, inferred from how free and frozen moved."""
-        if (api_key, asset) in self.withdrawing and d_free < 0:
-            return "WITHDRAW"
+    def _on_wallet(self, event: WalletEvent) -> None:
+        """The balance push that follows is a withdrawal or a deposit (MEXC WITHDRAW / DEPOSIT)."""
+        self._wallet[(event.api_key, event.asset)] = event.kind.upper()
+
+    @staticmethod
+    def _change_type(d_free: float, d_locked: float) -> str:
+        """MEXC's change `type` of a trading change, inferred from how free and frozen moved."""
         if d_locked > 0:
             return "ENTRUST_PLACE"
         if d_locked < 0 and d_free > 0:
@@ -449,4 +454,5 @@ _HANDLERS = {
     OrderEvent: MexcStreams._on_order,
     FillEvent: MexcStreams._on_fill,
     BalanceEvent: MexcStreams._on_balance,
+    WalletEvent: MexcStreams._on_wallet,
 }

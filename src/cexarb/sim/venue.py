@@ -33,6 +33,7 @@ from cexarb.sim.events import (
     SimEvent,
     TickerEvent,
     TradeEvent,
+    WalletEvent,
 )
 from cexarb.sim.faults import SimStats, VenueFaults
 from cexarb.sim.funding import DEFAULT_INTERVAL_S, FundingSchedule, funding_cap
@@ -966,6 +967,8 @@ class SimVenue:
         with self._op():
             account.credit(asset, -amount)
             self.withdrawn[asset] = self.withdrawn.get(asset, 0.0) + amount
+            if not account.internal:
+                self._pending.append(WalletEvent(api_key, asset, "withdraw"))
             record = self._withdrawals.create(asset, amount, address, net, self.clock.now_ms())
             account.withdrawals.append(record)
             self._touch_balance(account, asset)
@@ -1046,6 +1049,7 @@ class SimVenue:
             deposit.confirmations = 12
             account.credit(deposit.asset, deposit.amount)
             self.deposited[deposit.asset] = self.deposited.get(deposit.asset, 0.0) + deposit.amount
+            self._pending.append(WalletEvent(api_key, deposit.asset, "deposit"))
             self._touch_balance(account, deposit.asset)
         return deposit
 

@@ -45,3 +45,33 @@ async def test_deposits_go_from_pending_to_done(spot_srv):
     assert later == []
     _, none, _ = await spot_srv.other.call("GET", "/wallet/deposits")
     assert none == []
+
+
+async def test_a_credited_deposit_is_pushed_as_a_deposit(spot_srv):
+    import time
+
+    from gate_sim_helpers import SECRET, sign_ws
+
+    venue = spot_srv.venue
+    ws = await spot_srv.session.ws_connect(f"{spot_srv.base}/ws/v4/")
+    t = int(time.time())
+    await ws.send_json(
+        {
+            "time": t,
+            "channel": "spot.balances",
+            "event": "subscribe",
+            "auth": {
+                "method": "api_key",
+                "KEY": KEY,
+                "SIGN": sign_ws(SECRET, "spot.balances", "subscribe", t),
+            },
+        }
+    )
+    assert (await ws.receive_json(timeout=2))["error"] is None
+    d = venue.begin_deposit(KEY, "USDT", 7.0, "TRX", venue.deposit_address(KEY, "USDT", "TRX"), "0xe")
+    venue.complete_deposit(KEY, d.deposit_id)
+    push = await ws.receive_json(timeout=2)
+    (item,) = push["result"]
+    assert (item["currency"], item["change_type"]) == ("USDT", "deposit")
+    assert float(item["total"]) == venue.balances(KEY)["USDT"].total
+    await ws.close()

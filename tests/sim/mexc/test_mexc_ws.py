@@ -329,3 +329,15 @@ async def test_account_push_of_a_withdrawal(session, base_url, client, venue):
         "0",
     )
     assert float(body.balanceAmount) == pytest.approx(venue.balances("k1")["USDT"].available)
+
+
+async def test_account_push_of_a_deposit(session, base_url, client, venue):
+    key = await _listen_key(client)
+    async with session.ws_connect(ws_url(base_url, key)) as ws:
+        await subscribe(ws, PRIVATE[2])
+        address = venue.deposit_address("k1", "USDT", "TRC20")
+        deposit = venue.begin_deposit("k1", "USDT", 42.0, "TRC20", address, "0xd")
+        venue.complete_deposit("k1", deposit.deposit_id)
+        (frame,) = await barrier(ws)
+    body = frame.privateAccount
+    assert (body.vcoinName, body.type, body.balanceAmountChange) == ("USDT", "DEPOSIT", "42")
