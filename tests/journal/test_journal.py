@@ -265,3 +265,13 @@ async def test_an_unreachable_postgres_at_start_spools_and_the_run_goes_on(tmp_p
     assert journal.stats.spooling and journal.spool.pending
     (batch,) = journal.spool.read()
     assert batch[0].fill.trade_id == "t1"
+
+
+async def test_a_full_queue_drops_and_counts_instead_of_growing(tmp_path):
+    journal = Journal.open(f"sqlite:///{tmp_path / 'j.db'}", spool_path=tmp_path / "spool", max_queue=3)
+    for i in range(5):  # not started: nothing drains
+        journal.record(Fill(ts=1.0, venue="v", fill=fill(f"t{i}")))
+    assert journal.queued == 3 and journal.stats.dropped == 2
+    await journal.start()
+    await journal.close()
+    assert journal.stats.written == 3

@@ -109,3 +109,32 @@ def test_since_reads_dates_and_durations():
     assert 0 < parse_since("2h") < parse_since("30m")
     with pytest.raises(JournalError, match="cannot read --since"):
         parse_since("yesterday")
+
+
+async def test_runs_are_chosen_by_id_by_start_time_or_the_latest(tmp_path):
+    from cexarb.cli.report_data import load_runs
+    from cexarb.journal import Journal
+    from cexarb.journal.backends import open_backend
+
+    url = f"sqlite:///{tmp_path / 'j.db'}"
+    for run_id, ts in (("old", DAY1), ("new", DAY2)):
+        journal = Journal.open(url, run_id=run_id, spool_path=tmp_path / "spool")
+        await journal.start()
+        journal.record(RunStarted(ts=ts, version="x", mode="simulator", trade=True, venues=["spot"],
+                                  symbols=["BTC/USDT"], futures_venues=[], initial={"spot": {"USDT": 1.0}}))  # fmt: skip
+        journal.record(Fill(ts=ts, venue="spot", fill=fill(run_id, Side.BUY, 0.1, 60_000.0, 0.0)))
+        await journal.close()
+    backend = open_backend(url)
+    try:
+        assert [r.run.run_id for r in await load_runs(backend)] == ["new"]
+        assert [r.run.run_id for r in await load_runs(backend, run_id="old")] == ["old"]
+        both = await load_runs(backend, since=DAY1 - 1)
+        assert [(r.run.run_id, [f.fill.trade_id for f in r.fills]) for r in both] == [
+            ("old", ["old"]),
+            ("new", ["new"]),
+        ]
+        assert build(both).venues["spot"].fills == 2
+        with pytest.raises(JournalError, match="no run 'nope'"):
+            await load_runs(backend, run_id="nope")
+    finally:
+        await backend.close()

@@ -287,7 +287,7 @@ async def _run_on_venues(
     from cexarb.exchange.registry import create_exchange
 
     venues: dict[str, Any] = {}
-    journal = await _open_journal(options.journal_url) if options.journal_url else None
+    journal = await _open_journal(options.journal_url, options.log_file) if options.journal_url else None
     metrics = None
     try:
         for key, (venue, market) in VENUE_MARKETS.items():
@@ -356,11 +356,13 @@ async def _run_on_venues(
             )
 
 
-async def _open_journal(url: str) -> Journal:
+async def _open_journal(url: str, log_file: Path) -> Journal:
+    """The journal, with its spool beside the log; the spool's name carries a digest of the URL
+    so a spool left for one database is never replayed into another."""
     from cexarb.journal import Journal
 
-    path = Path(url) if "://" not in url else None
-    spool = (path or Path("cexarb-journal")).with_suffix(".spool")
+    digest = hashlib.sha256(url.encode()).hexdigest()[:8]
+    spool = log_file.with_name(f"{log_file.stem}.journal-{digest}.spool")
     journal = Journal.open(url, spool_path=spool)
     await journal.start()
     return journal
