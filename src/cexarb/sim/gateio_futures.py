@@ -363,6 +363,12 @@ class GateFuturesFront(GateFront):
             raise WsError(ERR_BAD_ARGUMENT, f"invalid level: {payload[2]}")
         return self._names(payload[:1], allow_all=False)
 
+    def _book_unsubscribe_payload(self, payload: list[Any], _key: str | None) -> tuple[str, ...]:
+        """Gate's futures WS docs unsubscribe order_book_update with [contract, frequency]."""
+        if len(payload) != 2 or payload[1] not in ("20ms", "100ms"):
+            raise WsError(ERR_BAD_ARGUMENT, "unsubscribe payload must be [contract, frequency(20ms|100ms)]")
+        return self._names(payload[:1], allow_all=False)
+
     def _private_payload(self, check_uid: bool) -> Any:
         def parse(payload: list[Any], key: str | None) -> tuple[str, ...]:
             if not payload:
@@ -379,7 +385,9 @@ class GateFuturesFront(GateFront):
             "futures.book_ticker": public,
             "futures.trades": public,
             "futures.tickers": public,
-            "futures.order_book_update": ChannelSpec(private=False, parse=self._book_payload),
+            "futures.order_book_update": ChannelSpec(
+                private=False, parse=self._book_payload, parse_unsubscribe=self._book_unsubscribe_payload
+            ),
             "futures.orders": ChannelSpec(private=True, parse=self._private_payload(True)),
             "futures.usertrades": ChannelSpec(private=True, parse=self._private_payload(True)),
             # Gate documents the uid of futures.positions as a placeholder: present but not checked.

@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 Handler = Callable[[web.Request], Awaitable[Any]]
 
 _API_KEY = web.RequestKey("gate_api_key", str)
+_WRITES = frozenset({"POST", "PUT", "PATCH"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +99,11 @@ class GateRoutes:
         if retry_after is not None:
             return self._too_many(limit_key, meta.pool, retry_after)
         try:
+            if meta.signed and request.method in _WRITES and request.content_type != "application/json":
+                # Gate's docs send `Content-Type: application/json` on every write, bodyless
+                # ones too (leverage); no public reply settles its absence (unverified): the sim
+                # refuses it, so a client that forgets it fails here first.
+                raise GateError(400, "INVALID_REQUEST_BODY", "Content-Type must be application/json")
             if meta.signed:
                 body = await request.read()
                 key = verify_rest(

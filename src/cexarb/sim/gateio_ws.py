@@ -64,6 +64,8 @@ class ChannelSpec:
 
     private: bool
     parse: Callable[[list[Any], str | None], tuple[str, ...]]
+    # How an unsubscribe payload is read, when it differs from a subscribe's.
+    parse_unsubscribe: Callable[[list[Any], str | None], tuple[str, ...]] | None = None
 
 
 @dataclass(eq=False)
@@ -274,7 +276,10 @@ class GateWsHub:
             if not isinstance(payload, list):
                 raise WsError(ERR_BAD_FORMAT, "invalid argument struct: payload must be a list")
             api_key = self._authenticate(req, channel, event) if spec.private else None
-            topics = spec.parse(payload, api_key)
+            parse = (
+                spec.parse_unsubscribe if event == "unsubscribe" and spec.parse_unsubscribe else spec.parse
+            )
+            topics = parse(payload, api_key)
             if event == "subscribe":
                 self._subscribe(conn, channel, topics, api_key)
             else:

@@ -275,3 +275,40 @@ async def test_futures_ws_decimal_sizes_on_handshake_header(fut_srv):
             break
     assert msg["result"][0]["size"] == "5"
     await ws.close()
+
+
+async def test_signed_write_without_json_content_type_is_refused(fut_srv):
+    """Gate's docs send `Content-Type: application/json` on every write, bodyless ones too
+    (leverage); the simulator refuses a signed write without it (unverified reply)."""
+    c = fut_srv.client
+    path, query = "/futures/usdt/positions/BTC_USDT/leverage", {"leverage": "7"}
+    status, err, _ = await c.call("POST", path, query, headers={"Content-Type": ""})
+    assert (status, err["label"]) == (400, "INVALID_REQUEST_BODY")
+    status, pos, _ = await c.call("POST", path, query)
+    assert (status, pos["leverage"]) == (200, "7")
+
+
+async def test_order_book_update_unsubscribes_with_contract_and_frequency(fut_srv):
+    """Gate's futures WS docs unsubscribe order_book_update with [contract, "100ms"]."""
+    ws = await fut_srv.session.ws_connect(f"{fut_srv.base}/v4/ws/usdt")
+
+    async def request(event, payload):
+        await ws.send_json(
+            {
+                "time": int(time.time()),
+                "channel": "futures.order_book_update",
+                "event": event,
+                "payload": payload,
+            }
+        )
+        while True:
+            msg = await ws.receive_json(timeout=2)
+            if msg.get("event") == event:
+                return msg
+
+    assert (await request("subscribe", ["BTC_USDT", "100ms", "100"]))["error"] is None
+    refused = await request("unsubscribe", ["BTC_USDT", "100ms", "100"])
+    assert refused["error"] is not None and refused["result"] == {"status": "fail"}
+    done = await request("unsubscribe", ["BTC_USDT", "100ms"])
+    assert done["error"] is None and done["result"] == {"status": "success"}
+    await ws.close()

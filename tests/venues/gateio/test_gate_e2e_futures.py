@@ -1,6 +1,7 @@
 """Gate USDT-perpetual connectors end to end against the simulator (real sockets).
 The venue speaks contracts; everything the connectors hand out is in base units."""
 
+import asyncio
 from dataclasses import replace
 
 import pytest
@@ -213,3 +214,25 @@ async def test_client_id_finds_an_order_finished_more_than_60s_ago(futures):
     assert (found.order_id, found.status, found.client_order_id) == (placed.order_id, OrderStatus.FILLED, cid)
     with pytest.raises(OrderNotFound):
         await rest.get_order(BTC, client_order_id=rest.new_client_order_id())
+
+
+async def test_unsubscribe_uses_the_documented_payload(sim_flow, closing):
+    """order_book_update is unsubscribed with [contract, "100ms"] (Gate futures WS docs): the
+    venue refuses the subscribe payload's level there, which would leave the book streaming."""
+    sim = sim_flow
+    cfg = sim.client_config("k1").get("gateio", "futures")
+    public = GateioFuturesPublicRest(cfg)
+    closing(public)
+    info = await public.get_symbols_info()
+    events = Events()
+    ws = GateioFuturesPublicWs(cfg, events.public(), info)
+    closing(ws)
+    await ws.start()
+    await ws.subscribe([BTC])
+    await wait_for(lambda: events.of("diff"), what="first diffs")
+    await ws.unsubscribe([BTC])
+    # replies come in order: once a later subscribe is acknowledged, the unsubscribes were answered
+    acked = ws._ws.expect_ack("futures.trades")
+    await ws.subscribe([ETH])
+    await asyncio.wait_for(acked, 5)
+    assert events.of("error") == []

@@ -89,6 +89,10 @@ class GateioFuturesPublicWs(GatePublicStream):
     def _topics(self, name: str) -> tuple[tuple[str, list], ...]:
         return ((BOOK_UPDATE, [name, BOOK_INTERVAL, BOOK_LEVELS]), (BOOK_TICKER, [name]), (TRADES, [name]))
 
+    def _unsubscribe_payload(self, channel: str, payload: list) -> list:
+        # Gate's futures WS docs unsubscribe order_book_update with [contract, frequency]: no level.
+        return payload[:2] if channel == BOOK_UPDATE else payload
+
     def _on_book_ticker(self, raw: msgspec.Raw) -> None:
         msg = _book_ticker(raw)
         self.handlers.book_ticker(codec.book_ticker_from_msg(msg, self._size(msg.s)))

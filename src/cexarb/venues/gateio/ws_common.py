@@ -293,7 +293,13 @@ class GatePublicStream(GateStream):
         for symbol in symbols:
             name = to_venue(symbol)
             for channel, payload in self._topics(name):
-                await self._ws.unsubscribe((channel, name), channel, payload)
+                await self._ws.unsubscribe(
+                    (channel, name), channel, self._unsubscribe_payload(channel, payload)
+                )
+
+    def _unsubscribe_payload(self, channel: str, payload: list) -> list:
+        """What an unsubscribe names (by default what the subscribe named)."""
+        return payload
 
 
 class GatePrivateStream(GateStream):
