@@ -83,10 +83,13 @@ class MexcSpotPublicWs(PushStream):
         """Subscribe, and return once MEXC confirmed every channel by name; raises
         SubscriptionRejected naming the channels it refused."""
         async with self._lock:
-            waits = [await self._subscribe_one(symbol) for symbol in symbols]
-        for wait in waits:
-            if wait is not None:
+            waits = [w for w in [await self._subscribe_one(symbol) for symbol in symbols] if w is not None]
+        try:
+            for wait in waits:
                 await self._subs.wait(wait, self.config.request_timeout_s)
+        finally:
+            for wait in waits:
+                self._subs.forget(wait)
 
     async def _subscribe_one(self, symbol: Symbol) -> asyncio.Future[None] | None:
         if symbol in self._where:

@@ -113,8 +113,16 @@ class ChannelSubscriptions:
                 _log, logging.WARNING, "ws_subscription_unconfirmed", stream=self._name, timeout_s=timeout_s
             )
         finally:
-            # Nobody waits any more: a later refusal takes the runtime path (counted, retried).
-            self._waits = [w for w in self._waits if w.future is not future]
+            self.forget(future)
+
+    def forget(self, future: asyncio.Future[None]) -> None:
+        """Nobody waits on `future` any more: a later refusal of its channels takes the runtime
+        path (counted, retried); an outcome it already holds is consumed."""
+        self._waits = [w for w in self._waits if w.future is not future]
+        if future.done():
+            if not future.cancelled():
+                future.exception()
+        else:
             future.cancel()
 
     def on_reply(self, msg: str) -> bool:
