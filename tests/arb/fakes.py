@@ -42,6 +42,8 @@ class FakeVenue:
         self.listeners: list[object] = []
         self.private_listeners: list[object] = []
         self._later: dict[str, Order] = {}
+        # The account's own taker rates (its tier); a symbol not here pays the public default.
+        self.taker_fees: dict[Symbol, float] = {}
 
     # -- market data -------------------------------------------------------------------
     def set_book(self, symbol: Symbol, bids, asks, *, synced: bool = True, age_ms: float = 5.0) -> None:
@@ -52,6 +54,12 @@ class FakeVenue:
         self.age_ms[symbol] = age_ms
         for listener in self.listeners:
             listener.on_book(symbol)
+
+    def taker_fee(self, symbol: Symbol) -> float:
+        return self.taker_fees.get(symbol, self.symbols_info[symbol].taker_fee)
+
+    def fee_value(self, fill: Execution) -> float | None:
+        return fill.fee if fill.fee_asset == fill.symbol.quote else None
 
     def get_order_book(self, symbol: Symbol) -> OrderBook | None:
         return self.books.get(symbol) if self.synced.get(symbol) else None
@@ -123,7 +131,7 @@ class FakeVenue:
         )
         self._executed.setdefault(symbol, {})[oid] = order
         if filled:
-            fee = filled * price * info.taker_fee
+            fee = filled * price * self.taker_fee(symbol)
             fill = Execution(
                 symbol, f"{self.name}-{oid}", oid, cid, side, price, filled, fee, symbol.quote, False, 0
             )

@@ -102,3 +102,82 @@ async def test_rejected_leg_is_unwound_over_real_protocols_and_books_match_truth
         finally:
             for v in venues.values():
                 await v.close()
+
+
+async def test_a_lower_fee_tier_takes_what_the_default_rejects_and_books_match_truth():
+    """MEXC and Gate accounts on a low tier (MEXC paying in MX): a 30 bps dislocation loses
+    money at the public 0.2% + 0.2% but earns at the account's rates; the engine takes it, and
+    the books, fees (the MX fee at its value) and PnL agree with the venues' ground truth."""
+    import asyncio
+    import dataclasses
+
+    from cexarb.arb.config import ArbConfig
+    from cexarb.arb.engine import ArbEngine
+    from cexarb.arb.opportunity import spot_spot_candidates
+    from cexarb.arb.reconcile import VenueTruth, reconcile
+    from cexarb.cli.runner import SIM_API_KEY, VENUE_MARKETS
+    from cexarb.exchange.registry import create_exchange
+    from cexarb.model import Symbol
+    from cexarb.sim import SimAccount, SimConfig, Simulator
+    from cexarb.sim.fees import FeeTier
+
+    btc = Symbol("BTC", "USDT")
+    tiers = {
+        "mexc_spot": FeeTier(maker=0.0, taker=0.0005, token="MX", token_discount=0.2, token_price=2.5),
+        "gateio_spot": FeeTier(maker=0.0004, taker=0.0005),
+    }
+    account = SimAccount(SIM_API_KEY, "s1", {"USDT": 100_000.0, "BTC": 2.0, "MX": 500.0}, fees=tiers)
+    sim_config = SimConfig(seed=3, symbols=("BTC/USDT",), flow=False, admin=False, accounts=(account,))
+    async with Simulator(sim_config) as sim:
+        config = sim.client_config(SIM_API_KEY)
+        venues = {k: create_exchange(*VENUE_MARKETS[k], config, private=True) for k in tiers}
+        try:
+            await asyncio.gather(*(v.initialize([btc]) for v in venues.values()))
+            engine = ArbEngine(venues, ArbConfig(symbols=(btc,), enable_basis=False, cooldown_s=5.0))
+            engine.attach()
+            sim.set_mid("gateio_spot", btc, 60_180.0)  # 30 bps rich
+            assert await _until(lambda: venues["gateio_spot"].book_tickers[btc].bid_price > 60_100)
+            books = engine.venue_books(btc)
+            public = [dataclasses.replace(b, account_taker_fee=None) for b in books]
+            assert spot_spot_candidates(btc, public, 1.0, 5) == []  # the default fee rejects it
+            assert [c.buy.venue for c in spot_spot_candidates(btc, books, 1.0, 5)] == ["mexc_spot"]
+
+            stop = asyncio.Event()
+            running = asyncio.create_task(engine.run(stop))
+            assert await _until(lambda: engine.stats.taken >= 1)
+            stop.set()
+            await running
+            await asyncio.sleep(0.5)  # the last private updates
+
+            (decision,) = [d for d in engine.stats.decisions if d.action == "taken"]
+            assert (decision.pair, decision.outcome) == ("mexc_spot>gateio_spot", "filled")
+            mexc_fills = sim.truth("mexc_spot", SIM_API_KEY).fills
+            assert mexc_fills and all(f.fee_asset == "MX" for f in mexc_fills)
+            truth = {}
+            for k, tier in tiers.items():
+                t = sim.truth(k, SIM_API_KEY)
+                prices = {tier.token: tier.token_price} if tier.token else {}
+                balances = {a: b.total for a, b in t.balances.items()}
+                truth[k] = VenueTruth(dict(account.balances), balances, {}, list(t.fills), prices)
+            rows = reconcile(engine.pnl, engine.marks(), truth)
+            assert all(r.agrees for r in rows), [r for r in rows if not r.agrees]
+            fees = {r.venue: r.truth for r in rows if r.item == "fees"}
+            assert fees["mexc_spot"] > 0 and fees["gateio_spot"] > 0
+            # Expected to earn net of the account's fees (each venue still marks its own leg at
+            # its own, still dislocated, mid: the PnL total shows that until the venues converge).
+            assert decision.expected_pnl > 0
+        finally:
+            for v in venues.values():
+                await v.close()
+
+
+async def _until(predicate, timeout: float = 10.0) -> bool:
+    import asyncio
+
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not predicate():
+        if loop.time() > deadline:
+            return False
+        await asyncio.sleep(0.02)
+    return True

@@ -15,6 +15,7 @@ from cexarb.exchange.private import CompositePrivateExchange
 from cexarb.exchange.settings import CompositeSettings
 from cexarb.exchange.withdrawals import WithdrawalMixin
 from cexarb.model import (
+    AccountFees,
     AssetBalance,
     BookDiff,
     BookTicker,
@@ -61,6 +62,7 @@ class FakeVenue:
         self.trades: list[Execution] = []
         self.balances = {"USDT": AssetBalance("USDT", 1000.0), "BTC": AssetBalance("BTC", 1.0)}
         self.positions: dict[Symbol, Position] = {}
+        self.account_fees: dict[Symbol, tuple[float, float]] = {}  # symbol -> (maker, taker)
         self.withdrawals: dict[str, WithdrawalResponse] = {}
         self._ids = itertools.count(1)
         self.fail: dict[str, BaseException] = {}  # method name -> raised once
@@ -203,6 +205,11 @@ class FakePrivateRest(_Client):
         self.venue.check("balances")
         await asyncio.sleep(0)
         return dict(self.venue.balances)
+
+    async def get_account_fees(self, symbol):
+        self.venue.check("account_fees")
+        await asyncio.sleep(0)
+        return AccountFees(symbol, *self.venue.account_fees.get(symbol, (0.001, 0.002)))
 
     async def place_order(self, symbol, side, order_type, quantity, price=None, *, time_in_force, client_order_id, reduce_only=False):  # fmt: skip
         venue = self.venue

@@ -388,3 +388,26 @@ async def test_trading_stats_shape(ex):
     # A healthy composite says REST is ok from initialize on, not only after a reconnect sweep.
     assert stats["connections"] == {"public_ws": "up", "private_ws": "up", "private_rest": "ok"}
     assert stats["events_processed"] >= 1
+
+
+async def test_account_fee_rates_are_loaded_and_a_refusal_keeps_the_default(venue):
+    venue.account_fees[BTC] = (-0.0001, 0.0004)
+    ex = FakeSpotExchange(venue)
+    await ex.initialize([BTC, ETH])
+    try:
+        assert (ex.maker_fee(BTC), ex.taker_fee(BTC)) == (-0.0001, 0.0004)
+        assert ex.symbols_info[BTC].taker_fee == 0.002  # the public default stays
+        assert ex.get_trading_stats()["fee_loads"] == 1
+    finally:
+        await ex.close()
+
+    venue.fail["account_fees"] = NetworkError("fee endpoint down", venue="fake")
+    ex = FakeSpotExchange(venue)
+    await ex.initialize([BTC, ETH])  # not fatal: trading on the public default, said in the log
+    try:
+        assert ex.taker_fee(BTC) == ex.symbols_info[BTC].taker_fee
+        assert ex.get_trading_stats()["fee_load_errors"] == 1
+        assert await ex.reload_account_fees()
+        assert ex.taker_fee(BTC) == 0.0004
+    finally:
+        await ex.close()

@@ -25,28 +25,30 @@ class StrategyBooks:
             for venue, is_futures in venues.items():
                 book.add_venue(venue, {}, is_futures=is_futures)
         self._orders: dict[tuple[str, str], str] = {}
-        self._pending: dict[tuple[str, str], list[Execution]] = {}
+        # Fills waiting for their order's claim, each with its fee's quote value (a discount
+        # token's, as the venue charged it; None otherwise).
+        self._pending: dict[tuple[str, str], list[tuple[Execution, float | None]]] = {}
         self._perp_owner: dict[tuple[str, Symbol], str] = {}
         self.unattributed_funding = 0.0
 
-    def on_fill(self, venue: str, fill: Execution) -> None:
+    def on_fill(self, venue: str, fill: Execution, fee_value: float | None = None) -> None:
         key = (venue, fill.order_id)
         name = self._orders.get(key)
         if name is None:
-            self._pending.setdefault(key, []).append(fill)
+            self._pending.setdefault(key, []).append((fill, fee_value))
         else:
-            self.books[name].on_fill(venue, fill)
+            self.books[name].on_fill(venue, fill, fee_value)
 
     def claim(self, name: str, venue: str, order_id: str) -> None:
         """`order_id` on `venue` was placed for strategy `name`: book its fills there."""
         key = (venue, order_id)
         self._orders[key] = name
-        for fill in self._pending.pop(key, ()):
-            self.books[name].on_fill(venue, fill)
+        for fill, fee_value in self._pending.pop(key, ()):
+            self.books[name].on_fill(venue, fill, fee_value)
 
     def claim_symbol(self, name: str, symbol: Symbol) -> None:
         """Every unclaimed order on `symbol` (residual retries) belongs to `name`."""
-        for venue, order_id in [k for k, fills in self._pending.items() if fills[0].symbol == symbol]:
+        for venue, order_id in [k for k, fills in self._pending.items() if fills[0][0].symbol == symbol]:
             self.claim(name, venue, order_id)
 
     def own_perp(self, name: str, venue: str, symbol: Symbol) -> None:

@@ -163,8 +163,9 @@ class ArbEngine:
             self._wake.set()
 
     def on_fill(self, venue: str, fill: Execution) -> None:
-        if self.pnl.on_fill(venue, fill):
-            self.by_strategy.on_fill(venue, fill)
+        fee_value = self.venues[venue].fee_value(fill)
+        if self.pnl.on_fill(venue, fill, fee_value):
+            self.by_strategy.on_fill(venue, fill, fee_value)
             self.stats.fills.append((venue, fill))
             self.check_pnl()
 
@@ -315,7 +316,8 @@ class ArbEngine:
                 bids = [(t.bid_price, t.bid_quantity)] if t and t.bid_price is not None else []
                 asks = [(t.ask_price, t.ask_quantity)] if t and t.ask_price is not None else []
                 synced = False
-            out.append(VenueBook(name, info, bids, asks, venue.book_age_ms(symbol), synced))
+            fee = venue.taker_fee(symbol)
+            out.append(VenueBook(name, info, bids, asks, venue.book_age_ms(symbol), synced, fee))
         return out
 
     def candidates(self, symbol: Symbol, books: list[VenueBook]) -> list[Candidate]:

@@ -1,7 +1,8 @@
 """Opportunity detection math: pure functions over book snapshots, no I/O.
 
 An arbitrage buys on one venue and sells the same base asset on another. Its
-edge per base unit, net of both legs' taker fees, is
+edge per base unit, net of both legs' taker fees (the rates this account pays on each
+venue, not the public default), is
 
     sell_price * (1 - sell_fee) - buy_price * (1 + buy_fee)
 
@@ -41,10 +42,17 @@ class VenueBook:
     asks: Sequence[Level]
     age_ms: float
     synced: bool
+    # The taker rate this account pays here (its tier, discount token); None: the public default.
+    account_taker_fee: float | None = None
 
     @property
     def is_futures(self) -> bool:
         return self.info.is_futures
+
+    @property
+    def taker_fee(self) -> float:
+        fee = self.account_taker_fee
+        return self.info.taker_fee if fee is None else fee
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,7 +123,7 @@ def top_edge_bps(buy: VenueBook, sell: VenueBook) -> float:
     """Net edge of buying at `buy`'s best ask and selling at `sell`'s best bid."""
     if not buy.asks or not sell.bids:
         return float("-inf")
-    return edge_bps(buy.asks[0][0], buy.info.taker_fee, sell.bids[0][0], sell.info.taker_fee)
+    return edge_bps(buy.asks[0][0], buy.taker_fee, sell.bids[0][0], sell.taker_fee)
 
 
 def spot_spot_candidates(symbol: Symbol, books: Sequence[VenueBook], min_edge_bps: float, max_levels: int):
@@ -159,7 +167,7 @@ def _crossings(
             if edge < min_edge_bps:
                 continue
             chunks = match_depth(
-                buy.asks, buy.info.taker_fee, sell.bids, sell.info.taker_fee, min_edge_bps - bonus, max_levels
+                buy.asks, buy.taker_fee, sell.bids, sell.taker_fee, min_edge_bps - bonus, max_levels
             )
             if chunks:
                 out.append(Candidate(kind, symbol, buy, sell, edge, tuple(chunks)))
@@ -175,9 +183,7 @@ def basis_close_candidate(
     edge = top_edge_bps(perp, spot)
     if edge < min_edge_bps:
         return None
-    chunks = match_depth(
-        perp.asks, perp.info.taker_fee, spot.bids, spot.info.taker_fee, min_edge_bps, max_levels
-    )
+    chunks = match_depth(perp.asks, perp.taker_fee, spot.bids, spot.taker_fee, min_edge_bps, max_levels)
     if not chunks:
         return None
     return Candidate(Kind.BASIS_CLOSE, symbol, perp, spot, edge, tuple(chunks))

@@ -13,6 +13,8 @@ balance and count in PnL as their own column: received adds, paid subtracts.
 A fee charged in base is booked as that much base sold at the fill price, with
 the proceeds spent on the fee: the ledger's quantity then matches the wallet,
 and realized + unrealized - fees equals the wallet's change marked to market.
+A fee taken in another asset (a discount token: MEXC MX, Gate GT) leaves that asset's
+inventory and counts at the quote value the venue charged (given by the caller).
 """
 
 from __future__ import annotations
@@ -142,8 +144,9 @@ class PnlBook:
     def is_futures(self, venue: str) -> bool:
         return venue in self._futures
 
-    def on_fill(self, venue: str, fill: Execution) -> bool:
-        """Book one fill; False (and nothing booked) when it was seen before."""
+    def on_fill(self, venue: str, fill: Execution, fee_value: float | None = None) -> bool:
+        """Book one fill; False (and nothing booked) when it was seen before. `fee_value`:
+        the fee's quote value when it was taken in an asset other than base or quote."""
         key = (venue, fill.trade_id)
         if fill.trade_id and key in self._seen:
             return False
@@ -154,7 +157,7 @@ class PnlBook:
             ledger = self._ledgers[(venue, symbol)] = Ledger()
         delta = self._delta[venue]
         realized = ledger.trade(fill.side, fill.quantity, fill.price)
-        fee_value = 0.0
+        other_fee_value, fee_value = fee_value, 0.0
         if venue in self._futures:
             # Futures settle in quote: realized PnL and fees move the margin balance.
             delta[symbol.quote] = delta.get(symbol.quote, 0.0) + realized
@@ -171,7 +174,9 @@ class PnlBook:
                 fee_value = fill.fee * fill.price
                 if venue not in self._futures:
                     ledger.trade(Side.SELL, fill.fee, fill.price)
-            # Any other fee asset (a platform token) shows in inventory, valued at nothing.
+            else:
+                # A discount token: its inventory drops; the fee counts at what it was worth.
+                fee_value = other_fee_value or 0.0
         self._fees[venue] += fee_value
         self._fills[venue] += 1
         return True

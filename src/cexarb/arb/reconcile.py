@@ -46,14 +46,17 @@ class VenueTruth:
     # and the withdrawal fees: inventory moved between venues is no PnL, its fees are.
     transfers: Mapping[str, float] = field(default_factory=dict)
     transfer_fees: Mapping[str, float] = field(default_factory=dict)
+    # Quote price of assets no symbol marks (a discount token fees were taken in), as the
+    # venue converted them.
+    asset_prices: Mapping[str, float] = field(default_factory=dict)
 
 
-def _fee_value(fill: Execution) -> float:
+def _fee_value(fill: Execution, asset_prices: Mapping[str, float]) -> float:
     if fill.fee_asset == fill.symbol.base:
         return fill.fee * fill.price
     if fill.fee_asset in ("", fill.symbol.quote):
         return fill.fee
-    return 0.0
+    return fill.fee * asset_prices.get(fill.fee_asset, 0.0)
 
 
 def reconcile(
@@ -64,7 +67,7 @@ def reconcile(
     rows: list[Row] = []
     for venue, t in truth.items():
         engine_inventory = book.inventory(venue)
-        asset_marks = {"USDT": 1.0}
+        asset_marks = {"USDT": 1.0, **t.asset_prices}
         for (v, symbol), mark in marks.items():
             if v == venue:
                 asset_marks[symbol.base] = mark
@@ -85,7 +88,12 @@ def reconcile(
                 truth_pnl += size * (mark - entry)
         venue_pnl = snapshot.venues.get(venue)
         rows.append(
-            Row(venue, "fees", venue_pnl.fees if venue_pnl else 0.0, sum(_fee_value(f) for f in t.fills))
+            Row(
+                venue,
+                "fees",
+                venue_pnl.fees if venue_pnl else 0.0,
+                sum(_fee_value(f, t.asset_prices) for f in t.fills),
+            )
         )
         rows.append(Row(venue, "fills", float(venue_pnl.fills if venue_pnl else 0), float(len(t.fills))))
         engine_moved = book.transfers(venue)

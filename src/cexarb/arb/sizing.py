@@ -77,9 +77,9 @@ def balance_cap(
         return 0.0
     if info.is_futures:
         # Margin for a new position; a reduce-only close needs none but is capped by the position.
-        return quote_free * leverage / (price * (1.0 + info.taker_fee))
+        return quote_free * leverage / (price * (1.0 + max(book.taker_fee, 0.0)))
     if side is Side.BUY:
-        return quote_free / (price * (1.0 + info.taker_fee))
+        return quote_free / (price * (1.0 + max(book.taker_fee, 0.0)))
     base = balances.get(info.symbol.base)
     return base.available if base else 0.0
 
@@ -104,7 +104,7 @@ def size_candidate(candidate: Candidate, max_quantity: float) -> Opportunity | s
         take = min(left, ch.quantity)
         buy_limit = max(buy_limit, ch.buy_price)
         sell_limit = min(sell_limit, ch.sell_price)
-        pnl += take * net_edge(ch.buy_price, buy_info.taker_fee, ch.sell_price, sell_info.taker_fee)
+        pnl += take * net_edge(ch.buy_price, candidate.buy.taker_fee, ch.sell_price, candidate.sell.taker_fee)
         left -= take
 
     buy_price = round_price(buy_limit, buy_info.tick_size, Side.BUY)

@@ -8,7 +8,17 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from cexarb.model import AssetBalance, BookTicker, Order, OrderBook, Side, Symbol, SymbolInfo, TimeInForce
+from cexarb.model import (
+    AssetBalance,
+    BookTicker,
+    Execution,
+    Order,
+    OrderBook,
+    Side,
+    Symbol,
+    SymbolInfo,
+    TimeInForce,
+)
 
 
 class MarketView(Protocol):
@@ -46,6 +56,14 @@ class TradingVenue(MarketView, Protocol):
     async def cancel_order(self, symbol: Symbol, order_id: str) -> Order: ...
 
     async def get_active_order(self, symbol: Symbol, order_id: str) -> Order: ...
+
+    def taker_fee(self, symbol: Symbol) -> float:
+        """The taker rate this account pays on the symbol now (not the public default)."""
+        ...
+
+    def fee_value(self, fill: Execution) -> float | None:
+        """A fill's fee in quote as the venue charged it (None: an asset it cannot value)."""
+        ...
 
     def add_private_listener(self, listener: Any) -> None: ...
 

@@ -251,6 +251,7 @@ async def _run_on_simulator(options: RunOptions, console: Console) -> int:
             out = {}
             for key in VENUE_MARKETS:
                 t = sim.truth(key, SIM_API_KEY) if in_process else await sim.truth(key, SIM_API_KEY)
+                tier = account.fees.get(key)
                 out[key] = VenueTruth(
                     initial=dict(account.balances),
                     balances={a: b.total for a, b in t.balances.items()},
@@ -258,6 +259,7 @@ async def _run_on_simulator(options: RunOptions, console: Console) -> int:
                     fills=list(t.fills),
                     funding=t.funding,
                     **_transfers_truth(t),
+                    asset_prices={tier.token: tier.token_price} if tier is not None and tier.token else {},
                 )
             return out
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 from cexarb.model import (
+    AccountFees,
     AssetBalance,
     BookDiff,
     BookTicker,
@@ -100,6 +101,10 @@ class PrivateRest(Protocol):
         ...
 
     async def get_balances(self) -> dict[str, AssetBalance]: ...
+
+    async def get_account_fees(self, symbol: Symbol) -> AccountFees:
+        """The rates this account pays on `symbol` (its tier, discount-token mode)."""
+        ...
 
     async def place_order(
         self,

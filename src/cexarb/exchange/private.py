@@ -15,6 +15,7 @@ import math
 from collections.abc import Coroutine
 from typing import Any
 
+from cexarb.exchange.fees import AccountFeesMixin
 from cexarb.exchange.handlers import Fanout, PrivateListener
 from cexarb.exchange.interfaces import PrivateRest, PrivateWebsocketHandlers, PrivateWs
 from cexarb.exchange.orders import OrderTracker
@@ -46,7 +47,7 @@ log = logging.getLogger("cexarb.exchange")
 _MAX_UNCONFIRMED = 100
 
 
-class CompositePrivateExchange(PrivateRecovery, CompositePublicExchange):
+class CompositePrivateExchange(AccountFeesMixin, PrivateRecovery, CompositePublicExchange):
     def __init__(self, config, **kwargs) -> None:
         super().__init__(config, **kwargs)
         settings = self.settings
@@ -67,6 +68,7 @@ class CompositePrivateExchange(PrivateRecovery, CompositePublicExchange):
         self._on_balance = Fanout("on_balance")
         self._on_connection = Fanout("on_connection")
         self._init_recovery()
+        self._init_fees()
 
     # -- factory methods --------------------------------------------------------------
 
@@ -133,10 +135,11 @@ class CompositePrivateExchange(PrivateRecovery, CompositePublicExchange):
         # A venue may apply a subscription a little after confirming it, and fills made during
         # initialize before it reach only REST: one confirming sweep closes both gaps.
         self._schedule_sweep(confirm=True)
+        self._spawn(self._refresh_fees(self.settings.fee_refresh_s))
 
     def _initial_loads(self) -> list[Coroutine[Any, Any, Any]]:
         """More private state to load in parallel at init (futures: positions)."""
-        return []
+        return [self._step("account_fees", self.reload_account_fees())]
 
     def _private_handlers(self) -> PrivateWebsocketHandlers:
         return PrivateWebsocketHandlers(
@@ -533,6 +536,7 @@ class CompositePrivateExchange(PrivateRecovery, CompositePublicExchange):
             "connections": connections,
             "background_failures": self._task_failures,
             **stats.recovery_dict(),
+            **self.fee_stats(),
             "public": self.get_public_stats(),
             "listener_errors": sum(f.errors for f in self._private_fanouts()),
         }

@@ -35,3 +35,6 @@ class CompositeSettings:
     funding_poll_s: float = 2.0
     # Fill catch-up looks back this far before the last fill seen (venue clocks differ).
     fills_lookback_ms: int = 2000
+    # The account's own fee rates are reloaded this often (tiers move with volume; discount-
+    # token deduction can be switched on the venue's site).
+    fee_refresh_s: float = 600.0

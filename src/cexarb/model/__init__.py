@@ -13,6 +13,7 @@ from cexarb.model.enums import (
 )
 from cexarb.model.market import BookDiff, BookTicker, OrderBook, Symbol, SymbolInfo, Trade
 from cexarb.model.trading import (
+    AccountFees,
     AssetBalance,
     DepositAddress,
     DepositRecord,
@@ -27,6 +28,7 @@ from cexarb.model.trading import (
 )
 
 __all__ = [
+    "AccountFees",
     "AssetBalance",
     "BookDiff",
     "BookTicker",

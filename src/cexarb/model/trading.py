@@ -152,3 +152,20 @@ class DepositRecord(msgspec.Struct, frozen=True):
     tx_id: str
     credited: bool
     timestamp: int = 0
+
+
+class AccountFees(msgspec.Struct, frozen=True):
+    """The fee rates this account pays on one symbol, as the venue reports them (its tier),
+    next to the public default in SymbolInfo. A negative maker rate is a rebate.
+
+    `token` names the discount token the venue takes fees in while the account has enabled
+    it ("MX": MEXC's MX deduction, "GT": Gate's GT deduction; "" when off); token_maker and
+    token_taker are then the rates charged, as a fraction of the trade's quote value (the
+    venue converts that value to the token at its price)."""
+
+    symbol: Symbol
+    maker: float
+    taker: float
+    token: str = ""
+    token_maker: float = 0.0
+    token_taker: float = 0.0

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from cexarb.model.market import Symbol
 from cexarb.model.trading import AssetBalance, Execution, Order, WithdrawalResponse
 from cexarb.sim.engine import RejectReason, SimReject
+from cexarb.sim.fees import FeeTier
 
 # Amounts this close to zero are float residue of lock/release arithmetic.
 _DUST = 1e-9
@@ -49,6 +51,8 @@ class SimAccountState:
         "book",
         "funding",
         "deposits",
+        "fee_tier",
+        "fee_tiers",
     )
 
     def __init__(
@@ -78,6 +82,10 @@ class SimAccountState:
         # Per-account fee rates; None = the market's.
         self.maker_fee: float | None = None
         self.taker_fee: float | None = None
+        # This venue's terms (discount-token mode), and every venue's of the same owner (Gate's
+        # /wallet/fee reports spot and futures rates in one reply).
+        self.fee_tier = FeeTier()
+        self.fee_tiers: Mapping[str, FeeTier] = {}
         # Futures: every change of the wallet balance, oldest first; funding received (+) / paid (-).
         self.book: list[BookEntry] = []
         self.funding = 0.0

@@ -12,6 +12,7 @@ from typing import Any
 from aiohttp import web
 
 from cexarb.model import OrderType, Side, TimeInForce
+from cexarb.sim import gateio_fees
 from cexarb.sim import gateio_futures_codec as codec
 from cexarb.sim.gateio_errors import GateError, bad_param, missing_param
 from cexarb.sim.gateio_front import (
@@ -67,6 +68,7 @@ class GateFuturesFront(GateFront):
         routes.add("GET", f"{FUT}/trades", self.trades, **PUBLIC)
         routes.add("GET", f"{API}/account/detail", self.account_detail, **SIGNED)
         routes.add("GET", f"{FUT}/accounts", self.accounts, **SIGNED)
+        routes.add("GET", f"{FUT}/fee", self.fee, **SIGNED)
         routes.add("GET", f"{FUT}/positions", self.list_positions, **SIGNED)
         routes.add("GET", f"{FUT}/positions/{{contract}}", self.one_position, **SIGNED)
         routes.add("POST", f"{FUT}/positions/{{contract}}/leverage", self.set_leverage, **SIGNED)
@@ -174,6 +176,11 @@ class GateFuturesFront(GateFront):
         ]
 
     # ---- private REST ----------------------------------------------------------------------------
+
+    async def fee(self, request: web.Request) -> Any:
+        m = self.market(request.query.get("contract"), required=False)
+        markets = [m] if m is not None else list(self.by_name.values())
+        return gateio_fees.futures_fee(self.venue, api_key(request), markets)
 
     async def accounts(self, request: web.Request) -> Any:
         key = api_key(request)

@@ -12,6 +12,7 @@ from typing import Any
 from aiohttp import web
 
 from cexarb.model import OrderStatus, OrderType, Side, TimeInForce, WithdrawalStatus
+from cexarb.sim import gateio_fees
 from cexarb.sim import gateio_spot_codec as codec
 from cexarb.sim.gateio_errors import TEXT_CHARS, GateError, bad_param, missing_param
 from cexarb.sim.gateio_front import (
@@ -64,6 +65,8 @@ class GateSpotFront(GateFront):
         routes.add("GET", f"{API}/wallet/currency_chains", self.currency_chains, **PUBLIC)
         routes.add("GET", f"{API}/account/detail", self.account_detail, **SIGNED)
         routes.add("GET", f"{API}/spot/accounts", self.accounts, **SIGNED)
+        routes.add("GET", f"{API}/spot/fee", self.spot_fee, **SIGNED)
+        routes.add("GET", f"{API}/wallet/fee", self.wallet_fee, **SIGNED)
         routes.add("POST", f"{API}/spot/orders", self.create_order, pool="orders", signed=True)
         routes.add("GET", f"{API}/spot/orders", self.list_orders, **SIGNED)
         routes.add("GET", f"{API}/spot/open_orders", self.open_orders, **SIGNED)
@@ -181,6 +184,14 @@ class GateSpotFront(GateFront):
         ]
 
     # ---- private REST ----------------------------------------------------------------------------
+
+    async def spot_fee(self, request: web.Request) -> Any:
+        m = self.market(request.query.get("currency_pair"), required=False)
+        return gateio_fees.spot_fee(self.venue, api_key(request), m)
+
+    async def wallet_fee(self, request: web.Request) -> Any:
+        m = self.market(request.query.get("currency_pair"), required=False)
+        return gateio_fees.wallet_fee(self.venue, api_key(request), m)
 
     async def accounts(self, request: web.Request) -> Any:
         key = api_key(request)

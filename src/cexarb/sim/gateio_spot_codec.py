@@ -29,6 +29,22 @@ def num(value: float, decimals: int = 12) -> str:
     return format_decimal(round(value, decimals))
 
 
+GT = "GT"
+
+
+def usual_fee_asset(market: Any, side: Side) -> str:
+    """The asset a spot fee is taken in without GT deduction: what the order receives."""
+    return market.symbol.base if side is Side.BUY else market.symbol.quote
+
+
+def fee_fields(fee: float, fee_asset: str, usual: str) -> dict[str, str]:
+    """`fee`/`fee_currency`/`gt_fee` of an order or trade. A fee paid by GT deduction shows as
+    `gt_fee` with `fee` "0" (ccxt's gate parseTrade reads the two as separate fees)."""
+    if fee_asset == GT:
+        return {"fee": "0", "fee_currency": usual, "gt_fee": num(fee)}
+    return {"fee": num(fee), "fee_currency": fee_asset, "gt_fee": "0"}
+
+
 def price_text(market: Any, price: float) -> str:
     return format_decimal(price, market.tick)
 
@@ -178,13 +194,11 @@ def order(
         "fill_price": num(filled_total, qd),
         "filled_total": num(filled_total, qd),
         "avg_deal_price": price_text(market, o.average_price) if o.filled_quantity else "0",
-        "fee": num(o.fee),
-        "fee_currency": fee_currency,
+        **fee_fields(o.fee, fee_currency, usual_fee_asset(market, o.side)),
         "point_fee": "0",
-        "gt_fee": "0",
         "gt_maker_fee": "0",
         "gt_taker_fee": "0",
-        "gt_discount": False,
+        "gt_discount": fee_currency == GT,
         "rebated_fee": "0",
         "rebated_fee_currency": market.symbol.quote,
         "stp_id": 0,
@@ -212,10 +226,8 @@ def my_trade(market: Any, e: Execution) -> dict[str, Any]:
         "amount": qty_text(market, e.quantity),
         "price": price_text(market, e.price),
         "order_id": e.order_id,
-        "fee": num(e.fee),
-        "fee_currency": e.fee_asset,
+        **fee_fields(e.fee, e.fee_asset, usual_fee_asset(market, e.side)),
         "point_fee": "0",
-        "gt_fee": "0",
         "amend_text": "-",
         "sequence_id": e.trade_id,
         "text": e.client_order_id or "apiv4",
@@ -283,10 +295,8 @@ def ws_usertrade(market: Any, e: Execution, user_id: int) -> dict[str, Any]:
         "amount": qty_text(market, e.quantity),
         "role": "maker" if e.is_maker else "taker",
         "price": price_text(market, e.price),
-        "fee": num(e.fee),
-        "fee_currency": e.fee_asset,
+        **fee_fields(e.fee, e.fee_asset, usual_fee_asset(market, e.side)),
         "point_fee": "0",
-        "gt_fee": "0",
         "text": e.client_order_id or "apiv4",
         "id_market": tid,
     }

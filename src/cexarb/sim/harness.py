@@ -24,6 +24,7 @@ from cexarb.model.trading import Order
 from cexarb.sim.clock import SimClock
 from cexarb.sim.engine import SimMarket
 from cexarb.sim.faults import SimFaults
+from cexarb.sim.fees import FUTURES_FEES, SPOT_FEES, FeeTier
 from cexarb.sim.flow import FlowParams, MarketFlow
 from cexarb.sim.funding import DEFAULT_INTERVAL_S
 from cexarb.sim.transfers import TransferNetwork
@@ -69,8 +70,6 @@ DEFAULT_MARKETS: dict[str, MarketSpec] = {
 }
 # A symbol the table does not know trades like a 1-dollar coin.
 _FALLBACK_SPEC = MarketSpec(1.0, 0.0001, 0.1, 1.0)
-SPOT_FEES = (0.001, 0.002)
-FUTURES_FEES = (0.0002, 0.0005)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +79,9 @@ class SimAccount:
     balances: Mapping[str, float] = field(default_factory=dict)
     maker_fee: float | None = None  # None: the market's default
     taker_fee: float | None = None
+    # Per venue key: the account's own tier there (rates, maker rebate, discount token);
+    # its rates win over maker_fee/taker_fee above.
+    fees: Mapping[str, FeeTier] = field(default_factory=dict)
 
     def __repr__(self) -> str:
         return f"SimAccount(api_key={self.api_key[:3]}***, balances={dict(self.balances)})"
@@ -251,14 +253,17 @@ class Simulator:
             for key in cfg.venues:
                 venue = build_venue(key, cfg, gate_clock if key in _GATE_KEYS else None)
                 for i, acc in enumerate(cfg.accounts):
-                    venue.add_account(
+                    tier = acc.fees.get(key, FeeTier())
+                    account = venue.add_account(
                         acc.api_key,
                         acc.api_secret,
                         _FIRST_USER_ID + i,
                         acc.balances,
-                        maker_fee=acc.maker_fee,
-                        taker_fee=acc.taker_fee,
+                        maker_fee=acc.maker_fee if tier.maker is None else tier.maker,
+                        taker_fee=acc.taker_fee if tier.taker is None else tier.taker,
+                        fee_tier=tier,
                     )
+                    account.fee_tiers = acc.fees
                 self.venues[key] = venue
                 self.transfers.attach(venue)
             self.faults = SimFaults({k: v.faults for k, v in self.venues.items()})

@@ -96,6 +96,8 @@ class MexcSpotFrontEnd:
             router.add_route(method, path, self._public(handler, weight))
         signed = [
             ("GET", "/api/v3/account", self.account, "default", 10),
+            ("GET", "/api/v3/tradeFee", self.trade_fee, "default", 20),
+            ("GET", "/api/v3/mxDeduct/enable", self.mx_deduct_status, "default", 1),
             ("POST", "/api/v3/order/test", self.test_order, "orders", 1),
             ("DELETE", "/api/v3/order", self.cancel_order, "orders", 1),
             ("GET", "/api/v3/order", self.query_order, "default", 2),
@@ -263,6 +265,17 @@ class MexcSpotFrontEnd:
         return wire.account(
             self.venue.balances(caller.api_key), self.venue.clock.now_ms(), market.maker_fee, market.taker_fee
         )
+
+    async def trade_fee(self, caller: Caller) -> Any:
+        """The account's own rates on one symbol (its tier; MX deduction not applied)."""
+        maker, taker = self.venue.fee_rates(caller.api_key, self._symbol(caller.params))
+        return wire.data_reply(
+            {"makerCommission": maker, "takerCommission": taker}, self.venue.clock.now_ms()
+        )
+
+    async def mx_deduct_status(self, caller: Caller) -> Any:
+        enabled = self.venue.account(caller.api_key).fee_tier.token == "MX"
+        return wire.data_reply({"mxDeductEnable": enabled}, self.venue.clock.now_ms())
 
     def _order_request(self, params: dict[str, str]) -> dict[str, Any]:
         """Validated arguments of SimVenue.place_order from MEXC's new-order parameters."""

@@ -186,6 +186,11 @@ def empty_side_price(fmt: SymbolFormat, price: float | None) -> str:
     return fmt.price(price if price is not None else 0.0)
 
 
+def data_reply(data: Any, now_ms: int) -> dict[str, Any]:
+    """The envelope of MEXC's newer account endpoints (tradeFee, mxDeduct/enable)."""
+    return {"data": data, "code": 0, "msg": "success", "timestamp": now_ms}
+
+
 def book_ticker(ticker: BookTicker, fmt: SymbolFormat) -> dict[str, Any]:
     return {
         "symbol": fmt.venue_symbol,

@@ -36,6 +36,7 @@ from cexarb.sim.events import (
     WalletEvent,
 )
 from cexarb.sim.faults import SimStats, VenueFaults
+from cexarb.sim.fees import FeeTier
 from cexarb.sim.funding import DEFAULT_INTERVAL_S, FundingSchedule, funding_cap
 from cexarb.sim.futures import (
     DEFAULT_LEVERAGE,
@@ -198,6 +199,7 @@ class SimVenue:
         internal: bool = False,
         maker_fee: float | None = None,
         taker_fee: float | None = None,
+        fee_tier: FeeTier | None = None,
     ) -> SimAccountState:
         """Open an account. A futures venue keeps only its settle asset (margin) balance."""
         if api_key in self._accounts:
@@ -210,6 +212,8 @@ class SimVenue:
             self.deposited[asset] = self.deposited.get(asset, 0.0) + float(amount)
         account.maker_fee = maker_fee
         account.taker_fee = taker_fee
+        if fee_tier is not None:
+            account.fee_tier = fee_tier
         self._accounts[api_key] = account
         opening = bals.get(self.settle_asset, 0.0)
         if self.is_futures and not internal and opening:
@@ -679,7 +683,15 @@ class SimVenue:
             fee = received * rate
             account.spend_locked(paid_asset, paid)
             record.locked -= paid
-            account.credit(fee_asset, received - fee)
+            token = self._fee_in_token(account, notional * rate) if fee > 0 else None
+            if token is not None:
+                # Discount-token mode: the full amount received, the fee taken in the token.
+                account.credit(fee_asset, received)
+                self._touch_balance(account, fee_asset)
+                fee_asset, fee = token
+                account.credit(fee_asset, -fee)
+            else:
+                account.credit(fee_asset, received - fee)
             self._touch_balance(account, paid_asset)
             self._touch_balance(account, fee_asset)
         self.fees_collected[fee_asset] = self.fees_collected.get(fee_asset, 0.0) + fee
@@ -872,6 +884,26 @@ class SimVenue:
             if not account.internal:
                 self._dirty_positions[(api_key, symbol)] = account
         return position.leverage
+
+    def fee_rates(self, api_key: str, symbol: Symbol) -> tuple[float, float]:
+        """(maker, taker) this account pays on `symbol`: its own tier, else the market's."""
+        account = self._need_account(api_key)
+        rules = self._need_market(symbol).rules
+        return self._maker_fee(account, rules), self._taker_fee(account, rules)
+
+    @staticmethod
+    def _fee_in_token(account: SimAccountState, quote_value: float) -> tuple[str, float] | None:
+        """(token, amount) when the account pays this fee (worth `quote_value` at the full
+        rate) in its discount token; None when off or the token balance does not cover it
+        (both venues then charge the normal rate in the usual asset)."""
+        tier = account.fee_tier
+        if not tier.token:
+            return None
+        amount = tier.token_amount(quote_value)
+        held = account.balances.get(tier.token)
+        if amount <= 0 or held is None or held.available < amount:
+            return None
+        return tier.token, amount
 
     def _maker_fee(self, account: SimAccountState, rules: SimMarket) -> float:
         return rules.maker_fee if account.maker_fee is None else account.maker_fee

@@ -337,3 +337,24 @@ async def test_signed_write_without_json_content_type_is_700013(
     json_type = {"Content-Type": "application/json; charset=utf-8"}
     _, body, _ = await client.raw(method, path, query=client.signed_query(params), headers=json_type)
     assert not (isinstance(body, dict) and body.get("code") == 700013), body
+
+
+async def test_trade_fee_and_mx_deduct_status_are_the_accounts_own(client, venue):
+    from cexarb.sim.fees import FeeTier
+
+    status, body = await client.signed("GET", "/api/v3/tradeFee", {"symbol": "BTCUSDT"})
+    assert status == 200 and body["code"] == 0 and body["msg"] == "success" and body["timestamp"] > 0
+    assert body["data"] == {"makerCommission": 0.001, "takerCommission": 0.002}  # the market's default
+    status, body = await client.signed("GET", "/api/v3/mxDeduct/enable")
+    assert status == 200 and body["data"] == {"mxDeductEnable": False}
+    account = venue.account(KEY)
+    account.maker_fee, account.taker_fee = 0.0, 0.0005
+    account.fee_tier = FeeTier(0.0, 0.0005, token="MX", token_discount=0.2, token_price=2.5)
+    status, body = await client.signed("GET", "/api/v3/tradeFee", {"symbol": "BTCUSDT"})
+    assert body["data"] == {"makerCommission": 0.0, "takerCommission": 0.0005}
+    status, body = await client.signed("GET", "/api/v3/mxDeduct/enable")
+    assert body["data"] == {"mxDeductEnable": True}
+    status, body = await client.signed("GET", "/api/v3/tradeFee", {"symbol": "NOPEUSDT"})
+    assert status == 400 and body["code"] == 10007  # signed endpoints: "symbol not support api"
+    status, body = await client.signed("GET", "/api/v3/tradeFee")
+    assert status == 400

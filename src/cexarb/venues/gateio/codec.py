@@ -15,6 +15,7 @@ from typing import Any
 import msgspec
 
 from cexarb.model import (
+    AccountFees,
     AssetBalance,
     BookDiff,
     BookTicker,
@@ -43,7 +44,7 @@ from cexarb.model.rounding import decimals_of
 from cexarb.venues.gateio import messages as m
 from cexarb.venues.gateio.errors import VENUE
 from cexarb.venues.gateio.errors import parse_error as _parse_error
-from cexarb.venues.gateio.symbols import from_venue
+from cexarb.venues.gateio.symbols import from_venue, to_venue
 
 _SIDE = {"buy": Side.BUY, "sell": Side.SELL}
 _TIF = {
@@ -662,3 +663,24 @@ def parse_currency_chain(raw: Mapping, asset: str) -> WithdrawalNetwork:
 def parse_error(status: int, body: bytes | str | Mapping | None) -> ExchangeError:
     """An HTTP error reply ({"label", "message"|"detail"}) -> typed error (see errors.py)."""
     return _parse_error(status, body)
+
+
+# ---- account fee rates ------------------------------------------------------------------
+
+
+def parse_spot_fee(raw: Mapping, symbol: Symbol) -> AccountFees:
+    """`GET /spot/fee?currency_pair=` (SpotFee): the account's rates on the pair, with the GT
+    rates when GT deduction is on (`gt_*_fee` are 0 while it is off)."""
+    msg = _convert(raw, m.SpotFeeMsg)
+    if not msg.gt_discount:
+        return AccountFees(symbol, msg.maker_fee, msg.taker_fee)
+    return AccountFees(symbol, msg.maker_fee, msg.taker_fee, "GT", msg.gt_maker_fee, msg.gt_taker_fee)
+
+
+def parse_futures_fee(raw: Mapping, symbol: Symbol) -> AccountFees:
+    """`GET /futures/usdt/fee?contract=`: {contract: {taker_fee, maker_fee}}."""
+    entry = raw.get(to_venue(symbol)) if isinstance(raw, Mapping) else None
+    if entry is None:
+        raise ProtocolError(f"no fee rates for {symbol} in {str(raw)[:200]}", venue=VENUE)
+    msg = _convert(entry, m.FuturesFeeMsg)
+    return AccountFees(symbol, msg.maker_fee, msg.taker_fee)

@@ -14,6 +14,7 @@ import aiohttp
 
 from cexarb.config import VenueConfig
 from cexarb.model import (
+    AccountFees,
     AssetBalance,
     BookTicker,
     Execution,
@@ -129,6 +130,11 @@ class GateioFuturesPrivateRest(GateTradingRest):
     async def get_balances(self) -> dict[str, AssetBalance]:
         balance = codec.parse_futures_balance(await self._account())
         return {balance.asset: balance}
+
+    async def get_account_fees(self, symbol: Symbol) -> AccountFees:
+        """The rates this account pays on the `symbol` contract (its tier)."""
+        reply = await self.signed("GET", f"{PREFIX}/fee", params={"contract": to_venue(symbol)})
+        return codec.parse_futures_fee(reply, symbol)
 
     async def get_positions(self) -> dict[Symbol, Position]:
         """Non-zero positions, signed size in base units."""

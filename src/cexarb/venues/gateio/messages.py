@@ -353,3 +353,19 @@ class Envelope(msgspec.Struct, gc=False):
     result: msgspec.Raw = msgspec.Raw(b"null")
     # Service-upgrade notice: {"type": "upgrade", "msg": ...}
     type: str = ""
+
+
+# ---- account fee rates ------------------------------------------------------------------
+
+
+class SpotFeeMsg(msgspec.Struct, gc=False):
+    maker_fee: float
+    taker_fee: float
+    gt_discount: bool = False
+    gt_maker_fee: float = 0.0
+    gt_taker_fee: float = 0.0
+
+
+class FuturesFeeMsg(msgspec.Struct, gc=False):
+    maker_fee: float
+    taker_fee: float

@@ -9,6 +9,7 @@ import msgspec
 
 from cexarb.config import VenueConfig
 from cexarb.model import (
+    AccountFees,
     AssetBalance,
     BookTicker,
     DepositAddress,
@@ -90,6 +91,11 @@ class GateioSpotPrivateRest(GateTradingRest):
 
     async def get_balances(self) -> dict[str, AssetBalance]:
         return codec.parse_balances(await self.signed("GET", "/spot/accounts"))
+
+    async def get_account_fees(self, symbol: Symbol) -> AccountFees:
+        """The rates this account pays on `symbol` (its tier, and GT deduction if enabled)."""
+        reply = await self.signed("GET", "/spot/fee", params={"currency_pair": to_venue(symbol)})
+        return codec.parse_spot_fee(reply, symbol)
 
     # ---- orders -----------------------------------------------------------------------------
 

@@ -12,6 +12,7 @@ from typing import Any
 import msgspec
 
 from cexarb.model import (
+    AccountFees,
     AssetBalance,
     BookTicker,
     DepositAddress,
@@ -40,6 +41,7 @@ __all__ = [
     "parse_asset_networks",
     "parse_balances",
     "parse_book_ticker",
+    "parse_trade_fee",
     "parse_error",
     "parse_execution",
     "parse_order",
@@ -351,3 +353,22 @@ def parse_asset_networks(raw: list) -> dict[str, list[AssetNetwork]]:
         return out
     except (KeyError, TypeError, ValueError) as exc:
         raise _fail("capital config", raw, exc) from None
+
+
+# MX deduction takes the fee in MX at 20% off (mexc.com/learn "spot trading fee discount";
+# blog.mexc.com "calculation of spot trading fees": rate x amount x 80% / MX price).
+MX_DEDUCT_DISCOUNT = 0.2
+
+
+def parse_trade_fee(raw: dict, mx_deduct: dict, symbol: Symbol) -> AccountFees:
+    """`GET /api/v3/tradeFee?symbol=` and `GET /api/v3/mxDeduct/enable` -> the account's rates
+    on `symbol`, with MX-deduction rates when the account has it on."""
+    try:
+        data = raw["data"]
+        maker, taker = _num(data["makerCommission"]), _num(data["takerCommission"])
+        if not mx_deduct["data"]["mxDeductEnable"]:
+            return AccountFees(symbol, maker, taker)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise _fail("trade fee", {"fee": raw, "mxDeduct": mx_deduct}, exc) from None
+    keep = 1.0 - MX_DEDUCT_DISCOUNT
+    return AccountFees(symbol, maker, taker, "MX", maker * keep, taker * keep)

@@ -17,6 +17,7 @@ import msgspec
 from cexarb.config import VenueConfig
 from cexarb.logs import register_secret
 from cexarb.model import (
+    AccountFees,
     AssetBalance,
     BookTicker,
     Execution,
@@ -51,6 +52,7 @@ _W_ACCOUNT = 10
 _W_MY_TRADES = 10
 _W_OPEN_ORDERS = 3
 _W_QUERY_ORDER = 2
+_W_TRADE_FEE = 20
 _MAX_DEPTH = 5000
 _MAX_TRADES = 100
 _ORDERS_POOL = "orders"
@@ -197,6 +199,13 @@ class MexcSpotPrivateRest(MexcWalletMixin):
 
     async def get_balances(self) -> dict[str, AssetBalance]:
         return codec.parse_balances(await self._signed("GET", "/api/v3/account", weight=_W_ACCOUNT))
+
+    async def get_account_fees(self, symbol: Symbol) -> AccountFees:
+        """The rates this account pays on `symbol` (its tier, and MX deduction if enabled)."""
+        fee = await self._signed(
+            "GET", "/api/v3/tradeFee", {"symbol": self.symbols.to_venue(symbol)}, weight=_W_TRADE_FEE
+        )
+        return codec.parse_trade_fee(fee, await self._signed("GET", "/api/v3/mxDeduct/enable"), symbol)
 
     # --- orders --------------------------------------------------------------------------
 

@@ -1,0 +1,103 @@
+"""The fee rates this account really pays, per symbol, and the quote value of a fill's fee.
+
+SymbolInfo keeps the venue's public default; accounts pay their own tier (VIP levels, maker
+rebates) and, with a discount token enabled (MEXC MX, Gate GT), a lower rate taken in that
+token. The rates are loaded at initialize and refreshed every `fee_refresh_s`: a tier moves
+with the account's volume, and deduction can be switched on or off on the venue's site.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping
+
+from cexarb.logs import log_kv
+from cexarb.model import AccountFees, AssetBalance, Execution, Symbol, SymbolInfo
+from cexarb.model.errors import ExchangeError
+
+log = logging.getLogger("cexarb.exchange.fees")
+
+
+class AccountFeesMixin:
+    """For CompositePrivateExchange: `account_fees`, the effective `maker_fee`/`taker_fee` of a
+    symbol, and `fee_value` of a fill. Needs `symbols_info`, `_symbols`, `balances`, `name` and
+    `_private_rest` (with `get_account_fees`) from the composite."""
+
+    symbols_info: dict[Symbol, SymbolInfo]
+    balances: dict[str, AssetBalance]
+    name: str
+    _symbols: list[Symbol]
+
+    def _init_fees(self) -> None:
+        # The account's own rates per symbol; a symbol missing here pays the public default.
+        self.account_fees: dict[Symbol, AccountFees] = {}
+        self._fee_loads = 0
+        self._fee_load_errors = 0
+
+    def maker_fee(self, symbol: Symbol) -> float:
+        """The maker rate this account pays on `symbol` now (negative: a rebate)."""
+        return self._rate(symbol, maker=True)
+
+    def taker_fee(self, symbol: Symbol) -> float:
+        """The taker rate this account pays on `symbol` now: its tier's, at the discount-token
+        rate while deduction is on and the account holds the token, else the public default."""
+        return self._rate(symbol, maker=False)
+
+    def _rate(self, symbol: Symbol, *, maker: bool) -> float:
+        fees = self.account_fees.get(symbol)
+        if fees is None:
+            info = self.symbols_info[symbol]
+            return info.maker_fee if maker else info.taker_fee
+        if fees.token and self._holds(fees.token):
+            return fees.token_maker if maker else fees.token_taker
+        return fees.maker if maker else fees.taker
+
+    def _holds(self, asset: str) -> bool:
+        balance = self.balances.get(asset)
+        return balance is not None and balance.available > 0
+
+    def fee_value(self, fill: Execution) -> float | None:
+        """The fee of `fill` in quote, as the venue charged it: a fee in quote as is, in base
+        at the fill price, in the account's discount token at the token rate times the
+        trade's value (what the venue converted to tokens); None for any other asset."""
+        symbol = fill.symbol
+        asset = fill.fee_asset or symbol.quote
+        if asset == symbol.quote:
+            return fill.fee
+        if asset == symbol.base:
+            return fill.fee * fill.price
+        fees = self.account_fees.get(symbol)
+        if fees is not None and asset == fees.token:
+            rate = fees.token_maker if fill.is_maker else fees.token_taker
+            return fill.price * fill.quantity * rate
+        return None
+
+    async def reload_account_fees(self, symbols: list[Symbol] | None = None) -> dict[Symbol, AccountFees]:
+        """Load the account's rates for `symbols` (default: the symbols initialized). A venue
+        that refuses (permission, outage) leaves the previous rates, or the public default, in
+        place and says so in the log; the next refresh tries again."""
+        rest = self._private_rest
+        wanted = list(self._symbols) if symbols is None else symbols
+        try:
+            loaded = await asyncio.gather(*(rest.get_account_fees(s) for s in wanted))
+        except ExchangeError as exc:
+            self._fee_load_errors += 1
+            log_kv(log, logging.WARNING, "account_fees_unavailable", venue=self.name, error=str(exc))
+            return dict(self.account_fees)
+        for fees in loaded:
+            self.account_fees[fees.symbol] = fees
+        self._fee_loads += 1
+        return dict(self.account_fees)
+
+    async def _refresh_fees(self, every_s: float) -> None:
+        while True:
+            await asyncio.sleep(every_s)
+            await self.reload_account_fees()
+
+    def fee_stats(self) -> Mapping[str, int]:
+        return {
+            "fee_loads": self._fee_loads,
+            "fee_load_errors": self._fee_load_errors,
+            "symbols_with_account_fees": len(self.account_fees),
+        }
