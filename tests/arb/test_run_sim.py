@@ -158,7 +158,9 @@ async def test_a_lower_fee_tier_takes_what_the_default_rejects_and_books_match_t
                 t = sim.truth(k, SIM_API_KEY)
                 prices = {tier.token: tier.token_price} if tier.token else {}
                 balances = {a: b.total for a, b in t.balances.items()}
-                truth[k] = VenueTruth(dict(account.balances), balances, {}, list(t.fills), prices)
+                truth[k] = VenueTruth(
+                    dict(account.balances), balances, {}, list(t.fills), asset_prices=prices
+                )
             rows = reconcile(engine.pnl, engine.marks(), truth)
             assert all(r.agrees for r in rows), [r for r in rows if not r.agrees]
             fees = {r.venue: r.truth for r in rows if r.item == "fees"}
