@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 
-from cexarb.config import VenueConfig
+from cexarb.config import Secret, VenueConfig
 from cexarb.exchange.futures import CompositePrivateFuturesExchange
 from cexarb.exchange.interfaces import PrivateWebsocketHandlers, PublicWebsocketHandlers
 from cexarb.exchange.private import CompositePrivateExchange
@@ -336,16 +336,22 @@ class _FakeFactories:
         return FakePrivateWs(self.fake, handlers)
 
 
+def _config(market: Market) -> VenueConfig:
+    return VenueConfig(
+        Venue.GATEIO, market, "http://x", "ws://x", api_key=Secret("k"), api_secret=Secret("s")
+    )
+
+
 class FakeSpotExchange(_FakeFactories, WithdrawalMixin, CompositePrivateExchange):
     def __init__(self, fake: FakeVenue, settings: CompositeSettings = FAST) -> None:
         self.fake = fake
-        super().__init__(VenueConfig(Venue.GATEIO, Market.SPOT, "http://x", "ws://x"), settings=settings)
+        super().__init__(_config(Market.SPOT), settings=settings)
 
 
 class FakeFuturesExchange(_FakeFactories, CompositePrivateFuturesExchange):
     def __init__(self, fake: FakeVenue, settings: CompositeSettings = FAST) -> None:
         self.fake = fake
-        super().__init__(VenueConfig(Venue.GATEIO, Market.FUTURES, "http://x", "ws://x"), settings=settings)
+        super().__init__(_config(Market.FUTURES), settings=settings)
 
     def _create_private_rest(self):
         return FakeFuturesRest(self.fake)

@@ -226,7 +226,7 @@ async def test_get_active_order_three_tiers(ex, venue):
     assert (await ex.get_active_order(ETH, third.order_id)).status is OrderStatus.NEW
     assert third.order_id not in ex.open_orders.get(ETH, {})
     tiers = ex.get_trading_stats()["active_order_tiers"]
-    assert tiers == {"open": 1, "executed": 2, "rest": 2}
+    assert tiers == {"open": 1, "executed": 2, "rest": 2, "none": 0}
 
 
 async def test_cancel_of_an_order_that_filled_meanwhile_returns_final_state(ex, venue):

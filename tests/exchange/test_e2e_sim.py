@@ -249,7 +249,7 @@ async def test_get_active_order_from_each_tier(sim, exchanges, name):
     assert (await ex.get_active_order(BTC, third.order_id)).status is OrderStatus.NEW
     assert ex.get_trading_stats()["last_active_order_tier"] == "open"
     stats = ex.get_trading_stats()
-    assert stats["active_order_tiers"] == {"open": 1, "executed": 2, "rest": 1}
+    assert stats["active_order_tiers"] == {"open": 1, "executed": 2, "rest": 1, "none": 0}
     assert stats["executed_cache_hit_rate"] == pytest.approx(2 / 3)
 
 

@@ -242,9 +242,10 @@ class Executor:
                 try:
                     return await venue.cancel_order(symbol, order.order_id)
                 except ExchangeError:
-                    return await venue.get_active_order(symbol, order.order_id)
+                    return await venue.get_active_order(symbol, order.order_id) or order
             await asyncio.sleep(_POLL_S)
-            order = await venue.get_active_order(symbol, order.order_id)
+            # None: no tier knows it any more; keep what we last knew until the deadline.
+            order = await venue.get_active_order(symbol, order.order_id) or order
         return order
 
     async def _find_by_client_id(

@@ -185,7 +185,7 @@ async def _await_end(ex: Any, order: Order, seconds: float = 2.0) -> Order:
         if order.status.is_done:
             break
         await asyncio.sleep(0.05)
-        order = await ex.get_active_order(order.symbol, order.order_id)
+        order = await ex.get_active_order(order.symbol, order.order_id) or order
     return order
 
 

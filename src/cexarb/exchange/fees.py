@@ -93,7 +93,11 @@ class AccountFeesMixin:
     async def _refresh_fees(self, every_s: float) -> None:
         while True:
             await asyncio.sleep(every_s)
-            await self.reload_account_fees()
+            try:
+                await self.reload_account_fees()
+            except Exception as exc:  # not only venue errors: keep refreshing, say so
+                self._fee_load_errors += 1
+                self._count_error(exc)
 
     def fee_stats(self) -> Mapping[str, int]:
         return {

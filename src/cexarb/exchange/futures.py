@@ -55,6 +55,13 @@ class CompositePrivateFuturesExchange(CompositePrivateExchange):
     def contract_size(self, symbol: Symbol) -> float:
         return self.symbols_info[symbol].contract_size
 
+    def get_trading_stats(self) -> dict[str, Any]:
+        """The private stats plus position metrics (futures only, as the seed plan moves them)."""
+        stats = super().get_trading_stats()
+        stats["active_positions"] = sum(1 for p in self.positions.values() if p.size)
+        stats["positions"] = {str(s): p.size for s, p in self.positions.items() if p.size}
+        return stats
+
     def _private_fanouts(self) -> list[Fanout]:
         return [*super()._private_fanouts(), self._on_position, self._on_funding]
 

@@ -6,14 +6,18 @@ so `cexarb.venues` may import it without pulling the composite layer in.
 
 Handlers are plain synchronous callables: they run on the hot path (frame ->
 state -> handler) and must not block. A handler that needs to await schedules
-its own task.
+its own task; `PrivateWebsocketHandlers` does that for a coroutine function it
+is given (the seed interface's `order_handler=` style).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+import inspect
+import logging
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from cexarb.model import (
     AccountFees,
@@ -60,14 +64,117 @@ class PublicWebsocketHandlers:
     error: Callable[[Exception], None] = _ignore
 
 
-@dataclass(slots=True)
+# The seed interface's name for a composite's symbol rules: initialize() accepts one (its keys
+# are the symbols) as well as a plain list of symbols.
+SymbolsInfo = Mapping[Symbol, SymbolInfo]
+
+_log = logging.getLogger("cexarb.exchange")
+
+
+class _Scheduled:
+    """A coroutine function used as a stream handler: each call schedules it as a task (the
+    stream never awaits a handler), in arrival order; a failure is logged, never lost."""
+
+    __slots__ = ("func", "_tasks")
+
+    def __init__(self, func: Callable[[Any], Any]) -> None:
+        self.func = func
+        self._tasks: set[asyncio.Task] = set()
+
+    def __call__(self, arg: Any) -> None:
+        task = asyncio.get_running_loop().create_task(self.func(arg))
+        self._tasks.add(task)  # a strong reference until it ran
+        task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            _log.error(
+                "handler %s raised", getattr(self.func, "__qualname__", self.func), exc_info=task.exception()
+            )
+
+
+def _balances_dict(func: Callable[[Any], Any]) -> Callable[[AssetBalance], Any]:
+    """The seed's balance_handler takes {asset: AssetBalance}; streams deliver one balance."""
+
+    def call(balance: AssetBalance) -> Any:
+        return func({balance.asset: balance})
+
+    call.__qualname__ = getattr(func, "__qualname__", "balance_handler")
+    return call
+
+
+def _handler(ours: Any, seeds: Any, name: str, wrap: Callable[[Any], Any] | None = None) -> Callable:
+    if ours is not None and seeds is not None:
+        raise TypeError(f"give {name}= or {name}_handler=, not both")
+    func = ours if ours is not None else seeds
+    if func is None:
+        return _ignore
+    is_coroutine = inspect.iscoroutinefunction(func)
+    if seeds is not None and wrap is not None:
+        func = wrap(func)  # still returns the coroutine when `func` is a coroutine function
+    return _Scheduled(func) if is_coroutine else func
+
+
 class PrivateWebsocketHandlers:
-    order: Callable[[Order], None] = _ignore
-    execution: Callable[[Execution], None] = _ignore
-    balance: Callable[[AssetBalance], None] = _ignore
-    position: Callable[[Position], None] = _ignore
-    connection: Callable[[ConnectionState], None] = _ignore
-    error: Callable[[Exception], None] = _ignore
+    """What a private stream calls: `order`, `execution`, `balance`, `position` (futures),
+    `connection`, `error`, each with one argument.
+
+    Built with our names (`order=`) or the seed interface's (`order_handler=`,
+    `balance_handler=`, `execution_handler=`, ...); each may be a plain function (called
+    synchronously on the hot path) or a coroutine function (scheduled as a task per update).
+    `balance_handler=` receives `{asset: AssetBalance}` as the seed specifies; `balance=` one
+    AssetBalance."""
+
+    __slots__ = ("order", "execution", "balance", "position", "connection", "error")
+
+    def __init__(
+        self,
+        order: Callable[[Order], Any] | None = None,
+        execution: Callable[[Execution], Any] | None = None,
+        balance: Callable[[AssetBalance], Any] | None = None,
+        position: Callable[[Position], Any] | None = None,
+        connection: Callable[[ConnectionState], Any] | None = None,
+        error: Callable[[Exception], Any] | None = None,
+        *,
+        order_handler: Callable[[Order], Any] | None = None,
+        execution_handler: Callable[[Execution], Any] | None = None,
+        balance_handler: Callable[[dict[str, AssetBalance]], Any] | None = None,
+        position_handler: Callable[[Position], Any] | None = None,
+        connection_handler: Callable[[ConnectionState], Any] | None = None,
+        error_handler: Callable[[Exception], Any] | None = None,
+    ) -> None:
+        self.order = _handler(order, order_handler, "order")
+        self.execution = _handler(execution, execution_handler, "execution")
+        self.balance = _handler(balance, balance_handler, "balance", _balances_dict)
+        self.position = _handler(position, position_handler, "position")
+        self.connection = _handler(connection, connection_handler, "connection")
+        self.error = _handler(error, error_handler, "error")
+
+    # The seed interface reads them by these names.
+    @property
+    def order_handler(self) -> Callable[[Order], Any]:
+        return self.order
+
+    @property
+    def execution_handler(self) -> Callable[[Execution], Any]:
+        return self.execution
+
+    @property
+    def balance_handler(self) -> Callable[[AssetBalance], Any]:
+        return self.balance
+
+    @property
+    def position_handler(self) -> Callable[[Position], Any]:
+        return self.position
+
+    @property
+    def connection_handler(self) -> Callable[[ConnectionState], Any]:
+        return self.connection
+
+    @property
+    def error_handler(self) -> Callable[[Exception], Any]:
+        return self.error
 
 
 @runtime_checkable

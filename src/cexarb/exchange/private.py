@@ -22,7 +22,7 @@ from cexarb.exchange.orders import OrderTracker
 from cexarb.exchange.public import CompositePublicExchange, _ws_status, now_ms
 from cexarb.exchange.recovery import PrivateRecovery
 from cexarb.exchange.singleflight import SingleFlight
-from cexarb.exchange.stats import TradingStats
+from cexarb.exchange.stats import RepeatLookups, TradingStats
 from cexarb.model import (
     AssetBalance,
     ConnectionState,
@@ -35,6 +35,7 @@ from cexarb.model import (
     TimeInForce,
 )
 from cexarb.model.errors import (
+    AuthenticationError,
     ExchangeError,
     InvalidOrder,
     NetworkError,
@@ -63,6 +64,7 @@ class CompositePrivateExchange(AccountFeesMixin, PrivateRecovery, CompositePubli
         # Stream updates about untracked orders, held (newest) while REST confirms the order.
         self._unconfirmed: dict[tuple[Symbol, str], Order] = {}
         self._stats = TradingStats()
+        self._repeat_lookups = RepeatLookups()
         self._on_order = Fanout("on_order")
         self._on_execution = Fanout("on_execution")
         self._on_balance = Fanout("on_balance")
@@ -112,6 +114,11 @@ class CompositePrivateExchange(AccountFeesMixin, PrivateRecovery, CompositePubli
         return [*super()._init_parallel(symbols), self._start_private()]
 
     async def _start_private(self) -> None:
+        if not self.config.has_credentials():
+            # Market data only: nothing private to load or stream; trading calls raise
+            # AuthenticationError, and the stats say has_credentials False.
+            log.info("%s: no API key and secret configured; private state is not loaded", self.name)
+            return
         self._private_rest = await self._open_async("private_rest", self._create_private_rest)
         self._mark_fill_floor()
         ws = self._private_ws = await self._open_async(
@@ -136,6 +143,9 @@ class CompositePrivateExchange(AccountFeesMixin, PrivateRecovery, CompositePubli
         # initialize before it reach only REST: one confirming sweep closes both gaps.
         self._schedule_sweep(confirm=True)
         self._spawn(self._refresh_fees(self.settings.fee_refresh_s))
+        if ws is None:
+            # REST-only (the factory made no stream): private state is polled, never "fresh".
+            self._start_polling()
 
     def _initial_loads(self) -> list[Coroutine[Any, Any, Any]]:
         """More private state to load in parallel at init (futures: positions)."""
@@ -425,48 +435,65 @@ class CompositePrivateExchange(AccountFeesMixin, PrivateRecovery, CompositePubli
     async def _query_order(self, symbol: Symbol, order_id: str) -> Order:
         return self._track_reply(await self._lookup_order(symbol, order_id))
 
-    async def get_active_order(self, symbol: Symbol, order_id: str) -> Order:
-        """Open set, then the executed cache, then REST (cached only when finished).
+    async def get_active_order(self, symbol: Symbol, order_id: str) -> Order | None:
+        """Open set, then the executed cache, then REST (cached only when finished); None when
+        no tier knows the order (the venue says it does not exist).
 
-        `order_id` may also be the client id of an order whose place is still in flight.
-        """
+        `order_id` may also be the client id of an order whose place is still in flight. A
+        REST failure other than "not found" raises its typed error: None would wrongly say
+        the order does not exist."""
+        order, tier = self._cached_order(symbol, order_id)
+        if order is None:
+            order = await self._get_order_from_rest(symbol, order_id)
+            tier = "rest" if order is not None else "none"
+        self._stats.last_tier = tier
+        self._repeat_lookups.note((symbol, order_id), tier)
+        return order
+
+    def _cached_order(self, symbol: Symbol, order_id: str) -> tuple[Order | None, str]:
         stats = self._stats
         opened = self.open_orders.get(symbol)
         if opened is not None:
             order = opened.get(order_id)
             if order is not None:
                 stats.tier_open += 1
-                stats.last_tier = "open"
-                return order
+                return order, "open"
         tracker = self._tracker
         order = tracker.get_executed(symbol, order_id)
         if order is not None:
             stats.tier_executed += 1
-            stats.last_tier = "executed"
-            return order
+            return order, "executed"
         order = tracker.pending.get(order_id)  # not acknowledged yet: known by its client id
         if order is not None:
             stats.tier_open += 1
-            stats.last_tier = "open"
-            return order
-        return await self._get_order_from_rest(symbol, order_id)
+            return order, "open"
+        return None, ""
 
-    async def _get_order_from_rest(self, symbol: Symbol, order_id: str) -> Order:
+    async def _get_order_from_rest(self, symbol: Symbol, order_id: str) -> Order | None:
         self._require_private()
         order = self._tracker.find(symbol, order_id)  # another task may have loaded it
         if order is None:
-            order = await self._lookup_order(symbol, order_id)
+            try:
+                order = await self._lookup_order(symbol, order_id)
+            except OrderNotFound:
+                self._stats.tier_none += 1
+                return None
             if order.status.is_done:
                 order = self._track_reply(order)
         self._stats.tier_rest += 1
-        self._stats.last_tier = "rest"
         return order
 
     def _require_private(self) -> PrivateRest:
         rest = self._private_rest
-        if rest is None or not self._initialized:
+        if not self._initialized:
             raise ExchangeError(
                 f"{self.name} is not initialized", venue=self.name, hint="await initialize(symbols) first"
+            )
+        if rest is None:
+            raise AuthenticationError(
+                f"{self.name} has no API key and secret: market data only",
+                venue=self.name,
+                hint="configure api_key/api_secret for this venue to trade",
             )
         return rest
 
@@ -482,9 +509,12 @@ class CompositePrivateExchange(AccountFeesMixin, PrivateRecovery, CompositePubli
     def _client_status(self) -> dict[str, str]:
         status = super()._client_status()
         ws = self._private_ws
-        closed = ws is None or self._closed
-        status["private_ws"] = "closed" if closed else _ws_status(ws, not self._private_up)
-        status["private_rest"] = "closed" if self._closed else self._rest_status
+        if self._closed or not self._initialized:
+            status["private_ws"] = status["private_rest"] = "closed"
+        else:
+            # "absent": REST-only (no stream made) or market data only (no credentials).
+            status["private_ws"] = "absent" if ws is None else _ws_status(ws, not self._private_up)
+            status["private_rest"] = "absent" if self._private_rest is None else self._rest_status
         return status
 
     def transport_stats(self) -> dict[str, Any]:
@@ -501,7 +531,8 @@ class CompositePrivateExchange(AccountFeesMixin, PrivateRecovery, CompositePubli
     def get_trading_stats(self) -> dict[str, Any]:
         tracker = self._tracker
         stats = self._stats
-        lookups = stats.tier_executed + stats.tier_rest
+        lookups = stats.tier_executed + stats.tier_rest + stats.tier_none
+        repeats = self._repeat_lookups
         connections = self._client_status()
         return {
             # The seed interface's keys (CompositePrivateExchange spec, get_trading_stats).
@@ -523,10 +554,24 @@ class CompositePrivateExchange(AccountFeesMixin, PrivateRecovery, CompositePubli
             "executed_symbols": [str(s) for s in tracker.executed_symbols()],
             "executed_cache_hit_rate": stats.tier_executed / lookups if lookups else 0.0,
             "executed_evicted": tracker.evicted,
+            # The seed plan's executed-orders cache metrics: size, bound, hits and misses (a
+            # lookup the open set did not answer), and the hit rate of repeated lookups.
+            "executed_cache": {
+                "size": tracker.executed_count(),
+                "capacity_per_symbol": self.settings.executed_cache_size,
+                "hits": stats.tier_executed,
+                "misses": stats.tier_rest + stats.tier_none,
+                "hit_rate": stats.tier_executed / lookups if lookups else 0.0,
+                "repeat_lookups": repeats.lookups,
+                "repeat_hits": repeats.hits,
+                "repeat_hit_rate": repeats.hit_rate,
+                "evicted": tracker.evicted,
+            },
             "active_order_tiers": {
                 "open": stats.tier_open,
                 "executed": stats.tier_executed,
                 "rest": stats.tier_rest,
+                "none": stats.tier_none,
             },
             "last_active_order_tier": stats.last_tier,
             "events_processed": stats.events + self._public_events,

@@ -13,7 +13,7 @@ import inspect
 import logging
 import math
 import time
-from collections.abc import Awaitable, Callable, Coroutine, Iterable
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping
 from typing import Any
 
 import aiohttp
@@ -21,7 +21,7 @@ import aiohttp
 from cexarb.config import VenueConfig
 from cexarb.exchange.book import BookSync, DiffResult, L2Book
 from cexarb.exchange.handlers import Fanout, PublicListener
-from cexarb.exchange.interfaces import PublicRest, PublicWebsocketHandlers, PublicWs
+from cexarb.exchange.interfaces import PublicRest, PublicWebsocketHandlers, PublicWs, SymbolsInfo
 from cexarb.exchange.settings import CompositeSettings
 from cexarb.model import BookDiff, BookTicker, ConnectionState, Market, OrderBook, Symbol, SymbolInfo, Trade
 from cexarb.model.errors import ExchangeError, InitializationError
@@ -137,16 +137,21 @@ class CompositePublicExchange:
             return math.inf
         return (time.monotonic() - sync.book.updated_monotonic) * 1000.0
 
-    async def initialize(self, symbols: Iterable[Symbol]) -> None:
-        """Load rules, books and streams; on any failure close what was opened and raise
-        InitializationError naming the step."""
+    async def initialize(self, symbols_info: SymbolsInfo | Iterable[Symbol]) -> None:
+        """Load rules, books and streams for the symbols (a list, or the seed interface's
+        SymbolsInfo mapping: its keys); on any failure close what was opened and raise
+        InitializationError naming the step.
+
+        The trading rules are always the venue's own, loaded here: a given SymbolsInfo names
+        the symbols, its values are not trusted over the venue's answer."""
         if self._initialized:
             raise ExchangeError(f"{self.name} is already initialized", venue=self.name)
+        symbols = list(symbols_info.keys() if isinstance(symbols_info, Mapping) else symbols_info)
         self._closed = False
         self._init_started_ms = now_ms()
         self._reset_state()
         try:
-            await self._initialize(list(symbols))
+            await self._initialize(symbols)
         except BaseException as exc:
             await self._close_all()
             if isinstance(exc, Exception) and not isinstance(exc, InitializationError):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
+from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,6 +15,7 @@ class TradingStats:
     tier_open: int = 0
     tier_executed: int = 0
     tier_rest: int = 0
+    tier_none: int = 0  # no tier knew the order (get_active_order returned None)
     last_tier: str = ""
     orders_placed: int = 0
     orders_canceled: int = 0
@@ -62,3 +65,35 @@ class TradingStats:
             "unknown_orders_unconfirmed": self.unknown_orders_unconfirmed,
             "settle_retries": self.settle_retries,
         }
+
+
+class RepeatLookups:
+    """get_active_order lookups repeated for the same order, and how many of those about a
+    finished order the executed cache answered (the seed plan's "hit rate for repeat lookups":
+    a first lookup of an order this composite never saw can only be a miss)."""
+
+    __slots__ = ("_seen", "_capacity", "lookups", "hits")
+
+    def __init__(self, capacity: int = 4096) -> None:
+        self._seen: OrderedDict[Hashable, None] = OrderedDict()
+        self._capacity = capacity
+        self.lookups = 0
+        self.hits = 0
+
+    def note(self, key: Hashable, tier: str) -> None:
+        """One lookup of `key`, answered by `tier` ("open", "executed", "rest" or "none")."""
+        seen = self._seen
+        if key not in seen:
+            seen[key] = None
+            if len(seen) > self._capacity:
+                seen.popitem(last=False)
+            return
+        seen.move_to_end(key)
+        if tier != "open":  # an open order is the open set's job, not the cache's
+            self.lookups += 1
+            if tier == "executed":
+                self.hits += 1
+
+    @property
+    def hit_rate(self) -> float:
+        return self.hits / self.lookups if self.lookups else 0.0
