@@ -27,9 +27,7 @@ SPEC_FOLDER = re.compile(r"shared/(?:protocols|DESIGN|seeds)|[/(,]\s*[\"']shared
 # Absolute paths into a particular machine's folders.
 ABSOLUTE = re.compile(r"(?<![\w:/.])/(?:work|home|root|Users|mnt|srv|opt)/\w")
 # Path arithmetic on __file__: `Path(__file__).resolve().parents[2].parent` and friends.
-FILE_ARITH = re.compile(
-    r"Path\(__file__\)(?:\.resolve\(\)|\.absolute\(\))?((?:\.parents\[\d+\]|\.parent)+)"
-)
+FILE_ARITH = re.compile(r"Path\(__file__\)(?:\.resolve\(\)|\.absolute\(\))?((?:\.parents\[\d+\]|\.parent)+)")
 
 
 def _climbs_out(base: Path, steps: str) -> bool:
@@ -49,7 +47,7 @@ def outside_references(path: Path, text: str) -> list[str]:
         for m in SPEC_FOLDER.finditer(line):
             found.append(f"{lineno}: {m.group(0)!r} names a folder outside the repository")
         for m in ABSOLUTE.finditer(line):
-            found.append(f"{lineno}: {line[m.start():m.start() + 30]!r} is an absolute path on one machine")
+            found.append(f"{lineno}: {line[m.start() : m.start() + 30]!r} is an absolute path on one machine")
         for m in FILE_ARITH.finditer(line):
             if _climbs_out(path, m.group(1)):
                 found.append(f"{lineno}: {m.group(0)!r} climbs above the repository")

@@ -21,5 +21,7 @@ def test_coord_imports_only_the_layers_below_it():
                 names = [a.name for a in node.names]
             elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
                 names = [node.module]
-            bad += [f"{path.name}: {n}" for n in names if n.startswith("cexarb") and not n.startswith(ALLOWED)]
+            bad += [
+                f"{path.name}: {n}" for n in names if n.startswith("cexarb") and not n.startswith(ALLOWED)
+            ]
     assert bad == []

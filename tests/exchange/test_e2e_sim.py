@@ -446,3 +446,19 @@ async def test_lost_reply_of_an_ioc_that_filled_at_once_is_found_not_called_unpl
     assert [o.client_order_id for o in truth.orders.values()] == [order.client_order_id]
     assert order.order_id in truth.orders and order.status is OrderStatus.FILLED
     assert ex.get_trading_stats()["places_resolved"] == 1
+
+
+async def test_mexc_book_snapshot_takes_1000_levels_by_default(sim, exchanges):
+    """MEXC's guide to a local book starts from a 1000-level snapshot: the aggregated diffs only
+    say what changed, so levels beyond a shallower snapshot would stay missing."""
+    venue = sim.venue("mexc_spot")
+    best_bid = venue.ticker(BTC).bid_price
+    tick = venue.markets[BTC].tick
+    for i in range(1, 301):  # deep resting bids that never change
+        await sim.quote("mexc_spot", BTC, Side.BUY, best_bid - 100 - i * tick, 0.001)
+    truth = venue.snapshot(BTC, 5000)
+    assert len(truth.bids) > 300
+    ex = await started(sim, "mexc_spot")
+    exchanges.append(ex)
+    book = ex.get_order_book(BTC)
+    assert len(book.bids) == min(1000, len(truth.bids))

@@ -251,7 +251,9 @@ class CompositePublicExchange:
     async def _sync_book(self, symbol: Symbol) -> None:
         settings = self.settings
         for attempt in range(settings.book_sync_attempts):
-            snapshot = await self._public_rest.get_order_book(symbol, settings.book_depth)
+            rest = self._public_rest
+            depth = settings.book_depth
+            snapshot = await (rest.get_order_book(symbol, depth) if depth else rest.get_order_book(symbol))
             sync = self._books.get(symbol)
             if sync is None or sync.synced:  # removed, or an in-band snapshot synced it
                 return

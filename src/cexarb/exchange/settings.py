@@ -10,8 +10,9 @@ class CompositeSettings:
     # Finished orders kept per symbol; when full the least recently touched fraction goes.
     executed_cache_size: int = 1000
     executed_evict_fraction: float = 0.2
-    # Order-book snapshot depth, and how many snapshots a sync tries before backing off.
-    book_depth: int = 100
+    # Order-book snapshot depth (0: the venue's own default: MEXC 1000 as its book-maintenance
+    # guide asks, Gate 100), and how many snapshots a sync tries before backing off.
+    book_depth: int = 0
     book_sync_attempts: int = 5
     book_retry_delay_s: float = 0.2
     # After a private reconnect, give the stream's re-subscription a head start before the

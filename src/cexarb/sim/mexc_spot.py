@@ -323,7 +323,7 @@ class MexcSpotFrontEnd:
             # The order stands; the client never learns it (it must query by client id).
             return await self.venue.faults.hold_then_drop(request)
         fmt = self.symbols.fmt(order.symbol)
-        return _json(wire.new_order_ack(order, fmt, wire.mexc_type_of(order), self.venue.clock.now_ms()))
+        return _json(wire.new_order_ack(order, fmt, self.venue.clock.now_ms()))
 
     async def test_order(self, caller: Caller) -> Any:
         self._order_request(caller.params)

@@ -245,17 +245,15 @@ def ticker_24hr(ticker: BookTicker, trades: list[Trade], fmt: SymbolFormat, now_
 # --- trading ------------------------------------------------------------------------------
 
 
-def new_order_ack(order: Order, fmt: SymbolFormat, mexc_type: str, now_ms: int) -> dict[str, Any]:
-    """POST /api/v3/order reply: no status (mexc_spot.md §3.2)."""
+def new_order_ack(order: Order, fmt: SymbolFormat, now_ms: int) -> dict[str, Any]:
+    """POST /api/v3/order reply: no status (mexc_spot.md §3.2). MEXC may answer with only
+    `symbol`, `orderId`, `orderListId` and `transactTime` (the ACK shape its API shares with
+    Binance's spot API: binance-spot-api-docs "Response ACK"); the sim always does, so a client
+    must take side, type, price and quantity from its own request."""
     return {
         "symbol": fmt.venue_symbol,
         "orderId": order.order_id,
         "orderListId": -1,
-        "price": fmt.price(order.price) if order.order_type is not OrderType.MARKET else "0",
-        "origQty": fmt.qty(order.quantity),
-        "type": mexc_type,
-        "side": order.side.value,
-        "stpMode": "",
         "transactTime": order.created_at or now_ms,
     }
 

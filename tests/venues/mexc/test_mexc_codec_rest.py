@@ -324,3 +324,39 @@ def test_deposit_address_and_history() -> None:
     assert not codec.parse_deposit({**item, "status": 4}).credited
     with pytest.raises(ProtocolError):
         codec.parse_deposit_address({"coin": "USDT"})
+
+
+def test_create_reply_with_only_the_ack_fields_builds_the_order_from_the_request():
+    """MEXC may answer a create with only symbol, orderId, orderListId, transactTime: the
+    order is what was sent, with the venue's id; a placed order is never an error."""
+    from cexarb.model import Order, OrderStatus, OrderType, Side, Symbol, TimeInForce
+    from cexarb.model.errors import ProtocolError
+    from cexarb.venues.mexc.codec import parse_new_order
+
+    btc = Symbol("BTC", "USDT")
+    sent = Order(
+        btc,
+        "",
+        "cid-1",
+        Side.SELL,
+        OrderType.LIMIT,
+        61000.0,
+        0.02,
+        OrderStatus.NEW,
+        TimeInForce.IOC,
+        remaining_quantity=0.02,
+    )
+    ack = {"symbol": "BTCUSDT", "orderId": "C02__7", "orderListId": -1, "transactTime": 1700000000123}
+    order = parse_new_order(ack, sent)
+    assert (order.order_id, order.side, order.price, order.quantity, order.time_in_force) == (
+        "C02__7",
+        Side.SELL,
+        61000.0,
+        0.02,
+        TimeInForce.IOC,
+    )
+    assert order.client_order_id == "cid-1" and order.created_at == 1700000000123
+    full = {**ack, "price": "61000", "origQty": "0.02", "type": "IMMEDIATE_OR_CANCEL", "side": "SELL"}
+    assert parse_new_order(full, sent).order_id == "C02__7"
+    with pytest.raises(ProtocolError):
+        parse_new_order({"symbol": "BTCUSDT"}, sent)

@@ -218,6 +218,26 @@ def parse_order(raw: dict, symbol: Symbol | None = None) -> Order:
         raise _fail("order", raw, exc) from None
 
 
+def parse_new_order(raw: Any, sent: Order) -> Order:
+    """The order a create reply confirms. MEXC may answer with only `symbol`, `orderId`,
+    `orderListId` and `transactTime`; what the reply lacks is what was sent (`sent`, with
+    no order id yet). Only a reply without `orderId` is a ProtocolError."""
+    try:
+        order_id = str(raw["orderId"])
+        created = _int(raw.get("transactTime"))
+        if raw.get("side"):
+            full = parse_order(raw, sent.symbol)
+            return msgspec.structs.replace(
+                full,
+                client_order_id=full.client_order_id or sent.client_order_id,
+                quantity=full.quantity or sent.quantity,
+                remaining_quantity=full.remaining_quantity or sent.quantity,
+            )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise _fail("new order", raw, exc) from None
+    return msgspec.structs.replace(sent, order_id=order_id, created_at=created, updated_at=created)
+
+
 def parse_execution(raw: dict, symbol: Symbol | None = None) -> Execution:
     """A `GET /api/v3/myTrades` item."""
     try:

@@ -54,6 +54,8 @@ _W_OPEN_ORDERS = 3
 _W_QUERY_ORDER = 2
 _W_TRADE_FEE = 20
 _MAX_DEPTH = 5000
+# MEXC spot docs, "How to Properly Maintain a Local Copy of the Order Book": snapshot limit=1000.
+SNAPSHOT_DEPTH = 1000
 _MAX_TRADES = 100
 _ORDERS_POOL = "orders"
 
@@ -119,7 +121,11 @@ class MexcSpotPublicRest:
             await self.get_symbols_info()
         return self._symbols.to_venue(symbol)
 
-    async def get_order_book(self, symbol: Symbol, limit: int = 100) -> OrderBook:
+    async def get_order_book(self, symbol: Symbol, limit: int = SNAPSHOT_DEPTH) -> OrderBook:
+        """A depth snapshot, 1000 levels by default as MEXC's guide to keeping a local book asks:
+        the aggregated depth stream only says what changed, so a level beyond the snapshot's
+        range that does not change stays unknown. The local book is therefore complete only
+        between the best prices and the snapshot's worst ones (plus levels diffs touched since)."""
         name = await self._venue_symbol(symbol)
         limit = max(1, min(limit, _MAX_DEPTH))
         reply = await self._http.request("GET", "/api/v3/depth", params={"symbol": name, "limit": limit})
@@ -237,12 +243,23 @@ class MexcSpotPrivateRest(MexcWalletMixin):
             "newClientOrderId": client_order_id,
         }
         reply = await self._signed("POST", "/api/v3/order", params, pool=_ORDERS_POOL)
-        order = codec.parse_order(reply, symbol)
-        return msgspec.structs.replace(
-            order,
-            client_order_id=order.client_order_id or client_order_id,
-            quantity=order.quantity or quantity,
-            remaining_quantity=order.remaining_quantity or quantity,
+        # The reply may hold only symbol, orderId, orderListId and transactTime: the order is
+        # built from this request, so a placed order is never reported as an error.
+        order_type_, tif = codec.ORDER_TYPE.get(venue_type, (order_type, time_in_force))
+        return codec.parse_new_order(
+            _checked(reply),
+            Order(
+                symbol=symbol,
+                order_id="",
+                client_order_id=client_order_id,
+                side=side,
+                order_type=order_type_,
+                price=0.0 if venue_type == "MARKET" or price is None else price,
+                quantity=quantity,
+                status=OrderStatus.NEW,
+                time_in_force=tif,
+                remaining_quantity=quantity,
+            ),
         )
 
     def _order_ref(self, symbol: Symbol, order_id: str | None, client_order_id: str | None) -> dict:
