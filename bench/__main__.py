@@ -14,7 +14,7 @@ from bench import peers
 from bench.harness import Report
 from cexarb import eventloop
 
-SECTIONS = ("hotpath", "sim", "ticktotrade", "memory")
+SECTIONS = ("hotpath", "sim", "ticktotrade", "ws", "memory")
 
 
 def machine() -> dict[str, str]:
@@ -142,6 +142,10 @@ def main(argv: list[str] | None = None) -> int:
             if args.loop == "both":
                 for row in report.rows[first:]:
                     row.name += f" [{loop}]"
+    if "ws" in sections:
+        from bench import wsclients
+
+        wsclients.run(report, args.quick)
     if "memory" in sections:
         from bench import memory
 
