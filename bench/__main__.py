@@ -103,6 +103,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", nargs="*", choices=SECTIONS, help="run only these sections")
     parser.add_argument("--json", default=".bench/latest.json", help="where to write the figures")
     parser.add_argument(
+        "--pure",
+        action="store_true",
+        help="run with the pure-Python fallbacks of the C extensions (book ladder, MEXC push reader): "
+        "what a machine without a compiler gets",
+    )
+    parser.add_argument(
         "--loop",
         choices=("default", "uvloop", "asyncio", "both"),
         default="default",
@@ -111,9 +117,16 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     sections = args.only or list(SECTIONS)
+    if args.pure:
+        from cexarb.exchange import book
+        from cexarb.venues.mexc import push_codec
+
+        book.Ladder = book.PyLadder
+        push_codec.wire_decode = None
     command = (
         "python -m bench"
         + (" --quick" if args.quick else "")
+        + (" --pure" if args.pure else "")
         + (f" --loop {args.loop}" if args.loop != "default" else "")
     )
     report = Report()

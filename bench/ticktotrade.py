@@ -122,7 +122,18 @@ async def _cexarb_bot(config):
         "mexc_spot": create_exchange("mexc", "spot", config),
     }
     await asyncio.gather(*(ex.initialize([BTC]) for ex in venues.values()))
-    arb = ArbConfig(symbols=(BTC,), enable_basis=False, cooldown_s=0.0, max_order_notional=1_000.0)
+    # Every crossing is bought on MEXC and sold on Gate, and Gate's mid sits ~80 bps above
+    # MEXC's in these books (its wide ask), so each leg marked at its own venue's mid shows a
+    # small loss after fees: neither the position limit nor the loss limit may end the run
+    # (the peer has neither).
+    arb = ArbConfig(
+        symbols=(BTC,),
+        enable_basis=False,
+        cooldown_s=0.0,
+        max_order_notional=1_000.0,
+        max_position_notional=1e9,
+        loss_limit=1e9,
+    )
     engine = ArbEngine(venues, arb, trade=False)
     engine.attach()
     return engine, venues
@@ -289,6 +300,12 @@ async def _bot_main(conn, bot: str, config) -> None:
                             "f2o": list(engine.stats.frame_to_order_sent_us),
                             "taken": engine.stats.taken,
                             "skipped": dict(engine.stats.skipped),
+                            "halted": engine.risk.halt_reason if engine.risk.halted else "",
+                            "pnl": {
+                                name: (round(v.realized, 2), round(v.unrealized, 2), round(v.fees, 2))
+                                for name, v in engine.pnl_snapshot().venues.items()
+                            },
+                            "outcomes": dict(engine.stats.outcomes),
                         }
                     )
                 else:
@@ -369,7 +386,7 @@ async def _run(report: Report, quick: bool) -> None:
                 await bot.ask(("arm", False))
         figures = {name: await bot.ask(("stats",)) for name, bot in bots.items()}
     finally:
-        for child in children:
+        for child in reversed(children):  # the bots first: the simulator's exit is no disconnect to them
             child.stop()
     ours, theirs = crossings["cexarb"], crossings.get("ccxt")
     engine, peer = figures["cexarb"], figures.get("ccxt")
@@ -392,7 +409,10 @@ async def _run(report: Report, quick: bool) -> None:
         len(engine["f2o"]),
         goal="p50 >= 10x lower than the peer, p99 < 1 ms",
         note=(
-            f"{traded(ours)}; max {worst:,.0f} us; frame read -> decision p50 {statistics.median(f2d):,.0f} / "
+            f"{traded(ours)} (engine skips: {engine['skipped'] or 'none'}"
+            f"{'; halted: ' + engine['halted'] if engine['halted'] else ''}; outcomes {engine['outcomes']}; "
+            f"pnl (realized, unrealized, fees) {engine['pnl']}); max {worst:,.0f} us; "
+            f"frame read -> decision p50 {statistics.median(f2d):,.0f} / "
             f"p99 {percentile(f2d, 0.99):,.0f} us; {setup}"
         ),
     )
