@@ -1,10 +1,10 @@
 """Which asyncio event loop the processes run on: uvloop where it is installed (Linux, a
 dependency there), else the standard loop.
 
-uvloop's loop (libuv, sockets and timers in C) measured faster on every row of
-`python -m bench --loop both` here (docs/performance.md, round 3); nothing in cexarb depends
-on which loop runs. CEXARB_LOOP=asyncio (or `choice="asyncio"`) selects the standard loop,
-e.g. to compare or to rule the loop out when chasing a problem.
+uvloop's loop (libuv, sockets and timers in C) cost the client 23-26 % less CPU per event
+in `python -m bench --loop both` (docs/performance.md, round 3, with the rows where it was
+not faster); nothing in cexarb depends on which loop runs. CEXARB_LOOP=asyncio (or
+`choice="asyncio"`) selects the standard loop, e.g. to compare or to rule the loop out.
 """
 
 from __future__ import annotations
