@@ -20,6 +20,7 @@ from cexarb.arb import journaling
 from cexarb.arb.attribution import StrategyBooks
 from cexarb.arb.config import ArbConfig
 from cexarb.arb.executor import ExecutionResult, Executor
+from cexarb.arb.fleet import FleetGuard
 from cexarb.arb.funding import expected_funding_bps
 from cexarb.arb.opportunity import (
     Candidate,
@@ -37,6 +38,7 @@ from cexarb.arb.sizing import Opportunity, balance_cap, size_candidate
 from cexarb.arb.stats import Decision, EngineStats, Spread
 from cexarb.arb.strategies import strategy_for
 from cexarb.arb.views import TradingVenue, open_order_count
+from cexarb.coord import Coordinator
 from cexarb.journal import FundingBooked, Recorder, RiskEvent
 from cexarb.logs import log_kv
 from cexarb.model import ConnectionState, Execution, FundingPayment, Side, Symbol
@@ -104,12 +106,15 @@ class ArbEngine:
         trade: bool = True,
         journal: Recorder | None = None,
         snapshot_interval_s: float = 1.0,
+        coordinator: Coordinator | None = None,
     ) -> None:
         self.venues = dict(venues)
         self.config = config
         self.trade = trade
         self.risk = RiskManager(config)
         self.executor = Executor(self.venues, config)
+        # What the fleet shares (alone: an in-process coordinator with the same rules).
+        self.fleet = FleetGuard(coordinator, config)
         self.pnl = PnlBook()
         self.stats = EngineStats()
         self.connection: dict[str, str] = {}
@@ -272,12 +277,21 @@ class ArbEngine:
         origin = ticks.TickOrigin(first_update_ns)
         ticks.ORIGIN.set(origin)
         try:
-            await self.execute(opp)
+            reserved = await self.fleet.reserve(opp)
+            if isinstance(reserved, str):
+                self._fleet_refused(opp, reserved)
+                return
+            result = None
+            try:
+                result = await self.execute(opp)
+            finally:
+                await self.fleet.settle(reserved, result, self.executor.unhedged_notional)
         except Exception as exc:
             # A bug, not a venue error (those are handled inside): stop trading until looked at.
             log.exception("execution of %s %s failed", opp.kind.value, opp.symbol)
             self.risk.halt(f"execution_error {type(exc).__name__}: {exc}")
             self.risk_event("kill_switch", detail=self.risk.halt_reason)
+            self.fleet.trip(self.risk.halt_reason)
         finally:
             for sent in origin.sent_ns[:2]:
                 took_us = (sent - first_update_ns) / 1e3
@@ -306,6 +320,10 @@ class ArbEngine:
         if self.risk.check_pnl(total):
             log_kv(log, logging.ERROR, "kill_switch", reason=self.risk.halt_reason, pnl=total)
             self.risk_event("kill_switch", detail=self.risk.halt_reason, value=total)
+            self.fleet.trip(self.risk.halt_reason)
+        self.fleet.report(
+            {"pnl": total, "taken": self.stats.taken, "unhedged": self.executor.unhedged_notional}
+        )
 
     # -- journal ---------------------------------------------------------------------------
     def journal_snapshot(self, *, final: bool = False) -> None:
@@ -410,6 +428,7 @@ class ArbEngine:
                 return f"{problem}:{book.venue}"
         open_orders = sum(open_order_count(v) for v in self.venues.values()) + self.executor.in_flight
         problem = self.risk.entry_problem(open_orders, self.executor.exposure_notional)
+        problem = problem or self.fleet.entry_problem()
         if problem:
             return problem
         if cand.symbol in self.executor.residuals:
@@ -501,6 +520,15 @@ class ArbEngine:
             sell_px=opp.sell.price,
             expected_pnl=opp.expected_pnl,
             outcome=outcome,
+        )
+
+    def _fleet_refused(self, opp: Opportunity, reason: str) -> None:
+        """The fleet had no room for the trade chosen (another member took it first)."""
+        self.stats.record(
+            Decision(time.time(), opp.symbol, opp.kind.value, opp.pair, opp.edge_bps, 0.0, "skipped", reason)
+        )
+        log_kv(
+            log, logging.INFO, "skipped", symbol=opp.symbol, kind=opp.kind.value, pair=opp.pair, reason=reason
         )
 
     # -- execution -------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from cexarb.cli import ops
+from cexarb.cli.fleet_cmd import fleet_app
 from cexarb.cli.journal_cmd import journal_app
 from cexarb.cli.report import report_command
 from cexarb.cli.runner import run_command
@@ -22,6 +23,7 @@ app.command("run")(run_command)
 app.command("sim")(sim_command)
 app.command("report")(report_command)
 app.add_typer(journal_app, name="journal")
+app.add_typer(fleet_app, name="fleet")
 ops.register(app)
 
 

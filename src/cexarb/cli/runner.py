@@ -36,7 +36,8 @@ from cexarb.arb.strategies import DEMO_STRATEGIES
 from cexarb.cli.dashboard import funding_lines, latency_text, show, strategy_rows
 from cexarb.cli.exits import typed_errors_exit
 from cexarb.config import Config, load_config
-from cexarb.journal import Journal, RunEnded
+from cexarb.coord.pools import share_pools
+from cexarb.journal import Journal, Recorder, RunEnded
 from cexarb.logs import get_logger, log_kv, setup_logging, shutdown_logging
 from cexarb.model import Market, Symbol, Venue, WithdrawalStatus
 from cexarb.model.errors import ConfigError
@@ -84,6 +85,10 @@ class RunOptions:
     metrics_host: str = "127.0.0.1"
     # The embedded simulator shares this process's event loop instead of running in its own.
     sim_in_process: bool = False
+    # A fleet: the coordinator's Redis URL ("": run alone), this member's and the fleet's names.
+    coordinator: str = ""
+    member: str = ""
+    fleet: str = "default"
 
     @property
     def journal_url(self) -> str:
@@ -143,6 +148,20 @@ def run_command(
             "own, so the latency figures are the engine's alone).",
         ),
     ] = False,
+    coordinator: Annotated[
+        str,
+        typer.Option(
+            "--coordinator",
+            help="Join a fleet of engines sharing accounts through Redis: redis://HOST:PORT/DB "
+            "(rate-limit budgets, risk limits, kill switch and events are shared). Default: alone.",
+        ),
+    ] = "",
+    member: Annotated[
+        str, typer.Option("--member", help="This engine's name in the fleet (unique; default: host-pid).")
+    ] = "",
+    fleet: Annotated[str, typer.Option("--fleet", help="The fleet's name (one Redis may hold several).")] = (
+        "default"
+    ),
 ) -> None:
     """Run the arbitrage engine with the live dashboard, then print a summary.
 
@@ -157,6 +176,8 @@ def run_command(
       cexarb run -c cexarb.toml --trade
 
       cexarb run --journal postgresql://cexarb@db/journal --metrics-port 9108
+
+      cexarb run -c sim.toml --trade --coordinator redis://127.0.0.1:6379/0 --member a --symbols BTC/USDT
     """
     try:
         parsed = tuple(Symbol.parse(s.strip()) for s in symbols.split(",") if s.strip())
@@ -187,6 +208,9 @@ def run_command(
         metrics_port,
         metrics_host,
         sim_in_process,
+        coordinator,
+        member or _default_member(),
+        fleet,
     )
     with typed_errors_exit():
         code = eventloop.run(run(options, Console()))
@@ -289,7 +313,12 @@ async def _run_on_venues(
     from cexarb.exchange.registry import create_exchange
 
     venues: dict[str, Any] = {}
+    coordinator = await _join_fleet(options, arb) if options.coordinator else None
+    if coordinator is not None:
+        config = share_pools(config, coordinator)
     journal = await _open_journal(options.journal_url, options.log_file) if options.journal_url else None
+    # In a fleet every event also goes to the fleet's stream (`cexarb journal follow`).
+    recorder = _fleet_recorder(journal, coordinator)
     metrics = None
     try:
         for key, (venue, market) in VENUE_MARKETS.items():
@@ -304,10 +333,10 @@ async def _run_on_venues(
         await asyncio.gather(*(ex.initialize(list(arb.symbols)) for ex in venues.values()))
         if trade:
             await _set_leverage(venues, arb)
-        engine = ArbEngine(venues, arb, trade=trade, journal=journal)
+        engine = ArbEngine(venues, arb, trade=trade, journal=recorder, coordinator=coordinator)
         engine.attach()
-        if journal is not None:
-            _journal_start(journal, engine, arb, options, "simulator" if truth else "venues")
+        if recorder is not None:
+            _journal_start(recorder, engine, arb, options, "simulator" if truth else "venues")
         log_kv(
             log,
             logging.INFO,
@@ -336,9 +365,9 @@ async def _run_on_venues(
         # The final snapshot and the summary use the same marks (nothing awaits between them).
         engine.journal_snapshot(final=True)
         print_summary(console, engine, elapsed, rows, options.log_file)
-        if journal is not None:
+        if recorder is not None:
             summary = {v.venue: _summary_figures(v) for v in engine.pnl_snapshot().venues.values()}
-            journal.record(RunEnded(ts=time.time(), elapsed_s=elapsed, summary=summary))
+            recorder.record(RunEnded(ts=time.time(), elapsed_s=elapsed, summary=summary))
         return 0
     finally:
         if metrics is not None:
@@ -346,6 +375,8 @@ async def _run_on_venues(
         for ex in venues.values():
             with contextlib.suppress(Exception):
                 await ex.close()
+        if coordinator is not None:
+            await coordinator.close()
         if journal is not None:
             await journal.close()
             st = journal.stats
@@ -356,6 +387,43 @@ async def _run_on_venues(
                 highlight=False,
                 soft_wrap=True,
             )
+
+
+def _default_member() -> str:
+    import os
+    import socket
+
+    return f"{socket.gethostname().split('.')[0]}-{os.getpid()}"[:64]
+
+
+async def _join_fleet(options: RunOptions, arb: ArbConfig):
+    from cexarb.arb.fleet import limits_of
+    from cexarb.coord.keys import redact_url
+    from cexarb.coord.redis import RedisCoordinator
+
+    coordinator = RedisCoordinator(options.coordinator, options.fleet, options.member, limits_of(arb))
+    await coordinator.start()
+    log_kv(
+        log,
+        logging.INFO,
+        "fleet_joined",
+        coordinator=redact_url(options.coordinator),
+        fleet=options.fleet,
+        member=options.member,
+        online=coordinator.online,
+        halted=coordinator.halt_reason,
+    )
+    return coordinator
+
+
+def _fleet_recorder(journal: Journal | None, coordinator) -> Recorder | None:
+    if coordinator is None:
+        return journal
+    from cexarb.journal import new_run_id
+    from cexarb.journal.fleet import StreamRecorder, Tee
+
+    stream = StreamRecorder(coordinator, journal.run_id if journal is not None else new_run_id())
+    return stream if journal is None else Tee(journal, stream)
 
 
 async def _open_journal(url: str, log_file: Path) -> Journal:
@@ -371,7 +439,7 @@ async def _open_journal(url: str, log_file: Path) -> Journal:
 
 
 def _journal_start(
-    journal: Journal, engine: ArbEngine, arb: ArbConfig, options: RunOptions, mode: str
+    journal: Recorder, engine: ArbEngine, arb: ArbConfig, options: RunOptions, mode: str
 ) -> None:
     """Record the run and listen to every venue's orders and fills."""
     from cexarb import __version__
@@ -464,6 +532,8 @@ def print_summary(
         out(f"  skipped {reason}: {count}")
     if engine.risk.halted:
         out(f"KILL SWITCH: {engine.risk.halt_reason}")
+    if engine.fleet.coordinator.halted:
+        out(f"FLEET KILL SWITCH: {engine.fleet.coordinator.halt_reason}")
     if engine.executor.residuals:
         for r in engine.executor.residuals.values():
             out(f"UNHEDGED {r.symbol}: {r.quantity:+g} (~{r.notional:.2f} USDT)")

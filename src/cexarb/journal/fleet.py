@@ -20,7 +20,7 @@ from cexarb.coord.keys import FleetKeys
 from cexarb.coord.redis import connect_redis
 from cexarb.coord.stream import follow
 from cexarb.journal.events import Event, RiskEvent, decode_batch, encode_batch
-from cexarb.journal.writer import Journal
+from cexarb.journal.writer import Journal, Recorder
 
 
 class StreamRecorder:
@@ -38,6 +38,19 @@ class StreamRecorder:
         event.seq = event.seq or next(self._seq)
         event.ts = event.ts or time.time()
         self._emit(type(event).__name__, f"{event.run_id}:{event.seq}", {}, encode_batch([event]))
+
+
+class Tee:
+    """Records into every recorder given (the run's own journal and the fleet's stream)."""
+
+    __slots__ = ("_records",)
+
+    def __init__(self, *recorders: Recorder) -> None:
+        self._records = tuple(r.record for r in recorders)
+
+    def record(self, event: Event) -> None:
+        for record in self._records:
+            record(event)
 
 
 def journal_events(fleet: str, event: FleetEvent) -> list[Event]:

@@ -1,0 +1,144 @@
+"""Fleets on one running simulator, through the real protocols and the real Redis:
+members bursting orders at one venue stay under its limits (zero 429s), and three
+engines trade as one fleet (shared budgets, one risk ledger, one kill switch)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import msgspec
+import pytest
+
+from cexarb.arb.config import ArbConfig
+from cexarb.arb.engine import ArbEngine
+from cexarb.arb.fleet import limits_of
+from cexarb.cli.runner import SIM_API_KEY, VENUE_MARKETS
+from cexarb.coord.base import FleetEvent
+from cexarb.coord.control import halt_fleet
+from cexarb.coord.keys import FleetKeys
+from cexarb.coord.pools import share_pools
+from cexarb.exchange.registry import create_exchange
+from cexarb.journal.fleet import StreamRecorder
+from cexarb.model import Market, Side, Symbol, TimeInForce, Venue
+from cexarb.model.rounding import round_price
+from cexarb.sim import SimConfig, Simulator
+from tests.coord.helpers import member, until
+
+BTC = Symbol("BTC", "USDT")
+BURST = 12  # orders per member
+
+
+async def burst_orders(ex, n: int) -> list:
+    """`n` IOC buys far under the market, all at once: each is one request to the orders pool."""
+    info = ex.symbols_info[BTC]
+    bid = ex.book_tickers[BTC].bid_price
+    price = round_price(bid * 0.9, info.tick_size, Side.BUY)
+    qty = max(info.min_quantity, 0.001)
+    return await asyncio.gather(
+        *(ex.place_limit_order(BTC, Side.BUY, qty, price, time_in_force=TimeInForce.IOC) for _ in range(n)),
+        return_exceptions=True,
+    )
+
+
+async def three_members_burst(sim: Simulator, coordinators) -> list:
+    config = sim.client_config(SIM_API_KEY)
+    exchanges = []
+    try:
+        for c in coordinators:
+            cfg = share_pools(config, c) if c is not None else config
+            exchanges.append(create_exchange(Venue.GATEIO, Market.SPOT, cfg, private=True))
+        await asyncio.gather(*(ex.initialize([BTC]) for ex in exchanges))
+        results = await asyncio.gather(*(burst_orders(ex, BURST) for ex in exchanges))
+        return [r for rs in results for r in rs]
+    finally:
+        for ex in exchanges:
+            await ex.close()
+
+
+@pytest.fixture
+async def sim():
+    async with Simulator(SimConfig(seed=5, symbols=("BTC/USDT",), flow=False, admin=False)) as s:
+        yield s
+
+
+async def test_three_members_bursting_at_one_venue_get_no_429(redis_url, fleet, sim):
+    members = [await member(redis_url, fleet, f"m{i}") for i in range(3)]
+    try:
+        await until(lambda: all(m.members_seen == 3 for m in members), what="members to see each other")
+        results = await three_members_burst(sim, members)
+    finally:
+        for m in members:
+            await m.close()
+    errors = [r for r in results if isinstance(r, BaseException)]
+    assert errors == []
+    assert len(results) == 3 * BURST
+    assert sim.venue("gateio_spot").limits.rejected == 0
+
+
+async def test_without_a_coordinator_the_same_burst_is_refused(sim):
+    """The control: three processes, each with the whole budget to itself, exceed the venue's."""
+    results = await three_members_burst(sim, [None, None, None])
+    assert len(results) == 3 * BURST
+    assert sim.venue("gateio_spot").limits.rejected > 0
+
+
+async def test_three_engines_trade_as_one_fleet(redis_url, fleet, sim):
+    """Shared budgets, one ledger that matches the venues' truth, one kill switch."""
+    config = sim.client_config(SIM_API_KEY)
+    arb = ArbConfig(symbols=(BTC,), enable_basis=False, cooldown_s=0.2, max_order_notional=500.0)
+    keys = ("mexc_spot", "gateio_spot")
+    coords, engines, venues_all, runs = [], [], [], []
+    stop = asyncio.Event()
+    try:
+        for i in range(3):
+            c = await member(redis_url, fleet, f"e{i}", limits_of(arb))
+            coords.append(c)
+            cfg = share_pools(config, c)
+            venues = {k: create_exchange(*VENUE_MARKETS[k], cfg, private=True) for k in keys}
+            venues_all.append(venues)
+            await asyncio.gather(*(v.initialize([BTC]) for v in venues.values()))
+            engine = ArbEngine(venues, arb, journal=StreamRecorder(c, f"run-e{i}"), coordinator=c)
+            engine.attach()
+            engines.append(engine)
+        runs = [asyncio.create_task(e.run(stop)) for e in engines]
+        # Gate goes 1% rich: every engine sees the same opportunity at once.
+        sim.set_mid("gateio_spot", BTC, sim.venue("mexc_spot").markets[BTC].initial_mid * 1.01)
+        await until(lambda: sum(e.stats.taken for e in engines) >= 2, timeout_s=20, what="fleet trades")
+
+        # One kill switch: an operator command halts every member.
+        await halt_fleet(coords[0].redis, FleetKeys(fleet), "operator: test")
+        await until(lambda: all(c.halted for c in coords), what="every member halted")
+        await until(lambda: all(not e._tasks for e in engines), what="trades under way to end")
+        fills_at_halt = {k: len(sim.truth(k, SIM_API_KEY).fills) for k in keys}
+        sim.set_mid("gateio_spot", BTC, sim.venue("mexc_spot").markets[BTC].initial_mid * 1.02)
+        await until(
+            lambda: all(e.stats.skipped.get("kill_switch", 0) > 0 for e in engines),
+            what="every engine refusing new trades on the kill switch",
+        )
+        assert {k: len(sim.truth(k, SIM_API_KEY).fills) for k in keys} == fills_at_halt
+    finally:
+        stop.set()
+        await asyncio.gather(*runs, return_exceptions=True)
+        for venues in venues_all:
+            for v in venues.values():
+                await v.close()
+    try:
+        await until(lambda: all(not c._unsettled for c in coords), what="settlements flushed")
+        r = coords[0].redis
+        status = await coords[0].status()
+        ledger = await r.hgetall(FleetKeys(fleet).risk)
+        assert len(status.members) == 3 and all(m.alive for m in status.members)
+        assert status.at_risk == pytest.approx(0.0, abs=1e-6)
+        # The fleet's ledger holds every member's trades: it equals the venues' own record.
+        for k in keys:
+            truth = sum(f.side.sign * f.quantity for f in sim.truth(k, SIM_API_KEY).fills)
+            assert float(ledger.get(f"base:{k}:BTC", 0.0)) == pytest.approx(truth, abs=1e-9)
+        assert sum(bool(e.stats.taken) for e in engines) >= 1
+        assert sum(sim.venue(k).limits.rejected for k in keys) == 0
+        # Every member's journal events (decisions, legs, snapshots) reached the fleet's stream.
+        entries = await r.xrange(FleetKeys(fleet).events)
+        senders = {msgspec.json.decode(fields["e"], type=FleetEvent).member for _, fields in entries}
+        assert senders == {"e0", "e1", "e2"}
+    finally:
+        for c in coords:
+            await c.close()
