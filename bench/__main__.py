@@ -14,7 +14,7 @@ from bench import peers
 from bench.harness import Report
 from cexarb import eventloop
 
-SECTIONS = ("hotpath", "sim", "ticktotrade", "ws", "memory")
+SECTIONS = ("hotpath", "sim", "ticktotrade", "ws", "memory", "fleet")
 
 
 def machine() -> dict[str, str]:
@@ -163,6 +163,10 @@ def main(argv: list[str] | None = None) -> int:
         from bench import memory
 
         memory.run(report, args.quick)
+    if "fleet" in sections:
+        from bench import fleet
+
+        fleet.run(report, args.quick)
     seconds = time.monotonic() - started
     info = machine()
     print(render(report, info, command, seconds))

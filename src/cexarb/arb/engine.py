@@ -244,7 +244,8 @@ class ArbEngine:
     async def step(self) -> None:
         """Evaluate every symbol updated since the last step; start the trades chosen."""
         if self.executor.residuals and not self.risk.halted and not self._tasks:
-            await self.executor.retry_residuals()
+            hedges = await self.executor.retry_residuals()
+            await self.fleet.settle_legs(hedges, self.executor.unhedged_notional)
             for symbol, name in list(self._residual_strategy.items()):
                 self.by_strategy.claim_symbol(name, symbol)  # the retries' fills are its
                 if symbol not in self.executor.residuals:

@@ -153,11 +153,14 @@ class Executor:
         )
         return result
 
-    async def retry_residuals(self) -> None:
-        """Try again to flatten what earlier hedges could not."""
+    async def retry_residuals(self) -> list[LegResult]:
+        """Try again to flatten what earlier hedges could not; returns the orders placed."""
+        placed: list[LegResult] = []
         for symbol, residual in list(self.residuals.items()):
-            _, left = await self._flatten(symbol, residual.quantity, list(residual.legs))
+            hedges, left = await self._flatten(symbol, residual.quantity, list(residual.legs))
+            placed += hedges
             self._set_residual(symbol, left, residual.reference_price, residual.legs)
+        return placed
 
     def _set_residual(self, symbol: Symbol, left: float, price: float, legs: tuple[Leg, Leg]) -> None:
         if left:

@@ -41,6 +41,20 @@ def _fee_in_quote(leg: LegResult) -> float:
     return 0.0  # paid in a third asset (GT, MX): not in the fleet's quote ledger
 
 
+def _fills(legs: list[LegResult]) -> list[Fill]:
+    return [
+        Fill(
+            leg.leg.venue,
+            leg.leg.symbol.base,
+            leg.leg.side.sign * leg.filled,
+            leg.average_price,
+            _fee_in_quote(leg),
+        )
+        for leg in legs
+        if leg.filled
+    ]
+
+
 class FleetGuard:
     def __init__(self, coordinator: Coordinator | None, config: ArbConfig) -> None:
         self.coordinator = coordinator or InProcessCoordinator("local", limits_of(config))
@@ -75,20 +89,14 @@ class FleetGuard:
         return r
 
     async def settle(self, r: Reservation, result: ExecutionResult | None, unhedged: float) -> None:
-        fills = []
-        if result is not None:
-            for leg in (result.buy, result.sell, *result.hedges):
-                if leg.filled:
-                    fills.append(
-                        Fill(
-                            leg.leg.venue,
-                            leg.leg.symbol.base,
-                            leg.leg.side.sign * leg.filled,
-                            leg.average_price,
-                            _fee_in_quote(leg),
-                        )
-                    )
-        await self.coordinator.settle(r.id, fills, unhedged)
+        """The trade ended (result None: it failed before knowing): book what it filled."""
+        legs = [] if result is None else [result.buy, result.sell, *result.hedges]
+        await self.coordinator.settle(r.id, _fills(legs), unhedged)
+
+    async def settle_legs(self, legs: list[LegResult], unhedged: float) -> None:
+        """Orders placed outside a trade (residual retries): book them, with the unhedged left."""
+        if legs:
+            await self.coordinator.settle(f"{self._prefix}.{next(self._ids)}", _fills(legs), unhedged)
 
     def trip(self, reason: str) -> None:
         """This engine's kill switch tripped: halt the whole fleet (in the background)."""
