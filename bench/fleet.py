@@ -74,6 +74,38 @@ async def _redis(url: str, n: int) -> tuple[tuple[float, float, int], float, flo
         await coord.close()
 
 
+async def _kill_switch_ms(url: str, rounds: int) -> tuple[float, float, int]:
+    """Operator publishes the kill switch -> another member's `halted` is true (pub/sub push)."""
+    from cexarb.coord.control import halt_fleet, resume_fleet
+    from cexarb.coord.keys import FleetKeys
+    from cexarb.coord.redis import RedisCoordinator, connect_redis
+
+    fleet = "bench" + uuid.uuid4().hex[:8]
+    member = RedisCoordinator(url, fleet, "m", _LIMITS)
+    await member.start()
+    operator = connect_redis(url)
+    keys = FleetKeys(fleet)
+    out = []
+    try:
+        for _ in range(rounds):
+            started = time.perf_counter_ns()
+            await halt_fleet(operator, keys, "bench")
+            while not member.halted:
+                await asyncio.sleep(0)
+            out.append((time.perf_counter_ns() - started) / 1e6)
+            await resume_fleet(operator, keys)
+            while member.halted:
+                await asyncio.sleep(0)
+    finally:
+        await member.close()
+        found = [k async for k in operator.scan_iter(match=f"cexarb:{{{fleet}}}:*")]
+        if found:
+            await operator.delete(*found)
+        await operator.aclose()
+    out.sort()
+    return statistics.median(out), out[int(len(out) * 0.99) - 1], len(out)
+
+
 def _redis_url() -> str | None:
     import redis
 
@@ -126,6 +158,7 @@ def run(report: Report, quick: bool) -> None:
         report.add(Row("fleet: Redis rows", "us", 0.0, None, 0, note="left out: no Redis reachable"))
         return
     (med, p99, count), trips, batch = asyncio.run(_redis(url, n))
+    orders = count
     report.add(
         Row(
             "fleet: added cost per order, Redis coordinator",
@@ -137,13 +170,25 @@ def run(report: Report, quick: bool) -> None:
             "local Redis over TCP",
         )
     )
+    med, p99, count = asyncio.run(_kill_switch_ms(url, 20 if quick else 200))
+    report.add(
+        Row(
+            "fleet: kill switch reaches another member",
+            "ms",
+            med,
+            p99,
+            count,
+            goal="< 100 ms",
+            note="operator SET + PUBLISH -> the member's pub/sub listener sets halted (same host)",
+        )
+    )
     report.add(
         Row(
             "fleet: Redis round trips per 100 orders",
             "trips",
             trips,
             None,
-            count,
-            note="reserve and settle are one each per order; leases and event batches are shared",
+            orders,
+            note="reserve and settle are one each per order; leases and event batches (5 ms linger) are shared",
         )
     )

@@ -142,3 +142,41 @@ async def test_three_engines_trade_as_one_fleet(redis_url, fleet, sim):
     finally:
         for c in coords:
             await c.close()
+
+
+async def test_an_engine_stops_opening_positions_while_redis_is_away_and_resumes(private_redis, sim):
+    """Redis down: no new position (fleet_offline) but the engine keeps running; back: it trades."""
+    from tests.coord.redis_server import drop_fleet, new_fleet
+
+    fleet = new_fleet()
+    config = sim.client_config(SIM_API_KEY)
+    arb = ArbConfig(symbols=(BTC,), enable_basis=False, cooldown_s=0.2, max_order_notional=500.0)
+    keys = ("mexc_spot", "gateio_spot")
+    c = await member(private_redis.url, fleet, "solo", limits_of(arb))
+    venues = {k: create_exchange(*VENUE_MARKETS[k], share_pools(config, c), private=True) for k in keys}
+    stop = asyncio.Event()
+    running = None
+    try:
+        await asyncio.gather(*(v.initialize([BTC]) for v in venues.values()))
+        engine = ArbEngine(venues, arb, coordinator=c)
+        engine.attach()
+        await asyncio.to_thread(private_redis.stop)
+        await until(lambda: not c.online, what="the member to notice")
+        running = asyncio.create_task(engine.run(stop))
+        mid = sim.venue("mexc_spot").markets[BTC].initial_mid
+        sim.set_mid("gateio_spot", BTC, mid * 1.01)
+        await until(lambda: engine.stats.skipped.get("fleet_offline", 0) > 0, what="offline skips")
+        assert engine.stats.taken == 0
+        assert all(not sim.truth(k, SIM_API_KEY).fills for k in keys)
+        await asyncio.to_thread(private_redis.start)
+        await until(lambda: c.online, what="the member back online")
+        sim.set_mid("gateio_spot", BTC, mid * 1.02)  # a fresh book and dislocation
+        await until(lambda: engine.stats.taken > 0, timeout_s=20, what="trading to resume")
+    finally:
+        stop.set()
+        if running is not None:
+            await running
+        for v in venues.values():
+            await v.close()
+        await c.close()
+        drop_fleet(private_redis.url, fleet)

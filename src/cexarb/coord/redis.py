@@ -52,6 +52,9 @@ log = logging.getLogger("cexarb.coord")
 _DOWN = (RedisConnectionError, RedisTimeoutError, OSError, asyncio.TimeoutError)
 _json = msgspec.json.encode
 _TRIM_EVERY_S = 1.0
+# Events wait this long for others to share their write (they are off the hot path).
+_EVENT_LINGER_S = 0.005
+_EVENT_BATCH = 200
 
 
 def connect_redis(url: str, *, timeout_s: float = 1.0, name: str | None = None) -> Redis:
@@ -490,6 +493,8 @@ class RedisCoordinator(Coordinator):
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(writer.wake.wait(), 0.5)
                 continue
+            if len(writer.queue) < _EVENT_BATCH:
+                await self._pause(_EVENT_LINGER_S)  # let a burst's events share one round trip
             try:
                 self.round_trips += 1
                 await writer.flush(self.redis)
