@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 from cexarb.exchange.registry import create_exchange
 from cexarb.exchange.settings import CompositeSettings
 from cexarb.model import Side, Symbol
+from cexarb.model.errors import InvalidOrder
 from cexarb.model.rounding import round_nearest
 from cexarb.sim import Simulator
 
@@ -242,6 +243,9 @@ class Activity:
     faults: int = 0
     # Limit orders not placed because our side of the book was empty at the time.
     one_sided: int = 0
+    # Gate market buys the client refused before sending: no live ask to size them from (the
+    # asks swept, or the public stream down or resyncing: its tickers go stale with it).
+    no_ask: int = 0
     errors: list[str] = field(default_factory=list)
 
     def add(self, other: Activity) -> None:
@@ -250,6 +254,7 @@ class Activity:
         self.cancels += other.cancels
         self.faults += other.faults
         self.one_sided += other.one_sided
+        self.no_ask += other.no_ask
         self.errors += other.errors
 
 
@@ -290,8 +295,13 @@ async def trade(
                     await ex.place_limit_order(symbol, side, QTY[symbol], price)
                     done.placed += 1
             elif action < 0.7:
-                await ex.place_market_order(symbol, side, QTY[symbol])
-                done.market_orders += 1
+                try:
+                    await ex.place_market_order(symbol, side, QTY[symbol])
+                    done.market_orders += 1
+                except InvalidOrder as exc:
+                    if "no ask" not in str(exc):
+                        raise
+                    done.no_ask += 1
             else:
                 opened = list(ex.open_orders.get(symbol, {}))
                 if opened:

@@ -111,5 +111,6 @@ async def test_running_with_one_side_down_says_so_and_recovers(sim, exchanges, l
         fills=len(truth.fills),
         # Limit orders not placed because their side of the book was empty (a sweep took it).
         one_sided_skips=done.one_sided,
+        no_ask_refusals=done.no_ask,
         mismatches=0,
     )
