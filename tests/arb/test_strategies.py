@@ -60,6 +60,9 @@ async def test_engine_trades_only_what_its_strategies_accept() -> None:
     snaps = engine.by_strategy.snapshots(engine.marks())
     assert snaps["mexc_gate_basis"].fills == 2 and snaps["mexc_gate_basis"].fees > 0
     assert snaps["mexc_gate_basis"].total == pytest.approx(engine.pnl_snapshot().total)
+    # The spreads shown are the pairs the configured strategies trade.
+    pairs = {sp.pair for sp in engine.stats.best_spreads[BTC]}
+    assert pairs <= {"mexc_spot>gateio_futures", "gateio_futures>mexc_spot"} and pairs
 
 
 def fill(order_id: str, side: Side, qty: float, price: float, trade_id: str) -> Execution:

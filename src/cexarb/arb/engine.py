@@ -392,6 +392,8 @@ class ArbEngine:
                 kind = Kind.SPOT_SPOT if not (buy.is_futures or sell.is_futures) else Kind.BASIS_OPEN
                 if buy.is_futures:
                     kind = Kind.BASIS_CLOSE
+                if strategy_for(self.config.strategies, kind, buy.venue, sell.venue) is None:
+                    continue  # a pair no configured strategy trades
                 edge = top_edge_bps(buy, sell)
                 if edge != float("-inf"):
                     spreads.append(Spread(f"{buy.venue}>{sell.venue}", kind.value, edge))
