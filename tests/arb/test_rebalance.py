@@ -23,6 +23,7 @@ from cexarb.model import (
     WithdrawalStatus,
 )
 from cexarb.model.errors import WithdrawalError
+from cexarb.model.rounding import round_down
 
 VENUES = ("a", "b", "c")
 
@@ -59,13 +60,14 @@ def test_plans_obey_every_rule(case) -> None:
     assert holdings[r.source] - plan.amount >= target - 1e-9  # a donor never goes below target
     assert plan.amount >= r.min_amount and plan.amount > r.fee  # minimum met, fee covered
     assert effective[r.dest] + plan.arrives <= target + 1e-6  # no overshoot: up to the target
+
+    def sent(x: Route) -> float:  # what the rebalancer would withdraw on x (8 decimals, down)
+        return round_down(min(target - effective[r.dest] + x.fee, holdings[r.source] - target), 1e-8)
+
     usable = [
         x
         for x in routes
-        if x.source == r.source
-        and x.dest == r.dest
-        and min(target - effective[r.dest] + x.fee, holdings[r.source] - target) >= x.min_amount
-        and min(target - effective[r.dest] + x.fee, holdings[r.source] - target) > x.fee
+        if x.source == r.source and x.dest == r.dest and sent(x) >= x.min_amount and sent(x) > x.fee
     ]
     assert r.fee == min(x.fee for x in usable)  # the cheapest usable network
 
