@@ -1,6 +1,7 @@
 """Tickers go stale with their stream (issue 14, defect 5): while the public stream is down the
 composite serves no book and no ticker, and nothing sizes an order from them (Gate market buys
-are sized from the book or the ticker); once the stream is back both are served again."""
+are sized from the book or the ticker); once the stream is back both are served again. After
+close() every flag says closed (defect 4)."""
 
 from __future__ import annotations
 
@@ -42,4 +43,11 @@ async def test_tickers_go_stale_with_their_stream(sim, exchanges, figures, marke
         order = await ex.place_market_order(BTC, Side.BUY, QTY[BTC])
         assert order.status.is_done
     await assert_truth(ex, sim, market, ledger)
+    # After close nothing keeps the state current: everything says so (defect 4).
+    await ex.close()
+    stats = ex.get_trading_stats()
+    assert stats["state"] == "closed" and not ex.private_state_fresh
+    assert set(stats["connections"].values()) == {"closed"}
+    assert stats["connection_status"] == {"private_rest": False, "private_ws": False}
+    assert ex.book_tickers == {} and ex.get_order_book(BTC) is None
     figures.update(market=market, orders_refused_while_stale=refused, mismatches=0)
