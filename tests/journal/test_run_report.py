@@ -57,6 +57,8 @@ def check_report_matches_summary(journal: str, summary: dict[str, tuple[float, .
     assert data["decisions"].get("taken", 0) >= 1
     assert {(s["venue"], s["leg"]) for s in data["slippage"]}, "slippage per leg"
     assert data["order_rtt_ms"] and all(p["p50"] > 0 for p in data["order_rtt_ms"].values())
+    (run,) = data["runs"]
+    assert run["latency"]["frame_to_decision_us"]["p50"] > 0 and run["latency"]["order_rtt_ms"]["max"] > 0
     return data
 
 
@@ -119,7 +121,7 @@ def test_report_and_migrate_say_what_is_wrong(tmp_path):
         and "journal migrate" in result.output
     )
     result = CliRunner().invoke(app, ["journal", "migrate", "--journal", str(tmp_path / "new.db")])
-    assert result.exit_code == 0 and "schema version 3" in result.output
+    assert result.exit_code == 0 and "schema version 4" in result.output
     result = CliRunner().invoke(app, ["report", "--journal", str(tmp_path / "new.db")])
     assert result.exit_code == 1 and "no runs in" in result.output
     result = CliRunner().invoke(app, ["report", "--journal", "mysql://x"])
@@ -131,4 +133,4 @@ def test_report_and_migrate_say_what_is_wrong(tmp_path):
 def test_journal_migrate_on_postgresql(pg_url):
     for _ in range(2):
         result = CliRunner().invoke(app, ["journal", "migrate", "--journal", pg_url])
-        assert result.exit_code == 0 and "schema version 3" in result.output, result.output
+        assert result.exit_code == 0 and "schema version 4" in result.output, result.output

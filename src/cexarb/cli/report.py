@@ -193,6 +193,10 @@ def print_table(r: Report, console: Console) -> None:
     for reason, n in list(r.skipped.items())[:15]:
         t.add_row(reason, str(n))
     out(t if r.skipped else "Skipped: none")
+    for run in r.runs:
+        for name, p in run["latency"].items():
+            if p:
+                out(f"run {run['run_id']} {name}: p50={p['p50']:.1f} p99={p['p99']:.1f} max={p['max']:.1f}")
     t = _table("Order round trip (ms)", "venue", "p50", "p99", "max")
     for v, p in r.latency_ms.items():
         t.add_row(v, f"{p['p50']:.1f}", f"{p['p99']:.1f}", f"{p['max']:.1f}")

@@ -255,6 +255,8 @@ def build(runs: Sequence[RunData]) -> Report:
                 "mode": run.mode,
                 "trade": run.trade,
                 "elapsed_s": data.ended.elapsed_s if data.ended else None,
+                # The engine's own percentiles over the run (recent samples), as its summary printed.
+                "latency": data.ended.latency if data.ended else {},
                 "venues": run.venues,
                 "symbols": run.symbols,
             }

@@ -367,7 +367,12 @@ async def _run_on_venues(
         print_summary(console, engine, elapsed, rows, options.log_file)
         if recorder is not None:
             summary = {v.venue: _summary_figures(v) for v in engine.pnl_snapshot().venues.values()}
-            recorder.record(RunEnded(ts=time.time(), elapsed_s=elapsed, summary=summary))
+            latency = {
+                "frame_to_decision_us": percentiles(engine.stats.frame_to_decision_us),
+                "frame_to_order_sent_us": percentiles(engine.stats.frame_to_order_sent_us),
+                "order_rtt_ms": percentiles(engine.executor.order_rtt_ms),
+            }
+            recorder.record(RunEnded(ts=time.time(), elapsed_s=elapsed, summary=summary, latency=latency))
         return 0
     finally:
         if metrics is not None:

@@ -45,6 +45,8 @@ class RunEnded(Event):
 
     elapsed_s: float
     summary: dict[str, dict[str, float]]
+    # The run's latency percentiles, e.g. {"frame_to_decision_us": {"p50": .., "p99": .., "max": ..}}
+    latency: dict[str, dict[str, float]] = {}
 
 
 class OrderUpdate(Event):

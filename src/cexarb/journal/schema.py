@@ -127,6 +127,10 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
             "ALTER TABLE snapshots ADD COLUMN transfer_fees DOUBLE PRECISION NOT NULL DEFAULT 0",
         ],
     ),
+    (
+        4,
+        ["ALTER TABLE run_ends ADD COLUMN latency TEXT NOT NULL DEFAULT '{}'"],
+    ),
 ]
 LATEST_VERSION = MIGRATIONS[-1][0]
 
@@ -236,7 +240,13 @@ TABLES: dict[type[Event], Table] = {
         key=("run_id",),
         json=("venues", "symbols", "futures_venues", "initial"),
     ),
-    RunEnded: _table("run_ends", RunEnded, ("elapsed_s", "summary"), key=("run_id",), json=("summary",)),
+    RunEnded: _table(
+        "run_ends",
+        RunEnded,
+        ("elapsed_s", "summary", "latency"),
+        key=("run_id",),
+        json=("summary", "latency"),
+    ),
     OrderUpdate: Table(
         "orders",
         _BASE[:3]
