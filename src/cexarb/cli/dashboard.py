@@ -84,6 +84,11 @@ def status_line(engine: ArbEngine, elapsed_s: float) -> str:
         if spreads:
             best.append(f"{symbol}:{spreads[0].edge_bps:+.1f}bps")
     halted = f" HALTED({engine.risk.halt_reason})" if engine.risk.halted else ""
+    fleet = engine.fleet.coordinator
+    if fleet.halted:
+        halted += f" FLEET_HALTED({fleet.halt_reason})"
+    elif not fleet.online:
+        halted += " FLEET_OFFLINE"
     return (
         f"t={elapsed_s:.0f}s taken={stats.taken} signals={stats.signals} skipped={sum(stats.skipped.values())} "
         f"fills={snap.fills} pnl={snap.total:+.4f} fees={snap.fees:.4f} funding={snap.funding:+.4f} "
@@ -96,8 +101,13 @@ def render(engine: ArbEngine, elapsed_s: float) -> Group:
     snap = engine.pnl_snapshot()
     mode = "TRADING" if engine.trade else "SIGNAL ONLY"
     head = Text(f"cexarb  {mode}  t={elapsed_s:.0f}s  ", style="bold")
+    fleet = engine.fleet.coordinator
     if engine.risk.halted:
         head.append(f"KILL SWITCH: {engine.risk.halt_reason}", style="bold red")
+    elif fleet.halted:
+        head.append(f"FLEET KILL SWITCH: {fleet.halt_reason}", style="bold red")
+    elif not fleet.online:
+        head.append("FLEET OFFLINE: no new positions", style="bold yellow")
     else:
         head.append("risk ok", style="green")
 
