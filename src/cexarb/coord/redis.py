@@ -177,6 +177,16 @@ class RedisCoordinator(Coordinator):
                     keys=[k.risk, k.reservations(self.member), k.heartbeat(self.member), k.members],
                     args=[self.member],
                 )
+        if self._writer.queue or self._unsettled:
+            # The server stayed away to the end: say what the fleet never received.
+            log_kv(
+                log,
+                logging.ERROR,
+                "fleet_left_unsent",
+                member=self.member,
+                events=len(self._writer.queue),
+                settlements=len(self._unsettled),
+            )
         self._closing.set()
         for task in (*self._tasks, *self._background):
             task.cancel()
