@@ -175,7 +175,7 @@ class RedisCoordinator(Coordinator):
                 await self.redis.delete(k.heartbeat(self.member))
                 await self._reap_script(
                     keys=[k.risk, k.reservations(self.member), k.heartbeat(self.member), k.members],
-                    args=[self.member],
+                    args=[self.member, 1],
                 )
         if self._writer.queue or self._unsettled:
             # The server stayed away to the end: say what the fleet never received.
