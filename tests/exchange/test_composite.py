@@ -411,3 +411,16 @@ async def test_account_fee_rates_are_loaded_and_a_refusal_keeps_the_default(venu
         assert ex.taker_fee(BTC) == 0.0004
     finally:
         await ex.close()
+
+
+async def test_a_rest_client_without_fee_rates_keeps_the_public_default(venue, monkeypatch):
+    from tests.exchange.fakes import FakePrivateRest
+
+    monkeypatch.delattr(FakePrivateRest, "get_account_fees")
+    venue.account_fees[BTC] = (0.0, 0.0001)
+    ex = FakeSpotExchange(venue)
+    await ex.initialize([BTC])
+    try:
+        assert ex.account_fees == {} and ex.taker_fee(BTC) == ex.symbols_info[BTC].taker_fee
+    finally:
+        await ex.close()

@@ -77,10 +77,12 @@ class AccountFeesMixin:
         """Load the account's rates for `symbols` (default: the symbols initialized). A venue
         that refuses (permission, outage) leaves the previous rates, or the public default, in
         place and says so in the log; the next refresh tries again."""
-        rest = self._private_rest
+        load = getattr(self._private_rest, "get_account_fees", None)
+        if load is None:  # a caller's own REST client without it: the public default stands
+            return dict(self.account_fees)
         wanted = list(self._symbols) if symbols is None else symbols
         try:
-            loaded = await asyncio.gather(*(rest.get_account_fees(s) for s in wanted))
+            loaded = await asyncio.gather(*(load(s) for s in wanted))
         except ExchangeError as exc:
             self._fee_load_errors += 1
             log_kv(log, logging.WARNING, "account_fees_unavailable", venue=self.name, error=str(exc))
