@@ -46,6 +46,7 @@ from cexarb.sim.futures import (
     order_margin,
 )
 from cexarb.sim.limits import SimRateLimits
+from cexarb.sim.order_checks import check_order
 from cexarb.sim.transfers import AddressOwner, Deposit, TransferNetwork, chain_of, make_address
 from cexarb.sim.withdrawals import SimNetwork, WithdrawalDesk
 
@@ -417,84 +418,28 @@ class SimVenue:
             raise SimReject(
                 RejectReason.DUPLICATE_CLIENT_ID, f"client order id {client_order_id!r} already used"
             )
-        is_market = order_type is OrderType.MARKET
-        post_only = order_type is OrderType.LIMIT_MAKER or tif is TimeInForce.POST_ONLY
-        if is_market:
-            tif = TimeInForce.IOC
-        elif order_type is OrderType.LIMIT_MAKER:
-            tif = TimeInForce.POST_ONLY
-
-        limit_ticks: int | None = None
-        if not is_market:
-            if price is None or not price > 0:
-                raise SimReject(
-                    RejectReason.INVALID_PRICE, f"a limit order needs a positive price, got {price!r}"
-                )
-            limit_ticks = rules.to_ticks(price)
-            if limit_ticks is None or limit_ticks <= 0:
-                raise SimReject(
-                    RejectReason.INVALID_PRICE, f"price {price!r} is not a multiple of tick {rules.tick:g}"
-                )
-
-        quote_budget: float | None = None
-        if is_market and quote_quantity is not None and not self.is_futures:
-            if side is not Side.BUY:
-                raise SimReject(
-                    RejectReason.INVALID_QUANTITY, "a quote amount is only accepted for market buys"
-                )
-            if not quote_quantity > 0:
-                raise SimReject(
-                    RejectReason.INVALID_QUANTITY, f"quote amount must be positive, got {quote_quantity!r}"
-                )
-            if quote_quantity < rules.min_notional:
-                raise SimReject(
-                    RejectReason.BELOW_MIN_NOTIONAL,
-                    f"{quote_quantity:g} < min notional {rules.min_notional:g}",
-                )
-            quote_budget = float(quote_quantity)
-            units = 1 << 62
-        else:
-            units = rules.to_units(quantity) if quantity is not None and quantity > 0 else None
-            if units is None or units <= 0:
-                raise SimReject(
-                    RejectReason.INVALID_QUANTITY,
-                    f"quantity {quantity!r} must be a positive multiple of step {rules.step:g}",
-                )
-            if rules.qty_of(units) < rules.min_qty - 1e-12:
-                raise SimReject(
-                    RejectReason.BELOW_MIN_QUANTITY, f"quantity {quantity:g} < minimum {rules.min_qty:g}"
-                )
-            ref_ticks = limit_ticks if limit_ticks is not None else self._best_opposite(engine, side)
-            if ref_ticks is not None and rules.min_notional > 0:
-                notional = rules.price_of(ref_ticks) * rules.qty_of(units)
-                if notional < rules.min_notional - 1e-9:
-                    raise SimReject(
-                        RejectReason.BELOW_MIN_NOTIONAL,
-                        f"notional {notional:g} < minimum {rules.min_notional:g}",
-                    )
-
-        if post_only and limit_ticks is not None and engine.would_take(side, limit_ticks):
-            raise SimReject(RejectReason.POST_ONLY_WOULD_TAKE, "post-only order would take liquidity")
-        if (
-            tif is TimeInForce.FOK
-            and not is_market
-            and engine.fillable_units(side, limit_ticks, units) < units
-        ):
-            raise SimReject(RejectReason.FOK_NOT_FILLED, "fill-or-kill order cannot be filled completely")
-        position = None
-        if self.is_futures:
-            position = self._position(account, symbol)
-            if reduce_only:
-                if not position.size or (position.size > 0) == (side is Side.BUY):
-                    raise SimReject(
-                        RejectReason.REDUCE_ONLY_VIOLATED, "reduce-only order would open or increase"
-                    )
-                if rules.qty_of(units) > abs(position.size) + 1e-12:
-                    raise SimReject(
-                        RejectReason.REDUCE_ONLY_VIOLATED, "reduce-only order is larger than the position"
-                    )
-        elif reduce_only:
-            raise SimReject(RejectReason.REDUCE_ONLY_VIOLATED, "reduce-only is a futures order flag")
+        position = self._position(account, symbol) if self.is_futures else None
+        plan = check_order(
+            rules,
+            engine,
+            side,
+            order_type,
+            quantity,
+            price,
+            tif,
+            reduce_only=reduce_only,
+            quote_quantity=quote_quantity,
+            position_size=position.size if position is not None else None,
+        )
+        if isinstance(plan, SimReject):
+            raise plan
+        tif, is_market, limit_ticks, units, quote_budget = (
+            plan.tif,
+            plan.is_market,
+            plan.limit_ticks,
+            plan.units,
+            plan.quote_budget,
+        )
 
         # Funds to lock for the whole order.
         if self.is_futures:
@@ -586,9 +531,6 @@ class SimVenue:
                 opens = not size or (size > 0) == (order.side is Side.BUY)
                 if opens or order.remaining_quantity > abs(size) + 1e-12:
                     self._cancel(record)
-
-    def _best_opposite(self, engine: MatchingEngine, side: Side) -> int | None:
-        return engine.best_ask() if side is Side.BUY else engine.best_bid()
 
     def _notional_estimate(self, book: _Market, side: Side, limit_ticks: int | None, units: int) -> float:
         """Quote needed for `units`: at the limit price, or by walking the book for a market order."""
