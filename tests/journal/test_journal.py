@@ -275,3 +275,19 @@ async def test_a_full_queue_drops_and_counts_instead_of_growing(tmp_path):
     await journal.start()
     await journal.close()
     assert journal.stats.written == 3
+
+
+async def test_a_spool_that_cannot_be_written_counts_the_loss_and_the_writer_goes_on(tmp_path):
+    backend = FlakyBackend(open_backend(f"sqlite:///{tmp_path / 'j.db'}"))
+    (tmp_path / "file").write_text("")
+    # Below a regular file: the spool can neither be written nor exist.
+    journal = Journal(backend, spool_path=tmp_path / "file" / "spool", flush_interval_s=0.01)
+    await journal.start()
+    backend.down = True
+    journal.record(Fill(ts=1.0, venue="v", fill=fill("t1")))
+    await journal.flush()
+    assert journal.stats.dropped == 1 and not journal._task.done()
+    backend.down = False
+    journal.record(Fill(ts=1.0, venue="v", fill=fill("t2")))
+    await journal.close()
+    assert journal.stats.written == 1

@@ -25,7 +25,7 @@ class Spool:
     def pending(self) -> bool:
         try:
             return self.path.stat().st_size > 0
-        except FileNotFoundError:
+        except OSError:  # missing, or a path that cannot hold a file
             return False
 
     def append(self, batch: list[Event]) -> None:

@@ -155,6 +155,12 @@ class Journal:
 
     # -- drainer ----------------------------------------------------------------------------
     async def _drain(self) -> None:
+        try:
+            await self._drain_loop()
+        finally:
+            self._progress.set()  # a flush() waiting on a writer that ended must not hang
+
+    async def _drain_loop(self) -> None:
         while True:
             if not self._queue:
                 if self._closing:
@@ -194,13 +200,21 @@ class Journal:
                 return
             except Exception as exc:
                 self._unavailable(exc)
-        await asyncio.to_thread(self.spool.append, batch)
+        try:
+            await asyncio.to_thread(self.spool.append, batch)
+        except OSError as exc:
+            # Neither the database nor the local disk takes it: count the loss, say so, go on.
+            self.stats.dropped += len(batch)
+            log_kv(
+                log, logging.ERROR, "journal_lost", events=len(batch), spool=self.spool.path, error=repr(exc)
+            )
+            return
         self.stats.spooled += len(batch)
 
     async def _replay(self) -> None:
         """Write every spooled batch, then delete the spool; stop at the first failure."""
-        batches = await asyncio.to_thread(self.spool.read)
         try:
+            batches = await asyncio.to_thread(self.spool.read)
             for batch in batches:
                 await self.backend.write(batch)
         except Exception as exc:
