@@ -66,7 +66,10 @@ async def test_metrics_are_scraped_during_a_run(tmp_path):
                 async with http.get(url) as reply:
                     assert reply.status == 200 and reply.content_type == "text/plain"
                     families = samples(await reply.text())
-                if value(families, "cexarb_fills", "cexarb_fills_total") >= 2:
+                # Fills land while an execution runs; it counts as taken once it has finished.
+                fills = value(families, "cexarb_fills", "cexarb_fills_total")
+                taken = value(families, "cexarb_opportunities", "cexarb_opportunities_total", action="taken")
+                if fills >= 2 and taken >= 1:
                     break
                 assert time.monotonic() < deadline, "no fills reached the metrics"
                 await asyncio.sleep(0.1)
