@@ -87,5 +87,5 @@ def _drain_row(path: Path, events: int) -> Row:
         rate,
         None,
         events,
-        note="background task, batches of 1000 in one transaction each (off the hot path)",
+        note="background task: what is queued, one transaction per wake-up (off the hot path)",
     )
