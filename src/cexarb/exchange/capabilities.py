@@ -58,7 +58,7 @@ class WithdrawalCapability(Protocol):
     async def withdraw(self, request: WithdrawalRequest) -> WithdrawalResponse: ...
 
     async def get_withdrawal_status(
-        self, withdrawal_id: str, asset: str | None = None
+        self, withdrawal_id: str | None = None, asset: str | None = None, *, client_id: str | None = None
     ) -> WithdrawalResponse: ...
 
 

@@ -260,7 +260,11 @@ class PrivateRest(Protocol):
 class WithdrawalRest(Protocol):
     async def withdraw(self, request: WithdrawalRequest) -> WithdrawalResponse: ...
 
-    async def get_withdrawal(self, withdrawal_id: str, asset: str | None = None) -> WithdrawalResponse: ...
+    async def get_withdrawal(
+        self, withdrawal_id: str | None = None, asset: str | None = None, *, client_id: str | None = None
+    ) -> WithdrawalResponse:
+        """By the venue's withdrawal id, or by the client id it was sent with."""
+        ...
 
 
 @runtime_checkable

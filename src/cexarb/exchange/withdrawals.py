@@ -118,8 +118,11 @@ class WithdrawalMixin:
         )
         return response
 
-    async def get_withdrawal_status(self, withdrawal_id: str, asset: str | None = None) -> WithdrawalResponse:
-        return await self._withdrawal_rest().get_withdrawal(withdrawal_id, asset)
+    async def get_withdrawal_status(
+        self, withdrawal_id: str | None = None, asset: str | None = None, *, client_id: str | None = None
+    ) -> WithdrawalResponse:
+        """By the venue's id, or by the client id the request carried (`WithdrawalRequest.client_id`)."""
+        return await self._withdrawal_rest().get_withdrawal(withdrawal_id, asset, client_id=client_id)
 
     async def get_withdrawal_networks(self, asset: str) -> list[WithdrawalNetwork] | None:
         """The networks `asset` withdraws on, with fee and minimum (None: the venue gives none)."""

@@ -208,6 +208,13 @@ async def test_withdraw_and_history(spot):
     assert again.withdrawal_id == sent.withdrawal_id and again.amount == 25.0
     assert sim.truth(VENUE, "k1").withdrawals[0].withdrawal_id == sent.withdrawal_id
     assert [w.withdrawal_id for w in await rest.get_withdrawals("USDT")] == [sent.withdrawal_id]
+    # the client id is looked up in `withdraw_order_id`; Gate's `withdraw_id` never matches it
+    by_client = await rest.get_withdrawal(client_id="wd-1")
+    assert by_client.withdrawal_id == sent.withdrawal_id
+    raw = await rest.signed("GET", "/wallet/withdrawals", params={"withdraw_id": "wd-1"})
+    assert raw == []
+    raw = await rest.signed("GET", "/wallet/withdrawals", params={"withdraw_order_id": "wd-1"})
+    assert [r["id"] for r in raw] == [sent.withdrawal_id] and raw[0]["withdraw_order_id"] == "wd-1"
 
 
 async def test_withdrawal_the_venue_refuses_is_a_withdrawal_error(spot):

@@ -455,6 +455,7 @@ async def test_withdraw_networks_and_status(quiet):
     assert (found.asset, found.amount, found.address, found.network) == ("USDT", 25.0, address, "TRC20")
     (true_w,) = quiet.sim.truth(VENUE, "k1").withdrawals
     assert true_w.withdrawal_id == sent.withdrawal_id
+    assert (await rest.get_withdrawal(client_id="w-1")).withdrawal_id == sent.withdrawal_id
     with pytest.raises(WithdrawalError):
         await rest.withdraw(WithdrawalRequest("USDT", 25.0, "not-an-address", "TRC20"))
 

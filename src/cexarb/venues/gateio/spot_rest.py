@@ -347,15 +347,26 @@ class GateioSpotPrivateRest(GateTradingRest):
             for r in await self.signed("GET", "/wallet/withdrawals", params=params) or ()
         ]
 
-    async def get_withdrawal(self, withdrawal_id: str, asset: str | None = None) -> WithdrawalResponse:
-        """By Gate's withdrawal id (or the client withdraw_order_id), from /wallet/withdrawals."""
-        params = {"currency": asset.upper() if asset else None, "withdraw_id": withdrawal_id}
+    async def get_withdrawal(
+        self, withdrawal_id: str | None = None, asset: str | None = None, *, client_id: str | None = None
+    ) -> WithdrawalResponse:
+        """From /wallet/withdrawals: by Gate's id (`withdraw_id`), or by the client id the
+        withdrawal was sent with (`withdraw_order_id`; Gate's `withdraw_id` never matches it)."""
+        if not withdrawal_id and not client_id:
+            raise WithdrawalError("give withdrawal_id or client_id", venue=VENUE)
+        params = {"currency": asset.upper() if asset else None}
+        if withdrawal_id:
+            params["withdraw_id"] = withdrawal_id
+        else:
+            params["withdraw_order_id"] = client_id
         records = await self.signed("GET", "/wallet/withdrawals", params=params) or []
         for record in records:
-            if str(record.get("id")) == withdrawal_id or record.get("withdraw_order_id") == withdrawal_id:
+            if (withdrawal_id and str(record.get("id")) == withdrawal_id) or (
+                not withdrawal_id and record.get("withdraw_order_id") == client_id
+            ):
                 return codec.parse_withdrawal(record)
         raise WithdrawalError(
-            f"withdrawal {withdrawal_id} not found",
+            f"withdrawal {withdrawal_id or client_id} not found",
             venue=VENUE,
             hint="history covers the last 7 days by default; check the id and asset",
         )

@@ -61,12 +61,21 @@ class MexcWalletMixin:
         reply = await self._signed("GET", "/api/v3/capital/withdraw/history", params)
         return [codec.parse_withdrawal(item) for item in reply or ()]
 
-    async def get_withdrawal(self, withdrawal_id: str, asset: str | None = None) -> WithdrawalResponse:
-        for withdrawal in await self.get_withdrawals(asset):
-            if withdrawal.withdrawal_id == withdrawal_id:
+    async def get_withdrawal(
+        self, withdrawal_id: str | None = None, asset: str | None = None, *, client_id: str | None = None
+    ) -> WithdrawalResponse:
+        """By MEXC's id, or by the `withdrawOrderId` it was sent with, from the history."""
+        if not withdrawal_id and not client_id:
+            raise WithdrawalError("give withdrawal_id or client_id", venue=VENUE)
+        reply = await self._signed("GET", "/api/v3/capital/withdraw/history", {"coin": asset, "limit": 1000})
+        for item in reply or ():
+            withdrawal = codec.parse_withdrawal(item)
+            if (withdrawal_id and withdrawal.withdrawal_id == withdrawal_id) or (
+                not withdrawal_id and item.get("withdrawOrderId") == client_id
+            ):
                 return withdrawal
         raise WithdrawalError(
-            f"withdrawal {withdrawal_id} not found in the last 7 days of history",
+            f"withdrawal {withdrawal_id or client_id} not found in the last 7 days of history",
             venue=VENUE,
             hint="check the id (and asset); MEXC lists 7 days by default",
         )
