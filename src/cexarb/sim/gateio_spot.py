@@ -37,6 +37,35 @@ WITHDRAW_STATUS = {
 }
 
 
+# What a create reply leaves out per `action_mode` (gateapi-python docs/Order.md: "ACK:
+# Asynchronous mode, only returns key order fields; RESULT: No clearing information; FULL: Full
+# mode (default)"). Which fields are "clearing" is unverified: the fills and fees.
+_CLEARING = frozenset(
+    {
+        "left",
+        "filled_amount",
+        "fill_price",
+        "filled_total",
+        "avg_deal_price",
+        "fee",
+        "fee_currency",
+        "point_fee",
+        "gt_fee",
+        "gt_maker_fee",
+        "gt_taker_fee",
+        "gt_discount",
+        "rebated_fee",
+        "rebated_fee_currency",
+        "finish_as",
+    }
+)
+_ACTION_FIELDS = {
+    "FULL": frozenset(),
+    "RESULT": _CLEARING,
+    "ACK": _CLEARING | {"status", "amount", "price", "type", "side", "time_in_force", "iceberg", "account"},
+}
+
+
 class GateSpotFront(GateFront):
     label = "gate spot"
     ws_paths = ("/ws/v4/", "/ws/v4")
@@ -227,6 +256,9 @@ class GateSpotFront(GateFront):
         if account not in ("spot", "unified"):
             raise bad_param(f"Invalid account: {account}")
         text = order_text(body)
+        action_mode = body.get("action_mode") or "FULL"
+        if action_mode not in _ACTION_FIELDS:
+            raise bad_param(f"Invalid action_mode: {action_mode}")
         order_type = body.get("type", "limit")
         tif_text = body.get("time_in_force") or ("ioc" if order_type == "market" else "gtc")
         tif = codec.TIF_IN.get(tif_text)
@@ -263,7 +295,9 @@ class GateSpotFront(GateFront):
         )
         if self.venue.faults.take_timeout_after_accept():
             return await self.venue.faults.hold_then_drop(request)
-        return json_response(self.encode_order(order), status=201)
+        reply = self.encode_order(order)
+        dropped = _ACTION_FIELDS[action_mode]
+        return json_response({k: v for k, v in reply.items() if k not in dropped}, status=201)
 
     async def get_order(self, request: web.Request) -> Any:
         m = self.market(request.query.get("currency_pair"))

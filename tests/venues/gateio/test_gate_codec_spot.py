@@ -335,3 +335,14 @@ def test_withdraw_status_fees_by_chain() -> None:
     assert codec.parse_withdraw_status(raw, "usdt") == (10.0, {"": 5.0, "TRX": 1.0, "ETH": 3.0})
     assert codec.parse_withdraw_status(raw, "BTC") == (0.002, {"": 0.001})
     assert codec.parse_withdraw_status(raw, "SOL") == (0.0, {})
+
+
+def test_market_buy_carries_its_quote_amount():
+    entries = {
+        e["description"].split(" ")[0]: e["response"]["data"]["result"]
+        for e in load_samples("gate_spot_ws_api")
+    }
+    first = codec.parse_order(entries["GetOrders"][0])  # amount "70.0" quote, filled_amount "0.00299" base
+    assert first.quote_quantity == 70.0 and first.filled_quantity == 0.00299
+    limit = codec.parse_order(entries["GetOrder"])
+    assert limit.quote_quantity == 0.0

@@ -370,3 +370,32 @@ async def test_client_id_finds_a_finished_order_the_text_no_longer_finds(spot):
 
 async def _none(*args):
     return None
+
+
+async def test_market_buy_reports_quote_spent_and_base_from_fills(spot):
+    """A Gate spot market buy is sized in quote: the order carries that quote amount, and the
+    base bought is the venue's filled_amount, or the sum of its fills when the reply has no
+    clearing fields (action_mode RESULT), never filled_total / a rounded average price."""
+    sim, public, rest, stream, events, info = spot
+    venue = sim.venue(VENUE)
+    ask = venue.ticker(BTC).ask_price
+    buy = await rest.place_order(
+        BTC, Side.BUY, OrderType.MARKET, 0.001, ask * 1.01, client_order_id=rest.new_client_order_id()
+    )
+    truth = sim.truth(VENUE, "k1").orders[buy.order_id]
+    sent = rest.order_body(BTC, Side.BUY, OrderType.MARKET, 0.001, ask * 1.01, TimeInForce.IOC, "t-x")
+    assert buy.quote_quantity == float(sent["amount"])  # the quote amount on the wire
+    assert buy.filled_quantity == pytest.approx(truth.filled_quantity, abs=1e-12)
+    # a reply without clearing fields: the base comes from the order's fills
+    body = rest.order_body(
+        BTC, Side.BUY, OrderType.MARKET, 0.002, ask * 1.01, TimeInForce.IOC, rest.new_client_order_id()
+    )
+    raw = await rest.signed("POST", "/spot/orders", body={**body, "action_mode": "RESULT"})
+    assert "filled_amount" not in raw and "avg_deal_price" not in raw
+    order = await rest.spot_order(raw)
+    truth = sim.truth(VENUE, "k1").orders[order.order_id]
+    assert (
+        order.filled_quantity == pytest.approx(truth.filled_quantity, abs=1e-12) and order.filled_quantity > 0
+    )
+    assert order.status is OrderStatus.FILLED and order.quote_quantity > 0
+    assert order.average_price == pytest.approx(truth.average_price, rel=1e-12)

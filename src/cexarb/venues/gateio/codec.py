@@ -244,10 +244,16 @@ def parse_futures_user_id(account: Mapping) -> int:
 def order_from_msg(msg: m.SpotOrderMsg) -> Order:
     side = _SIDE[msg.side]
     is_market = msg.type == "market"
+    market_buy = is_market and side is _BUY
     left = msg.left if msg.left is not None else msg.amount
     if msg.filled_amount is not None:
+        # base units, a market buy's too (published payload: amount "70.0" quote, filled_amount
+        # "0.00299" base; tests/data/protocols/samples/gate_spot_ws_api.json)
         filled = msg.filled_amount
-    elif is_market and side is _BUY:
+    elif market_buy:
+        # amount and left are quote units here; without filled_amount the base bought is only
+        # estimated from the average price: the REST client replaces it with the sum of the
+        # order's fills (GateioSpotPrivateRest.with_exact_fills).
         filled = msg.filled_total / msg.avg_deal_price if msg.avg_deal_price > 0 else 0.0
     else:
         filled = max(0.0, round(msg.amount - left, 12))
@@ -300,6 +306,8 @@ def order_from_msg(msg: m.SpotOrderMsg) -> Order:
         created,  # created_at
         updated,  # updated_at
         updated,  # sequence
+        False,  # reduce_only
+        msg.amount if market_buy else 0.0,  # quote_quantity: what a market buy spends at most
     )
 
 

@@ -17,6 +17,7 @@ from cexarb.model import (
     Execution,
     Order,
     OrderBook,
+    OrderStatus,
     OrderType,
     Side,
     Symbol,
@@ -166,7 +167,39 @@ class GateioSpotPrivateRest(GateTradingRest):
         if reduce_only:
             raise InvalidOrder("reduce_only has no meaning on spot", venue=VENUE)
         body = self.order_body(symbol, side, order_type, quantity, price, time_in_force, client_order_id)
-        return codec.parse_order(await self.post_order("/spot/orders", body, client_order_id))
+        return await self.spot_order(await self.post_order("/spot/orders", body, client_order_id))
+
+    async def spot_order(self, raw: Any) -> Order:
+        """An order from a REST reply; a market buy whose reply lacks `filled_amount` (Gate's
+        `action_mode` RESULT/ACK replies carry no clearing fields) takes its base from its fills."""
+        order = codec.parse_order(raw)
+        if order.quote_quantity > 0 and raw.get("filled_amount") in (None, ""):
+            order = await self.with_exact_fills(order)
+            if order.filled_quantity > 0 and raw.get("status") == "closed":
+                order = msgspec.structs.replace(order, status=OrderStatus.FILLED, remaining_quantity=0.0)
+            elif order.filled_quantity > 0 and order.status is OrderStatus.CANCELED:
+                order = msgspec.structs.replace(order, status=OrderStatus.PARTIALLY_CANCELED)
+        return order
+
+    async def with_exact_fills(self, order: Order) -> Order:
+        """A market buy as its fills say: Gate states its amount in quote, and the base bought
+        estimated as filled_total / avg_deal_price would carry the average price's rounding."""
+        params = {"currency_pair": to_venue(order.symbol), "order_id": order.order_id, "limit": 1000}
+        fills = [
+            codec.parse_execution(t, order.symbol)
+            for t in await self.signed("GET", "/spot/my_trades", params=params) or ()
+        ]
+        base = sum(f.quantity for f in fills)
+        if base <= 0:
+            return order  # fills not listed yet: keep the estimate
+        quote = sum(f.quantity * f.price for f in fills)
+        done = order.status.is_done
+        return msgspec.structs.replace(
+            order,
+            filled_quantity=base,
+            average_price=quote / base,
+            quantity=base if done else max(order.quantity, base),
+        )
 
     async def cancel_order(
         self, symbol: Symbol, order_id: str | None = None, client_order_id: str | None = None
@@ -175,7 +208,7 @@ class GateioSpotPrivateRest(GateTradingRest):
         ref = order_ref(order_id, client_order_id)
         params = {"currency_pair": to_venue(symbol), "account": "spot"}
         reply = await self.signed("DELETE", f"/spot/orders/{ref}", params=params, pool=CANCEL)
-        return codec.parse_order(reply)
+        return await self.spot_order(reply)
 
     async def cancel_all_orders(self, symbol: Symbol | None = None) -> list[Order]:
         """Every open order of `symbol`, or of every pair that has open orders."""
@@ -188,7 +221,7 @@ class GateioSpotPrivateRest(GateTradingRest):
 
     async def order_by_ref(self, symbol: Symbol, ref: str) -> Order:
         params = {"currency_pair": to_venue(symbol), "account": "spot"}
-        return codec.parse_order(await self.signed("GET", f"/spot/orders/{ref}", params=params))
+        return await self.spot_order(await self.signed("GET", f"/spot/orders/{ref}", params=params))
 
     async def finished_order_with_text(self, symbol: Symbol, text: str, since_ms: int) -> Order | None:
         pair = to_venue(symbol)
@@ -204,7 +237,7 @@ class GateioSpotPrivateRest(GateTradingRest):
             batch = await self.signed("GET", "/spot/orders", params=params) or []
             for item in batch:
                 if item.get("text") == text:
-                    return codec.parse_order(item)
+                    return await self.spot_order(item)
             if len(batch) < _PAGE:
                 break
         return None
