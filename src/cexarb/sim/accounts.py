@@ -53,6 +53,7 @@ class SimAccountState:
         "deposits",
         "fee_tier",
         "fee_tiers",
+        "unified",
     )
 
     def __init__(
@@ -69,6 +70,8 @@ class SimAccountState:
         self.user_id = user_id
         # Synthetic traders: their orders are forgotten once finished and they get no events.
         self.internal = internal
+        # Gate: the key's account is a unified account (`/account/detail` key.mode 2).
+        self.unified = False
         self.balances: dict[str, AssetBalance] = {
             asset: AssetBalance(asset, float(amount)) for asset, amount in (balances or {}).items()
         }

@@ -120,9 +120,21 @@ class GateFront:
     async def server_time(self, request: web.Request) -> Any:
         return {"server_time": self.venue.clock.now_ms()}
 
+    def is_unified(self, key: str) -> bool:
+        acct = self.venue.account(key)
+        return bool(acct is not None and acct.unified)
+
     async def account_detail(self, request: web.Request) -> Any:
-        uid = self.uid(api_key(request))
-        return {"user_id": uid, "ip_whitelist": [], "currency_pairs": [], "key": {"mode": 1}, "tier": 0}
+        """`key.mode`: 1 classic account, 2 unified account (gateapi-python docs/AccountDetailKey.md)."""
+        key = api_key(request)
+        mode = 2 if self.is_unified(key) else 1
+        return {
+            "user_id": self.uid(key),
+            "ip_whitelist": [],
+            "currency_pairs": [],
+            "key": {"mode": mode},
+            "tier": 0,
+        }
 
     def order_by_text(self, key: str, text: str) -> Any:
         """The order whose client id is `text`, while Gate still finds it by `text`: open, or

@@ -82,6 +82,8 @@ class SimAccount:
     # Per venue key: the account's own tier there (rates, maker rebate, discount token);
     # its rates win over maker_fee/taker_fee above.
     fees: Mapping[str, FeeTier] = field(default_factory=dict)
+    # Gate: a unified account (balances under /unified/accounts, orders with account=unified).
+    unified: bool = False
 
     def __repr__(self) -> str:
         return f"SimAccount(api_key={self.api_key[:3]}***, balances={dict(self.balances)})"
@@ -264,6 +266,7 @@ class Simulator:
                         fee_tier=tier,
                     )
                     account.fee_tiers = acc.fees
+                    account.unified = acc.unified and key in _GATE_KEYS
                 self.venues[key] = venue
                 self.transfers.attach(venue)
             self.faults = SimFaults({k: v.faults for k, v in self.venues.items()})

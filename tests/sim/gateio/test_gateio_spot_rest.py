@@ -260,3 +260,22 @@ async def test_rest_faults_are_observable(spot_srv):
 async def test_unknown_path_is_gate_shaped(spot_srv):
     status, err, _ = await spot_srv.public.call("GET", "/spot/nothing", signed=False)
     assert status == 404 and err["label"] == "NOT_FOUND"
+
+
+async def test_unified_account_mode_balances_and_order_account(spot_srv):
+    """`/account/detail` key.mode 1 (classic) or 2 (unified); a unified account's balances are
+    under /unified/accounts and its orders name account=unified (stricter than published)."""
+    client = spot_srv.client
+    assert (await client.call("GET", "/account/detail"))[1]["key"]["mode"] == 1
+    status, err, _ = await client.call("GET", "/unified/accounts")
+    assert status == 400
+    spot_srv.venue.account("k1").unified = True
+    assert (await client.call("GET", "/account/detail"))[1]["key"]["mode"] == 2
+    status, acct, _ = await client.call("GET", "/unified/accounts")
+    assert status == 200 and float(acct["balances"]["USDT"]["available"]) > 0
+    assert (await client.call("GET", "/spot/accounts"))[1] == []
+    body = {"currency_pair": "BTC_USDT", "side": "buy", "amount": "0.001", "price": "40000"}
+    status, err, _ = await client.call("POST", "/spot/orders", body={**body, "account": "spot"})
+    assert (status, err["label"]) == (400, "INVALID_PARAM_VALUE")
+    status, order, _ = await client.call("POST", "/spot/orders", body={**body, "account": "unified"})
+    assert status == 201, order

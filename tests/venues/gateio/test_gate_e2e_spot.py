@@ -399,3 +399,34 @@ async def test_market_buy_reports_quote_spent_and_base_from_fills(spot):
     )
     assert order.status is OrderStatus.FILLED and order.quote_quantity > 0
     assert order.average_price == pytest.approx(truth.average_price, rel=1e-12)
+
+
+async def test_unified_account_is_detected_and_used():
+    """A key whose `/account/detail` mode is not classic trades in Gate's unified account: its
+    balances are under /unified/accounts and its orders say account=unified."""
+    from cexarb.sim import SimAccount, SimConfig, Simulator
+
+    accounts = (
+        SimAccount("k1", "s1", {"USDT": 5000.0, "BTC": 1.0}, unified=True),
+        SimAccount("k2", "s2", {"USDT": 700.0}),
+    )
+    async with Simulator(SimConfig(venues=GATE_VENUES, flow=False, accounts=accounts)) as sim:
+        cfg = sim.client_config("k1").get("gateio", "spot")
+        public = GateioSpotPublicRest(cfg)
+        info = await public.get_symbols_info()
+        unified = GateioSpotPrivateRest(cfg, info)
+        classic = GateioSpotPrivateRest(sim.client_config("k2").get("gateio", "spot"), info)
+        try:
+            balances = await unified.get_balances()
+            assert balances["USDT"].available == 5000.0 and balances["BTC"].available == 1.0
+            assert await unified.account_kind() == "unified"
+            order = await unified.place_order(
+                BTC, Side.BUY, OrderType.LIMIT, 0.001, 40000.0, client_order_id=unified.new_client_order_id()
+            )
+            assert (await unified.get_balances())["USDT"].locked == pytest.approx(40.0)
+            assert (await unified.cancel_order(BTC, order.order_id)).status is OrderStatus.CANCELED
+            assert (await classic.get_balances())["USDT"].available == 700.0
+            assert await classic.account_kind() == "spot"
+        finally:
+            for client in (unified, classic, public):
+                await client.close()

@@ -218,6 +218,15 @@ def parse_balances(accounts: list) -> dict[str, AssetBalance]:
     return {a.currency.upper(): AssetBalance(a.currency.upper(), a.available, a.locked) for a in items}
 
 
+def parse_unified_balances(reply: Mapping) -> dict[str, AssetBalance]:
+    """`GET /unified/accounts`: `balances` maps currency -> {available, freeze, ...}."""
+    out = {}
+    for currency, bal in (reply.get("balances") or {}).items():
+        asset = currency.upper()
+        out[asset] = AssetBalance(asset, float(bal.get("available") or 0), float(bal.get("freeze") or 0))
+    return out
+
+
 def spot_balance_from_msg(msg: m.SpotBalanceUpdateMsg) -> AssetBalance:
     return AssetBalance(msg.currency.upper(), msg.available, msg.freeze)
 

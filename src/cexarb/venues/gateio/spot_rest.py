@@ -89,8 +89,20 @@ class GateioSpotPrivateRest(GateTradingRest):
     ) -> None:
         super().__init__(config, session=session)
         self.symbols_info = symbols_info if symbols_info is not None else {}
+        self._account: str | None = None  # "spot" or "unified", learned from /account/detail
+
+    async def account_kind(self) -> str:
+        """The `account` this key trades in: "unified" when `/account/detail` says the key's
+        mode is not the classic one (1), else "spot". Asked once."""
+        if self._account is None:
+            detail = await self.signed("GET", "/account/detail") or {}
+            mode = (detail.get("key") or {}).get("mode", 1)
+            self._account = "spot" if str(mode) == "1" else "unified"
+        return self._account
 
     async def get_balances(self) -> dict[str, AssetBalance]:
+        if await self.account_kind() == "unified":
+            return codec.parse_unified_balances(await self.signed("GET", "/unified/accounts"))
         return codec.parse_balances(await self.signed("GET", "/spot/accounts"))
 
     async def get_account_fees(self, symbol: Symbol) -> AccountFees:
@@ -118,7 +130,7 @@ class GateioSpotPrivateRest(GateTradingRest):
             "text": client_order_id,
             "currency_pair": to_venue(symbol),
             "type": "limit",
-            "account": "spot",
+            "account": self._account or "spot",
             "side": "buy" if side is Side.BUY else "sell",
         }
         if order_type is OrderType.MARKET:
@@ -166,6 +178,7 @@ class GateioSpotPrivateRest(GateTradingRest):
     ) -> Order:
         if reduce_only:
             raise InvalidOrder("reduce_only has no meaning on spot", venue=VENUE)
+        await self.account_kind()  # the body names the key's account
         body = self.order_body(symbol, side, order_type, quantity, price, time_in_force, client_order_id)
         return await self.spot_order(await self.post_order("/spot/orders", body, client_order_id))
 
@@ -206,7 +219,7 @@ class GateioSpotPrivateRest(GateTradingRest):
     ) -> Order:
         """By exchange id, or by client id ('t-...', works while the order is open)."""
         ref = order_ref(order_id, client_order_id)
-        params = {"currency_pair": to_venue(symbol), "account": "spot"}
+        params = {"currency_pair": to_venue(symbol), "account": await self.account_kind()}
         reply = await self.signed("DELETE", f"/spot/orders/{ref}", params=params, pool=CANCEL)
         return await self.spot_order(reply)
 
@@ -214,13 +227,13 @@ class GateioSpotPrivateRest(GateTradingRest):
         """Every open order of `symbol`, or of every pair that has open orders."""
         canceled: list[Order] = []
         for sym in await self.symbols_to_cancel(symbol):
-            params = {"currency_pair": to_venue(sym), "account": "spot"}
+            params = {"currency_pair": to_venue(sym), "account": await self.account_kind()}
             reply = await self.signed("DELETE", "/spot/orders", params=params, pool=CANCEL)
             canceled.extend(codec.parse_order(item) for item in reply or () if item.get("succeeded", True))
         return canceled
 
     async def order_by_ref(self, symbol: Symbol, ref: str) -> Order:
-        params = {"currency_pair": to_venue(symbol), "account": "spot"}
+        params = {"currency_pair": to_venue(symbol), "account": await self.account_kind()}
         return await self.spot_order(await self.signed("GET", f"/spot/orders/{ref}", params=params))
 
     async def finished_order_with_text(self, symbol: Symbol, text: str, since_ms: int) -> Order | None:
@@ -232,7 +245,7 @@ class GateioSpotPrivateRest(GateTradingRest):
                 "from": since_ms // 1000,
                 "page": page,
                 "limit": _PAGE,
-                "account": "spot",
+                "account": await self.account_kind(),
             }
             batch = await self.signed("GET", "/spot/orders", params=params) or []
             for item in batch:
