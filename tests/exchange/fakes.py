@@ -286,7 +286,7 @@ class FakePrivateRest(_Client):
         self.venue.withdrawals[wid] = resp
         return resp
 
-    async def get_withdrawal(self, withdrawal_id, asset=None):
+    async def get_withdrawal(self, withdrawal_id=None, asset=None, *, client_id=None):
         return self.venue.withdrawals[withdrawal_id]
 
     async def get_withdrawal_networks(self, asset):
