@@ -8,8 +8,8 @@ import time
 
 from cexarb.model import Order, OrderStatus, OrderType, Side, Symbol, TimeInForce
 from cexarb.sim import gateio_futures_codec, gateio_spot_codec, mexc_push
+from cexarb.sim.events import BookDeltaEvent
 from cexarb.sim.mexc_wire import SymbolFormat
-from cexarb.sim.venue import BookDeltaEvent
 
 from .rig import BTC
 

@@ -97,6 +97,26 @@ class SimAccountState:
     def __repr__(self) -> str:
         return f"SimAccountState(api_key={self.api_key[:3]}***, user_id={self.user_id})"
 
+    def lookup(self, symbol: Symbol, order_id: str | None, client_order_id: str | None) -> Order:
+        """The account's order on `symbol` by order id, else by client order id (raises
+        SimReject ORDER_NOT_FOUND)."""
+        if order_id is None and client_order_id:
+            order_id = self.client_ids.get(client_order_id)
+        order = self.orders.get(order_id) if order_id else None
+        if order is None or order.symbol != symbol:
+            wanted = order_id or client_order_id
+            raise SimReject(RejectReason.ORDER_NOT_FOUND, f"no order {wanted!r} on {symbol}")
+        return order
+
+    def trades(self, symbol: Symbol | None, since_ms: int | None, limit: int) -> list[Execution]:
+        """Oldest first: the first `limit` fills at/after `since_ms`, or the latest `limit` without it."""
+        fills = [
+            f
+            for f in self.fills
+            if (symbol is None or f.symbol == symbol) and (since_ms is None or f.timestamp >= since_ms)
+        ]
+        return fills[:limit] if since_ms is not None else fills[-limit:] if limit else []
+
     def balance(self, asset: str) -> AssetBalance:
         bal = self.balances.get(asset)
         if bal is None:

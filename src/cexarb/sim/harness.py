@@ -28,7 +28,8 @@ from cexarb.sim.fees import FUTURES_FEES, SPOT_FEES, FeeTier
 from cexarb.sim.flow import FlowParams, MarketFlow
 from cexarb.sim.funding import DEFAULT_INTERVAL_S
 from cexarb.sim.transfers import TransferNetwork
-from cexarb.sim.venue import AccountTruth, SimVenue
+from cexarb.sim.truth import AccountTruth
+from cexarb.sim.venue import SimVenue
 from cexarb.sim.withdrawals import gateio_networks, mexc_networks
 
 log = logging.getLogger("cexarb.sim")

@@ -21,12 +21,13 @@ from cexarb.model import Order, OrderType, Side, Symbol
 from cexarb.sim import mexc_auth
 from cexarb.sim import mexc_errors as err
 from cexarb.sim import mexc_wire as wire
+from cexarb.sim.engine import SimReject
 from cexarb.sim.mexc_errors import MexcApiError
 from cexarb.sim.mexc_listen_keys import ListenKeys
 from cexarb.sim.mexc_options import MexcSpotOptions
 from cexarb.sim.mexc_wire import SymbolBook
 from cexarb.sim.mexc_ws import MexcStreams
-from cexarb.sim.venue import SimReject, SimVenue
+from cexarb.sim.venue import SimVenue
 
 __all__ = ["FRONT_END", "MexcSpotFrontEnd", "MexcSpotOptions", "create_app"]
 

@@ -17,16 +17,31 @@ UNBOUNDED_UNITS = 1 << 62
 class OrderPlan:
     """An order that passed the checks, in engine units."""
 
-    __slots__ = ("tif", "is_market", "limit_ticks", "units", "quote_budget")
+    __slots__ = (
+        "side",
+        "order_type",
+        "reduce_only",
+        "tif",
+        "is_market",
+        "limit_ticks",
+        "units",
+        "quote_budget",
+    )
 
     def __init__(
         self,
+        side: Side,
+        order_type: OrderType,
+        reduce_only: bool,
         tif: TimeInForce,
         is_market: bool,
         limit_ticks: int | None,
         units: int,
         quote_budget: float | None,
     ) -> None:
+        self.side = side
+        self.order_type = order_type
+        self.reduce_only = reduce_only
         self.tif = tif  # effective: IOC for market orders, POST_ONLY for LIMIT_MAKER
         self.is_market = is_market
         self.limit_ticks = limit_ticks  # None for market orders
@@ -51,7 +66,6 @@ def check_order(
     quantity: float,
     price: float | None,
     tif: TimeInForce = TimeInForce.GTC,
-    *,
     reduce_only: bool = False,
     quote_quantity: float | None = None,
     position_size: float | None = None,
@@ -128,4 +142,4 @@ def check_order(
             return SimReject(
                 RejectReason.REDUCE_ONLY_VIOLATED, "reduce-only order is larger than the position"
             )
-    return OrderPlan(tif, is_market, limit_ticks, units, quote_budget)
+    return OrderPlan(side, order_type, reduce_only, tif, is_market, limit_ticks, units, quote_budget)

@@ -113,7 +113,7 @@ class TransferNetwork:
 
     def attach(self, venue: SimVenue) -> None:
         self.venues[venue.key] = venue
-        venue.transfer_network = self
+        venue.wallet.transfer_network = self
 
     def register(self, address: str, owner: AddressOwner) -> None:
         self.addresses[address] = owner
@@ -122,10 +122,10 @@ class TransferNetwork:
     def lost(self) -> list[Transfer]:
         return [t for t in self.transfers if t.status == "lost"]
 
-    def on_withdrawal(self, source: SimVenue, record: WithdrawalResponse, delay_s: float) -> None:
-        """A withdrawal left `source` (debited); schedule its arrival, or record it as lost."""
+    def on_withdrawal(self, source: str, record: WithdrawalResponse, delay_s: float) -> None:
+        """A withdrawal left venue `source` (debited); schedule its arrival, or record it as lost."""
         owner = self.addresses.get(record.address)
-        transfer = Transfer(source.key, record, owner)
+        transfer = Transfer(source, record, owner)
         self.transfers.append(transfer)
         chain = chain_of(record.network)
         if owner is None:
@@ -138,7 +138,7 @@ class TransferNetwork:
             transfer.status = "lost"
             log.warning(
                 "sim transfer lost: %s withdrawal %s of %g %s: %s",
-                source.key,
+                source,
                 record.withdrawal_id,
                 record.amount,
                 record.asset,

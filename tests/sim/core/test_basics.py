@@ -1,7 +1,8 @@
 from __future__ import annotations
 
 from cexarb.model import OrderStatus, OrderType, Side, TimeInForce
-from cexarb.sim.venue import BookDeltaEvent, OrderEvent, SimVenue
+from cexarb.sim.events import BookDeltaEvent, OrderEvent
+from cexarb.sim.venue import SimVenue
 
 from .conftest import BTC
 

@@ -6,7 +6,8 @@ import random
 
 from cexarb.model import OrderStatus, OrderType, Side, TimeInForce
 from cexarb.sim.engine import SimReject
-from cexarb.sim.venue import BookDeltaEvent, FillEvent, OrderEvent, SimVenue, TickerEvent, TradeEvent
+from cexarb.sim.events import BookDeltaEvent, FillEvent, OrderEvent, TickerEvent, TradeEvent
+from cexarb.sim.venue import SimVenue
 
 from .conftest import BTC, ETH
 

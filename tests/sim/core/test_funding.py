@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from cexarb.model import OrderStatus, OrderType, Side, TimeInForce
+from cexarb.sim.events import FundingEvent
 from cexarb.sim.funding import (
     INTEREST_RATE,
     PREMIUM_CLAMP,
@@ -13,7 +14,7 @@ from cexarb.sim.funding import (
     funding_rate,
     next_apply,
 )
-from cexarb.sim.venue import FundingEvent, SimVenue
+from cexarb.sim.venue import SimVenue
 
 from .conftest import BTC, ETH
 

@@ -6,8 +6,9 @@ import pytest
 
 from cexarb.model import OrderStatus, OrderType, PositionSide, Side, TimeInForce
 from cexarb.sim.engine import RejectReason, SimReject
+from cexarb.sim.events import PositionEvent
 from cexarb.sim.futures import MAINTENANCE_RATE
-from cexarb.sim.venue import PositionEvent, SimVenue
+from cexarb.sim.venue import SimVenue
 
 from .conftest import BTC
 

@@ -7,7 +7,8 @@ from hypothesis import strategies as st
 
 from cexarb.model import OrderType, Side, TimeInForce
 from cexarb.sim.engine import RejectReason, SimReject
-from cexarb.sim.venue import FillEvent, SimVenue
+from cexarb.sim.events import FillEvent
+from cexarb.sim.venue import SimVenue
 
 from .conftest import BTC, spot_markets
 

@@ -6,7 +6,8 @@ import pytest
 
 from cexarb.model import WithdrawalStatus
 from cexarb.sim.engine import RejectReason, SimMarket, SimReject
-from cexarb.sim.venue import BalanceEvent, SimVenue
+from cexarb.sim.events import BalanceEvent
+from cexarb.sim.venue import SimVenue
 from cexarb.sim.withdrawals import gateio_networks
 
 from .conftest import spot_markets
@@ -59,7 +60,7 @@ def test_withdrawal_validation(venue: SimVenue, asset, amount, address, network,
 
 
 def test_cancel_pending_withdrawal_refunds(venue: SimVenue) -> None:
-    venue._withdrawals.delay_s = 60.0
+    venue.wallet.desk.delay_s = 60.0
     w = venue.withdraw("a", "BTC", 0.01, "bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq", "btc")
     assert w.network == "BTC"
     canceled = venue.cancel_withdrawal("a", w.withdrawal_id)
