@@ -173,6 +173,10 @@ async def test_without_credentials_no_private_stream_and_market_data_works(venue
         assert stats["connection_status"] == {"private_rest": False, "private_ws": False}
         with pytest.raises(AuthenticationError):
             await ex.place_limit_order(BTC, Side.BUY, 1.0, 90.0)
+        with pytest.raises(AuthenticationError):
+            await ex.reload_balances()
+        with pytest.raises(AuthenticationError):
+            await ex.get_active_order(BTC, "1")
         assert "private_ws_start" not in venue.calls and "balances" not in venue.calls
     finally:
         await ex.close()

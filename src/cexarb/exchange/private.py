@@ -166,9 +166,12 @@ class CompositePrivateExchange(AccountFeesMixin, PrivateRecovery, CompositePubli
 
     async def reload_balances(self) -> dict[str, AssetBalance]:
         """Balances from REST; an asset the stream updated meanwhile keeps the stream's value."""
+        rest = self._private_rest
+        if rest is None:
+            raise self._no_credentials()
         touched = self._balance_watch.begin()
         try:
-            fresh = await self._private_rest.get_balances()
+            fresh = await rest.get_balances()
         finally:
             self._balance_watch.end(touched)
         balances = self.balances
@@ -490,12 +493,15 @@ class CompositePrivateExchange(AccountFeesMixin, PrivateRecovery, CompositePubli
                 f"{self.name} is not initialized", venue=self.name, hint="await initialize(symbols) first"
             )
         if rest is None:
-            raise AuthenticationError(
-                f"{self.name} has no API key and secret: market data only",
-                venue=self.name,
-                hint="configure api_key/api_secret for this venue to trade",
-            )
+            raise self._no_credentials()
         return rest
+
+    def _no_credentials(self) -> AuthenticationError:
+        return AuthenticationError(
+            f"{self.name} has no API key and secret: market data only",
+            venue=self.name,
+            hint="configure api_key/api_secret for this venue to trade",
+        )
 
     async def _close_all(self) -> None:
         await super()._close_all()
