@@ -9,6 +9,7 @@ from __future__ import annotations
 import atexit
 import logging
 import logging.handlers
+import math
 import queue
 import sys
 import time
@@ -86,8 +87,20 @@ def get_logger(name: str) -> logging.Logger:
     return logging.getLogger(name)
 
 
+# Significant digits a logged float keeps: enough for any price, size or PnL, and no float
+# noise (153.79325453000001, 0.30000000000000004). Integer digits are never dropped.
+_FLOAT_DIGITS = 10
+
+
+def _float_text(value: float) -> str:
+    if value == 0.0 or not math.isfinite(value):
+        return repr(value)
+    decimals = _FLOAT_DIGITS - 1 - math.floor(math.log10(abs(value)))
+    return repr(round(value, max(decimals, 0)))
+
+
 def _kv_value(value: Any) -> str:
-    text = value if isinstance(value, str) else repr(value) if isinstance(value, float) else str(value)
+    text = value if isinstance(value, str) else _float_text(value) if isinstance(value, float) else str(value)
     if not text or any(c in text for c in ' "=\n'):
         return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
     return text

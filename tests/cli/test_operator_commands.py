@@ -24,28 +24,16 @@ from cexarb.cli.ops import EMBEDDED_NOTICE, print_table
 def sim_toml(tmp_path_factory) -> Iterator[Path]:
     """A `cexarb sim` in its own process (no flow: the books stay put) and the file it wrote."""
     path = tmp_path_factory.mktemp("sim") / "sim.toml"
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "cexarb",
-            "sim",
-            "--no-flow",
-            "--duration",
-            "300",
-            "--write-config",
-            str(path),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    try:
-        json.loads(proc.stdout.readline())  # serving, and the file is written
-        yield path
-    finally:
-        proc.terminate()
-        proc.wait(10)
+    command = [sys.executable, "-m", "cexarb", "sim", "--no-flow", "--duration", "300"]
+    with subprocess.Popen(
+        [*command, "--write-config", str(path)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+    ) as proc:
+        try:
+            json.loads(proc.stdout.readline())  # serving, and the file is written
+            yield path
+        finally:
+            proc.terminate()
+            proc.wait(10)
 
 
 def cexarb(*args: str):

@@ -89,3 +89,20 @@ def test_logging_timer_notes_the_error(stream):
     flush_logging()
     assert "lookup elapsed_ms=" in stream.getvalue()
     assert "error=KeyError" in stream.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (153.79325453000001, "153.7932545"),  # float noise gone, 10 significant digits kept
+        (0.30000000000000004, "0.3"),
+        (-117.123456789123, "-117.1234568"),
+        (1.2345678912345e-05, "1.234567891e-05"),
+        (1732900000123.4, "1732900000123.0"),  # integer digits are never dropped
+        (60000.0, "60000.0"),
+        (0.0, "0.0"),
+        (float("inf"), "inf"),
+    ],
+)
+def test_logged_floats_keep_meaningful_digits_only(value, text):
+    assert format_kv("e", {"v": value}) == f"e v={text}"

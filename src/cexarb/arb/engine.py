@@ -93,7 +93,12 @@ class _PrivateListener:
 
     def on_connection(self, state: ConnectionState) -> None:
         self._engine.connection[self._venue] = state.value
-        log_kv(log, logging.WARNING, "connection", venue=self._venue, state=state.value)
+        # Up again, or closed by the shutdown: news, not a warning.
+        normal = state in (ConnectionState.CONNECTED, ConnectionState.RECONNECTED) or (
+            state is ConnectionState.CLOSED and self._engine.stopped
+        )
+        level = logging.INFO if normal else logging.WARNING
+        log_kv(log, level, "connection", venue=self._venue, state=state.value)
         self._engine.risk_event("connection", venue=self._venue, detail=state.value)
 
 
@@ -118,6 +123,8 @@ class ArbEngine:
         self.pnl = PnlBook()
         self.stats = EngineStats()
         self.connection: dict[str, str] = {}
+        # Set once run() has ended: the venues' streams closing after that is the normal shutdown.
+        self.stopped = False
         self.basis: dict[tuple[str, str, Symbol], BasisPosition] = {}
         self._marks: dict[tuple[str, Symbol], float] = {}
         # Moves inventory between spot venues when one runs low (config.rebalance_targets).
@@ -225,6 +232,7 @@ class ArbEngine:
                 if not stop.is_set():
                     rebalancing.cancel()  # the engine itself was cancelled
                 await asyncio.gather(rebalancing, return_exceptions=True)
+            self.stopped = True
 
     async def _sleep_until_woken(self, timeout: float) -> None:
         """Until mark_dirty wakes the loop, or `timeout`. One future resolved straight from the

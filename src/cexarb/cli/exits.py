@@ -16,6 +16,8 @@ from cexarb.model.errors import (
     NetworkError,
 )
 
+# Ctrl-C: the exit status a shell gives a program killed by SIGINT (128 + 2).
+INTERRUPTED = 130
 # A command that cannot reach a venue: the operator's next step, not a library's retry advice.
 _UNREACHABLE_HINT = "check the URL in the config and that the venue (or `cexarb sim`) is running"
 
@@ -39,9 +41,13 @@ def describe(exc: ExchangeError) -> str:
 
 @contextlib.contextmanager
 def typed_errors_exit() -> Iterator[None]:
-    """Exit 2 on bad configuration, 1 on an exchange, journal or coordinator error, each with its message."""
+    """Exit 2 on bad configuration, 1 on an exchange, journal or coordinator error, each with its
+    message; 130 on Ctrl-C (everything opened was closed on the way out)."""
     try:
         yield
+    except KeyboardInterrupt:
+        typer.echo("interrupted", err=True)
+        raise typer.Exit(INTERRUPTED) from None
     except ConfigError as exc:
         typer.echo(f"error: bad configuration: {exc}", err=True)
         raise typer.Exit(2) from None

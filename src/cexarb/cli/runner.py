@@ -34,7 +34,7 @@ from cexarb.arb.reconcile import Row, VenueTruth, reconcile
 from cexarb.arb.stats import percentiles
 from cexarb.arb.strategies import DEMO_STRATEGIES
 from cexarb.cli.dashboard import funding_lines, latency_text, show, strategy_rows
-from cexarb.cli.exits import typed_errors_exit
+from cexarb.cli.exits import INTERRUPTED, typed_errors_exit
 from cexarb.config import Config, load_config
 from cexarb.coord.pools import share_pools
 from cexarb.journal import Journal, Recorder, RunEnded
@@ -329,8 +329,24 @@ async def _run_on_venues(
                     f"or CEXARB_{venue.value.upper()}_API_KEY / CEXARB_{venue.value.upper()}_API_SECRET"
                 )
             venues[key] = create_exchange(venue, market, config, private=True)
+            log_kv(
+                log,
+                logging.DEBUG,
+                "venue_config",
+                venue=key,
+                rest_url=venue_config.rest_url,
+                ws_url=venue_config.ws_url,
+                private_ws_url=venue_config.private_ws_url or venue_config.ws_url,
+            )
         console.print("connecting: " + ", ".join(venues), highlight=False)
-        await asyncio.gather(*(ex.initialize(list(arb.symbols)) for ex in venues.values()))
+        # Every initialize ends (ok, or failed and closed) before any venue is closed below: a
+        # close racing a running initialize would leave the sessions it opens afterwards open.
+        results = await asyncio.gather(
+            *(ex.initialize(list(arb.symbols)) for ex in venues.values()), return_exceptions=True
+        )
+        failed = [r for r in results if isinstance(r, BaseException)]
+        if failed:
+            raise failed[0]
         if trade:
             await _set_leverage(venues, arb)
         engine = ArbEngine(venues, arb, trade=trade, journal=recorder, coordinator=coordinator)
@@ -352,7 +368,7 @@ async def _run_on_venues(
             port = await metrics.start(options.metrics_port, options.metrics_host)
             console.print(f"metrics: http://{options.metrics_host}:{port}/metrics", highlight=False)
         started = time.monotonic()
-        await _drive(engine, options, console)
+        stopped_by = await _drive(engine, options, console)
         elapsed = time.monotonic() - started
         await asyncio.sleep(_SETTLE_S)
         if freeze is not None:
@@ -373,7 +389,8 @@ async def _run_on_venues(
                 "order_rtt_ms": percentiles(engine.executor.order_rtt_ms),
             }
             recorder.record(RunEnded(ts=time.time(), elapsed_s=elapsed, summary=summary, latency=latency))
-        return 0
+        # Ctrl-C: the shell's 128 + SIGINT, after the same orderly stop and summary.
+        return INTERRUPTED if stopped_by == signal.SIGINT else 0
     finally:
         if metrics is not None:
             await metrics.stop()
@@ -496,13 +513,14 @@ async def _set_leverage(venues: dict[str, Any], arb: ArbConfig) -> None:
                 await ex.set_leverage(symbol, arb.futures_leverage)
 
 
-async def _drive(engine: ArbEngine, options: RunOptions, console: Console) -> None:
-    """Engine and dashboard until Ctrl-C, SIGTERM or the duration."""
+async def _drive(engine: ArbEngine, options: RunOptions, console: Console) -> int | None:
+    """Engine and dashboard until Ctrl-C, SIGTERM or the duration; the signal that stopped them."""
     stop = asyncio.Event()
+    stopped_by: list[int] = []
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(sig, stop.set)
+            loop.add_signal_handler(sig, lambda sig=sig: (stopped_by.append(sig), stop.set()))
     if options.duration > 0:
         loop.call_later(options.duration, stop.set)
     engine_task = asyncio.create_task(engine.run(stop), name="arb-engine")
@@ -519,6 +537,7 @@ async def _drive(engine: ArbEngine, options: RunOptions, console: Console) -> No
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.remove_signal_handler(sig)
         await asyncio.gather(engine_task, dashboard_task, return_exceptions=True)
+    return stopped_by[0] if stopped_by else None
 
 
 def print_summary(
