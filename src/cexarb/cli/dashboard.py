@@ -111,12 +111,19 @@ def _pair(pair: str) -> str:
     return ">".join(alias(v) for v in pair.split(">"))
 
 
+# A wrapping column keeps room for a reason like "cooldown" on one line.
+_WRAP_MIN = 12
+
+
 def _table(title: str, text: tuple[str, ...] = (), numbers: tuple[str, ...] = (), wrap: str = "") -> Table:
     """A compact table; number and name columns never wrap (so never cut: a panel too narrow for
     them is dropped whole by the layout), only the `wrap` column may."""
     table = Table(title=title, expand=True, box=box.SIMPLE_HEAD, pad_edge=False, title_justify="left")
     for col in text:
-        table.add_column(col, no_wrap=col != wrap, overflow="fold" if col == wrap else "ellipsis")
+        if col == wrap:  # words wrap; a word longer than the column folds (never an ellipsis)
+            table.add_column(col, overflow="fold", min_width=_WRAP_MIN)
+        else:
+            table.add_column(col, no_wrap=True)
     for col in numbers:
         table.add_column(col, justify="right", no_wrap=True)
     return table
