@@ -253,3 +253,10 @@ def test_venues_used_together_are_all_local_or_all_real(tmp_path):
 )
 def test_local_urls_are_recognised(url, local):
     assert is_local_url(url) is local
+
+
+def test_an_unknown_arb_key_lists_the_valid_keys():
+    from cexarb.arb.config import arb_config_from_mapping
+
+    with pytest.raises(ConfigError, match="unknown key arb.min_edge; valid keys: .*min_edge_bps"):
+        arb_config_from_mapping({"min_edge": 5})

@@ -97,7 +97,7 @@ def arb_config_from_mapping(data: dict[str, Any]) -> ArbConfig:
     for key, value in data.items():
         name = f"arb.{key}"
         if key not in known:
-            raise ConfigError(f"unknown key {name}")
+            raise ConfigError(f"unknown key {name}; valid keys: {', '.join(sorted(known))}")
         if key == "symbols":
             if not isinstance(value, list) or not value:
                 raise ConfigError(f'{name} must be a non-empty list like ["BTC/USDT"]')
