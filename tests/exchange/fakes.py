@@ -1,4 +1,4 @@
-"""A tiny in-memory venue and clients implementing the interfaces.py Protocols.
+"""A tiny in-memory venue and clients implementing the venues/contracts.py Protocols.
 
 Unit tests of the composite base classes only; the bar is the simulator e2e suite.
 """
@@ -10,7 +10,6 @@ import itertools
 
 from cexarb.config import Secret, VenueConfig
 from cexarb.exchange.futures import CompositePrivateFuturesExchange
-from cexarb.exchange.interfaces import PrivateWebsocketHandlers, PublicWebsocketHandlers
 from cexarb.exchange.private import CompositePrivateExchange
 from cexarb.exchange.settings import CompositeSettings
 from cexarb.exchange.withdrawals import WithdrawalMixin
@@ -35,6 +34,7 @@ from cexarb.model import (
     WithdrawalStatus,
 )
 from cexarb.model.errors import InvalidOrder, OrderNotFound, OrderStatusUnknown
+from cexarb.venues.contracts import PrivateWebsocketHandlers, PublicWebsocketHandlers
 
 BTC = Symbol("BTC", "USDT")
 ETH = Symbol("ETH", "USDT")

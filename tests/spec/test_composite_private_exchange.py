@@ -21,13 +21,13 @@ from cexarb.exchange.capabilities import (
     WithdrawalCapability,
 )
 from cexarb.exchange.futures import CompositePrivateFuturesExchange
-from cexarb.exchange.interfaces import PrivateWebsocketHandlers, SymbolsInfo
 from cexarb.exchange.private import CompositePrivateExchange
 from cexarb.exchange.public import CompositePublicExchange
 from cexarb.exchange.registry import COMPOSITES
 from cexarb.exchange.settings import CompositeSettings
 from cexarb.model import AssetBalance, Order, OrderStatus, OrderType, Side, TimeInForce, WithdrawalRequest
 from cexarb.model.errors import AuthenticationError
+from cexarb.venues.contracts import PrivateWebsocketHandlers, SymbolsInfo
 from tests.exchange.fakes import (
     BTC,
     ETH,

@@ -12,7 +12,6 @@ from typing import Any
 
 from cexarb.exchange.funding import FundingBook
 from cexarb.exchange.handlers import Fanout
-from cexarb.exchange.interfaces import FundingRest, FuturesRest, MarginModeRest, PrivateWebsocketHandlers
 from cexarb.exchange.private import CompositePrivateExchange
 from cexarb.exchange.public import CompositePublicExchange, now_ms
 from cexarb.exchange.recovery import TouchWatch
@@ -28,6 +27,7 @@ from cexarb.model import (
     TimeInForce,
 )
 from cexarb.model.errors import ExchangeError
+from cexarb.venues.contracts import FundingRest, FuturesRest, MarginModeRest, PrivateWebsocketHandlers
 
 log = logging.getLogger("cexarb.exchange")
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from cexarb.exchange.futures import CompositePrivateFuturesExchange, CompositePublicFuturesExchange
-from cexarb.exchange.interfaces import PrivateWebsocketHandlers, PublicWebsocketHandlers
+from cexarb.venues.contracts import PrivateWebsocketHandlers, PublicWebsocketHandlers
 from cexarb.venues.gateio import (
     GateioFuturesPrivateRest,
     GateioFuturesPrivateWs,

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from cexarb.exchange.interfaces import PrivateWebsocketHandlers, PublicWebsocketHandlers
 from cexarb.exchange.private import CompositePrivateExchange
 from cexarb.exchange.public import CompositePublicExchange
 from cexarb.exchange.withdrawals import WithdrawalMixin
 from cexarb.model import Order, OrderType, Side, Symbol, TimeInForce
 from cexarb.model.errors import InvalidOrder
 from cexarb.model.rounding import round_up
+from cexarb.venues.contracts import PrivateWebsocketHandlers, PublicWebsocketHandlers
 from cexarb.venues.gateio import (
     GateioSpotPrivateRest,
     GateioSpotPrivateWs,

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from cexarb.exchange.interfaces import PrivateWebsocketHandlers, PublicWebsocketHandlers
 from cexarb.exchange.private import CompositePrivateExchange
 from cexarb.exchange.public import CompositePublicExchange
 from cexarb.exchange.withdrawals import WithdrawalMixin
 from cexarb.model import Symbol, SymbolInfo, WithdrawalNetwork
+from cexarb.venues.contracts import PrivateWebsocketHandlers, PublicWebsocketHandlers
 from cexarb.venues.mexc import MexcSpotPrivateRest, MexcSpotPrivateWs, MexcSpotPublicRest, MexcSpotPublicWs
 
 

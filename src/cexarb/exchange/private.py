@@ -17,7 +17,6 @@ from typing import Any
 
 from cexarb.exchange.fees import AccountFeesMixin
 from cexarb.exchange.handlers import Fanout, PrivateListener
-from cexarb.exchange.interfaces import PrivateRest, PrivateWebsocketHandlers, PrivateWs
 from cexarb.exchange.orders import OrderTracker
 from cexarb.exchange.public import CompositePublicExchange, _ws_status, now_ms
 from cexarb.exchange.recovery import PrivateRecovery
@@ -42,6 +41,7 @@ from cexarb.model.errors import (
     OrderNotFound,
     OrderStatusUnknown,
 )
+from cexarb.venues.contracts import PrivateRest, PrivateWebsocketHandlers, PrivateWs
 
 log = logging.getLogger("cexarb.exchange")
 # Untracked orders being confirmed with the venue at once (each costs one REST query).

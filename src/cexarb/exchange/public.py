@@ -21,10 +21,10 @@ import aiohttp
 from cexarb.config import VenueConfig
 from cexarb.exchange.book import BookSync, DiffResult, L2Book
 from cexarb.exchange.handlers import Fanout, PublicListener
-from cexarb.exchange.interfaces import PublicRest, PublicWebsocketHandlers, PublicWs, SymbolsInfo
 from cexarb.exchange.settings import CompositeSettings
 from cexarb.model import BookDiff, BookTicker, ConnectionState, Market, OrderBook, Symbol, SymbolInfo, Trade
 from cexarb.model.errors import ExchangeError, InitializationError
+from cexarb.venues.contracts import PublicRest, PublicWebsocketHandlers, PublicWs, SymbolsInfo
 
 log = logging.getLogger("cexarb.exchange")
 

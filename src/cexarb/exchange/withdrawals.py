@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import re
 
-from cexarb.exchange.interfaces import DepositRest, WithdrawalNetworkRest, WithdrawalRest
 from cexarb.model import (
     AssetBalance,
     DepositAddress,
@@ -21,6 +20,7 @@ from cexarb.model import (
     WithdrawalResponse,
 )
 from cexarb.model.errors import WithdrawalError
+from cexarb.venues.contracts import DepositRest, WithdrawalNetworkRest, WithdrawalRest
 
 audit = logging.getLogger("cexarb.audit")
 

@@ -1,4 +1,4 @@
-"""Counters a WebSocket client keeps; composites report them (re-exported by exchange.interfaces).
+"""Counters a WebSocket client keeps; composites report them.
 And the fixed-bucket latency histogram every layer observes into (metrics export it)."""
 
 from __future__ import annotations

@@ -6,8 +6,8 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
-from cexarb.exchange.interfaces import PrivateWebsocketHandlers, PublicWebsocketHandlers
 from cexarb.model import BookDiff, OrderBook, Symbol
+from cexarb.venues.contracts import PrivateWebsocketHandlers, PublicWebsocketHandlers
 
 try:
     from cexarb.sim import SimConfig, Simulator  # noqa: F401

@@ -7,9 +7,9 @@ from dataclasses import replace
 import pytest
 from gate_e2e_rig import GATE_VENUES, SIM_MISSING, Events, LocalBook, catch_up, same_levels, wait_for
 
-from cexarb.exchange.interfaces import MarginModeRest
 from cexarb.model import ConnectionState, OrderStatus, OrderType, PositionSide, Side, Symbol, TimeInForce
 from cexarb.model.errors import InvalidOrder, OrderNotFound
+from cexarb.venues.contracts import MarginModeRest
 from cexarb.venues.gateio import (
     GateioFuturesPrivateRest,
     GateioFuturesPrivateWs,

@@ -6,7 +6,6 @@ import contextlib
 import pytest
 from gate_e2e_rig import GATE_VENUES, SIM_MISSING, Events, LocalBook, catch_up, same_levels, wait_for
 
-from cexarb.exchange.interfaces import WithdrawalNetworkRest
 from cexarb.model import ConnectionState, OrderStatus, OrderType, Side, Symbol, TimeInForce, WithdrawalRequest
 from cexarb.model.errors import (
     InsufficientBalance,
@@ -15,6 +14,7 @@ from cexarb.model.errors import (
     OrderStatusUnknown,
     PostOnlyWouldTake,
 )
+from cexarb.venues.contracts import WithdrawalNetworkRest
 from cexarb.venues.gateio import (
     GateioSpotPrivateRest,
     GateioSpotPrivateWs,

@@ -8,9 +8,9 @@ from gate_e2e_rig import Events
 from gate_samples import load_samples, sample
 
 from cexarb.config import Secret, VenueConfig
-from cexarb.exchange.interfaces import PrivateWebsocketHandlers, PublicWebsocketHandlers
 from cexarb.model import BookDiff, Market, OrderBook, OrderStatus, Side, Symbol, SymbolInfo, Venue
 from cexarb.model.errors import AuthenticationError, ProtocolError
+from cexarb.venues.contracts import PrivateWebsocketHandlers, PublicWebsocketHandlers
 from cexarb.venues.gateio import (
     GateioFuturesPrivateWs,
     GateioFuturesPublicWs,

@@ -10,7 +10,6 @@ from dataclasses import replace
 import pytest
 from mexc_book import LocalBook
 
-from cexarb.exchange.interfaces import PrivateWebsocketHandlers, PublicWebsocketHandlers
 from cexarb.model import (
     AssetBalance,
     BookDiff,
@@ -37,6 +36,7 @@ from cexarb.model.errors import (
     WithdrawalError,
 )
 from cexarb.model.rounding import round_up
+from cexarb.venues.contracts import PrivateWebsocketHandlers, PublicWebsocketHandlers
 from cexarb.venues.mexc import MexcSpotPrivateRest, MexcSpotPrivateWs, MexcSpotPublicRest, MexcSpotPublicWs
 
 if importlib.util.find_spec("cexarb.sim.mexc_spot") is None:  # pragma: no cover - sim not built yet

@@ -6,9 +6,9 @@ import aiohttp
 import pytest
 
 from cexarb.config import VenueConfig
-from cexarb.exchange.interfaces import PublicWebsocketHandlers
 from cexarb.model import Market, Venue
 from cexarb.model.errors import NetworkError
+from cexarb.venues.contracts import PublicWebsocketHandlers
 from cexarb.venues.mexc.spot_ws import MexcSpotPublicWs
 
 

@@ -10,10 +10,10 @@ import aiohttp
 import msgspec
 
 from cexarb.config import VenueConfig
-from cexarb.exchange.interfaces import PrivateWebsocketHandlers, PublicWebsocketHandlers
 from cexarb.model import AssetBalance, OrderBook, Symbol, SymbolInfo
 from cexarb.model.errors import AuthenticationError
 from cexarb.transport import Clock
+from cexarb.venues.contracts import PrivateWebsocketHandlers, PublicWebsocketHandlers
 from cexarb.venues.gateio import codec
 from cexarb.venues.gateio import messages as m
 from cexarb.venues.gateio.auth import GateSigner

@@ -19,11 +19,11 @@ import aiohttp
 import msgspec
 
 from cexarb.config import VenueConfig
-from cexarb.exchange.interfaces import StreamStats
 from cexarb.logs import log_kv
 from cexarb.model import ConnectionState, Symbol
 from cexarb.model.errors import ExchangeError, ProtocolError, TimestampError
 from cexarb.transport import Clock, WsClient
+from cexarb.transport.stats import StreamStats
 from cexarb.venues.gateio.auth import GateSigner
 from cexarb.venues.gateio.errors import VENUE, ws_error
 from cexarb.venues.gateio.messages import Envelope

@@ -13,10 +13,11 @@ import asyncio
 import aiohttp
 
 from cexarb.config import VenueConfig
-from cexarb.exchange.interfaces import PrivateWebsocketHandlers, StreamStats
 from cexarb.model import AssetBalance, ConnectionState, Execution, Order, Symbol, SymbolInfo
 from cexarb.model.errors import ExchangeError
+from cexarb.transport.stats import StreamStats
 from cexarb.transport.ws import WsClient
+from cexarb.venues.contracts import PrivateWebsocketHandlers
 from cexarb.venues.mexc.channels import PING, PRIVATE_CHANNELS, subscription
 from cexarb.venues.mexc.errors import VENUE
 from cexarb.venues.mexc.listen_key import ListenKeyKeeper

@@ -14,10 +14,11 @@ import asyncio
 import aiohttp
 
 from cexarb.config import VenueConfig
-from cexarb.exchange.interfaces import PublicWebsocketHandlers, StreamStats
 from cexarb.model import BookDiff, BookTicker, ConnectionState, OrderBook, Symbol, SymbolInfo, Trade
 from cexarb.model.errors import ExchangeError
+from cexarb.transport.stats import StreamStats
 from cexarb.transport.ws import WsClient
+from cexarb.venues.contracts import PublicWebsocketHandlers
 from cexarb.venues.mexc.channels import (
     MAX_TOPICS_PER_CONNECTION,
     PING,

@@ -1,8 +1,8 @@
-"""The contracts between venue connectors (below) and composite exchanges (above).
+"""The contracts between venue connectors (this layer) and composite exchanges (above).
 
-Venue packages implement these; composites depend only on them. This module
-imports nothing but `cexarb.model` (and re-exports the transport's `StreamStats`),
-so `cexarb.venues` may import it without pulling the composite layer in.
+Venue packages implement these; composites in `cexarb.exchange` depend only on them and
+import them from here (downward). This module imports nothing but `cexarb.model`, so the
+venue layer owns its contracts without depending on the composite layer.
 
 Handlers are plain synchronous callables: they run on the hot path (frame ->
 state -> handler) and must not block. A handler that needs to await schedules
@@ -43,9 +43,6 @@ from cexarb.model import (
     WithdrawalRequest,
     WithdrawalResponse,
 )
-
-# Defined in the transport (which keeps the counters); re-exported for connectors and composites.
-from cexarb.transport.stats import StreamStats as StreamStats
 
 
 def _ignore(*_args) -> None:
