@@ -1,4 +1,4 @@
-"""An in-test venue implementing the composite-exchange methods the engine uses (CONTRACTS §4)."""
+"""An in-test venue implementing the composite-exchange methods the engine uses."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The small slice of a composite exchange the engine uses (cexarb.exchange, CONTRACTS §4).
+"""The small slice of a composite exchange (`cexarb.exchange`) the engine uses.
 
 Protocols rather than imports: the engine is tested against in-test fakes and
 runs against CompositePrivateExchange / CompositePrivateFuturesExchange.

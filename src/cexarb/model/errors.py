@@ -1,5 +1,9 @@
 """Typed errors. Each carries the venue, the venue's own code and message, the HTTP
-status when there was one, and a hint that says what the caller should do."""
+status when there was one, and a hint that says what the caller should do.
+
+No error carries a "retryable" flag: whether a request is repeated depends on the error's
+type *and* on whether the request is safe to repeat, which only the transport knows
+(`cexarb.transport.http`: a 5xx is retried for a GET, never for an order placement)."""
 
 from __future__ import annotations
 
@@ -8,7 +12,6 @@ class ExchangeError(Exception):
     """Base of every error cexarb raises about a venue."""
 
     hint = "see the venue's message"
-    retryable = False
 
     def __init__(
         self,
@@ -55,12 +58,10 @@ class NetworkError(ExchangeError):
     """Timeouts, connection loss, 5xx: the request may be retried if it is safe to repeat."""
 
     hint = "transient network or venue failure; safe requests are retried, check connectivity if it persists"
-    retryable = True
 
 
 class RateLimitError(ExchangeError):
     hint = "slow down; wait retry_after seconds before the next request on this pool"
-    retryable = True
 
     def __init__(self, message: str, *, retry_after: float | None = None, **kw) -> None:
         super().__init__(message, **kw)

@@ -118,7 +118,7 @@ def test_bare_403_is_waf_limit_not_auth():
 
 def test_5xx_without_body_is_network_error():
     err = http_error_mapper(502, b"", {})
-    assert isinstance(err, NetworkError) and err.retryable
+    assert isinstance(err, NetworkError)
     assert err.message == "HTTP 502"
 
 
