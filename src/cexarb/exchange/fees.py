@@ -102,6 +102,7 @@ class AccountFeesMixin:
                 self._count_error(exc)
 
     def fee_stats(self) -> Mapping[str, int]:
+        """Fee-load counters: loads, failed loads and how many symbols have this account's own rates."""
         return {
             "fee_loads": self._fee_loads,
             "fee_load_errors": self._fee_load_errors,

@@ -53,6 +53,7 @@ class CompositePrivateFuturesExchange(CompositePrivateExchange):
         self._on_funding = Fanout("on_funding")
 
     def contract_size(self, symbol: Symbol) -> float:
+        """Base units per contract of `symbol` (quantities stay in base units; connectors convert)."""
         return self.symbols_info[symbol].contract_size
 
     def get_trading_stats(self) -> dict[str, Any]:
@@ -122,10 +123,12 @@ class CompositePrivateFuturesExchange(CompositePrivateExchange):
 
     @property
     def funding_received(self) -> float:
+        """Funding received since the composite started (sum of the positive payments)."""
         return self.funding.received
 
     @property
     def funding_paid(self) -> float:
+        """Funding paid since the composite started (as a positive number)."""
         return self.funding.paid
 
     async def _start_funding(self) -> None:
@@ -180,6 +183,7 @@ class CompositePrivateFuturesExchange(CompositePrivateExchange):
         client_order_id: str | None = None,
         reduce_only: bool = False,
     ) -> Order:
+        """Place a limit order once (`reduce_only`: only shrinks the position); returns the venue's ack."""
         return await self._place(
             symbol, side, OrderType.LIMIT, quantity, price, time_in_force, client_order_id, reduce_only
         )
@@ -193,6 +197,7 @@ class CompositePrivateFuturesExchange(CompositePrivateExchange):
         client_order_id: str | None = None,
         reduce_only: bool = False,
     ) -> Order:
+        """Place a market order (IOC) once (`reduce_only`: only shrinks the position); returns the ack."""
         return await self._place(
             symbol, side, OrderType.MARKET, quantity, None, TimeInForce.IOC, client_order_id, reduce_only
         )

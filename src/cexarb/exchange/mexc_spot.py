@@ -36,10 +36,12 @@ class MexcSpotPrivateExchange(WithdrawalMixin, CompositePrivateExchange, MexcSpo
         )
 
     async def add_symbol(self, symbol: Symbol) -> None:
+        """Stream `symbol` and add it to the symbols the private connector queries orders for."""
         await super().add_symbol(symbol)
         self._traded[symbol] = self.symbols_info[symbol]
 
     async def remove_symbol(self, symbol: Symbol) -> None:
+        """Stop streaming `symbol`; its orders stay queried while it still has open ones."""
         await super().remove_symbol(symbol)
         if not self.open_orders.get(symbol):
             self._traded.pop(symbol, None)

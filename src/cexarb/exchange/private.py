@@ -94,6 +94,7 @@ class CompositePrivateExchange(AccountFeesMixin, PrivateRecovery, CompositePubli
         return dict(self._tracker.pending)
 
     def add_private_listener(self, listener: object) -> None:
+        """Route order, execution, balance, connection (futures: position, funding) events to its on_*."""
         for fanout in self._private_fanouts():
             fanout.add_from(listener, PrivateListener)
 
@@ -270,6 +271,7 @@ class CompositePrivateExchange(AccountFeesMixin, PrivateRecovery, CompositePubli
         time_in_force: TimeInForce = TimeInForce.GTC,
         client_order_id: str | None = None,
     ) -> Order:
+        """Place a limit order once (pending until acknowledged); returns the venue's acknowledgement."""
         return await self._place(
             symbol, side, OrderType.LIMIT, quantity, price, time_in_force, client_order_id
         )
@@ -277,6 +279,7 @@ class CompositePrivateExchange(AccountFeesMixin, PrivateRecovery, CompositePubli
     async def place_market_order(
         self, symbol: Symbol, side: Side, quantity: float, *, client_order_id: str | None = None
     ) -> Order:
+        """Place a market order (IOC) once; returns the venue's ack (a timeout: OrderStatusUnknown)."""
         return await self._place(
             symbol, side, OrderType.MARKET, quantity, None, TimeInForce.IOC, client_order_id
         )
@@ -431,6 +434,7 @@ class CompositePrivateExchange(AccountFeesMixin, PrivateRecovery, CompositePubli
         return self._track_reply(reply)
 
     async def cancel_all_orders(self, symbol: Symbol | None = None) -> list[Order]:
+        """Cancel every open order (of `symbol`, or of all symbols); returns the canceled orders, tracked."""
         replies = await self._require_private().cancel_all_orders(symbol)
         self._stats.orders_canceled += len(replies)
         return [self._track_reply(reply) for reply in replies]
@@ -524,6 +528,7 @@ class CompositePrivateExchange(AccountFeesMixin, PrivateRecovery, CompositePubli
         return status
 
     def transport_stats(self) -> dict[str, Any]:
+        """The public channels' live counters plus the private stream's ("ws") and REST client's ("rest")."""
         out = super().transport_stats()
         if self._private_ws is not None:
             out["ws"]["private"] = self._private_ws.stats
@@ -535,6 +540,7 @@ class CompositePrivateExchange(AccountFeesMixin, PrivateRecovery, CompositePubli
         return "closed" if self._closed else "running" if self._initialized else "new"
 
     def get_trading_stats(self) -> dict[str, Any]:
+        """The seed's trading stats (balances, order counts, connection status) and richer counters."""
         tracker = self._tracker
         stats = self._stats
         lookups = stats.tier_executed + stats.tier_rest + stats.tier_none

@@ -108,11 +108,13 @@ class CompositePublicExchange:
     # -- public API ---------------------------------------------------------------------
 
     def add_listener(self, listener: object) -> None:
+        """Route book, book-ticker and trade events to `listener`'s on_book / on_book_ticker / on_trade."""
         for fanout in (self._on_book, self._on_book_ticker, self._on_trade):
             fanout.add_from(listener, PublicListener)
 
     @property
     def symbols(self) -> list[Symbol]:
+        """The symbols this composite streams, in the order they were added (a copy)."""
         return list(self._symbols)
 
     def get_order_book(self, symbol: Symbol) -> OrderBook | None:
@@ -128,10 +130,12 @@ class CompositePublicExchange:
         return sync.book if sync is not None and sync.synced else None
 
     def is_book_synced(self, symbol: Symbol) -> bool:
+        """True when `symbol`'s book is in sync with the venue's stream (get_order_book would return it)."""
         sync = self._books.get(symbol)
         return sync is not None and sync.synced
 
     def book_age_ms(self, symbol: Symbol) -> float:
+        """Milliseconds since `symbol`'s book last changed; inf when it has never been loaded."""
         sync = self._books.get(symbol)
         if sync is None or not sync.book.updated_monotonic:
             return math.inf
@@ -162,6 +166,7 @@ class CompositePublicExchange:
         self._initialized = True
 
     async def add_symbol(self, symbol: Symbol) -> None:
+        """Subscribe to `symbol` and sync its book; a no-op if streamed already, undone if it fails."""
         if symbol in self._books:
             return
         if symbol not in self.symbols_info:
@@ -176,6 +181,7 @@ class CompositePublicExchange:
             raise
 
     async def remove_symbol(self, symbol: Symbol) -> None:
+        """Stop streaming `symbol`: drop its book and ticker, cancel a pending resync, unsubscribe."""
         if self._books.pop(symbol, None) is None:
             return
         self._symbols.remove(symbol)
@@ -186,6 +192,7 @@ class CompositePublicExchange:
         await self._public_ws.unsubscribe([symbol])
 
     async def close(self) -> None:
+        """Close streams, REST clients and background tasks; the connection status reads "closed"."""
         await self._close_all()
 
     # -- template initialize ------------------------------------------------------------
@@ -441,6 +448,7 @@ class CompositePublicExchange:
         return out
 
     def get_public_stats(self) -> dict[str, Any]:
+        """Market-data counters: synced books, gaps and resyncs, errors, refused subscriptions."""
         return {
             "symbols": len(self._books),
             "books_synced": sum(1 for s in self._books.values() if s.synced),

@@ -98,6 +98,7 @@ class WithdrawalMixin:
     """Needs a CompositePrivateExchange under it (private REST, balances, stream state)."""
 
     async def withdraw(self, request: WithdrawalRequest) -> WithdrawalResponse:
+        """Validate against balance and networks, submit once, log for audit; returns the venue's answer."""
         rest = self._withdrawal_rest()
         networks = await self._withdrawal_networks(request.asset)
         if not self._private_up:
