@@ -10,6 +10,7 @@ import pytest
 from rich.console import Console
 
 from cexarb.cli.runner import RunOptions, run
+from tests.support import eventually
 
 pytestmark = pytest.mark.skipif(
     importlib.util.find_spec("cexarb.exchange.registry") is None,
@@ -136,7 +137,7 @@ async def test_a_lower_fee_tier_takes_what_the_default_rejects_and_books_match_t
             engine = ArbEngine(venues, ArbConfig(symbols=(btc,), enable_basis=False, cooldown_s=5.0))
             engine.attach()
             sim.set_mid("gateio_spot", btc, 60_180.0)  # 30 bps rich
-            assert await _until(lambda: venues["gateio_spot"].book_tickers[btc].bid_price > 60_100)
+            assert await eventually(lambda: venues["gateio_spot"].book_tickers[btc].bid_price > 60_100)
             books = engine.venue_books(btc)
             public = [dataclasses.replace(b, account_taker_fee=None) for b in books]
             assert spot_spot_candidates(btc, public, 1.0, 5) == []  # the default fee rejects it
@@ -144,7 +145,7 @@ async def test_a_lower_fee_tier_takes_what_the_default_rejects_and_books_match_t
 
             stop = asyncio.Event()
             running = asyncio.create_task(engine.run(stop))
-            assert await _until(lambda: engine.stats.taken >= 1)
+            assert await eventually(lambda: engine.stats.taken >= 1)
             stop.set()
             await running
             await asyncio.sleep(0.5)  # the last private updates
@@ -171,15 +172,3 @@ async def test_a_lower_fee_tier_takes_what_the_default_rejects_and_books_match_t
         finally:
             for v in venues.values():
                 await v.close()
-
-
-async def _until(predicate, timeout: float = 10.0) -> bool:
-    import asyncio
-
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not predicate():
-        if loop.time() > deadline:
-            return False
-        await asyncio.sleep(0.02)
-    return True

@@ -1,7 +1,7 @@
 """The chaos rig: composites on the simulator, a ledger of what the client was told, and the
 comparison of the client's state with the simulator's ground truth.
 
-Nothing here asserts timing: `until` polls a condition and its deadline only stops a hang.
+Nothing here asserts timing: `eventually` polls a condition and its deadline only stops a hang.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from cexarb.model import Side, Symbol
 from cexarb.model.errors import InvalidOrder
 from cexarb.model.rounding import round_nearest
 from cexarb.sim import Simulator
+from tests.support import eventually
 
 BTC = Symbol("BTC", "USDT")
 ETH = Symbol("ETH", "USDT")
@@ -29,7 +30,6 @@ SYMBOLS = [BTC, ETH]
 MARKETS = ["mexc_spot", "gateio_spot", "gateio_futures"]
 # Order sizes: a few dozen USDT, at or above every venue's minimum (futures: whole contracts).
 QTY = {BTC: 0.002, ETH: 0.05}
-DEADLINE_S = 30.0  # a hang guard for polls on a loaded 2-core machine, never a timing assertion
 
 SETTINGS = CompositeSettings(
     resync_delay_s=0.02,
@@ -56,16 +56,6 @@ class Length:
     @property
     def long(self) -> bool:
         return self.name == "long"
-
-
-async def until(predicate, timeout: float = DEADLINE_S) -> bool:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not predicate():
-        if loop.time() > deadline:
-            return False
-        await asyncio.sleep(0.02)
-    return True
 
 
 def client_config(sim: Simulator, key: str = "k1", **venue_overrides):
@@ -165,7 +155,7 @@ def mismatches(ex, truth, ledger: Ledger | None = None) -> list[str]:
 
 async def assert_truth(ex, sim: Simulator, market: str, ledger: Ledger | None = None) -> None:
     """Poll until the client agrees with the venue, then assert it (the message lists what differs)."""
-    await until(lambda: not mismatches(ex, sim.truth(market, "k1"), ledger))
+    await eventually(lambda: not mismatches(ex, sim.truth(market, "k1"), ledger))
     problems = mismatches(ex, sim.truth(market, "k1"), ledger)
     assert not problems, "client differs from the venue:\n" + "\n".join(problems)
 
@@ -225,8 +215,8 @@ def inside_price(ex, symbol: Symbol, side: Side, ticks: int) -> float | None:
 
 async def quoted_price(ex, symbol: Symbol, side: Side, ticks: int) -> float:
     """`inside_price` once our side of the book quotes (waits out a sweep that emptied it)."""
-    assert await until(lambda: inside_price(ex, symbol, side, ticks) is not None), (
-        f"{symbol} {side}: no quote"
+    await eventually(
+        lambda: inside_price(ex, symbol, side, ticks) is not None, what=f"{symbol} {side}: no quote"
     )
     price = inside_price(ex, symbol, side, ticks)
     assert price is not None

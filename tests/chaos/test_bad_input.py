@@ -12,6 +12,7 @@ from collections import Counter
 import pytest
 
 from cexarb.model import Side
+from tests.support import eventually
 
 from .frames import FAKE_ORDER_ID, bad_frames, book_gap, unknown_order_update
 from .rig import (
@@ -26,7 +27,6 @@ from .rig import (
     quiesce,
     quoted_price,
     trade,
-    until,
 )
 
 REPEAT = 3  # every bad frame is sent this many times: still logged once
@@ -58,20 +58,22 @@ async def test_bad_frames_are_counted_logged_once_and_contained(
             sim.faults.inject_ws_frame(market, frame)
         await asyncio.sleep(0.05)
     # Every bad frame reaches both streams; each stream counts every one it cannot use.
-    assert await until(lambda: stream_bad_frames(ex) >= len(frames) * rounds)
+    assert await eventually(lambda: stream_bad_frames(ex) >= len(frames) * rounds)
     assert ex._private_ws.stats.bad_frames >= rounds
     price = await quoted_price(ex, BTC, Side.BUY, 0)
     sim.faults.inject_ws_frame(market, unknown_order_update(sim, market, price, QTY[BTC]))
     sim.faults.inject_ws_frame(market, book_gap(sim, market))
-    assert await until(lambda: ex.get_public_stats()["book_gaps"] > gaps_before)
-    assert await until(lambda: ex.get_trading_stats()["unknown_order_updates"] >= 1)
+    assert await eventually(lambda: ex.get_public_stats()["book_gaps"] > gaps_before)
+    assert await eventually(lambda: ex.get_trading_stats()["unknown_order_updates"] >= 1)
 
     # The streams went on: orders still fill through them, books resync to the venue's.
     await trade(ex, max(1.0, length.seconds / 2))
     await quiesce(ex, sim, market)
     await assert_truth(ex, sim, market, ledger)  # no trace of the order that does not exist
     assert all(FAKE_ORDER_ID not in orders for orders in ex.executed_orders.values())
-    assert await until(lambda: not book_mismatches(ex, sim, market)), book_mismatches(ex, sim, market)
+    await eventually(
+        lambda: not book_mismatches(ex, sim, market), what=lambda: book_mismatches(ex, sim, market)
+    )
     assert ex.get_public_stats()["book_resyncs"] >= 1
 
     # Logged once: no stream logged the same kind of bad frame twice.

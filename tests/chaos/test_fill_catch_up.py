@@ -16,8 +16,9 @@ import pytest
 from aiohttp import web
 
 from cexarb.model import Side
+from tests.support import eventually
 
-from .rig import MARKETS, SETTINGS, SYMBOLS, Ledger, assert_truth, make_exchange, until
+from .rig import MARKETS, SETTINGS, SYMBOLS, Ledger, assert_truth, make_exchange
 
 
 def fills_request(request: web.Request) -> bool:
@@ -56,7 +57,7 @@ async def test_hundreds_of_fills_during_an_outage_are_each_delivered_once(
 
     sim.faults.reject_ws_connections(market, True)
     sim.faults.drop_streams(market)
-    assert await until(lambda: not ex.private_state_fresh)
+    assert await eventually(lambda: not ex.private_state_fresh)
     for symbol in SYMBOLS:
         for _ in range(per_symbol):
             await sim.take(market, symbol, Side.SELL, takes[symbol])
@@ -66,7 +67,7 @@ async def test_hundreds_of_fills_during_an_outage_are_each_delivered_once(
     pages = [0]
     sim.faults.after_rest(market, fills_request, lambda: pages.__setitem__(0, pages[0] + 1), count=10**9)
     sim.faults.reject_ws_connections(market, False)
-    assert await until(lambda: ex.get_trading_stats()["sweeps"] >= 1 and ex.private_state_fresh)
+    assert await eventually(lambda: ex.get_trading_stats()["sweeps"] >= 1 and ex.private_state_fresh)
     await assert_truth(ex, sim, market, ledger)
     assert all(n == 1 for n in ledger.fills.values())
     # The one-page catch-up would have read 100 per symbol; this took several pages each.

@@ -14,8 +14,9 @@ import pytest
 from aiohttp import web
 
 from cexarb.model import OrderType, Side, TimeInForce
+from tests.support import eventually
 
-from .rig import BTC, MARKETS, QTY, SYMBOLS, Ledger, assert_truth, make_exchange, until
+from .rig import BTC, MARKETS, QTY, SYMBOLS, Ledger, assert_truth, make_exchange
 
 # The first public REST call of initialize (symbol rules), per venue.
 RULES = ("/exchangeInfo", "/spot/currency_pairs", "/futures/usdt/contracts")
@@ -68,7 +69,7 @@ async def test_fills_during_initialize_are_not_lost(quiet_sim, exchanges, figure
     assert bought.order_id in ex.executed_orders[BTC]
     assert ex.open_orders[BTC][sold.order_id].filled_quantity == pytest.approx(QTY[BTC])
     # The confirming sweep ran and closed the gap; the state says fresh only once it is.
-    assert await until(lambda: ex.get_trading_stats()["sweeps"] >= 1)
+    assert await eventually(lambda: ex.get_trading_stats()["sweeps"] >= 1)
     assert ex.private_state_fresh
     figures.update(
         market=market,

@@ -14,19 +14,9 @@ import pytest
 
 from cexarb.model import OrderType, Side, TimeInForce
 from cexarb.model.errors import OrderStatusUnknown
+from tests.support import eventually
 
-from .rig import (
-    BTC,
-    MARKETS,
-    QTY,
-    SETTINGS,
-    SYMBOLS,
-    Ledger,
-    assert_truth,
-    client_config,
-    make_exchange,
-    until,
-)
+from .rig import BTC, MARKETS, QTY, SETTINGS, SYMBOLS, Ledger, assert_truth, client_config, make_exchange
 
 
 @pytest.mark.parametrize("market", MARKETS)
@@ -47,7 +37,7 @@ async def test_a_lookup_does_not_wait_behind_a_lost_place_being_resolved(
 
     sim.faults.delay_next_rest(market, 1, 1.0)  # the place: held past the client's timeout
     placing = asyncio.create_task(ex.place_limit_order(BTC, Side.BUY, QTY[BTC], price))
-    assert await until(lambda: ex.get_trading_stats()["places_unknown"] == 1)  # now resolving
+    assert await eventually(lambda: ex.get_trading_stats()["places_unknown"] == 1)  # now resolving
     found = await asyncio.wait_for(ex.get_active_order(BTC, elsewhere.order_id), 30)
     resolving_meanwhile = not placing.done()
     assert found is not None and found.order_id == elsewhere.order_id
@@ -56,7 +46,7 @@ async def test_a_lookup_does_not_wait_behind_a_lost_place_being_resolved(
         placed = await placing
     except OrderStatusUnknown:
         placed = None  # it may land later: settled on the timer
-    assert await until(lambda: not ex.pending_orders)
+    assert await eventually(lambda: not ex.pending_orders)
     await assert_truth(ex, sim, market, ledger)
     figures.update(market=market, lookup_answered_while_resolving=resolving_meanwhile,
                    lost_place_resolved=placed is not None, mismatches=0)  # fmt: skip

@@ -18,8 +18,9 @@ from cexarb.arb.engine import ArbEngine
 from cexarb.cli import ops
 from cexarb.model import Side
 from cexarb.model.errors import InvalidOrder
+from tests.support import eventually
 
-from .rig import BTC, MARKETS, QTY, inside_price, make_exchange, quoted_price, until
+from .rig import BTC, MARKETS, QTY, inside_price, make_exchange, quoted_price
 
 
 class Tickers:
@@ -67,11 +68,11 @@ async def test_a_swept_bid_is_no_price_for_every_consumer(quiet_sim, venues):
         await sweep(sim, market, Side.SELL)
     for market, ex in venues.items():
         # The stream forwards the one-sided update: the bid is gone, not shown at 0 or stale.
-        assert await until(lambda ex=ex: ex.book_tickers[BTC].bid_price is None), market
+        await eventually(lambda ex=ex: ex.book_tickers[BTC].bid_price is None, what=market)
         ticker = ex.book_tickers[BTC]
         assert ticker.bid_quantity == 0.0 and ticker.ask_price is not None and ticker.mid is None
         assert any(t.bid_price is None for t in seen[market].seen), market
-        assert await until(
+        assert await eventually(
             lambda ex=ex: ex.get_order_book(BTC) is not None and not ex.get_order_book(BTC).bids
         )
         assert ex.get_order_book(BTC).best_bid is None and ex.get_order_book(BTC).asks
@@ -105,7 +106,7 @@ async def test_gate_market_buy_with_no_ask_is_refused_before_sending(quiet_sim, 
     sim = quiet_sim
     ex = venues["gateio_spot"]
     await sweep(sim, "gateio_spot", Side.BUY)
-    assert await until(lambda: ex.book_tickers[BTC].ask_price is None)
+    assert await eventually(lambda: ex.book_tickers[BTC].ask_price is None)
     with pytest.raises(InvalidOrder, match="no ask"):
         await ex.place_market_order(BTC, Side.BUY, QTY[BTC])
     assert sim.truth("gateio_spot", "k1").orders == {}

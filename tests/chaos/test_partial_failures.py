@@ -10,27 +10,16 @@ import pytest
 
 from cexarb.model import Side
 from cexarb.model.errors import ExchangeError, InitializationError, InvalidOrder
+from tests.support import eventually
 
-from .rig import (
-    BTC,
-    MARKETS,
-    QTY,
-    SYMBOLS,
-    Ledger,
-    assert_truth,
-    make_exchange,
-    quiesce,
-    quoted_price,
-    trade,
-    until,
-)
+from .rig import BTC, MARKETS, QTY, SYMBOLS, Ledger, assert_truth, make_exchange, quiesce, quoted_price, trade
 
 
 async def initialize_fails_cleanly(ex, sim, market) -> InitializationError:
     with pytest.raises(InitializationError) as failed:
         await asyncio.wait_for(ex.initialize(SYMBOLS), 30)
     assert ex._clients == []  # everything opened was closed
-    assert await until(lambda: sim.stats(market)["ws_connections"] == 0), "a stream was left open"
+    await eventually(lambda: sim.stats(market)["ws_connections"] == 0, what="a stream was left open")
     assert ex.get_order_book(BTC) is None
     with pytest.raises(ExchangeError, match="not initialized"):
         await ex.place_limit_order(BTC, Side.BUY, QTY[BTC], 1000.0)
@@ -75,19 +64,19 @@ async def test_running_with_one_side_down_says_so_and_recovers(sim, exchanges, l
     # REST down, then the stream drops: the reconnect sweep cannot run, and the state says so.
     sim.faults.fail_next_rest(market, 10_000, 503)
     sim.faults.drop_streams(market)
-    assert await until(lambda: ex.get_trading_stats()["sweep_failures"] >= 1)
+    assert await eventually(lambda: ex.get_trading_stats()["sweep_failures"] >= 1)
     assert not ex.private_state_fresh
     assert ex.get_trading_stats()["last_sweep_error"]
     with pytest.raises(ExchangeError):  # typed, and never a blind retry of the POST
         await ex.place_limit_order(BTC, Side.BUY, QTY[BTC], await quoted_price(ex, BTC, Side.BUY, -5))
     sim.faults.clear(market)
-    assert await until(lambda: ex.private_state_fresh)
+    assert await eventually(lambda: ex.private_state_fresh)
     done.add(await trade(ex, length.seconds / 2))
 
     # Streams refused, REST fine: polled over REST, books not served, then recovered.
     sim.faults.reject_ws_connections(market, True)
     sim.faults.drop_streams(market)
-    assert await until(lambda: not ex.private_state_fresh)
+    assert await eventually(lambda: not ex.private_state_fresh)
     assert ex.get_order_book(BTC) is None  # never a stale book
     assert ex.get_trading_stats()["connections"]["private_ws"] == "down"
     # Trading goes on over REST; only Gate market buys, sized from the (now stale) book, are
@@ -95,9 +84,9 @@ async def test_running_with_one_side_down_says_so_and_recovers(sim, exchanges, l
     activity = await trade(ex, length.seconds / 2, tolerate=(InvalidOrder,))
     assert all("no ask" in error for error in activity.errors)
     done.add(activity)
-    assert await until(lambda: ex.get_trading_stats()["degraded_polls"] >= 1)
+    assert await eventually(lambda: ex.get_trading_stats()["degraded_polls"] >= 1)
     sim.faults.reject_ws_connections(market, False)
-    assert await until(lambda: ex.private_state_fresh and ex.is_book_synced(BTC))
+    assert await eventually(lambda: ex.private_state_fresh and ex.is_book_synced(BTC))
 
     await quiesce(ex, sim, market)
     await assert_truth(ex, sim, market, ledger)

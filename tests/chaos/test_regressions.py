@@ -24,6 +24,7 @@ from cexarb.model import (
 from cexarb.model.errors import OrderStatusUnknown, WithdrawalError
 from cexarb.transport.http import HttpClient
 from cexarb.transport.ratelimit import RateLimiter
+from tests.support import eventually
 
 from .frames import unknown_order_update
 from .rig import (
@@ -38,7 +39,6 @@ from .rig import (
     client_config,
     make_exchange,
     quoted_price,
-    until,
 )
 
 
@@ -70,7 +70,7 @@ async def test_place_that_lands_after_the_timeout_is_not_reported_as_not_placed(
     with pytest.raises(OrderStatusUnknown) as lost:
         await ex.place_limit_order(BTC, Side.BUY, QTY[BTC], await quoted_price(ex, BTC, Side.BUY, -5))
     cid = lost.value.client_order_id
-    assert await until(
+    assert await eventually(
         lambda: any(o.client_order_id == cid for o in sim.truth("mexc_spot", "k1").orders.values())
     )
     await assert_truth(ex, sim, "mexc_spot")
@@ -92,10 +92,10 @@ async def test_gate_stream_login_refused_for_its_clock_resyncs_and_logs_in(quiet
     order = await ex.place_limit_order(BTC, Side.BUY, QTY[BTC], await quoted_price(ex, BTC, Side.BUY, 1))
     sim.faults.skew_clock(market, 90_000)
     sim.faults.drop_streams(market)
-    assert await until(lambda: ex.get_trading_stats()["sweeps"] >= 1 and ex.private_state_fresh)
+    assert await eventually(lambda: ex.get_trading_stats()["sweeps"] >= 1 and ex.private_state_fresh)
     recovered = ex.get_trading_stats()["fills_recovered"]
     await sim.take(market, BTC, Side.SELL, QTY[BTC])
-    assert await until(lambda: ledger.fills)  # delivered by the stream: no sweep runs any more
+    assert await eventually(lambda: ledger.fills)  # delivered by the stream: no sweep runs any more
     assert ex.get_trading_stats()["fills_recovered"] == recovered
     await assert_truth(ex, sim, market, ledger)
     assert order.order_id in ex.executed_orders[BTC]
@@ -122,13 +122,13 @@ async def test_an_update_for_an_order_that_does_not_exist_is_not_adopted(quiet_s
     exchanges.append(ex)
     await asyncio.wait_for(ex.initialize(SYMBOLS), 30)
     sim.faults.inject_ws_frame("gateio_spot", unknown_order_update(sim, "gateio_spot", 50_000.0, QTY[BTC]))
-    assert await until(lambda: ex.get_trading_stats()["unknown_orders_refuted"] == 1)
+    assert await eventually(lambda: ex.get_trading_stats()["unknown_orders_refuted"] == 1)
     assert ex.open_orders.get(BTC, {}) == {}
     # ... while an order placed elsewhere (here: straight at the venue) is adopted once confirmed.
     elsewhere = sim.venue("gateio_spot").place_order(
         "k1", BTC, Side.BUY, OrderType.LIMIT, QTY[BTC], 50_000.0, TimeInForce.GTC
     )
-    assert await until(lambda: elsewhere.order_id in ex.open_orders.get(BTC, {}))
+    assert await eventually(lambda: elsewhere.order_id in ex.open_orders.get(BTC, {}))
     await assert_truth(ex, sim, "gateio_spot")
 
 
@@ -150,10 +150,10 @@ async def test_fills_missed_while_down_are_caught_up_after_the_venue_clock_went_
     await ex.place_limit_order(ETH, Side.BUY, QTY[ETH], await quoted_price(ex, ETH, Side.BUY, -50))  # resyncs
     sim.faults.reject_ws_connections(market, True)
     sim.faults.drop_streams(market)
-    assert await until(lambda: not ex.private_state_fresh)
+    assert await eventually(lambda: not ex.private_state_fresh)
     await sim.take(market, BTC, Side.SELL, QTY[BTC])  # the stream is down: only the sweep can tell
     sim.faults.reject_ws_connections(market, False)
-    assert await until(lambda: ex.get_trading_stats()["sweeps"] >= 1)
+    assert await eventually(lambda: ex.get_trading_stats()["sweeps"] >= 1)
     await assert_truth(ex, sim, market, ledger)
     assert order.order_id in ex.executed_orders[BTC] and ledger.fills
 

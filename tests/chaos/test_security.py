@@ -18,8 +18,9 @@ from cexarb.logs import setup_logging, shutdown_logging
 from cexarb.model import WithdrawalRequest
 from cexarb.model.errors import AuthenticationError, ExchangeError, InitializationError, WithdrawalError
 from cexarb.sim import SimAccount, SimConfig, Simulator
+from tests.support import eventually
 
-from .rig import MARKETS, SYMBOLS, make_exchange, quiesce, trade, until
+from .rig import MARKETS, SYMBOLS, make_exchange, quiesce, trade
 
 KEY = "chaosKEY-7f3a9c2e1d5b"
 SECRET = "chaosSECRET-4b8e1f6a9d0c3e7f"
@@ -96,7 +97,7 @@ async def test_secrets_never_leave_and_wrong_ones_are_refused(secret_sim, exchan
     await asyncio.wait_for(ex.initialize(SYMBOLS), 30)
     done = await trade(ex, 0.5)
     sim.faults.drop_streams(market)  # reconnects log, and log in again with the secret
-    assert await until(lambda: ex.get_trading_stats()["private_reconnects"] >= 1)
+    assert await eventually(lambda: ex.get_trading_stats()["private_reconnects"] >= 1)
     more = await trade(ex, 0.5, seed=2)
     sim.faults.fail_next_rest(market, 1, 401, AUTH_FAILURE[market])  # a signed call refused
     try:

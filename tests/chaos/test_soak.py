@@ -22,19 +22,9 @@ import pytest
 from cexarb.model import Symbol
 from cexarb.sim import SimConfig, Simulator
 from cexarb.sim.flow import FlowParams
+from tests.support import eventually
 
-from .rig import (
-    BTC,
-    MARKETS,
-    SETTINGS,
-    Ledger,
-    assert_truth,
-    book_mismatches,
-    make_exchange,
-    quiesce,
-    trade,
-    until,
-)
+from .rig import BTC, MARKETS, SETTINGS, Ledger, assert_truth, book_mismatches, make_exchange, quiesce, trade
 
 BOOKS = ("BTC/USDT", "ETH/USDT", "SOL/USDT", "XRP/USDT", "DOGE/USDT", "ADA/USDT")
 # Small bounded caches, so that the warm-up fills them and any later growth is a leak.
@@ -97,7 +87,7 @@ async def test_soak_at_high_event_rate(exchanges, length, figures, market):
         await asyncio.wait_for(ex.initialize([Symbol.parse(s) for s in BOOKS]), 30)
 
         warm = await trade(ex, max(1.0, length.seconds / 6), pace_s=0.01)
-        assert await until(lambda: ex.get_trading_stats()["executed_evicted"] > 0), "caches not full yet"
+        await eventually(lambda: ex.get_trading_stats()["executed_evicted"] > 0, what="caches not full yet")
         start_bytes, start_tasks = reachable_bytes(ex, ledger), len(asyncio.all_tasks())
         start_events, start_client = dict(events.counts), ex.get_trading_stats()["events_processed"]
         start_lag = book_lag(ex, sim, market)
@@ -112,7 +102,9 @@ async def test_soak_at_high_event_rate(exchanges, length, figures, market):
 
         await quiesce(ex, sim, market)
         await assert_truth(ex, sim, market, ledger)
-        assert await until(lambda: not book_mismatches(ex, sim, market)), book_mismatches(ex, sim, market)
+        await eventually(
+            lambda: not book_mismatches(ex, sim, market), what=lambda: book_mismatches(ex, sim, market)
+        )
         growth = end_bytes.total() - start_bytes.total()
         grew = (end_bytes - start_bytes).most_common(5)
         assert growth < GROWTH_LIMIT_BYTES, f"client state grew by {growth} bytes: {grew}"

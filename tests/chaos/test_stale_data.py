@@ -11,8 +11,9 @@ import pytest
 
 from cexarb.model import Side
 from cexarb.model.errors import InvalidOrder
+from tests.support import eventually
 
-from .rig import BTC, MARKETS, QTY, SYMBOLS, Ledger, assert_truth, make_exchange, until
+from .rig import BTC, MARKETS, QTY, SYMBOLS, Ledger, assert_truth, make_exchange
 
 
 @pytest.mark.parametrize("market", MARKETS)
@@ -26,7 +27,7 @@ async def test_tickers_go_stale_with_their_stream(sim, exchanges, figures, marke
 
     sim.faults.reject_ws_connections(market, True)
     sim.faults.drop_streams(market)
-    assert await until(lambda: not ex.is_book_synced(BTC))
+    assert await eventually(lambda: not ex.is_book_synced(BTC))
     assert ex.book_tickers == {} and ex.get_order_book(BTC) is None
     placed_before = len(sim.truth(market, "k1").orders)
     refused = 0
@@ -38,7 +39,7 @@ async def test_tickers_go_stale_with_their_stream(sim, exchanges, figures, marke
         assert len(sim.truth(market, "k1").orders) == placed_before  # nothing reached the venue
 
     sim.faults.reject_ws_connections(market, False)
-    assert await until(lambda: all(ex.is_book_synced(s) and s in ex.book_tickers for s in SYMBOLS))
+    assert await eventually(lambda: all(ex.is_book_synced(s) and s in ex.book_tickers for s in SYMBOLS))
     if market == "gateio_spot":
         order = await ex.place_market_order(BTC, Side.BUY, QTY[BTC])
         assert order.status.is_done

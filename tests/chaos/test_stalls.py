@@ -8,6 +8,8 @@ import logging
 
 import pytest
 
+from tests.support import eventually
+
 from .rig import (
     MARKETS,
     SYMBOLS,
@@ -18,7 +20,6 @@ from .rig import (
     make_exchange,
     quiesce,
     trade,
-    until,
 )
 
 SILENCE_S = 0.4  # the client's watchdog; each stall lasts longer than this
@@ -44,7 +45,9 @@ async def test_silent_streams_are_noticed_and_resynced(sim, exchanges, length, f
     )
     await quiesce(ex, sim, market)
     await assert_truth(ex, sim, market, ledger)
-    assert await until(lambda: not book_mismatches(ex, sim, market)), book_mismatches(ex, sim, market)
+    await eventually(
+        lambda: not book_mismatches(ex, sim, market), what=lambda: book_mismatches(ex, sim, market)
+    )
 
     # The heartbeat (protocol pings unanswered) or the silence watchdog (no data frame) closed
     # the silent connections; the reconnect sweep repaired what happened meanwhile.
@@ -53,7 +56,7 @@ async def test_silent_streams_are_noticed_and_resynced(sim, exchanges, length, f
     assert done.faults >= 1
     assert stats["private_disconnects"] >= done.faults, "a silent private stream went unnoticed"
     assert stats["private_reconnects"] >= 1
-    assert await until(lambda: ex.get_trading_stats()["sweeps"] >= 1)  # may still be running
+    assert await eventually(lambda: ex.get_trading_stats()["sweeps"] >= 1)  # may still be running
     assert stats["public"]["book_resyncs"] >= 1
     truth = sim.truth(market, "k1")
     figures.update(

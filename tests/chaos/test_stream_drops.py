@@ -7,7 +7,9 @@ import asyncio
 
 import pytest
 
-from .rig import MARKETS, SYMBOLS, Ledger, assert_truth, book_mismatches, make_exchange, quiesce, trade, until
+from tests.support import eventually
+
+from .rig import MARKETS, SYMBOLS, Ledger, assert_truth, book_mismatches, make_exchange, quiesce, trade
 
 
 @pytest.mark.parametrize("market", MARKETS)
@@ -23,8 +25,10 @@ async def test_streams_dropped_repeatedly_lose_nothing(sim, exchanges, length, f
 
     await quiesce(ex, sim, market)
     await assert_truth(ex, sim, market, ledger)
-    assert await until(lambda: not book_mismatches(ex, sim, market)), book_mismatches(ex, sim, market)
-    assert await until(lambda: ex.get_trading_stats()["sweeps"] >= 1)
+    await eventually(
+        lambda: not book_mismatches(ex, sim, market), what=lambda: book_mismatches(ex, sim, market)
+    )
+    assert await eventually(lambda: ex.get_trading_stats()["sweeps"] >= 1)
     truth = sim.truth(market, "k1")
     stats = ex.get_trading_stats()
     assert done.faults >= 1 and stats["private_reconnects"] >= 1

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import Callable
 
 from cexarb.coord.base import FleetLimits
 from cexarb.coord.redis import RedisCoordinator
@@ -31,15 +29,6 @@ async def crash(coord: RedisCoordinator) -> None:
         task.cancel()
     await asyncio.gather(*coord._tasks, return_exceptions=True)
     await coord.redis.aclose()
-
-
-async def until(condition: Callable[[], bool], timeout_s: float = 10.0, what: str = "condition") -> None:
-    """Poll until `condition()` holds (never a fixed sleep as a barrier)."""
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.01)
 
 
 def max_in_any_window(times: list[float], period_s: float) -> int:

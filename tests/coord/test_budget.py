@@ -10,7 +10,8 @@ from cexarb.config import RateLimitPool
 from cexarb.coord.control import read_status
 from cexarb.coord.keys import FleetKeys
 from cexarb.transport.ratelimit import RateLimiter
-from tests.coord.helpers import max_in_any_window, member, until
+from tests.coord.helpers import max_in_any_window, member
+from tests.support import eventually
 
 SCOPE = "gateio.spot:orders"
 
@@ -64,7 +65,7 @@ async def test_unspent_tokens_of_a_lapsed_lease_are_given_back(redis_url, fleet)
         status = await read_status(a.redis, keys)
         assert status.budgets[SCOPE][0] == budget.batch
         # The batch lapses after lease_s; the next take gives the rest back and leases anew.
-        await until(lambda: budget.held() == 0, what="lease to lapse")
+        await eventually(lambda: budget.held() == 0, what="lease to lapse")
         await budget.take(1)
 
         async def counted() -> int:

@@ -16,9 +16,10 @@ from cexarb.coord.control import read_status
 from cexarb.coord.keys import FleetKeys
 from cexarb.coord.redis import RedisCoordinator
 from cexarb.transport.ratelimit import RateLimiter
-from tests.coord.helpers import max_in_any_window, member, until
+from tests.coord.helpers import max_in_any_window, member
 from tests.coord.redis_server import new_fleet
 from tests.coord.test_stream import Sink, run_follow
+from tests.support import eventually
 
 POOL = RateLimitPool(capacity=10, period_s=0.4)
 LIMITS = FleetLimits(max_unhedged_notional=1_000.0, max_exposure_notional=1e9, loss_limit=1e9)
@@ -62,7 +63,7 @@ class Desk:
     async def check_ledger(self) -> None:
         """Every trade settled exactly once, nothing left reserved."""
         m = self.members[0]
-        await until(lambda: all(not c._unsettled for c in self.members), what="settlements flushed")
+        await eventually(lambda: all(not c._unsettled for c in self.members), what="settlements flushed")
         status = await read_status(m.redis, FleetKeys(m.fleet))
         n = len(self.members) * TRADES
         assert status.at_risk == pytest.approx(0.0, abs=1e-6)
@@ -91,8 +92,8 @@ async def test_connections_killed_during_trading(redis_url, fleet):
             kills += await kill_member_connections(admin, fleet)
             await asyncio.sleep(0.03)
         await trading
-        await until(lambda: all(m.online for m in members), what="members online")
-        await until(lambda: desk.emitted <= set(sink.by_id), what="every event followed")
+        await eventually(lambda: all(m.online for m in members), what="members online")
+        await eventually(lambda: desk.emitted <= set(sink.by_id), what="every event followed")
         await desk.check_ledger()
     finally:
         stop.set()
@@ -113,14 +114,14 @@ async def test_server_restarted_during_trading(private_redis):
     desk = Desk(members)
     try:
         trading = asyncio.create_task(desk.run())
-        await until(lambda: desk.done >= TRADES, what="a third of the trades")
+        await eventually(lambda: desk.done >= TRADES, what="a third of the trades")
         await asyncio.to_thread(private_redis.stop)
-        await until(lambda: not any(m.online for m in members), what="members offline")
+        await eventually(lambda: not any(m.online for m in members), what="members offline")
         offline_at = desk.done
         await asyncio.to_thread(private_redis.start)  # same port, empty
         await trading
-        await until(lambda: all(m.online for m in members), what="members online again")
-        await until(lambda: desk.emitted <= set(sink.by_id), what="every event followed")
+        await eventually(lambda: all(m.online for m in members), what="members online again")
+        await eventually(lambda: desk.emitted <= set(sink.by_id), what="every event followed")
         await desk.check_ledger()
     finally:
         stop.set()
@@ -139,11 +140,11 @@ async def test_the_kill_switch_outlives_a_server_restart(private_redis):
     b = await member(url, fleet, "b", LIMITS)
     try:
         await a.halt("before the restart")
-        await until(lambda: b.halted, what="b halted")
+        await eventually(lambda: b.halted, what="b halted")
         await asyncio.to_thread(private_redis.stop)
-        await until(lambda: not a.online and not b.online, what="offline")
+        await eventually(lambda: not a.online and not b.online, what="offline")
         await asyncio.to_thread(private_redis.start)
-        await until(lambda: a.online and b.online, what="online again")
+        await eventually(lambda: a.online and b.online, what="online again")
         status = await a.status()
         assert status.halted and status.halt_reason == "before the restart"
         assert a.halted and b.halted

@@ -21,7 +21,7 @@ from cexarb.coord.redis import connect_redis
 from cexarb.journal.backends import open_backend
 from cexarb.model import Symbol
 from cexarb.sim import SimConfig, Simulator
-from tests.coord.helpers import until
+from tests.support import eventually
 
 BTC = Symbol("BTC", "USDT")
 CEXARB = str(Path(sys.executable).parent / "cexarb")
@@ -88,17 +88,17 @@ async def test_two_cexarb_run_members_trade_as_one_fleet(redis_url, fleet, tmp_p
             mid = sim.venue("mexc_spot").markets[BTC].initial_mid
             sim.set_mid("gateio_spot", BTC, mid * 1.01)
             fills = lambda k: sim.truth(k, SIM_API_KEY).fills  # noqa: E731
-            await until(
-                lambda: fills("mexc_spot") and fills("gateio_spot"), timeout_s=30, what="fleet trades"
+            await eventually(
+                lambda: fills("mexc_spot") and fills("gateio_spot"), timeout=30, what="fleet trades"
             )
 
             killed = await asyncio.to_thread(cexarb, "fleet", "kill", *coord, "--reason", "test")
             assert killed.returncode == 0, killed.stderr
             logs = [tmp_path / "a.log", tmp_path / "b.log"]
             sim.set_mid("gateio_spot", BTC, mid * 1.03)
-            await until(
+            await eventually(
                 lambda: all("reason=kill_switch" in p.read_text() for p in logs),
-                timeout_s=30,
+                timeout=30,
                 what="both members refusing trades on the kill switch",
             )
             # Trades under way when the switch tripped have ended by the time both refuse.

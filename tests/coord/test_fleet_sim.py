@@ -22,7 +22,8 @@ from cexarb.journal.fleet import StreamRecorder
 from cexarb.model import Market, Side, Symbol, TimeInForce, Venue
 from cexarb.model.rounding import round_price
 from cexarb.sim import SimConfig, Simulator
-from tests.coord.helpers import member, until
+from tests.coord.helpers import member
+from tests.support import eventually
 
 BTC = Symbol("BTC", "USDT")
 BURST = 12  # orders per member
@@ -64,7 +65,7 @@ async def sim():
 async def test_three_members_bursting_at_one_venue_get_no_429(redis_url, fleet, sim):
     members = [await member(redis_url, fleet, f"m{i}") for i in range(3)]
     try:
-        await until(lambda: all(m.members_seen == 3 for m in members), what="members to see each other")
+        await eventually(lambda: all(m.members_seen == 3 for m in members), what="members to see each other")
         results = await three_members_burst(sim, members)
     finally:
         for m in members:
@@ -103,15 +104,15 @@ async def test_three_engines_trade_as_one_fleet(redis_url, fleet, sim):
         runs = [asyncio.create_task(e.run(stop)) for e in engines]
         # Gate goes 1% rich: every engine sees the same opportunity at once.
         sim.set_mid("gateio_spot", BTC, sim.venue("mexc_spot").markets[BTC].initial_mid * 1.01)
-        await until(lambda: sum(e.stats.taken for e in engines) >= 2, timeout_s=20, what="fleet trades")
+        await eventually(lambda: sum(e.stats.taken for e in engines) >= 2, timeout=20, what="fleet trades")
 
         # One kill switch: an operator command halts every member.
         await halt_fleet(coords[0].redis, FleetKeys(fleet), "operator: test")
-        await until(lambda: all(c.halted for c in coords), what="every member halted")
-        await until(lambda: all(not e._tasks for e in engines), what="trades under way to end")
+        await eventually(lambda: all(c.halted for c in coords), what="every member halted")
+        await eventually(lambda: all(not e._tasks for e in engines), what="trades under way to end")
         fills_at_halt = {k: len(sim.truth(k, SIM_API_KEY).fills) for k in keys}
         sim.set_mid("gateio_spot", BTC, sim.venue("mexc_spot").markets[BTC].initial_mid * 1.02)
-        await until(
+        await eventually(
             lambda: all(e.stats.skipped.get("kill_switch", 0) > 0 for e in engines),
             what="every engine refusing new trades on the kill switch",
         )
@@ -123,7 +124,7 @@ async def test_three_engines_trade_as_one_fleet(redis_url, fleet, sim):
             for v in venues.values():
                 await v.close()
     try:
-        await until(lambda: all(not c._unsettled for c in coords), what="settlements flushed")
+        await eventually(lambda: all(not c._unsettled for c in coords), what="settlements flushed")
         r = coords[0].redis
         status = await coords[0].status()
         ledger = await r.hgetall(FleetKeys(fleet).risk)
@@ -161,17 +162,17 @@ async def test_an_engine_stops_opening_positions_while_redis_is_away_and_resumes
         engine = ArbEngine(venues, arb, coordinator=c)
         engine.attach()
         await asyncio.to_thread(private_redis.stop)
-        await until(lambda: not c.online, what="the member to notice")
+        await eventually(lambda: not c.online, what="the member to notice")
         running = asyncio.create_task(engine.run(stop))
         mid = sim.venue("mexc_spot").markets[BTC].initial_mid
         sim.set_mid("gateio_spot", BTC, mid * 1.01)
-        await until(lambda: engine.stats.skipped.get("fleet_offline", 0) > 0, what="offline skips")
+        await eventually(lambda: engine.stats.skipped.get("fleet_offline", 0) > 0, what="offline skips")
         assert engine.stats.taken == 0
         assert all(not sim.truth(k, SIM_API_KEY).fills for k in keys)
         await asyncio.to_thread(private_redis.start)
-        await until(lambda: c.online, what="the member back online")
+        await eventually(lambda: c.online, what="the member back online")
         sim.set_mid("gateio_spot", BTC, mid * 1.02)  # a fresh book and dislocation
-        await until(lambda: engine.stats.taken > 0, timeout_s=20, what="trading to resume")
+        await eventually(lambda: engine.stats.taken > 0, timeout=20, what="trading to resume")
     finally:
         stop.set()
         if running is not None:

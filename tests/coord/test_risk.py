@@ -7,7 +7,8 @@ import pytest
 from cexarb.coord import Fill, FleetLimits, InProcessCoordinator, Reservation
 from cexarb.coord.control import read_status, resume_fleet
 from cexarb.coord.keys import FleetKeys
-from tests.coord.helpers import crash, member, until
+from tests.coord.helpers import crash, member
+from tests.support import eventually
 
 LIMITS = FleetLimits(max_unhedged_notional=100.0, max_exposure_notional=100.0, loss_limit=5.0)
 
@@ -69,7 +70,7 @@ async def test_fleet_pnl_nets_an_asset_across_venues_and_the_loss_limit_halts_ev
     await b.settle(
         "t2", [Fill("mexc_spot", "BTC", 1.0, 104.0, 0.1), Fill("gateio_spot", "BTC", -1.0, 97.4, 0.1)], 0.0
     )
-    await until(lambda: a.halted and b.halted, what="both members halted")
+    await eventually(lambda: a.halted and b.halted, what="both members halted")
     assert "loss_limit" in a.halt_reason
     assert await a.reserve(trade("a9", 1.0)) == "kill_switch"
 
@@ -79,13 +80,13 @@ async def test_kill_switch_reaches_every_member_survives_a_restart_and_an_operat
 ):
     a, b = pair
     await a.halt("operator test")
-    await until(lambda: b.halted, what="b halted")
+    await eventually(lambda: b.halted, what="b halted")
     assert b.halt_reason == "operator test"
     late = await member(redis_url, fleet, "late", LIMITS)  # a member (re)starting later
     try:
         assert late.halted and late.halt_reason == "operator test"
         await resume_fleet(late.redis, FleetKeys(fleet))
-        await until(lambda: not (a.halted or b.halted or late.halted), what="all resumed")
+        await eventually(lambda: not (a.halted or b.halted or late.halted), what="all resumed")
         assert await b.reserve(trade("b1", 10.0)) is None
     finally:
         await late.close()
@@ -98,7 +99,7 @@ async def test_a_dead_members_reservations_are_released_when_its_heartbeat_expir
         assert await doomed.reserve(trade("d1", 90.0)) is None
         assert await survivor.reserve(trade("s1", 20.0)) == "fleet_unhedged"
         await crash(doomed)
-        await until(lambda: "doomed" in survivor.reaped, what="the dead member to be reaped")
+        await eventually(lambda: "doomed" in survivor.reaped, what="the dead member to be reaped")
         status = await survivor.status()
         assert status.at_risk == pytest.approx(0.0)
         assert [m.name for m in status.members] == ["survivor"]

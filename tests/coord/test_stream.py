@@ -15,7 +15,8 @@ from cexarb.coord.stream import follow
 from cexarb.journal import DecisionMade, Journal
 from cexarb.journal.backends import open_backend
 from cexarb.journal.fleet import StreamRecorder, follow_into
-from tests.coord.helpers import member, until
+from tests.coord.helpers import member
+from tests.support import eventually
 
 
 class Sink:
@@ -51,9 +52,11 @@ async def test_every_member_event_reaches_the_follower_once_acknowledged(redis_u
         for i in range(300):
             m = members[i % 3]
             m.emit("decision", f"{m.member}:{i}", {"i": i})
-        await until(lambda: len(sink.by_id) == 300, what="300 events followed")
+        await eventually(lambda: len(sink.by_id) == 300, what="300 events followed")
         # Acknowledged entries are dropped from the members' resend buffers.
-        await until(lambda: all(not m._writer.retained for m in members), what="retained buffers trimmed")
+        await eventually(
+            lambda: all(not m._writer.retained for m in members), what="retained buffers trimmed"
+        )
     finally:
         stop.set()
         await follower
@@ -67,14 +70,14 @@ async def test_a_follower_that_died_before_acknowledging_gets_the_entries_again(
     try:
         for i in range(50):
             m.emit("decision", f"m:{i}", {"i": i})
-        await until(lambda: m.events_pending == 0, what="events written")
+        await eventually(lambda: m.events_pending == 0, what="events written")
         dying, stop = Sink(fail_on_batch=1), asyncio.Event()
         with pytest.raises(RuntimeError):
             await (await run_follow(redis_url, fleet, dying, stop))
         assert not dying.by_id
         again = Sink()
         follower = await run_follow(redis_url, fleet, again, stop)
-        await until(lambda: len(again.by_id) == 50, what="the unacknowledged entries delivered again")
+        await eventually(lambda: len(again.by_id) == 50, what="the unacknowledged entries delivered again")
         stop.set()
         await follower
     finally:
@@ -96,7 +99,7 @@ async def test_journal_follow_writes_each_event_once_however_often_it_is_deliver
         for ev in list(m._writer.queue):
             m._writer.queue.append(ev)
         await m.halt("test")
-        await until(lambda: m.events_pending == 0, what="events written")
+        await eventually(lambda: m.events_pending == 0, what="events written")
         # 41 entries (20 events, the same 20 again, the kill switch), read twice: the second
         # follower's group starts from the beginning of the stream.
         for group in ("journal", "replay"):
@@ -104,7 +107,7 @@ async def test_journal_follow_writes_each_event_once_however_often_it_is_deliver
             await journal.start()
             stop = asyncio.Event()
             task = asyncio.create_task(follow_into(redis_url, fleet, journal, stop, group=group))
-            await until(lambda j=journal: j.stats.written == 41, what="every entry written")
+            await eventually(lambda j=journal: j.stats.written == 41, what="every entry written")
             stop.set()
             await task
             await journal.close()

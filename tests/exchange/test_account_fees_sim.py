@@ -4,8 +4,6 @@ fill whose fee was taken in the discount token valued at what the venue charged.
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
 from cexarb.arb.pnl import PnlBook
@@ -14,6 +12,7 @@ from cexarb.exchange.settings import CompositeSettings
 from cexarb.model import AccountFees, Side, Symbol, TimeInForce
 from cexarb.sim import SimAccount, SimConfig, Simulator
 from cexarb.sim.fees import FeeTier
+from tests.support import eventually
 
 BTC = Symbol("BTC", "USDT")
 MEXC_TIER = FeeTier(maker=0.0, taker=0.0006, token="MX", token_discount=0.2, token_price=2.5)
@@ -44,16 +43,6 @@ async def connect(sim, market: str):
     return ex
 
 
-async def until(predicate, timeout: float = 10.0) -> bool:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not predicate():
-        if loop.time() > deadline:
-            return False
-        await asyncio.sleep(0.01)
-    return True
-
-
 @pytest.mark.parametrize("market", list(TIERS))
 async def test_the_account_rates_are_loaded_and_refreshed(sim, market):
     ex = await connect(sim, market)
@@ -69,7 +58,7 @@ async def test_the_account_rates_are_loaded_and_refreshed(sim, market):
         # The venue moves the account to another tier: the periodic refresh picks it up.
         sim.venue(market).account("k1").taker_fee = 0.0001
         sim.venue(market).account("k1").fee_tier = FeeTier(taker=0.0001)  # deduction switched off
-        assert await until(lambda: ex.account_fees[BTC].taker == 0.0001)
+        assert await eventually(lambda: ex.account_fees[BTC].taker == 0.0001)
         assert ex.taker_fee(BTC) == 0.0001 and ex.account_fees[BTC].token == ""
     finally:
         await ex.close()
@@ -94,7 +83,7 @@ async def test_a_fee_taken_in_the_discount_token_is_valued_at_what_the_venue_cha
     try:
         ask = ex.book_tickers[BTC].ask_price
         await ex.place_limit_order(BTC, Side.BUY, 0.01, ask, time_in_force=TimeInForce.IOC)
-        assert await until(lambda: fills.seen)
+        assert await eventually(lambda: fills.seen)
         (fill,) = fills.seen
         (truth,) = sim.truth(market, "k1").fills
         assert (fill.fee_asset, fill.fee) == (tier.token, pytest.approx(truth.fee))
@@ -108,7 +97,7 @@ async def test_a_fee_taken_in_the_discount_token_is_valued_at_what_the_venue_cha
         # The token left the inventory; the whole base bought arrived.
         assert book.inventory_change(market)[tier.token] == pytest.approx(-truth.fee)
         assert book.inventory_change(market)["BTC"] == pytest.approx(0.01)
-        assert await until(
+        assert await eventually(
             lambda: ex.balances[tier.token].total == pytest.approx(book.inventory(market)[tier.token])
         )
     finally:

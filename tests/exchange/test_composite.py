@@ -25,14 +25,7 @@ from tests.exchange.fakes import (
     FakeVenue,
     long_position,
 )
-
-
-async def until(predicate, timeout=2.0):
-    async def wait():
-        while not predicate():
-            await asyncio.sleep(0.001)
-
-    await asyncio.wait_for(wait(), timeout)
+from tests.support import eventually
 
 
 @pytest.fixture
@@ -121,7 +114,7 @@ async def test_gap_marks_book_stale_then_resyncs(ex, venue):
     assert seen == [BTC] and ex.get_order_book(BTC).asks[0] == (100.5, 1.0)
     venue.diff(BTC, skip=3)  # a gap
     assert ex.get_order_book(BTC) is None  # never served stale
-    await until(lambda: ex.is_book_synced(BTC))
+    await eventually(lambda: ex.is_book_synced(BTC))
     assert ex.get_public_stats()["book_gaps"] == 1
     assert ex.get_order_book(BTC).update_id == venue.book_ids[BTC]
 
@@ -130,7 +123,7 @@ async def test_public_disconnect_unsyncs_books_until_reconnect(ex, venue):
     venue.public_ws.drop()
     assert ex.get_order_book(BTC) is None and ex.get_order_book(ETH) is None
     venue.public_ws.restore()
-    await until(lambda: ex.is_book_synced(BTC) and ex.is_book_synced(ETH))
+    await eventually(lambda: ex.is_book_synced(BTC) and ex.is_book_synced(ETH))
 
 
 async def test_add_and_remove_symbol_really_subscribe(venue):
@@ -268,7 +261,7 @@ async def test_reconnect_sweep_restores_orders_fills_balances(ex, venue):
     venue.fill(b.order_id, 0.5)
     venue.balances["BTC"] = venue.balances["BTC"].__class__("BTC", 7.0)
     venue.private_ws.restore()
-    await until(lambda: ex.get_trading_stats()["sweeps"] >= 1)
+    await eventually(lambda: ex.get_trading_stats()["sweeps"] >= 1)
     assert ex.executed_orders[BTC][a.order_id].status is OrderStatus.FILLED
     assert ex.open_orders[BTC][b.order_id].filled_quantity == 0.5
     assert ex.balances["BTC"].available == 7.0
@@ -285,7 +278,7 @@ async def test_stream_down_is_polled_over_rest(ex, venue):
     a = await ex.place_limit_order(BTC, Side.BUY, 1.0, 100.0)
     venue.private_ws.drop()
     venue.fill(a.order_id, 1.0)
-    await until(lambda: a.order_id in ex.executed_orders.get(BTC, {}))
+    await eventually(lambda: a.order_id in ex.executed_orders.get(BTC, {}))
     assert ex.get_trading_stats()["degraded_polls"] >= 1
     assert not ex.private_state_fresh
 
@@ -296,7 +289,7 @@ async def test_failing_rest_sweep_is_retried_until_it_answers(ex, venue):
     venue.fill(a.order_id, 1.0)
     venue.fail["open_orders"] = NetworkError("REST down", venue="fake")
     venue.private_ws.restore()
-    await until(lambda: ex.get_trading_stats()["sweeps"] >= 1)
+    await eventually(lambda: ex.get_trading_stats()["sweeps"] >= 1)
     stats = ex.get_trading_stats()
     assert stats["sweep_failures"] >= 1 and "REST down" in stats["last_sweep_error"]
     assert stats["connections"]["private_rest"] == "ok"
@@ -307,7 +300,7 @@ async def test_stream_that_closed_for_good_is_recreated(ex, venue):
     old = venue.private_ws
     old.up = False
     old.handlers.connection(ConnectionState.CLOSED)
-    await until(lambda: venue.private_ws is not old and ex.get_trading_stats()["sweeps"] >= 1)
+    await eventually(lambda: venue.private_ws is not old and ex.get_trading_stats()["sweeps"] >= 1)
     assert old.closes == 1 and venue.private_ws.up
     assert ex.get_trading_stats()["private_stream_restarts"] == 1
     await ex.close()
@@ -376,7 +369,7 @@ async def test_futures_positions_leverage_and_close_position(venue):
         venue.positions[BTC] = long_position(BTC, -0.1)
         venue.private_ws.drop()
         venue.private_ws.restore()
-        await until(lambda: ex.positions[BTC].size == -0.1)
+        await eventually(lambda: ex.positions[BTC].size == -0.1)
     finally:
         await ex.close()
 

@@ -15,20 +15,11 @@ import pytest
 
 from cexarb.model import Order, OrderStatus, OrderType, Side, TimeInForce
 from cexarb.model.errors import OrderStatusUnknown
+from tests.support import eventually
 
 from .fakes import BTC, ETH, FAST, Boom, FakeSpotExchange, FakeVenue
 
 DEADLINE_S = 10.0  # a hang guard only
-
-
-async def until(predicate, timeout: float = DEADLINE_S) -> bool:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not predicate():
-        if loop.time() > deadline:
-            return False
-        await asyncio.sleep(0.005)
-    return True
 
 
 def resting(venue: FakeVenue, order_id: str, symbol=BTC) -> Order:
@@ -54,7 +45,7 @@ async def test_defect3_a_rest_lookup_does_not_wait_behind_a_lost_place_being_res
         other = resting(venue, "900")
         venue.fail["place"] = OrderStatusUnknown("reply lost", venue="fake")
         placing = asyncio.create_task(ex.place_limit_order(BTC, Side.BUY, 1.0, 90.0))
-        assert await until(lambda: venue.calls.count("get_order") >= 1)  # resolving: now asleep
+        assert await eventually(lambda: venue.calls.count("get_order") >= 1)  # resolving: now asleep
         found = await asyncio.wait_for(ex.get_active_order(BTC, other.order_id), DEADLINE_S)
         assert found.order_id == other.order_id and not placing.done()
         placing.cancel()
@@ -84,7 +75,7 @@ async def test_defect5_tickers_go_stale_with_their_stream_and_come_back_with_it(
         venue.public_ws.drop()
         assert ex.book_tickers == {} and ex.get_order_book(BTC) is None
         venue.public_ws.restore()
-        assert await until(lambda: set(ex.book_tickers) == {BTC, ETH} and ex.is_book_synced(BTC))
+        assert await eventually(lambda: set(ex.book_tickers) == {BTC, ETH} and ex.is_book_synced(BTC))
     finally:
         await ex.close()
 
@@ -97,11 +88,11 @@ async def test_defect6_a_failing_confirmation_releases_the_order_and_is_counted(
         for i in range(101):
             venue.fail["get_order"] = Boom("lookup broke")
             ex._handle_order(resting(venue, str(1000 + i)))
-            assert await until(lambda i=i: ex.get_trading_stats()["unknown_orders_unconfirmed"] == i + 1)
+            assert await eventually(lambda i=i: ex.get_trading_stats()["unknown_orders_unconfirmed"] == i + 1)
         assert ex._unconfirmed == {}
         real = resting(venue, "5000")
         ex._handle_order(real)
-        assert await until(lambda: "5000" in ex.open_orders.get(BTC, {}))
+        assert await eventually(lambda: "5000" in ex.open_orders.get(BTC, {}))
         assert ex.get_public_stats()["errors"]["Boom"] == 101
         assert ex.get_trading_stats()["background_failures"] == 0  # handled where it happened
     finally:
@@ -119,7 +110,7 @@ async def test_defect7_a_lost_place_whose_settle_fails_is_settled_on_a_timer():
             await ex.place_limit_order(BTC, Side.BUY, 1.0, 90.0)
         assert ex.pending_orders
         venue.fail["get_order"] = Boom("lookup broke")  # the first settle attempt fails
-        assert await until(lambda: not ex.pending_orders)
+        assert await eventually(lambda: not ex.pending_orders)
         assert ex.get_trading_stats()["background_failures"] == 0  # handled, not escaped
         assert ex.get_public_stats()["errors"]["Boom"] == 1
     finally:

@@ -37,6 +37,7 @@ from cexarb.venues.gateio import (
     GateioSpotPublicRest,
     GateioSpotPublicWs,
 )
+from tests.support import eventually
 
 BTC = Symbol("BTC", "USDT")
 ETH = Symbol("ETH", "USDT")
@@ -105,15 +106,6 @@ async def exchanges():
         await ex.close()
 
 
-async def until(predicate, timeout=8.0):
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not predicate():
-        if asyncio.get_running_loop().time() > deadline:
-            return False
-        await asyncio.sleep(0.02)
-    return True
-
-
 def close(a: float, b: float) -> bool:
     return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9)
 
@@ -156,7 +148,7 @@ def mismatches(ex, truth) -> list[str]:
 
 async def assert_matches_truth(ex, sim, name):
     key = venue_key(name)
-    await until(lambda: not mismatches(ex, sim.truth(key, "k1")))
+    await eventually(lambda: not mismatches(ex, sim.truth(key, "k1")))
     assert mismatches(ex, sim.truth(key, "k1")) == []
 
 
@@ -208,12 +200,12 @@ async def test_place_fill_cancel_open_to_executed(sim, exchanges, name):
     assert ex.get_trading_stats()["last_active_order_tier"] == "open"
 
     await sim.take(venue_key(name), BTC, Side.SELL, QTY)
-    assert await until(lambda: order.order_id in ex.executed_orders.get(BTC, {}))
+    assert await eventually(lambda: order.order_id in ex.executed_orders.get(BTC, {}))
     assert order.order_id not in ex.open_orders[BTC]
     done = await ex.get_active_order(BTC, order.order_id)
     assert done.status is OrderStatus.FILLED and close(done.filled_quantity, QTY)
     assert ex.get_trading_stats()["last_active_order_tier"] == "executed"
-    assert await until(lambda: len(seen.fills) >= 1)
+    assert await eventually(lambda: len(seen.fills) >= 1)
 
     resting = await ex.place_limit_order(BTC, Side.BUY, QTY, bid_price(ex, -20))
     canceled = await ex.cancel_order(BTC, resting.order_id)
@@ -234,7 +226,7 @@ async def test_get_active_order_from_each_tier(sim, exchanges, name):
     exchanges.append(ex)
     first = await ex.place_limit_order(BTC, Side.BUY, QTY, bid_price(ex))
     await sim.take(venue_key(name), BTC, Side.SELL, QTY)
-    assert await until(lambda: first.order_id in ex.executed_orders.get(BTC, {}))
+    assert await eventually(lambda: first.order_id in ex.executed_orders.get(BTC, {}))
     second = await ex.place_limit_order(BTC, Side.BUY, QTY, bid_price(ex, -20))
     await ex.cancel_order(BTC, second.order_id)
     assert first.order_id not in ex.executed_orders[BTC]
@@ -259,12 +251,12 @@ async def test_futures_positions_follow_the_venue(sim, exchanges):
     assert await ex.set_leverage(BTC, 5) == 5
     order = await ex.place_limit_order(BTC, Side.BUY, QTY, bid_price(ex))
     await sim.take("gateio_futures", BTC, Side.SELL, QTY)
-    assert await until(lambda: BTC in ex.positions and close(ex.positions[BTC].size, QTY))
+    assert await eventually(lambda: BTC in ex.positions and close(ex.positions[BTC].size, QTY))
     await assert_matches_truth(ex, sim, "gateio_futures")
     assert close(sim.truth("gateio_futures", "k1").positions[BTC].size, ex.positions[BTC].size)
     closing = await ex.close_position(BTC)
     assert closing.reduce_only and closing.side is Side.SELL and order.order_id != closing.order_id
-    assert await until(lambda: not ex.positions.get(BTC) or not ex.positions[BTC].size)
+    assert await eventually(lambda: not ex.positions.get(BTC) or not ex.positions[BTC].size)
     await assert_matches_truth(ex, sim, "gateio_futures")
 
 
@@ -321,7 +313,9 @@ async def test_websocket_fill_arrives_before_rest_reply(sim, exchanges, name):
         await sim.take(venue_key(name), BTC, Side.SELL, QTY)
         cid = kwargs["client_order_id"]
         # hold the (now stale) NEW reply until the stream has delivered the fill
-        await until(lambda: (o := ex._tracker.find_by_client_id(BTC, cid)) is not None and o.status.is_done)
+        await eventually(
+            lambda: (o := ex._tracker.find_by_client_id(BTC, cid)) is not None and o.status.is_done
+        )
         return reply
 
     rest.place_order = reply_after_the_stream
@@ -359,12 +353,12 @@ async def test_stream_drops_while_orders_fill(sim, exchanges, name):
     second = await ex.place_limit_order(BTC, Side.BUY, QTY, bid_price(ex))
     sim.faults.reject_ws_connections(key, True)
     sim.faults.drop_streams(key)
-    assert await until(lambda: not ex.private_state_fresh)
+    assert await eventually(lambda: not ex.private_state_fresh)
     await sim.take(key, BTC, Side.SELL, QTY * 1.5)  # fills `first`, half of `second`
     await asyncio.sleep(0.2)
     assert first.order_id in ex.open_orders[BTC]  # the client could not know yet
     sim.faults.reject_ws_connections(key, False)
-    assert await until(lambda: ex.get_trading_stats()["sweeps"] >= 1)
+    assert await eventually(lambda: ex.get_trading_stats()["sweeps"] >= 1)
     await assert_matches_truth(ex, sim, name)
     stats = ex.get_trading_stats()
     assert stats["private_reconnects"] >= 1 and stats["sweeps"] >= 1 and stats["vanished_queried"] >= 1
@@ -372,7 +366,7 @@ async def test_stream_drops_while_orders_fill(sim, exchanges, name):
     assert close(ex.open_orders[BTC][second.order_id].filled_quantity, QTY / 2)
     assert len(set(seen.fills)) == len(sim.truth(key, "k1").fills)  # missed fills delivered
     assert seen.states[0] is ConnectionState.DISCONNECTED
-    assert await until(lambda: ex.is_book_synced(BTC) and ex.is_book_synced(ETH))
+    assert await eventually(lambda: ex.is_book_synced(BTC) and ex.is_book_synced(ETH))
 
 
 @pytest.mark.parametrize("name", WITH_BARE)
@@ -383,7 +377,7 @@ async def test_rest_up_stream_down_is_polled_then_recovered(sim, exchanges, name
     price = bid_price(ex)
     sim.faults.reject_ws_connections(key, True)
     sim.faults.drop_streams(key)
-    assert await until(lambda: not ex.private_state_fresh)
+    assert await eventually(lambda: not ex.private_state_fresh)
     assert ex.get_order_book(BTC) is None  # the public stream is down too: no stale book
     order = await ex.place_limit_order(BTC, Side.BUY, QTY, price)  # REST still works
     await sim.take(key, BTC, Side.SELL, QTY)
@@ -393,7 +387,9 @@ async def test_rest_up_stream_down_is_polled_then_recovered(sim, exchanges, name
     stats = ex.get_trading_stats()
     assert stats["degraded_polls"] >= 1 and stats["connections"]["private_ws"] == "down"
     sim.faults.reject_ws_connections(key, False)
-    assert await until(lambda: ex.private_state_fresh and ex.get_trading_stats()["private_reconnects"] >= 1)
+    assert await eventually(
+        lambda: ex.private_state_fresh and ex.get_trading_stats()["private_reconnects"] >= 1
+    )
     await assert_matches_truth(ex, sim, name)
 
 
@@ -412,7 +408,7 @@ async def test_stream_fails_at_init_then_initializes_cleanly(sim, exchanges, nam
     exchanges.append(ex)
     order = await ex.place_limit_order(BTC, Side.BUY, QTY, bid_price(ex))
     await sim.take(key, BTC, Side.SELL, QTY)
-    assert await until(lambda: order.order_id in ex.executed_orders.get(BTC, {}))
+    assert await eventually(lambda: order.order_id in ex.executed_orders.get(BTC, {}))
     await assert_matches_truth(ex, sim, name)
 
 

@@ -11,18 +11,10 @@ from cexarb.exchange.registry import create_exchange
 from cexarb.exchange.settings import CompositeSettings
 from cexarb.model import OrderType, Side, Symbol, TimeInForce
 from cexarb.sim import SimConfig, Simulator
+from tests.support import eventually
 
 BTC = Symbol("BTC", "USDT")
 SETTINGS = CompositeSettings(funding_poll_s=0.05, resync_delay_s=0.02)
-
-
-async def until(predicate, timeout=8.0):
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not predicate():
-        if asyncio.get_running_loop().time() > deadline:
-            return False
-        await asyncio.sleep(0.02)
-    return True
 
 
 class Payments(PrivateListener):
@@ -47,10 +39,12 @@ async def test_rates_and_payments_match_the_venue() -> None:
             assert info.rate == pytest.approx(venue.funding_rate(BTC))
             venue.place_order("k1", BTC, Side.SELL, OrderType.MARKET, 0.01, None, TimeInForce.IOC)
             venue.funding.sample(BTC, venue.mark_price(BTC) * 1.002, venue.mark_price(BTC))
-            assert await until(lambda: ex.funding_info(BTC).rate == pytest.approx(venue.funding_rate(BTC)))
+            assert await eventually(
+                lambda: ex.funding_info(BTC).rate == pytest.approx(venue.funding_rate(BTC))
+            )
             venue.settle_funding()  # the short receives
             venue.settle_funding()
-            assert await until(lambda: len(ex.funding.payments) == 2)
+            assert await eventually(lambda: len(ex.funding.payments) == 2)
             truth = sim.truth("gateio_futures", "k1")
             assert ex.funding.net == pytest.approx(truth.funding) and truth.funding > 0
             assert ex.funding_received == pytest.approx(truth.funding) and ex.funding_paid == 0.0

@@ -10,17 +10,9 @@ import pytest
 from cexarb.exchange.registry import create_exchange
 from cexarb.model import Symbol, WithdrawalRequest
 from cexarb.sim import SimConfig, Simulator
+from tests.support import eventually
 
 BTC = Symbol("BTC", "USDT")
-
-
-async def until(predicate, timeout=10.0):
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not await predicate():
-        if asyncio.get_running_loop().time() > deadline:
-            return False
-        await asyncio.sleep(0.05)
-    return True
 
 
 @pytest.fixture
@@ -69,7 +61,7 @@ async def test_withdrawal_arrives_as_a_deposit(venues, source, dest, asset, amou
     async def credited() -> bool:
         return any(d.credited for d in await ex[dest].get_deposits(asset))
 
-    assert await until(credited)
+    assert await eventually(credited)
     (deposit,) = await ex[dest].get_deposits(asset)
     assert deposit.amount == pytest.approx(amount - fee) and deposit.address == address.address
     assert deposit.network == in_net and deposit.tx_id
@@ -77,5 +69,5 @@ async def test_withdrawal_arrives_as_a_deposit(venues, source, dest, asset, amou
     async def streamed() -> bool:
         return ex[dest].balances[asset].total == pytest.approx(before + amount - fee)
 
-    assert await until(streamed)
+    assert await eventually(streamed)
     assert sent.withdrawal_id

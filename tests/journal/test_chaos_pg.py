@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import json
 import subprocess
-import time
 
 import asyncpg
 import pytest
@@ -25,13 +24,7 @@ from cexarb.journal.backends import open_backend
 from cexarb.sim import SimConfig, Simulator
 from cexarb.sim.flow import FlowParams
 from tests.journal import pg
-
-
-async def poll(predicate, what: str, timeout_s: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not predicate():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        await asyncio.sleep(0.02)
+from tests.support import eventually
 
 
 def truth_fill_count(sim) -> int:
@@ -91,8 +84,8 @@ async def _trade_through_outages(server: pg.ThrowawayPostgres, tmp_path) -> None
             stop = asyncio.Event()
             running = asyncio.create_task(engine.run(stop))
 
-            await poll(
-                lambda: journal.stats.written > 0 and truth_fill_count(sim) >= 3, "first fills written"
+            await eventually(
+                lambda: journal.stats.written > 0 and truth_fill_count(sim) >= 3, what="first fills written"
             )
             # 1. The connection is killed under the writer (pg_terminate_backend). Whether the next
             # write fails (then spools and replays) or asyncpg saw the close first (then reconnects),
@@ -100,21 +93,23 @@ async def _trade_through_outages(server: pg.ThrowawayPostgres, tmp_path) -> None
             killed = await journal_sessions(server.url, terminate=True)
             assert killed
             written = journal.stats.written
-            await poll(lambda: journal.stats.written > written + 10, "writes after the kill")
+            await eventually(lambda: journal.stats.written > written + 10, what="writes after the kill")
             assert not (await journal_sessions(server.url)) & killed
-            await poll(lambda: not journal.spool.pending, "the spool replayed after reconnecting")
+            await eventually(lambda: not journal.spool.pending, what="the spool replayed after reconnecting")
             figures["fills_before_restart"] = truth_fill_count(sim)
 
             # 2. The server goes away while fills keep coming, then comes back.
             await asyncio.to_thread(server.stop, "immediate")
-            await poll(lambda: journal.stats.spooling, "spooling")
+            await eventually(lambda: journal.stats.spooling, what="spooling")
             during = truth_fill_count(sim)
-            await poll(lambda: truth_fill_count(sim) >= during + 3, "fills while the database is down")
+            await eventually(
+                lambda: truth_fill_count(sim) >= during + 3, what="fills while the database is down"
+            )
             await journal.flush()
             assert journal.spool.pending
             figures["spooled_events"] = journal.stats.spooled
             await asyncio.to_thread(server.start)
-            await poll(lambda: not journal.spool.pending, "the spool replayed after the restart")
+            await eventually(lambda: not journal.spool.pending, what="the spool replayed after the restart")
             figures["fills_after_restart"] = truth_fill_count(sim)
 
             stop.set()

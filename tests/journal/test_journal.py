@@ -3,7 +3,6 @@ the spool keeps what an unreachable database could not take and replays it once.
 
 from __future__ import annotations
 
-import asyncio
 import time
 
 import pytest
@@ -25,6 +24,7 @@ from cexarb.journal.backends import open_backend, redact_url
 from cexarb.journal.schema import LATEST_VERSION
 from cexarb.model import Execution, FundingPayment, Order, OrderStatus, OrderType, Side, Symbol
 from cexarb.model.errors import JournalError, JournalUnavailable
+from tests.support import eventually
 
 BTC = Symbol("BTC", "USDT")
 
@@ -168,13 +168,6 @@ class FlakyBackend:
         await self.inner.close()
 
 
-async def wait_for(predicate, what: str, timeout_s: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not predicate():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        await asyncio.sleep(0.01)
-
-
 async def test_events_spool_while_the_database_is_away_and_are_written_once_when_it_returns(
     journal_url, tmp_path
 ):
@@ -192,7 +185,7 @@ async def test_events_spool_while_the_database_is_away_and_are_written_once_when
     assert journal.stats.spooling and journal.spool.pending and journal.stats.spooled == 199
     backend.down = False
     journal.record(Fill(ts=1.0, venue="v", fill=fill("t200")))
-    await wait_for(lambda: not journal.spool.pending, "the spool to be replayed")
+    await eventually(lambda: not journal.spool.pending, what="the spool to be replayed")
     await journal.close()
     # t200 may have followed the others into the spool (order is kept) or gone straight in.
     assert not journal.stats.spooling and journal.stats.written == 201 and journal.stats.replayed >= 199

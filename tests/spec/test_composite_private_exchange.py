@@ -41,18 +41,9 @@ from tests.exchange.fakes import (
     FakeVenue,
     _config,
 )
+from tests.support import eventually
 
 PRIVATE_CLASSES = [private for _public, private in COMPOSITES.values()]
-
-
-async def until(predicate, timeout: float = 5.0) -> bool:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not predicate():
-        if loop.time() > deadline:
-            return False
-        await asyncio.sleep(0.001)
-    return True
 
 
 @pytest.fixture
@@ -149,7 +140,7 @@ async def test_create_private_ws_with_handlers_returning_none_leaves_a_rest_only
     try:
         order = await ex.place_limit_order(BTC, Side.BUY, 1.0, 90.0)
         venue.fill(order.order_id, 1.0)  # no stream: the REST polling learns it
-        assert await until(lambda: order.order_id in ex.executed_orders.get(BTC, {}))
+        assert await eventually(lambda: order.order_id in ex.executed_orders.get(BTC, {}))
         assert (await ex.get_active_order(BTC, order.order_id)).status is OrderStatus.FILLED
         assert not ex.private_state_fresh  # polled, never "live"
         status = ex.get_trading_stats()["connection_status"]
@@ -304,7 +295,7 @@ async def test_private_websocket_handlers_take_the_spec_keywords_plain_or_corout
     handlers.balance(usdt)
     handlers.execution("t1")  # a plain handler runs at once, on the hot path
     assert seen == [("execution", "t1")]
-    assert await until(lambda: len(seen) == 3)
+    assert await eventually(lambda: len(seen) == 3)
     assert seen[1:] == [("order", "1"), ("balances", {"USDT": usdt})]  # arrival order, spec's dict
     with pytest.raises(TypeError):
         PrivateWebsocketHandlers(order=execution_handler, order_handler=execution_handler)

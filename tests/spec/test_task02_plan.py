@@ -29,19 +29,10 @@ from tests.exchange.fakes import (
     FakeVenue,
     long_position,
 )
+from tests.support import eventually
 
 SPOT_CLASSES = [CompositePrivateExchange, MexcSpotPrivateExchange, GateioSpotPrivateExchange]
 POSITION_NAMES = ("positions", "reload_positions", "_handle_position", "close_position", "set_leverage")
-
-
-async def until(predicate, timeout: float = 5.0) -> bool:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not predicate():
-        if loop.time() > deadline:
-            return False
-        await asyncio.sleep(0.001)
-    return True
 
 
 @pytest.fixture
@@ -114,7 +105,7 @@ async def test_futures_migration_positions_refreshed_with_the_exchange_data(futu
     venue.positions[ETH] = long_position(ETH, 3.0)
     venue.private_ws.drop()
     venue.private_ws.restore()  # a reconnect: the sweep reloads positions
-    assert await until(lambda: ETH in futures.positions)
+    assert await eventually(lambda: ETH in futures.positions)
 
 
 async def test_futures_migration_position_metrics_in_trading_stats(futures):
@@ -252,7 +243,7 @@ async def test_partial_failure_rest_ok_websocket_down_is_detected_and_recovered(
     venue.fill(order.order_id, 1.0)  # missed by the stream
     venue.private_ws.handlers.connection(ConnectionState.RECONNECTED)
     venue.private_ws.up = True
-    assert await until(lambda: order.order_id in spot.executed_orders.get(BTC, {}))
+    assert await eventually(lambda: order.order_id in spot.executed_orders.get(BTC, {}))
     assert spot.private_state_fresh
 
 

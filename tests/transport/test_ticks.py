@@ -9,9 +9,10 @@ from aiohttp import web
 
 from cexarb.transport import ticks
 from cexarb.transport.ws import WsClient
+from tests.support import eventually
 
 from .test_http_client import make_client
-from .test_ws_client import FAST, until
+from .test_ws_client import FAST
 
 
 async def test_ws_client_marks_the_frame_being_handled_and_clears_it_after(serve):
@@ -37,7 +38,7 @@ async def test_ws_client_marks_the_frame_being_handled_and_clears_it_after(serve
     started = time.perf_counter_ns()
     try:
         await client.start()
-        await until(lambda: len(seen) == 3, "three frames")
+        await eventually(lambda: len(seen) == 3, what="three frames")
     finally:
         await client.close()
     for frame_ns, handled_ns in seen:

@@ -1,5 +1,4 @@
 import asyncio
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import aiohttp
@@ -9,16 +8,9 @@ from aiohttp import WSMsgType, web
 from cexarb.model.enums import ConnectionState
 from cexarb.model.errors import NetworkError
 from cexarb.transport.ws import WsClient
+from tests.support import eventually
 
 FAST = {"backoff_initial_s": 0.01, "backoff_max_s": 0.05, "connect_timeout_s": 2.0}
-
-
-async def until(condition: Callable[[], bool], what: str, limit_s: float = 5.0) -> None:
-    """Poll until `condition` holds; the limit only keeps a broken build from hanging."""
-    async with asyncio.timeout(limit_s):
-        while not condition():
-            await asyncio.sleep(0.005)
-    assert condition(), what
 
 
 @dataclass
@@ -91,7 +83,7 @@ async def test_text_and_binary_frames_arrive_in_order(ws_server, make_ws):
     ws_server.greeting = ["hello", b"\x01\x02", "bye"]
     client = make_ws(ws_server.url)
     await client.start()
-    await until(lambda: len(client.received) == 3, "three frames")
+    await eventually(lambda: len(client.received) == 3, what="three frames")
     assert client.received == ["hello", b"\x01\x02", "bye"]
     assert client.connected
     assert client.states == [ConnectionState.CONNECTED]
@@ -102,7 +94,7 @@ async def test_frames_are_never_dropped_under_a_burst(ws_server, make_ws):
     ws_server.greeting = [str(i) for i in range(5000)]
     client = make_ws(ws_server.url)
     await client.start()
-    await until(lambda: len(client.received) == 5000, "all frames")
+    await eventually(lambda: len(client.received) == 5000, what="all frames")
     assert client.received == [str(i) for i in range(5000)]
 
 
@@ -122,7 +114,7 @@ async def test_killed_connection_reconnects_and_resubscribes_everything(ws_serve
     await client.subscribe("a", factory("a"))
     await client.subscribe("b", factory("b"))
     await client.subscribe("list", lambda: ["sub:c", "sub:d"])
-    await until(lambda: len(ws_server.last.received) == 4, "subscriptions sent")
+    await eventually(lambda: len(ws_server.last.received) == 4, what="subscriptions sent")
     assert ws_server.last.received == ["sub:a:1", "sub:b:1", "sub:c", "sub:d"]
 
     first = ws_server.last
@@ -131,9 +123,11 @@ async def test_killed_connection_reconnects_and_resubscribes_everything(ws_serve
     else:
         first.request.transport.close()
 
-    await until(lambda: len(ws_server.connections) == 2 and len(ws_server.last.received) == 4, "resubscribed")
+    await eventually(
+        lambda: len(ws_server.connections) == 2 and len(ws_server.last.received) == 4, what="resubscribed"
+    )
     assert ws_server.last.received == ["sub:a:2", "sub:b:2", "sub:c", "sub:d"]
-    await until(lambda: ConnectionState.RECONNECTED in client.states, "reconnected")
+    await eventually(lambda: ConnectionState.RECONNECTED in client.states, what="reconnected")
     assert client.states == [
         ConnectionState.CONNECTED,
         ConnectionState.DISCONNECTED,
@@ -148,17 +142,19 @@ async def test_watchdog_reconnects_a_silent_stream(ws_server, make_ws):
     client = make_ws(ws_server.url, app_ping=lambda: "ping", ping_interval_s=0.05, silence_timeout_s=0.3)
     await client.start()
     await client.subscribe("s", lambda: "sub")
-    await until(lambda: len(ws_server.connections) >= 2, "second connection")
-    await until(lambda: ConnectionState.RECONNECTED in client.states, "reconnected")
+    await eventually(lambda: len(ws_server.connections) >= 2, what="second connection")
+    await eventually(lambda: ConnectionState.RECONNECTED in client.states, what="reconnected")
     assert ws_server.connections[0].received.count("sub") == 1
-    await until(lambda: "sub" in ws_server.last.received, "resubscribed")
+    await eventually(lambda: "sub" in ws_server.last.received, what="resubscribed")
     assert client.stats.frames == 0
 
 
 async def test_app_ping_replies_keep_a_quiet_stream_alive(ws_server, make_ws):
     client = make_ws(ws_server.url, app_ping=lambda: "ping", ping_interval_s=0.05, silence_timeout_s=0.3)
     await client.start()
-    await until(lambda: client.received.count("pong") >= 12, "pongs for longer than the silence timeout")
+    await eventually(
+        lambda: client.received.count("pong") >= 12, what="pongs for longer than the silence timeout"
+    )
     assert len(ws_server.connections) == 1
     assert client.states == [ConnectionState.CONNECTED]
 
@@ -174,7 +170,7 @@ async def test_a_frame_that_breaks_on_message_does_not_stop_the_stream(ws_server
 
     client = make_ws(ws_server.url, on_message=on_message)
     await client.start()
-    await until(lambda: len(good) == 2, "good frames")
+    await eventually(lambda: len(good) == 2, what="good frames")
     assert good == ["good1", "good2"]
     assert client.stats.bad_frames == 3
     assert client.stats.errors_by_kind == {"ValueError": 3}
@@ -191,10 +187,12 @@ async def test_on_connect_runs_before_subscriptions_on_every_connection(ws_serve
     client = make_ws(ws_server.url, on_connect=login)
     await client.subscribe("s", lambda: "sub")  # remembered before start
     await client.start()
-    await until(lambda: len(ws_server.last.received) == 2, "login + sub")
+    await eventually(lambda: len(ws_server.last.received) == 2, what="login + sub")
     assert ws_server.last.received == ["login", "sub"]
     await client.reconnect()
-    await until(lambda: len(ws_server.connections) == 2 and len(ws_server.last.received) == 2, "again")
+    await eventually(
+        lambda: len(ws_server.connections) == 2 and len(ws_server.last.received) == 2, what="again"
+    )
     assert ws_server.last.received == ["login", "sub"]
 
 
@@ -209,7 +207,7 @@ async def test_url_factory_is_asked_on_every_connection(ws_server, make_ws):
     client = make_ws(url)
     await client.start()
     await client.reconnect()
-    await until(lambda: len(ws_server.connections) == 2, "reconnected")
+    await eventually(lambda: len(ws_server.connections) == 2, what="reconnected")
     assert [c.request.query["listenKey"] for c in ws_server.connections] == ["1", "2"]
 
 
@@ -219,10 +217,10 @@ async def test_unsubscribe_sends_and_forgets(ws_server, make_ws):
     await client.subscribe("a", lambda: "sub:a")
     await client.subscribe("b", lambda: "sub:b")
     await client.unsubscribe("a", "unsub:a")
-    await until(lambda: len(ws_server.last.received) == 3, "sent")
+    await eventually(lambda: len(ws_server.last.received) == 3, what="sent")
     assert ws_server.last.received == ["sub:a", "sub:b", "unsub:a"]
     await client.reconnect()
-    await until(lambda: len(ws_server.connections) == 2 and ws_server.last.received, "resubscribed")
+    await eventually(lambda: len(ws_server.connections) == 2 and ws_server.last.received, what="resubscribed")
     await asyncio.sleep(0.05)
     assert ws_server.last.received == ["sub:b"]
 
@@ -240,8 +238,10 @@ async def test_reconnects_through_refused_handshakes(ws_server, make_ws):
     await client.subscribe("s", lambda: "sub")
     ws_server.rejections = 3
     await ws_server.last.ws.close()
-    await until(lambda: len(ws_server.connections) == 2 and ws_server.last.received == ["sub"], "back")
-    await until(lambda: client.connected, "connected")
+    await eventually(
+        lambda: len(ws_server.connections) == 2 and ws_server.last.received == ["sub"], what="back"
+    )
+    await eventually(lambda: client.connected, what="connected")
     assert sum(client.stats.errors_by_kind.values()) == 3
     assert client.stats.reconnects == 1
 
@@ -269,7 +269,7 @@ async def test_default_headers_go_on_every_handshake_even_through_a_shared_sessi
         client = make_ws(ws_server.url, session=shared, headers={"X-Default": "1"})
         await client.start()
         await ws_server.last.ws.close()  # the reconnect handshake carries them too
-        await until(lambda: len(ws_server.connections) == 2 and client.connected, "reconnected")
+        await eventually(lambda: len(ws_server.connections) == 2 and client.connected, what="reconnected")
         assert [c.request.headers.get("X-Default") for c in ws_server.connections] == ["1", "1"]
         await client.close()
 

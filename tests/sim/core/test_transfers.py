@@ -3,22 +3,13 @@ addresses and networks never arrive and are reported."""
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
 from cexarb.sim import SimConfig, Simulator
 from cexarb.sim.engine import SimReject
 from cexarb.sim.transfers import chain_of, make_address
 from cexarb.sim.withdrawals import gateio_networks, mexc_networks
-
-
-async def until(predicate, timeout: float = 8.0) -> bool:
-    for _ in range(int(timeout / 0.02)):
-        if predicate():
-            return True
-        await asyncio.sleep(0.02)
-    return predicate()
+from tests.support import eventually
 
 
 def test_addresses_fit_their_chains() -> None:
@@ -42,9 +33,9 @@ async def test_withdrawal_to_another_venues_address_arrives_less_the_fee(sim) ->
     assert gate.deposit_address("k1", "usdt", "trx") == address  # stable
     before = gate.balances("k1")["USDT"].total
     sent = mexc.withdraw("k1", "USDT", 500.0, address, "TRC20")
-    assert await until(lambda: any(not d.done for d in gate.deposits("k1")))  # seen, confirming
+    assert await eventually(lambda: any(not d.done for d in gate.deposits("k1")))  # seen, confirming
     assert gate.balances("k1")["USDT"].total == before
-    assert await until(lambda: gate.deposits("k1") and gate.deposits("k1")[0].done)
+    assert await eventually(lambda: gate.deposits("k1") and gate.deposits("k1")[0].done)
     (deposit,) = gate.deposits("k1")
     assert deposit.amount == pytest.approx(500.0 - sent.fee) and deposit.network == "TRX"
     assert gate.balances("k1")["USDT"].total == pytest.approx(before + 500.0 - sent.fee)
@@ -67,7 +58,7 @@ async def test_wrong_asset_or_unknown_address_never_arrives_and_is_reported(sim)
     assert "USDT to the ETH deposit address" in lost[0].reason and "no simulated venue" in lost[1].reason
     # Gone from the source all the same, and nothing shows up on the other side.
     assert mexc.balances("k1")["USDT"].total == pytest.approx(100_000.0 - 100.0)
-    assert await until(lambda: all(w.status.is_done for w in mexc.withdrawals("k1")))
+    assert await eventually(lambda: all(w.status.is_done for w in mexc.withdrawals("k1")))
     assert gate.deposits("k1") == []
 
 

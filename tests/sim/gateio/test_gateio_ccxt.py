@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
+import ccxt.async_support as ccxt_async  # a dev dependency: missing means a broken venv, not a skip
 import pytest
 from gate_sim_helpers import BTC, KEY, MAKER, SECRET
 
 from cexarb.model import OrderType, Side, TimeInForce
-
-ccxt_async = pytest.importorskip("ccxt.async_support")
 
 
 def make_gate(base: str, market_type: str):

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import asyncio
 
+import ccxt.pro as ccxt_pro  # a dev dependency: missing means a broken venv, not a skip
 import pytest
 from mexc_sim_helpers import BTC, KEY, MAKER, SECRET, rest_quote
 
 from cexarb.model import Side
-
-ccxt_pro = pytest.importorskip("ccxt.pro")
 
 
 @pytest.fixture

@@ -2,29 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable
 from typing import Any
 
 from cexarb.model import BookDiff, OrderBook, Symbol
 from cexarb.venues.contracts import PrivateWebsocketHandlers, PublicWebsocketHandlers
-
-try:
-    from cexarb.sim import SimConfig, Simulator  # noqa: F401
-
-    SIM_MISSING = ""
-except ImportError as exc:  # the simulator is built in parallel
-    SIM_MISSING = f"cexarb.sim.Simulator not available: {exc}"
+from tests.support import eventually
 
 GATE_VENUES = ("gateio_spot", "gateio_futures")
-
-
-async def wait_for(predicate: Callable[[], bool], timeout: float = 5.0, what: str = "condition") -> None:
-    """Poll until true; the timeout only stops a hang (no timing is asserted)."""
-    async with asyncio.timeout(timeout):
-        while not predicate():
-            await asyncio.sleep(0.005)
-    assert predicate(), what
 
 
 class Events:
@@ -104,7 +88,7 @@ async def catch_up(book: LocalBook, events: Events, venue: Any, symbol: Symbol, 
         position = len(received)
         return book.applied >= diffs and book.id == venue.book_id(symbol)
 
-    await wait_for(drain, what=f"{diffs} diffs applied and caught up with the venue")
+    await eventually(drain, what=f"{diffs} diffs applied and caught up with the venue")
 
 
 def same_levels(ours: list, truth: list) -> bool:

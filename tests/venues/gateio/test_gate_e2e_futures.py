@@ -5,7 +5,7 @@ import asyncio
 from dataclasses import replace
 
 import pytest
-from gate_e2e_rig import GATE_VENUES, SIM_MISSING, Events, LocalBook, catch_up, same_levels, wait_for
+from gate_e2e_rig import GATE_VENUES, Events, LocalBook, catch_up, same_levels
 
 from cexarb.model import ConnectionState, OrderStatus, OrderType, PositionSide, Side, Symbol, TimeInForce
 from cexarb.model.errors import InvalidOrder, OrderNotFound
@@ -16,8 +16,7 @@ from cexarb.venues.gateio import (
     GateioFuturesPublicRest,
     GateioFuturesPublicWs,
 )
-
-pytestmark = pytest.mark.skipif(bool(SIM_MISSING), reason=SIM_MISSING)
+from tests.support import eventually
 
 BTC = Symbol("BTC", "USDT")
 ETH = Symbol("ETH", "USDT")
@@ -57,14 +56,14 @@ async def test_contracts_and_a_moving_book_in_base_units(sim_flow, closing):
     closing(ws)
     await ws.start()
     await ws.subscribe([BTC])
-    await wait_for(lambda: len(events.of("diff")) >= 2, what="first diffs")
+    await eventually(lambda: len(events.of("diff")) >= 2, what="first diffs")
     book = LocalBook(await public.get_order_book(BTC, 100))
     venue = sim.venue(VENUE)
     await catch_up(book, events, venue, BTC)
     truth = venue.snapshot(BTC, 10)  # the core's book is in base units
     bids, asks = book.top(10)
     assert same_levels(bids, truth.bids) and same_levels(asks, truth.asks)
-    await wait_for(lambda: events.of("ticker") and events.of("trade"), what="ticker and trades")
+    await eventually(lambda: events.of("ticker") and events.of("trade"), what="ticker and trades")
     assert events.of("ticker")[-1].bid_quantity < 10  # base units, not contracts
     assert events.of("error") == []
 
@@ -83,13 +82,15 @@ async def test_fill_position_and_pushes_in_base_units(futures):
     )
     assert [o.order_id for o in await rest.get_open_orders()] == [order.order_id]
     await sim.take(VENUE, BTC, Side.SELL, 0.01)
-    await wait_for(
+    await eventually(
         lambda: any(
             o.order_id == order.order_id and o.status is OrderStatus.FILLED for o in events.of("order")
         ),
         what="filled push",
     )
-    await wait_for(lambda: events.of("execution") and events.of("position"), what="fill and position pushes")
+    await eventually(
+        lambda: events.of("execution") and events.of("position"), what="fill and position pushes"
+    )
     (fill,) = events.of("execution")
     assert fill.quantity == pytest.approx(0.01) and fill.side is Side.BUY and fill.is_maker
     assert fill.client_order_id == cid and fill.fee_asset == "USDT"
@@ -106,14 +107,14 @@ async def test_fill_position_and_pushes_in_base_units(futures):
     assert filled.status is OrderStatus.FILLED and filled.filled_quantity == pytest.approx(0.01)
     balances = await rest.get_balances()
     assert balances["USDT"].total == pytest.approx(truth.balances["USDT"].total)
-    await wait_for(lambda: events.of("balance"), what="balance after a fill")
+    await eventually(lambda: events.of("balance"), what="balance after a fill")
     # close with a reduce-only market order
     close = await rest.place_order(
         BTC, Side.SELL, OrderType.MARKET, 0.01, client_order_id=rest.new_client_order_id(), reduce_only=True
     )
     assert close.status is OrderStatus.FILLED and close.reduce_only
     assert await rest.get_positions() == {}
-    await wait_for(lambda: events.of("position")[-1].side is PositionSide.FLAT, what="flat position push")
+    await eventually(lambda: events.of("position")[-1].side is PositionSide.FLAT, what="flat position push")
     assert events.of("error") == []
 
 
@@ -162,13 +163,13 @@ async def test_margin_mode_switches_between_cross_and_isolated(futures):
 async def test_private_stream_recovers_after_the_venue_drops_it(futures):
     sim, public, rest, stream, events, info = futures
     sim.faults.drop_streams(VENUE)
-    await wait_for(lambda: ConnectionState.RECONNECTED in events.of("connection"), what="reconnected")
-    await wait_for(lambda: stream.is_connected, what="resubscribed")
+    await eventually(lambda: ConnectionState.RECONNECTED in events.of("connection"), what="reconnected")
+    await eventually(lambda: stream.is_connected, what="resubscribed")
     order = await rest.place_order(
         BTC, Side.BUY, OrderType.MARKET, 0.001, client_order_id=rest.new_client_order_id()
     )
-    await wait_for(lambda: any(o.order_id == order.order_id for o in events.of("order")), what="order push")
-    await wait_for(
+    await eventually(lambda: any(o.order_id == order.order_id for o in events.of("order")), what="order push")
+    await eventually(
         lambda: events.of("position") and events.of("position")[-1].size == pytest.approx(0.001),
         what="position push after reconnect",
     )
@@ -229,7 +230,7 @@ async def test_unsubscribe_uses_the_documented_payload(sim_flow, closing):
     closing(ws)
     await ws.start()
     await ws.subscribe([BTC])
-    await wait_for(lambda: events.of("diff"), what="first diffs")
+    await eventually(lambda: events.of("diff"), what="first diffs")
     await ws.unsubscribe([BTC])
     # replies come in order: once a later subscribe is acknowledged, the unsubscribes were answered
     acked = ws._ws.expect_ack("futures.trades")

@@ -4,7 +4,7 @@ import asyncio
 import contextlib
 
 import pytest
-from gate_e2e_rig import GATE_VENUES, SIM_MISSING, Events, LocalBook, catch_up, same_levels, wait_for
+from gate_e2e_rig import GATE_VENUES, Events, LocalBook, catch_up, same_levels
 
 from cexarb.model import ConnectionState, OrderStatus, OrderType, Side, Symbol, TimeInForce, WithdrawalRequest
 from cexarb.model.errors import (
@@ -21,8 +21,7 @@ from cexarb.venues.gateio import (
     GateioSpotPublicRest,
     GateioSpotPublicWs,
 )
-
-pytestmark = pytest.mark.skipif(bool(SIM_MISSING), reason=SIM_MISSING)
+from tests.support import eventually
 
 BTC = Symbol("BTC", "USDT")
 ETH = Symbol("ETH", "USDT")
@@ -66,7 +65,7 @@ async def test_symbols_and_a_moving_book_stay_in_sync_with_the_venue(sim_flow, c
     closing(ws)
     await ws.start()
     await ws.subscribe([BTC])
-    await wait_for(lambda: len(events.of("diff")) >= 2, what="first diffs")
+    await eventually(lambda: len(events.of("diff")) >= 2, what="first diffs")
     book = LocalBook(await public.get_order_book(BTC, 100))
     assert book.id > 0
     venue = sim.venue(VENUE)
@@ -77,7 +76,7 @@ async def test_symbols_and_a_moving_book_stay_in_sync_with_the_venue(sim_flow, c
     assert same_levels(bids, truth.bids) and same_levels(asks, truth.asks)
     diffs = events.of("diff")
     assert all(b.first_id == a.last_id + 1 for a, b in zip(diffs, diffs[1:], strict=False))
-    await wait_for(lambda: events.of("ticker") and events.of("trade"), what="ticker and trades")
+    await eventually(lambda: events.of("ticker") and events.of("trade"), what="ticker and trades")
     ticker = events.of("ticker")[-1]
     assert ticker.symbol == BTC and 0 < ticker.bid_price < ticker.ask_price
     assert events.of("trade")[-1].symbol == BTC
@@ -101,10 +100,10 @@ async def test_place_query_cancel_and_private_pushes(spot):
     open_ids = {o.order_id for o in await rest.get_open_orders()}  # every pair
     assert {order.order_id, eth.order_id} <= open_ids
     assert [o.order_id for o in await rest.get_open_orders(ETH)] == [eth.order_id]
-    await wait_for(lambda: any(o.order_id == order.order_id for o in events.of("order")), what="put push")
+    await eventually(lambda: any(o.order_id == order.order_id for o in events.of("order")), what="put push")
     canceled = await rest.cancel_order(BTC, client_order_id=cid)
     assert canceled.status is OrderStatus.CANCELED and canceled.order_id == order.order_id
-    await wait_for(
+    await eventually(
         lambda: any(
             o.order_id == order.order_id and o.status is OrderStatus.CANCELED for o in events.of("order")
         ),
@@ -126,13 +125,13 @@ async def test_fill_from_a_taker_arrives_as_order_execution_and_balance_pushes(s
     cid = rest.new_client_order_id()
     order = await rest.place_order(BTC, Side.BUY, OrderType.LIMIT, 0.01, price, client_order_id=cid)
     await sim.take(VENUE, BTC, Side.SELL, 0.01)
-    await wait_for(
+    await eventually(
         lambda: any(
             o.order_id == order.order_id and o.status is OrderStatus.FILLED for o in events.of("order")
         ),
         what="filled push",
     )
-    await wait_for(
+    await eventually(
         lambda: any(e.order_id == order.order_id for e in events.of("execution")), what="fill push"
     )
     (fill,) = [e for e in events.of("execution") if e.order_id == order.order_id]
@@ -148,7 +147,7 @@ async def test_fill_from_a_taker_arrives_as_order_execution_and_balance_pushes(s
     balances = await rest.get_balances()
     assert balances["BTC"].total == pytest.approx(truth.balances["BTC"].total)
     assert balances["BTC"].total == pytest.approx(2.0 + 0.01 - 0.00001)
-    await wait_for(
+    await eventually(
         lambda: any(b.asset == "BTC" and b.total > 2.0 for b in events.of("balance")), what="balance"
     )
 
@@ -258,8 +257,8 @@ async def test_withdrawal_networks_are_the_venues_chains(spot):
 async def test_private_stream_reauthenticates_after_the_venue_drops_it(spot):
     sim, public, rest, stream, events, info = spot
     sim.faults.drop_streams(VENUE)
-    await wait_for(lambda: ConnectionState.RECONNECTED in events.of("connection"), what="reconnected")
-    await wait_for(lambda: stream.is_connected, what="resubscribed")
+    await eventually(lambda: ConnectionState.RECONNECTED in events.of("connection"), what="reconnected")
+    await eventually(lambda: stream.is_connected, what="resubscribed")
     ticker = await public.get_book_ticker(BTC)
     order = await rest.place_order(
         BTC,
@@ -270,7 +269,7 @@ async def test_private_stream_reauthenticates_after_the_venue_drops_it(spot):
         client_order_id=rest.new_client_order_id(),
     )
     # the push proves the channels were re-authenticated and resubscribed on the new connection
-    await wait_for(
+    await eventually(
         lambda: any(o.order_id == order.order_id for o in events.of("order")), what="push after reconnect"
     )
     await rest.cancel_order(BTC, order.order_id)
@@ -290,11 +289,11 @@ async def test_public_stream_resubscribes_after_the_venue_drops_it(sim_flow, clo
     sim = sim_flow
     ws, events = await started_public_ws(sim, closing)
     await ws.subscribe([BTC, ETH])
-    await wait_for(lambda: {d.symbol for d in events.of("diff")} == {BTC, ETH}, what="diffs for both")
+    await eventually(lambda: {d.symbol for d in events.of("diff")} == {BTC, ETH}, what="diffs for both")
     sim.faults.drop_streams(VENUE)
-    await wait_for(lambda: ConnectionState.RECONNECTED in events.of("connection"), what="reconnected")
+    await eventually(lambda: ConnectionState.RECONNECTED in events.of("connection"), what="reconnected")
     seen = len(events.of("diff"))
-    await wait_for(lambda: len(events.of("diff")) > seen + 3, what="diffs after reconnect")
+    await eventually(lambda: len(events.of("diff")) > seen + 3, what="diffs after reconnect")
     await ws.close()
     assert ConnectionState.CLOSED in events.of("connection")
 
@@ -303,13 +302,13 @@ async def test_stream_survives_an_injected_malformed_frame(sim_flow, closing):
     sim = sim_flow
     ws, events = await started_public_ws(sim, closing)
     await ws.subscribe([BTC])
-    await wait_for(lambda: events.of("diff"), what="diffs")
+    await eventually(lambda: events.of("diff"), what="diffs")
     sim.faults.inject_ws_frame(
         VENUE, '{"channel":"spot.order_book_update","event":"update","result":{"s":1}}'
     )
-    await wait_for(lambda: events.of("error"), what="error reported")
+    await eventually(lambda: events.of("error"), what="error reported")
     seen = len(events.of("diff"))
-    await wait_for(lambda: len(events.of("diff")) > seen, what="stream goes on")
+    await eventually(lambda: len(events.of("diff")) > seen, what="stream goes on")
     assert ws.stats.bad_frames == 1
 
 

@@ -7,7 +7,7 @@ import aiohttp
 import pytest
 from aiohttp import WSMsgType, web
 from aiohttp.test_utils import TestServer
-from gate_e2e_rig import GATE_VENUES, SIM_MISSING, Events
+from gate_e2e_rig import GATE_VENUES, Events
 
 from cexarb.config import Secret, VenueConfig
 from cexarb.model import Market, Symbol, Venue
@@ -90,7 +90,6 @@ async def test_every_request_and_handshake_asks_for_decimal_sizes_through_a_shar
     assert recorder.handshakes == ["1", "1"]
 
 
-@pytest.mark.skipif(bool(SIM_MISSING), reason=SIM_MISSING)
 async def test_simulator_answers_a_shared_session_client_in_decimal_sizes():
     from cexarb.sim import SimConfig, Simulator
 

@@ -47,21 +47,12 @@ if importlib.util.find_spec("cexarb.sim.mexc_spot") is None:  # pragma: no cover
 from cexarb.sim import SimAccount, SimConfig, Simulator  # noqa: E402
 from cexarb.sim.mexc_options import MexcSpotOptions  # noqa: E402
 from cexarb.sim.mexc_spot import create_app  # noqa: E402
+from tests.support import eventually
 
 VENUE = "mexc_spot"
 BTC = Symbol("BTC", "USDT")
 ETH = Symbol("ETH", "USDT")
 SOL = Symbol("SOL", "USDT")
-DEADLINE_S = 10.0  # only guards against hangs; nothing here asserts timing
-
-
-async def wait_until(cond, what: str) -> None:
-    loop = asyncio.get_running_loop()
-    end = loop.time() + DEADLINE_S
-    while not cond():
-        if loop.time() > end:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.01)
 
 
 def sim_config(flow: bool, options: MexcSpotOptions | None = None) -> SimConfig:
@@ -158,7 +149,7 @@ class Client:
                 step += 1
                 mid = venue.markets[symbol].initial_mid * (1 + 0.0005 * (step % 2))
                 self.sim.set_mid(VENUE, symbol, mid)
-            await wait_until(lambda: book.buffer or book.synced or nudge, f"a first {symbol} diff")
+            await eventually(lambda: book.buffer or book.synced or nudge, what=f"a first {symbol} diff")
             await asyncio.sleep(0.02)
         if not book.synced:
             await book.sync()
@@ -168,8 +159,8 @@ class Client:
         """Wait until the local book reached the venue's sequence id, then compare every level."""
         truth = self.sim.venue(VENUE).snapshot(symbol, 5000)
         book = self.books[symbol]
-        await wait_until(
-            lambda: book.synced and book.update_id >= truth.update_id, f"{symbol} at {truth.update_id}"
+        await eventually(
+            lambda: book.synced and book.update_id >= truth.update_id, what=f"{symbol} at {truth.update_id}"
         )
         assert book.update_id == truth.update_id
         assert book.bids == dict(truth.bids)
@@ -236,8 +227,8 @@ async def test_book_stays_gap_free_under_flow_and_never_crosses(busy):
     await busy.start_public([BTC, ETH])
     books = [await busy.synced(BTC), await busy.synced(ETH)]
     start = [b.applied for b in books]
-    await wait_until(
-        lambda: all(b.applied >= s + 20 for b, s in zip(books, start, strict=True)), "flow diffs"
+    await eventually(
+        lambda: all(b.applied >= s + 20 for b, s in zip(books, start, strict=True)), what="flow diffs"
     )
     for book in books:
         assert book.gaps == 0
@@ -249,7 +240,9 @@ async def test_book_stays_gap_free_under_flow_and_never_crosses(busy):
 async def test_topics_spread_over_connections_within_limit(busy):
     ws = await busy.start_public([BTC, ETH, SOL], max_topics_per_connection=6)  # two symbols per connection
     assert len(ws._connections) == 2
-    await wait_until(lambda: {d.symbol for d in busy.diffs} == {BTC, ETH, SOL}, "diffs of all three symbols")
+    await eventually(
+        lambda: {d.symbol for d in busy.diffs} == {BTC, ETH, SOL}, what="diffs of all three symbols"
+    )
     assert ws.is_connected
     await ws.unsubscribe([SOL])  # alone on the second connection: that connection closes
     assert len(ws._connections) == 1
@@ -260,13 +253,13 @@ async def test_unsubscribe_stops_a_symbol(quiet):
     await quiet.synced(ETH, nudge=True)
     acks = ws.acks
     await ws.unsubscribe([ETH])
-    await wait_until(lambda: ws.acks > acks, "the unsubscription ack")
+    await eventually(lambda: ws.acks > acks, what="the unsubscription ack")
     eth_before = sum(d.symbol == ETH for d in quiet.diffs)
     btc_before = sum(d.symbol == BTC for d in quiet.diffs)
     quiet.sim.set_mid(VENUE, ETH, 3_050.0)
     quiet.sim.set_mid(VENUE, BTC, 60_100.0)
     # Same connection, frames in order: once the later BTC diff is here, no ETH diff can follow.
-    await wait_until(lambda: sum(d.symbol == BTC for d in quiet.diffs) > btc_before, "a BTC diff")
+    await eventually(lambda: sum(d.symbol == BTC for d in quiet.diffs) > btc_before, what="a BTC diff")
     assert sum(d.symbol == ETH for d in quiet.diffs) == eth_before
 
 
@@ -276,21 +269,21 @@ async def test_place_query_cancel_with_private_pushes(quiet):
     cid = rest.new_client_order_id()
     placed = await rest.place_order(BTC, Side.BUY, OrderType.LIMIT, 0.01, 50_000.0, client_order_id=cid)
     assert placed.client_order_id == cid and placed.status is OrderStatus.NEW
-    await wait_until(lambda: quiet.pushed_order(cid, OrderStatus.NEW), "the NEW push")
+    await eventually(lambda: quiet.pushed_order(cid, OrderStatus.NEW), what="the NEW push")
     by_client = await rest.get_order(BTC, client_order_id=cid)
     by_id = await rest.get_order(BTC, order_id=placed.order_id)
     assert by_client.order_id == by_id.order_id == placed.order_id
     assert by_client.status is OrderStatus.NEW and by_client.price == 50_000.0 and by_client.quantity == 0.01
     assert [o.order_id for o in await rest.get_open_orders()] == [placed.order_id]
-    await wait_until(
-        lambda: any(b.asset == "USDT" and b.locked == 500.0 for b in quiet.balances), "USDT locked"
+    await eventually(
+        lambda: any(b.asset == "USDT" and b.locked == 500.0 for b in quiet.balances), what="USDT locked"
     )
 
     canceled = await rest.cancel_order(BTC, client_order_id=cid)
     assert canceled.status is OrderStatus.CANCELED and canceled.order_id == placed.order_id
-    await wait_until(lambda: quiet.pushed_order(cid, OrderStatus.CANCELED), "the CANCELED push")
-    await wait_until(
-        lambda: quiet.balances[-1].asset == "USDT" and quiet.balances[-1].locked == 0.0, "USDT freed"
+    await eventually(lambda: quiet.pushed_order(cid, OrderStatus.CANCELED), what="the CANCELED push")
+    await eventually(
+        lambda: quiet.balances[-1].asset == "USDT" and quiet.balances[-1].locked == 0.0, what="USDT freed"
     )
     assert (await rest.get_order(BTC, client_order_id=cid)).status is OrderStatus.CANCELED
     assert await rest.get_open_orders(BTC) == []
@@ -309,11 +302,11 @@ async def test_fill_by_synthetic_taker_pushes_order_deal_and_account(quiet):
     price = round_up((ticker.bid_price + ticker.ask_price) / 2, 0.1)  # inside the spread: the new best ask
     cid = rest.new_client_order_id()
     placed = await rest.place_order(BTC, Side.SELL, OrderType.LIMIT, 0.01, price, client_order_id=cid)
-    await wait_until(lambda: quiet.pushed_order(cid, OrderStatus.NEW), "the NEW push")
+    await eventually(lambda: quiet.pushed_order(cid, OrderStatus.NEW), what="the NEW push")
 
     await quiet.sim.take(VENUE, BTC, Side.BUY, 0.01)
-    await wait_until(lambda: quiet.pushed_order(cid, OrderStatus.FILLED), "the FILLED push")
-    await wait_until(lambda: any(e.client_order_id == cid for e in quiet.executions), "the deal push")
+    await eventually(lambda: quiet.pushed_order(cid, OrderStatus.FILLED), what="the FILLED push")
+    await eventually(lambda: any(e.client_order_id == cid for e in quiet.executions), what="the deal push")
     (fill,) = [e for e in quiet.executions if e.client_order_id == cid]
     assert fill.order_id == placed.order_id and fill.side is Side.SELL and fill.is_maker
     assert fill.price == price and fill.quantity == 0.01
@@ -335,8 +328,8 @@ async def test_fill_by_synthetic_taker_pushes_order_deal_and_account(quiet):
     def last_pushed(asset: str) -> AssetBalance | None:
         return next((b for b in reversed(quiet.balances) if b.asset == asset), None)
 
-    await wait_until(lambda: last_pushed("BTC") == truth.balances["BTC"], "the BTC account push")
-    await wait_until(lambda: last_pushed("USDT") == truth.balances["USDT"], "the USDT account push")
+    await eventually(lambda: last_pushed("BTC") == truth.balances["BTC"], what="the BTC account push")
+    await eventually(lambda: last_pushed("USDT") == truth.balances["USDT"], what="the USDT account push")
     rest_balances = await rest.get_balances()
     assert rest_balances["BTC"] == truth.balances["BTC"] and rest_balances["USDT"] == truth.balances["USDT"]
 
@@ -376,7 +369,7 @@ async def test_public_stream_recovers_after_drop(quiet):
     ws = await quiet.start_public([BTC])
     book = await quiet.synced(BTC, nudge=True)
     quiet.sim.faults.drop_streams(VENUE)
-    await wait_until(lambda: ConnectionState.RECONNECTED in quiet.public_states, "a reconnect")
+    await eventually(lambda: ConnectionState.RECONNECTED in quiet.public_states, what="a reconnect")
     assert ConnectionState.DISCONNECTED in quiet.public_states and not book.synced
     await quiet.synced(BTC, nudge=True)
     quiet.sim.set_mid(VENUE, BTC, 60_080.0)
@@ -387,11 +380,11 @@ async def test_public_stream_recovers_after_drop(quiet):
 async def test_private_stream_recovers_after_drop(quiet):
     pws = await quiet.start_private()
     quiet.sim.faults.drop_streams(VENUE)
-    await wait_until(lambda: ConnectionState.RECONNECTED in quiet.private_states, "a private reconnect")
+    await eventually(lambda: ConnectionState.RECONNECTED in quiet.private_states, what="a private reconnect")
     assert pws.listen_key.created == 1  # the key survived: confirmed by keepalive, not replaced
     cid = quiet.private.new_client_order_id()
     await quiet.private.place_order(BTC, Side.BUY, OrderType.LIMIT, 0.01, 50_000.0, client_order_id=cid)
-    await wait_until(lambda: quiet.pushed_order(cid, OrderStatus.NEW), "a push after the reconnect")
+    await eventually(lambda: quiet.pushed_order(cid, OrderStatus.NEW), what="a push after the reconnect")
 
 
 async def test_malformed_frame_is_reported_and_stream_goes_on(quiet):
@@ -400,12 +393,12 @@ async def test_malformed_frame_is_reported_and_stream_goes_on(quiet):
     await quiet.synced(BTC, nudge=True)
     # A wrapper whose channel string claims 5 bytes and has 2: truncated protobuf.
     quiet.sim.faults.inject_ws_frame(VENUE, b"\x0a\x05ab")
-    await wait_until(lambda: quiet.public_errors and quiet.private_errors, "the bad frame reported")
+    await eventually(lambda: quiet.public_errors and quiet.private_errors, what="the bad frame reported")
     assert isinstance(quiet.public_errors[0], ProtocolError)
     assert isinstance(quiet.private_errors[0], ProtocolError)
     seen = len(quiet.diffs)
     quiet.sim.set_mid(VENUE, BTC, 59_990.0)
-    await wait_until(lambda: len(quiet.diffs) > seen, "diffs after the bad frame")
+    await eventually(lambda: len(quiet.diffs) > seen, what="diffs after the bad frame")
     assert quiet.public_ws.stats.bad_frames == 1 and quiet.public_ws.is_connected
 
 
@@ -416,13 +409,13 @@ async def test_expired_listen_key_is_replaced_and_stream_resumes():
         try:
             await client.load()
             pws = await client.start_private(keepalive_interval_s=60.0)  # too slow to keep it alive
-            await wait_until(lambda: pws.listen_key.created >= 2, "a replacement key")
-            await wait_until(lambda: pws.is_connected, "the stream back")
+            await eventually(lambda: pws.listen_key.created >= 2, what="a replacement key")
+            await eventually(lambda: pws.is_connected, what="the stream back")
             cid = client.private.new_client_order_id()
             await client.private.place_order(
                 BTC, Side.BUY, OrderType.LIMIT, 0.01, 50_000.0, client_order_id=cid
             )
-            await wait_until(lambda: client.pushed_order(cid, OrderStatus.NEW), "a push on the new key")
+            await eventually(lambda: client.pushed_order(cid, OrderStatus.NEW), what="a push on the new key")
         finally:
             await client.close()
 
@@ -522,8 +515,8 @@ async def test_channel_refused_at_runtime_is_counted_logged_once_retried_and_rec
     quiet.sim.faults.block_channels(VENUE, "aggre.depth")
     quiet.sim.faults.drop_streams(VENUE)  # the replay after the reconnect is refused
     # the replay refuses the symbol's three channels; the depth channel is refused on each retry
-    await wait_until(
-        lambda: ws.stats.errors_by_kind.get("SubscriptionRejected", 0) >= 6, "refusals and retries"
+    await eventually(
+        lambda: ws.stats.errors_by_kind.get("SubscriptionRejected", 0) >= 6, what="refusals and retries"
     )
     assert DEPTH_BTC in ws.stats.failed_subscriptions
     assert any(isinstance(e, SubscriptionRejected) for e in quiet.public_errors)
@@ -532,7 +525,7 @@ async def test_channel_refused_at_runtime_is_counted_logged_once_retried_and_rec
     # the others of the refused request were retried on their own and taken
     assert set(ws.stats.failed_subscriptions) == {DEPTH_BTC}
     quiet.sim.faults.unblock_channels(VENUE)
-    await wait_until(lambda: not ws.stats.failed_subscriptions, "the retried subscription taken")
+    await eventually(lambda: not ws.stats.failed_subscriptions, what="the retried subscription taken")
     await quiet.synced(BTC, nudge=True)
     quiet.sim.set_mid(VENUE, BTC, 60_080.0)
     await quiet.matches_venue(BTC)
