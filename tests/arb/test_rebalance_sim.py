@@ -13,6 +13,7 @@ from cexarb.exchange.registry import create_exchange
 from cexarb.model import Symbol
 from cexarb.sim import SimConfig, Simulator
 from cexarb.sim.transfers import make_address
+from tests.support import eventually
 
 BTC = Symbol("BTC", "USDT")
 
@@ -42,10 +43,7 @@ async def test_drained_venue_is_topped_up_and_books_agree_with_truth() -> None:
             engine.attach()
             stop = asyncio.Event()
             running = asyncio.create_task(engine.run(stop))
-            for _ in range(400):
-                if engine.rebalancer.stats.completed:
-                    break
-                await asyncio.sleep(0.05)
+            await eventually(lambda: engine.rebalancer.stats.completed, what="a rebalance completed")
             stop.set()
             await running
             (done,) = engine.rebalancer.stats.completed
@@ -71,10 +69,7 @@ async def test_drained_venue_is_topped_up_and_books_agree_with_truth() -> None:
                     == sim.venue("mexc_spot").balances(SIM_API_KEY)["USDT"].total
                 )
 
-            for _ in range(200):
-                if await streamed():
-                    break
-                await asyncio.sleep(0.02)
+            await eventually(streamed, what="the transfers streamed to the engine")
             rows = reconcile(engine.pnl, engine.marks(), truth)
             assert all(r.agrees for r in rows), [r for r in rows if not r.agrees]
             assert sim.transfers.lost and sim.transfers.transfers[-1].status == "credited"

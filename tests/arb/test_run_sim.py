@@ -18,6 +18,14 @@ pytestmark = pytest.mark.skipif(
 )
 
 
+def booked_every_fill(engine, sim, keys) -> bool:
+    """The engine's books hold every fill the simulator made (the private pushes have all landed)."""
+    from cexarb.cli.runner import SIM_API_KEY
+
+    made = sum(len(sim.truth(k, SIM_API_KEY).fills) for k in keys)
+    return engine.pnl.snapshot(engine.marks()).fills == made
+
+
 async def test_short_run_trades_and_agrees_with_simulator_truth(tmp_path):
     out = io.StringIO()
     console = Console(file=out, width=200, force_terminal=False)
@@ -74,13 +82,10 @@ async def test_rejected_leg_is_unwound_over_real_protocols_and_books_match_truth
                 "gateio_spot", 1, 400, b'{"label":"BALANCE_NOT_ENOUGH","message":"injected refusal"}'
             )
             sim.set_mid("gateio_spot", btc, 60_600.0)
-            for _ in range(100):
-                if engine.stats.taken:
-                    break
-                await asyncio.sleep(0.05)
+            await eventually(lambda: engine.stats.taken, what="a trade taken")
             stop.set()
             await running
-            await asyncio.sleep(0.5)  # the last private updates
+            await eventually(lambda: booked_every_fill(engine, sim, keys), what="the last private updates")
 
             (decision,) = [d for d in engine.stats.decisions if d.action == "taken"]
             assert (decision.pair, decision.outcome) == ("mexc_spot>gateio_spot", "hedged")
@@ -148,7 +153,7 @@ async def test_a_lower_fee_tier_takes_what_the_default_rejects_and_books_match_t
             assert await eventually(lambda: engine.stats.taken >= 1)
             stop.set()
             await running
-            await asyncio.sleep(0.5)  # the last private updates
+            await eventually(lambda: booked_every_fill(engine, sim, tiers), what="the last private updates")
 
             (decision,) = [d for d in engine.stats.decisions if d.action == "taken"]
             assert (decision.pair, decision.outcome) == ("mexc_spot>gateio_spot", "filled")

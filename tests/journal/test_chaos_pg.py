@@ -114,7 +114,10 @@ async def _trade_through_outages(server: pg.ThrowawayPostgres, tmp_path) -> None
 
             stop.set()
             await running
-            await asyncio.sleep(0.5)  # the last private updates of orders already sent
+            await eventually(
+                lambda: engine.pnl.snapshot(engine.marks()).fills == truth_fill_count(sim),
+                what="the last private updates of orders already sent",
+            )
             await journal.close()
             truth = {
                 (k, f.trade_id): (f.side.value, f.quantity, f.price, f.fee)

@@ -3,6 +3,7 @@ import asyncio
 import pytest
 
 from cexarb.transport.clock import Clock
+from tests.support import eventually
 
 
 def test_now_ms_adds_the_offset_to_local_time():
@@ -33,7 +34,7 @@ async def test_concurrent_syncs_share_one_measurement():
 
     clock = Clock(wall_ms=lambda: 500.0)
     waiters = [asyncio.create_task(clock.sync(server_time)) for _ in range(5)]
-    await asyncio.sleep(0.01)
+    await eventually(lambda: fetches == 1, what="the first sync in flight")  # the others join it
     release.set()
     await asyncio.gather(*waiters)
     assert fetches == 1

@@ -17,6 +17,7 @@ from cexarb.model.errors import (
 from cexarb.transport.clock import Clock
 from cexarb.transport.http import HttpClient, PreparedRequest, _retry_after, encode_params
 from cexarb.transport.ratelimit import RateLimiter
+from tests.support import eventually
 
 from .conftest import map_error
 
@@ -201,9 +202,9 @@ async def test_429_retry_after_pauses_the_pool_then_the_request_is_retried(serve
     clients.append(client)
 
     first = asyncio.create_task(client.request("POST", "/orders", json_body={}))
-    while recorder.count("/orders") == 0:
-        await asyncio.sleep(0.005)
-    await asyncio.sleep(0.05)  # the 429 reached the client and paused the pool
+    await eventually(
+        lambda: client.stats.rate_limited == 1, what="the 429 reached the client and paused the pool"
+    )
     await client.request("GET", "/other")  # same pool: held back too
     assert await first == {"placed": True}
 

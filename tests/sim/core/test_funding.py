@@ -15,6 +15,7 @@ from cexarb.sim.funding import (
     next_apply,
 )
 from cexarb.sim.venue import SimVenue
+from tests.support import eventually
 
 from .conftest import BTC, ETH
 
@@ -117,7 +118,6 @@ def test_flat_accounts_and_spot_venues_pay_nothing(spot: SimVenue, fut: SimVenue
 
 
 async def test_simulator_settles_on_its_compressed_interval() -> None:
-    import asyncio
 
     from cexarb.sim import SimConfig, Simulator
 
@@ -126,10 +126,7 @@ async def test_simulator_settles_on_its_compressed_interval() -> None:
         assert fut.funding.interval_s == 1
         assert fut.index_price(BTC) == sim.flow.fundamental[BTC][-1]
         fut.place_order("k1", BTC, Side.SELL, OrderType.MARKET, 0.01, None, TimeInForce.IOC)
-        for _ in range(500):  # settlements every second; poll, never sleep as a barrier
-            if fut.truth("k1").funding:
-                break
-            await asyncio.sleep(0.02)
+        await eventually(lambda: fut.truth("k1").funding, what="a funding settlement (one a second)")
         fund = [e for e in fut.truth("k1").book if e.kind == "fund"]
         assert fund and fund[0].symbol == BTC
         assert fut.truth("k1").funding == pytest.approx(sum(e.change for e in fund))

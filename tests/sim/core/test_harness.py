@@ -12,6 +12,7 @@ from cexarb.model import Market, OrderStatus, OrderType, Side, Symbol, Venue
 from cexarb.sim.engine import RejectReason, SimReject
 from cexarb.sim.harness import SimAccount, SimConfig, Simulator
 from cexarb.sim.venue import SimVenue
+from tests.support import eventually
 
 BTC = Symbol("BTC", "USDT")
 
@@ -196,11 +197,7 @@ async def test_pause_matching_and_flow_runs() -> None:
     async with Simulator(config(flow=True, flow_interval_s=0.01)) as sim:
         venue = sim.venues["gateio_spot"]
         start = venue.book_id(BTC)
-        for _ in range(200):
-            await asyncio.sleep(0.01)
-            if venue.book_id(BTC) > start + 3:
-                break
-        assert venue.book_id(BTC) > start + 3
+        await eventually(lambda: venue.book_id(BTC) > start + 3, what="the flow moving the book")
         sim.faults.pause_matching("gateio_spot")
         with pytest.raises(SimReject) as exc:
             await sim.take("gateio_spot", BTC, Side.BUY, 0.01)

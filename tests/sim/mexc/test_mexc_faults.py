@@ -8,6 +8,8 @@ import aiohttp
 import pytest
 from mexc_sim_helpers import BTC, KEY, barrier, is_pong, next_frame, subscribe, ws_url
 
+from tests.support import eventually
+
 DEPTH = "spot@public.aggre.depth.v3.api.pb@100ms@BTCUSDT"
 CLOSED = (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.CLOSING)
 
@@ -54,10 +56,7 @@ async def test_drop_streams_closes_every_websocket(session, base_url, venue):
         venue.faults.drop_streams()
         assert await next_frame(a) in CLOSED
         assert await next_frame(b) in CLOSED
-    for _ in range(50):
-        if venue.stats.ws_connections == 0:
-            break
-        await asyncio.sleep(0.02)
+    await eventually(lambda: venue.stats.ws_connections == 0, what="both streams closed on the venue")
     assert venue.stats.ws_connections == 0 and venue.stats.streams_dropped == 2
 
 

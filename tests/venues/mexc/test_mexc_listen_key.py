@@ -6,6 +6,7 @@ import pytest
 
 from cexarb.model.errors import ExchangeError, NetworkError
 from cexarb.venues.mexc.listen_key import ListenKeyKeeper
+from tests.support import eventually
 
 
 class FakeKeys:
@@ -85,8 +86,7 @@ async def test_periodic_keepalive_and_replacement_when_refused():
     keeper = ListenKeyKeeper(rest, on_replaced, keepalive_interval_s=0.01)
     await keeper.current()
     keeper.start()
-    while len(rest.keepalives) < 2:
-        await asyncio.sleep(0.005)
+    await eventually(lambda: len(rest.keepalives) >= 2, what="two keepalives")
     assert set(rest.keepalives) == {"key1"}
     rest.valid.clear()
     await asyncio.wait_for(replaced.wait(), 5)
