@@ -8,7 +8,6 @@ test acts; fills come from sim.take.
 from __future__ import annotations
 
 import asyncio
-import math
 
 import pytest
 
@@ -38,6 +37,7 @@ from cexarb.venues.gateio import (
     GateioSpotPublicWs,
 )
 from tests.support import eventually
+from tests.support.truth import assert_agrees, close
 
 BTC = Symbol("BTC", "USDT")
 ETH = Symbol("ETH", "USDT")
@@ -106,50 +106,8 @@ async def exchanges():
         await ex.close()
 
 
-def close(a: float, b: float) -> bool:
-    return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9)
-
-
-def mismatches(ex, truth) -> list[str]:
-    """What the client believes that the venue does not (orders, balances, positions)."""
-    problems = []
-    venue_open = {oid for oid, o in truth.orders.items() if not o.status.is_done}
-    client_open = {oid for orders in ex.open_orders.values() for oid in orders}
-    if venue_open != client_open or ex.pending_orders:
-        problems.append(
-            f"open: client {sorted(client_open)} pending {list(ex.pending_orders)} venue {sorted(venue_open)}"
-        )
-    tracked = {oid: o for orders in ex.open_orders.values() for oid, o in orders.items()}
-    for orders in ex.executed_orders.values():
-        tracked.update(orders)
-    for oid, order in tracked.items():
-        true = truth.orders.get(oid)
-        if true is None:
-            problems.append(f"order {oid} unknown to the venue")
-        elif true.status.is_done != order.status.is_done or not close(
-            true.filled_quantity, order.filled_quantity
-        ):
-            problems.append(f"order {oid}: client {order.status} {order.filled_quantity} venue {true.status} {true.filled_quantity}")  # fmt: skip
-    for asset, true in truth.balances.items():
-        mine = ex.balances.get(asset)
-        if mine is None and not true.total:
-            continue
-        if mine is None or not close(mine.available, true.available) or not close(mine.locked, true.locked):
-            problems.append(f"balance {asset}: client {mine} venue {true}")
-    if hasattr(ex, "positions"):
-        venue_pos = {s: p.size for s, p in truth.positions.items() if p.size}
-        client_pos = {s: p.size for s, p in ex.positions.items() if p.size}
-        if venue_pos.keys() != client_pos.keys() or any(
-            not close(venue_pos[s], client_pos[s]) for s in venue_pos
-        ):
-            problems.append(f"positions: client {client_pos} venue {venue_pos}")
-    return problems
-
-
 async def assert_matches_truth(ex, sim, name):
-    key = venue_key(name)
-    await eventually(lambda: not mismatches(ex, sim.truth(key, "k1")))
-    assert mismatches(ex, sim.truth(key, "k1")) == []
+    await assert_agrees(ex, sim, venue_key(name))
 
 
 def bid_price(ex, ticks_above: int = 1) -> float:
