@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 from mexc_sim_helpers import MexcClient, barrier, subscribe, ws_url
 
 from cexarb.model import Side, Symbol
 from cexarb.sim.harness import SimAccount, SimConfig, Simulator
+from tests.support import eventually
 
 BTC = Symbol("BTC", "USDT")
 DEPTH = "spot@public.aggre.depth.v3.api.pb@10ms@BTCUSDT"
@@ -33,11 +32,16 @@ async def test_depth_stays_in_sync_under_flow(sim, session):
     client = MexcClient(session, urls.rest, "k1", "s1")
     async with session.ws_connect(urls.ws) as ws:
         assert (await subscribe(ws, DEPTH))["msg"] == DEPTH
-        await asyncio.sleep(0.1)
+        venue = sim.venue("mexc_spot")
+        subscribed_at = venue.book_id(BTC)
+        # Diffs both before the snapshot (to be skipped) and after it (to be applied).
+        await eventually(lambda: venue.book_id(BTC) > subscribed_at, what="the flow moving the book")
         status, snapshot = await client.public("/api/v3/depth", {"symbol": "BTCUSDT", "limit": 5000})
         bids = {float(p): float(q) for p, q in snapshot["bids"]}
         asks = {float(p): float(q) for p, q in snapshot["asks"]}
-        await asyncio.sleep(0.3)
+        await eventually(
+            lambda: venue.book_id(BTC) > snapshot["lastUpdateId"], what="the flow moving the book again"
+        )
         frames = [f for f in await barrier(ws) if not isinstance(f, dict)]
         book = sim.venue("mexc_spot").snapshot(BTC, 5000)
     version = snapshot["lastUpdateId"]
