@@ -114,17 +114,7 @@ def test_a_command_on_the_embedded_simulator_says_so_first():
     assert result.output.splitlines()[0] == EMBEDDED_NOTICE
 
 
-GATE_MARKET_BUY = pytest.param(
-    "gateio_spot",
-    marks=pytest.mark.xfail(
-        reason="Gate sizes a market buy in quote; filling the base quantity asked is the connector's "
-        "job (issue 13), the CLI only shows it",
-        strict=False,
-    ),
-)
-
-
-@pytest.mark.parametrize("venue", ["mexc_spot", GATE_MARKET_BUY, "gateio_futures"])
+@pytest.mark.parametrize("venue", ["mexc_spot", "gateio_spot", "gateio_futures"])
 def test_a_market_order_shows_its_average_fill_price_on_every_venue(venue):
     result = cexarb("place", "BTC/USDT", "buy", "0.001", "--venue", venue)
     assert result.exit_code == 0, result.output

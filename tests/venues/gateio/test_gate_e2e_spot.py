@@ -429,3 +429,13 @@ async def test_unified_account_is_detected_and_used():
         finally:
             for client in (unified, classic, public):
                 await client.close()
+
+
+async def test_market_buy_quote_amount_is_rounded_up_so_the_base_asked_is_affordable(spot):
+    """0.001 BTC at 60012 costs 60.012 USDT; at 2 quote decimals "60.01" would buy one step less
+    (0.0009): the amount on the wire rounds up to the quote precision."""
+    sim, public, rest, stream, events, info = spot
+    quote_step = 10.0 ** -info[BTC].quote_precision
+    body = rest.order_body(BTC, Side.BUY, OrderType.MARKET, 0.001, 60012.0, TimeInForce.IOC, "t-x")
+    assert float(body["amount"]) >= 0.001 * 60012.0
+    assert float(body["amount"]) - 0.001 * 60012.0 < quote_step

@@ -37,7 +37,7 @@ from cexarb.model.errors import (
     RateLimitError,
     WithdrawalError,
 )
-from cexarb.model.rounding import format_decimal, is_on_grid
+from cexarb.model.rounding import format_decimal, is_on_grid, round_up
 from cexarb.venues.gateio import codec
 from cexarb.venues.gateio.errors import VENUE
 from cexarb.venues.gateio.rest_common import (
@@ -143,8 +143,14 @@ class GateioSpotPrivateRest(GateTradingRest):
                         venue=VENUE,
                         hint="pass price= (worst acceptable price): amount = quantity x price is sent",
                     )
-                quote_step = 10.0**-info.quote_precision if info is not None else None
-                body["amount"] = format_decimal(quantity * price, quote_step)
+                # Rounded up: a budget a fraction of a cent short buys one step less than asked
+                # (0.001 BTC at 60012 = 60.012 -> "60.01" bought 0.0009).
+                quote = quantity * price
+                if info is None:
+                    body["amount"] = format_decimal(quote)
+                else:
+                    quote_step = 10.0**-info.quote_precision
+                    body["amount"] = format_decimal(round_up(quote, quote_step), quote_step)
             else:
                 body["amount"] = self._amount(quantity, info)
             return body
