@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 
 from cexarb.cli.main import app
 from cexarb.cli.runner import RunOptions, run
+from cexarb.journal.schema import LATEST_VERSION
 
 SUMMARY_ROW = re.compile(r"^  (\w+)" + r"\s+(-?[\d.]+)" * 5 + r"\s+(\d+)$", re.M)
 
@@ -121,7 +122,7 @@ def test_report_and_migrate_say_what_is_wrong(tmp_path):
         and "journal migrate" in result.output
     )
     result = CliRunner().invoke(app, ["journal", "migrate", "--journal", str(tmp_path / "new.db")])
-    assert result.exit_code == 0 and "schema version 4" in result.output
+    assert result.exit_code == 0 and f"schema version {LATEST_VERSION}" in result.output
     result = CliRunner().invoke(app, ["report", "--journal", str(tmp_path / "new.db")])
     assert result.exit_code == 1 and "no runs in" in result.output
     result = CliRunner().invoke(app, ["report", "--journal", "mysql://x"])
@@ -133,4 +134,4 @@ def test_report_and_migrate_say_what_is_wrong(tmp_path):
 def test_journal_migrate_on_postgresql(pg_url):
     for _ in range(2):
         result = CliRunner().invoke(app, ["journal", "migrate", "--journal", pg_url])
-        assert result.exit_code == 0 and "schema version 4" in result.output, result.output
+        assert result.exit_code == 0 and f"schema version {LATEST_VERSION}" in result.output, result.output

@@ -167,7 +167,8 @@ def _replay(data: RunData, report: Report) -> None:
         if venue not in run.initial:
             continue
         realized, fees = book.realized(venue, fill.symbol), book.fees(venue)
-        if not book.on_fill(venue, fill):
+        # A fee in a discount token counts at what the venue charged, as the run booked it.
+        if not book.on_fill(venue, fill, f.fee_value):
             continue
         row = report.by_day.setdefault((_day(f.ts), venue, str(fill.symbol)), PnlRow())
         row.realized += book.realized(venue, fill.symbol) - realized

@@ -468,7 +468,7 @@ def _journal_start(
     from cexarb.journal import JournalListener, RunStarted
 
     for name, venue in engine.venues.items():
-        venue.add_private_listener(JournalListener(journal, name))
+        venue.add_private_listener(JournalListener(journal, name, venue.fee_value))
     journal.record(
         RunStarted(
             ts=time.time(),

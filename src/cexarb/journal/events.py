@@ -61,6 +61,9 @@ class Fill(Event):
 
     venue: str
     fill: Execution
+    # The fee's quote value as the venue charged it (a discount token's worth at the fill);
+    # None: not known (no venue to ask, or a journal older than the column).
+    fee_value: float | None = None
 
 
 class FundingBooked(Event):

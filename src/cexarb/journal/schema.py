@@ -131,6 +131,12 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
         4,
         ["ALTER TABLE run_ends ADD COLUMN latency TEXT NOT NULL DEFAULT '{}'"],
     ),
+    (
+        5,
+        # A fee paid in a discount token (MX, GT) is worth what the venue charged; the fill
+        # alone says only how many tokens. NULL: not known (rows written before this column).
+        ["ALTER TABLE fills ADD COLUMN fee_value DOUBLE PRECISION"],
+    ),
 ]
 LATEST_VERSION = MIGRATIONS[-1][0]
 
@@ -186,7 +192,7 @@ def _fill_row(ev: Fill) -> tuple:
     f = ev.fill
     return (
         ev.run_id, ev.venue, f.trade_id, ev.seq, ev.ts, str(f.symbol), f.order_id, f.client_order_id,
-        f.side.value, f.price, f.quantity, f.fee, f.fee_asset, f.is_maker, f.timestamp,
+        f.side.value, f.price, f.quantity, f.fee, f.fee_asset, f.is_maker, f.timestamp, ev.fee_value,
     )  # fmt: skip
 
 
@@ -196,7 +202,10 @@ def _fill_event(row: Mapping[str, Any]) -> Fill:
         Side(row["side"]), row["price"], row["quantity"], row["fee"], row["fee_asset"],
         bool(row["is_maker"]), row["exchange_ts"],
     )  # fmt: skip
-    return Fill(run_id=row["run_id"], seq=row["seq"], ts=row["ts"], venue=row["venue"], fill=fill)
+    return Fill(
+        run_id=row["run_id"], seq=row["seq"], ts=row["ts"], venue=row["venue"], fill=fill,
+        fee_value=row["fee_value"],
+    )  # fmt: skip
 
 
 def _funding_row(ev: FundingBooked) -> tuple:
@@ -290,6 +299,7 @@ TABLES: dict[type[Event], Table] = {
             "fee_asset",
             "is_maker",
             "exchange_ts",
+            "fee_value",
         ),
         ("run_id", "venue", "trade_id"),
         _fill_row,
