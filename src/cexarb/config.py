@@ -2,18 +2,26 @@
 
 Loaded from `cexarb.toml` and `CEXARB_*` environment variables; the same code
 points at the simulator or the real venue by changing only the URLs here.
+
+What a venue is (its defaults, credential variables, command-line names) is not written here:
+each venue package declares it in `cexarb/venues/<venue>/spec.py` (see `venue_specs`), and the
+keys a `[venue.market]` table accepts are VenueConfig's own typed fields.
 """
 
 from __future__ import annotations
 
+import functools
+import importlib
 import ipaddress
 import json
 import os
 import tomllib
-from dataclasses import dataclass, field, replace
+from dataclasses import MISSING, dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Annotated, Any, Protocol, get_args, get_origin, get_type_hints
 from urllib.parse import urlsplit
+
+import msgspec
 
 from cexarb.model.enums import Market, Venue
 from cexarb.model.errors import ConfigError
@@ -85,12 +93,20 @@ class SharedBudget(Protocol):
         ...
 
 
+# The kinds of value a config file may set. Each carries its check and the words an error uses,
+# so the file's keys and their validation follow from the typed fields below.
+Url = Annotated[str, msgspec.Meta(pattern=r"^(https?|wss?)://", description="an http(s):// or ws(s):// URL")]
+Seconds = Annotated[float, msgspec.Meta(gt=0, description="a positive number")]
+Count = Annotated[int, msgspec.Meta(ge=0, description="a non-negative integer")]
+PositiveCount = Annotated[int, msgspec.Meta(gt=0, description="a positive integer")]
+
+
 @dataclass(frozen=True, slots=True)
 class RateLimitPool:
     """At most `capacity` weight units per `period_s` seconds (fleet-wide when `shared` is set)."""
 
-    capacity: int
-    period_s: float
+    capacity: PositiveCount
+    period_s: Seconds
     shared: SharedBudget | None = field(default=None, compare=False, repr=False)
 
 
@@ -98,20 +114,20 @@ class RateLimitPool:
 class VenueConfig:
     venue: Venue
     market: Market
-    rest_url: str
-    ws_url: str
+    rest_url: Url
+    ws_url: Url
     # Private stream URL when the venue separates it (MEXC: same host, listen-key query).
-    private_ws_url: str = ""
+    private_ws_url: Url = ""
     api_key: Secret = field(default_factory=lambda: Secret(""))
     api_secret: Secret = field(default_factory=lambda: Secret(""))
-    request_timeout_s: float = 10.0
-    ping_interval_s: float = 15.0
+    request_timeout_s: Seconds = 10.0
+    ping_interval_s: Seconds = 15.0
     # A stream silent this long is considered dead and reconnected.
-    silence_timeout_s: float = 30.0
-    recv_window_ms: int = 5000
+    silence_timeout_s: Seconds = 30.0
+    recv_window_ms: Count = 5000
     rate_limits: dict[str, RateLimitPool] = field(default_factory=dict)
     # Gate futures user id, needed in private futures subscriptions (learned from REST if 0).
-    user_id: int = 0
+    user_id: Count = 0
 
     @property
     def has_credentials(self) -> CallableFlag:
@@ -120,65 +136,110 @@ class VenueConfig:
         return CallableFlag(bool(self.api_key) and bool(self.api_secret))
 
 
+@dataclass(frozen=True, slots=True)
+class VenueSpec:
+    """One (venue, market) as the system knows it before connecting: its defaults, where its
+    credentials come from and the names an operator types or reads.
+
+    Each venue package declares its own (`SPECS` in cexarb/venues/<venue>/spec.py); config,
+    the command line and the dashboard read them from `venue_specs()`, and
+    cexarb/exchange/registry.py attaches the composite classes to the same (venue, market).
+    """
+
+    # URLs, rate-limit pools and timeouts: what `default_config()` holds for this market.
+    defaults: VenueConfig
+    # (API key, API secret) environment variables; they set every market of the venue.
+    credentials_env: tuple[str, str]
+    # Short name for narrow columns, distinct across markets ("GATE-S" vs "GATE-F").
+    label: str
+    # Other names `--venue` accepts besides `key`.
+    aliases: tuple[str, ...] = ()
+    # The venue lists open orders only per symbol (MEXC's GET /api/v3/openOrders needs `symbol`).
+    open_orders_need_symbol: bool = False
+
+    @property
+    def venue(self) -> Venue:
+        return self.defaults.venue
+
+    @property
+    def market(self) -> Market:
+        return self.defaults.market
+
+    @property
+    def key(self) -> str:
+        """The venue's name on the command line, in logs and in the journal: "gateio_futures"."""
+        return f"{self.venue.value}_{self.market.value}"
+
+    def no_credentials(self) -> ConfigError:
+        """The error for trading this market without credentials: where to set them."""
+        key_var, secret_var = self.credentials_env
+        return ConfigError(
+            f"{self.venue.value}.{self.market.value} has no credentials: set api_key/api_secret in the "
+            f"config or {key_var} / {secret_var}"
+        )
+
+
+_VENUE_PACKAGES = Path(__file__).with_name("venues")
+
+
+@functools.cache
+def venue_specs() -> tuple[VenueSpec, ...]:
+    """Every (venue, market) the system knows, in Venue then Market order: the `SPECS` of each
+    venue package that has a `spec` module. Those modules hold data only (their package loads
+    its connectors on first use), so reading them here stays light."""
+    specs: list[VenueSpec] = []
+    for path in sorted(_VENUE_PACKAGES.glob("*/spec.py")):
+        specs += importlib.import_module(f"cexarb.venues.{path.parent.name}.spec").SPECS
+    keys = [(s.venue, s.market) for s in specs]
+    twice = sorted({f"{v.value}.{m.value}" for v, m in keys if keys.count((v, m)) > 1})
+    if twice:
+        raise ConfigError(f"venue specs declared more than once: {', '.join(twice)}")
+    venues, markets = list(Venue), list(Market)
+    return tuple(sorted(specs, key=lambda s: (venues.index(s.venue), markets.index(s.market))))
+
+
+def venue_spec(venue: Venue | str, market: Market | str) -> VenueSpec:
+    """The spec of `venue`/`market`; a ConfigError naming the known ones otherwise."""
+    for spec in venue_specs():
+        if spec.venue == venue and spec.market == market:
+            return spec
+    known = ", ".join(f"{s.venue.value}/{s.market.value}" for s in venue_specs())
+    raise ConfigError(f"unknown venue/market {venue!r}/{market!r} (known: {known})")
+
+
 def _defaults() -> dict[tuple[Venue, Market], VenueConfig]:
+    # A fresh pool table per Config: the specs' own never change.
     return {
-        (Venue.MEXC, Market.SPOT): VenueConfig(
-            venue=Venue.MEXC,
-            market=Market.SPOT,
-            rest_url="https://api.mexc.com",
-            ws_url="wss://wbs-api.mexc.com/ws",
-            private_ws_url="wss://wbs-api.mexc.com/ws",
-            recv_window_ms=5000,
-            # MEXC spot: weight budget per IP / per UID, documented per 10 s.
-            rate_limits={"default": RateLimitPool(500, 10.0), "orders": RateLimitPool(500, 10.0)},
-        ),
-        (Venue.GATEIO, Market.SPOT): VenueConfig(
-            venue=Venue.GATEIO,
-            market=Market.SPOT,
-            rest_url="https://api.gateio.ws/api/v4",
-            ws_url="wss://api.gateio.ws/ws/v4/",
-            rate_limits={
-                "public": RateLimitPool(200, 10.0),
-                "default": RateLimitPool(200, 10.0),
-                "orders": RateLimitPool(10, 1.0),
-                "cancel": RateLimitPool(200, 1.0),
-                # POST /withdrawals: one per 3 s per UID.
-                "withdraw": RateLimitPool(1, 3.0),
-            },
-        ),
-        (Venue.GATEIO, Market.FUTURES): VenueConfig(
-            venue=Venue.GATEIO,
-            market=Market.FUTURES,
-            rest_url="https://api.gateio.ws/api/v4",
-            ws_url="wss://fx-ws.gateio.ws/v4/ws/usdt",
-            rate_limits={
-                "public": RateLimitPool(200, 10.0),
-                "default": RateLimitPool(200, 10.0),
-                "orders": RateLimitPool(100, 1.0),
-                "cancel": RateLimitPool(200, 1.0),
-            },
-        ),
+        (s.venue, s.market): replace(s.defaults, rate_limits=dict(s.defaults.rate_limits))
+        for s in venue_specs()
     }
 
 
-_ENV_CREDENTIALS = {
-    Venue.MEXC: ("CEXARB_MEXC_API_KEY", "CEXARB_MEXC_API_SECRET"),
-    Venue.GATEIO: ("CEXARB_GATEIO_API_KEY", "CEXARB_GATEIO_API_SECRET"),
-}
-
-URL_KEYS = ("rest_url", "ws_url", "private_ws_url")
-_STR_KEYS = set(URL_KEYS)
-_FLOAT_KEYS = {"request_timeout_s", "ping_interval_s", "silence_timeout_s"}
-_INT_KEYS = {"recv_window_ms", "user_id"}
-
-
-# TOML `true` is a Python bool, and bool is an int: never accept it as a number.
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
+# The table a section sits in names its venue and market; the rest of VenueConfig's fields are
+# what the section may set.
+_IDENTITY = ("venue", "market")
+_HINTS = get_type_hints(VenueConfig, include_extras=True)
+_FILE_KEYS = {f.name: _HINTS[f.name] for f in fields(VenueConfig) if f.name not in _IDENTITY}
+URL_KEYS = tuple(key for key, hint in _FILE_KEYS.items() if hint == Url)
+_POOL_HINTS = get_type_hints(RateLimitPool, include_extras=True)
+# A pool's settings: the fields without a default (`shared` is set by code, not a file).
+_POOL_KEYS = {f.name: _POOL_HINTS[f.name] for f in fields(RateLimitPool) if f.default is MISSING}
 
 
-def _is_number(value: Any) -> bool:
-    return _is_int(value) or isinstance(value, float)
+def _description(hint: Any) -> str:
+    if get_origin(hint) is Annotated:
+        for meta in get_args(hint)[1:]:
+            if isinstance(meta, msgspec.Meta) and meta.description:
+                return meta.description
+    return getattr(hint, "__name__", str(hint))
+
+
+def _convert(value: Any, hint: Any) -> Any:
+    """`value` as `hint` (strict: a TOML `true` is no number, "30" no float), or ValueError."""
+    try:
+        return msgspec.convert(value, hint, strict=True)
+    except msgspec.ValidationError as exc:
+        raise ValueError(str(exc)) from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,7 +251,10 @@ class Config:
         try:
             return self.venues[key]
         except KeyError:
-            raise ConfigError(f"no configuration for {key[0].value} {key[1].value}") from None
+            known = ", ".join(f"{v.value} {m.value}" for v, m in self.venues)
+            raise ConfigError(
+                f"no configuration for {key[0].value} {key[1].value} (known: {known})"
+            ) from None
 
     def check_one_target(self, keys: list[tuple[Venue, Market]]) -> None:
         """Refuse to use, together, venues on this machine (a simulator) and real ones."""
@@ -213,6 +277,7 @@ class Config:
 
 
 def default_config() -> Config:
+    """Every known venue and market at its defaults (the real venues' URLs, no credentials)."""
     return Config(_defaults())
 
 
@@ -220,43 +285,37 @@ def _apply_section(cfg: VenueConfig, section: dict[str, Any], where: str) -> Ven
     changes: dict[str, Any] = {}
     for key, value in section.items():
         name = f"{where}.{key}"
-        if key in _STR_KEYS:
-            if not isinstance(value, str) or not value.startswith(("http://", "https://", "ws://", "wss://")):
-                raise ConfigError(f"{name} must be an http(s):// or ws(s):// URL, got {value!r}")
-            changes[key] = value
-        elif key in _FLOAT_KEYS:
-            if not _is_number(value) or value <= 0:
-                raise ConfigError(f"{name} must be a positive number, got {value!r}")
-            changes[key] = float(value)
-        elif key in _INT_KEYS:
-            if not _is_int(value) or value < 0:
-                raise ConfigError(f"{name} must be a non-negative integer, got {value!r}")
-            changes[key] = value
-        elif key in ("api_key", "api_secret"):
+        hint = _FILE_KEYS.get(key)
+        if hint is None:
+            raise ConfigError(f"unknown key {name}; valid keys: {', '.join(sorted(_FILE_KEYS))}")
+        if hint is Secret:
             if not isinstance(value, str):
                 raise ConfigError(f"{name} must be a string")
             changes[key] = Secret(value)
-        elif key == "rate_limits":
-            if not isinstance(value, dict):
-                raise ConfigError(f"{name} must be a table of pools")
-            pools = dict(cfg.rate_limits)
-            for pool, spec in value.items():
-                if (
-                    not isinstance(spec, dict)
-                    or not _is_int(spec.get("capacity"))
-                    or not _is_number(spec.get("period_s"))
-                    or spec["capacity"] <= 0
-                    or spec["period_s"] <= 0
-                ):
-                    raise ConfigError(f"{name}.{pool} needs positive 'capacity' (int) and 'period_s'")
-                pools[pool] = RateLimitPool(spec["capacity"], float(spec["period_s"]))
-            changes[key] = pools
+        elif get_origin(hint) is dict:  # the rate-limit pools, by name
+            changes[key] = _pools(getattr(cfg, key), value, name)
         else:
-            raise ConfigError(f"unknown key {name}; valid keys: {', '.join(sorted(_VALID_KEYS))}")
+            try:
+                changes[key] = _convert(value, hint)
+            except ValueError:
+                raise ConfigError(f"{name} must be {_description(hint)}, got {value!r}") from None
     return _one_kind_of_host(replace(cfg, **changes), section.keys(), where)
 
 
-_VALID_KEYS = _STR_KEYS | _FLOAT_KEYS | _INT_KEYS | {"api_key", "api_secret", "rate_limits"}
+def _pools(pools: dict[str, RateLimitPool], table: Any, name: str) -> dict[str, RateLimitPool]:
+    """`pools` with the file's pools added or replaced; each needs every RateLimitPool setting."""
+    if not isinstance(table, dict):
+        raise ConfigError(f"{name} must be a table of pools")
+    pools = dict(pools)
+    for pool, spec in table.items():
+        try:
+            if not isinstance(spec, dict):
+                raise ValueError(spec)
+            pools[pool] = RateLimitPool(**{key: _convert(spec.get(key), h) for key, h in _POOL_KEYS.items()})
+        except ValueError:
+            needs = " and ".join(f"{key!r} ({_description(h)})" for key, h in _POOL_KEYS.items())
+            raise ConfigError(f"{name}.{pool} needs {needs}") from None
+    return pools
 
 
 def is_local_url(url: str) -> bool:
@@ -306,7 +365,8 @@ def read_toml(path: str | Path) -> dict[str, Any]:
 
 
 def load_config(path: str | Path | None = None, env: dict[str, str] | None = None) -> Config:
-    """Defaults, then `cexarb.toml` ([mexc.spot], [gateio.spot], [gateio.futures]), then env credentials."""
+    """Defaults, then `cexarb.toml` (a [venue.market] table per market, e.g. [gateio.futures]), then
+    the credential variables of each venue's spec."""
     env = os.environ if env is None else env
     venues = _defaults()
     if path is not None:
@@ -314,32 +374,30 @@ def load_config(path: str | Path | None = None, env: dict[str, str] | None = Non
         for venue_name, markets in data.items():
             if venue_name == "arb":  # engine settings share the file; cexarb.arb.config reads them
                 continue
-            try:
-                venue = Venue(venue_name)
-            except ValueError:
-                raise ConfigError(f"unknown venue [{venue_name}] (known: mexc, gateio)") from None
+            has = [m.value for v, m in venues if v.value == venue_name]
+            if not has:
+                known = ", ".join(dict.fromkeys(v.value for v, _ in venues))
+                raise ConfigError(f"unknown venue [{venue_name}] (known: {known})")
             if not isinstance(markets, dict):
-                raise ConfigError(f"[{venue_name}] must contain market tables like [{venue_name}.spot]")
+                raise ConfigError(f"[{venue_name}] must contain market tables like [{venue_name}.{has[0]}]")
             for market_name, section in markets.items():
-                try:
-                    market = Market(market_name)
-                except ValueError:
+                if market_name not in has:
                     raise ConfigError(
-                        f"unknown market [{venue_name}.{market_name}] (known: spot, futures)"
-                    ) from None
-                key = (venue, market)
-                if key not in venues:
-                    raise ConfigError(f"[{venue_name}.{market_name}] is not supported")
+                        f"unknown market [{venue_name}.{market_name}] ({venue_name} has: {', '.join(has)})"
+                    )
+                key = (Venue(venue_name), Market(market_name))
                 if not isinstance(section, dict):
                     raise ConfigError(f"[{venue_name}.{market_name}] must be a table of settings")
                 venues[key] = _apply_section(venues[key], section, f"{venue_name}.{market_name}")
-    for venue, (key_var, secret_var) in _ENV_CREDENTIALS.items():
+    for spec in venue_specs():
+        key_var, secret_var = spec.credentials_env
         if env.get(key_var) or env.get(secret_var):
             if not (env.get(key_var) and env.get(secret_var)):
                 raise ConfigError(f"set both {key_var} and {secret_var}, or neither")
-            for k, cfg in list(venues.items()):
-                if k[0] is venue:
-                    venues[k] = replace(cfg, api_key=Secret(env[key_var]), api_secret=Secret(env[secret_var]))
+            cfg = venues[(spec.venue, spec.market)]
+            venues[(spec.venue, spec.market)] = replace(
+                cfg, api_key=Secret(env[key_var]), api_secret=Secret(env[secret_var])
+            )
     return Config(venues)
 
 
@@ -349,7 +407,7 @@ def venue_toml(config: Config) -> str:
     lines = []
     for (venue, market), cfg in config.venues.items():
         lines.append(f"[{venue.value}.{market.value}]")
-        for key in ("rest_url", "ws_url", "private_ws_url"):
+        for key in URL_KEYS:
             if getattr(cfg, key):
                 lines.append(f"{key} = {json.dumps(getattr(cfg, key))}")
         if cfg.has_credentials:
