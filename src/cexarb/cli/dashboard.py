@@ -22,6 +22,7 @@ from rich.text import Text
 from cexarb.arb.engine import ArbEngine
 from cexarb.arb.stats import percentiles
 from cexarb.arb.views import open_order_count
+from cexarb.config import venue_specs
 
 _REFRESH_S = 0.25
 
@@ -100,7 +101,7 @@ def status_line(engine: ArbEngine, elapsed_s: float) -> str:
 
 
 # Short names that keep every venue distinct in a narrow column (never `gate…` for two markets).
-ALIASES = {"mexc_spot": "MEXC-S", "gateio_spot": "GATE-S", "gateio_futures": "GATE-F"}
+ALIASES = {spec.key: spec.label for spec in venue_specs()}
 
 
 def alias(venue: str) -> str:

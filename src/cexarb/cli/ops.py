@@ -9,7 +9,8 @@ or CEXARB_* variables), or a running `cexarb sim`, which keeps state between com
     cexarb sim --write-config sim.toml &          # writes every venue's URLs and keys
     cexarb balances --venue gateio_spot -c sim.toml
 
-Venues: mexc_spot, gateio_spot, gateio_futures (also: mexc, gateio, gate).
+Venues: each known market by its key (mexc_spot, gateio_futures, ...) or one of its aliases,
+all read from the venue specs (`--venue`'s help lists them).
 Secrets are registered for redaction and never printed.
 """
 
@@ -28,28 +29,20 @@ from rich.measure import Measurement
 from rich.table import Table
 
 from cexarb.cli.exits import typed_errors_exit
-from cexarb.config import Config, load_config
+from cexarb.config import Config, VenueSpec, load_config, venue_spec, venue_specs
 from cexarb.logs import register_secret, setup_logging, shutdown_logging
 from cexarb.model import Market, Order, OrderType, Side, Symbol, TimeInForce, Venue, WithdrawalRequest
-from cexarb.model.errors import ConfigError, ExchangeError
+from cexarb.model.errors import ExchangeError
 
-_ALIASES: dict[str, tuple[Venue, Market]] = {
-    "mexc_spot": (Venue.MEXC, Market.SPOT),
-    "mexc": (Venue.MEXC, Market.SPOT),
-    "gateio_spot": (Venue.GATEIO, Market.SPOT),
-    "gateio": (Venue.GATEIO, Market.SPOT),
-    "gate": (Venue.GATEIO, Market.SPOT),
-    "gateio_futures": (Venue.GATEIO, Market.FUTURES),
-    "gate_futures": (Venue.GATEIO, Market.FUTURES),
-}
-_VENUE_HELP = "Venue: mexc_spot, gateio_spot or gateio_futures."
+# What `--venue` accepts: each market's key and its aliases.
+_ALIASES: dict[str, VenueSpec] = {name: s for s in venue_specs() for name in (s.key, *s.aliases)}
+_KEYS = [s.key for s in venue_specs()]
+_KEY_LIST = f"{', '.join(_KEYS[:-1])} or {_KEYS[-1]}" if len(_KEYS) > 1 else _KEYS[0]
+_VENUE_HELP = f"Venue: {_KEY_LIST}."
 _CONFIG_HELP = (
     "TOML config of the venues to use (real ones, or a running `cexarb sim`). Default: embedded simulator."
 )
 _SIM_KEY = "k1"
-# MEXC's GET /api/v3/openOrders requires `symbol` (spot v3 API docs, "Current Open Orders"):
-# listing a whole account would be one request per listed symbol.
-_ORDERS_PER_SYMBOL = {(Venue.MEXC, Market.SPOT)}
 
 VenueOpt = typer.Option(..., "--venue", "-v", help=_VENUE_HELP)
 ConfigOpt = typer.Option(None, "--config", "-c", help=_CONFIG_HELP)
@@ -85,12 +78,11 @@ def print_table(table: Table, out: Console | None = None) -> None:
 
 
 def parse_venue(text: str) -> tuple[Venue, Market]:
-    key = text.strip().lower().replace("-", "_")
-    if key not in _ALIASES:
-        raise typer.BadParameter(
-            f"unknown venue {text!r}; use mexc_spot, gateio_spot or gateio_futures", param_hint="--venue"
-        )
-    return _ALIASES[key]
+    """The (venue, market) a `--venue` value names: a market's key or alias, any case, - or _."""
+    spec = _ALIASES.get(text.strip().lower().replace("-", "_"))
+    if spec is None:
+        raise typer.BadParameter(f"unknown venue {text!r}; use {_KEY_LIST}", param_hint="--venue")
+    return spec.venue, spec.market
 
 
 def parse_symbol(text: str, hint: str = "SYMBOL") -> Symbol:
@@ -155,10 +147,7 @@ async def connect(
         cfg = config.get(venue, market)
         if private:
             if not cfg.has_credentials():
-                raise ConfigError(
-                    f"{venue.value}.{market.value} has no credentials: set api_key/api_secret in the config "
-                    f"or CEXARB_{venue.value.upper()}_API_KEY / CEXARB_{venue.value.upper()}_API_SECRET"
-                )
+                raise venue_spec(venue, market).no_credentials()
             register_secret(cfg.api_key.reveal())
             register_secret(cfg.api_secret.reveal())
         exchange = create_exchange(venue, market, config, private=private)
@@ -278,9 +267,10 @@ def orders(
 
     Example: cexarb orders --venue gateio_spot --symbol BTC/USDT
     """
-    venue_market = parse_venue(venue)
+    spec = venue_spec(*parse_venue(venue))
     only = parse_symbol(symbol, "--symbol") if symbol else None
-    if only is None and venue_market in _ORDERS_PER_SYMBOL:
+    # Listing a whole account there would be one request per listed symbol.
+    if only is None and spec.open_orders_need_symbol:
         raise typer.BadParameter(
             f"{venue} answers open orders one symbol at a time: add --symbol BASE/QUOTE, e.g. --symbol BTC/USDT",
             param_hint="--symbol",

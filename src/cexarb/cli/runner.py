@@ -35,20 +35,17 @@ from cexarb.arb.stats import percentiles
 from cexarb.arb.strategies import DEMO_STRATEGIES
 from cexarb.cli.dashboard import funding_lines, latency_text, show, strategy_rows
 from cexarb.cli.exits import INTERRUPTED, typed_errors_exit
-from cexarb.config import Config, load_config
+from cexarb.config import Config, load_config, venue_specs
 from cexarb.coord.pools import share_pools
 from cexarb.journal import Journal, Recorder, RunEnded
 from cexarb.logs import get_logger, log_kv, setup_logging, shutdown_logging
 from cexarb.model import Market, Symbol, Venue, WithdrawalStatus
-from cexarb.model.errors import ConfigError
 
 log = get_logger("cexarb.run")
 
-# The three markets the engine connects, by the simulator's venue keys.
+# The markets the engine connects (every known one), by their keys (the simulator's too).
 VENUE_MARKETS: dict[str, tuple[Venue, Market]] = {
-    "mexc_spot": (Venue.MEXC, Market.SPOT),
-    "gateio_spot": (Venue.GATEIO, Market.SPOT),
-    "gateio_futures": (Venue.GATEIO, Market.FUTURES),
+    spec.key: (spec.venue, spec.market) for spec in venue_specs()
 }
 SIM_API_KEY = "k1"
 # Per-step volatility of the demo market's random walk. With the default 0.5 s lag
@@ -321,13 +318,11 @@ async def _run_on_venues(
     recorder = _fleet_recorder(journal, coordinator)
     metrics = None
     try:
-        for key, (venue, market) in VENUE_MARKETS.items():
+        for spec in venue_specs():
+            key, venue, market = spec.key, spec.venue, spec.market
             venue_config = config.get(venue, market)
             if not venue_config.has_credentials():
-                raise ConfigError(
-                    f"{venue.value}.{market.value} has no credentials: set api_key/api_secret in the config "
-                    f"or CEXARB_{venue.value.upper()}_API_KEY / CEXARB_{venue.value.upper()}_API_SECRET"
-                )
+                raise spec.no_credentials()
             venues[key] = create_exchange(venue, market, config, private=True)
             log_kv(
                 log,
