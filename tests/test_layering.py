@@ -4,7 +4,8 @@ The stack, bottom to top: model <- transport <- coord <- venues <- exchange <- j
 A layer imports itself and the layers below it, never one above. Foundation modules (config,
 logs, eventloop, the package root) may be imported by every layer and import only model.
 sim/ stands apart: it imports model, transport and the foundation only, and nothing but cli
-imports it. Every import statement counts, including those inside functions (lazy imports),
+imports it. One read goes the other way at run time: config reads each venue package's `spec`
+module (cexarb.config.venue_specs finds them by path), so those import only config and model. Every import statement counts, including those inside functions (lazy imports),
 so a late `import cexarb.exchange...` in a transport helper fails here just the same.
 """
 
@@ -116,3 +117,14 @@ def test_the_rules_forbid_the_upward_and_sim_pairs():
     assert not allowed("arb", "sim") and allowed("cli", "sim")
     assert not allowed("config", "transport") and allowed("venues", "config")
     assert allowed("exchange", "venues") and allowed("arb", "journal")
+
+
+def test_venue_specs_import_only_config_and_the_model():
+    """config reads every venues/<venue>/spec.py: a spec importing anything above the foundation
+    would put that layer under config."""
+    specs = sorted(SRC.glob("venues/*/spec.py"))
+    assert specs
+    for path in specs:
+        package = ".".join(("cexarb", *path.relative_to(SRC).parts[:-1]))
+        bad = [m for _, m in imported_modules(path, package) if layer_of(m) not in ("config", "model")]
+        assert not bad, f"{path.relative_to(SRC)} imports {bad}"
