@@ -132,8 +132,6 @@ def run(report: Report, quick: bool) -> None:
             note="reserve + settle + one event, no server (the default: one engine)",
         )
     )
-    budget = InProcessCoordinator("bench").budget("x", _POOL)
-    assert budget is None  # alone, the local limiter holds the whole budget: no extra step
     from cexarb.coord.budget import LeasedBudget
 
     class _Idle:

@@ -92,6 +92,11 @@ class SharedBudget(Protocol):
         """Wait until the shared budget grants `weight`. Never fails."""
         ...
 
+    def pause(self, seconds: float) -> None:
+        """The venue said to back off (a 429's Retry-After): nobody sharing the pool spends
+        from it for `seconds`, since the venue counts them all as one."""
+        ...
+
 
 # The kinds of value a config file may set. Each carries its check and the words an error uses,
 # so the file's keys and their validation follow from the typed fields below.

@@ -181,3 +181,38 @@ async def test_an_engine_stops_opening_positions_while_redis_is_away_and_resumes
             await v.close()
         await c.close()
         drop_fleet(private_redis.url, fleet)
+
+
+async def test_a_429_from_the_venue_pauses_that_pool_for_the_whole_fleet(redis_url, fleet, sim):
+    """Gate answers one member's order with 429 and Retry-After: 30. That member's client holds
+    the pool back for 30 s, and so does every other member: the venue counts them as one."""
+    members = [await member(redis_url, fleet, f"p{i}") for i in range(3)]
+    config = sim.client_config(SIM_API_KEY)
+    exchanges, placing = [], None
+
+    def paused(m) -> set[str]:
+        return {scope for scope, b in m._budgets.items() if b.paused_s() > 20}
+
+    try:
+        for c in members:
+            exchanges.append(create_exchange(Venue.GATEIO, Market.SPOT, share_pools(config, c), private=True))
+        await asyncio.gather(*(ex.initialize([BTC]) for ex in exchanges))
+        assert not any(paused(m) for m in members)
+        sim.faults.fail_next_rest(
+            "gateio_spot", 1, 429, b'{"label":"TOO_MANY_REQUESTS","message":"slow down"}', retry_after=30
+        )
+        placing = asyncio.create_task(burst_orders(exchanges[0], 1))  # retries once the pause ends
+        await eventually(lambda: paused(members[0]), what="the member that got the 429 to pause")
+        assert paused(members[0]) == {"gateio.spot:orders"}
+        await eventually(
+            lambda: all(paused(m) == {"gateio.spot:orders"} for m in members), what="every member paused"
+        )
+        assert members[0].pauses_sent == 1
+    finally:
+        if placing is not None:
+            placing.cancel()
+            await asyncio.gather(placing, return_exceptions=True)
+        for ex in exchanges:
+            await ex.close()
+        for m in members:
+            await m.close()

@@ -12,6 +12,10 @@ Part of each pool is never handed out by the shared bucket: it is split into
 keeps a member able to cancel and hedge while the server is away or refusing (a
 restart's grace period), and everything spent stays under the capacity even when
 only some members lose the server: shared bucket + every slice = the capacity.
+
+A 429 with Retry-After seen by one member pauses the pool for every member (the venue
+counts them as one): the member that saw it stops at once and tells the fleet, which
+refuses every lease until the pause ends; nobody spends a private slice meanwhile.
 """
 
 from __future__ import annotations
@@ -55,6 +59,10 @@ class FleetLink(Protocol):
         """Lease `seq` ends with only `spent` of its tokens spent: return the rest (in the background)."""
         ...
 
+    def pause(self, budget: LeasedBudget, seconds: float) -> None:
+        """The venue told this member to back off: pause the pool fleet-wide (in the background)."""
+        ...
+
 
 def lease_life_s(period_s: float) -> float:
     """Short enough that a batch's tokens are spent close to when the server counted them,
@@ -74,6 +82,31 @@ def batch_size(capacity: int) -> int:
     return max(1, min(16, capacity // 10))
 
 
+class PausableBudget:
+    """`SharedBudget` of a pool used by several limiters of one process (a venue's public and
+    private clients): nothing to lease, only a 429's pause, seen by all of them."""
+
+    def __init__(self) -> None:
+        self._paused_until = 0.0
+
+    def try_take(self, weight: int) -> bool:
+        """Free unless paused."""
+        return time.monotonic() >= self._paused_until
+
+    async def take(self, weight: int) -> None:
+        """Wait out the pause."""
+        while (left := self._paused_until - time.monotonic()) > 0:
+            await asyncio.sleep(left)
+
+    def pause(self, seconds: float) -> None:
+        """Admit nothing for `seconds` (a 429's Retry-After seen by any of the limiters)."""
+        self._paused_until = max(self._paused_until, time.monotonic() + seconds)
+
+    def paused_s(self) -> float:
+        """Seconds left in the pause (0: not paused)."""
+        return max(0.0, self._paused_until - time.monotonic())
+
+
 class LeasedBudget:
     """`SharedBudget` of one pool, backed by a coordinator's lease and give-back calls."""
 
@@ -91,17 +124,34 @@ class LeasedBudget:
         self._granted = 0
         self._expires = 0.0
         self._seq = 0
+        self._paused_until = 0.0  # monotonic: a 429's pause, this member's or another's
         # Private-slice spends in the last span (monotonic time each stops counting, weight).
         self._private_spent: deque[tuple[float, int]] = deque()
         self.leases = 0  # round trips that granted tokens
         self.private_taken = 0
 
     def try_take(self, weight: int) -> bool:
-        """From the batch held, if it is enough and still alive."""
-        if self._tokens >= weight and time.monotonic() < self._expires:
+        """From the batch held, if it is enough and still alive (and the pool not paused)."""
+        now = time.monotonic()
+        if self._tokens >= weight and now < self._expires and now >= self._paused_until:
             self._tokens -= weight
             return True
         return False
+
+    def pause(self, seconds: float) -> None:
+        """This member got a 429 with Retry-After: stop now and pause the fleet's pool."""
+        self.hold(seconds)
+        self._fleet.pause(self, seconds)
+
+    def hold(self, seconds: float) -> None:
+        """Spend nothing from this pool for `seconds` (a pause from the fleet or this member);
+        the batch held goes back, its tokens never reached the venue."""
+        self._paused_until = max(self._paused_until, time.monotonic() + seconds)
+        self._lapse()
+
+    def paused_s(self) -> float:
+        """Seconds left in the pause (0: not paused)."""
+        return max(0.0, self._paused_until - time.monotonic())
 
     async def take(self, weight: int) -> None:
         """Lease a new batch until `weight` fits; meanwhile (refused, or the server away) spend
@@ -109,6 +159,10 @@ class LeasedBudget:
         weight = min(weight, max(1, self.shared_capacity))
         while not self.try_take(weight):
             self._lapse()
+            paused = self._paused_until - time.monotonic()
+            if paused > 0:
+                await asyncio.sleep(paused)
+                continue
             wait = self.lease_s
             if self._fleet.online:
                 started = time.monotonic()
@@ -123,6 +177,8 @@ class LeasedBudget:
                     continue
                 if grant is not None:
                     wait = min(grant.wait_s, self.lease_s)
+                if self._paused_until > time.monotonic():
+                    continue  # the fleet's pool is paused (lease refused): no private slice either
             if self._take_private(weight):
                 return
             await asyncio.sleep(wait)

@@ -16,6 +16,8 @@ from cexarb.coord.keys import FleetKeys
 
 # Messages on the control channel.
 HALT_PREFIX, RESUME = "halt|", "resume"
+# "pause|<scope>|<ms>": a venue's 429 pauses that pool for every member (coord/scripts.py PAUSE).
+PAUSE_PREFIX = "pause|"
 
 
 async def halt_fleet(redis: Redis, keys: FleetKeys, reason: str, *, only_if_clear: bool = False) -> None:

@@ -95,6 +95,10 @@ class FleetKeys:
     def bucket(self, scope: str) -> str:
         return f"{self.prefix}bucket:{scope}"
 
+    def pause(self, scope: str) -> str:
+        """Exists (with a TTL) while a venue's 429 pauses the pool for every member."""
+        return f"{self.prefix}pause:{scope}"
+
     @property
     def grace(self) -> str:
         """Exists (with a TTL) while no lease is granted after the server lost its state."""

@@ -21,6 +21,7 @@ from cexarb.coord.base import (
     MemberStatus,
     Reservation,
 )
+from cexarb.coord.budget import PausableBudget
 
 _EVENTS_KEPT = 10_000
 
@@ -94,6 +95,7 @@ class InProcessCoordinator(Coordinator):
         self._sink = sink
         self._halt_reason = ""
         self._info: dict = {}
+        self._budgets: dict[str, PausableBudget] = {}
 
     @property
     def online(self) -> bool:
@@ -108,7 +110,11 @@ class InProcessCoordinator(Coordinator):
         return self._halt_reason
 
     def budget(self, scope: str, pool: RateLimitPool) -> SharedBudget | None:
-        return None  # one process: its own limiter already holds the whole budget
+        # One process: each limiter keeps its own count; a 429's pause reaches all of them.
+        b = self._budgets.get(scope)
+        if b is None:
+            b = self._budgets[scope] = PausableBudget()
+        return b
 
     async def reserve(self, reservation: Reservation) -> str | None:
         if self.halted:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import os
 import time
 import uuid
@@ -40,7 +41,7 @@ from cexarb.coord.base import (
     Reservation,
 )
 from cexarb.coord.budget import Grant, LeasedBudget, Unreachable
-from cexarb.coord.control import HALT_PREFIX, RESUME, halt_fleet, read_status, resume_fleet
+from cexarb.coord.control import HALT_PREFIX, PAUSE_PREFIX, RESUME, halt_fleet, read_status, resume_fleet
 from cexarb.coord.keys import FleetKeys, check_name, check_url, redact_url
 from cexarb.coord.stream import EventWriter
 from cexarb.logs import log_kv
@@ -55,6 +56,7 @@ _TRIM_EVERY_S = 1.0
 # Events wait this long for others to share their write (they are off the hot path).
 _EVENT_LINGER_S = 0.005
 _EVENT_BATCH = 200
+_PAUSED = -2  # LEASE's answer while a 429 pauses the pool
 
 
 def connect_redis(url: str, *, timeout_s: float = 1.0, name: str | None = None) -> Redis:
@@ -100,7 +102,9 @@ class RedisCoordinator(Coordinator):
         self._settle_script = r.register_script(scripts.SETTLE)
         self._reap_script = r.register_script(scripts.REAP)
         self._reseed_script = r.register_script(scripts.RESEED)
+        self._pause_script = r.register_script(scripts.PAUSE)
         self.round_trips = 0
+        self.pauses_sent = 0  # 429 pauses this member passed on to the fleet
         self.reconnects = 0
         self.reaped: list[str] = []
         self._online = False
@@ -205,7 +209,14 @@ class RedisCoordinator(Coordinator):
         epoch = self._epoch or ""
         granted, wait_ms, seq = await self._rt(
             self._lease_script(
-                keys=[k.bucket(budget.scope), k.lease_seq, k.budgets, k.epoch, k.grace],
+                keys=[
+                    k.bucket(budget.scope),
+                    k.lease_seq,
+                    k.budgets,
+                    k.epoch,
+                    k.grace,
+                    k.pause(budget.scope),
+                ],
                 args=[
                     budget.shared_capacity,
                     want,
@@ -217,11 +228,32 @@ class RedisCoordinator(Coordinator):
                 ],
             )
         )
+        if int(granted) == _PAUSED:
+            budget.hold(int(wait_ms) / 1000.0)  # the pause message did not reach us (yet)
+            return Grant(0, int(wait_ms) / 1000.0, 0)
         if int(granted) < 0:
             # The server lost the fleet's state since our last tick: put our part back first.
             await self._tick()
             return Grant(0, 0.0, 0)
         return Grant(int(granted), int(wait_ms) / 1000.0, int(seq))
+
+    def pause(self, budget: LeasedBudget, seconds: float) -> None:
+        if self._online:
+            self._spawn(self._pause_fleet(budget.scope, seconds))
+
+    async def _pause_fleet(self, scope: str, seconds: float) -> None:
+        # Best effort: offline, this member still pauses itself, and the venue refuses the others.
+        ms = max(1, math.ceil(seconds * 1000))
+        with contextlib.suppress(Unreachable):
+            await self._rt(
+                self._pause_script(
+                    keys=[self.keys.pause(scope), self.keys.control], args=[ms, self.member, scope]
+                )
+            )
+            self.pauses_sent += 1
+            log_kv(
+                log, logging.WARNING, "fleet_pool_paused", member=self.member, scope=scope, seconds=seconds
+            )
 
     def give_back(self, budget: LeasedBudget, seq: int, spent: int) -> None:
         if self._online:
@@ -331,7 +363,12 @@ class RedisCoordinator(Coordinator):
         self._halt_version += 1
 
     def _apply_control(self, message: str) -> None:
-        if message.startswith(HALT_PREFIX):
+        if message.startswith(PAUSE_PREFIX):
+            scope, _, ms = message[len(PAUSE_PREFIX) :].rpartition("|")
+            budget = self._budgets.get(scope)
+            if budget is not None and ms.isdigit():
+                budget.hold(int(ms) / 1000.0)
+        elif message.startswith(HALT_PREFIX):
             self._set_halt(message[len(HALT_PREFIX) :] or "halted")
             log_kv(log, logging.ERROR, "fleet_halted", member=self.member, reason=self._halt_reason)
         elif message == RESUME:

@@ -15,12 +15,15 @@ from __future__ import annotations
 # Nothing is granted to a member that does not know the fleet's current epoch (the
 # server lost its state since: it must first put back its part), nor during the grace
 # after a loss (what the lost server granted may still count at the venue).
+# Nor while the pool is paused (a member got a 429 with Retry-After; see PAUSE).
 # KEYS: the pool's window, the lease counter, the fleet's pool list (for `cexarb fleet`),
-#       the epoch, the grace.
+#       the epoch, the grace, the pool's pause.
 # ARGV: capacity, want, need (grant nothing below this), span_ms, tag, epoch, scope.
-# Returns {granted, wait_ms, seq}; granted = -1: the epoch changed.
+# Returns {granted, wait_ms, seq}; granted = -1: the epoch changed; -2: paused for wait_ms.
 LEASE = """
 if redis.call('GET', KEYS[4]) ~= ARGV[6] then return {-1, 0, 0} end
+local paused = redis.call('PTTL', KEYS[6])
+if paused > 0 then return {-2, paused, 0} end
 local grace = redis.call('PTTL', KEYS[5])
 if grace > 0 then return {0, grace, 0} end
 local t = redis.call('TIME')
@@ -46,6 +49,18 @@ redis.call('HSET', KEYS[3], ARGV[7], cap)
 redis.call('ZADD', KEYS[1], now + span, ARGV[5] .. '|' .. seq .. '|' .. grant)
 redis.call('PEXPIRE', KEYS[1], span + 1000)
 return {grant, 0, seq}
+"""
+
+# A member got a 429 with Retry-After: pause the pool for every member (a pause only grows),
+# and tell the members now (the control channel); one that misses the message is refused
+# by LEASE until the pause ends. KEYS: the pool's pause, the control channel.
+# ARGV: ms, member, scope. Returns the pause left (ms).
+PAUSE = """
+local ms = tonumber(ARGV[1])
+if redis.call('PTTL', KEYS[1]) < ms then redis.call('SET', KEYS[1], ARGV[2], 'PX', ms) end
+local left = redis.call('PTTL', KEYS[1])
+redis.call('PUBLISH', KEYS[2], 'pause|' .. ARGV[3] .. '|' .. left)
+return left
 """
 
 # Lease `seq` was only partly spent (the holder knows the rest never reached the venue):

@@ -84,10 +84,13 @@ class RateLimiter:
             p.released.set()
 
     def penalize(self, pool: str, seconds: float) -> None:
-        """The venue said to back off (429 Retry-After): admit nothing on this pool for `seconds`."""
+        """The venue said to back off (429 Retry-After): admit nothing on this pool for `seconds`,
+        nor anywhere else the pool is shared (the venue refuses all of them alike)."""
         p = self._pool(pool)
         if p is not None and seconds > 0:
             p.paused_until = max(p.paused_until, time.monotonic() + seconds)
+            if p.shared is not None:
+                p.shared.pause(seconds)
 
     def used(self, pool: str = "default") -> int:
         """Weight currently counted against the pool (in flight + inside the window)."""
