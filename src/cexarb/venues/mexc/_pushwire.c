@@ -1,6 +1,7 @@
-/* MEXC spot pushes read straight off the protobuf wire, for the two public bodies that
-   arrive most often: aggregated depth (PushDataV3ApiWrapper.publicAggreDepths, field 313)
-   and aggregated book ticker (publicAggreBookTicker, field 315). See mexc_client_push.proto.
+/* MEXC spot pushes read straight off the protobuf wire, for the bodies on the hot paths:
+   aggregated depth (PushDataV3ApiWrapper.publicAggreDepths, field 313), aggregated book
+   ticker (publicAggreBookTicker, field 315) and order updates (privateOrders, field 304).
+   See mexc_client_push.proto.
 
    upb builds a Python message per depth level and a str per field, which the codec then
    converts to floats; here each level becomes its (price, qty) float tuple directly.
@@ -269,6 +270,68 @@ static PyObject *ticker_body(Span body, PyObject *symbol, PyObject *channel, lon
                          version, send_time);
 }
 
+/* A proto3 int32 field carried as a varint: only values 0..INT32_MAX (a negative int32 is a
+   ten-byte sign extension, left to upb). */
+static inline int small_int(uint64_t value, long *out) {
+    if (value > 2147483647ULL)
+        return -1;
+    *out = (long)value;
+    return 0;
+}
+
+/* PrivateOrdersV3Api. Decimals read: price = 3, quantity = 4, avgPrice = 6,
+   remainQuantity = 11, cumulativeQuantity = 13 (absent or empty -> 0, as in the codec);
+   strings kept: id = 1, clientId = 2; ints: orderType = 7, tradeType = 8, status = 15,
+   createTime = 16. The other declared fields are checked (wire type, once, ASCII text) and
+   skipped. A tradeType other than 1/2 or a status outside 0..5 is left to upb, whose path
+   raises the codec's error for it. */
+static PyObject *order_body(Span body, PyObject *symbol, PyObject *channel, long long send_time) {
+    /* wire type per field number: 2 = string, 0 = varint (int32/int64/bool) */
+    static const int8_t KIND[27] = {-1, 2, 2, 2, 2, 2, 2, 0, 0, 0, 2, 2, 2, 2, 2,
+                                    0,  0, 2, 0, 2, 0, 2, 2, 2, 2, 2, 2};
+    const uint8_t *p = body.p, *end = body.p + body.n;
+    Span text[27];
+    uint64_t ints[27];
+    uint32_t seen = 0;
+    Span bytes;
+    uint32_t field;
+    uint64_t value = 0;
+    while (p < end) {
+        if (read_field(&p, end, &field, &bytes, &value) < 0 || field > 26 || (seen >> field) & 1)
+            Py_RETURN_NONE;
+        seen |= 1u << field;
+        if (KIND[field] == 2) {
+            if (bytes.n < 0 || !is_ascii(bytes))
+                Py_RETURN_NONE;
+            text[field] = bytes;
+        } else {
+            if (bytes.n >= 0)
+                Py_RETURN_NONE;
+            ints[field] = value;
+        }
+    }
+    static const int DECIMALS[5] = {3, 4, 13, 11, 6}; /* price, qty, filled, remaining, avg */
+    double numbers[5] = {0, 0, 0, 0, 0};
+    for (int i = 0; i < 5; i++) {
+        int f = DECIMALS[i];
+        if ((seen >> f) & 1 && text[f].n > 0 && parse_decimal(text[f], &numbers[i]) < 0)
+            Py_RETURN_NONE;
+    }
+    long order_type = 0, trade_type = 0, status = 0;
+    if (((seen >> 7) & 1 && small_int(ints[7], &order_type) < 0) ||
+        ((seen >> 8) & 1 && small_int(ints[8], &trade_type) < 0) ||
+        ((seen >> 15) & 1 && small_int(ints[15], &status) < 0))
+        Py_RETURN_NONE;
+    if ((trade_type != 1 && trade_type != 2) || status > 5)
+        Py_RETURN_NONE;
+    long long created = (seen >> 16) & 1 ? (long long)ints[16] : 0; /* int64: two's complement */
+    Span id = (seen >> 1) & 1 ? text[1] : (Span){(const uint8_t *)"", 0};
+    Span client = (seen >> 2) & 1 ? text[2] : (Span){(const uint8_t *)"", 0};
+    return Py_BuildValue("(iOOs#s#dddddlllLL)", 304, symbol, channel, (const char *)id.p, id.n,
+                         (const char *)client.p, client.n, numbers[0], numbers[1], numbers[2],
+                         numbers[3], numbers[4], order_type, trade_type, status, created, send_time);
+}
+
 static PyObject *decode(PyObject *Py_UNUSED(module), PyObject *arg) {
     if (!PyBytes_CheckExact(arg))
         Py_RETURN_NONE;
@@ -292,7 +355,7 @@ static PyObject *decode(PyObject *Py_UNUSED(module), PyObject *arg) {
         else if (field == 6 && bytes.n < 0 && !seen_send) {
             seen_send = 1;
             send_time = value;
-        } else if ((field == 313 || field == 315) && bytes.n >= 0 && body.n < 0) {
+        } else if ((field == 313 || field == 315 || field == 304) && bytes.n >= 0 && body.n < 0) {
             body = bytes;
             body_field = field;
         } else
@@ -315,8 +378,9 @@ static PyObject *decode(PyObject *Py_UNUSED(module), PyObject *arg) {
         symbol_str = Py_NewRef(Py_None);
     }
     long long sent = (long long)send_time; /* int64 on the wire: two's complement */
-    PyObject *out = body_field == 313 ? depth_body(body, symbol_str, channel_str, sent)
-                                      : ticker_body(body, symbol_str, channel_str, sent);
+    PyObject *out = body_field == 313   ? depth_body(body, symbol_str, channel_str, sent)
+                    : body_field == 315 ? ticker_body(body, symbol_str, channel_str, sent)
+                                        : order_body(body, symbol_str, channel_str, sent);
     Py_DECREF(channel_str);
     Py_DECREF(symbol_str);
     return out;
@@ -325,15 +389,17 @@ static PyObject *decode(PyObject *Py_UNUSED(module), PyObject *arg) {
 static PyMethodDef methods[] = {
     {"decode", decode, METH_O,
      "decode(frame) -> (313, symbol|None, channel, fromVersion, toVersion, bids, asks, sendTime)\n"
-     "or (315, symbol|None, channel, bid, bidQty, ask, askQty, version, sendTime) or None\n"
-     "(not an aggregated depth/book ticker push this reader fully understands: parse it with upb)."},
+     "or (315, symbol|None, channel, bid, bidQty, ask, askQty, version, sendTime)\n"
+     "or (304, symbol|None, channel, id, clientId, price, quantity, cumulativeQuantity,\n"
+     "    remainQuantity, avgPrice, orderType, tradeType, status, createTime, sendTime) or None\n"
+     "(not a push this reader fully understands: parse it with upb)."},
     {NULL, NULL, 0, NULL},
 };
 
 static struct PyModuleDef module = {
     PyModuleDef_HEAD_INIT,
     .m_name = "cexarb.venues.mexc._pushwire",
-    .m_doc = "MEXC aggregated depth and book ticker pushes read off the protobuf wire.",
+    .m_doc = "MEXC aggregated depth, book ticker and order pushes read off the protobuf wire.",
     .m_size = -1,
     .m_methods = methods,
 };

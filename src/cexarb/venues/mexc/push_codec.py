@@ -31,8 +31,9 @@ from cexarb.model.errors import ProtocolError
 from cexarb.venues.mexc.pb import PushDataV3ApiWrapper
 
 try:
-    # Aggregated depth and book ticker read off the wire in C (built by `pip install` where a
-    # compiler is present); it returns None for any frame it does not fully understand.
+    # Aggregated depth, book ticker and order pushes read off the wire in C (built by `pip
+    # install` where a compiler is present); it returns None for any frame it does not fully
+    # understand.
     from cexarb.venues.mexc._pushwire import decode as wire_decode
 except ImportError:
     wire_decode = None
@@ -154,12 +155,15 @@ class PushDecoder:
             raise ProtocolError(f"bad MEXC push frame ({len(data)} bytes): {exc}", venue="mexc") from None
 
     def _from_wire(self, fast: tuple) -> list[PushEvent]:
-        """The event of an aggregated depth (313) or book ticker (315) read by `wire_decode`,
-        the same one the upb path below builds from that frame."""
-        if fast[0] == 313:
+        """The event of an aggregated depth (313), book ticker (315) or order (304) read by
+        `wire_decode`, the same one the upb path below builds from that frame."""
+        kind = fast[0]
+        if kind == 313:
             _, name, channel, from_version, to_version, bids, asks, sent = fast
             symbol = self._symbol_of(name if name is not None else channel.rpartition("@")[2])
             return [BookDiff(symbol, from_version, to_version, bids, asks, sent)]
+        if kind == 304:
+            return [self._wire_order(fast)]
         _, name, channel, bid, bid_qty, ask, ask_qty, version, sent = fast
         symbol = self._symbol_of(name if name is not None else channel.rpartition("@")[2])
         # The reader gives an empty side's price as 0: no price (None), as the upb path.
@@ -174,6 +178,47 @@ class PushDecoder:
                 version,
             )
         ]
+
+    def _wire_order(self, fast: tuple) -> Order:
+        """`_private_order` for the reader's tuple (status 0..5 and tradeType 1/2 by then)."""
+        (
+            _,
+            name,
+            channel,
+            order_id,
+            client_id,
+            price,
+            quantity,
+            filled,
+            remaining,
+            avg,
+            order_type,
+            trade_type,
+            status,
+            created,
+            sent,
+        ) = fast
+        order_type, tif = WS_ORDER_TYPE.get(order_type, _LIMIT_GTC)
+        if not order_id:
+            order_id, client_id = client_id, ""
+        return Order(
+            self._symbol_of(name if name is not None else channel.rpartition("@")[2]),
+            order_id,
+            client_id,
+            _BUY if trade_type == 1 else _SELL,
+            order_type,
+            price,
+            quantity,
+            WS_ORDER_STATUS[status],
+            tif,  # time_in_force
+            filled,  # filled_quantity
+            remaining,  # remaining_quantity
+            avg,  # average_price
+            0.0,  # fee
+            "",  # fee_asset
+            created,  # created_at
+            sent or created,  # updated_at
+        )
 
     def _symbol(self, wrapper: PushDataV3ApiWrapper) -> Symbol:
         # Data pushes carry `symbol`; fall back to the channel's last segment. A non-empty
