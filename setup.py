@@ -15,5 +15,6 @@ setup(
     ext_modules=[
         _ext("cexarb.exchange._ladder", "src/cexarb/exchange/_ladder.c"),
         _ext("cexarb.venues.mexc._pushwire", "src/cexarb/venues/mexc/_pushwire.c"),
+        _ext("cexarb.venues.gateio._gatewire", "src/cexarb/venues/gateio/_gatewire.c"),
     ]
 )

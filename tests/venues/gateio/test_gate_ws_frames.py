@@ -16,7 +16,20 @@ from cexarb.venues.gateio import (
     GateioFuturesPublicWs,
     GateioSpotPrivateWs,
     GateioSpotPublicWs,
+    ws_common,
 )
+
+WIRE = pytest.mark.skipif(ws_common._gatewire is None, reason="C frame reader extension not built")
+
+
+@pytest.fixture(autouse=True, params=[pytest.param("wire", marks=WIRE), "msgspec"])
+def reader(request, monkeypatch):
+    """Every frame test runs with the compiled one-pass reader (order and fill channels) and
+    without it (msgspec only)."""
+    if request.param == "msgspec":
+        monkeypatch.setattr(ws_common, "_gatewire", None)
+    return request.param
+
 
 ETH = Symbol("ETH", "USDT")
 BTC = Symbol("BTC", "USDT")

@@ -38,8 +38,6 @@ SIZE_DECIMAL_HEADERS = {"X-Gate-Size-Decimal": "1"}
 _book_ticker = result_decoder(m.BookTickerMsg)
 _book_update = result_decoder(m.FuturesBookUpdateMsg)
 _trades = result_decoder(list[m.FuturesPublicTradeMsg] | m.FuturesPublicTradeMsg)
-_orders = result_decoder(list[m.FuturesOrderMsg])
-_user_trades = result_decoder(list[m.FuturesUserTradeMsg])
 _positions = result_decoder(list[m.PositionMsg])
 _balances = result_decoder(list[m.FuturesBalanceUpdateMsg])
 # Least time between two coalesced account reads while pushes keep arriving.
@@ -153,8 +151,8 @@ class GateioFuturesPrivateWs(GatePrivateStream):
             session=session,
             headers=SIZE_DECIMAL_HEADERS,
         )
-        self._ws.route(ORDERS, self._on_orders)
-        self._ws.route(USER_TRADES, self._on_user_trades)
+        self._ws.route_list(ORDERS, m.FuturesOrderMsg, self._on_orders)
+        self._ws.route_list(USER_TRADES, m.FuturesUserTradeMsg, self._on_user_trades)
         self._ws.route(POSITIONS, self._on_positions)
         self._ws.route(BALANCES, self._on_balances)
 
@@ -177,14 +175,14 @@ class GateioFuturesPrivateWs(GatePrivateStream):
             task.cancel()
         await self._ws.close()
 
-    def _on_orders(self, raw: msgspec.Raw) -> None:
-        for msg in _orders(raw):
+    def _on_orders(self, msgs: list[m.FuturesOrderMsg]) -> None:
+        for msg in msgs:
             self.handlers.order(codec.futures_order_from_msg(msg, self._size(msg.contract)))
         if self._rest is not None:
             self._schedule_balance_refresh()  # the order's margin moved; no balance push says so
 
-    def _on_user_trades(self, raw: msgspec.Raw) -> None:
-        for msg in _user_trades(raw):
+    def _on_user_trades(self, msgs: list[m.FuturesUserTradeMsg]) -> None:
+        for msg in msgs:
             self.handlers.execution(codec.futures_execution_from_msg(msg, self._size(msg.contract)))
 
     def _on_positions(self, raw: msgspec.Raw) -> None:

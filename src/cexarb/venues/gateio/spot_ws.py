@@ -27,8 +27,6 @@ BOOK_INTERVAL = "100ms"
 _book_ticker = result_decoder(m.BookTickerMsg)
 _book_update = result_decoder(m.SpotBookUpdateMsg)
 _trades = result_decoder(m.SpotPublicTradeMsg | list[m.SpotPublicTradeMsg])
-_orders = result_decoder(list[m.SpotOrderMsg])
-_user_trades = result_decoder(list[m.SpotUserTradeMsg])
 _balances = result_decoder(list[m.SpotBalanceUpdateMsg])
 
 
@@ -103,19 +101,19 @@ class GateioSpotPrivateWs(GatePrivateStream):
             clock=clock,
             session=session,
         )
-        self._ws.route(ORDERS, self._on_orders)
-        self._ws.route(USER_TRADES, self._on_user_trades)
+        self._ws.route_list(ORDERS, m.SpotOrderMsg, self._on_orders)
+        self._ws.route_list(USER_TRADES, m.SpotUserTradeMsg, self._on_user_trades)
         self._ws.route(BALANCES, self._on_balances)
 
     async def start(self) -> None:
         await self._subscribe_all({ORDERS: ["!all"], USER_TRADES: ["!all"], BALANCES: None})
 
-    def _on_orders(self, raw: msgspec.Raw) -> None:
-        for msg in _orders(raw):
+    def _on_orders(self, msgs: list[m.SpotOrderMsg]) -> None:
+        for msg in msgs:
             self.handlers.order(codec.order_from_msg(msg))
 
-    def _on_user_trades(self, raw: msgspec.Raw) -> None:
-        for msg in _user_trades(raw):
+    def _on_user_trades(self, msgs: list[m.SpotUserTradeMsg]) -> None:
+        for msg in msgs:
             self.handlers.execution(codec.execution_from_msg(msg))
 
     def _on_balances(self, raw: msgspec.Raw) -> None:

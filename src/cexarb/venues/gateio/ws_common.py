@@ -2,8 +2,11 @@
 
 Frames are decoded in two msgspec passes that never build dicts: the envelope first, with
 `result` kept as raw bytes, then the result straight into the channel's typed Struct by the
-channel's own handler. Subscribe acks and errors are matched by channel. Private requests
-carry a fresh `auth` signature each time they are sent, so a reconnect re-authenticates.
+channel's own handler. Channels routed with `route_list` (a list of flat Structs, e.g. the
+order channels) are first offered to the compiled one-pass reader (`_gatewire`, where it was
+built), which gives the same Structs or declines the frame to the msgspec path. Subscribe
+acks and errors are matched by channel. Private requests carry a fresh `auth` signature each
+time they are sent, so a reconnect re-authenticates.
 """
 
 from __future__ import annotations
@@ -29,11 +32,52 @@ from cexarb.venues.gateio.errors import VENUE, ws_error
 from cexarb.venues.gateio.messages import Envelope
 from cexarb.venues.gateio.symbols import to_venue
 
+try:
+    # Built by `pip install` where a compiler is present; declines what it does not fully read.
+    from cexarb.venues.gateio import _gatewire
+except ImportError:
+    _gatewire = None
+
 _log = logging.getLogger(__name__)
 
 ResultHandler = Callable[[msgspec.Raw], None]
 _decode_envelope = msgspec.json.Decoder(Envelope).decode
 _encode = msgspec.json.Encoder().encode
+_CAUGHT = (msgspec.DecodeError, msgspec.ValidationError, KeyError, ValueError)
+
+_CONSTRAINTS = ("ge", "gt", "le", "lt", "multiple_of", "min_length", "max_length", "pattern")
+# `_gatewire` field kinds, by the Struct field's type
+_KINDS = {
+    msgspec.inspect.FloatType: 0,
+    (msgspec.inspect.FloatType, msgspec.inspect.NoneType): 1,
+    msgspec.inspect.StrType: 2,
+    (msgspec.inspect.StrType, msgspec.inspect.IntType): 3,
+    (msgspec.inspect.IntType, msgspec.inspect.StrType): 3,
+    msgspec.inspect.IntType: 4,
+    msgspec.inspect.BoolType: 5,
+}
+
+
+def wire_spec(channel: str, item_type: type) -> tuple:
+    """What `_gatewire.compile` takes for one channel whose result is a list of `item_type`:
+    the JSON keys, each field's kind and its default (the type itself marks a required one).
+    Raises TypeError for a Struct the reader cannot build exactly (another field type, a
+    constraint, a default factory, renamed/array-like/tagged Structs)."""
+    info = msgspec.inspect.type_info(item_type)
+    if info.array_like or info.forbid_unknown_fields or info.tag_field is not None:
+        raise TypeError(f"{item_type.__name__}: only plain Structs are read off the wire")
+    keys, kinds, defaults = [], bytearray(), []
+    for field in info.fields:
+        t = field.type
+        key = tuple(type(u) for u in t.types) if isinstance(t, msgspec.inspect.UnionType) else type(t)
+        kind = _KINDS.get(key)
+        constrained = any(getattr(t, name, None) is not None for name in _CONSTRAINTS)
+        if kind is None or constrained or field.default_factory is not msgspec.NODEFAULT:
+            raise TypeError(f"{item_type.__name__}.{field.name}: {t} is not read off the wire")
+        keys.append(field.encode_name.encode())
+        kinds.append(kind)
+        defaults.append(item_type if field.required else field.default)
+    return (channel.encode(), item_type, tuple(keys), bytes(kinds), tuple(defaults))
 
 
 class GateWs:
@@ -57,6 +101,10 @@ class GateWs:
         self._clock = clock
         self._on_error = on_error
         self._routes: dict[str, ResultHandler] = {}
+        # Channels read by `_gatewire` when it is built: (channel, handler) by reader index.
+        self._wire_routes: list[tuple[str, Callable[[list], None]]] = []
+        self._wire_specs: list[tuple] = []
+        self.wire_reader: Any = None
         self._acks: dict[str, asyncio.Future[None]] = {}
         # Private subscriptions by channel (payload), to resend once after a clock resync.
         self._private: dict[str, list | None] = {}
@@ -119,6 +167,17 @@ class GateWs:
     def route(self, channel: str, handler: ResultHandler) -> None:
         self._routes[channel] = handler
 
+    def route_list(self, channel: str, item_type: type, handler: Callable[[list], None]) -> None:
+        """`handler(items)` for each update of a channel whose result is a list of flat
+        `item_type` Structs: read in one pass by `_gatewire` where it is built, else (and for
+        any frame it declines) decoded by msgspec into the same Structs."""
+        decode = result_decoder(list[item_type])
+        self._routes[channel] = lambda raw: handler(decode(raw))
+        if _gatewire is not None:
+            self._wire_routes.append((channel, handler))
+            self._wire_specs.append(wire_spec(channel, item_type))
+            self.wire_reader = _gatewire.compile(tuple(self._wire_specs))
+
     async def subscribe(
         self, key: Any, channel: str, payload: list | None = None, *, private: bool = False
     ) -> None:
@@ -139,6 +198,16 @@ class GateWs:
     # ---- frames -----------------------------------------------------------------------------
 
     def on_message(self, data: str | bytes) -> None:
+        reader = self.wire_reader
+        if reader is not None:
+            read = _gatewire.read(data, reader)
+            if read is not None:
+                channel, handler = self._wire_routes[read[0]]
+                try:
+                    handler(read[1])
+                except _CAUGHT as exc:
+                    self._bad(f"{channel}: {type(exc).__name__}: {exc}", data)
+                return
         try:
             env = _decode_envelope(data)
         except (msgspec.DecodeError, msgspec.ValidationError) as exc:
@@ -151,7 +220,7 @@ class GateWs:
                 return
             try:
                 handler(env.result)
-            except (msgspec.DecodeError, msgspec.ValidationError, KeyError, ValueError) as exc:
+            except _CAUGHT as exc:
                 self._bad(f"{env.channel}: {type(exc).__name__}: {exc}", data)
         elif env.event == "subscribe" or env.event == "unsubscribe":
             self._on_ack(env)

@@ -1,0 +1,608 @@
+/* Gate v4 WebSocket update frames read in one pass, for the channels whose `result` is a
+   list of flat objects (spot.orders, futures.orders): the envelope is checked and each
+   result item becomes the channel's msgspec Struct, built with the values msgspec's lax
+   decode (ws_common.result_decoder) gives it.
+
+   The Python path decodes such a frame twice (the envelope with `result` kept raw, then the
+   result into the Struct); here the bytes are walked once.
+
+   This reader only accepts what it fully understands and returns None for anything else;
+   the caller then decodes the frame with msgspec as before, which accepts or rejects it
+   exactly as it always did, so the fast path adds no leniency. Not understood: a channel
+   without a schema or `result` before `channel`, an event other than update/all, a non-null
+   `error`, a duplicate known key, any backslash escape, control or non-ASCII byte inside a
+   string, nesting deeper than 32, a number field given in another form than
+   -?(0|[1-9][0-9]*)(.[0-9]+)? (as a JSON number or as a string), integers of more than 18
+   digits, and any field value of another JSON type than its Struct field takes without a
+   conversion this reader does not make (e.g. "12" for an int field). */
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+#include <string.h>
+
+#define MAX_FIELDS 64
+#define MAX_CHANNELS 8
+#define TABLE 128 /* open-addressing slots per schema (more than twice MAX_FIELDS) */
+#define MAX_DEPTH 32
+
+enum { K_FLOAT, K_OPT_FLOAT, K_STR, K_STR_OR_INT, K_INT, K_BOOL };
+
+typedef struct {
+    const char *name; /* the field's JSON key (borrowed from `names`, kept alive below) */
+    Py_ssize_t len;
+    int kind;
+    PyObject *fallback; /* the default value, or NULL: required */
+} Field;
+
+typedef struct {
+    char channel[64];
+    Py_ssize_t channel_len;
+    PyObject *cls;
+    PyObject *names; /* tuple of the keys as bytes */
+    PyObject *defaults;
+    int n;
+    Field fields[MAX_FIELDS];
+    uint8_t table[TABLE]; /* field index + 1, 0 = empty */
+} Schema;
+
+typedef struct {
+    int count;
+    Schema schemas[MAX_CHANNELS];
+} Reader;
+
+/* Cheap on purpose (it runs for every key of every item): the length and three bytes;
+   collisions are resolved by probing and a full compare. */
+static inline uint32_t key_hash(const char *p, Py_ssize_t n) {
+    if (n == 0)
+        return 0;
+    return (uint32_t)n * 7u + (uint8_t)p[0] * 31u + (uint8_t)p[n - 1] * 131u + (uint8_t)p[n / 2] * 17u;
+}
+
+static int field_of(const Schema *s, const char *key, Py_ssize_t len) {
+    uint32_t slot = key_hash(key, len) & (TABLE - 1);
+    for (;;) {
+        int i = s->table[slot];
+        if (i == 0)
+            return -1;
+        const Field *f = &s->fields[i - 1];
+        if (f->len == len && memcmp(f->name, key, (size_t)len) == 0)
+            return i - 1;
+        slot = (slot + 1) & (TABLE - 1);
+    }
+}
+
+/* ---- tokens ------------------------------------------------------------------------------ */
+
+typedef struct {
+    const uint8_t *p, *end;
+} Cursor;
+
+static inline void skip_ws(Cursor *c) {
+    while (c->p < c->end && (*c->p == ' ' || *c->p == '\t' || *c->p == '\n' || *c->p == '\r'))
+        c->p++;
+}
+
+static inline int expect(Cursor *c, uint8_t ch) {
+    skip_ws(c);
+    if (c->p >= c->end || *c->p != ch)
+        return -1;
+    c->p++;
+    return 0;
+}
+
+/* 1 for the bytes a string may hold as they are: printable ASCII but '"' and backslash. */
+static uint8_t PLAIN[256];
+
+/* A string of printable ASCII without escapes; its content (quotes excluded). */
+static inline int read_string(Cursor *c, const uint8_t **start, Py_ssize_t *len) {
+    if (c->p >= c->end || *c->p != '"')
+        return -1;
+    const uint8_t *p = ++c->p, *end = c->end;
+    while (p < end && PLAIN[*p])
+        p++;
+    if (p >= end || *p != '"')
+        return -1;
+    *start = c->p;
+    *len = p - c->p;
+    c->p = p + 1;
+    return 0;
+}
+
+/* A JSON number token; `plain` says whether it is -?(0|[1-9][0-9]*)(.[0-9]+)? exactly. */
+static int read_number(Cursor *c, const uint8_t **start, Py_ssize_t *len, int *plain) {
+    const uint8_t *p = c->p, *end = c->end;
+    *start = p;
+    *plain = 1;
+    if (p < end && *p == '-')
+        p++;
+    if (p >= end || *p < '0' || *p > '9')
+        return -1;
+    if (*p == '0')
+        p++;
+    else
+        while (p < end && *p >= '0' && *p <= '9')
+            p++;
+    if (p < end && *p == '.') {
+        p++;
+        if (p >= end || *p < '0' || *p > '9')
+            return -1;
+        while (p < end && *p >= '0' && *p <= '9')
+            p++;
+    }
+    if (p < end && (*p == 'e' || *p == 'E')) {
+        *plain = 0;
+        p++;
+        if (p < end && (*p == '+' || *p == '-'))
+            p++;
+        if (p >= end || *p < '0' || *p > '9')
+            return -1;
+        while (p < end && *p >= '0' && *p <= '9')
+            p++;
+    }
+    *len = p - *start;
+    c->p = p;
+    return 0;
+}
+
+static inline int literal(Cursor *c, const char *word, Py_ssize_t n) {
+    if (c->end - c->p < n || memcmp(c->p, word, (size_t)n) != 0)
+        return -1;
+    c->p += n;
+    return 0;
+}
+
+/* Any JSON value this reader understands, skipped. */
+static int skip_value(Cursor *c, int depth) {
+    const uint8_t *s;
+    Py_ssize_t n;
+    int plain;
+    skip_ws(c);
+    if (c->p >= c->end || depth > MAX_DEPTH)
+        return -1;
+    switch (*c->p) {
+    case '"':
+        return read_string(c, &s, &n);
+    case 't':
+        return literal(c, "true", 4);
+    case 'f':
+        return literal(c, "false", 5);
+    case 'n':
+        return literal(c, "null", 4);
+    case '{':
+    case '[': {
+        uint8_t close = *c->p == '{' ? '}' : ']';
+        int object = close == '}';
+        c->p++;
+        skip_ws(c);
+        if (c->p < c->end && *c->p == close) {
+            c->p++;
+            return 0;
+        }
+        for (;;) {
+            if (object) {
+                skip_ws(c);
+                if (read_string(c, &s, &n) < 0 || expect(c, ':') < 0)
+                    return -1;
+            }
+            if (skip_value(c, depth + 1) < 0)
+                return -1;
+            skip_ws(c);
+            if (c->p < c->end && *c->p == ',') {
+                c->p++;
+                continue;
+            }
+            return expect(c, close);
+        }
+    }
+    default:
+        return read_number(c, &s, &n, &plain);
+    }
+}
+
+/* ---- values ------------------------------------------------------------------------------ */
+
+static const double POW10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                               1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                               1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
+/* -?(0|[1-9][0-9]*)(.[0-9]+)? as msgspec reads it into a float: correctly rounded (one exact
+   division when the digits fit 2**53 and there are at most 22 decimals, else CPython's
+   parser); an integer keeps no sign on zero ("-0" -> 0.0), a fraction does ("-0.0"). */
+static int parse_decimal(const uint8_t *s, Py_ssize_t n, double *out) {
+    const uint8_t *p = s, *end = s + n;
+    int neg = 0;
+    if (p < end && *p == '-') {
+        neg = 1;
+        p++;
+    }
+    const uint8_t *int_start = p;
+    while (p < end && *p >= '0' && *p <= '9')
+        p++;
+    Py_ssize_t int_digits = p - int_start;
+    if (int_digits == 0 || (int_digits > 1 && *int_start == '0'))
+        return -1;
+    Py_ssize_t frac_digits = 0;
+    if (p < end && *p == '.') {
+        const uint8_t *frac_start = ++p;
+        while (p < end && *p >= '0' && *p <= '9')
+            p++;
+        frac_digits = p - frac_start;
+        if (frac_digits == 0)
+            return -1;
+    }
+    if (p != end || (frac_digits == 0 && int_digits > 18))
+        return -1;
+    uint64_t mantissa = 0;
+    int significant = 0;
+    for (const uint8_t *q = int_start; q < end; q++) {
+        if (*q == '.')
+            continue;
+        if (mantissa || *q != '0')
+            significant++;
+        if (significant > 19)
+            break;
+        mantissa = mantissa * 10 + (uint64_t)(*q - '0');
+    }
+    double value;
+    if (significant <= 19 && mantissa <= (1ULL << 53) && frac_digits <= 22) {
+        value = (double)mantissa / POW10[frac_digits];
+    } else {
+        char buf[96];
+        if (n - neg >= (Py_ssize_t)sizeof(buf))
+            return -1;
+        memcpy(buf, int_start, (size_t)(n - neg));
+        buf[n - neg] = '\0';
+        value = PyOS_string_to_double(buf, NULL, NULL);
+        if (value == -1.0 && PyErr_Occurred()) {
+            PyErr_Clear();
+            return -1;
+        }
+    }
+    if (frac_digits == 0 && value == 0.0)
+        neg = 0;
+    *out = neg ? -value : value;
+    return 0;
+}
+
+/* -?(0|[1-9][0-9]*) of at most 18 digits. */
+static PyObject *parse_int(const uint8_t *s, Py_ssize_t n) {
+    const uint8_t *p = s, *end = s + n;
+    int neg = 0;
+    if (p < end && *p == '-') {
+        neg = 1;
+        p++;
+    }
+    Py_ssize_t digits = end - p;
+    if (digits < 1 || digits > 18 || (digits > 1 && *p == '0'))
+        return NULL;
+    long long v = 0;
+    for (; p < end; p++) {
+        if (*p < '0' || *p > '9')
+            return NULL;
+        v = v * 10 + (*p - '0');
+    }
+    return PyLong_FromLongLong(neg ? -v : v);
+}
+
+/* The value of one field: a new reference, NULL with no error (not understood) or NULL
+   with an error set. */
+static PyObject *read_field(Cursor *c, int kind) {
+    const uint8_t *s;
+    Py_ssize_t n;
+    int plain;
+    double x;
+    skip_ws(c);
+    if (c->p >= c->end)
+        return NULL;
+    uint8_t first = *c->p;
+    switch (kind) {
+    case K_OPT_FLOAT:
+        if (first == 'n')
+            return literal(c, "null", 4) < 0 ? NULL : Py_NewRef(Py_None);
+        /* fall through */
+    case K_FLOAT:
+        if (first == '"') {
+            if (read_string(c, &s, &n) < 0)
+                return NULL;
+        } else if (read_number(c, &s, &n, &plain) < 0 || !plain) {
+            return NULL;
+        }
+        if (parse_decimal(s, n, &x) < 0)
+            return NULL;
+        return PyFloat_FromDouble(x);
+    case K_STR:
+    case K_STR_OR_INT:
+        if (first == '"') {
+            if (read_string(c, &s, &n) < 0)
+                return NULL;
+            return PyUnicode_DecodeASCII((const char *)s, n, NULL);
+        }
+        if (kind == K_STR)
+            return NULL;
+        /* fall through */
+    case K_INT:
+        if (read_number(c, &s, &n, &plain) < 0 || !plain)
+            return NULL;
+        return parse_int(s, n);
+    case K_BOOL:
+        if (first == 't')
+            return literal(c, "true", 4) < 0 ? NULL : Py_NewRef(Py_True);
+        if (first == 'f')
+            return literal(c, "false", 5) < 0 ? NULL : Py_NewRef(Py_False);
+        return NULL;
+    default:
+        return NULL;
+    }
+}
+
+/* One result item -> a new Struct, or NULL (not understood when no error is set). */
+static PyObject *read_item(Cursor *c, const Schema *schema) {
+    PyObject *values[MAX_FIELDS] = {NULL};
+    PyObject *out = NULL;
+    const uint8_t *key;
+    Py_ssize_t key_len;
+    if (expect(c, '{') < 0)
+        return NULL;
+    skip_ws(c);
+    if (c->p < c->end && *c->p == '}') {
+        c->p++;
+    } else {
+        for (;;) {
+            skip_ws(c);
+            if (read_string(c, &key, &key_len) < 0 || expect(c, ':') < 0)
+                goto done;
+            int i = field_of(schema, (const char *)key, key_len);
+            if (i < 0) {
+                if (skip_value(c, 1) < 0)
+                    goto done;
+            } else {
+                if (values[i] != NULL)
+                    goto done; /* a duplicate key */
+                values[i] = read_field(c, schema->fields[i].kind);
+                if (values[i] == NULL)
+                    goto done;
+            }
+            skip_ws(c);
+            if (c->p < c->end && *c->p == ',') {
+                c->p++;
+                continue;
+            }
+            if (expect(c, '}') < 0)
+                goto done;
+            break;
+        }
+    }
+    for (int i = 0; i < schema->n; i++) {
+        if (values[i] == NULL) {
+            if (schema->fields[i].fallback == NULL)
+                goto done; /* a required field is missing */
+            values[i] = Py_NewRef(schema->fields[i].fallback);
+        }
+    }
+    out = PyObject_Vectorcall(schema->cls, values, (size_t)schema->n, NULL);
+done:
+    for (int i = 0; i < schema->n; i++)
+        Py_XDECREF(values[i]);
+    return out;
+}
+
+static PyObject *read_items(Cursor *c, const Schema *schema) {
+    if (expect(c, '[') < 0)
+        return NULL;
+    PyObject *list = PyList_New(0);
+    if (list == NULL)
+        return NULL;
+    skip_ws(c);
+    if (c->p < c->end && *c->p == ']') {
+        c->p++;
+        return list;
+    }
+    for (;;) {
+        PyObject *item = read_item(c, schema);
+        if (item == NULL || PyList_Append(list, item) < 0) {
+            Py_XDECREF(item);
+            Py_DECREF(list);
+            return NULL;
+        }
+        Py_DECREF(item);
+        skip_ws(c);
+        if (c->p < c->end && *c->p == ',') {
+            c->p++;
+            continue;
+        }
+        if (expect(c, ']') < 0) {
+            Py_DECREF(list);
+            return NULL;
+        }
+        return list;
+    }
+}
+
+/* ---- the frame --------------------------------------------------------------------------- */
+
+#define KEY_IS(word) (key_len == (Py_ssize_t)sizeof(word) - 1 && memcmp(key, word, sizeof(word) - 1) == 0)
+
+static PyObject *read_frame(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 2) {
+        PyErr_SetString(PyExc_TypeError, "read(frame, reader)");
+        return NULL;
+    }
+    const Reader *reader = PyCapsule_GetPointer(args[1], "cexarb.gatewire.Reader");
+    if (reader == NULL)
+        return NULL;
+    PyObject *frame = args[0];
+    Cursor c;
+    if (PyBytes_CheckExact(frame)) {
+        c.p = (const uint8_t *)PyBytes_AS_STRING(frame);
+        c.end = c.p + PyBytes_GET_SIZE(frame);
+    } else if (PyUnicode_CheckExact(frame) && PyUnicode_IS_COMPACT_ASCII(frame)) {
+        c.p = (const uint8_t *)PyUnicode_DATA(frame);
+        c.end = c.p + PyUnicode_GET_LENGTH(frame);
+    } else {
+        Py_RETURN_NONE;
+    }
+    int index = -1, seen_event = 0, seen_time = 0, seen_error = 0, seen_type = 0;
+    PyObject *items = NULL;
+    const uint8_t *key, *s;
+    Py_ssize_t key_len, n;
+    int plain;
+    if (expect(&c, '{') < 0)
+        Py_RETURN_NONE;
+    for (;;) {
+        skip_ws(&c);
+        if (read_string(&c, &key, &key_len) < 0 || expect(&c, ':') < 0)
+            goto not_ours;
+        skip_ws(&c);
+        if (KEY_IS("channel")) {
+            if (index >= 0 || read_string(&c, &s, &n) < 0)
+                goto not_ours;
+            for (int i = 0; i < reader->count && index < 0; i++)
+                if (reader->schemas[i].channel_len == n && memcmp(reader->schemas[i].channel, s, (size_t)n) == 0)
+                    index = i;
+            if (index < 0)
+                goto not_ours;
+        } else if (KEY_IS("event")) {
+            if (seen_event++ || read_string(&c, &s, &n) < 0 ||
+                !((n == 6 && memcmp(s, "update", 6) == 0) || (n == 3 && memcmp(s, "all", 3) == 0)))
+                goto not_ours;
+        } else if (KEY_IS("time_ms")) {
+            if (seen_time++ || read_number(&c, &s, &n, &plain) < 0 || !plain)
+                goto not_ours;
+            PyObject *check = parse_int(s, n); /* the envelope's time_ms is a strict int */
+            if (check == NULL)
+                goto not_ours;
+            Py_DECREF(check);
+        } else if (KEY_IS("error")) {
+            if (seen_error++ || literal(&c, "null", 4) < 0)
+                goto not_ours;
+        } else if (KEY_IS("type")) {
+            if (seen_type++ || read_string(&c, &s, &n) < 0)
+                goto not_ours;
+        } else if (KEY_IS("result")) {
+            if (index < 0 || items != NULL)
+                goto not_ours;
+            items = read_items(&c, &reader->schemas[index]);
+            if (items == NULL)
+                goto not_ours;
+        } else if (skip_value(&c, 1) < 0) {
+            goto not_ours;
+        }
+        skip_ws(&c);
+        if (c.p < c.end && *c.p == ',') {
+            c.p++;
+            continue;
+        }
+        if (expect(&c, '}') < 0)
+            goto not_ours;
+        break;
+    }
+    skip_ws(&c);
+    if (c.p != c.end || items == NULL || !seen_event)
+        goto not_ours;
+    return Py_BuildValue("(iN)", index, items);
+not_ours:
+    Py_XDECREF(items);
+    if (PyErr_Occurred())
+        return NULL;
+    Py_RETURN_NONE;
+}
+
+/* ---- schemas ----------------------------------------------------------------------------- */
+
+static void reader_free(PyObject *capsule) {
+    Reader *reader = PyCapsule_GetPointer(capsule, "cexarb.gatewire.Reader");
+    if (reader == NULL)
+        return;
+    for (int i = 0; i < reader->count; i++) {
+        Py_XDECREF(reader->schemas[i].cls);
+        Py_XDECREF(reader->schemas[i].names);
+        Py_XDECREF(reader->schemas[i].defaults);
+    }
+    PyMem_Free(reader);
+}
+
+/* compile(((channel: bytes, cls, keys: tuple[bytes], kinds: bytes, defaults: tuple), ...)):
+   defaults[i] is the field's default, or the `cls` itself for a required field. */
+static PyObject *compile_reader(PyObject *Py_UNUSED(module), PyObject *specs) {
+    if (!PyTuple_Check(specs) || PyTuple_GET_SIZE(specs) > MAX_CHANNELS) {
+        PyErr_SetString(PyExc_ValueError, "a tuple of at most 8 channel specs");
+        return NULL;
+    }
+    Reader *reader = PyMem_Calloc(1, sizeof(Reader));
+    if (reader == NULL)
+        return PyErr_NoMemory();
+    PyObject *capsule = PyCapsule_New(reader, "cexarb.gatewire.Reader", reader_free);
+    if (capsule == NULL) {
+        PyMem_Free(reader);
+        return NULL;
+    }
+    for (Py_ssize_t k = 0; k < PyTuple_GET_SIZE(specs); k++) {
+        PyObject *channel, *cls, *names, *kinds, *defaults;
+        if (!PyArg_ParseTuple(PyTuple_GET_ITEM(specs, k), "SOO!SO!", &channel, &cls, &PyTuple_Type, &names,
+                              &kinds, &PyTuple_Type, &defaults))
+            goto fail;
+        Schema *s = &reader->schemas[k];
+        Py_ssize_t n = PyTuple_GET_SIZE(names);
+        if (PyBytes_GET_SIZE(channel) >= (Py_ssize_t)sizeof(s->channel) || n > MAX_FIELDS ||
+            PyBytes_GET_SIZE(kinds) != n || PyTuple_GET_SIZE(defaults) != n) {
+            PyErr_SetString(PyExc_ValueError, "channel name, field count or lengths out of range");
+            goto fail;
+        }
+        reader->count = (int)k + 1;
+        memcpy(s->channel, PyBytes_AS_STRING(channel), (size_t)PyBytes_GET_SIZE(channel));
+        s->channel_len = PyBytes_GET_SIZE(channel);
+        s->cls = Py_NewRef(cls);
+        s->names = Py_NewRef(names);
+        s->defaults = Py_NewRef(defaults);
+        s->n = (int)n;
+        for (Py_ssize_t i = 0; i < n; i++) {
+            PyObject *name = PyTuple_GET_ITEM(names, i), *fallback = PyTuple_GET_ITEM(defaults, i);
+            int kind = (uint8_t)PyBytes_AS_STRING(kinds)[i];
+            if (!PyBytes_Check(name) || kind > K_BOOL) {
+                PyErr_SetString(PyExc_ValueError, "keys are bytes, kinds 0..5");
+                goto fail;
+            }
+            Field *f = &s->fields[i];
+            f->name = PyBytes_AS_STRING(name);
+            f->len = PyBytes_GET_SIZE(name);
+            f->kind = kind;
+            f->fallback = fallback == cls ? NULL : fallback;
+            if (field_of(s, f->name, f->len) >= 0) {
+                PyErr_SetString(PyExc_ValueError, "a key declared twice");
+                goto fail;
+            }
+            uint32_t slot = key_hash(f->name, f->len) & (TABLE - 1);
+            while (s->table[slot])
+                slot = (slot + 1) & (TABLE - 1);
+            s->table[slot] = (uint8_t)(i + 1);
+        }
+    }
+    return capsule;
+fail:
+    Py_DECREF(capsule);
+    return NULL;
+}
+
+static PyMethodDef methods[] = {
+    {"compile", compile_reader, METH_O,
+     "compile(((channel, cls, keys, kinds, defaults), ...)) -> reader (see ws_common.WireRoutes)."},
+    {"read", (PyCFunction)(void (*)(void))read_frame, METH_FASTCALL,
+     "read(frame, reader) -> (channel index, [cls, ...]) or None (not a frame this reader fully\n"
+     "understands: decode it with msgspec)."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT,
+    .m_name = "cexarb.venues.gateio._gatewire",
+    .m_doc = "Gate WebSocket update frames of flat-object lists read in one pass.",
+    .m_size = -1,
+    .m_methods = methods,
+};
+
+PyMODINIT_FUNC PyInit__gatewire(void) {
+    for (int ch = 0x20; ch < 0x80; ch++)
+        PLAIN[ch] = ch != '"' && ch != '\\';
+    return PyModule_Create(&module);
+}
