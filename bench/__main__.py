@@ -105,7 +105,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--pure",
         action="store_true",
-        help="run with the pure-Python fallbacks of the C extensions (book ladder, MEXC push reader): "
+        help="run with the pure-Python fallbacks of the C extensions (book ladder, MEXC push reader, "
+        "Gate frame reader): "
         "what a machine without a compiler gets",
     )
     parser.add_argument(
@@ -119,10 +120,12 @@ def main(argv: list[str] | None = None) -> int:
     sections = args.only or list(SECTIONS)
     if args.pure:
         from cexarb.exchange import book
+        from cexarb.venues.gateio import ws_common
         from cexarb.venues.mexc import push_codec
 
         book.Ladder = book.PyLadder
         push_codec.wire_decode = None
+        ws_common._gatewire = None
     command = (
         "python -m bench"
         + (" --quick" if args.quick else "")

@@ -1,9 +1,10 @@
 """In-process rows: the hot paths from frame bytes to state and handler, next to ccxt.
 
-cexarb is driven through its real entry points with no socket: the venue connector's
-`on_message` (what the transport calls per frame) wired to a composite's injected
-handlers, so a frame travels connector -> codec -> composite state -> listener exactly
-as in production. ccxt gets the same frames through its own decode and parse/handle.
+cexarb is driven through its real entry points with no socket: the callable each connector
+hands its WsClient as `on_message` (what the transport calls per frame: `GateWs.on_message`,
+`MexcSpot*Ws._on_message`) wired to a composite's injected handlers, so a frame travels
+connector -> codec -> composite state -> listener exactly as in production. ccxt gets the
+same frames through its own decode and parse/handle.
 """
 
 from __future__ import annotations
@@ -106,7 +107,7 @@ def _gate_spot_private():
     ex.symbols_info[BTC] = _spot_info("BTC_USDT")
     listener, _ = _with_listeners(ex)
     ws = GateioSpotPrivateWs(ex.config, ex._private_handlers(), ex.symbols_info)
-    return ex, ws.on_message, listener
+    return ex, ws._ws.on_message, listener
 
 
 def _gate_futures_private():
@@ -116,7 +117,7 @@ def _gate_futures_private():
     )
     listener, _ = _with_listeners(ex)
     ws = GateioFuturesPrivateWs(ex.config, ex._private_handlers(), ex.symbols_info, user_id=110)
-    return ex, ws.on_message, listener
+    return ex, ws._ws.on_message, listener
 
 
 def _mexc_private():
@@ -198,7 +199,7 @@ def _gate_public(script: frames.BookScript):
     _, books = _with_listeners(ex)
     _synced_composite(ex, script)
     ws = GateioSpotPublicWs(ex.config, ex._public_handlers(), ex.symbols_info)
-    return ex, ws.on_message, books
+    return ex, ws._ws.on_message, books
 
 
 def _mexc_public(script: frames.BookScript):
@@ -273,7 +274,7 @@ def ticker_rows(report: Report, sizes: Sizes) -> None:
     ws = GateioSpotPublicWs(ex.config, ex._public_handlers(), ex.symbols_info)
     inputs = frames.gate_book_tickers(sizes.tickers)
     peer = peers.gate_book_ticker_handler(peers.gate())[0] if peers.AVAILABLE else None
-    (med, p99, n), theirs = time_pair_us(ws.on_message, peer, inputs, len(inputs) // 10)
+    (med, p99, n), theirs = time_pair_us(ws._ws.on_message, peer, inputs, len(inputs) // 10)
     row = Row("book ticker: Gate spot.book_ticker (JSON) -> BookTicker -> handler", "us", med, p99, n)
     row.goal = "<= 2 us"
     if theirs is not None:

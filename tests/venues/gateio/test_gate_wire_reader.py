@@ -78,6 +78,7 @@ _number_text = st.one_of(_plain, _plain, _odd)
 _text = st.one_of(
     st.sampled_from(["", "t-abc", "BTC_USDT", "buy", "sell", "limit", "gtc", "finish", "ioc"]),
     st.text(max_size=6),
+    st.text(max_size=30),  # long enough for the reader's eight-bytes-at-a-time scan
 )
 
 
@@ -273,3 +274,15 @@ def test_struct_fields_it_cannot_build_exactly_are_refused():
 
     with pytest.raises(TypeError):
         wire_spec("x", Odd)
+
+
+@pytest.mark.parametrize("odd", ['"', "\\", "\x01", "\x1f", "\x7f", "é", "€"])
+def test_a_string_is_scanned_to_its_end_wherever_an_odd_byte_sits(odd):
+    for before in range(20):
+        for after in (0, 1, 7, 8, 9):
+            text = "a" * before + odd + "b" * after
+            item = {"id": "1", "text": text, "amount": "1.5"}
+            frame = {"channel": "spot.orders", "event": "update", "result": [item]}
+            data = json.dumps(frame, ensure_ascii=False)
+            assert check(data) is (odd == "\x7f")
+            assert check(data.encode()) is (odd == "\x7f")

@@ -99,6 +99,19 @@ static inline int read_string(Cursor *c, const uint8_t **start, Py_ssize_t *len)
     if (c->p >= c->end || *c->p != '"')
         return -1;
     const uint8_t *p = ++c->p, *end = c->end;
+    /* Eight bytes at a time while none of them can end the string or be refused (a control
+       byte, non-ASCII, '"' or a backslash: the classic has-zero/has-less word tests, which
+       never miss one); the byte loop then finds exactly where and what it is. */
+    const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+    while (end - p >= 8) {
+        uint64_t w, quote, slash;
+        memcpy(&w, p, 8);
+        quote = w ^ (ones * '"');
+        slash = w ^ (ones * '\\');
+        if (((w - ones * 0x20) | w | ((quote - ones) & ~quote) | ((slash - ones) & ~slash)) & highs)
+            break;
+        p += 8;
+    }
     while (p < end && PLAIN[*p])
         p++;
     if (p >= end || *p != '"')

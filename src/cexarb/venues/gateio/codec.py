@@ -266,18 +266,17 @@ def order_from_msg(msg: m.SpotOrderMsg) -> Order:
         filled = msg.filled_total / msg.avg_deal_price if msg.avg_deal_price > 0 else 0.0
     else:
         filled = max(0.0, round(msg.amount - left, 12))
-    finished = msg.event == "finish" or msg.status in ("closed", "cancelled")
-    if is_market and side is _BUY:
+    if market_buy:
         # amount/left are quote units for a market buy: report the base actually bought
         quantity, remaining = filled, 0.0
     else:
         quantity, remaining = msg.amount, left
-    if finished:
+    if msg.event == "finish" or msg.status in ("closed", "cancelled"):
         # a market buy's `left` is quote: finish_as and the fill decide
-        status = closed_status(msg.finish_as, filled, None if is_market and side is _BUY else left)
+        status = closed_status(msg.finish_as, filled, None if market_buy else left)
         remaining = 0.0 if status is _FILLED else remaining
     else:
-        status = _open_status(filled)
+        status = _PARTIALLY_FILLED if filled > _EPS else _NEW  # _open_status, inlined
     avg = msg.avg_deal_price
     if avg <= 0 and filled > _EPS and msg.filled_total > 0:
         avg = msg.filled_total / filled
