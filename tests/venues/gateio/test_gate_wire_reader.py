@@ -1,4 +1,4 @@
-"""The compiled one-pass reader of Gate order and fill frames (`_gatewire`) against msgspec.
+"""The compiled one-pass reader of Gate order, fill and book frames (`_gatewire`) against msgspec.
 
 Its contract: for any frame, either it declines (None) and the msgspec path decides as it
 always did, or it gives exactly the Structs the msgspec path gives for that frame. So every
@@ -27,12 +27,16 @@ CHANNELS = (
     ("spot.usertrades", m.SpotUserTradeMsg),
     ("futures.orders", m.FuturesOrderMsg),
     ("futures.usertrades", m.FuturesUserTradeMsg),
+    ("spot.order_book_update", m.SpotBookUpdateMsg),  # one object, not a list
 )
-DECODERS = [result_decoder(list[kind]) for _, kind in CHANNELS]
+SINGLE = {"spot.order_book_update"}
+DECODERS = [result_decoder(kind if name in SINGLE else list[kind]) for name, kind in CHANNELS]
+LEVELS = list[tuple[float, float]]
 
 
 def reader():
-    return ws_common._gatewire.compile(tuple(wire_spec(channel, kind) for channel, kind in CHANNELS))
+    specs = (wire_spec(name, kind, single=name in SINGLE) for name, kind in CHANNELS)
+    return ws_common._gatewire.compile(tuple(specs))
 
 
 READER = reader() if ws_common._gatewire is not None else None
@@ -107,6 +111,10 @@ def _value(kind):
         return st.one_of(st.integers(-(2**63), 2**63), st.integers(0, 10**6).map(str), other)
     if kind is bool:
         return st.one_of(st.booleans(), st.booleans(), other)
+    if kind == LEVELS:
+        number = st.one_of(_number_text, _number_text.map(_json_number), other)
+        level = st.one_of(st.tuples(number, number), st.lists(number, max_size=3))
+        return st.one_of(st.lists(level, max_size=4), other)
     # str | int
     return st.one_of(_text, st.integers(0, 10**20), st.integers(0, 10**20).map(str), other)
 
@@ -140,9 +148,10 @@ def test_reader_agrees_with_msgspec_on_random_frames(data, which, count):
     channel, kind = CHANNELS[which]
     env = data.draw(_envelope)
     items = [data.draw(_item(kind)) for _ in range(count)]
+    result = (items[0] if items else {}) if channel in SINGLE else items
     keys = [*env, "channel", "result"]
     order = data.draw(st.permutations(keys))
-    frame = {k: (channel if k == "channel" else items if k == "result" else env[k]) for k in order}
+    frame = {k: (channel if k == "channel" else result if k == "result" else env[k]) for k in order}
     text = _encode(frame)
     check(text)
     check(text.encode())
@@ -158,6 +167,9 @@ def _good(kind):
         return st.integers(-(10**18) + 1, 10**18 - 1)
     if kind is bool:
         return st.booleans()
+    if kind == LEVELS:
+        number = st.one_of(_plain, _plain.map(_json_number))
+        return st.lists(st.tuples(number, number), max_size=6)
     return st.one_of(st.integers(0, 10**18 - 1), st.integers(0, 10**20).map(str))
 
 
@@ -171,13 +183,14 @@ def test_reader_takes_and_agrees_on_every_form_it_knows(data, which, count):
     optional["user"] = st.integers(0, 10**9)
     items = [data.draw(st.fixed_dictionaries(required, optional=optional)) for _ in range(count)]
     shuffled = [dict(data.draw(st.permutations(list(item.items())))) for item in items]
-    frame = {"time_ms": 1, "channel": channel, "event": "update", "error": None, "result": shuffled}
+    result = shuffled[0] if channel in SINGLE else shuffled
+    frame = {"time_ms": 1, "channel": channel, "event": "update", "error": None, "result": result}
     assert check(_encode(frame))
 
 
 def _base_frames() -> list[str]:
     out = []
-    for name in ("gate_spot_ws_private", "gate_futures_ws_private"):
+    for name in ("gate_spot_ws_private", "gate_futures_ws_private", "gate_spot_ws_public"):
         for entry in load_samples(name):
             response = entry["response"]
             if response.get("channel") in dict(CHANNELS) and response.get("event") == "update":
@@ -261,6 +274,10 @@ def test_reader_agrees_with_msgspec_on_damaged_frames():
         '{"channel":"spot.orders","event":"update","result":[{"amount":"1","amount":"2"}]}',
         '{"channel":"spot.orders","event":"update","result":[{"fee":"0.1"}]} x',
         '{"channel":"spot.orders","event":"update","result":[{"text":"é"}]}',
+        '{"channel":"spot.order_book_update","event":"update","result":[]}',  # a list, not one
+        '{"channel":"spot.order_book_update","event":"update","result":{"s":"A","U":1,"u":2,"b":[["1"]]}}',
+        '{"channel":"spot.order_book_update","event":"update","result":{"s":"A","U":1,"u":2,"b":[["1","2","3"]]}}',
+        '{"channel":"spot.order_book_update","event":"update","result":{"s":"A","U":1,"b":[]}}',  # no u
     ],
 )
 def test_reader_declines_what_it_does_not_fully_read(frame):

@@ -1,7 +1,8 @@
 /* Gate v4 WebSocket update frames read in one pass, for the channels whose `result` is a
-   list of flat objects (spot.orders, futures.orders): the envelope is checked and each
-   result item becomes the channel's msgspec Struct, built with the values msgspec's lax
-   decode (ws_common.result_decoder) gives it.
+   flat object or a list of them (spot.orders, futures.orders, the user trades,
+   spot.order_book_update): the envelope is checked and each result item becomes the
+   channel's msgspec Struct, built with the values msgspec's lax decode
+   (ws_common.result_decoder) gives it.
 
    The Python path decodes such a frame twice (the envelope with `result` kept raw, then the
    result into the Struct); here the bytes are walked once.
@@ -13,8 +14,9 @@
    `error`, a duplicate known key, any backslash escape, control or non-ASCII byte inside a
    string, nesting deeper than 32, a number field given in another form than
    -?(0|[1-9][0-9]*)(.[0-9]+)? (as a JSON number or as a string), integers of more than 18
-   digits, and any field value of another JSON type than its Struct field takes without a
-   conversion this reader does not make (e.g. "12" for an int field). */
+   digits, a book level that is not a [price, size] pair, and any field value of another
+   JSON type than its Struct field takes without a conversion this reader does not make
+   (e.g. "12" for an int field). */
 
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -26,18 +28,20 @@
 #define TABLE 128 /* open-addressing slots per schema (more than twice MAX_FIELDS) */
 #define MAX_DEPTH 32
 
-enum { K_FLOAT, K_OPT_FLOAT, K_STR, K_STR_OR_INT, K_INT, K_BOOL };
+/* K_LEVELS: list[tuple[float, float]], book levels as [price, size] pairs. */
+enum { K_FLOAT, K_OPT_FLOAT, K_STR, K_STR_OR_INT, K_INT, K_BOOL, K_LEVELS };
 
 typedef struct {
     const char *name; /* the field's JSON key (borrowed from `names`, kept alive below) */
     Py_ssize_t len;
     int kind;
-    PyObject *fallback; /* the default value, or NULL: required */
+    PyObject *fallback; /* the default value, or NULL: required (K_LEVELS: a new empty list) */
 } Field;
 
 typedef struct {
     char channel[64];
     Py_ssize_t channel_len;
+    int single; /* the result is one object, not a list of them */
     PyObject *cls;
     PyObject *names; /* tuple of the keys as bytes */
     PyObject *defaults;
@@ -298,6 +302,51 @@ static PyObject *parse_int(const uint8_t *s, Py_ssize_t n) {
     return PyLong_FromLongLong(neg ? -v : v);
 }
 
+static PyObject *read_field(Cursor *c, int kind);
+
+/* [[price, size], ...] -> [(price, size), ...]; each number as a K_FLOAT field reads it. */
+static PyObject *read_levels(Cursor *c) {
+    if (c->p >= c->end || *c->p != '[')
+        return NULL;
+    c->p++;
+    PyObject *list = PyList_New(0);
+    if (list == NULL)
+        return NULL;
+    skip_ws(c);
+    if (c->p < c->end && *c->p == ']') {
+        c->p++;
+        return list;
+    }
+    for (;;) {
+        PyObject *price = NULL, *size = NULL, *pair = NULL;
+        if (expect(c, '[') < 0 || (price = read_field(c, K_FLOAT)) == NULL || expect(c, ',') < 0 ||
+            (size = read_field(c, K_FLOAT)) == NULL || expect(c, ']') < 0 || (pair = PyTuple_New(2)) == NULL) {
+            Py_XDECREF(price);
+            Py_XDECREF(size);
+            Py_DECREF(list);
+            return NULL;
+        }
+        PyTuple_SET_ITEM(pair, 0, price);
+        PyTuple_SET_ITEM(pair, 1, size);
+        int rc = PyList_Append(list, pair);
+        Py_DECREF(pair);
+        if (rc < 0) {
+            Py_DECREF(list);
+            return NULL;
+        }
+        skip_ws(c);
+        if (c->p < c->end && *c->p == ',') {
+            c->p++;
+            continue;
+        }
+        if (expect(c, ']') < 0) {
+            Py_DECREF(list);
+            return NULL;
+        }
+        return list;
+    }
+}
+
 /* The value of one field: a new reference, NULL with no error (not understood) or NULL
    with an error set. */
 static PyObject *read_field(Cursor *c, int kind) {
@@ -338,6 +387,8 @@ static PyObject *read_field(Cursor *c, int kind) {
         if (read_number(c, &s, &n, &plain) < 0 || !plain)
             return NULL;
         return parse_int(s, n);
+    case K_LEVELS:
+        return read_levels(c);
     case K_BOOL:
         if (first == 't')
             return literal(c, "true", 4) < 0 ? NULL : Py_NewRef(Py_True);
@@ -390,7 +441,9 @@ static PyObject *read_item(Cursor *c, const Schema *schema) {
         if (values[i] == NULL) {
             if (schema->fields[i].fallback == NULL)
                 goto done; /* a required field is missing */
-            values[i] = Py_NewRef(schema->fields[i].fallback);
+            values[i] = schema->fields[i].kind == K_LEVELS ? PyList_New(0) : Py_NewRef(schema->fields[i].fallback);
+            if (values[i] == NULL)
+                goto done;
         }
     }
     out = PyObject_Vectorcall(schema->cls, values, (size_t)schema->n, NULL);
@@ -495,7 +548,8 @@ static PyObject *read_frame(PyObject *Py_UNUSED(module), PyObject *const *args, 
         } else if (KEY_IS("result")) {
             if (index < 0 || items != NULL)
                 goto not_ours;
-            items = read_items(&c, &reader->schemas[index]);
+            items = reader->schemas[index].single ? read_item(&c, &reader->schemas[index])
+                                                  : read_items(&c, &reader->schemas[index]);
             if (items == NULL)
                 goto not_ours;
         } else if (skip_value(&c, 1) < 0) {
@@ -535,8 +589,9 @@ static void reader_free(PyObject *capsule) {
     PyMem_Free(reader);
 }
 
-/* compile(((channel: bytes, cls, keys: tuple[bytes], kinds: bytes, defaults: tuple), ...)):
-   defaults[i] is the field's default, or the `cls` itself for a required field. */
+/* compile(((channel: bytes, cls, keys: tuple[bytes], kinds: bytes, defaults: tuple,
+   single: bool), ...)): defaults[i] is the field's default, or the `cls` itself for a
+   required field; `single` when the result is one object rather than a list. */
 static PyObject *compile_reader(PyObject *Py_UNUSED(module), PyObject *specs) {
     if (!PyTuple_Check(specs) || PyTuple_GET_SIZE(specs) > MAX_CHANNELS) {
         PyErr_SetString(PyExc_ValueError, "a tuple of at most 8 channel specs");
@@ -552,8 +607,9 @@ static PyObject *compile_reader(PyObject *Py_UNUSED(module), PyObject *specs) {
     }
     for (Py_ssize_t k = 0; k < PyTuple_GET_SIZE(specs); k++) {
         PyObject *channel, *cls, *names, *kinds, *defaults;
-        if (!PyArg_ParseTuple(PyTuple_GET_ITEM(specs, k), "SOO!SO!", &channel, &cls, &PyTuple_Type, &names,
-                              &kinds, &PyTuple_Type, &defaults))
+        int single;
+        if (!PyArg_ParseTuple(PyTuple_GET_ITEM(specs, k), "SOO!SO!p", &channel, &cls, &PyTuple_Type, &names,
+                              &kinds, &PyTuple_Type, &defaults, &single))
             goto fail;
         Schema *s = &reader->schemas[k];
         Py_ssize_t n = PyTuple_GET_SIZE(names);
@@ -569,11 +625,12 @@ static PyObject *compile_reader(PyObject *Py_UNUSED(module), PyObject *specs) {
         s->names = Py_NewRef(names);
         s->defaults = Py_NewRef(defaults);
         s->n = (int)n;
+        s->single = single;
         for (Py_ssize_t i = 0; i < n; i++) {
             PyObject *name = PyTuple_GET_ITEM(names, i), *fallback = PyTuple_GET_ITEM(defaults, i);
             int kind = (uint8_t)PyBytes_AS_STRING(kinds)[i];
-            if (!PyBytes_Check(name) || kind > K_BOOL) {
-                PyErr_SetString(PyExc_ValueError, "keys are bytes, kinds 0..5");
+            if (!PyBytes_Check(name) || kind > K_LEVELS) {
+                PyErr_SetString(PyExc_ValueError, "keys are bytes, kinds 0..6");
                 goto fail;
             }
             Field *f = &s->fields[i];

@@ -25,7 +25,6 @@ BALANCES = "spot.balances"
 BOOK_INTERVAL = "100ms"
 
 _book_ticker = result_decoder(m.BookTickerMsg)
-_book_update = result_decoder(m.SpotBookUpdateMsg)
 _trades = result_decoder(m.SpotPublicTradeMsg | list[m.SpotPublicTradeMsg])
 _balances = result_decoder(list[m.SpotBalanceUpdateMsg])
 
@@ -48,7 +47,7 @@ class GateioSpotPublicWs(GatePublicStream):
         self.symbols_info = symbols_info if symbols_info is not None else {}
         self._ws = self._open("gateio-spot-public", config, "spot", session=session)
         self._ws.route(BOOK_TICKER, self._on_book_ticker)
-        self._ws.route(BOOK_UPDATE, self._on_book_update)
+        self._ws.route_struct(BOOK_UPDATE, m.SpotBookUpdateMsg, self._on_book_update)
         self._ws.route(TRADES, self._on_trades)
 
     def _topics(self, pair: str) -> tuple[tuple[str, list], ...]:
@@ -59,8 +58,7 @@ class GateioSpotPublicWs(GatePublicStream):
     def _on_book_ticker(self, raw: msgspec.Raw) -> None:
         self.handlers.book_ticker(codec.book_ticker_from_msg(_book_ticker(raw)))
 
-    def _on_book_update(self, raw: msgspec.Raw) -> None:
-        msg = _book_update(raw)
+    def _on_book_update(self, msg: m.SpotBookUpdateMsg) -> None:
         if msg.full:
             # the venue re-sent the whole book: it replaces the local one at id u
             book = OrderBook(from_venue(msg.s), msg.b, msg.a, update_id=msg.u, timestamp=msg.t)

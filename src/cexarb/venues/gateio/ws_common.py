@@ -58,26 +58,42 @@ _KINDS = {
 }
 
 
-def wire_spec(channel: str, item_type: type) -> tuple:
-    """What `_gatewire.compile` takes for one channel whose result is a list of `item_type`:
-    the JSON keys, each field's kind and its default (the type itself marks a required one).
-    Raises TypeError for a Struct the reader cannot build exactly (another field type, a
-    constraint, a default factory, renamed/array-like/tagged Structs)."""
+_LEVELS = 6  # list[tuple[float, float]] (book levels), absent -> a new empty list
+
+
+def _kind(t: msgspec.inspect.Type) -> int | None:
+    if isinstance(t, msgspec.inspect.UnionType):
+        if any(getattr(u, name, None) is not None for u in t.types for name in _CONSTRAINTS):
+            return None
+        return _KINDS.get(tuple(type(u) for u in t.types))
+    if isinstance(t, msgspec.inspect.ListType) and isinstance(t.item_type, msgspec.inspect.TupleType):
+        items = t.item_type.item_types
+        plain = all(type(u) is msgspec.inspect.FloatType and _kind(u) == 0 for u in items)
+        return _LEVELS if len(items) == 2 and plain and t.min_length is t.max_length is None else None
+    if any(getattr(t, name, None) is not None for name in _CONSTRAINTS):
+        return None
+    return _KINDS.get(type(t))
+
+
+def wire_spec(channel: str, item_type: type, *, single: bool = False) -> tuple:
+    """What `_gatewire.compile` takes for one channel whose result is a list of `item_type`
+    (or one, `single`): the JSON keys, each field's kind and its default (the type itself
+    marks a required one). Raises TypeError for a Struct the reader cannot build exactly
+    (another field type, a constraint, a default factory other than a levels list,
+    array-like/tagged Structs)."""
     info = msgspec.inspect.type_info(item_type)
     if info.array_like or info.forbid_unknown_fields or info.tag_field is not None:
         raise TypeError(f"{item_type.__name__}: only plain Structs are read off the wire")
     keys, kinds, defaults = [], bytearray(), []
     for field in info.fields:
-        t = field.type
-        key = tuple(type(u) for u in t.types) if isinstance(t, msgspec.inspect.UnionType) else type(t)
-        kind = _KINDS.get(key)
-        constrained = any(getattr(t, name, None) is not None for name in _CONSTRAINTS)
-        if kind is None or constrained or field.default_factory is not msgspec.NODEFAULT:
-            raise TypeError(f"{item_type.__name__}.{field.name}: {t} is not read off the wire")
+        kind = _kind(field.type)
+        factory = field.default_factory
+        if kind is None or (factory is not msgspec.NODEFAULT and not (kind == _LEVELS and factory is list)):
+            raise TypeError(f"{item_type.__name__}.{field.name}: {field.type} is not read off the wire")
         keys.append(field.encode_name.encode())
         kinds.append(kind)
         defaults.append(item_type if field.required else field.default)
-    return (channel.encode(), item_type, tuple(keys), bytes(kinds), tuple(defaults))
+    return (channel.encode(), item_type, tuple(keys), bytes(kinds), tuple(defaults), single)
 
 
 class GateWs:
@@ -171,11 +187,19 @@ class GateWs:
         """`handler(items)` for each update of a channel whose result is a list of flat
         `item_type` Structs: read in one pass by `_gatewire` where it is built, else (and for
         any frame it declines) decoded by msgspec into the same Structs."""
-        decode = result_decoder(list[item_type])
+        self._route_read(channel, list[item_type], handler, wire_spec(channel, item_type))
+
+    def route_struct(self, channel: str, item_type: type, handler: Callable[[Any], None]) -> None:
+        """`handler(item)` for each update of a channel whose result is one flat `item_type`
+        Struct (book levels allowed), read as `route_list` reads its items."""
+        self._route_read(channel, item_type, handler, wire_spec(channel, item_type, single=True))
+
+    def _route_read(self, channel: str, kind: Any, handler: Callable[[Any], None], spec: tuple) -> None:
+        decode = result_decoder(kind)
         self._routes[channel] = lambda raw: handler(decode(raw))
         if _gatewire is not None:
             self._wire_routes.append((channel, handler))
-            self._wire_specs.append(wire_spec(channel, item_type))
+            self._wire_specs.append(spec)
             self.wire_reader = _gatewire.compile(tuple(self._wire_specs))
 
     async def subscribe(
