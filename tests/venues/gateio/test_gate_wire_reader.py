@@ -1,4 +1,5 @@
-"""The compiled one-pass reader of Gate order, fill and book frames (`_gatewire`) against msgspec.
+"""The compiled one-pass reader of Gate order, fill, book and ticker frames (`_gatewire`)
+against msgspec.
 
 Its contract: for any frame, either it declines (None) and the msgspec path decides as it
 always did, or it gives exactly the Structs the msgspec path gives for that frame. So every
@@ -28,8 +29,9 @@ CHANNELS = (
     ("futures.orders", m.FuturesOrderMsg),
     ("futures.usertrades", m.FuturesUserTradeMsg),
     ("spot.order_book_update", m.SpotBookUpdateMsg),  # one object, not a list
+    ("spot.book_ticker", m.BookTickerMsg),
 )
-SINGLE = {"spot.order_book_update"}
+SINGLE = {"spot.order_book_update", "spot.book_ticker"}
 DECODERS = [result_decoder(kind if name in SINGLE else list[kind]) for name, kind in CHANNELS]
 LEVELS = list[tuple[float, float]]
 

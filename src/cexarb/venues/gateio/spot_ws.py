@@ -24,7 +24,6 @@ BALANCES = "spot.balances"
 # 100 levels per update, matching the 100-level REST snapshot the composite syncs against
 BOOK_INTERVAL = "100ms"
 
-_book_ticker = result_decoder(m.BookTickerMsg)
 _trades = result_decoder(m.SpotPublicTradeMsg | list[m.SpotPublicTradeMsg])
 _balances = result_decoder(list[m.SpotBalanceUpdateMsg])
 
@@ -46,7 +45,7 @@ class GateioSpotPublicWs(GatePublicStream):
         self.handlers = handlers
         self.symbols_info = symbols_info if symbols_info is not None else {}
         self._ws = self._open("gateio-spot-public", config, "spot", session=session)
-        self._ws.route(BOOK_TICKER, self._on_book_ticker)
+        self._ws.route_struct(BOOK_TICKER, m.BookTickerMsg, self._on_book_ticker)
         self._ws.route_struct(BOOK_UPDATE, m.SpotBookUpdateMsg, self._on_book_update)
         self._ws.route(TRADES, self._on_trades)
 
@@ -55,8 +54,8 @@ class GateioSpotPublicWs(GatePublicStream):
 
     # hot path ---------------------------------------------------------------------------------
 
-    def _on_book_ticker(self, raw: msgspec.Raw) -> None:
-        self.handlers.book_ticker(codec.book_ticker_from_msg(_book_ticker(raw)))
+    def _on_book_ticker(self, msg: m.BookTickerMsg) -> None:
+        self.handlers.book_ticker(codec.book_ticker_from_msg(msg))
 
     def _on_book_update(self, msg: m.SpotBookUpdateMsg) -> None:
         if msg.full:

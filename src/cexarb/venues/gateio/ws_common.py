@@ -35,8 +35,9 @@ from cexarb.venues.gateio.symbols import to_venue
 try:
     # Built by `pip install` where a compiler is present; declines what it does not fully read.
     from cexarb.venues.gateio import _gatewire
+    from cexarb.venues.gateio._gatewire import read as _wire_read
 except ImportError:
-    _gatewire = None
+    _gatewire = _wire_read = None
 
 _log = logging.getLogger(__name__)
 
@@ -224,7 +225,7 @@ class GateWs:
     def on_message(self, data: str | bytes) -> None:
         reader = self.wire_reader
         if reader is not None:
-            read = _gatewire.read(data, reader)
+            read = _wire_read(data, reader)
             if read is not None:
                 channel, handler = self._wire_routes[read[0]]
                 try:
