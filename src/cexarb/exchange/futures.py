@@ -15,6 +15,7 @@ from cexarb.exchange.handlers import Fanout
 from cexarb.exchange.private import CompositePrivateExchange
 from cexarb.exchange.public import CompositePublicExchange, now_ms
 from cexarb.exchange.recovery import TouchWatch
+from cexarb.exchange.streamstate import StreamState
 from cexarb.model import (
     FundingInfo,
     FundingPayment,
@@ -205,7 +206,7 @@ class CompositePrivateFuturesExchange(CompositePrivateExchange):
     async def close_position(self, symbol: Symbol) -> Order | None:
         """Flatten with a reduce-only market order; None when already flat."""
         self._require_private()
-        if not self._private_up:
+        if self.private_stream is not StreamState.UP:
             await self.reload_positions()  # never act on a position the stream may have missed
         position = self.positions.get(symbol)
         if position is None or not position.size:

@@ -3,25 +3,31 @@
 A venue subclass implements the two private factory methods (plus the public
 ones); everything else is here: template initialize, handler injection, order
 tracking through `OrderTracker`, 3-tier `get_active_order`, REST lookups shared
-per order (`SingleFlight`, never a lock held across a sleep), and the repair of
-state after a stream drop (see `recovery.PrivateRecovery`).
+per order (`SingleFlight`, never a lock held across a sleep). Collaborators built with
+explicit constructors do the rest: the repair of state after a stream drop
+(`recovery.StateRepairer`), lost places (`lostplace.LostPlaceResolver`), fill
+deduplication (`fills.FillLedger`) and the account's fee rates (`fees.AccountFeeRates`).
 """
 
 from __future__ import annotations
 
-import asyncio
+import inspect
 import logging
 import math
 from collections.abc import Coroutine
 from typing import Any
 
+from cexarb.exchange.emitter import Emitter
 from cexarb.exchange.fees import AccountFeesMixin
+from cexarb.exchange.fills import FillLedger
 from cexarb.exchange.handlers import Fanout, PrivateListener
+from cexarb.exchange.lostplace import LostPlaceResolver
 from cexarb.exchange.orders import OrderTracker
 from cexarb.exchange.public import CompositePublicExchange, _ws_status, now_ms
-from cexarb.exchange.recovery import PrivateRecovery
+from cexarb.exchange.recovery import StateRepairer, TouchWatch, lookup_order
 from cexarb.exchange.singleflight import SingleFlight
 from cexarb.exchange.stats import RepeatLookups, TradingStats
+from cexarb.exchange.streamstate import StreamState
 from cexarb.model import (
     AssetBalance,
     ConnectionState,
@@ -48,7 +54,7 @@ log = logging.getLogger("cexarb.exchange")
 _MAX_UNCONFIRMED = 100
 
 
-class CompositePrivateExchange(AccountFeesMixin, PrivateRecovery, CompositePublicExchange):
+class CompositePrivateExchange(AccountFeesMixin, CompositePublicExchange):
     def __init__(self, config, **kwargs) -> None:
         super().__init__(config, **kwargs)
         settings = self.settings
@@ -69,7 +75,14 @@ class CompositePrivateExchange(AccountFeesMixin, PrivateRecovery, CompositePubli
         self._on_execution = Fanout("on_execution")
         self._on_balance = Fanout("on_balance")
         self._on_connection = Fanout("on_connection")
-        self._init_recovery()
+        self._balance_watch = TouchWatch()
+        self._fills = FillLedger(settings.seen_trades, settings.fills_lookback_ms)
+        self._emitter = Emitter(
+            self.name, self._apply_order, self._on_execution, self._spawn, self._count_error, self._is_closed
+        )
+        # Built once the REST client exists (initialize with credentials).
+        self._repair: StateRepairer | None = None
+        self._resolver: LostPlaceResolver | None = None
         self._init_fees()
 
     # -- factory methods --------------------------------------------------------------
@@ -109,7 +122,9 @@ class CompositePrivateExchange(AccountFeesMixin, PrivateRecovery, CompositePubli
         self._tracker.clear()
         self._placing.clear()
         self._unconfirmed.clear()
-        self._reset_recovery()
+        self._fills.reset()
+        self._repair = None
+        self._resolver = None
 
     def _init_parallel(self, symbols: list[Symbol]) -> list[Coroutine[Any, Any, None]]:
         return [*super()._init_parallel(symbols), self._start_private()]
@@ -120,8 +135,31 @@ class CompositePrivateExchange(AccountFeesMixin, PrivateRecovery, CompositePubli
             # AuthenticationError, and the stats say has_credentials False.
             log.info("%s: no API key and secret configured; private state is not loaded", self.name)
             return
-        self._private_rest = await self._open_async("private_rest", self._create_private_rest)
-        self._mark_fill_floor()
+        rest = self._private_rest = await self._open_async("private_rest", self._create_private_rest)
+        # Fills from when initialize began are news, earlier ones are not (venue time).
+        self._fills.mark_floor(_clock_of(rest), max(0, now_ms() - self._init_started_ms))
+        repair = self._repair = StateRepairer(
+            self._tracker,
+            rest,
+            self.settings,
+            self._emitter,
+            stats=self._stats,
+            fills=self._fills,
+            lookups=self._lookups,
+            placing=self._placing,
+            reload_balances=self.reload_balances,
+            reloads=self._reloads,
+            symbols=lambda: self._symbols,
+            restart_stream=self._restart_private_ws,
+        )
+        self._resolver = LostPlaceResolver(
+            self._tracker,
+            rest,
+            self.settings,
+            self._emitter,
+            stats=self._stats,
+            settle_pending=repair.settle_pending,
+        )
         ws = self._private_ws = await self._open_async(
             "private_ws", lambda: self._create_private_ws_with_handlers(self._private_handlers())
         )
@@ -137,20 +175,16 @@ class CompositePrivateExchange(AccountFeesMixin, PrivateRecovery, CompositePubli
                 *self._initial_loads(),
             ]
         )
-        # The initial loads answered, so REST is as proven as after a sweep.
-        self._rest_status = "ok"
-        self._private_up = ws is not None
-        # A venue may apply a subscription a little after confirming it, and fills made during
-        # initialize before it reach only REST: one confirming sweep closes both gaps.
-        self._schedule_sweep(confirm=True)
+        repair.started(streaming=ws is not None)
         self._spawn(self._refresh_fees(self.settings.fee_refresh_s))
-        if ws is None:
-            # REST-only (the factory made no stream): private state is polled, never "fresh".
-            self._start_polling()
 
     def _initial_loads(self) -> list[Coroutine[Any, Any, Any]]:
         """More private state to load in parallel at init (futures: positions)."""
         return [self._step("account_fees", self.reload_account_fees())]
+
+    def _reloads(self) -> list[Coroutine[Any, Any, Any]]:
+        """More private state a sweep reloads (futures: positions)."""
+        return []
 
     def _private_handlers(self) -> PrivateWebsocketHandlers:
         return PrivateWebsocketHandlers(
@@ -233,13 +267,11 @@ class CompositePrivateExchange(AccountFeesMixin, PrivateRecovery, CompositePubli
 
     def _lookup_order(self, symbol: Symbol, order_id: str):
         """The venue's answer for one order id; concurrent askers share one request."""
-        return self._lookups.run(
-            ("order", symbol, order_id), lambda: self._private_rest.get_order(symbol, order_id=order_id)
-        )
+        return lookup_order(self._lookups, self._private_rest, symbol, order_id)
 
     def _handle_execution(self, execution: Execution) -> None:
         self._stats.events += 1
-        if self._record_fill(execution):
+        if self._fills.record(execution):
             self._on_execution(execution)
 
     def _handle_balance(self, balance: AssetBalance) -> None:
@@ -250,8 +282,54 @@ class CompositePrivateExchange(AccountFeesMixin, PrivateRecovery, CompositePubli
         self._on_balance(balance)
 
     def _handle_private_connection(self, state: ConnectionState) -> None:
-        self._on_private_state(state)
+        repair = self._repair
+        if repair is not None:
+            repair.on_stream_state(state)
         self._on_connection(state)
+
+    @property
+    def private_stream(self) -> StreamState:
+        """The private stream's state (NEW before initialize and without credentials)."""
+        repair = self._repair
+        return repair.state if repair is not None else StreamState.NEW
+
+    @property
+    def private_state_fresh(self) -> bool:
+        """True while the private stream is up and the last sweep (if any) succeeded."""
+        repair = self._repair
+        return repair is not None and repair.fresh
+
+    async def resync_private_state(self) -> None:
+        """One REST sweep of everything private; raises if REST fails (state is then partial)."""
+        self._require_private()
+        await self._repair.resync()
+
+    async def _restart_private_ws(self) -> None:
+        """Recreate a private stream that closed on its own; a failure is counted (the poll
+        that called this tries again)."""
+        old = self._private_ws
+        try:
+            ws = self._create_private_ws_with_handlers(self._private_handlers())
+            if inspect.isawaitable(ws):
+                ws = await ws
+        except Exception as exc:
+            self._count_error(exc)
+            return
+        try:
+            await ws.start()
+        except Exception as exc:
+            self._count_error(exc)
+            await _close_quietly(ws)
+            return
+        self._clients = [(step, c) for step, c in self._clients if c is not old] + [("private_ws", ws)]
+        self._private_ws = ws
+        await _close_quietly(old)
+        self._stats.private_stream_restarts += 1
+        self._repair.on_stream_state(ConnectionState.RECONNECTED)
+        self._on_connection(ConnectionState.RECONNECTED)
+
+    def _is_closed(self) -> bool:
+        return self._closed
 
     def _apply_order(self, order: Order) -> Order | None:
         merged = self._tracker.apply(order)
@@ -331,7 +409,7 @@ class CompositePrivateExchange(AccountFeesMixin, PrivateRecovery, CompositePubli
                 reduce_only=reduce_only,
             )
         except (OrderStatusUnknown, NetworkError) as exc:
-            return await self._resolve_lost_place(symbol, cid, exc)
+            return await self._resolver.resolve(symbol, cid, exc)
         except BaseException:
             self._tracker.drop_pending(cid)
             raise
@@ -346,75 +424,6 @@ class CompositePrivateExchange(AccountFeesMixin, PrivateRecovery, CompositePubli
         """Merge a REST answer and return the tracked (possibly newer) order."""
         self._apply_order(reply)
         return self._tracker.find(reply.symbol, reply.order_id) or reply
-
-    async def _resolve_lost_place(self, symbol: Symbol, cid: str, error: ExchangeError) -> Order:
-        """The reply was lost: the client id tells whether the venue has the order.
-
-        Holds no lock: its sleeps between lookups must not delay anything else on the symbol."""
-        self._stats.places_unknown += 1
-        rest = self._private_rest
-        settings = self.settings
-        for attempt in range(settings.place_lookup_attempts):
-            seen = self._tracker.find_by_client_id(symbol, cid)
-            if seen is not None:  # the stream told us meanwhile
-                self._stats.places_resolved += 1
-                return seen
-            try:
-                order = await rest.get_order(symbol, client_order_id=cid)
-            except OrderNotFound:
-                await asyncio.sleep(settings.place_lookup_delay_s * (attempt + 1))
-                continue
-            except ExchangeError as exc:
-                self._settle_pending_later(cid)
-                raise OrderStatusUnknown(
-                    f"place of {cid} on {symbol}: reply lost and lookup failed ({exc.message})",
-                    venue=self.name,
-                    client_order_id=cid,
-                ) from exc
-            self._stats.places_resolved += 1
-            if not order.client_order_id:
-                order.client_order_id = cid
-            return self._track_reply(order)
-        if isinstance(error, OrderStatusUnknown):
-            # The request may still be on its way (held by a proxy, queued at the venue): not
-            # found yet proves nothing. It stays pending, matched by client id if it lands, and
-            # is settled for good once the venue can no longer accept it.
-            self._settle_pending_later(cid)
-            raise OrderStatusUnknown(
-                f"place of {cid} on {symbol}: reply lost and the venue does not know the client id yet",
-                venue=self.name,
-                client_order_id=cid,
-            ) from error
-        # The venue answered (5xx) and then did not know the client id: it was not placed.
-        self._tracker.drop_pending(cid)
-        raise NetworkError(
-            f"order {cid} on {symbol} was not placed: {error.message}",
-            venue=self.name,
-            code=error.code,
-            hint="the venue does not know the client id; it is safe to place the order again",
-        ) from error
-
-    def _settle_pending_later(self, cid: str) -> None:
-        pending = self._tracker.pending.get(cid)
-        if pending is not None and not self._closed:
-            self._spawn(self._settle_lost_place(pending))
-
-    async def _settle_lost_place(self, pending: Order) -> None:
-        """Settle a lost place once the venue can no longer accept it; on failure retry on a
-        timer (a stream drop, whose sweep would also settle it, may never come)."""
-        cid = pending.client_order_id
-        delay = self.settings.lost_place_settle_s
-        while not self._closed:
-            await asyncio.sleep(delay)
-            if cid not in self._tracker.pending:
-                return  # settled meanwhile (stream, sweep)
-            try:
-                await self._settle_pending(pending)
-                return
-            except Exception as exc:
-                self._stats.settle_retries += 1
-                self._count_error(exc)
-                delay = self.settings.degraded_poll_s
 
     async def cancel_order(self, symbol: Symbol, order_id: str) -> Order:
         """Cancel by venue order id (or by client id while the order is still pending)."""
@@ -511,8 +520,8 @@ class CompositePrivateExchange(AccountFeesMixin, PrivateRecovery, CompositePubli
         await super()._close_all()
         self._lookups.cancel()
         # Nothing keeps balances, orders or positions current any more: say so.
-        self._private_up = False
-        self._rest_status = "closed"
+        if self._repair is not None:
+            self._repair.close()
 
     # -- stats -------------------------------------------------------------------------
 
@@ -523,8 +532,11 @@ class CompositePrivateExchange(AccountFeesMixin, PrivateRecovery, CompositePubli
             status["private_ws"] = status["private_rest"] = "closed"
         else:
             # "absent": REST-only (no stream made) or market data only (no credentials).
-            status["private_ws"] = "absent" if ws is None else _ws_status(ws, not self._private_up)
-            status["private_rest"] = "absent" if self._private_rest is None else self._rest_status
+            repair = self._repair
+            down = self.private_stream is not StreamState.UP
+            status["private_ws"] = "absent" if ws is None else _ws_status(ws, down)
+            rest_status = repair.rest_status if repair is not None else "unknown"
+            status["private_rest"] = "absent" if self._private_rest is None else rest_status
         return status
 
     def transport_stats(self) -> dict[str, Any]:
@@ -597,3 +609,17 @@ class CompositePrivateExchange(AccountFeesMixin, PrivateRecovery, CompositePubli
             "public": self.get_public_stats(),
             "listener_errors": sum(f.errors for f in self._private_fanouts()),
         }
+
+
+def _clock_of(rest: Any) -> Any:
+    """The connector's clock (venue time = local + measured offset), if it exposes one."""
+    return getattr(rest, "clock", None) or getattr(getattr(rest, "http", None), "clock", None)
+
+
+async def _close_quietly(client: Any) -> None:
+    if client is None:
+        return
+    try:
+        await client.close()
+    except Exception as exc:
+        log.warning("closing %r failed: %r", type(client).__name__, exc)

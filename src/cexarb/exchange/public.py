@@ -22,6 +22,7 @@ from cexarb.config import VenueConfig
 from cexarb.exchange.book import BookSync, DiffResult, L2Book
 from cexarb.exchange.handlers import Fanout, PublicListener
 from cexarb.exchange.settings import CompositeSettings
+from cexarb.exchange.streamstate import StreamState
 from cexarb.model import BookDiff, BookTicker, ConnectionState, Market, OrderBook, Symbol, SymbolInfo, Trade
 from cexarb.model.errors import ExchangeError, InitializationError
 from cexarb.venues.contracts import PublicRest, PublicWebsocketHandlers, PublicWs, SymbolsInfo
@@ -56,6 +57,19 @@ def not_listed(missing: list[Symbol], listed: Iterable[Symbol], venue: str) -> E
     )
 
 
+async def run_parallel(coros: list[Coroutine[Any, Any, Any]]) -> None:
+    """Run all; the first failure cancels the rest and is raised as itself."""
+    try:
+        async with asyncio.TaskGroup() as group:
+            for coro in coros:
+                group.create_task(coro)
+    except BaseExceptionGroup as errors:
+        failure = _first_leaf(errors)
+    else:
+        return
+    raise failure  # outside the handler: keeps the error's own cause and context
+
+
 class CompositePublicExchange:
     market: Market = Market.SPOT
 
@@ -85,7 +99,7 @@ class CompositePublicExchange:
         self._initialized = False
         self._closed = False
         self._init_started_ms = 0
-        self._public_down = False
+        self._public_stream = StreamState.NEW
         self._public_events = 0
         self._book_gaps = 0
         self._book_resyncs = 0
@@ -202,7 +216,7 @@ class CompositePublicExchange:
         self._symbols.clear()
         self._books.clear()
         self.book_tickers.clear()
-        self._public_down = False
+        self._public_stream = StreamState.NEW
 
     async def _initialize(self, symbols: list[Symbol]) -> None:
         self._public_rest = await self._open_async("public_rest", self._create_public_rest)
@@ -250,7 +264,7 @@ class CompositePublicExchange:
         ticker = await self._public_rest.get_book_ticker(symbol)
         # The stream may already have delivered a newer one; a stream that went down meanwhile
         # makes this one stale already.
-        if not self._public_down and symbol in self._books:
+        if not self._public_stream.broken and symbol in self._books:
             self.book_tickers.setdefault(symbol, ticker)
 
     # -- book sync -------------------------------------------------------------------
@@ -276,12 +290,12 @@ class CompositePublicExchange:
 
     def _schedule_resync(self, symbol: Symbol) -> None:
         task = self._resyncs.get(symbol)
-        if (task is None or task.done()) and not self._closed and not self._public_down:
+        if (task is None or task.done()) and not self._closed and not self._public_stream.broken:
             self._resyncs[symbol] = self._spawn(self._resync_book(symbol))
 
     async def _resync_book(self, symbol: Symbol) -> None:
         delay = self.settings.book_retry_delay_s
-        while not self._closed and symbol in self._books and not self._public_down:
+        while not self._closed and symbol in self._books and not self._public_stream.broken:
             try:
                 await self._sync_book(symbol)
                 if symbol not in self.book_tickers:
@@ -331,14 +345,18 @@ class CompositePublicExchange:
         if state is ConnectionState.DISCONNECTED or state is ConnectionState.CLOSED:
             # Nothing arrives while down: stop serving every book and ticker until resynced (an
             # order must never be sized from a price the stream no longer updates).
-            self._public_down = True
+            self._public_stream = (
+                StreamState.DOWN if state is ConnectionState.DISCONNECTED else StreamState.LOST
+            )
             for sync in self._books.values():
                 sync.mark_stale()
             self.book_tickers.clear()
-        elif self._public_down and state in (ConnectionState.RECONNECTED, ConnectionState.CONNECTED):
-            self._public_down = False
-            for symbol in self._books:
-                self._schedule_resync(symbol)
+        elif state is ConnectionState.RECONNECTED or state is ConnectionState.CONNECTED:
+            was_broken = self._public_stream.broken
+            self._public_stream = StreamState.UP
+            if was_broken:
+                for symbol in self._books:
+                    self._schedule_resync(symbol)
 
     def _handle_error(self, exc: Exception) -> None:
         self._count_error(exc)
@@ -381,18 +399,7 @@ class CompositePublicExchange:
                 f"{self.name}: initialize failed at {step}: {exc}", step=step, venue=self.name
             ) from exc
 
-    @staticmethod
-    async def _run_parallel(coros: list[Coroutine[Any, Any, Any]]) -> None:
-        """Run all; the first failure cancels the rest and is raised as itself."""
-        try:
-            async with asyncio.TaskGroup() as group:
-                for coro in coros:
-                    group.create_task(coro)
-        except BaseExceptionGroup as errors:
-            failure = _first_leaf(errors)
-        else:
-            return
-        raise failure  # outside the handler: keeps the error's own cause and context
+    _run_parallel = staticmethod(run_parallel)
 
     def _spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task:
         task = asyncio.get_running_loop().create_task(coro)
@@ -435,7 +442,7 @@ class CompositePublicExchange:
     def _client_status(self) -> dict[str, str]:
         ws = self._public_ws
         closed = ws is None or self._closed
-        return {"public_ws": "closed" if closed else _ws_status(ws, self._public_down)}
+        return {"public_ws": "closed" if closed else _ws_status(ws, self._public_stream.broken)}
 
     def transport_stats(self) -> dict[str, Any]:
         """The live counter objects of this composite's clients, by channel: "ws" -> StreamStats,

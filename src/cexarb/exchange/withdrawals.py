@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import re
 
+from cexarb.exchange.streamstate import StreamState
 from cexarb.model import (
     AssetBalance,
     DepositAddress,
@@ -101,7 +102,7 @@ class WithdrawalMixin:
         """Validate against balance and networks, submit once, log for audit; returns the venue's answer."""
         rest = self._withdrawal_rest()
         networks = await self._withdrawal_networks(request.asset)
-        if not self._private_up:
+        if self.private_stream is not StreamState.UP:
             # Without the stream the local balance may be old: ask the venue.
             await self.reload_balances()
         validate_withdrawal(request, self.balances.get(request.asset), networks, venue=self.name)
