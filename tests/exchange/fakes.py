@@ -10,9 +10,8 @@ import itertools
 
 from cexarb.config import Secret, VenueConfig
 from cexarb.exchange.futures import CompositePrivateFuturesExchange
-from cexarb.exchange.private import CompositePrivateExchange
 from cexarb.exchange.settings import CompositeSettings
-from cexarb.exchange.withdrawals import WithdrawalMixin
+from cexarb.exchange.withdrawals import WithdrawingPrivateExchange
 from cexarb.model import (
     AccountFees,
     AssetBalance,
@@ -342,7 +341,7 @@ def _config(market: Market) -> VenueConfig:
     )
 
 
-class FakeSpotExchange(_FakeFactories, WithdrawalMixin, CompositePrivateExchange):
+class FakeSpotExchange(_FakeFactories, WithdrawingPrivateExchange):
     def __init__(self, fake: FakeVenue, settings: CompositeSettings = FAST) -> None:
         self.fake = fake
         super().__init__(_config(Market.SPOT), settings=settings)

@@ -40,4 +40,4 @@ def test_every_public_method_of_the_composites_has_a_docstring():
 def test_the_check_sees_the_whole_composite_stack():
     names = {c.__qualname__ for c in _composite_layer_classes()}
     assert {"CompositePublicExchange", "CompositePrivateExchange", "CompositePrivateFuturesExchange"} <= names
-    assert "WithdrawalMixin" in names
+    assert "WithdrawingPrivateExchange" in names

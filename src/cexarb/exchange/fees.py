@@ -19,21 +19,22 @@ from cexarb.model.errors import ExchangeError
 log = logging.getLogger("cexarb.exchange.fees")
 
 
-class AccountFeesMixin:
-    """For CompositePrivateExchange: `account_fees`, the effective `maker_fee`/`taker_fee` of a
-    symbol, and `fee_value` of a fill. Needs `symbols_info`, `_symbols`, `balances`, `name` and
-    `_private_rest` (with `get_account_fees`) from the composite."""
+class AccountFeeRates:
+    """The account's own rates per symbol (`rates`), the effective maker/taker rate of a
+    symbol, and the quote value of a fill's fee. Reads the composite's `symbols_info` (the
+    public default) and `balances` (whether the discount token is held); loads through the
+    REST client it is handed."""
 
-    symbols_info: dict[Symbol, SymbolInfo]
-    balances: dict[str, AssetBalance]
-    name: str
-    _symbols: list[Symbol]
-
-    def _init_fees(self) -> None:
+    def __init__(
+        self, venue: str, symbols_info: Mapping[Symbol, SymbolInfo], balances: Mapping[str, AssetBalance]
+    ) -> None:
+        self._venue = venue
+        self._symbols_info = symbols_info
+        self._balances = balances
         # The account's own rates per symbol; a symbol missing here pays the public default.
-        self.account_fees: dict[Symbol, AccountFees] = {}
-        self._fee_loads = 0
-        self._fee_load_errors = 0
+        self.rates: dict[Symbol, AccountFees] = {}
+        self.loads = 0
+        self.load_errors = 0
 
     def maker_fee(self, symbol: Symbol) -> float:
         """The maker rate this account pays on `symbol` now (negative: a rebate)."""
@@ -45,16 +46,16 @@ class AccountFeesMixin:
         return self._rate(symbol, maker=False)
 
     def _rate(self, symbol: Symbol, *, maker: bool) -> float:
-        fees = self.account_fees.get(symbol)
+        fees = self.rates.get(symbol)
         if fees is None:
-            info = self.symbols_info[symbol]
+            info = self._symbols_info[symbol]
             return info.maker_fee if maker else info.taker_fee
         if fees.token and self._holds(fees.token):
             return fees.token_maker if maker else fees.token_taker
         return fees.maker if maker else fees.taker
 
     def _holds(self, asset: str) -> bool:
-        balance = self.balances.get(asset)
+        balance = self._balances.get(asset)
         return balance is not None and balance.available > 0
 
     def fee_value(self, fill: Execution) -> float | None:
@@ -67,44 +68,34 @@ class AccountFeesMixin:
             return fill.fee
         if asset == symbol.base:
             return fill.fee * fill.price
-        fees = self.account_fees.get(symbol)
+        fees = self.rates.get(symbol)
         if fees is not None and asset == fees.token:
             rate = fees.token_maker if fill.is_maker else fees.token_taker
             return fill.price * fill.quantity * rate
         return None
 
-    async def reload_account_fees(self, symbols: list[Symbol] | None = None) -> dict[Symbol, AccountFees]:
-        """Load the account's rates for `symbols` (default: the symbols initialized). A venue
-        that refuses (permission, outage) leaves the previous rates, or the public default, in
-        place and says so in the log; the next refresh tries again."""
-        load = getattr(self._private_rest, "get_account_fees", None)
+    async def reload(self, rest: object, symbols: list[Symbol]) -> dict[Symbol, AccountFees]:
+        """Load the account's rates for `symbols` through `rest`. A venue that refuses
+        (permission, outage) leaves the previous rates, or the public default, in place and
+        says so in the log; the next refresh tries again."""
+        load = getattr(rest, "get_account_fees", None)
         if load is None:  # a caller's own REST client without it: the public default stands
-            return dict(self.account_fees)
-        wanted = list(self._symbols) if symbols is None else symbols
+            return dict(self.rates)
         try:
-            loaded = await asyncio.gather(*(load(s) for s in wanted))
+            loaded = await asyncio.gather(*(load(s) for s in symbols))
         except ExchangeError as exc:
-            self._fee_load_errors += 1
-            log_kv(log, logging.WARNING, "account_fees_unavailable", venue=self.name, error=str(exc))
-            return dict(self.account_fees)
+            self.load_errors += 1
+            log_kv(log, logging.WARNING, "account_fees_unavailable", venue=self._venue, error=str(exc))
+            return dict(self.rates)
         for fees in loaded:
-            self.account_fees[fees.symbol] = fees
-        self._fee_loads += 1
-        return dict(self.account_fees)
+            self.rates[fees.symbol] = fees
+        self.loads += 1
+        return dict(self.rates)
 
-    async def _refresh_fees(self, every_s: float) -> None:
-        while True:
-            await asyncio.sleep(every_s)
-            try:
-                await self.reload_account_fees()
-            except Exception as exc:  # not only venue errors: keep refreshing, say so
-                self._fee_load_errors += 1
-                self._count_error(exc)
-
-    def fee_stats(self) -> Mapping[str, int]:
+    def stats(self) -> Mapping[str, int]:
         """Fee-load counters: loads, failed loads and how many symbols have this account's own rates."""
         return {
-            "fee_loads": self._fee_loads,
-            "fee_load_errors": self._fee_load_errors,
-            "symbols_with_account_fees": len(self.account_fees),
+            "fee_loads": self.loads,
+            "fee_load_errors": self.load_errors,
+            "symbols_with_account_fees": len(self.rates),
         }

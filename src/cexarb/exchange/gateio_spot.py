@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from cexarb.exchange.private import CompositePrivateExchange
 from cexarb.exchange.public import CompositePublicExchange
-from cexarb.exchange.withdrawals import WithdrawalMixin
+from cexarb.exchange.withdrawals import WithdrawingPrivateExchange
 from cexarb.model import Order, OrderType, Side, Symbol, TimeInForce
 from cexarb.model.errors import InvalidOrder
 from cexarb.model.rounding import round_up
@@ -25,7 +24,7 @@ class GateioSpotPublicExchange(CompositePublicExchange):
         return GateioSpotPublicWs(self.config, handlers, self.symbols_info, session=self._session)
 
 
-class GateioSpotPrivateExchange(WithdrawalMixin, CompositePrivateExchange, GateioSpotPublicExchange):
+class GateioSpotPrivateExchange(WithdrawingPrivateExchange, GateioSpotPublicExchange):
     def _create_private_rest(self) -> GateioSpotPrivateRest:
         return GateioSpotPrivateRest(self.config, self.symbols_info, session=self._session)
 

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from cexarb.exchange.private import CompositePrivateExchange
 from cexarb.exchange.public import CompositePublicExchange
-from cexarb.exchange.withdrawals import WithdrawalMixin
+from cexarb.exchange.withdrawals import WithdrawingPrivateExchange
 from cexarb.model import Symbol, SymbolInfo, WithdrawalNetwork
 from cexarb.venues.contracts import PrivateWebsocketHandlers, PublicWebsocketHandlers
 from cexarb.venues.mexc import MexcSpotPrivateRest, MexcSpotPrivateWs, MexcSpotPublicRest, MexcSpotPublicWs
@@ -18,7 +17,7 @@ class MexcSpotPublicExchange(CompositePublicExchange):
         return MexcSpotPublicWs(self.config, handlers, self.symbols_info, session=self._session)
 
 
-class MexcSpotPrivateExchange(WithdrawalMixin, CompositePrivateExchange, MexcSpotPublicExchange):
+class MexcSpotPrivateExchange(WithdrawingPrivateExchange, MexcSpotPublicExchange):
     def __init__(self, config, **kwargs) -> None:
         super().__init__(config, **kwargs)
         # MEXC needs a symbol on every order query, so "all open orders" means all of the

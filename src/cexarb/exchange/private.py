@@ -11,14 +11,15 @@ deduplication (`fills.FillLedger`) and the account's fee rates (`fees.AccountFee
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import logging
 import math
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Mapping
 from typing import Any
 
 from cexarb.exchange.emitter import Emitter
-from cexarb.exchange.fees import AccountFeesMixin
+from cexarb.exchange.fees import AccountFeeRates
 from cexarb.exchange.fills import FillLedger
 from cexarb.exchange.handlers import Fanout, PrivateListener
 from cexarb.exchange.lostplace import LostPlaceResolver
@@ -29,6 +30,7 @@ from cexarb.exchange.singleflight import SingleFlight
 from cexarb.exchange.stats import RepeatLookups, TradingStats
 from cexarb.exchange.streamstate import StreamState
 from cexarb.model import (
+    AccountFees,
     AssetBalance,
     ConnectionState,
     Execution,
@@ -54,7 +56,7 @@ log = logging.getLogger("cexarb.exchange")
 _MAX_UNCONFIRMED = 100
 
 
-class CompositePrivateExchange(AccountFeesMixin, CompositePublicExchange):
+class CompositePrivateExchange(CompositePublicExchange):
     def __init__(self, config, **kwargs) -> None:
         super().__init__(config, **kwargs)
         settings = self.settings
@@ -83,7 +85,7 @@ class CompositePrivateExchange(AccountFeesMixin, CompositePublicExchange):
         # Built once the REST client exists (initialize with credentials).
         self._repair: StateRepairer | None = None
         self._resolver: LostPlaceResolver | None = None
-        self._init_fees()
+        self._fees = AccountFeeRates(self.name, self.symbols_info, self.balances)
 
     # -- factory methods --------------------------------------------------------------
 
@@ -113,6 +115,47 @@ class CompositePrivateExchange(AccountFeesMixin, CompositePublicExchange):
 
     def _private_fanouts(self) -> list[Fanout]:
         return [self._on_order, self._on_execution, self._on_balance, self._on_connection]
+
+    # -- fees ---------------------------------------------------------------------------
+
+    @property
+    def account_fees(self) -> dict[Symbol, AccountFees]:
+        """The account's own rates per symbol; a symbol missing here pays the public default."""
+        return self._fees.rates
+
+    def maker_fee(self, symbol: Symbol) -> float:
+        """The maker rate this account pays on `symbol` now (negative: a rebate)."""
+        return self._fees.maker_fee(symbol)
+
+    def taker_fee(self, symbol: Symbol) -> float:
+        """The taker rate this account pays on `symbol` now: its tier's, at the discount-token
+        rate while deduction is on and the account holds the token, else the public default."""
+        return self._fees.taker_fee(symbol)
+
+    def fee_value(self, fill: Execution) -> float | None:
+        """The fee of `fill` in quote, as the venue charged it (None: in an asset not priced here)."""
+        return self._fees.fee_value(fill)
+
+    async def reload_account_fees(self, symbols: list[Symbol] | None = None) -> dict[Symbol, AccountFees]:
+        """Load the account's rates for `symbols` (default: the symbols initialized); a venue
+        that refuses leaves the previous rates, or the public default, in place."""
+        return await self._fees.reload(
+            self._private_rest, list(self._symbols) if symbols is None else symbols
+        )
+
+    async def _refresh_fees(self, every_s: float) -> None:
+        # A tier moves with the account's volume, and deduction can be switched on the site.
+        while True:
+            await asyncio.sleep(every_s)
+            try:
+                await self.reload_account_fees()
+            except Exception as exc:  # not only venue errors: keep refreshing, say so
+                self._fees.load_errors += 1
+                self._count_error(exc)
+
+    def fee_stats(self) -> Mapping[str, int]:
+        """Fee-load counters: loads, failed loads and how many symbols have this account's own rates."""
+        return self._fees.stats()
 
     # -- template initialize ----------------------------------------------------------
 

@@ -1,16 +1,20 @@
 """Withdrawals for private composites whose venue allows them (WithdrawalCapability).
 
-Mixed into a venue's private composite only when its connector implements
-`WithdrawalRest`; a composite without it simply has no `withdraw`. Requests are
-validated before anything is sent, and each one leaves an audit record (no
-credentials: the request holds none, and the memo is only noted as present).
+`Withdrawals` does the work; a venue's private composite offers it by deriving from
+`WithdrawingPrivateExchange` only when its connector implements `WithdrawalRest`: a
+composite without it simply has no `withdraw`. Requests are validated before anything is
+sent, and each one leaves an audit record (no credentials: the request holds none, and the
+memo is only noted as present).
 """
 
 from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
 
+from cexarb.exchange.private import CompositePrivateExchange
 from cexarb.exchange.streamstate import StreamState
 from cexarb.model import (
     AssetBalance,
@@ -95,21 +99,40 @@ def validate_withdrawal(
         raise fail(f"exceeds the available balance {available}")
 
 
-class WithdrawalMixin:
-    """Needs a CompositePrivateExchange under it (private REST, balances, stream state)."""
+class Withdrawals:
+    """Withdrawals and deposits of one account, through the REST client `rest()` returns (it
+    raises while there is none). `networks(asset)` gives the venue's network config (None:
+    the venue gives none); without a live stream the balance is reloaded before validating."""
+
+    def __init__(
+        self,
+        venue: str,
+        rest: Callable[[], object],
+        balances: Mapping[str, AssetBalance],
+        *,
+        networks: Callable[[str], Awaitable[list[WithdrawalNetwork] | None]],
+        stream_up: Callable[[], bool],
+        reload_balances: Callable[[], Awaitable[Any]],
+    ) -> None:
+        self._venue = venue
+        self._rest = rest
+        self._balances = balances
+        self._networks = networks
+        self._stream_up = stream_up
+        self._reload_balances = reload_balances
 
     async def withdraw(self, request: WithdrawalRequest) -> WithdrawalResponse:
         """Validate against balance and networks, submit once, log for audit; returns the venue's answer."""
         rest = self._withdrawal_rest()
-        networks = await self._withdrawal_networks(request.asset)
-        if self.private_stream is not StreamState.UP:
+        networks = await self._networks(request.asset)
+        if not self._stream_up():
             # Without the stream the local balance may be old: ask the venue.
-            await self.reload_balances()
-        validate_withdrawal(request, self.balances.get(request.asset), networks, venue=self.name)
+            await self._reload_balances()
+        validate_withdrawal(request, self._balances.get(request.asset), networks, venue=self._venue)
         response = await rest.withdraw(request)
         audit.info(
             "withdrawal venue=%s id=%s asset=%s amount=%s network=%s address=%s memo=%s status=%s",
-            self.name,
+            self._venue,
             response.withdrawal_id,
             request.asset,
             request.amount,
@@ -126,10 +149,6 @@ class WithdrawalMixin:
         """By the venue's id, or by the client id the request carried (`WithdrawalRequest.client_id`)."""
         return await self._withdrawal_rest().get_withdrawal(withdrawal_id, asset, client_id=client_id)
 
-    async def get_withdrawal_networks(self, asset: str) -> list[WithdrawalNetwork] | None:
-        """The networks `asset` withdraws on, with fee and minimum (None: the venue gives none)."""
-        return await self._withdrawal_networks(asset)
-
     async def get_deposit_addresses(self, asset: str, network: str | None = None) -> list[DepositAddress]:
         """This account's deposit addresses for `asset` (one per network, or just `network`)."""
         return await self._deposit_rest().get_deposit_addresses(asset, network)
@@ -141,10 +160,55 @@ class WithdrawalMixin:
         return await self._deposit_rest().get_deposits(asset, since_ms)
 
     def _deposit_rest(self) -> DepositRest:
-        rest = self._require_private()
+        rest = self._rest()
         if not isinstance(rest, DepositRest):
-            raise WithdrawalError(f"{self.name}: the connector has no deposit API", venue=self.name)
+            raise WithdrawalError(f"{self._venue}: the connector has no deposit API", venue=self._venue)
         return rest
+
+    def _withdrawal_rest(self) -> WithdrawalRest:
+        rest = self._rest()
+        if not isinstance(rest, WithdrawalRest):
+            raise WithdrawalError(f"{self._venue}: the connector cannot withdraw", venue=self._venue)
+        return rest
+
+
+class WithdrawingPrivateExchange(CompositePrivateExchange):
+    """A private composite whose venue withdraws and lists deposits (its `Withdrawals`)."""
+
+    def __init__(self, config, **kwargs) -> None:
+        super().__init__(config, **kwargs)
+        self._withdrawals = Withdrawals(
+            self.name,
+            self._require_private,
+            self.balances,
+            networks=self._withdrawal_networks,
+            stream_up=self._private_stream_up,
+            reload_balances=self.reload_balances,
+        )
+
+    async def withdraw(self, request: WithdrawalRequest) -> WithdrawalResponse:
+        """Validate against balance and networks, submit once, log for audit; returns the venue's answer."""
+        return await self._withdrawals.withdraw(request)
+
+    async def get_withdrawal_status(
+        self, withdrawal_id: str | None = None, asset: str | None = None, *, client_id: str | None = None
+    ) -> WithdrawalResponse:
+        """By the venue's id, or by the client id the request carried (`WithdrawalRequest.client_id`)."""
+        return await self._withdrawals.get_withdrawal_status(withdrawal_id, asset, client_id=client_id)
+
+    async def get_withdrawal_networks(self, asset: str) -> list[WithdrawalNetwork] | None:
+        """The networks `asset` withdraws on, with fee and minimum (None: the venue gives none)."""
+        return await self._withdrawal_networks(asset)
+
+    async def get_deposit_addresses(self, asset: str, network: str | None = None) -> list[DepositAddress]:
+        """This account's deposit addresses for `asset` (one per network, or just `network`)."""
+        return await self._withdrawals.get_deposit_addresses(asset, network)
+
+    async def get_deposits(
+        self, asset: str | None = None, since_ms: int | None = None
+    ) -> list[DepositRecord]:
+        """Deposits the venue lists (pending and credited), oldest first."""
+        return await self._withdrawals.get_deposits(asset, since_ms)
 
     async def _withdrawal_networks(self, asset: str) -> list[WithdrawalNetwork] | None:
         """The venue's network config when the connector offers it (venues may override)."""
@@ -153,8 +217,5 @@ class WithdrawalMixin:
             return await rest.get_withdrawal_networks(asset)
         return None
 
-    def _withdrawal_rest(self) -> WithdrawalRest:
-        rest = self._require_private()
-        if not isinstance(rest, WithdrawalRest):
-            raise WithdrawalError(f"{self.name}: the connector cannot withdraw", venue=self.name)
-        return rest
+    def _private_stream_up(self) -> bool:
+        return self.private_stream is StreamState.UP
