@@ -34,7 +34,8 @@ REPEAT = 3  # every bad frame is sent this many times: still logged once
 
 def stream_bad_frames(ex) -> int:
     """Frames the streams refused or skipped as unroutable (each one counted)."""
-    stats = [ex._public_ws.stats, ex._private_ws.stats]
+    streams = ex.transport_stats()["ws"]
+    stats = [streams["public"], streams["private"]]
     return sum(s.bad_frames + s.errors_by_kind.get("UnroutedChannel", 0) for s in stats)
 
 
@@ -59,7 +60,7 @@ async def test_bad_frames_are_counted_logged_once_and_contained(
         await asyncio.sleep(0.05)
     # Every bad frame reaches both streams; each stream counts every one it cannot use.
     assert await eventually(lambda: stream_bad_frames(ex) >= len(frames) * rounds)
-    assert ex._private_ws.stats.bad_frames >= rounds
+    assert ex.transport_stats()["ws"]["private"].bad_frames >= rounds
     price = await quoted_price(ex, BTC, Side.BUY, 0)
     sim.faults.inject_ws_frame(market, unknown_order_update(sim, market, price, QTY[BTC]))
     sim.faults.inject_ws_frame(market, book_gap(sim, market))

@@ -32,7 +32,7 @@ async def test_clock_skew_is_detected_and_resynced(sim, exchanges, figures, mark
     await quiesce(ex, sim, market)
     await assert_truth(ex, sim, market, ledger)
 
-    http = ex._private_rest.http
+    http = ex.transport_stats()["rest"]["private"]
     assert http.stats.clock_resyncs >= 1
     assert abs(http.clock.offset_ms + SKEW_MS) < 5_000  # the offset now follows the venue
     assert ex.get_trading_stats()["private_reconnects"] >= 1

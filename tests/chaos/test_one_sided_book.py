@@ -77,7 +77,7 @@ async def test_a_swept_bid_is_no_price_for_every_consumer(quiet_sim, venues):
         )
         assert ex.get_order_book(BTC).best_bid is None and ex.get_order_book(BTC).asks
         # REST says the same (MEXC writes a zero price, Gate an empty one).
-        rest = await ex._public_rest.get_book_ticker(BTC)
+        rest = await ex.public_rest.get_book_ticker(BTC)
         assert rest.bid_price is None and rest.ask_price == ticker.ask_price, market
 
     # Arb engine: marks keep the last two-sided mid, the views show no bid level, no trade.

@@ -18,7 +18,7 @@ from .rig import BTC, MARKETS, QTY, SYMBOLS, Ledger, assert_truth, make_exchange
 async def initialize_fails_cleanly(ex, sim, market) -> InitializationError:
     with pytest.raises(InitializationError) as failed:
         await asyncio.wait_for(ex.initialize(SYMBOLS), 30)
-    assert ex._clients == []  # everything opened was closed
+    assert ex.clients == []  # everything opened was closed
     await eventually(lambda: sim.stats(market)["ws_connections"] == 0, what="a stream was left open")
     assert ex.get_order_book(BTC) is None
     with pytest.raises(ExchangeError, match="not initialized"):

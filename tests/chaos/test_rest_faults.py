@@ -43,7 +43,7 @@ class Recorder:
         place = ex.place_limit_order
 
         async def recorded(symbol, side, quantity, price, **kwargs):
-            cid = kwargs.pop("client_order_id", None) or ex._private_rest.new_client_order_id()
+            cid = kwargs.pop("client_order_id", None) or ex.private_rest.new_client_order_id()
             try:
                 order = await place(symbol, side, quantity, price, client_order_id=cid, **kwargs)
             except OrderStatusUnknown:

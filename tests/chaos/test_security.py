@@ -119,7 +119,7 @@ async def test_secrets_never_leave_and_wrong_ones_are_refused(secret_sim, exchan
         assert withdrawals == 1 and sent.withdrawal_id
     await quiesce(ex, sim, market)
     seen += [repr(ex), repr(config), repr(ex.config), json.dumps(ex.get_trading_stats(), default=str)]
-    seen += [repr(client) for _, client in ex._clients]
+    seen += [repr(client) for _, client in ex.clients]
 
     records = [r.getMessage() + (r.exc_text or "") for r in caplog.records]
     assert any("ws_reconnected" in text for text in records)  # the scan saw the client's logs

@@ -23,10 +23,13 @@ from cexarb.model import (
     Order,
     OrderBook,
     OrderStatus,
+    OrderType,
     Position,
     PositionSide,
+    Side,
     Symbol,
     SymbolInfo,
+    TimeInForce,
     Venue,
     WithdrawalNetwork,
     WithdrawalResponse,
@@ -45,6 +48,14 @@ FAST = CompositeSettings(
     book_retry_delay_s=0.0,
     sweep_retry_max_s=0.02,
 )
+
+
+def resting(venue: FakeVenue, order_id: str, symbol: Symbol = BTC) -> Order:
+    """An order the venue has that the client never saw (placed elsewhere, or while it was away)."""
+    order = Order(symbol, order_id, f"x{order_id}", Side.BUY, OrderType.LIMIT, 90.0, 1.0, OrderStatus.NEW,
+                  TimeInForce.GTC, remaining_quantity=1.0, updated_at=1)  # fmt: skip
+    venue.orders[order_id] = order
+    return order
 
 
 class Boom(Exception):

@@ -24,6 +24,7 @@ from tests.exchange.fakes import (
     FakeSpotExchange,
     FakeVenue,
     long_position,
+    resting,
 )
 from tests.support import eventually
 
@@ -207,15 +208,13 @@ async def test_get_active_order_three_tiers(ex, venue):
     assert ex.get_trading_stats()["last_active_order_tier"] == "executed"
     # an order the client never saw: REST answers; finished -> cached, open -> not cached
     venue.private_ws.up = False
-    other = await ex.place_limit_order(BTC, Side.BUY, 1.0, 99.0)
+    other = resting(venue, "r1")  # placed elsewhere
     venue.fill(other.order_id, 1.0)  # the stream is down: the client does not see this
-    ex._tracker.clear()
     got = await ex.get_active_order(BTC, other.order_id)
     assert got.status is OrderStatus.FILLED and ex.get_trading_stats()["last_active_order_tier"] == "rest"
     await ex.get_active_order(BTC, other.order_id)
     assert ex.get_trading_stats()["last_active_order_tier"] == "executed"
-    third = await ex.place_limit_order(ETH, Side.BUY, 1.0, 50.0)
-    ex._tracker.clear()
+    third = resting(venue, "r2", ETH)
     assert (await ex.get_active_order(ETH, third.order_id)).status is OrderStatus.NEW
     assert third.order_id not in ex.open_orders.get(ETH, {})
     tiers = ex.get_trading_stats()["active_order_tiers"]

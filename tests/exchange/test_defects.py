@@ -13,21 +13,13 @@ from dataclasses import replace
 import msgspec
 import pytest
 
-from cexarb.model import Order, OrderStatus, OrderType, Side, TimeInForce
+from cexarb.model import OrderStatus, Side
 from cexarb.model.errors import OrderStatusUnknown
 from tests.support import eventually
 
-from .fakes import BTC, ETH, FAST, Boom, FakeSpotExchange, FakeVenue
+from .fakes import BTC, ETH, FAST, Boom, FakeSpotExchange, FakeVenue, resting
 
 DEADLINE_S = 10.0  # a hang guard only
-
-
-def resting(venue: FakeVenue, order_id: str, symbol=BTC) -> Order:
-    """An order the venue has that the client never saw (placed elsewhere)."""
-    order = Order(symbol, order_id, f"x{order_id}", Side.BUY, OrderType.LIMIT, 90.0, 1.0, OrderStatus.NEW,
-                  TimeInForce.GTC, remaining_quantity=1.0, updated_at=1)  # fmt: skip
-    venue.orders[order_id] = order
-    return order
 
 
 async def started(settings=FAST) -> tuple[FakeVenue, FakeSpotExchange]:
@@ -87,11 +79,11 @@ async def test_defect6_a_failing_confirmation_releases_the_order_and_is_counted(
     try:
         for i in range(101):
             venue.fail["get_order"] = Boom("lookup broke")
-            ex._handle_order(resting(venue, str(1000 + i)))
+            venue.private_ws.handlers.order(resting(venue, str(1000 + i)))
             assert await eventually(lambda i=i: ex.get_trading_stats()["unknown_orders_unconfirmed"] == i + 1)
-        assert ex._unconfirmed == {}
+        # Every slot was released: past the cap of 100 unconfirmed orders a real one is still checked.
         real = resting(venue, "5000")
-        ex._handle_order(real)
+        venue.private_ws.handlers.order(real)
         assert await eventually(lambda: "5000" in ex.open_orders.get(BTC, {}))
         assert ex.get_public_stats()["errors"]["Boom"] == 101
         assert ex.get_trading_stats()["background_failures"] == 0  # handled where it happened

@@ -263,7 +263,7 @@ async def test_withdraw_validates_sends_and_status_changes(sim, exchanges, name,
 async def test_websocket_fill_arrives_before_rest_reply(sim, exchanges, name):
     ex = await started(sim, name)
     exchanges.append(ex)
-    rest = ex._private_rest
+    rest = ex.private_rest
     place = rest.place_order
 
     async def reply_after_the_stream(*args, **kwargs):
@@ -271,9 +271,7 @@ async def test_websocket_fill_arrives_before_rest_reply(sim, exchanges, name):
         await sim.take(venue_key(name), BTC, Side.SELL, QTY)
         cid = kwargs["client_order_id"]
         # hold the (now stale) NEW reply until the stream has delivered the fill
-        await eventually(
-            lambda: (o := ex._tracker.find_by_client_id(BTC, cid)) is not None and o.status.is_done
-        )
+        await eventually(lambda: (o := ex.order_by_client_id(BTC, cid)) is not None and o.status.is_done)
         return reply
 
     rest.place_order = reply_after_the_stream
@@ -360,7 +358,7 @@ async def test_stream_fails_at_init_then_initializes_cleanly(sim, exchanges, nam
         await asyncio.wait_for(ex.initialize([BTC, ETH]), 10)
     assert info.value.step in ("public_ws", "private_ws")
     assert sim.stats(key)["ws_connections"] == 0
-    assert ex._clients == []  # everything opened was closed
+    assert ex.clients == []  # everything opened was closed
     sim.faults.reject_ws_connections(key, False)
     await asyncio.wait_for(ex.initialize([BTC, ETH]), 10)
     exchanges.append(ex)

@@ -21,11 +21,21 @@ from cexarb.exchange.capabilities import (
     WithdrawalCapability,
 )
 from cexarb.exchange.futures import CompositePrivateFuturesExchange
+from cexarb.exchange.handlers import PrivateListener
 from cexarb.exchange.private import CompositePrivateExchange
 from cexarb.exchange.public import CompositePublicExchange
 from cexarb.exchange.registry import COMPOSITES
 from cexarb.exchange.settings import CompositeSettings
-from cexarb.model import AssetBalance, Order, OrderStatus, OrderType, Side, TimeInForce, WithdrawalRequest
+from cexarb.model import (
+    AssetBalance,
+    Execution,
+    Order,
+    OrderStatus,
+    OrderType,
+    Side,
+    TimeInForce,
+    WithdrawalRequest,
+)
 from cexarb.model.errors import AuthenticationError
 from cexarb.venues.contracts import PrivateWebsocketHandlers, SymbolsInfo
 from tests.exchange.fakes import (
@@ -304,8 +314,24 @@ async def test_private_websocket_handlers_take_the_spec_keywords_plain_or_corout
 async def test_handlers_are_injected_into_the_private_websocket(ex, venue):
     handlers = venue.private_ws.handlers
     assert isinstance(handlers, PrivateWebsocketHandlers)
-    assert handlers.order == ex._handle_order and handlers.balance == ex._handle_balance
-    assert handlers.execution == ex._handle_execution
+    # They are the composite's own: what the stream delivers is its state when they return.
+    fills = []
+
+    class Fills(PrivateListener):
+        def on_execution(self, execution):
+            fills.append(execution)
+
+    ex.add_private_listener(Fills())
+    handlers.balance(AssetBalance("USDT", 123.0))
+    assert ex.balances["USDT"].available == 123.0
+    order = await ex.place_limit_order(BTC, Side.BUY, 1.0, 90.0)
+    canceled = Order(**{f: getattr(order, f) for f in order.__struct_fields__})
+    canceled.status, canceled.updated_at = OrderStatus.CANCELED, order.updated_at + 1
+    handlers.order(canceled)
+    assert ex.executed_orders[BTC][order.order_id].status is OrderStatus.CANCELED
+    fill = Execution(BTC, "t-injected", order.order_id, order.client_order_id, Side.BUY, 90.0, 1.0, 0.0, "USDT", True, 1)  # fmt: skip
+    handlers.execution(fill)
+    assert fills == [fill]
 
 
 # -- initialization template method ------------------------------------------------------------------

@@ -108,6 +108,16 @@ class CompositePrivateExchange(CompositePublicExchange):
         """Sent, not yet acknowledged, by client order id (a copy)."""
         return dict(self._tracker.pending)
 
+    @property
+    def private_rest(self) -> PrivateRest | None:
+        """The venue's private REST connector (None before initialize and without credentials)."""
+        return self._private_rest
+
+    def order_by_client_id(self, symbol: Symbol, client_order_id: str) -> Order | None:
+        """The acknowledged order (open or finished) placed with `client_order_id`; None when
+        not tracked. A scan: for tests and rare recovery paths, not the hot path."""
+        return self._tracker.find_by_client_id(symbol, client_order_id)
+
     def add_private_listener(self, listener: object) -> None:
         """Route order, execution, balance, connection (futures: position, funding) events to its on_*."""
         for fanout in self._private_fanouts():

@@ -131,6 +131,16 @@ class CompositePublicExchange:
         """The symbols this composite streams, in the order they were added (a copy)."""
         return list(self._symbols)
 
+    @property
+    def clients(self) -> list[tuple[str, Any]]:
+        """Every client opened and not closed yet, as (initialize step, client), in opening order (a copy)."""
+        return list(self._clients)
+
+    @property
+    def public_rest(self) -> PublicRest | None:
+        """The venue's public REST connector (None before initialize)."""
+        return self._public_rest
+
     def get_order_book(self, symbol: Symbol) -> OrderBook | None:
         """The synced book, or None while it is not in sync (never a stale one)."""
         sync = self._books.get(symbol)
