@@ -15,7 +15,7 @@ from cexarb.exchange.lostplace import LostPlaceResolver
 from cexarb.exchange.orders import OrderTracker
 from cexarb.exchange.recovery import StateRepairer
 from cexarb.exchange.singleflight import SingleFlight
-from cexarb.exchange.stats import TradingStats
+from cexarb.exchange.stats import FeeCounters, TradingStats
 from cexarb.exchange.streamstate import StreamState
 from cexarb.exchange.withdrawals import Withdrawals
 from cexarb.model import (
@@ -272,7 +272,7 @@ async def test_fee_rates_use_the_public_default_then_the_account_tier_and_the_to
     assert fees.taker_fee(BTC) == 0.0015
     gt_fill = Execution(BTC, "t", "1", "c", Side.BUY, 100.0, 2.0, 0.3, "GT", False, 1)
     assert fees.fee_value(gt_fill) == pytest.approx(100.0 * 2.0 * 0.0015)
-    assert fees.stats() == {"fee_loads": 1, "fee_load_errors": 0, "symbols_with_account_fees": 1}
+    assert fees.stats() == FeeCounters(fee_loads=1, fee_load_errors=0, symbols_with_account_fees=1)
 
 
 async def test_fee_rates_keep_the_previous_rates_when_the_venue_refuses():

@@ -416,3 +416,28 @@ async def test_a_rest_client_without_fee_rates_keeps_the_public_default(venue, m
         assert ex.account_fees == {} and ex.taker_fee(BTC) == ex.symbols_info[BTC].taker_fee
     finally:
         await ex.close()
+
+
+async def test_trading_stats_are_a_typed_struct_whose_dict_is_get_trading_stats(ex, venue):
+    order = await ex.place_limit_order(BTC, Side.BUY, 1.0, 100.0)
+    venue.fill(order.order_id, 1.0)
+    report = ex.trading_stats()
+    assert report.executed_orders_count == 1 and report.recovery.orders_placed == 1
+    assert report.connection_status.private_ws and report.fees.fee_loads == 1
+    stats = ex.get_trading_stats()
+    assert stats == report.as_dict()
+    # The spec's keys, nested dicts included; the recovery and fee counters sit at the top level.
+    assert stats["connection_status"] == {"private_rest": True, "private_ws": True}
+    assert stats["orders_placed"] == 1 and stats["fee_loads"] == 1 and "recovery" not in stats
+    assert stats["active_order_tiers"] == {"open": 0, "executed": 0, "rest": 0, "none": 0}
+
+
+async def test_futures_trading_stats_add_the_positions(venue):
+    venue.positions[BTC] = long_position(BTC, 2.0)
+    ex = FakeFuturesExchange(venue)
+    await ex.initialize([BTC])
+    try:
+        assert ex.trading_stats().positions == {str(BTC): 2.0}
+        assert ex.get_trading_stats()["active_positions"] == 1
+    finally:
+        await ex.close()

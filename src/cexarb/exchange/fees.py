@@ -12,6 +12,7 @@ import asyncio
 import logging
 from collections.abc import Mapping
 
+from cexarb.exchange.stats import FeeCounters
 from cexarb.logs import log_kv
 from cexarb.model import AccountFees, AssetBalance, Execution, Symbol, SymbolInfo
 from cexarb.model.errors import ExchangeError
@@ -92,10 +93,8 @@ class AccountFeeRates:
         self.loads += 1
         return dict(self.rates)
 
-    def stats(self) -> Mapping[str, int]:
+    def stats(self) -> FeeCounters:
         """Fee-load counters: loads, failed loads and how many symbols have this account's own rates."""
-        return {
-            "fee_loads": self.loads,
-            "fee_load_errors": self.load_errors,
-            "symbols_with_account_fees": len(self.rates),
-        }
+        return FeeCounters(
+            fee_loads=self.loads, fee_load_errors=self.load_errors, symbols_with_account_fees=len(self.rates)
+        )

@@ -10,11 +10,14 @@ import logging
 from collections.abc import Coroutine
 from typing import Any
 
+import msgspec
+
 from cexarb.exchange.funding import FundingBook
 from cexarb.exchange.handlers import Fanout
 from cexarb.exchange.private import CompositePrivateExchange
 from cexarb.exchange.public import CompositePublicExchange, now_ms
 from cexarb.exchange.recovery import TouchWatch
+from cexarb.exchange.stats import FuturesTradingStatsReport
 from cexarb.exchange.streamstate import StreamState
 from cexarb.model import (
     FundingInfo,
@@ -57,12 +60,13 @@ class CompositePrivateFuturesExchange(CompositePrivateExchange):
         """Base units per contract of `symbol` (quantities stay in base units; connectors convert)."""
         return self.symbols_info[symbol].contract_size
 
-    def get_trading_stats(self) -> dict[str, Any]:
+    def trading_stats(self) -> FuturesTradingStatsReport:
         """The private stats plus position metrics (futures only, as the seed plan moves them)."""
-        stats = super().get_trading_stats()
-        stats["active_positions"] = sum(1 for p in self.positions.values() if p.size)
-        stats["positions"] = {str(s): p.size for s, p in self.positions.items() if p.size}
-        return stats
+        return FuturesTradingStatsReport(
+            **msgspec.structs.asdict(super().trading_stats()),
+            active_positions=sum(1 for p in self.positions.values() if p.size),
+            positions={str(s): p.size for s, p in self.positions.items() if p.size},
+        )
 
     def _private_fanouts(self) -> list[Fanout]:
         return [*super()._private_fanouts(), self._on_position, self._on_funding]

@@ -18,6 +18,8 @@ import math
 from collections.abc import Coroutine, Mapping
 from typing import Any
 
+import msgspec
+
 from cexarb.exchange.emitter import Emitter
 from cexarb.exchange.fees import AccountFeeRates
 from cexarb.exchange.fills import FillLedger
@@ -27,7 +29,14 @@ from cexarb.exchange.orders import OrderTracker
 from cexarb.exchange.public import CompositePublicExchange, _ws_status, now_ms
 from cexarb.exchange.recovery import StateRepairer, TouchWatch, lookup_order
 from cexarb.exchange.singleflight import SingleFlight
-from cexarb.exchange.stats import RepeatLookups, TradingStats
+from cexarb.exchange.stats import (
+    ConnectionFlags,
+    ExecutedCacheStats,
+    RepeatLookups,
+    TierCounts,
+    TradingStats,
+    TradingStatsReport,
+)
 from cexarb.exchange.streamstate import StreamState
 from cexarb.model import (
     AccountFees,
@@ -165,7 +174,7 @@ class CompositePrivateExchange(CompositePublicExchange):
 
     def fee_stats(self) -> Mapping[str, int]:
         """Fee-load counters: loads, failed loads and how many symbols have this account's own rates."""
-        return self._fees.stats()
+        return msgspec.structs.asdict(self._fees.stats())
 
     # -- template initialize ----------------------------------------------------------
 
@@ -604,64 +613,61 @@ class CompositePrivateExchange(CompositePublicExchange):
     def _state(self) -> str:
         return "closed" if self._closed else "running" if self._initialized else "new"
 
-    def get_trading_stats(self) -> dict[str, Any]:
-        """The seed's trading stats (balances, order counts, connection status) and richer counters."""
+    def trading_stats(self) -> TradingStatsReport:
+        """The trading stats as a typed struct (get_trading_stats is its dict)."""
         tracker = self._tracker
         stats = self._stats
         lookups = stats.tier_executed + stats.tier_rest + stats.tier_none
+        hit_rate = stats.tier_executed / lookups if lookups else 0.0
         repeats = self._repeat_lookups
         connections = self._client_status()
-        return {
-            # The seed interface's keys (CompositePrivateExchange spec, get_trading_stats).
-            "total_balances": len(self.balances),
-            "open_orders_count": tracker.open_count(),
-            "executed_orders_count": tracker.executed_count(),
-            "has_credentials": self.config.has_credentials(),
-            "connection_status": {
-                "private_rest": connections["private_rest"] == "ok",
-                "private_ws": connections["private_ws"] == "up",
-            },
-            # The richer ones.
-            "venue": self.name,
-            "state": self._state(),
-            "balances": len(self.balances),
-            "open_orders": tracker.open_count(),
-            "pending_orders": len(tracker.pending),
-            "executed_orders": tracker.executed_count(),
-            "executed_symbols": [str(s) for s in tracker.executed_symbols()],
-            "executed_cache_hit_rate": stats.tier_executed / lookups if lookups else 0.0,
-            "executed_evicted": tracker.evicted,
-            # The seed plan's executed-orders cache metrics: size, bound, hits and misses (a
-            # lookup the open set did not answer), and the hit rate of repeated lookups.
-            "executed_cache": {
-                "size": tracker.executed_count(),
-                "capacity_per_symbol": self.settings.executed_cache_size,
-                "hits": stats.tier_executed,
-                "misses": stats.tier_rest + stats.tier_none,
-                "hit_rate": stats.tier_executed / lookups if lookups else 0.0,
-                "repeat_lookups": repeats.lookups,
-                "repeat_hits": repeats.hits,
-                "repeat_hit_rate": repeats.hit_rate,
-                "evicted": tracker.evicted,
-            },
-            "active_order_tiers": {
-                "open": stats.tier_open,
-                "executed": stats.tier_executed,
-                "rest": stats.tier_rest,
-                "none": stats.tier_none,
-            },
-            "last_active_order_tier": stats.last_tier,
-            "events_processed": stats.events + self._public_events,
-            "order_updates": tracker.updates,
-            "order_updates_ignored": tracker.ignored,
-            "open_to_executed": tracker.transitions,
-            "connections": connections,
-            "background_failures": self._task_failures,
-            **stats.recovery_dict(),
-            **self.fee_stats(),
-            "public": self.get_public_stats(),
-            "listener_errors": sum(f.errors for f in self._private_fanouts()),
-        }
+        return TradingStatsReport(
+            total_balances=len(self.balances),
+            open_orders_count=tracker.open_count(),
+            executed_orders_count=tracker.executed_count(),
+            has_credentials=self.config.has_credentials(),
+            connection_status=ConnectionFlags(
+                private_rest=connections["private_rest"] == "ok", private_ws=connections["private_ws"] == "up"
+            ),
+            venue=self.name,
+            state=self._state(),
+            balances=len(self.balances),
+            open_orders=tracker.open_count(),
+            pending_orders=len(tracker.pending),
+            executed_orders=tracker.executed_count(),
+            executed_symbols=[str(s) for s in tracker.executed_symbols()],
+            executed_cache_hit_rate=hit_rate,
+            executed_evicted=tracker.evicted,
+            executed_cache=ExecutedCacheStats(
+                size=tracker.executed_count(),
+                capacity_per_symbol=self.settings.executed_cache_size,
+                hits=stats.tier_executed,
+                misses=stats.tier_rest + stats.tier_none,
+                hit_rate=hit_rate,
+                repeat_lookups=repeats.lookups,
+                repeat_hits=repeats.hits,
+                repeat_hit_rate=repeats.hit_rate,
+                evicted=tracker.evicted,
+            ),
+            active_order_tiers=TierCounts(
+                open=stats.tier_open, executed=stats.tier_executed, rest=stats.tier_rest, none=stats.tier_none
+            ),
+            last_active_order_tier=stats.last_tier,
+            events_processed=stats.events + self._public_events,
+            order_updates=tracker.updates,
+            order_updates_ignored=tracker.ignored,
+            open_to_executed=tracker.transitions,
+            connections=connections,
+            background_failures=self._task_failures,
+            recovery=stats.recovery(),
+            fees=self._fees.stats(),
+            public=self.get_public_stats(),
+            listener_errors=sum(f.errors for f in self._private_fanouts()),
+        )
+
+    def get_trading_stats(self) -> dict[str, Any]:
+        """The seed's trading stats (balances, order counts, connection status) and richer counters."""
+        return self.trading_stats().as_dict()
 
 
 def _clock_of(rest: Any) -> Any:

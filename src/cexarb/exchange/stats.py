@@ -1,4 +1,5 @@
-"""Counters of a private composite (plain attributes: bumped on the hot path)."""
+"""Counters of a private composite (plain attributes: bumped on the hot path), and the typed
+report get_trading_stats is built from."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ from collections import OrderedDict
 from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Any
+
+import msgspec
 
 
 @dataclass(slots=True)
@@ -42,29 +45,131 @@ class TradingStats:
     # Delayed settles of a lost place that failed and were retried on the timer.
     settle_retries: int = 0
 
-    def recovery_dict(self) -> dict[str, Any]:
-        return {
-            "orders_placed": self.orders_placed,
-            "orders_canceled": self.orders_canceled,
-            "places_unknown": self.places_unknown,
-            "places_resolved": self.places_resolved,
-            "private_disconnects": self.private_disconnects,
-            "private_reconnects": self.private_reconnects,
-            "private_stream_restarts": self.private_stream_restarts,
-            "last_reconnect_ms": self.last_reconnect_ms,
-            "sweeps": self.sweeps,
-            "sweep_failures": self.sweep_failures,
-            "last_resync_ms": self.last_resync_ms,
-            "last_sweep_error": self.last_sweep_error,
-            "degraded_polls": self.degraded_polls,
-            "vanished_queried": self.vanished_queried,
-            "orders_lost": self.orders_lost,
-            "fills_recovered": self.fills_recovered,
-            "unknown_order_updates": self.unknown_order_updates,
-            "unknown_orders_refuted": self.unknown_orders_refuted,
-            "unknown_orders_unconfirmed": self.unknown_orders_unconfirmed,
-            "settle_retries": self.settle_retries,
-        }
+    def recovery(self) -> RecoveryCounters:
+        """A snapshot of the order and recovery counters the trading stats report."""
+        return RecoveryCounters(**{name: getattr(self, name) for name in RecoveryCounters.__struct_fields__})
+
+
+class RecoveryCounters(msgspec.Struct, kw_only=True):
+    """Orders placed and canceled, lost places, and how the private state was repaired."""
+
+    orders_placed: int
+    orders_canceled: int
+    places_unknown: int
+    places_resolved: int
+    private_disconnects: int
+    private_reconnects: int
+    private_stream_restarts: int
+    last_reconnect_ms: int
+    sweeps: int
+    sweep_failures: int
+    last_resync_ms: int
+    last_sweep_error: str
+    degraded_polls: int
+    vanished_queried: int
+    orders_lost: int
+    fills_recovered: int
+    unknown_order_updates: int
+    unknown_orders_refuted: int
+    unknown_orders_unconfirmed: int
+    settle_retries: int
+
+
+class FeeCounters(msgspec.Struct, kw_only=True):
+    """Fee-rate loads, failed loads, and how many symbols have this account's own rates."""
+
+    fee_loads: int
+    fee_load_errors: int
+    symbols_with_account_fees: int
+
+
+class ConnectionFlags(msgspec.Struct, kw_only=True):
+    """The seed's connection_status: is each private channel working."""
+
+    private_rest: bool
+    private_ws: bool
+
+
+class ExecutedCacheStats(msgspec.Struct, kw_only=True):
+    """The seed plan's executed-orders cache metrics: size, bound, hits and misses (a lookup
+    the open set did not answer), and the hit rate of repeated lookups."""
+
+    size: int
+    capacity_per_symbol: int
+    hits: int
+    misses: int
+    hit_rate: float
+    repeat_lookups: int
+    repeat_hits: int
+    repeat_hit_rate: float
+    evicted: int
+
+
+class TierCounts(msgspec.Struct, kw_only=True):
+    """Which tier answered get_active_order, by tier."""
+
+    open: int
+    executed: int
+    rest: int
+    none: int
+
+
+# Fields whose own fields sit at the top level of the dict (the dict predates the struct).
+_FLATTENED = ("recovery", "fees")
+
+
+class TradingStatsReport(msgspec.Struct, kw_only=True):
+    """A private composite's trading stats, typed; `as_dict()` is get_trading_stats's dict."""
+
+    # The seed interface's keys (CompositePrivateExchange spec, get_trading_stats).
+    total_balances: int
+    open_orders_count: int
+    executed_orders_count: int
+    has_credentials: bool
+    connection_status: ConnectionFlags
+    # The richer ones.
+    venue: str
+    state: str
+    balances: int
+    open_orders: int
+    pending_orders: int
+    executed_orders: int
+    executed_symbols: list[str]
+    executed_cache_hit_rate: float
+    executed_evicted: int
+    executed_cache: ExecutedCacheStats
+    active_order_tiers: TierCounts
+    last_active_order_tier: str
+    events_processed: int
+    order_updates: int
+    order_updates_ignored: int
+    open_to_executed: int
+    connections: dict[str, str]
+    background_failures: int
+    recovery: RecoveryCounters
+    fees: FeeCounters
+    public: dict[str, Any]
+    listener_errors: int
+
+    def as_dict(self) -> dict[str, Any]:
+        """The spec's dict: nested structs as dicts, the recovery and fee counters at the top level."""
+        out: dict[str, Any] = {}
+        for name in self.__struct_fields__:
+            value = getattr(self, name)
+            if name in _FLATTENED:
+                out.update(msgspec.structs.asdict(value))
+            elif isinstance(value, msgspec.Struct):
+                out[name] = msgspec.structs.asdict(value)
+            else:
+                out[name] = value
+        return out
+
+
+class FuturesTradingStatsReport(TradingStatsReport, kw_only=True):
+    """The private stats plus position metrics (futures only, as the seed plan moves them)."""
+
+    active_positions: int
+    positions: dict[str, float]
 
 
 class RepeatLookups:
