@@ -49,7 +49,7 @@ _MATCH_TOLERANCE = 1e-6
 
 
 class WalletVenue(Protocol):
-    """The slice of a spot composite the rebalancer uses (cexarb.exchange WithdrawalMixin)."""
+    """The slice of a spot composite the rebalancer uses (cexarb.exchange WithdrawingPrivateExchange)."""
 
     balances: dict[str, AssetBalance]
 
