@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import io
 import re
-import time
 
 import aiohttp
 from prometheus_client.parser import text_string_to_metric_families
@@ -14,6 +13,7 @@ from rich.console import Console
 
 from cexarb.cli.runner import RunOptions, run
 from cexarb.transport.stats import LatencyHistogram
+from tests.support import eventually
 
 FAMILIES = {
     "cexarb_ws_frames": "counter",
@@ -56,23 +56,27 @@ async def test_metrics_are_scraped_during_a_run(tmp_path):
     options = RunOptions(duration=120.0, status_interval_s=5.0, log_file=tmp_path / "run.log", metrics_port=0)
     running = asyncio.create_task(run(options, Console(file=out, width=200, force_terminal=False)))
     try:
-        deadline = time.monotonic() + 90  # generous: a loaded 2-core box starts slowly
-        while not (m := re.search(r"metrics: (http://\S+)", out.getvalue())):
-            assert not running.done() and time.monotonic() < deadline, out.getvalue()
-            await asyncio.sleep(0.05)
-        url = m.group(1)
+        # Generous: a loaded 2-core box starts slowly.
+        assert await eventually(
+            lambda: running.done() or "metrics: http" in out.getvalue(), timeout=90, what="the metrics URL"
+        )
+        assert not running.done(), out.getvalue()
+        url = re.search(r"metrics: (http://\S+)", out.getvalue()).group(1)
+        families: dict[str, list] = {}
         async with aiohttp.ClientSession() as http:
-            while True:  # until the engine has traded and the scrape shows it
+
+            async def traded() -> bool:
+                """Scrape once: has the engine traded and does the scrape show it?"""
+                nonlocal families
                 async with http.get(url) as reply:
                     assert reply.status == 200 and reply.content_type == "text/plain"
                     families = samples(await reply.text())
                 # Fills land while an execution runs; it counts as taken once it has finished.
                 fills = value(families, "cexarb_fills", "cexarb_fills_total")
                 taken = value(families, "cexarb_opportunities", "cexarb_opportunities_total", action="taken")
-                if fills >= 2 and taken >= 1:
-                    break
-                assert time.monotonic() < deadline, "no fills reached the metrics"
-                await asyncio.sleep(0.1)
+                return fills >= 2 and taken >= 1
+
+            assert await eventually(traded, timeout=90, interval=0.1, what="fills in the metrics")
     finally:
         running.cancel()
         await asyncio.gather(running, return_exceptions=True)

@@ -129,6 +129,16 @@ class MexcStreams:
         for conn in list(self._conns):
             await conn.ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutdown")
 
+    def subscriptions(self, api_key: str | None = None) -> set[str]:
+        """The channels subscribed on the open connections (those of `api_key`, or all): what
+        a test polls for before it makes the venue push, instead of sleeping."""
+        return {
+            name
+            for conn in self._conns
+            if api_key is None or conn.api_key == api_key
+            for name in conn.channels
+        }
+
     # ---- connection ----
 
     async def handle(self, request: web.Request) -> web.StreamResponse:

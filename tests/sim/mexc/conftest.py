@@ -25,8 +25,12 @@ def venue() -> SimVenue:
 
 
 @pytest.fixture
-async def base_url(venue: SimVenue, options: MexcSpotOptions) -> AsyncIterator[str]:
-    app = create_app(venue, options=options)
+def app(venue: SimVenue, options: MexcSpotOptions) -> web.Application:
+    return create_app(venue, options=options)
+
+
+@pytest.fixture
+async def base_url(app: web.Application) -> AsyncIterator[str]:
     runner = web.AppRunner(app, shutdown_timeout=0.5)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)

@@ -9,6 +9,9 @@ import pytest
 from mexc_sim_helpers import BTC, KEY, MAKER, SECRET, rest_quote
 
 from cexarb.model import Side
+from cexarb.sim.mexc_push import PRIVATE_ORDERS
+from cexarb.sim.mexc_spot import FRONT_END
+from tests.support import eventually
 
 
 @pytest.fixture
@@ -77,7 +80,7 @@ async def test_ccxt_errors_are_typed(exchange):
         await exchange.fetch_balance()
 
 
-async def test_ccxt_pro_order_book_and_private_orders(exchange, venue):
+async def test_ccxt_pro_order_book_and_private_orders(exchange, venue, app):
     rest_quote(venue, Side.SELL, 60000.0, 0.05)
     rest_quote(venue, Side.BUY, 59000.0, 0.05)
     await exchange.load_markets()
@@ -100,7 +103,11 @@ async def test_ccxt_pro_order_book_and_private_orders(exchange, venue):
     assert [tuple(level[:2]) for level in book["bids"]] == truth.bids
 
     watcher = asyncio.get_running_loop().create_task(exchange.watch_orders("BTC/USDT"))
-    await asyncio.sleep(0.3)  # let ccxt fetch a listen key and subscribe
+    # ccxt fetches a listen key, connects and subscribes: the venue pushes only to subscribers.
+    streams = app[FRONT_END].streams
+    assert await eventually(
+        lambda: PRIVATE_ORDERS in streams.subscriptions(KEY), what="ccxt's orders subscription"
+    )
     venue.place_order(MAKER, BTC, Side.SELL, *_limit(60500.0))  # another account: not ours
     placed = await exchange.create_order("BTC/USDT", "limit", "sell", 0.01, 61000)
     orders = await asyncio.wait_for(watcher, 5)
