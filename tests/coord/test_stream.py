@@ -54,9 +54,7 @@ async def test_every_member_event_reaches_the_follower_once_acknowledged(redis_u
             m.emit("decision", f"{m.member}:{i}", {"i": i})
         await eventually(lambda: len(sink.by_id) == 300, what="300 events followed")
         # Acknowledged entries are dropped from the members' resend buffers.
-        await eventually(
-            lambda: all(not m._writer.retained for m in members), what="retained buffers trimmed"
-        )
+        await eventually(lambda: all(not m.events_retained for m in members), what="retained buffers trimmed")
     finally:
         stop.set()
         await follower

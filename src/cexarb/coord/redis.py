@@ -158,6 +158,11 @@ class RedisCoordinator(Coordinator):
         """Events queued and not yet confirmed written."""
         return len(self._writer.queue)
 
+    @property
+    def events_retained(self) -> int:
+        """Events written and kept for a resend until a follower acknowledges them."""
+        return len(self._writer.retained)
+
     # -- lifecycle --------------------------------------------------------------------------
     async def start(self) -> None:
         """Join (when the server answers; else start offline and keep trying) and start the loops."""

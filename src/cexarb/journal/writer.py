@@ -124,10 +124,15 @@ class Journal:
     def queued(self) -> int:
         return len(self._queue)
 
+    @property
+    def draining(self) -> bool:
+        """True while the drainer task runs (from start until close, or until it is cancelled)."""
+        return self._task is not None and not self._task.done()
+
     async def flush(self) -> None:
         """Wait until everything recorded so far is written or spooled."""
         target = self.stats.delivered + self._in_hand + len(self._queue)
-        while self.stats.delivered < target and self._task is not None and not self._task.done():
+        while self.stats.delivered < target and self.draining:
             self._progress.clear()
             self._wake.set()
             await self._progress.wait()
