@@ -31,7 +31,7 @@ from cexarb.model import (
     WithdrawalRequest,
 )
 from cexarb.model.errors import NetworkError, OrderStatusUnknown, WithdrawalError
-from tests.exchange.fakes import BTC, FAST, Boom, FakePrivateRest, FakeVenue
+from tests.exchange.fakes import BTC, FAST, Boom, FakePrivateRest, FakeVenue, resting
 from tests.support import eventually
 
 TRX_ADDRESS = "T" + "A" * 33
@@ -170,8 +170,7 @@ async def test_repairer_sweep_settles_what_the_stream_missed(host):
     venue = FakeVenue()
     stats = TradingStats()
     repair = repairer(host, venue, stats)
-    rest = FakePrivateRest(venue)
-    order = await rest.place_order(BTC, Side.BUY, OrderType.LIMIT, 1.0, 100.0, time_in_force=TimeInForce.GTC, client_order_id="c1")  # fmt: skip
+    order = resting(venue, "1")
     host.tracker.apply(order)
     venue.fill(order.order_id, 1.0)  # no stream here: only a sweep can tell
     host.tracker.add_pending(pending("lost"))  # never reached the venue
@@ -221,13 +220,13 @@ def resolver(host: Host, venue: FakeVenue, stats: TradingStats, settled: list[Or
 async def test_resolver_finds_a_lost_place_by_its_client_id(host):
     venue = FakeVenue()
     stats = TradingStats()
-    placed = await FakePrivateRest(venue).place_order(BTC, Side.BUY, OrderType.LIMIT, 1.0, 100.0, time_in_force=TimeInForce.GTC, client_order_id="c9")  # fmt: skip
-    host.tracker.add_pending(pending("c9"))
+    placed = resting(venue, "9")  # the venue has it; the reply saying so was lost
+    host.tracker.add_pending(pending(placed.client_order_id))
     order = await resolver(host, venue, stats, []).resolve(
-        BTC, "c9", OrderStatusUnknown("timeout", venue="fake")
+        BTC, placed.client_order_id, OrderStatusUnknown("timeout", venue="fake")
     )
     assert order.order_id == placed.order_id and host.tracker.get_open(BTC, placed.order_id) is not None
-    assert "c9" not in host.tracker.pending
+    assert placed.client_order_id not in host.tracker.pending
     assert stats.places_unknown == 1 and stats.places_resolved == 1
 
 
