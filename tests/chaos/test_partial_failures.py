@@ -52,6 +52,10 @@ async def test_initialize_with_one_side_down_fails_typed_then_recovers(sim, exch
     )
 
 
+def public_ws(ex) -> str:
+    return ex.get_trading_stats()["connections"]["public_ws"]
+
+
 @pytest.mark.parametrize("market", MARKETS)
 async def test_running_with_one_side_down_says_so_and_recovers(sim, exchanges, length, figures, market):
     ex = make_exchange(sim, market)
@@ -76,7 +80,8 @@ async def test_running_with_one_side_down_says_so_and_recovers(sim, exchanges, l
     # Streams refused, REST fine: polled over REST, books not served, then recovered.
     sim.faults.reject_ws_connections(market, True)
     sim.faults.drop_streams(market)
-    assert await eventually(lambda: not ex.private_state_fresh)
+    # Each stream notices its drop on its own: wait for both before asserting on the book.
+    assert await eventually(lambda: not ex.private_state_fresh and public_ws(ex) == "down")
     assert ex.get_order_book(BTC) is None  # never a stale book
     assert ex.get_trading_stats()["connections"]["private_ws"] == "down"
     # Trading goes on over REST; only Gate market buys, sized from the (now stale) book, are

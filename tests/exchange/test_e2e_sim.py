@@ -333,7 +333,10 @@ async def test_rest_up_stream_down_is_polled_then_recovered(sim, exchanges, name
     price = bid_price(ex)
     sim.faults.reject_ws_connections(key, True)
     sim.faults.drop_streams(key)
-    assert await eventually(lambda: not ex.private_state_fresh)
+    # Each stream notices its drop on its own: wait for both before asserting on the book.
+    assert await eventually(
+        lambda: not ex.private_state_fresh and ex.get_trading_stats()["connections"]["public_ws"] == "down"
+    )
     assert ex.get_order_book(BTC) is None  # the public stream is down too: no stale book
     order = await ex.place_limit_order(BTC, Side.BUY, QTY, price)  # REST still works
     await sim.take(key, BTC, Side.SELL, QTY)
