@@ -97,8 +97,10 @@ def test_create_exchange_builds_the_entry_s_classes_on_the_spec_s_config(spec: V
 
 
 def test_unknown_venue_or_market_errors_name_the_known_ones(tmp_path):
-    with pytest.raises(ConfigError, match="known: mexc/spot, gateio/spot, gateio/futures"):
+    with pytest.raises(ConfigError, match="supported: mexc/spot, gateio/spot, gateio/futures"):
         create_exchange("binance", "spot", default_config())
+    with pytest.raises(ConfigError, match="no composite for mexc/futures"):
+        create_exchange("mexc", "futures", default_config())
     with pytest.raises(ConfigError, match=r"\[mexc.futures\] \(mexc has: spot\)"):
         path = tmp_path / "cexarb.toml"
         path.write_text("[mexc.futures]\nuser_id = 1\n")

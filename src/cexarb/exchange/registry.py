@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from cexarb.config import Config, VenueSpec, venue_spec
+from cexarb.config import Config, VenueSpec
 from cexarb.exchange.gateio_futures import GateioFuturesPrivateExchange, GateioFuturesPublicExchange
 from cexarb.exchange.gateio_spot import GateioSpotPrivateExchange, GateioSpotPublicExchange
 from cexarb.exchange.mexc_spot import MexcSpotPrivateExchange, MexcSpotPublicExchange
@@ -39,10 +39,13 @@ def create_exchange(
 
     kwargs go to the composite (settings=CompositeSettings(...), session=aiohttp session).
     """
-    spec = venue_spec(venue, market)
-    classes = COMPOSITES.get((spec.venue, spec.market))
+    supported = ", ".join(f"{v.value}/{m.value}" for v, m in COMPOSITES)
+    try:
+        key = (Venue(venue), Market(market))
+    except ValueError:
+        raise ConfigError(f"unknown venue/market {venue!r}/{market!r} (supported: {supported})") from None
+    classes = COMPOSITES.get(key)
     if classes is None:
-        supported = ", ".join(f"{v.value}/{m.value}" for v, m in COMPOSITES)
-        raise ConfigError(f"no composite for {spec.key} (supported: {supported})")
+        raise ConfigError(f"no composite for {key[0].value}/{key[1].value} (supported: {supported})")
     public_cls, private_cls = classes
-    return (private_cls if private else public_cls)(config.get(spec.venue, spec.market), **kwargs)
+    return (private_cls if private else public_cls)(config.get(*key), **kwargs)
