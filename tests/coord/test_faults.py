@@ -63,7 +63,9 @@ class Desk:
     async def check_ledger(self) -> None:
         """Every trade settled exactly once, nothing left reserved."""
         m = self.members[0]
-        await eventually(lambda: all(not c._unsettled for c in self.members), what="settlements flushed")
+        await eventually(
+            lambda: all(not c.settlements_pending for c in self.members), what="settlements flushed"
+        )
         status = await read_status(m.redis, FleetKeys(m.fleet))
         n = len(self.members) * TRADES
         assert status.at_risk == pytest.approx(0.0, abs=1e-6)

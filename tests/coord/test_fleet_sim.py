@@ -109,7 +109,7 @@ async def test_three_engines_trade_as_one_fleet(redis_url, fleet, sim):
         # One kill switch: an operator command halts every member.
         await halt_fleet(coords[0].redis, FleetKeys(fleet), "operator: test")
         await eventually(lambda: all(c.halted for c in coords), what="every member halted")
-        await eventually(lambda: all(not e._tasks for e in engines), what="trades under way to end")
+        await eventually(lambda: all(not e.trades_in_flight for e in engines), what="trades under way to end")
         fills_at_halt = {k: len(sim.truth(k, SIM_API_KEY).fills) for k in keys}
         sim.set_mid("gateio_spot", BTC, sim.venue("mexc_spot").markets[BTC].initial_mid * 1.02)
         await eventually(
@@ -124,7 +124,7 @@ async def test_three_engines_trade_as_one_fleet(redis_url, fleet, sim):
             for v in venues.values():
                 await v.close()
     try:
-        await eventually(lambda: all(not c._unsettled for c in coords), what="settlements flushed")
+        await eventually(lambda: all(not c.settlements_pending for c in coords), what="settlements flushed")
         r = coords[0].redis
         status = await coords[0].status()
         ledger = await r.hgetall(FleetKeys(fleet).risk)

@@ -155,6 +155,11 @@ class ArbEngine:
         self.by_strategy = StrategyBooks(config.strategies, {})
         self._residual_strategy: dict[Symbol, str] = {}
 
+    @property
+    def trades_in_flight(self) -> int:
+        """Trades under way (started and not finished)."""
+        return len(self._tasks)
+
     # -- wiring ------------------------------------------------------------------------------
     def attach(self) -> None:
         """Start accounting from the venues' current balances and subscribe to their events."""

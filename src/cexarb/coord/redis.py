@@ -159,6 +159,11 @@ class RedisCoordinator(Coordinator):
         return len(self._writer.queue)
 
     @property
+    def settlements_pending(self) -> int:
+        """Settlements not yet confirmed by the fleet (sent again until they are)."""
+        return len(self._unsettled)
+
+    @property
     def events_retained(self) -> int:
         """Events written and kept for a resend until a follower acknowledges them."""
         return len(self._writer.retained)
