@@ -1,12 +1,31 @@
 """Every public method and property of the composite classes says what it does (the seed asks
-for docstrings on the composite's public methods): checked over each registered composite and
-every class of the composite layer it is built from."""
+for docstrings on the composite's public methods): checked over each registered composite, every
+class of the composite layer it is built from, and the collaborators it delegates to."""
 
 from __future__ import annotations
 
 import inspect
 
+from cexarb.exchange.fees import AccountFeeRates
+from cexarb.exchange.fills import FillLedger
+from cexarb.exchange.lostplace import LostPlaceResolver
+from cexarb.exchange.recovery import StateRepairer, TouchWatch
 from cexarb.exchange.registry import COMPOSITES
+from cexarb.exchange.stats import TradingStatsReport
+from cexarb.exchange.streamstate import StreamState
+from cexarb.exchange.withdrawals import Withdrawals
+
+# The objects a composite delegates to (built with explicit constructors, not mixed in).
+COLLABORATORS = {
+    AccountFeeRates,
+    FillLedger,
+    LostPlaceResolver,
+    StateRepairer,
+    TouchWatch,
+    TradingStatsReport,
+    StreamState,
+    Withdrawals,
+}
 
 
 def _composite_layer_classes() -> set[type]:
@@ -14,7 +33,7 @@ def _composite_layer_classes() -> set[type]:
     for pair in COMPOSITES.values():
         for composite in pair:
             classes |= {c for c in composite.__mro__ if c.__module__.startswith("cexarb.exchange.")}
-    return classes
+    return classes | COLLABORATORS
 
 
 def test_every_public_method_of_the_composites_has_a_docstring():
