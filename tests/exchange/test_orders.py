@@ -6,7 +6,7 @@ import msgspec
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cexarb.exchange.orders import OrderTracker, merge
+from cexarb.exchange.orders import UNTRACKED, OrderTracker, merge
 from cexarb.model import Order, OrderStatus, OrderType, Side, Symbol
 
 BTC = Symbol("BTC", "USDT")
@@ -98,6 +98,29 @@ def test_update_without_order_id_for_unknown_order_is_ignored():
     tracker = OrderTracker()
     assert tracker.apply(order(oid="", cid="nobody")) is None
     assert tracker.ignored == 1
+
+
+def test_a_stream_update_of_an_untracked_order_changes_nothing():
+    t = OrderTracker()
+    other = Symbol("ETH", "USDT")
+    assert t.apply(order(oid="9", cid="x", symbol=other), adopt=False) is UNTRACKED
+    assert t.open == {} and t.updates == 0 and t.ignored == 0
+    t.apply(order(oid="1"))  # tracked from elsewhere (a REST reply)
+    assert t.apply(order(oid="2", cid="x"), adopt=False) is UNTRACKED
+    assert set(t.open[BTC]) == {"1"} and t.updates == 1
+
+
+def test_a_stream_update_of_a_tracked_order_applies_as_before():
+    t = OrderTracker()
+    t.add_pending(order(OrderStatus.PENDING_NEW, oid="", cid="c7"))
+    adopted = t.apply(order(oid="7", cid="c7"), adopt=False)  # pending, by client id
+    assert adopted is not None and adopted.order_id == "7" and t.pending == {}
+    filled = t.apply(order(OrderStatus.FILLED, 1.0, t=2, oid="7", cid="c7"), adopt=False)  # open
+    assert filled.status is OrderStatus.FILLED and t.open[BTC] == {}
+    late = t.apply(order(OrderStatus.FILLED, 1.0, t=3, oid="7", cid="c7"), adopt=False)  # executed
+    assert late is not UNTRACKED
+    assert t.apply(order(oid="", cid="nobody"), adopt=False) is None  # no id: ignored, as ever
+    assert t.ignored == 1
 
 
 def test_executed_cache_evicts_least_recently_touched_fifth():

@@ -26,6 +26,18 @@ _RANK = {status: status.rank for status in OrderStatus}
 _FILL_TOLERANCE = 1e-9
 
 
+class _Untracked:
+    """`OrderTracker.apply(..., adopt=False)`'s answer for an order nothing here tracks."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "UNTRACKED"
+
+
+UNTRACKED = _Untracked()
+
+
 def _with_fill_of(order: Order, source: Order) -> Order:
     """`order` carrying `source`'s fill fields (a new object: `order` may be shared)."""
     return msgspec.structs.replace(
@@ -143,13 +155,19 @@ class OrderTracker:
 
     # -- updates --------------------------------------------------------------------
 
-    def apply(self, update: Order) -> Order | None:
-        """Merge one update; returns the tracked order when it changed, else None."""
+    def apply(self, update: Order, *, adopt: bool = True) -> Order | _Untracked | None:
+        """Merge one update; returns the tracked order when it changed, else None.
+
+        With `adopt=False` an update that carries an order id nothing here tracks (not open,
+        not in the executed cache, no pending order with its client id) is left alone and
+        UNTRACKED returned: a stream checks and applies in one lookup.
+        """
         self.updates += 1
         symbol = update.symbol
         order_id = update.order_id
         opened = self.open.get(symbol)
-        if opened is None:
+        fresh = opened is None
+        if fresh:
             opened = self.open[symbol] = {}
         current = opened.get(order_id)
         if current is None:
@@ -170,6 +188,12 @@ class OrderTracker:
                 if not order_id:
                     self.ignored += 1
                     return None
+                if not adopt:
+                    # Not an update of a tracked order: leave everything as it was.
+                    self.updates -= 1
+                    if fresh:
+                        del self.open[symbol]
+                    return UNTRACKED
                 merged = update
             else:
                 merged = merge(current, update)
@@ -227,16 +251,6 @@ class OrderTracker:
                 executed.move_to_end(order_id)
                 return order
         return None
-
-    def knows(self, update: Order) -> bool:
-        """Whether `update` is about an order tracked here (open, finished or pending)."""
-        opened = self.open.get(update.symbol)
-        if opened and update.order_id in opened:
-            return True
-        executed = self._executed.get(update.symbol)
-        if executed and update.order_id in executed:
-            return True
-        return bool(update.client_order_id) and update.client_order_id in self.pending
 
     def find(self, symbol: Symbol, order_id: str) -> Order | None:
         return self.get_open(symbol, order_id) or self.get_executed(symbol, order_id)

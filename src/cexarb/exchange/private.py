@@ -25,7 +25,7 @@ from cexarb.exchange.fees import AccountFeeRates
 from cexarb.exchange.fills import FillLedger
 from cexarb.exchange.handlers import Fanout, PrivateListener
 from cexarb.exchange.lostplace import LostPlaceResolver
-from cexarb.exchange.orders import OrderTracker
+from cexarb.exchange.orders import UNTRACKED, OrderTracker
 from cexarb.exchange.public import CompositePublicExchange, _ws_status, now_ms
 from cexarb.exchange.recovery import StateRepairer, TouchWatch, lookup_order
 from cexarb.exchange.singleflight import SingleFlight
@@ -287,11 +287,11 @@ class CompositePrivateExchange(CompositePublicExchange):
 
     def _handle_order(self, order: Order) -> None:
         self._stats.events += 1
-        if order.order_id and not self._tracker.knows(order):
+        # One lookup: an order id nothing tracks is confirmed with the venue first.
+        merged = self._tracker.apply(order, adopt=False)
+        if merged is UNTRACKED:
             self._confirm_unknown(order)
-            return
-        merged = self._tracker.apply(order)
-        if merged is not None:
+        elif merged is not None:
             self._on_order(merged)
 
     def _confirm_unknown(self, order: Order) -> None:
