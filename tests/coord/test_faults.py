@@ -136,6 +136,30 @@ async def test_server_restarted_during_trading(private_redis):
     assert max_in_any_window(desk.spent, POOL.period_s) <= POOL.capacity
 
 
+async def test_a_settlement_reaching_the_restarted_server_first_counts_once(private_redis):
+    """The member settles on the restarted (empty) server before its heartbeat noticed the
+    restart. The reseed then puts back every fill the member settled: a settlement applied
+    before it was counted twice (seen under load in the restart test above)."""
+    url, fleet = private_redis.url, new_fleet()
+    m = await member(url, fleet, "m0", LIMITS, heartbeat_s=3600)  # it ticks only when told to
+    legs = (("mexc_spot", "BTC", 10.0), ("gateio_spot", "BTC", -10.0))
+    fills = [Fill("mexc_spot", "BTC", BASE, 100.0), Fill("gateio_spot", "BTC", -BASE, 100.0)]
+    try:
+        for rid in ("r0", "r1"):
+            assert await m.reserve(Reservation(rid, 10.0, legs)) is None
+        await m.settle("r0", fills, 0.0)
+        await asyncio.to_thread(private_redis.stop)
+        await asyncio.to_thread(private_redis.start)  # same port, empty
+        await m.settle("r1", fills, 0.0)
+        await m._tick()  # the heartbeat that would have come next
+        status = await m.status()
+        assert status.exposure["mexc_spot:BTC"] == pytest.approx(2 * BASE * 100.0)
+        assert status.exposure["gateio_spot:BTC"] == pytest.approx(-2 * BASE * 100.0)
+        assert status.at_risk == pytest.approx(0.0, abs=1e-6)
+    finally:
+        await m.close()
+
+
 async def test_the_kill_switch_outlives_a_server_restart(private_redis):
     url, fleet = private_redis.url, new_fleet()
     a = await member(url, fleet, "a", LIMITS)

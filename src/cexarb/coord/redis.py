@@ -308,30 +308,43 @@ class RedisCoordinator(Coordinator):
     async def settle(self, reservation_id: str, fills: list[Fill], unhedged: float) -> None:
         self._unsettled.append((reservation_id, fills, unhedged))
         with contextlib.suppress(Unreachable):
-            await self._flush_settles()
+            if not await self._flush_settles():
+                await self._tick()  # the server lost the fleet's state: reseed, then flush
 
-    async def _flush_settles(self) -> None:
+    async def _flush_settles(self) -> bool:
+        """Send the queued settlements; False when the server's epoch is not ours (they wait
+        for the reseed)."""
         # One flusher at a time (settle and the tick both flush): each is sent once, in order.
         async with self._settling:
-            await self._flush_settles_locked()
+            return await self._flush_settles_locked()
 
-    async def _flush_settles_locked(self) -> None:
+    async def _flush_settles_locked(self) -> bool:
         k = self.keys
         while self._unsettled:
             rid, fills, unhedged = self._unsettled[0]
             args = {
                 "id": rid,
                 "member": self.member,
+                "epoch": self._epoch or "",
                 "unhedged": unhedged,
                 "loss_limit": self.limits.loss_limit,
                 "fills": [[f"{f.venue}:{f.asset}", f.base, f.price, f.fee] for f in fills],
             }
             tripped, pnl = await self._rt(
                 self._settle_script(
-                    keys=[k.risk, k.unhedged, k.reservations(self.member), k.halt, k.settled(self.member)],
+                    keys=[
+                        k.risk,
+                        k.unhedged,
+                        k.reservations(self.member),
+                        k.halt,
+                        k.settled(self.member),
+                        k.epoch,
+                    ],
                     args=[_json(args)],
                 )
             )
+            if int(tripped) < 0:
+                return False
             self._unsettled.popleft()
             self._open.pop(rid, None)
             for f in fills:
@@ -344,6 +357,7 @@ class RedisCoordinator(Coordinator):
                 reason = f"fleet loss_limit pnl={float(pnl):.4f}"
                 log_kv(log, logging.ERROR, "fleet_kill_switch", member=self.member, reason=reason)
                 await self._publish_halt(reason)
+        return True
 
     # -- kill switch ----------------------------------------------------------------------------
     async def halt(self, reason: str) -> None:

@@ -128,13 +128,17 @@ end
 # A trade ended (once per id: the member's recent settlement ids are kept). Exposure is base per venue:asset; the mark is per asset (the fleet's
 # last fill price of it on any venue), so an arbitrage long on one venue and short on
 # another nets to zero and the PnL is what the prices' difference earned, fees included.
-# KEYS: risk, unhedged, member's reservations, halt, member's settled ids.
-# ARGV[1] = JSON {id, member, unhedged, loss_limit, fills: [[venue:asset, base, price, fee], ...]}.
-# Returns {tripped (0/1), pnl as string}.
+# Nothing is applied for a member that does not know the fleet's current epoch: the server
+# lost its state since, and the member's reseed (which puts back every fill it settled) must
+# come first, or a fill settled on the new server before it would be counted twice.
+# KEYS: risk, unhedged, member's reservations, halt, member's settled ids, epoch.
+# ARGV[1] = JSON {id, member, epoch, unhedged, loss_limit, fills: [[venue:asset, base, price, fee], ...]}.
+# Returns {tripped (0/1; -1: the epoch changed, nothing applied), pnl as string}.
 SETTLE = (
     _UNDO
     + """
 local a = cjson.decode(ARGV[1])
+if redis.call('GET', KEYS[6]) ~= a.epoch then return {-1, '0'} end
 local settled = redis.call('ZSCORE', KEYS[5], a.id)
 if settled then return {0, '0'} end
 undo(KEYS[1], KEYS[3], a.id)
