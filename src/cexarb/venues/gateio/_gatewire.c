@@ -223,53 +223,60 @@ static const double POW10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
                                1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
                                1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
 
-/* -?(0|[1-9][0-9]*)(.[0-9]+)? as msgspec reads it into a float: correctly rounded (one exact
-   division when the digits fit 2**53 and there are at most 22 decimals, else CPython's
-   parser); an integer keeps no sign on zero ("-0" -> 0.0), a fraction does ("-0.0"). */
-static int parse_decimal(const uint8_t *s, Py_ssize_t n, double *out) {
-    const uint8_t *p = s, *end = s + n;
+/* -?(0|[1-9][0-9]*)(.[0-9]+)? read from *pp up to the first byte that cannot continue it
+   (left in *pp), as msgspec reads it into a float: correctly rounded (one exact division
+   when the digits fit 2**53 and there are at most 22 decimals, else CPython's parser); an
+   integer keeps no sign on zero ("-0" -> 0.0), a fraction does ("-0.0"). One pass: the
+   digits are validated and accumulated together. */
+static int scan_decimal(const uint8_t **pp, const uint8_t *end, double *out) {
+    const uint8_t *p = *pp;
     int neg = 0;
     if (p < end && *p == '-') {
         neg = 1;
         p++;
     }
     const uint8_t *int_start = p;
-    while (p < end && *p >= '0' && *p <= '9')
-        p++;
-    Py_ssize_t int_digits = p - int_start;
-    if (int_digits == 0 || (int_digits > 1 && *int_start == '0'))
+    uint64_t mantissa = 0;
+    int significant = 0; /* digits from the first non-zero one on */
+    if (p >= end || (unsigned)(*p - '0') > 9)
         return -1;
-    Py_ssize_t frac_digits = 0;
+    if (*p == '0') {
+        p++;
+    } else {
+        while (p < end && (unsigned)(*p - '0') <= 9) {
+            if (significant < 19)
+                mantissa = mantissa * 10 + (uint64_t)(*p - '0');
+            significant++;
+            p++;
+        }
+    }
+    Py_ssize_t int_digits = p - int_start, frac_digits = 0;
     if (p < end && *p == '.') {
         const uint8_t *frac_start = ++p;
-        while (p < end && *p >= '0' && *p <= '9')
+        while (p < end && (unsigned)(*p - '0') <= 9) {
+            if (mantissa || *p != '0') {
+                if (significant < 19)
+                    mantissa = mantissa * 10 + (uint64_t)(*p - '0');
+                significant++;
+            }
             p++;
+        }
         frac_digits = p - frac_start;
         if (frac_digits == 0)
             return -1;
     }
-    if (p != end || (frac_digits == 0 && int_digits > 18))
+    if (frac_digits == 0 && int_digits > 18)
         return -1;
-    uint64_t mantissa = 0;
-    int significant = 0;
-    for (const uint8_t *q = int_start; q < end; q++) {
-        if (*q == '.')
-            continue;
-        if (mantissa || *q != '0')
-            significant++;
-        if (significant > 19)
-            break;
-        mantissa = mantissa * 10 + (uint64_t)(*q - '0');
-    }
     double value;
     if (significant <= 19 && mantissa <= (1ULL << 53) && frac_digits <= 22) {
-        value = (double)mantissa / POW10[frac_digits];
+        value = frac_digits ? (double)mantissa / POW10[frac_digits] : (double)mantissa;
     } else {
         char buf[96];
-        if (n - neg >= (Py_ssize_t)sizeof(buf))
+        Py_ssize_t n = p - int_start;
+        if (n >= (Py_ssize_t)sizeof(buf))
             return -1;
-        memcpy(buf, int_start, (size_t)(n - neg));
-        buf[n - neg] = '\0';
+        memcpy(buf, int_start, (size_t)n);
+        buf[n] = '\0';
         value = PyOS_string_to_double(buf, NULL, NULL);
         if (value == -1.0 && PyErr_Occurred()) {
             PyErr_Clear();
@@ -279,6 +286,7 @@ static int parse_decimal(const uint8_t *s, Py_ssize_t n, double *out) {
     if (frac_digits == 0 && value == 0.0)
         neg = 0;
     *out = neg ? -value : value;
+    *pp = p;
     return 0;
 }
 
@@ -364,14 +372,17 @@ static PyObject *read_field(Cursor *c, int kind) {
             return literal(c, "null", 4) < 0 ? NULL : Py_NewRef(Py_None);
         /* fall through */
     case K_FLOAT:
+        /* The decimal is read in place, quoted or bare: a quoted one must end at its quote, a
+           bare one where a JSON number may end (not in an exponent or more digits). */
         if (first == '"') {
-            if (read_string(c, &s, &n) < 0)
+            c->p++;
+            if (scan_decimal(&c->p, c->end, &x) < 0 || c->p >= c->end || *c->p != '"')
                 return NULL;
-        } else if (read_number(c, &s, &n, &plain) < 0 || !plain) {
+            c->p++;
+        } else if (scan_decimal(&c->p, c->end, &x) < 0 ||
+                   (c->p < c->end && (*c->p == 'e' || *c->p == 'E' || (unsigned)(*c->p - '0') <= 9))) {
             return NULL;
         }
-        if (parse_decimal(s, n, &x) < 0)
-            return NULL;
         return PyFloat_FromDouble(x);
     case K_STR:
     case K_STR_OR_INT:
