@@ -290,6 +290,23 @@ static int scan_decimal(const uint8_t **pp, const uint8_t *end, double *out) {
     return 0;
 }
 
+/* A float field's value: the decimal read in place, quoted or bare. A quoted one must end
+   at its quote, a bare one where a JSON number may end (not in an exponent or more digits). */
+static inline int read_float(Cursor *c, double *x) {
+    skip_ws(c);
+    if (c->p < c->end && *c->p == '"') {
+        c->p++;
+        if (scan_decimal(&c->p, c->end, x) < 0 || c->p >= c->end || *c->p != '"')
+            return -1;
+        c->p++;
+        return 0;
+    }
+    if (scan_decimal(&c->p, c->end, x) < 0 ||
+        (c->p < c->end && (*c->p == 'e' || *c->p == 'E' || (unsigned)(*c->p - '0') <= 9)))
+        return -1;
+    return 0;
+}
+
 /* -?(0|[1-9][0-9]*) of at most 18 digits. */
 static PyObject *parse_int(const uint8_t *s, Py_ssize_t n) {
     const uint8_t *p = s, *end = s + n;
@@ -310,9 +327,7 @@ static PyObject *parse_int(const uint8_t *s, Py_ssize_t n) {
     return PyLong_FromLongLong(neg ? -v : v);
 }
 
-static PyObject *read_field(Cursor *c, int kind);
-
-/* [[price, size], ...] -> [(price, size), ...]; each number as a K_FLOAT field reads it. */
+/* [[price, size], ...] -> [(price, size), ...]; each number as a float field reads it. */
 static PyObject *read_levels(Cursor *c) {
     if (c->p >= c->end || *c->p != '[')
         return NULL;
@@ -326,9 +341,11 @@ static PyObject *read_levels(Cursor *c) {
         return list;
     }
     for (;;) {
+        double px, qty;
         PyObject *price = NULL, *size = NULL, *pair = NULL;
-        if (expect(c, '[') < 0 || (price = read_field(c, K_FLOAT)) == NULL || expect(c, ',') < 0 ||
-            (size = read_field(c, K_FLOAT)) == NULL || expect(c, ']') < 0 || (pair = PyTuple_New(2)) == NULL) {
+        if (expect(c, '[') < 0 || read_float(c, &px) < 0 || expect(c, ',') < 0 || read_float(c, &qty) < 0 ||
+            expect(c, ']') < 0 || (price = PyFloat_FromDouble(px)) == NULL ||
+            (size = PyFloat_FromDouble(qty)) == NULL || (pair = PyTuple_New(2)) == NULL) {
             Py_XDECREF(price);
             Py_XDECREF(size);
             Py_DECREF(list);
@@ -372,18 +389,7 @@ static PyObject *read_field(Cursor *c, int kind) {
             return literal(c, "null", 4) < 0 ? NULL : Py_NewRef(Py_None);
         /* fall through */
     case K_FLOAT:
-        /* The decimal is read in place, quoted or bare: a quoted one must end at its quote, a
-           bare one where a JSON number may end (not in an exponent or more digits). */
-        if (first == '"') {
-            c->p++;
-            if (scan_decimal(&c->p, c->end, &x) < 0 || c->p >= c->end || *c->p != '"')
-                return NULL;
-            c->p++;
-        } else if (scan_decimal(&c->p, c->end, &x) < 0 ||
-                   (c->p < c->end && (*c->p == 'e' || *c->p == 'E' || (unsigned)(*c->p - '0') <= 9))) {
-            return NULL;
-        }
-        return PyFloat_FromDouble(x);
+        return read_float(c, &x) < 0 ? NULL : PyFloat_FromDouble(x);
     case K_STR:
     case K_STR_OR_INT:
         if (first == '"') {
