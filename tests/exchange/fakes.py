@@ -22,6 +22,7 @@ from cexarb.model import (
     Market,
     Order,
     OrderBook,
+    OrderRequest,
     OrderStatus,
     OrderType,
     Position,
@@ -35,7 +36,7 @@ from cexarb.model import (
     WithdrawalResponse,
     WithdrawalStatus,
 )
-from cexarb.model.errors import InvalidOrder, OrderNotFound, OrderStatusUnknown
+from cexarb.model.errors import OrderNotFound, OrderStatusUnknown
 from cexarb.venues.contracts import PrivateWebsocketHandlers, PublicWebsocketHandlers
 
 BTC = Symbol("BTC", "USDT")
@@ -221,14 +222,14 @@ class FakePrivateRest(_Client):
         await asyncio.sleep(0)
         return AccountFees(symbol, *self.venue.account_fees.get(symbol, (0.001, 0.002)))
 
-    async def place_order(self, symbol, side, order_type, quantity, price=None, *, time_in_force, client_order_id, reduce_only=False):  # fmt: skip
+    async def place_order(self, request: OrderRequest):
         venue = self.venue
         venue.check("place")
-        if quantity <= 0:
-            raise InvalidOrder("quantity must be positive", venue="fake")
         oid = str(next(venue._ids))
-        order = Order(symbol, oid, client_order_id, side, order_type, price or 0.0, quantity, OrderStatus.NEW,
-                      time_in_force, remaining_quantity=quantity, updated_at=1, reduce_only=reduce_only)  # fmt: skip
+        quantity, cid = request.quantity, request.client_order_id
+        order = Order(request.symbol, oid, cid, request.side, request.order_type, request.price or 0.0, quantity,
+                      OrderStatus.NEW, request.time_in_force, remaining_quantity=quantity, updated_at=1,
+                      reduce_only=request.reduce_only)  # fmt: skip
         venue.orders[oid] = order
         if venue.ws_first:
             venue.push_private("order", order)
@@ -236,7 +237,7 @@ class FakePrivateRest(_Client):
         await asyncio.sleep(0)
         if venue.lose_next_reply:
             venue.lose_next_reply = False
-            raise OrderStatusUnknown("reply lost", venue="fake", client_order_id=client_order_id)
+            raise OrderStatusUnknown("reply lost", venue="fake", client_order_id=cid)
         if not venue.ws_first:
             venue.push_private("order", order)
         return Order(**{f: getattr(order, f) for f in order.__struct_fields__})

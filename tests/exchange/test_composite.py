@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import math
 
 import pytest
 
@@ -184,10 +185,21 @@ async def test_lost_place_that_never_reached_the_venue_raises_and_drops_pending(
     assert not ex.pending_orders and ex.open_orders.get(BTC, {}) == {}
 
 
-async def test_rejected_place_raises_and_drops_pending(ex):
-    with pytest.raises(InvalidOrder):
-        await ex.place_limit_order(BTC, Side.BUY, 0.0, 100.0)
-    assert not ex.pending_orders
+async def test_rejected_place_raises_and_drops_pending(ex, venue):
+    venue.fail["place"] = InvalidOrder("rejected", venue="fake")
+    with pytest.raises(InvalidOrder, match="rejected"):
+        await ex.place_limit_order(BTC, Side.BUY, 1.0, 100.0)
+    assert venue.calls.count("place") == 1 and not ex.pending_orders
+
+
+@pytest.mark.parametrize(
+    ("quantity", "price"),
+    [(0.0, 100.0), (-1.0, 100.0), (math.inf, 100.0), (math.nan, 100.0), (1.0, 0.0), (1.0, math.nan)],
+)
+async def test_bad_numbers_are_refused_before_the_venue_sees_them(ex, venue, quantity, price):
+    with pytest.raises(InvalidOrder, match="must be a finite number > 0"):
+        await ex.place_limit_order(BTC, Side.BUY, quantity, price)
+    assert "place" not in venue.calls and not ex.pending_orders
 
 
 async def test_get_active_order_knows_an_order_still_in_flight(ex, venue):

@@ -266,10 +266,10 @@ async def test_websocket_fill_arrives_before_rest_reply(sim, exchanges, name):
     rest = ex.private_rest
     place = rest.place_order
 
-    async def reply_after_the_stream(*args, **kwargs):
-        reply = await place(*args, **kwargs)
+    async def reply_after_the_stream(request):
+        reply = await place(request)
         await sim.take(venue_key(name), BTC, Side.SELL, QTY)
-        cid = kwargs["client_order_id"]
+        cid = request.client_order_id
         # hold the (now stale) NEW reply until the stream has delivered the fill
         await eventually(lambda: (o := ex.order_by_client_id(BTC, cid)) is not None and o.status.is_done)
         return reply

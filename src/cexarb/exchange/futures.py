@@ -24,6 +24,7 @@ from cexarb.model import (
     FundingPayment,
     Market,
     Order,
+    OrderRequest,
     OrderType,
     Position,
     Side,
@@ -189,8 +190,9 @@ class CompositePrivateFuturesExchange(CompositePrivateExchange):
         reduce_only: bool = False,
     ) -> Order:
         """Place a limit order once (`reduce_only`: only shrinks the position); returns the venue's ack."""
+        cid = self._client_id(client_order_id)
         return await self._place(
-            symbol, side, OrderType.LIMIT, quantity, price, time_in_force, client_order_id, reduce_only
+            OrderRequest(symbol, side, OrderType.LIMIT, quantity, price, time_in_force, cid, reduce_only)
         )
 
     async def place_market_order(
@@ -203,8 +205,9 @@ class CompositePrivateFuturesExchange(CompositePrivateExchange):
         reduce_only: bool = False,
     ) -> Order:
         """Place a market order (IOC) once (`reduce_only`: only shrinks the position); returns the ack."""
+        cid = self._client_id(client_order_id)
         return await self._place(
-            symbol, side, OrderType.MARKET, quantity, None, TimeInForce.IOC, client_order_id, reduce_only
+            OrderRequest(symbol, side, OrderType.MARKET, quantity, None, TimeInForce.IOC, cid, reduce_only)
         )
 
     async def close_position(self, symbol: Symbol) -> Order | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from cexarb.exchange.public import CompositePublicExchange
 from cexarb.exchange.withdrawals import WithdrawingPrivateExchange
-from cexarb.model import Order, OrderType, Side, Symbol, TimeInForce
+from cexarb.model import Order, OrderRequest, OrderType, Side, Symbol, TimeInForce
 from cexarb.model.errors import InvalidOrder
 from cexarb.model.rounding import round_up
 from cexarb.venues.contracts import PrivateWebsocketHandlers, PublicWebsocketHandlers
@@ -40,8 +40,9 @@ class GateioSpotPrivateExchange(WithdrawingPrivateExchange, GateioSpotPublicExch
         if side is Side.SELL:
             return await super().place_market_order(symbol, side, quantity, client_order_id=client_order_id)
         price = self._expected_buy_price(symbol, quantity)
+        cid = self._client_id(client_order_id)
         return await self._place(
-            symbol, side, OrderType.MARKET, quantity, price, TimeInForce.IOC, client_order_id
+            OrderRequest(symbol, side, OrderType.MARKET, quantity, price, TimeInForce.IOC, cid)
         )
 
     def _expected_buy_price(self, symbol: Symbol, quantity: float) -> float:

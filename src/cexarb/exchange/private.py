@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
-import math
 from collections.abc import Coroutine, Mapping
 from typing import Any
 
@@ -44,6 +43,7 @@ from cexarb.model import (
     ConnectionState,
     Execution,
     Order,
+    OrderRequest,
     OrderStatus,
     OrderType,
     Side,
@@ -53,7 +53,6 @@ from cexarb.model import (
 from cexarb.model.errors import (
     AuthenticationError,
     ExchangeError,
-    InvalidOrder,
     NetworkError,
     OrderNotFound,
     OrderStatusUnknown,
@@ -412,64 +411,48 @@ class CompositePrivateExchange(CompositePublicExchange):
         client_order_id: str | None = None,
     ) -> Order:
         """Place a limit order once (pending until acknowledged); returns the venue's acknowledgement."""
+        cid = self._client_id(client_order_id)
         return await self._place(
-            symbol, side, OrderType.LIMIT, quantity, price, time_in_force, client_order_id
+            OrderRequest(symbol, side, OrderType.LIMIT, quantity, price, time_in_force, cid)
         )
 
     async def place_market_order(
         self, symbol: Symbol, side: Side, quantity: float, *, client_order_id: str | None = None
     ) -> Order:
         """Place a market order (IOC) once; returns the venue's ack (a timeout: OrderStatusUnknown)."""
+        cid = self._client_id(client_order_id)
         return await self._place(
-            symbol, side, OrderType.MARKET, quantity, None, TimeInForce.IOC, client_order_id
+            OrderRequest(symbol, side, OrderType.MARKET, quantity, None, TimeInForce.IOC, cid)
         )
 
-    async def _place(
-        self,
-        symbol: Symbol,
-        side: Side,
-        order_type: OrderType,
-        quantity: float,
-        price: float | None,
-        time_in_force: TimeInForce,
-        client_order_id: str | None,
-        reduce_only: bool = False,
-    ) -> Order:
+    def _client_id(self, given: str | None) -> str:
+        """The caller's client order id, else a fresh venue-legal one."""
+        return given or self._require_private().new_client_order_id()
+
+    async def _place(self, request: OrderRequest) -> Order:
         rest = self._require_private()
-        # inf / nan / <= 0 would reach the venue as text it rejects at best: refuse here.
-        if not (math.isfinite(quantity) and quantity > 0):
-            raise InvalidOrder(f"quantity must be a finite number > 0, got {quantity}", venue=self.name)
-        if price is not None and not (math.isfinite(price) and price > 0):
-            raise InvalidOrder(f"price must be a finite number > 0, got {price}", venue=self.name)
-        cid = client_order_id or rest.new_client_order_id()
+        cid = request.client_order_id
+        quantity = request.quantity
+        symbol = request.symbol
         self._tracker.add_pending(
             Order(
-                symbol=symbol,
-                order_id="",
-                client_order_id=cid,
-                side=side,
-                order_type=order_type,
-                price=price or 0.0,
-                quantity=quantity,
-                status=OrderStatus.PENDING_NEW,
-                time_in_force=time_in_force,
+                symbol,
+                "",
+                cid,
+                request.side,
+                request.order_type,
+                request.price or 0.0,
+                quantity,
+                OrderStatus.PENDING_NEW,
+                request.time_in_force,
                 remaining_quantity=quantity,
                 created_at=now_ms(),
-                reduce_only=reduce_only,
+                reduce_only=request.reduce_only,
             )
         )
         self._placing.add(cid)
         try:
-            reply = await rest.place_order(
-                symbol,
-                side,
-                order_type,
-                quantity,
-                price,
-                time_in_force=time_in_force,
-                client_order_id=cid,
-                reduce_only=reduce_only,
-            )
+            reply = await rest.place_order(request)
         except (OrderStatusUnknown, NetworkError) as exc:
             return await self._resolver.resolve(symbol, cid, exc)
         except BaseException:

@@ -1,6 +1,8 @@
-"""Account and trading structs: orders, fills, balances, positions, withdrawals."""
+"""Account and trading structs: order requests, orders, fills, balances, positions, withdrawals."""
 
 from __future__ import annotations
+
+import math
 
 import msgspec
 
@@ -12,7 +14,43 @@ from cexarb.model.enums import (
     TimeInForce,
     WithdrawalStatus,
 )
+from cexarb.model.errors import InvalidOrder
 from cexarb.model.market import Symbol
+
+_LOCAL = "fix the order's numbers: the request was refused locally, before reaching any venue"
+
+
+class OrderRequest(msgspec.Struct, frozen=True, gc=False):
+    """One order to place, as it flows from a composite to its venue connector.
+
+    Built once (the composite's place_* methods build it); every layer below takes it whole,
+    so the parameters are stated here and nowhere else. Its numbers are checked on
+    construction: a request that exists is locally valid (the venue's own rules, tick, step
+    and minimums, are the connector's and the venue's to check).
+
+    `price` is None for a market order, except a Gate spot market buy, where it is the price
+    the quote amount is sized at (quantity x price). The composite sets `client_order_id`
+    (a fresh one when its caller gave none) before the request reaches a connector."""
+
+    symbol: Symbol
+    side: Side
+    order_type: OrderType
+    quantity: float
+    price: float | None = None
+    time_in_force: TimeInForce = TimeInForce.GTC
+    client_order_id: str = ""
+    reduce_only: bool = False
+
+    def __post_init__(self) -> None:
+        # inf / nan / <= 0 would reach the venue as text it rejects at best: refuse here.
+        quantity, price = self.quantity, self.price
+        if not (math.isfinite(quantity) and quantity > 0):
+            raise InvalidOrder(f"quantity must be a finite number > 0, got {quantity}", hint=_LOCAL)
+        if price is None:
+            if self.order_type is not OrderType.MARKET:
+                raise InvalidOrder(f"a {self.order_type.value} order needs a price", hint=_LOCAL)
+        elif not (math.isfinite(price) and price > 0):
+            raise InvalidOrder(f"price must be a finite number > 0, got {price}", hint=_LOCAL)
 
 
 class Order(msgspec.Struct, gc=False):

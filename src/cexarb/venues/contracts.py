@@ -32,12 +32,10 @@ from cexarb.model import (
     FundingPayment,
     Order,
     OrderBook,
-    OrderType,
+    OrderRequest,
     Position,
-    Side,
     Symbol,
     SymbolInfo,
-    TimeInForce,
     Trade,
     WithdrawalNetwork,
     WithdrawalRequest,
@@ -210,18 +208,7 @@ class PrivateRest(Protocol):
         """The rates this account pays on `symbol` (its tier, discount-token mode)."""
         ...
 
-    async def place_order(
-        self,
-        symbol: Symbol,
-        side: Side,
-        order_type: OrderType,
-        quantity: float,
-        price: float | None = None,
-        *,
-        time_in_force: TimeInForce = TimeInForce.GTC,
-        client_order_id: str,
-        reduce_only: bool = False,
-    ) -> Order:
+    async def place_order(self, request: OrderRequest) -> Order:
         """Send once. A timeout raises OrderStatusUnknown; never resent blindly."""
         ...
 

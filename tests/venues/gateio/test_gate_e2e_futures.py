@@ -7,7 +7,16 @@ from dataclasses import replace
 import pytest
 from gate_e2e_rig import GATE_VENUES, Events, LocalBook, catch_up, same_levels
 
-from cexarb.model import ConnectionState, OrderStatus, OrderType, PositionSide, Side, Symbol, TimeInForce
+from cexarb.model import (
+    ConnectionState,
+    OrderRequest,
+    OrderStatus,
+    OrderType,
+    PositionSide,
+    Side,
+    Symbol,
+    TimeInForce,
+)
 from cexarb.model.errors import InvalidOrder, OrderNotFound
 from cexarb.venues.contracts import MarginModeRest
 from cexarb.venues.gateio import (
@@ -74,7 +83,9 @@ async def test_fill_position_and_pushes_in_base_units(futures):
     ticker = await public.get_book_ticker(BTC)
     price = round((ticker.bid_price + ticker.ask_price) / 2, 1)
     cid = rest.new_client_order_id()
-    order = await rest.place_order(BTC, Side.BUY, OrderType.LIMIT, 0.01, price, client_order_id=cid)
+    order = await rest.place_order(
+        OrderRequest(BTC, Side.BUY, OrderType.LIMIT, 0.01, price, client_order_id=cid)
+    )
     assert (
         order.quantity == pytest.approx(0.01)
         and order.status is OrderStatus.NEW
@@ -110,7 +121,14 @@ async def test_fill_position_and_pushes_in_base_units(futures):
     await eventually(lambda: events.of("balance"), what="balance after a fill")
     # close with a reduce-only market order
     close = await rest.place_order(
-        BTC, Side.SELL, OrderType.MARKET, 0.01, client_order_id=rest.new_client_order_id(), reduce_only=True
+        OrderRequest(
+            BTC,
+            Side.SELL,
+            OrderType.MARKET,
+            0.01,
+            client_order_id=rest.new_client_order_id(),
+            reduce_only=True,
+        )
     )
     assert close.status is OrderStatus.FILLED and close.reduce_only
     assert await rest.get_positions() == {}
@@ -122,17 +140,21 @@ async def test_contract_conversion_leverage_and_cancels(futures):
     sim, public, rest, stream, events, info = futures
     with pytest.raises(InvalidOrder):  # 0.00015 BTC = 1.5 contracts
         await rest.place_order(
-            BTC, Side.BUY, OrderType.LIMIT, 0.00015, 50000.0, client_order_id=rest.new_client_order_id()
+            OrderRequest(
+                BTC, Side.BUY, OrderType.LIMIT, 0.00015, 50000.0, client_order_id=rest.new_client_order_id()
+            )
         )
     assert await rest.set_leverage(BTC, 10) == 10.0
     sell = await rest.place_order(
-        ETH, Side.SELL, OrderType.LIMIT, 0.5, 3500.0, client_order_id=rest.new_client_order_id()
+        OrderRequest(ETH, Side.SELL, OrderType.LIMIT, 0.5, 3500.0, client_order_id=rest.new_client_order_id())
     )
     assert sell.side is Side.SELL and sell.quantity == pytest.approx(0.5)
     truth_order = sim.truth(VENUE, "k1").orders[sell.order_id]
     assert truth_order.quantity == pytest.approx(0.5) and truth_order.side is Side.SELL
     buy = await rest.place_order(
-        BTC, Side.BUY, OrderType.LIMIT, 0.002, 50000.0, client_order_id=rest.new_client_order_id()
+        OrderRequest(
+            BTC, Side.BUY, OrderType.LIMIT, 0.002, 50000.0, client_order_id=rest.new_client_order_id()
+        )
     )
     canceled = await rest.cancel_order(BTC, buy.order_id)
     assert canceled.status is OrderStatus.CANCELED and canceled.remaining_quantity == pytest.approx(0.002)
@@ -166,7 +188,7 @@ async def test_private_stream_recovers_after_the_venue_drops_it(futures):
     await eventually(lambda: ConnectionState.RECONNECTED in events.of("connection"), what="reconnected")
     await eventually(lambda: stream.is_connected, what="resubscribed")
     order = await rest.place_order(
-        BTC, Side.BUY, OrderType.MARKET, 0.001, client_order_id=rest.new_client_order_id()
+        OrderRequest(BTC, Side.BUY, OrderType.MARKET, 0.001, client_order_id=rest.new_client_order_id())
     )
     await eventually(lambda: any(o.order_id == order.order_id for o in events.of("order")), what="order push")
     await eventually(
@@ -184,7 +206,7 @@ async def test_unknown_contracts_are_fetched_without_touching_the_callers_symbol
     bare = GateioFuturesPrivateRest(cfg, mine)
     closing(bare)
     order = await bare.place_order(
-        ETH, Side.BUY, OrderType.LIMIT, 0.03, 2000.0, client_order_id=bare.new_client_order_id()
+        OrderRequest(ETH, Side.BUY, OrderType.LIMIT, 0.03, 2000.0, client_order_id=bare.new_client_order_id())
     )
     assert order.quantity == pytest.approx(0.03)  # 3 contracts of 0.01 ETH
     assert sim.truth(VENUE, "k1").orders[order.order_id].quantity == pytest.approx(0.03)
@@ -208,7 +230,9 @@ async def test_client_id_finds_an_order_finished_more_than_60s_ago(futures):
     ask = venue.ticker(BTC).ask_price
     cid = rest.new_client_order_id()
     placed = await rest.place_order(
-        BTC, Side.BUY, OrderType.LIMIT, 0.001, ask, time_in_force=TimeInForce.IOC, client_order_id=cid
+        OrderRequest(
+            BTC, Side.BUY, OrderType.LIMIT, 0.001, ask, time_in_force=TimeInForce.IOC, client_order_id=cid
+        )
     )
     venue.account("k1").orders[placed.order_id].updated_at -= 61_000  # finished 61 s ago
     found = await rest.get_order(BTC, client_order_id=cid)

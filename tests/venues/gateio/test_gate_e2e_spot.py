@@ -6,7 +6,16 @@ import contextlib
 import pytest
 from gate_e2e_rig import GATE_VENUES, Events, LocalBook, catch_up, same_levels
 
-from cexarb.model import ConnectionState, OrderStatus, OrderType, Side, Symbol, TimeInForce, WithdrawalRequest
+from cexarb.model import (
+    ConnectionState,
+    OrderRequest,
+    OrderStatus,
+    OrderType,
+    Side,
+    Symbol,
+    TimeInForce,
+    WithdrawalRequest,
+)
 from cexarb.model.errors import (
     InsufficientBalance,
     InvalidOrder,
@@ -90,12 +99,14 @@ async def test_place_query_cancel_and_private_pushes(spot):
     price = round(ticker.bid_price - 50, 1)
     cid = rest.new_client_order_id()
     assert cid.startswith("t-") and len(cid) <= 28
-    order = await rest.place_order(BTC, Side.BUY, OrderType.LIMIT, 0.01, price, client_order_id=cid)
+    order = await rest.place_order(
+        OrderRequest(BTC, Side.BUY, OrderType.LIMIT, 0.01, price, client_order_id=cid)
+    )
     assert order.status is OrderStatus.NEW and order.client_order_id == cid and order.quantity == 0.01
     assert (await rest.get_order(BTC, order.order_id)).status is OrderStatus.NEW
     assert (await rest.get_order(BTC, client_order_id=cid)).order_id == order.order_id
     eth = await rest.place_order(
-        ETH, Side.SELL, OrderType.LIMIT, 0.1, 3500.0, client_order_id=rest.new_client_order_id()
+        OrderRequest(ETH, Side.SELL, OrderType.LIMIT, 0.1, 3500.0, client_order_id=rest.new_client_order_id())
     )
     open_ids = {o.order_id for o in await rest.get_open_orders()}  # every pair
     assert {order.order_id, eth.order_id} <= open_ids
@@ -123,7 +134,9 @@ async def test_fill_from_a_taker_arrives_as_order_execution_and_balance_pushes(s
     ticker = await public.get_book_ticker(BTC)
     price = round((ticker.bid_price + ticker.ask_price) / 2, 1)  # inside the spread: best bid
     cid = rest.new_client_order_id()
-    order = await rest.place_order(BTC, Side.BUY, OrderType.LIMIT, 0.01, price, client_order_id=cid)
+    order = await rest.place_order(
+        OrderRequest(BTC, Side.BUY, OrderType.LIMIT, 0.01, price, client_order_id=cid)
+    )
     await sim.take(VENUE, BTC, Side.SELL, 0.01)
     await eventually(
         lambda: any(
@@ -156,34 +169,40 @@ async def test_market_orders_and_typed_rejections(spot):
     sim, public, rest, stream, events, info = spot
     ticker = await public.get_book_ticker(BTC)
     sell = await rest.place_order(
-        BTC, Side.SELL, OrderType.MARKET, 0.001, client_order_id=rest.new_client_order_id()
+        OrderRequest(BTC, Side.SELL, OrderType.MARKET, 0.001, client_order_id=rest.new_client_order_id())
     )
     assert sell.status is OrderStatus.FILLED and sell.filled_quantity == pytest.approx(0.001)
     buy = await rest.place_order(
-        BTC,
-        Side.BUY,
-        OrderType.MARKET,
-        0.001,
-        ticker.ask_price * 1.01,
-        client_order_id=rest.new_client_order_id(),
+        OrderRequest(
+            BTC,
+            Side.BUY,
+            OrderType.MARKET,
+            0.001,
+            ticker.ask_price * 1.01,
+            client_order_id=rest.new_client_order_id(),
+        ),
     )
     assert buy.order_type is OrderType.MARKET and buy.status is OrderStatus.FILLED and buy.filled_quantity > 0
     with pytest.raises(InvalidOrder):  # a market buy needs a reference price (quote sizing)
         await rest.place_order(
-            BTC, Side.BUY, OrderType.MARKET, 0.001, client_order_id=rest.new_client_order_id()
+            OrderRequest(BTC, Side.BUY, OrderType.MARKET, 0.001, client_order_id=rest.new_client_order_id())
         )
     with pytest.raises(InsufficientBalance):
         await rest.place_order(
-            BTC, Side.SELL, OrderType.LIMIT, 2.5, 90000.0, client_order_id=rest.new_client_order_id()
+            OrderRequest(
+                BTC, Side.SELL, OrderType.LIMIT, 2.5, 90000.0, client_order_id=rest.new_client_order_id()
+            )
         )
     try:
         maker = await rest.place_order(
-            BTC,
-            Side.BUY,
-            OrderType.LIMIT_MAKER,
-            0.001,
-            round(ticker.ask_price + 100, 1),
-            client_order_id=rest.new_client_order_id(),
+            OrderRequest(
+                BTC,
+                Side.BUY,
+                OrderType.LIMIT_MAKER,
+                0.001,
+                round(ticker.ask_price + 100, 1),
+                client_order_id=rest.new_client_order_id(),
+            ),
         )
     except PostOnlyWouldTake:
         pass
@@ -191,10 +210,14 @@ async def test_market_orders_and_typed_rejections(spot):
         assert maker.status in (OrderStatus.REJECTED, OrderStatus.CANCELED, OrderStatus.EXPIRED)
     with pytest.raises(InvalidOrder):
         await rest.place_order(
-            BTC, Side.BUY, OrderType.LIMIT, 0.00015, 50000.0, client_order_id=rest.new_client_order_id()
+            OrderRequest(
+                BTC, Side.BUY, OrderType.LIMIT, 0.00015, 50000.0, client_order_id=rest.new_client_order_id()
+            )
         )
     with pytest.raises(InvalidOrder):
-        await rest.place_order(BTC, Side.BUY, OrderType.LIMIT, 0.001, 50000.0, client_order_id="no-prefix")
+        await rest.place_order(
+            OrderRequest(BTC, Side.BUY, OrderType.LIMIT, 0.001, 50000.0, client_order_id="no-prefix")
+        )
     await rest.cancel_all_orders()
 
 
@@ -261,12 +284,14 @@ async def test_private_stream_reauthenticates_after_the_venue_drops_it(spot):
     await eventually(lambda: stream.is_connected, what="resubscribed")
     ticker = await public.get_book_ticker(BTC)
     order = await rest.place_order(
-        BTC,
-        Side.BUY,
-        OrderType.LIMIT,
-        0.001,
-        round(ticker.bid_price - 100, 1),
-        client_order_id=rest.new_client_order_id(),
+        OrderRequest(
+            BTC,
+            Side.BUY,
+            OrderType.LIMIT,
+            0.001,
+            round(ticker.bid_price - 100, 1),
+            client_order_id=rest.new_client_order_id(),
+        ),
     )
     # the push proves the channels were re-authenticated and resubscribed on the new connection
     await eventually(
@@ -318,7 +343,9 @@ async def test_lost_reply_raises_order_status_unknown_with_the_client_id(spot):
     sim.faults.timeout_after_accept(VENUE, 1)
     cid = rest.new_client_order_id()
     with pytest.raises(OrderStatusUnknown) as caught:
-        await rest.place_order(BTC, Side.BUY, OrderType.LIMIT, 0.001, 40000.0, client_order_id=cid)
+        await rest.place_order(
+            OrderRequest(BTC, Side.BUY, OrderType.LIMIT, 0.001, 40000.0, client_order_id=cid)
+        )
     assert caught.value.client_order_id == cid
     # never resent: exactly one order exists, and the client id finds it
     found = await rest.get_order(BTC, client_order_id=cid)
@@ -334,7 +361,9 @@ async def test_rate_limit_and_clock_skew_are_absorbed(spot):
     assert "USDT" in await rest.get_balances()  # a GET is retried after Retry-After
     sim.faults.skew_clock(VENUE, 120_000)  # venue clock 2 min ahead: REQUEST_EXPIRED
     order = await rest.place_order(
-        BTC, Side.BUY, OrderType.LIMIT, 0.001, 40000.0, client_order_id=rest.new_client_order_id()
+        OrderRequest(
+            BTC, Side.BUY, OrderType.LIMIT, 0.001, 40000.0, client_order_id=rest.new_client_order_id()
+        )
     )
     assert order.status is OrderStatus.NEW
     assert rest.clock.offset_ms > 60_000  # resynced from /spot/time, then resent once
@@ -349,7 +378,9 @@ async def test_client_id_finds_a_finished_order_the_text_no_longer_finds(spot):
     ask = venue.ticker(BTC).ask_price
     cid = rest.new_client_order_id()
     placed = await rest.place_order(
-        BTC, Side.BUY, OrderType.LIMIT, 0.001, ask, time_in_force=TimeInForce.IOC, client_order_id=cid
+        OrderRequest(
+            BTC, Side.BUY, OrderType.LIMIT, 0.001, ask, time_in_force=TimeInForce.IOC, client_order_id=cid
+        )
     )
     found = await rest.get_order(BTC, client_order_id=cid)
     assert (found.order_id, found.status, found.filled_quantity) == (
@@ -379,15 +410,21 @@ async def test_market_buy_reports_quote_spent_and_base_from_fills(spot):
     venue = sim.venue(VENUE)
     ask = venue.ticker(BTC).ask_price
     buy = await rest.place_order(
-        BTC, Side.BUY, OrderType.MARKET, 0.001, ask * 1.01, client_order_id=rest.new_client_order_id()
+        OrderRequest(
+            BTC, Side.BUY, OrderType.MARKET, 0.001, ask * 1.01, client_order_id=rest.new_client_order_id()
+        )
     )
     truth = sim.truth(VENUE, "k1").orders[buy.order_id]
-    sent = rest.order_body(BTC, Side.BUY, OrderType.MARKET, 0.001, ask * 1.01, TimeInForce.IOC, "t-x")
+    sent = rest.order_body(
+        OrderRequest(BTC, Side.BUY, OrderType.MARKET, 0.001, ask * 1.01, TimeInForce.IOC, "t-x")
+    )
     assert buy.quote_quantity == float(sent["amount"])  # the quote amount on the wire
     assert buy.filled_quantity == pytest.approx(truth.filled_quantity, abs=1e-12)
     # a reply without clearing fields: the base comes from the order's fills
     body = rest.order_body(
-        BTC, Side.BUY, OrderType.MARKET, 0.002, ask * 1.01, TimeInForce.IOC, rest.new_client_order_id()
+        OrderRequest(
+            BTC, Side.BUY, OrderType.MARKET, 0.002, ask * 1.01, TimeInForce.IOC, rest.new_client_order_id()
+        )
     )
     raw = await rest.signed("POST", "/spot/orders", body={**body, "action_mode": "RESULT"})
     assert "filled_amount" not in raw and "avg_deal_price" not in raw
@@ -420,7 +457,14 @@ async def test_unified_account_is_detected_and_used():
             assert balances["USDT"].available == 5000.0 and balances["BTC"].available == 1.0
             assert await unified.account_kind() == "unified"
             order = await unified.place_order(
-                BTC, Side.BUY, OrderType.LIMIT, 0.001, 40000.0, client_order_id=unified.new_client_order_id()
+                OrderRequest(
+                    BTC,
+                    Side.BUY,
+                    OrderType.LIMIT,
+                    0.001,
+                    40000.0,
+                    client_order_id=unified.new_client_order_id(),
+                )
             )
             assert (await unified.get_balances())["USDT"].locked == pytest.approx(40.0)
             assert (await unified.cancel_order(BTC, order.order_id)).status is OrderStatus.CANCELED
@@ -436,6 +480,8 @@ async def test_market_buy_quote_amount_is_rounded_up_so_the_base_asked_is_afford
     (0.0009): the amount on the wire rounds up to the quote precision."""
     sim, public, rest, stream, events, info = spot
     quote_step = 10.0 ** -info[BTC].quote_precision
-    body = rest.order_body(BTC, Side.BUY, OrderType.MARKET, 0.001, 60012.0, TimeInForce.IOC, "t-x")
+    body = rest.order_body(
+        OrderRequest(BTC, Side.BUY, OrderType.MARKET, 0.001, 60012.0, TimeInForce.IOC, "t-x")
+    )
     assert float(body["amount"]) >= 0.001 * 60012.0
     assert float(body["amount"]) - 0.001 * 60012.0 < quote_step

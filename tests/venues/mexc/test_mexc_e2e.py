@@ -17,6 +17,7 @@ from cexarb.model import (
     ConnectionState,
     Execution,
     Order,
+    OrderRequest,
     OrderStatus,
     OrderType,
     Side,
@@ -267,7 +268,9 @@ async def test_place_query_cancel_with_private_pushes(quiet):
     await quiet.start_private()
     rest = quiet.private
     cid = rest.new_client_order_id()
-    placed = await rest.place_order(BTC, Side.BUY, OrderType.LIMIT, 0.01, 50_000.0, client_order_id=cid)
+    placed = await rest.place_order(
+        OrderRequest(BTC, Side.BUY, OrderType.LIMIT, 0.01, 50_000.0, client_order_id=cid)
+    )
     assert placed.client_order_id == cid and placed.status is OrderStatus.NEW
     await eventually(lambda: quiet.pushed_order(cid, OrderStatus.NEW), what="the NEW push")
     by_client = await rest.get_order(BTC, client_order_id=cid)
@@ -301,7 +304,9 @@ async def test_fill_by_synthetic_taker_pushes_order_deal_and_account(quiet):
     ticker = await quiet.public.get_book_ticker(BTC)
     price = round_up((ticker.bid_price + ticker.ask_price) / 2, 0.1)  # inside the spread: the new best ask
     cid = rest.new_client_order_id()
-    placed = await rest.place_order(BTC, Side.SELL, OrderType.LIMIT, 0.01, price, client_order_id=cid)
+    placed = await rest.place_order(
+        OrderRequest(BTC, Side.SELL, OrderType.LIMIT, 0.01, price, client_order_id=cid)
+    )
     await eventually(lambda: quiet.pushed_order(cid, OrderStatus.NEW), what="the NEW push")
 
     await quiet.sim.take(VENUE, BTC, Side.BUY, 0.01)
@@ -339,23 +344,27 @@ async def test_order_types_against_the_venue(quiet):
     ticker = await quiet.public.get_book_ticker(BTC)
     with pytest.raises(PostOnlyWouldTake):
         await rest.place_order(
-            BTC, Side.BUY, OrderType.LIMIT_MAKER, 0.001, ticker.ask_price, client_order_id="pm1"
+            OrderRequest(BTC, Side.BUY, OrderType.LIMIT_MAKER, 0.001, ticker.ask_price, client_order_id="pm1")
         )
     ioc = await rest.place_order(
-        BTC,
-        Side.BUY,
-        OrderType.LIMIT,
-        0.001,
-        ticker.ask_price,
-        time_in_force=TimeInForce.IOC,
-        client_order_id="ioc1",
+        OrderRequest(
+            BTC,
+            Side.BUY,
+            OrderType.LIMIT,
+            0.001,
+            ticker.ask_price,
+            time_in_force=TimeInForce.IOC,
+            client_order_id="ioc1",
+        ),
     )
     assert (await rest.get_order(BTC, order_id=ioc.order_id)).status is OrderStatus.FILLED
-    market = await rest.place_order(BTC, Side.SELL, OrderType.MARKET, 0.001, client_order_id="mkt1")
+    market = await rest.place_order(
+        OrderRequest(BTC, Side.SELL, OrderType.MARKET, 0.001, client_order_id="mkt1")
+    )
     assert (await rest.get_order(BTC, client_order_id="mkt1")).status is OrderStatus.FILLED
     assert market.order_type is OrderType.MARKET
     opened = [
-        await rest.place_order(s, Side.BUY, OrderType.LIMIT, q, p, client_order_id=f"all{i}")
+        await rest.place_order(OrderRequest(s, Side.BUY, OrderType.LIMIT, q, p, client_order_id=f"all{i}"))
         for i, (s, q, p) in enumerate(((BTC, 0.001, 40_000.0), (ETH, 0.01, 2_000.0), (SOL, 1.0, 100.0)))
     ]
     assert {o.order_id for o in await rest.get_open_orders()} == {o.order_id for o in opened}
@@ -383,7 +392,9 @@ async def test_private_stream_recovers_after_drop(quiet):
     await eventually(lambda: ConnectionState.RECONNECTED in quiet.private_states, what="a private reconnect")
     assert pws.listen_key.created == 1  # the key survived: confirmed by keepalive, not replaced
     cid = quiet.private.new_client_order_id()
-    await quiet.private.place_order(BTC, Side.BUY, OrderType.LIMIT, 0.01, 50_000.0, client_order_id=cid)
+    await quiet.private.place_order(
+        OrderRequest(BTC, Side.BUY, OrderType.LIMIT, 0.01, 50_000.0, client_order_id=cid)
+    )
     await eventually(lambda: quiet.pushed_order(cid, OrderStatus.NEW), what="a push after the reconnect")
 
 
@@ -413,7 +424,7 @@ async def test_expired_listen_key_is_replaced_and_stream_resumes():
             await eventually(lambda: pws.is_connected, what="the stream back")
             cid = client.private.new_client_order_id()
             await client.private.place_order(
-                BTC, Side.BUY, OrderType.LIMIT, 0.01, 50_000.0, client_order_id=cid
+                OrderRequest(BTC, Side.BUY, OrderType.LIMIT, 0.01, 50_000.0, client_order_id=cid)
             )
             await eventually(lambda: client.pushed_order(cid, OrderStatus.NEW), what="a push on the new key")
         finally:
@@ -460,7 +471,9 @@ async def test_lost_order_reply_is_status_unknown_and_resolved_by_client_id(quie
         quiet.sim.faults.timeout_after_accept(VENUE, 1)
         cid = rest.new_client_order_id()
         with pytest.raises(OrderStatusUnknown):
-            await rest.place_order(BTC, Side.BUY, OrderType.LIMIT, 0.01, 50_000.0, client_order_id=cid)
+            await rest.place_order(
+                OrderRequest(BTC, Side.BUY, OrderType.LIMIT, 0.01, 50_000.0, client_order_id=cid)
+            )
         found = await rest.get_order(BTC, client_order_id=cid)  # it was placed once, never resent
         assert found.status is OrderStatus.NEW
         assert [o.client_order_id for o in await rest.get_open_orders(BTC)] == [cid]

@@ -7,7 +7,16 @@ from aiohttp import web
 from mexc_samples import load_vectors, responses
 
 from cexarb.config import Market, Secret, Venue, VenueConfig
-from cexarb.model import OrderStatus, OrderType, Side, Symbol, SymbolInfo, TimeInForce, WithdrawalRequest
+from cexarb.model import (
+    OrderRequest,
+    OrderStatus,
+    OrderType,
+    Side,
+    Symbol,
+    SymbolInfo,
+    TimeInForce,
+    WithdrawalRequest,
+)
 from cexarb.model.errors import AuthenticationError, InsufficientBalance, OrderNotFound, WithdrawalError
 from cexarb.transport.clock import Clock
 from cexarb.venues.mexc import MexcSpotPrivateRest, MexcSpotPublicRest
@@ -88,7 +97,7 @@ def vector(name: str) -> dict:
 async def test_place_order_sends_exactly_the_ccxt_vector(server, private):
     server.reply("POST", "/api/v3/order", CREATE_REPLY)
     order = await private.place_order(
-        BTC, Side.BUY, OrderType.LIMIT, 0.001, 30000.0, client_order_id="myOrder-001"
+        OrderRequest(BTC, Side.BUY, OrderType.LIMIT, 0.001, 30000.0, client_order_id="myOrder-001")
     )
     (req,) = server.requests
     vec = vector("POST /api/v3/order")
@@ -150,7 +159,7 @@ async def test_order_types_on_the_wire(server, private, order_type, tif, venue_t
         },
     )
     await private.place_order(
-        BTC, Side.SELL, order_type, 0.5, 123.45, time_in_force=tif, client_order_id="c1"
+        OrderRequest(BTC, Side.SELL, order_type, 0.5, 123.45, time_in_force=tif, client_order_id="c1")
     )
     q = server.requests[0].query
     assert q["type"] == venue_type and q["side"] == "SELL" and q["quantity"] == "0.5"
@@ -179,7 +188,7 @@ async def test_errors_are_typed(server, private):
         await private.get_order(BTC, order_id="nope")
     assert not_found.value.code == -2013 and not_found.value.http_status == 400
     with pytest.raises(InsufficientBalance):
-        await private.place_order(BTC, Side.BUY, OrderType.LIMIT, 1, 1, client_order_id="c")
+        await private.place_order(OrderRequest(BTC, Side.BUY, OrderType.LIMIT, 1, 1, client_order_id="c"))
 
 
 async def test_http_200_with_error_body_is_an_error(server, private):

@@ -22,6 +22,7 @@ from cexarb.model import (
     FundingPayment,
     Order,
     OrderBook,
+    OrderRequest,
     OrderType,
     Position,
     Side,
@@ -41,7 +42,6 @@ from cexarb.venues.gateio.rest_common import (
     fills_since,
     limit_terms,
     order_ref,
-    require_positive,
 )
 from cexarb.venues.gateio.symbols import check_client_order_id, from_venue, to_venue
 
@@ -206,49 +206,27 @@ class GateioFuturesPrivateRest(GateTradingRest):
             return int(whole)
         return format_decimal(contracts, step)
 
-    async def order_body(
-        self,
-        symbol: Symbol,
-        side: Side,
-        order_type: OrderType,
-        quantity: float,
-        price: float | None,
-        time_in_force: TimeInForce,
-        client_order_id: str,
-        reduce_only: bool,
-    ) -> dict[str, Any]:
-        check_client_order_id(client_order_id)
-        require_positive(quantity, price)
-        info = await self._contracts.info(symbol)
-        size = self.to_contracts(info, quantity)
-        if side is Side.SELL:
+    async def order_body(self, request: OrderRequest) -> dict[str, Any]:
+        """The POST /futures/usdt/orders body: the size in signed contracts, the price on the tick grid."""
+        check_client_order_id(request.client_order_id)
+        info = await self._contracts.info(request.symbol)
+        size = self.to_contracts(info, request.quantity)
+        if request.side is Side.SELL:
             size = -size if isinstance(size, int) else f"-{size}"
-        body: dict[str, Any] = {"contract": to_venue(symbol), "size": size}
-        if order_type is OrderType.MARKET:
+        body: dict[str, Any] = {"contract": to_venue(request.symbol), "size": size}
+        if request.order_type is OrderType.MARKET:
             body["price"] = "0"  # price 0 + ioc/fok = market
-            body["tif"] = "fok" if time_in_force is TimeInForce.FOK else "ioc"
+            body["tif"] = "fok" if request.time_in_force is TimeInForce.FOK else "ioc"
         else:
-            body["price"], body["tif"] = limit_terms(order_type, price, time_in_force, info)
-        body["text"] = client_order_id
-        body["reduce_only"] = reduce_only
+            body["price"], body["tif"] = limit_terms(request, info)
+        body["text"] = request.client_order_id
+        body["reduce_only"] = request.reduce_only
         return body
 
-    async def place_order(
-        self,
-        symbol: Symbol,
-        side: Side,
-        order_type: OrderType,
-        quantity: float,
-        price: float | None = None,
-        *,
-        time_in_force: TimeInForce = TimeInForce.GTC,
-        client_order_id: str,
-        reduce_only: bool = False,
-    ) -> Order:
-        body = await self.order_body(
-            symbol, side, order_type, quantity, price, time_in_force, client_order_id, reduce_only
-        )
-        return await self._order(await self.post_order(f"{PREFIX}/orders", body, client_order_id))
+    async def place_order(self, request: OrderRequest) -> Order:
+        """POST the order (quantity converted to contracts at this edge)."""
+        body = await self.order_body(request)
+        return await self._order(await self.post_order(f"{PREFIX}/orders", body, request.client_order_id))
 
     async def _order(self, raw: Any) -> Order:
         return codec.parse_futures_order(raw, await self._contracts.size(raw["contract"]))

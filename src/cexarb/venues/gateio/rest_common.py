@@ -10,7 +10,7 @@ from typing import Any
 import aiohttp
 
 from cexarb.config import VenueConfig
-from cexarb.model import Execution, Order, OrderType, Symbol, SymbolInfo, TimeInForce
+from cexarb.model import Execution, Order, OrderRequest, OrderType, Symbol, SymbolInfo, TimeInForce
 from cexarb.model.errors import (
     AuthenticationError,
     InvalidOrder,
@@ -116,13 +116,6 @@ def price_text(price: float, info: SymbolInfo | None) -> str:
     return format_decimal(price, info.tick_size if info is not None else None)
 
 
-def require_positive(quantity: float, price: float | None) -> None:
-    if not quantity > 0:
-        raise InvalidOrder(f"quantity must be positive, got {quantity!r}", venue=VENUE)
-    if price is not None and not price > 0:
-        raise InvalidOrder(f"price must be positive, got {price!r}", venue=VENUE)
-
-
 class GateTradingRest(GateRest):
     """Signed order endpoints of one Gate market: the parts spot and futures share."""
 
@@ -203,15 +196,12 @@ def order_ref(order_id: str | None, client_order_id: str | None) -> str:
     return ref
 
 
-def limit_terms(
-    order_type: OrderType, price: float | None, time_in_force: TimeInForce, info: SymbolInfo | None
-) -> tuple[str, str]:
+def limit_terms(request: OrderRequest, info: SymbolInfo | None) -> tuple[str, str]:
     """A limit order's wire price (on the tick grid) and time in force (LIMIT_MAKER is 'poc')."""
-    if price is None:
-        raise InvalidOrder("a limit order needs a price", venue=VENUE)
+    price = request.price  # a limit request always carries one
     if info is not None and not is_on_grid(price, info.tick_size):
         raise InvalidPrice(f"price {price!r} is not a multiple of the tick {info.tick_size}", venue=VENUE)
-    tif = TimeInForce.POST_ONLY if order_type is OrderType.LIMIT_MAKER else time_in_force
+    tif = TimeInForce.POST_ONLY if request.order_type is OrderType.LIMIT_MAKER else request.time_in_force
     return price_text(price, info), WIRE_TIF[tif]
 
 

@@ -17,6 +17,7 @@ from cexarb.model import (
     Execution,
     Order,
     OrderBook,
+    OrderRequest,
     OrderStatus,
     OrderType,
     Side,
@@ -48,7 +49,6 @@ from cexarb.venues.gateio.rest_common import (
     fills_since,
     limit_terms,
     order_ref,
-    require_positive,
 )
 from cexarb.venues.gateio.symbols import check_client_order_id, to_venue
 
@@ -112,30 +112,21 @@ class GateioSpotPrivateRest(GateTradingRest):
 
     # ---- orders -----------------------------------------------------------------------------
 
-    def order_body(
-        self,
-        symbol: Symbol,
-        side: Side,
-        order_type: OrderType,
-        quantity: float,
-        price: float | None,
-        time_in_force: TimeInForce,
-        client_order_id: str,
-    ) -> dict[str, Any]:
+    def order_body(self, request: OrderRequest) -> dict[str, Any]:
         """The POST /spot/orders body (exact wire text for price and amount)."""
-        check_client_order_id(client_order_id)
-        require_positive(quantity, price)
+        check_client_order_id(request.client_order_id)
+        symbol, side, quantity, price = request.symbol, request.side, request.quantity, request.price
         info = self.symbols_info.get(symbol)
         body: dict[str, Any] = {
-            "text": client_order_id,
+            "text": request.client_order_id,
             "currency_pair": to_venue(symbol),
             "type": "limit",
             "account": self._account or "spot",
             "side": "buy" if side is Side.BUY else "sell",
         }
-        if order_type is OrderType.MARKET:
+        if request.order_type is OrderType.MARKET:
             body["type"] = "market"
-            body["time_in_force"] = "fok" if time_in_force is TimeInForce.FOK else "ioc"
+            body["time_in_force"] = "fok" if request.time_in_force is TimeInForce.FOK else "ioc"
             if side is Side.BUY:
                 if price is None:
                     raise InvalidOrder(
@@ -154,7 +145,7 @@ class GateioSpotPrivateRest(GateTradingRest):
             else:
                 body["amount"] = self._amount(quantity, info)
             return body
-        price_wire, tif_wire = limit_terms(order_type, price, time_in_force, info)
+        price_wire, tif_wire = limit_terms(request, info)
         body["amount"] = self._amount(quantity, info)
         body["price"] = price_wire
         body["time_in_force"] = tif_wire
@@ -170,23 +161,13 @@ class GateioSpotPrivateRest(GateTradingRest):
             )
         return format_decimal(quantity, info.step_size if info is not None else None)
 
-    async def place_order(
-        self,
-        symbol: Symbol,
-        side: Side,
-        order_type: OrderType,
-        quantity: float,
-        price: float | None = None,
-        *,
-        time_in_force: TimeInForce = TimeInForce.GTC,
-        client_order_id: str,
-        reduce_only: bool = False,
-    ) -> Order:
-        if reduce_only:
+    async def place_order(self, request: OrderRequest) -> Order:
+        """POST /spot/orders; a market buy is sized in quote (quantity x price)."""
+        if request.reduce_only:
             raise InvalidOrder("reduce_only has no meaning on spot", venue=VENUE)
         await self.account_kind()  # the body names the key's account
-        body = self.order_body(symbol, side, order_type, quantity, price, time_in_force, client_order_id)
-        return await self.spot_order(await self.post_order("/spot/orders", body, client_order_id))
+        body = self.order_body(request)
+        return await self.spot_order(await self.post_order("/spot/orders", body, request.client_order_id))
 
     async def spot_order(self, raw: Any) -> Order:
         """An order from a REST reply; a market buy whose reply lacks `filled_amount` (Gate's

@@ -23,12 +23,10 @@ from cexarb.model import (
     Execution,
     Order,
     OrderBook,
+    OrderRequest,
     OrderStatus,
-    OrderType,
-    Side,
     Symbol,
     SymbolInfo,
-    TimeInForce,
 )
 from cexarb.model.errors import (
     ExchangeError,
@@ -215,46 +213,39 @@ class MexcSpotPrivateRest(MexcWalletMixin):
 
     # --- orders --------------------------------------------------------------------------
 
-    async def place_order(
-        self,
-        symbol: Symbol,
-        side: Side,
-        order_type: OrderType,
-        quantity: float,
-        price: float | None = None,
-        *,
-        time_in_force: TimeInForce = TimeInForce.GTC,
-        client_order_id: str,
-        reduce_only: bool = False,  # spot has no reduce-only; accepted for the shared interface
-    ) -> Order:
+    async def place_order(self, request: OrderRequest) -> Order:
+        """POST /api/v3/order; `reduce_only` has no meaning on spot and is not sent."""
+        symbol, order_type, quantity, price = (
+            request.symbol,
+            request.order_type,
+            request.quantity,
+            request.price,
+        )
         name = self.symbols.to_venue(symbol)
         info = self.symbols.info(symbol)
-        venue_type = codec.order_type_param(order_type, time_in_force)
-        if venue_type != "MARKET" and price is None:
-            raise InvalidOrder(f"a {venue_type} order needs a price", venue=VENUE)
+        venue_type = codec.order_type_param(order_type, request.time_in_force)
+        market = venue_type == "MARKET"  # a request of any other type carries a price
         params: dict[str, Any] = {
             "symbol": name,
-            "side": side.value,
+            "side": request.side.value,
             "type": venue_type,
             "quantity": format_decimal(quantity, info.step_size if info else None),
-            "price": None
-            if venue_type == "MARKET" or price is None
-            else format_decimal(price, info.tick_size if info else None),
-            "newClientOrderId": client_order_id,
+            "price": None if market else format_decimal(price, info.tick_size if info else None),
+            "newClientOrderId": request.client_order_id,
         }
         reply = await self._signed("POST", "/api/v3/order", params, pool=_ORDERS_POOL)
         # The reply may hold only symbol, orderId, orderListId and transactTime: the order is
         # built from this request, so a placed order is never reported as an error.
-        order_type_, tif = codec.ORDER_TYPE.get(venue_type, (order_type, time_in_force))
+        order_type_, tif = codec.ORDER_TYPE.get(venue_type, (order_type, request.time_in_force))
         return codec.parse_new_order(
             _checked(reply),
             Order(
                 symbol=symbol,
                 order_id="",
-                client_order_id=client_order_id,
-                side=side,
+                client_order_id=request.client_order_id,
+                side=request.side,
                 order_type=order_type_,
-                price=0.0 if venue_type == "MARKET" or price is None else price,
+                price=0.0 if market else price,
                 quantity=quantity,
                 status=OrderStatus.NEW,
                 time_in_force=tif,
