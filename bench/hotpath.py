@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import msgspec
 
-from bench import frames, journal, peers
+from bench import frames, journal, peers, placing
 from bench.harness import Report, Row, run_sync, time_each_us, time_pair_us, time_per_call_us
 from cexarb.config import Secret, default_config
 from cexarb.exchange.book import BookSync
@@ -433,4 +433,5 @@ def run(report: Report, quick: bool) -> None:
     ticker_rows(report, sizes)
     tracker_rows(report, sizes)
     signing_rows(report, sizes)
+    placing.place_rows(report, sizes.lookups, _config)
     journal.run(report, quick)

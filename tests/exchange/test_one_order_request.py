@@ -38,9 +38,11 @@ def _classes(package) -> list[type]:
     ]
 
 
-def _takes_only_the_request(func) -> bool:
+def _takes_only_the_request(func, *before: str) -> bool:
+    """`func(self, *before, request: OrderRequest)`: nothing else."""
     params = list(inspect.signature(func).parameters)[1:]  # after self
-    return len(params) == 1 and typing.get_type_hints(func).get(params[0]) is OrderRequest
+    hints = typing.get_type_hints(func)
+    return bool(params) and params[:-1] == list(before) and hints.get(params[-1]) is OrderRequest
 
 
 def test_every_private_rest_place_order_takes_one_order_request():
@@ -53,8 +55,8 @@ def test_every_private_rest_place_order_takes_one_order_request():
     assert not restating, f"place_order restates the order parameters in: {restating}"
 
 
-def test_the_composite_places_a_request():
-    assert _takes_only_the_request(CompositePrivateExchange._place)
+def test_the_composite_places_a_request_through_its_connector():
+    assert _takes_only_the_request(CompositePrivateExchange._place, "rest")
 
 
 def test_nothing_below_the_public_methods_restates_the_parameters():

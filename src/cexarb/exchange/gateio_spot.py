@@ -39,10 +39,11 @@ class GateioSpotPrivateExchange(WithdrawingPrivateExchange, GateioSpotPublicExch
         """Gate sizes a market BUY in quote: send quantity x the price the book says it costs."""
         if side is Side.SELL:
             return await super().place_market_order(symbol, side, quantity, client_order_id=client_order_id)
+        rest = self._require_private()
         price = self._expected_buy_price(symbol, quantity)
-        cid = self._client_id(client_order_id)
+        cid = client_order_id or rest.new_client_order_id()
         return await self._place(
-            OrderRequest(symbol, side, OrderType.MARKET, quantity, price, TimeInForce.IOC, cid)
+            rest, OrderRequest(symbol, side, OrderType.MARKET, quantity, price, TimeInForce.IOC, cid)
         )
 
     def _expected_buy_price(self, symbol: Symbol, quantity: float) -> float:

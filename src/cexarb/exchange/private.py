@@ -62,6 +62,13 @@ from cexarb.venues.contracts import PrivateRest, PrivateWebsocketHandlers, Priva
 log = logging.getLogger("cexarb.exchange")
 # Untracked orders being confirmed with the venue at once (each costs one REST query).
 _MAX_UNCONFIRMED = 100
+# Read per order placed: a module global is ~65 ns cheaper than an enum class attribute.
+_LIMIT, _MARKET, _IOC, _PENDING_NEW = (
+    OrderType.LIMIT,
+    OrderType.MARKET,
+    TimeInForce.IOC,
+    OrderStatus.PENDING_NEW,
+)
 
 
 class CompositePrivateExchange(CompositePublicExchange):
@@ -411,26 +418,22 @@ class CompositePrivateExchange(CompositePublicExchange):
         client_order_id: str | None = None,
     ) -> Order:
         """Place a limit order once (pending until acknowledged); returns the venue's acknowledgement."""
-        cid = self._client_id(client_order_id)
+        rest = self._require_private()
+        cid = client_order_id or rest.new_client_order_id()
         return await self._place(
-            OrderRequest(symbol, side, OrderType.LIMIT, quantity, price, time_in_force, cid)
+            rest, OrderRequest(symbol, side, _LIMIT, quantity, price, time_in_force, cid)
         )
 
     async def place_market_order(
         self, symbol: Symbol, side: Side, quantity: float, *, client_order_id: str | None = None
     ) -> Order:
         """Place a market order (IOC) once; returns the venue's ack (a timeout: OrderStatusUnknown)."""
-        cid = self._client_id(client_order_id)
-        return await self._place(
-            OrderRequest(symbol, side, OrderType.MARKET, quantity, None, TimeInForce.IOC, cid)
-        )
-
-    def _client_id(self, given: str | None) -> str:
-        """The caller's client order id, else a fresh venue-legal one."""
-        return given or self._require_private().new_client_order_id()
-
-    async def _place(self, request: OrderRequest) -> Order:
         rest = self._require_private()
+        cid = client_order_id or rest.new_client_order_id()
+        return await self._place(rest, OrderRequest(symbol, side, _MARKET, quantity, None, _IOC, cid))
+
+    async def _place(self, rest: PrivateRest, request: OrderRequest) -> Order:
+        """Send `request` (its client id set) once through `rest`, tracked as pending meanwhile."""
         cid = request.client_order_id
         quantity = request.quantity
         symbol = request.symbol
@@ -443,7 +446,7 @@ class CompositePrivateExchange(CompositePublicExchange):
                 request.order_type,
                 request.price or 0.0,
                 quantity,
-                OrderStatus.PENDING_NEW,
+                _PENDING_NEW,
                 request.time_in_force,
                 remaining_quantity=quantity,
                 created_at=now_ms(),

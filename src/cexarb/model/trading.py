@@ -17,6 +17,7 @@ from cexarb.model.enums import (
 from cexarb.model.errors import InvalidOrder
 from cexarb.model.market import Symbol
 
+_INF = math.inf
 _LOCAL = "fix the order's numbers: the request was refused locally, before reaching any venue"
 
 
@@ -43,13 +44,14 @@ class OrderRequest(msgspec.Struct, frozen=True, gc=False):
 
     def __post_init__(self) -> None:
         # inf / nan / <= 0 would reach the venue as text it rejects at best: refuse here.
+        # One chained comparison per number (no call): nan fails both sides, inf the right one.
         quantity, price = self.quantity, self.price
-        if not (math.isfinite(quantity) and quantity > 0):
+        if not 0 < quantity < _INF:
             raise InvalidOrder(f"quantity must be a finite number > 0, got {quantity}", hint=_LOCAL)
         if price is None:
             if self.order_type is not OrderType.MARKET:
                 raise InvalidOrder(f"a {self.order_type.value} order needs a price", hint=_LOCAL)
-        elif not (math.isfinite(price) and price > 0):
+        elif not 0 < price < _INF:
             raise InvalidOrder(f"price must be a finite number > 0, got {price}", hint=_LOCAL)
 
 

@@ -215,43 +215,29 @@ class MexcSpotPrivateRest(MexcWalletMixin):
 
     async def place_order(self, request: OrderRequest) -> Order:
         """POST /api/v3/order; `reduce_only` has no meaning on spot and is not sent."""
-        symbol, order_type, quantity, price = (
-            request.symbol,
-            request.order_type,
-            request.quantity,
-            request.price,
-        )
-        name = self.symbols.to_venue(symbol)
+        symbol, side, quantity, price = request.symbol, request.side, request.quantity, request.price
+        order_type, tif, cid = request.order_type, request.time_in_force, request.client_order_id
         info = self.symbols.info(symbol)
-        venue_type = codec.order_type_param(order_type, request.time_in_force)
+        venue_type = codec.order_type_param(order_type, tif)
         market = venue_type == "MARKET"  # a request of any other type carries a price
         params: dict[str, Any] = {
-            "symbol": name,
-            "side": request.side.value,
+            "symbol": self.symbols.to_venue(symbol),
+            "side": side.value,
             "type": venue_type,
             "quantity": format_decimal(quantity, info.step_size if info else None),
             "price": None if market else format_decimal(price, info.tick_size if info else None),
-            "newClientOrderId": request.client_order_id,
+            "newClientOrderId": cid,
         }
         reply = await self._signed("POST", "/api/v3/order", params, pool=_ORDERS_POOL)
         # The reply may hold only symbol, orderId, orderListId and transactTime: the order is
         # built from this request, so a placed order is never reported as an error.
-        order_type_, tif = codec.ORDER_TYPE.get(venue_type, (order_type, request.time_in_force))
-        return codec.parse_new_order(
-            _checked(reply),
-            Order(
-                symbol=symbol,
-                order_id="",
-                client_order_id=request.client_order_id,
-                side=request.side,
-                order_type=order_type_,
-                price=0.0 if market else price,
-                quantity=quantity,
-                status=OrderStatus.NEW,
-                time_in_force=tif,
-                remaining_quantity=quantity,
-            ),
+        order_type, tif = codec.ORDER_TYPE.get(venue_type, (order_type, tif))
+        # Positional, in Order's field order (tests/model/test_order_fields.py pins it).
+        sent = Order(
+            symbol, "", cid, side, order_type, 0.0 if market else price, quantity, OrderStatus.NEW, tif
         )
+        sent.remaining_quantity = quantity
+        return codec.parse_new_order(_checked(reply), sent)
 
     def _order_ref(self, symbol: Symbol, order_id: str | None, client_order_id: str | None) -> dict:
         if not order_id and not client_order_id:
