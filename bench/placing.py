@@ -149,3 +149,19 @@ def place_rows(report: Report, samples: int, config) -> None:
                 note="HTTP stubbed (signing and round trip excluded); pending, body, parse, track",
             )
         )
+
+
+def main() -> None:
+    """`python -m bench.placing [samples]`: these rows alone (before/after comparisons)."""
+    import sys
+
+    from bench.hotpath import _config
+
+    report = Report()
+    place_rows(report, int(sys.argv[1]) if len(sys.argv) > 1 else 20_000, _config)
+    for row in report.rows:
+        print(f"{row.name}: median {row.median:.2f} us, p99 {row.p99:.2f} us, n={row.samples}")
+
+
+if __name__ == "__main__":
+    main()
