@@ -27,7 +27,7 @@ from cexarb.model import (
     WithdrawalRequest,
     WithdrawalStatus,
 )
-from cexarb.model.errors import InitializationError, WithdrawalError
+from cexarb.model.errors import InitializationError, InvalidOrder, WithdrawalError
 from cexarb.model.rounding import round_nearest
 from cexarb.sim import SimConfig, Simulator
 from cexarb.venues.gateio import (
@@ -401,6 +401,18 @@ async def test_lost_reply_of_an_ioc_that_filled_at_once_is_found_not_called_unpl
     assert [o.client_order_id for o in truth.orders.values()] == [order.client_order_id]
     assert order.order_id in truth.orders and order.status is OrderStatus.FILLED
     assert ex.get_trading_stats()["places_resolved"] == 1
+
+
+@pytest.mark.parametrize("quantity", [0.0, -QTY])
+async def test_a_gate_market_buy_of_no_quantity_is_refused_before_sizing_it(sim, exchanges, quantity):
+    """Sizing a Gate market buy divides the asks' cost by the quantity: a quantity the request
+    refuses must be refused as such (InvalidOrder), never reach the division."""
+    ex = await started(sim, "gateio_spot")
+    exchanges.append(ex)
+    assert ex.get_book(BTC) is not None  # the book walk is the path that divides
+    with pytest.raises(InvalidOrder, match="quantity must be a finite number > 0"):
+        await ex.place_market_order(BTC, Side.BUY, quantity)
+    assert not sim.truth("gateio_spot", "k1").orders
 
 
 async def test_mexc_book_snapshot_takes_1000_levels_by_default(sim, exchanges):

@@ -51,7 +51,8 @@ class GateioSpotPrivateExchange(WithdrawingPrivateExchange, GateioSpotPublicExch
 
         Both are served only while the public stream keeps them current: never a stale price."""
         book = self.get_book(symbol)
-        if book is not None:
+        # A quantity that is not > 0 is the request's to refuse (InvalidOrder); the walk divides by it.
+        if book is not None and quantity > 0:
             left, cost = quantity, 0.0
             for price, size in book.asks.top(None):
                 take = min(left, size)
