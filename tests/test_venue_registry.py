@@ -182,6 +182,19 @@ def test_no_module_outside_the_venue_packages_spells_a_venue_out():
     assert not found, "read these from cexarb.config.venue_specs() instead:\n" + "\n".join(found)
 
 
+def test_credential_variables_are_named_only_in_their_spec():
+    """The venue packages' own hints read the names from the spec too."""
+    names = {var for s in SPECS for var in s.credentials_env}
+    found = [
+        f"{path.relative_to(SRC)}: {var}"
+        for path in sorted(SRC.rglob("*.py"))
+        if path.name != "spec.py"
+        for var in sorted(names)
+        if var in path.read_text()
+    ]
+    assert not found, found
+
+
 def test_the_scan_catches_a_venue_list_a_name_a_url_and_an_enum_member(tmp_path):
     (tmp_path / "cli").mkdir()
     (tmp_path / "cli" / "names.py").write_text(

@@ -22,6 +22,7 @@ from cexarb.model.rounding import format_decimal, is_on_grid
 from cexarb.transport import Clock, HttpClient, RateLimiter
 from cexarb.venues.gateio.auth import GateSigner
 from cexarb.venues.gateio.errors import VENUE, map_http_error
+from cexarb.venues.gateio.spec import SPOT
 from cexarb.venues.gateio.symbols import new_client_order_id
 
 PUBLIC = "public"
@@ -95,7 +96,7 @@ class GateRest:
             raise AuthenticationError(
                 f"{method} {path} needs API credentials",
                 venue=VENUE,
-                hint="set api_key/api_secret for gateio in cexarb.toml or CEXARB_GATEIO_API_KEY/SECRET",
+                hint=f"set api_key/api_secret for gateio in cexarb.toml or {' / '.join(SPOT.credentials_env)}",
             )
         return await self.http.request(method, path, params=params, json_body=body, signed=True, pool=pool)
 

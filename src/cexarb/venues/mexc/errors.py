@@ -28,6 +28,7 @@ from cexarb.model.errors import (
     TimestampError,
     WithdrawalError,
 )
+from cexarb.venues.mexc.spec import SPOT
 
 VENUE = "mexc"
 
@@ -35,7 +36,7 @@ VENUE = "mexc"
 _CODES: dict[int, tuple[type[ExchangeError], str | None]] = {
     429: (RateLimitError, None),
     # Credentials and permissions.
-    700001: (AuthenticationError, "the API key is malformed; check CEXARB_MEXC_API_KEY"),
+    700001: (AuthenticationError, f"the API key is malformed; check {SPOT.credentials_env[0]}"),
     700002: (AuthenticationError, "signature rejected: wrong secret, or the key expired"),
     602: (AuthenticationError, "signature rejected: wrong secret, or the key expired"),
     700006: (AuthenticationError, "this IP is not on the API key's whitelist"),

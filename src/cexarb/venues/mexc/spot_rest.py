@@ -41,6 +41,7 @@ from cexarb.transport.ratelimit import RateLimiter
 from cexarb.venues.mexc import codec
 from cexarb.venues.mexc.auth import MexcSigner
 from cexarb.venues.mexc.errors import VENUE, http_error_mapper, parse_error
+from cexarb.venues.mexc.spec import SPOT
 from cexarb.venues.mexc.symbols import MexcSymbols
 from cexarb.venues.mexc.wallet import MexcWalletMixin
 
@@ -167,7 +168,7 @@ class MexcSpotPrivateRest(MexcWalletMixin):
             raise ExchangeError(
                 "MEXC private REST needs an API key and secret",
                 venue=VENUE,
-                hint="set CEXARB_MEXC_API_KEY and CEXARB_MEXC_API_SECRET (or [mexc.spot] in cexarb.toml)",
+                hint=f"set {' and '.join(SPOT.credentials_env)} (or [mexc.spot] in cexarb.toml)",
             )
         register_secret(config.api_secret.reveal())
         self.config = config
