@@ -6,6 +6,7 @@ import asyncio
 
 from cexarb.coord.base import FleetLimits
 from cexarb.coord.redis import RedisCoordinator
+from cexarb.sim import SimConfig
 
 # Recording happens a few microseconds after a token is taken; allow that much.
 _SLACK_S = 1e-3
@@ -40,3 +41,9 @@ def max_in_any_window(times: list[float], period_s: float) -> int:
             j += 1
         worst = max(worst, j - i)
     return worst
+
+
+def start_btc(api_key: str = "k1") -> float:
+    """The BTC the simulator's default account starts with on every venue."""
+    (account,) = [a for a in SimConfig().accounts if a.api_key == api_key]
+    return account.balances["BTC"]

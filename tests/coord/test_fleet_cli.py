@@ -21,6 +21,7 @@ from cexarb.coord.redis import connect_redis
 from cexarb.journal.backends import open_backend
 from cexarb.model import Symbol
 from cexarb.sim import SimConfig, Simulator
+from tests.coord.helpers import start_btc
 from tests.support import eventually
 
 BTC = Symbol("BTC", "USDT")
@@ -116,7 +117,8 @@ async def test_two_cexarb_run_members_trade_as_one_fleet(redis_url, fleet, tmp_p
 
             ledger = await redis.hgetall(keys.risk)
             for k in ("mexc_spot", "gateio_spot"):
-                truth = sum(f.side.sign * f.quantity for f in fills(k))
+                # What the wallet holds since the start: the fills, less the fees taken in BTC.
+                truth = sim.truth(k, SIM_API_KEY).balances["BTC"].total - start_btc()
                 assert float(ledger.get(f"base:{k}:BTC", 0.0)) == pytest.approx(truth, abs=1e-9)
         finally:
             for p in procs.values():

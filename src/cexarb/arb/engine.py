@@ -193,6 +193,7 @@ class ArbEngine:
         fee_value = self.venues[venue].fee_value(fill)
         if self.pnl.on_fill(venue, fill, fee_value):
             self.by_strategy.on_fill(venue, fill, fee_value)
+            self.fleet.on_fill(venue, fill, fee_value)  # the fees the fleet's ledger books
             self.stats.fills.append((venue, fill))
             self.check_pnl()
 

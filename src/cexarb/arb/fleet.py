@@ -4,6 +4,12 @@ fleet when this engine's own kill switch trips, and report in each heartbeat.
 
 Alone, the engine uses the in-process coordinator (same rules, no server), so the
 code path is the same with or without a fleet.
+
+A trade is booked from the venue's fills of its orders, not from the orders alone: an
+order says how much filled at what price, but only its fills say what the fees were
+(MEXC's and Gate futures' orders carry none) and that a fee taken in base left the wallet
+with less base. So the fleet's ledger holds what the accounts hold, and its PnL is net of
+every fee, a discount token's (MX, GT) at what the venue charged.
 """
 
 from __future__ import annotations
@@ -11,13 +17,20 @@ from __future__ import annotations
 import asyncio
 import itertools
 import time
+from collections import deque
+from dataclasses import dataclass, field
 
 from cexarb.arb.config import ArbConfig
 from cexarb.arb.executor import ExecutionResult, LegResult
 from cexarb.arb.sizing import Opportunity
 from cexarb.coord import Coordinator, Fill, FleetLimits, InProcessCoordinator, Reservation
+from cexarb.model import Execution
 
 _REPORT_EVERY_S = 1.0
+# A fill waits this long for the trade of its order (fills of other members' orders on the
+# same account, and fills booked already, are dropped after it).
+_FILLS_KEPT_S = 60.0
+_EPS = 1e-9
 
 
 def limits_of(config: ArbConfig) -> FleetLimits:
@@ -29,30 +42,31 @@ def limits_of(config: ArbConfig) -> FleetLimits:
     )
 
 
-def _fee_in_quote(leg: LegResult) -> float:
-    order = leg.order
-    if order is None or not order.fee:
-        return 0.0
-    symbol = leg.leg.symbol
-    if order.fee_asset == symbol.quote:
-        return order.fee
-    if order.fee_asset == symbol.base:
-        return order.fee * leg.average_price
-    return 0.0  # paid in a third asset (GT, MX): not in the fleet's quote ledger
+@dataclass(slots=True)
+class _OrderFills:
+    """The venue's fills of one order, as they arrive, and how its trade was booked."""
+
+    fills: list[tuple[Execution, float | None]] = field(default_factory=list)
+    quantity: float = 0.0
+    # (venue, asset, price, spot) once its trade was booked: a fill arriving after that is
+    # booked on its own.
+    booked: tuple[str, str, float, bool] | None = None
 
 
-def _fills(legs: list[LegResult]) -> list[Fill]:
-    return [
-        Fill(
-            leg.leg.venue,
-            leg.leg.symbol.base,
-            leg.leg.side.sign * leg.filled,
-            leg.average_price,
-            _fee_in_quote(leg),
-        )
-        for leg in legs
-        if leg.filled
-    ]
+def _fees(
+    base: str, spot: bool, fills: list[tuple[Execution, float | None]], price: float
+) -> tuple[float, float]:
+    """(base the fees took from a spot wallet, every fee's quote value) over `fills`; a fee in
+    base counts at `price`, the price the trade booked that base at."""
+    base_fee = quote = 0.0
+    for fill, value in fills:
+        if not fill.fee:
+            continue
+        if spot and fill.fee_asset == base:
+            base_fee += fill.fee
+        else:
+            quote += value or 0.0
+    return base_fee, quote + base_fee * price
 
 
 class FleetGuard:
@@ -64,6 +78,24 @@ class FleetGuard:
         self._next_report = 0.0
         self._tasks: set[asyncio.Task] = set()
         self.refused = 0
+        # The account's fills by (venue, order id), until their trade books them or they age out.
+        self._fills: dict[tuple[str, str], _OrderFills] = {}
+        self._arrived: deque[tuple[float, tuple[str, str]]] = deque()
+        self._unhedged = 0.0
+        self.late_fills = 0  # fills that came after their trade was booked (their fees booked then)
+
+    def on_fill(self, venue: str, fill: Execution, fee_value: float | None) -> None:
+        """A new fill of the account (`fee_value`: its fee in quote, as the engine values it)."""
+        entry = self._entry((venue, fill.order_id))
+        entry.fills.append((fill, fee_value))
+        entry.quantity += fill.quantity
+        if entry.booked is not None:
+            # Its trade was booked before this fill came: its fee is booked now.
+            self.late_fills += 1
+            venue_, asset, price, spot = entry.booked
+            base_fee, fee = _fees(asset, spot, [(fill, fee_value)], price)
+            late = Fill(venue_, asset, -base_fee, price, fee)
+            self._spawn(self.coordinator.settle(self._next_id(), [late], self._unhedged))
 
     def entry_problem(self) -> str | None:
         """Why no new position may be opened now (None: it may)."""
@@ -78,7 +110,7 @@ class FleetGuard:
         """The trade's reservation, or why the fleet refused it."""
         base = opp.symbol.base
         r = Reservation(
-            f"{self._prefix}.{next(self._ids)}",
+            self._next_id(),
             max(opp.buy.notional, opp.sell.notional),
             ((opp.buy.venue, base, opp.buy.notional), (opp.sell.venue, base, -opp.sell.notional)),
         )
@@ -91,19 +123,60 @@ class FleetGuard:
     async def settle(self, r: Reservation, result: ExecutionResult | None, unhedged: float) -> None:
         """The trade ended (result None: it failed before knowing): book what it filled."""
         legs = [] if result is None else [result.buy, result.sell, *result.hedges]
-        await self.coordinator.settle(r.id, _fills(legs), unhedged)
+        self._unhedged = unhedged
+        await self.coordinator.settle(r.id, self._book(legs), unhedged)
 
     async def settle_legs(self, legs: list[LegResult], unhedged: float) -> None:
         """Orders placed outside a trade (residual retries): book them, with the unhedged left."""
         if legs:
-            await self.coordinator.settle(f"{self._prefix}.{next(self._ids)}", _fills(legs), unhedged)
+            self._unhedged = unhedged
+            await self.coordinator.settle(self._next_id(), self._book(legs), unhedged)
+
+    def _book(self, legs: list[LegResult]) -> list[Fill]:
+        """What the legs moved: each order's quantity at its price, less the fees of its fills
+        already here; a fill still on its way (it may trail its order's end) is booked when
+        it comes (on_fill)."""
+        out = []
+        for leg in legs:
+            if not leg.filled or leg.order is None:
+                continue
+            venue, base, price = leg.leg.venue, leg.leg.symbol.base, leg.average_price
+            spot = not leg.leg.info.is_futures
+            key = (venue, leg.order.order_id)
+            entry = self._entry(key)
+            complete = entry.quantity >= leg.filled - _EPS
+            if complete:  # the fills' own prices: an order's average may be rounded (MEXC)
+                price = sum(f.price * f.quantity for f, _ in entry.fills) / entry.quantity
+            base_fee, fee = _fees(base, spot, entry.fills, price)
+            out.append(Fill(venue, base, leg.leg.side.sign * leg.filled - base_fee, price, fee))
+            if complete:
+                del self._fills[key]
+            else:
+                entry.booked = (venue, base, price, spot)
+        return out
+
+    def _entry(self, key: tuple[str, str]) -> _OrderFills:
+        entry = self._fills.get(key)
+        if entry is None:
+            entry = self._fills[key] = _OrderFills()
+            now = time.monotonic()
+            self._arrived.append((now, key))
+            while self._arrived[0][0] < now - _FILLS_KEPT_S:
+                self._fills.pop(self._arrived.popleft()[1], None)
+        return entry
+
+    def _next_id(self) -> str:
+        return f"{self._prefix}.{next(self._ids)}"
+
+    def _spawn(self, coro) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     def trip(self, reason: str) -> None:
         """This engine's kill switch tripped: halt the whole fleet (in the background)."""
         if not self.coordinator.halted:
-            task = asyncio.get_running_loop().create_task(self.coordinator.halt(reason))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            self._spawn(self.coordinator.halt(reason))
 
     def report(self, info: dict) -> None:
         """What this member shows in its heartbeat, at most once a second."""

@@ -1,0 +1,53 @@
+"""The fleet's booking of a trade from its orders' fills: a fill that trails its order's end
+is booked when it comes, once, and each member books only its own orders' fees."""
+
+from __future__ import annotations
+
+import pytest
+
+from cexarb.arb.config import ArbConfig
+from cexarb.arb.executor import LegResult
+from cexarb.arb.fleet import FleetGuard
+from cexarb.arb.sizing import Leg
+from cexarb.model import Execution, Order, OrderStatus, OrderType, Side, Symbol, SymbolInfo
+from tests.support import eventually
+
+BTC = Symbol("BTC", "USDT")
+INFO = SymbolInfo(BTC, "BTCUSDT", 0.01, 0.0001)
+
+
+def bought(order_id: str, qty: float, price: float) -> LegResult:
+    order = Order(
+        BTC, order_id, "", Side.BUY, OrderType.LIMIT, price, qty, OrderStatus.FILLED,
+        filled_quantity=qty, average_price=price,
+    )  # fmt: skip
+    return LegResult(Leg("mexc_spot", BTC, Side.BUY, price, qty, INFO), order)
+
+
+def fill(order_id: str, trade_id: str, qty: float, fee: float, asset: str) -> Execution:
+    return Execution(BTC, trade_id, order_id, "", Side.BUY, 60_000.0, qty, fee, asset, False, 0)
+
+
+async def test_a_fill_after_its_trade_was_booked_brings_its_fee_then():
+    guard = FleetGuard(None, ArbConfig())
+    ledger = guard.coordinator.ledger
+    guard.on_fill("mexc_spot", fill("o1", "t1", 0.006, 0.000012, "BTC"), 0.72)
+    await guard.settle_legs([bought("o1", 0.01, 60_000.0)], 0.0)
+    # Booked at once: 0.01 bought, less the base fee of the one fill here.
+    assert ledger.base["mexc_spot:BTC"] == pytest.approx(0.01 - 0.000012)
+    assert ledger.cash == pytest.approx(-600.0)
+    guard.on_fill("mexc_spot", fill("o1", "t2", 0.004, 0.000008, "BTC"), 0.48)
+    await eventually(lambda: not guard._tasks, what="the late fee booked")
+    assert guard.late_fills == 1
+    assert ledger.base["mexc_spot:BTC"] == pytest.approx(0.01 - 0.00002)
+    assert ledger.cash == pytest.approx(-600.0)
+    assert ledger.pnl() == pytest.approx(-0.00002 * 60_000.0)  # the fees, valued at the fill price
+
+
+async def test_fees_of_other_members_orders_are_not_booked_here():
+    guard = FleetGuard(None, ArbConfig())
+    guard.on_fill("mexc_spot", fill("theirs", "t9", 0.01, 0.5, "USDT"), 0.5)
+    guard.on_fill("mexc_spot", fill("mine", "t1", 0.01, 0.6, "USDT"), 0.6)
+    await guard.settle_legs([bought("mine", 0.01, 60_000.0)], 0.0)
+    assert guard.coordinator.ledger.cash == pytest.approx(-600.6)
+    assert guard.late_fills == 0
