@@ -1,7 +1,8 @@
 """The fleet's ledger against the venues' truth, spot and the Gate.io perpetual: what it holds
 per venue is what the account holds there (a spot wallet's change, net of the fees taken in
 base; the perp's position, contracts x contract size, sign included), and its cash is net of
-every fee, a discount token's at what the venue charged. Alone and as a fleet on one account."""
+every fee, a discount token's at what the venue charged; the perp's position is marked at the
+perp's own price, not the spot's. Alone and as a fleet on one account."""
 
 from __future__ import annotations
 
@@ -23,6 +24,12 @@ from tests.support import eventually
 
 BTC = Symbol("BTC", "USDT")
 KEYS = ("mexc_spot", "gateio_spot", "gateio_futures")
+# What the fleet books each venue's BTC under: the perp's contract has its own price.
+BOOKED = {
+    "mexc_spot": "mexc_spot:BTC",
+    "gateio_spot": "gateio_spot:BTC",
+    "gateio_futures": "gateio_futures:BTC-PERP",
+}
 START = {"USDT": 100_000.0, "BTC": 2.0, "GT": 100.0}
 # MEXC takes a buy's fee in BTC, Gate spot in GT (the discount token), the perp in USDT.
 GT = FeeTier(maker=0.0008, taker=0.0009, token="GT", token_discount=0.25, token_price=20.0)
@@ -78,7 +85,7 @@ async def trade(sim: Simulator, engines: list[ArbEngine]) -> None:
         sim.set_mid("gateio_futures", BTC, mid * 1.01)
         await eventually(lambda: sim.truth("gateio_futures", SIM_API_KEY).fills, what="the basis opened")
         sim.set_mid("gateio_futures", BTC, mid)  # no new basis; the one open stays (basis_close_bps)
-        sim.set_mid("gateio_spot", BTC, mid * 1.01)
+        sim.set_mid("gateio_spot", BTC, mid * 1.02)
         await eventually(lambda: sim.truth("gateio_spot", SIM_API_KEY).fills, what="a spot-spot trade")
     finally:
         stop.set()
@@ -95,7 +102,7 @@ def check(base: dict[str, float], cash: float, sim: Simulator) -> None:
     assert held["gateio_futures"] < 0, "the perp is held short"
     assert held["mexc_spot"] > 0
     for key in KEYS:
-        assert base.get(f"{key}:BTC", 0.0) == pytest.approx(held[key], abs=1e-9), key
+        assert base.get(BOOKED[key], 0.0) == pytest.approx(held[key], abs=1e-9), key
     assert cash == pytest.approx(true_cash, abs=1e-6)
 
 
@@ -112,10 +119,13 @@ async def test_alone_the_ledger_holds_what_the_account_holds(sim):
             await v.close()
     ledger = engine.fleet.coordinator.ledger
     check(ledger.base, ledger.cash, sim)
+    # The perp's exposure: its position at the perp's last traded price (the spot's came later).
+    perp = sim.truth("gateio_futures", SIM_API_KEY)
+    last = [f for f in perp.fills if f.order_id == perp.fills[-1].order_id]
+    price = sum(f.price * f.quantity for f in last) / sum(f.quantity for f in last)
     status = await engine.fleet.coordinator.status()
-    assert status.exposure["gateio_futures:BTC"] == pytest.approx(
-        ledger.base["gateio_futures:BTC"] * ledger.mark["BTC"]
-    )
+    assert status.exposure["gateio_futures:BTC-PERP"] == pytest.approx(perp.positions[BTC].size * price)
+    assert ledger.mark["BTC"] != pytest.approx(price, rel=1e-3)  # the spot trade was 2% up
 
 
 async def test_a_fleet_on_one_account_books_each_fill_once(redis_url, fleet, sim):

@@ -10,6 +10,10 @@ order says how much filled at what price, but only its fills say what the fees w
 (MEXC's and Gate futures' orders carry none) and that a fee taken in base left the wallet
 with less base. So the fleet's ledger holds what the accounts hold, and its PnL is net of
 every fee, a discount token's (MX, GT) at what the venue charged.
+
+A perpetual's position is booked under its own name (`BTC-PERP`), so the fleet marks it at
+the perpetual's price, not at the spot's: a basis (long spot, short the perp) is worth what
+the two legs are worth each at its own market, not the whole basis at once.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from dataclasses import dataclass, field
 
 from cexarb.arb.config import ArbConfig
 from cexarb.arb.executor import ExecutionResult, LegResult
-from cexarb.arb.sizing import Opportunity
+from cexarb.arb.sizing import Leg, Opportunity
 from cexarb.coord import Coordinator, Fill, FleetLimits, InProcessCoordinator, Reservation
 from cexarb.model import Execution
 
@@ -31,6 +35,13 @@ _REPORT_EVERY_S = 1.0
 # same account, and fills booked already, are dropped after it).
 _FILLS_KEPT_S = 60.0
 _EPS = 1e-9
+
+
+def instrument(leg: Leg) -> str:
+    """What the fleet books a leg's position under (and marks at its own last price): the base
+    asset on spot, wherever it is held; the contract on a perpetual."""
+    base = leg.symbol.base
+    return f"{base}-PERP" if leg.info.is_futures else base
 
 
 def limits_of(config: ArbConfig) -> FleetLimits:
@@ -48,9 +59,9 @@ class _OrderFills:
 
     fills: list[tuple[Execution, float | None]] = field(default_factory=list)
     quantity: float = 0.0
-    # (venue, asset, price, spot) once its trade was booked: a fill arriving after that is
-    # booked on its own.
-    booked: tuple[str, str, float, bool] | None = None
+    # (venue, instrument, base asset, price, spot) once its trade was booked: a fill arriving
+    # after that is booked on its own.
+    booked: tuple[str, str, str, float, bool] | None = None
 
 
 def _fees(
@@ -92,8 +103,8 @@ class FleetGuard:
         if entry.booked is not None:
             # Its trade was booked before this fill came: its fee is booked now.
             self.late_fills += 1
-            venue_, asset, price, spot = entry.booked
-            base_fee, fee = _fees(asset, spot, [(fill, fee_value)], price)
+            venue_, asset, base, price, spot = entry.booked
+            base_fee, fee = _fees(base, spot, [(fill, fee_value)], price)
             late = Fill(venue_, asset, -base_fee, price, fee)
             self._spawn(self.coordinator.settle(self._next_id(), [late], self._unhedged))
 
@@ -108,11 +119,11 @@ class FleetGuard:
 
     async def reserve(self, opp: Opportunity) -> Reservation | str:
         """The trade's reservation, or why the fleet refused it."""
-        base = opp.symbol.base
+        buy, sell = opp.buy, opp.sell
         r = Reservation(
             self._next_id(),
-            max(opp.buy.notional, opp.sell.notional),
-            ((opp.buy.venue, base, opp.buy.notional), (opp.sell.venue, base, -opp.sell.notional)),
+            max(buy.notional, sell.notional),
+            ((buy.venue, instrument(buy), buy.notional), (sell.venue, instrument(sell), -sell.notional)),
         )
         why = await self.coordinator.reserve(r)
         if why is not None:
@@ -141,18 +152,18 @@ class FleetGuard:
             if not leg.filled or leg.order is None:
                 continue
             venue, base, price = leg.leg.venue, leg.leg.symbol.base, leg.average_price
-            spot = not leg.leg.info.is_futures
+            spot, asset = not leg.leg.info.is_futures, instrument(leg.leg)
             key = (venue, leg.order.order_id)
             entry = self._entry(key)
             complete = entry.quantity >= leg.filled - _EPS
             if complete:  # the fills' own prices: an order's average may be rounded (MEXC)
                 price = sum(f.price * f.quantity for f, _ in entry.fills) / entry.quantity
             base_fee, fee = _fees(base, spot, entry.fills, price)
-            out.append(Fill(venue, base, leg.leg.side.sign * leg.filled - base_fee, price, fee))
+            out.append(Fill(venue, asset, leg.leg.side.sign * leg.filled - base_fee, price, fee))
             if complete:
                 del self._fills[key]
             else:
-                entry.booked = (venue, base, price, spot)
+                entry.booked = (venue, asset, base, price, spot)
         return out
 
     def _entry(self, key: tuple[str, str]) -> _OrderFills:
