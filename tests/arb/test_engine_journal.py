@@ -4,9 +4,13 @@ switch; and nothing at all when there is no journal."""
 
 from __future__ import annotations
 
+import pytest
+
 from cexarb.arb.config import ArbConfig
 from cexarb.arb.engine import ArbEngine
-from cexarb.journal import DecisionMade, LegDone, RiskEvent, Snapshot
+from cexarb.cli.dashboard import strategy_rows
+from cexarb.cli.report_data import RunData, build
+from cexarb.journal import DecisionMade, Fill, JournalListener, LegDone, RiskEvent, RunStarted, Snapshot
 from cexarb.model import Execution, Side
 from cexarb.model.errors import InsufficientBalance
 
@@ -82,3 +86,57 @@ async def test_without_a_journal_nothing_is_built():
     gate.set_book(BTC, *RICH)
     await step(engine)
     assert engine.stats.taken == 1 and engine.journal is None
+
+
+async def test_a_residual_retry_is_journaled_under_the_trade_and_strategy_that_left_it():
+    journal = Recorded()
+    engine, mexc, gate = make(journal)
+    for name, venue in (("mexc_spot", mexc), ("gateio_spot", gate)):
+        venue.add_private_listener(JournalListener(journal, name, venue.fee_value))
+    gate.script = [0.0, 0.0, 0.0, 0.0]  # the sell and its completions fill nothing
+    mexc.script = [1.0, 0.0, 0.0, 0.0]  # bought; the unwind fills nothing either
+    mexc.set_book(BTC, *CHEAP)
+    gate.set_book(BTC, *RICH)
+    await step(engine)
+    assert engine.executor.residuals, "the trade left a residual"
+    retry_fills_before = len(journal.of(Fill))
+    mexc.set_book(BTC, *FLAT)  # no new trade: only the retry
+    gate.set_book(BTC, *FLAT)
+    await step(engine)  # the retry flattens it (the fakes fill in full now)
+    assert not engine.executor.residuals
+    (taken,) = [d for d in journal.of(DecisionMade) if d.action == "taken"]
+    assert (taken.trade_no, taken.strategy, taken.outcome) == (1, "spot_spot", "unhedged")
+    retries = [leg for leg in journal.of(LegDone) if leg.role == "retry"]
+    assert retries and all((r.trade_no, r.strategy) == (1, "spot_spot") for r in retries)
+    assert sum(r.filled for r in retries) > 0 and all(r.order_id for r in retries)
+    # The retry's fill rows name orders of those legs: a report links them to trade 1.
+    legs_by_order = {(leg.venue, leg.order_id): leg for leg in journal.of(LegDone) if leg.order_id}
+    retry_fills = journal.of(Fill)[retry_fills_before:]
+    assert retry_fills
+    assert {legs_by_order[(f.venue, f.fill.order_id)].role for f in retry_fills} == {"retry"}
+    # The live attribution booked the retry's fill under the strategy too (nothing left "other").
+    assert engine.by_strategy.unattributed_fills == 0
+    assert engine.by_strategy.books["spot_spot"].snapshot({}).fills == len(journal.of(Fill))
+
+    # Replayed from these events, the report's per-strategy lines are the run's.
+    engine.journal_snapshot(final=True)
+    start = RunStarted(
+        version="t", mode="simulator", trade=True, venues=["mexc_spot", "gateio_spot"], symbols=[str(BTC)],
+        futures_venues=[], initial={"mexc_spot": {"USDT": 10_000.0, "BTC": 1.0},
+                                    "gateio_spot": {"USDT": 10_000.0, "BTC": 1.0}},
+        strategies=list(engine.config.strategies),
+    )  # fmt: skip
+    for seq, ev in enumerate(journal, 1):
+        ev.seq = seq
+    data = RunData(
+        start, None, journal.of(Fill), [], [], journal.of(DecisionMade), journal.of(LegDone),
+        journal.of(Snapshot), [],
+    )  # fmt: skip
+    report = build([data])
+    for name, realized, unrealized, fees, funding, total, fills in strategy_rows(engine):
+        row = report.strategies[name]
+        assert (row.realized, row.unrealized, row.fees, row.funding, row.fills) == pytest.approx(
+            (realized, unrealized, fees, funding, fills), abs=1e-9
+        )
+        assert row.total == pytest.approx(total, abs=1e-9)
+    assert report.hedges["mexc_spot"]["orders"] + report.hedges.get("gateio_spot", {}).get("orders", 0) >= 1

@@ -33,6 +33,36 @@ def run_and_summarize(tmp_path, journal: str | None) -> tuple[str, dict[str, tup
     return text, rows
 
 
+def strategy_lines(text: str) -> dict[str, tuple[float, ...]]:
+    """The run summary's "pnl by strategy" lines: name -> realized .. total, fills."""
+    table = text.split("pnl by strategy:")[1].split("\n\n")[0]
+    rows = {m[0]: tuple(map(float, m[1:])) for m in SUMMARY_ROW.findall(table)}
+    assert {"spot_spot", "mexc_gate_basis", "other"} <= set(rows), text
+    return rows
+
+
+def check_strategies_match_summary(journal: str, text: str) -> dict:
+    """`report --by strategy` per strategy equals the summary's lines (all columns of a named
+    strategy; "other" is the rest of the total, so its total and fills)."""
+    lines = strategy_lines(text)
+    data = json.loads(report("--journal", journal, "--by", "strategy", "--format", "json"))
+    got = data["pnl"]["strategies"]
+    assert set(got) == set(lines)
+    for name, (realized, unrealized, fees, funding, total, fills) in lines.items():
+        if name != "other":
+            assert got[name]["realized"] == pytest.approx(realized, abs=1e-4)
+            assert got[name]["unrealized"] == pytest.approx(unrealized, abs=1e-4)
+            assert got[name]["fees"] == pytest.approx(fees, abs=1e-4)
+            assert got[name]["funding"] == pytest.approx(funding, abs=1e-4)
+        assert got[name]["total"] == pytest.approx(total, abs=1e-4)
+        assert got[name]["fills"] == fills
+        exact = data["pnl"]["run_summary"][name]
+        assert got[name]["total"] == pytest.approx(exact["total"], rel=1e-9, abs=1e-9)
+    assert lines["spot_spot"][5] > 0, "the run traded spot-spot: its fills are attributed"
+    assert sum(x["total"] for x in got.values()) == pytest.approx(data["pnl"]["total"]["total"], abs=1e-9)
+    return data
+
+
 def report(*args: str) -> str:
     result = CliRunner().invoke(app, ["report", *args])
     assert result.exit_code == 0, result.output
@@ -68,6 +98,15 @@ def test_run_journals_to_sqlite_beside_the_log_and_report_equals_the_summary(tmp
     db = tmp_path / "run.journal.db"
     assert db.exists() and f"journal: sqlite:///{db} run " in text
     check_report_matches_summary(str(db), summary)
+    check_strategies_match_summary(str(db), text)
+    lines = strategy_lines(text)
+    by_strategy = report("--journal", str(db), "--by", "strategy")
+    assert re.search(
+        rf"spot_spot\s.*{lines['spot_spot'][4]:.4f}\s.*{int(lines['spot_spot'][5])}\s", by_strategy
+    )
+    rows = list(csv.DictReader(io.StringIO(report("--journal", str(db), "--by", "strategy", "-f", "csv"))))
+    (csv_spot,) = [r for r in rows if r["key"] == "spot_spot" and r["item"] == "total"]
+    assert float(csv_spot["value"]) == pytest.approx(lines["spot_spot"][4], abs=1e-4)
 
     table = report("--journal", str(db))
     total = summary["TOTAL"]
@@ -98,6 +137,7 @@ def test_run_journals_to_postgresql_and_report_equals_the_summary(tmp_path, pg_u
     text, summary = run_and_summarize(tmp_path, pg_url)
     assert "journal: postgresql://" in text and "left in spool none" in text
     data = check_report_matches_summary(pg_url, summary)
+    check_strategies_match_summary(pg_url, text)
     assert len(data["runs"]) == 1
     chart = tmp_path / "pg.png"
     report("--journal", pg_url, "--plot", str(chart), "--format", "json")
@@ -128,6 +168,8 @@ def test_report_and_migrate_say_what_is_wrong(tmp_path):
     result = CliRunner().invoke(app, ["report", "--journal", "mysql://x"])
     assert result.exit_code == 1 and "unsupported journal URL" in result.output
     result = CliRunner().invoke(app, ["report", "--format", "xml"])
+    assert result.exit_code == 2
+    result = CliRunner().invoke(app, ["report", "--by", "symbol"])
     assert result.exit_code == 2
 
 

@@ -54,6 +54,10 @@ class StrategyBooks:
     def own_perp(self, name: str, venue: str, symbol: Symbol) -> None:
         self._perp_owner[(venue, symbol)] = name
 
+    def perp_owner(self, venue: str, symbol: Symbol) -> str:
+        """The strategy its funding is booked under ("": none, it is unattributed)."""
+        return self._perp_owner.get((venue, symbol), "")
+
     def on_funding(self, venue: str, payment: FundingPayment) -> None:
         name = self._perp_owner.get((venue, payment.symbol))
         if name is None:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 from cexarb.arb import journaling
 from cexarb.arb.attribution import StrategyBooks
 from cexarb.arb.config import ArbConfig
-from cexarb.arb.executor import ExecutionResult, Executor
+from cexarb.arb.executor import ExecutionResult, Executor, LegResult
 from cexarb.arb.fleet import FleetGuard
 from cexarb.arb.funding import expected_funding_bps
 from cexarb.arb.opportunity import (
@@ -153,7 +153,9 @@ class ArbEngine:
         self._trade_no = 0
         # PnL per named strategy (set up in attach, once the venues' markets are known).
         self.by_strategy = StrategyBooks(config.strategies, {})
-        self._residual_strategy: dict[Symbol, str] = {}
+        # Symbol -> (trade number, strategy, prices its decision saw) of the trade that left the
+        # residual the executor retries: the retries' orders are that trade's.
+        self._residual_trade: dict[Symbol, tuple[int, str, dict[str, float]]] = {}
 
     @property
     def trades_in_flight(self) -> int:
@@ -201,7 +203,10 @@ class ArbEngine:
         if self.pnl.on_funding(venue, payment):
             self.by_strategy.on_funding(venue, payment)
             if self.journal is not None:
-                self.journal.record(FundingBooked(ts=time.time(), venue=venue, payment=payment))
+                owner = self.by_strategy.perp_owner(venue, payment.symbol)
+                self.journal.record(
+                    FundingBooked(ts=time.time(), venue=venue, payment=payment, strategy=owner)
+                )
             log_kv(
                 log,
                 logging.INFO,
@@ -260,10 +265,7 @@ class ArbEngine:
         if self.executor.residuals and not self.risk.halted and not self._tasks:
             hedges = await self.executor.retry_residuals()
             await self.fleet.settle_legs(hedges, self.executor.unhedged_notional)
-            for symbol, name in list(self._residual_strategy.items()):
-                self.by_strategy.claim_symbol(name, symbol)  # the retries' fills are its
-                if symbol not in self.executor.residuals:
-                    del self._residual_strategy[symbol]
+            self._retried(hedges)
         self.check_pnl()
         if self.journal is not None and time.monotonic() >= self._next_snapshot:
             self._next_snapshot = time.monotonic() + self.snapshot_interval_s
@@ -504,9 +506,11 @@ class ArbEngine:
             reason=reason,
         )
 
-    def _record(self, opp: Opportunity, action: str, outcome: str = "", trade_no: int = 0) -> None:
+    def _record(
+        self, opp: Opportunity, action: str, outcome: str = "", trade_no: int = 0, strategy: str = ""
+    ) -> None:
         if self.journal is not None:
-            self.journal.record(journaling.decided(opp, action, outcome, trade_no, time.time()))
+            self.journal.record(journaling.decided(opp, action, outcome, trade_no, time.time(), strategy))
         self.stats.record(
             Decision(
                 time.time(),
@@ -552,11 +556,14 @@ class ArbEngine:
     async def execute(self, opp: Opportunity) -> ExecutionResult:
         self._cooldown_until[opp.symbol] = time.monotonic() + self.config.cooldown_s
         result = await self.executor.execute(opp)
-        self._attribute(opp, result)
+        strategy = self.strategy_of(opp)
+        self._attribute(opp, result, strategy)
         self._trade_no += 1
-        self._record(opp, "taken", result.outcome, self._trade_no)
+        if result.residual:
+            self._residual_trade[opp.symbol] = (self._trade_no, strategy, journaling.seen_prices(opp))
+        self._record(opp, "taken", result.outcome, self._trade_no, strategy)
         if self.journal is not None:
-            for event in journaling.legs(self._trade_no, result, time.time()):
+            for event in journaling.legs(self._trade_no, result, time.time(), strategy):
                 self.journal.record(event)
             if result.residual:
                 self.risk_event("unhedged", detail=str(opp.symbol), value=result.residual)
@@ -568,9 +575,8 @@ class ArbEngine:
     def strategy_of(self, opp: Opportunity) -> str:
         return strategy_for(self.config.strategies, opp.kind, opp.buy.venue, opp.sell.venue) or "other"
 
-    def _attribute(self, opp: Opportunity, result: ExecutionResult) -> None:
+    def _attribute(self, opp: Opportunity, result: ExecutionResult, name: str) -> None:
         """Book the trade's orders (legs and hedges) under its strategy."""
-        name = self.strategy_of(opp)
         if name not in self.by_strategy.books:
             return
         for leg in (result.buy, result.sell, *result.hedges):
@@ -579,8 +585,24 @@ class ArbEngine:
         if opp.kind is not Kind.SPOT_SPOT:
             perp = opp.sell if opp.kind is Kind.BASIS_OPEN else opp.buy
             self.by_strategy.own_perp(name, perp.venue, opp.symbol)
-        if result.residual:
-            self._residual_strategy[opp.symbol] = name
+
+    def _retried(self, hedges: list[LegResult]) -> None:
+        """A residual retry's orders belong to the trade that left the residual: book them under
+        its strategy and journal them under its number."""
+        for hedge in hedges:
+            trade = self._residual_trade.get(hedge.leg.symbol)
+            if trade is None:
+                continue
+            trade_no, name, seen = trade
+            if hedge.order is not None and name in self.by_strategy.books:
+                self.by_strategy.claim(name, hedge.leg.venue, hedge.order.order_id)
+            if self.journal is not None:
+                self.journal.record(journaling.retry(trade_no, name, hedge, seen, time.time()))
+        for symbol, (_, name, _) in list(self._residual_trade.items()):
+            if name in self.by_strategy.books:
+                self.by_strategy.claim_symbol(name, symbol)  # a retry whose order id was never known
+            if symbol not in self.executor.residuals:
+                del self._residual_trade[symbol]
 
     def _update_basis(self, opp: Opportunity, result: ExecutionResult) -> None:
         """Track what is really held as a basis: the smaller of spot bought and perp sold."""

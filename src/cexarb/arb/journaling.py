@@ -32,7 +32,9 @@ def skipped(cand: Candidate, reason: str, ts: float) -> DecisionMade:
     )
 
 
-def decided(opp: Opportunity, action: str, outcome: str, trade_no: int, ts: float) -> DecisionMade:
+def decided(
+    opp: Opportunity, action: str, outcome: str, trade_no: int, ts: float, strategy: str = ""
+) -> DecisionMade:
     return DecisionMade(
         ts=ts,
         symbol=str(opp.symbol),
@@ -48,10 +50,11 @@ def decided(opp: Opportunity, action: str, outcome: str, trade_no: int, ts: floa
         sell_venue=opp.sell.venue,
         sell_seen=opp.sell_seen,
         trade_no=trade_no,
+        strategy=strategy,
     )
 
 
-def _leg(trade_no: int, role: str, result: LegResult, seen: float, ts: float) -> LegDone:
+def _leg(trade_no: int, role: str, result: LegResult, seen: float, ts: float, strategy: str) -> LegDone:
     leg = result.leg
     return LegDone(
         ts=ts,
@@ -68,20 +71,35 @@ def _leg(trade_no: int, role: str, result: LegResult, seen: float, ts: float) ->
         order_id=result.order.order_id if result.order else "",
         rtt_ms=result.rtt_ms,
         error=result.error,
+        strategy=strategy,
     )
 
 
-def legs(trade_no: int, result: ExecutionResult, ts: float) -> list[LegDone]:
-    """Both planned legs and every hedge/unwind; a hedge is measured against the price the
-    decision saw on its venue (what completing or unwinding cost against the plan)."""
+def seen_prices(opp: Opportunity) -> dict[str, float]:
+    """Venue -> the top-of-book price the decision saw there (what a hedge is measured against)."""
+    return {opp.buy.venue: opp.buy_seen, opp.sell.venue: opp.sell_seen}
+
+
+def legs(trade_no: int, result: ExecutionResult, ts: float, strategy: str = "") -> list[LegDone]:
+    """Both planned legs and every hedge/unwind, under the trade's number and strategy; a hedge
+    is measured against the price the decision saw on its venue (what completing or unwinding
+    cost against the plan)."""
     opp = result.opportunity
-    seen = {opp.buy.venue: opp.buy_seen, opp.sell.venue: opp.sell_seen}
+    seen = seen_prices(opp)
     out = [
-        _leg(trade_no, "buy", result.buy, opp.buy_seen, ts),
-        _leg(trade_no, "sell", result.sell, opp.sell_seen, ts),
+        _leg(trade_no, "buy", result.buy, opp.buy_seen, ts, strategy),
+        _leg(trade_no, "sell", result.sell, opp.sell_seen, ts, strategy),
     ]
-    out += [_leg(trade_no, "hedge", h, seen.get(h.leg.venue, h.leg.price), ts) for h in result.hedges]
+    out += [
+        _leg(trade_no, "hedge", h, seen.get(h.leg.venue, h.leg.price), ts, strategy) for h in result.hedges
+    ]
     return out
+
+
+def retry(trade_no: int, strategy: str, hedge: LegResult, seen: Mapping[str, float], ts: float) -> LegDone:
+    """An order a residual retry placed, under the number and strategy of the trade that left
+    the residual (so its fills count there), measured against what that trade's decision saw."""
+    return _leg(trade_no, "retry", hedge, seen.get(hedge.leg.venue, hedge.leg.price), ts, strategy)
 
 
 def snapshots(

@@ -21,6 +21,7 @@ from cexarb.model.errors import JournalError
 
 DEFAULT_JOURNAL = "cexarb-run.journal.db"
 FORMATS = ("table", "json", "csv")
+BREAKDOWNS = ("venue", "strategy")
 
 
 def report_command(
@@ -36,6 +37,12 @@ def report_command(
         typer.Option("--since", help="Every run started since: 2026-11-29T18:00 (UTC) or 2h, 30m, 7d."),
     ] = None,
     fmt: Annotated[str, typer.Option("--format", "-f", help="table, json or csv.")] = "table",
+    by: Annotated[
+        str,
+        typer.Option(
+            "--by", help="venue: the full report (PnL per venue, symbol, day...); strategy: PnL per strategy."
+        ),
+    ] = "venue",
     plot: Annotated[
         Path | None, typer.Option("--plot", help="Also draw the equity chart to this PNG.")
     ] = None,
@@ -48,23 +55,29 @@ def report_command(
 
       cexarb report --since 1d --format json
 
+      cexarb report --by strategy                    # spot_spot, mexc_gate_basis, ... and other
+
       cexarb report -j postgresql://cexarb@db/journal --run 20261129T181502-1a2b3c4d --plot run.png
     """
     if fmt not in FORMATS:
         raise typer.BadParameter("one of table, json, csv", param_hint="--format")
+    if by not in BREAKDOWNS:
+        raise typer.BadParameter("venue or strategy", param_hint="--by")
     if run and since:
         raise typer.BadParameter("give --run or --since, not both", param_hint="--since")
     with typed_errors_exit():
         report = asyncio.run(_load(journal, run, since))
+        by_strategy = by == "strategy"
         if fmt == "json":
-            sys.stdout.write(json.dumps(as_json(report), indent=2) + "\n")
+            data = strategies_json(report) if by_strategy else as_json(report)
+            sys.stdout.write(json.dumps(data, indent=2) + "\n")
         elif fmt == "csv":
-            sys.stdout.write(as_csv(report))
+            sys.stdout.write(strategies_csv(report) if by_strategy else as_csv(report))
         else:
             console = Console(soft_wrap=True)
             if not console.is_terminal:
                 console = Console(soft_wrap=True, width=150)  # a pipe or file: never squeeze the tables
-            print_table(report, console)
+            (print_strategies if by_strategy else print_table)(report, console)
         if plot is not None:
             from cexarb.cli.plot import equity_chart
 
@@ -103,6 +116,36 @@ def as_json(r: Report) -> dict:
         "kill_switch": r.kill_switch,
         "risk_events": r.risk_counts,
     }
+
+
+def _strategy_order(r: Report) -> list[str]:
+    """The strategies as the run lists them, "other" last."""
+    return sorted(r.strategies, key=lambda name: (name == "other", name))
+
+
+def strategies_json(r: Report) -> dict:
+    """`--by strategy --format json`: PnL per strategy, the total, and what the runs printed."""
+    return {
+        "runs": r.runs,
+        "pnl": {
+            "strategies": {name: r.strategies[name].as_dict() for name in _strategy_order(r)},
+            "total": r.total.as_dict(),
+            "run_summary": r.strategy_summary,
+        },
+    }
+
+
+def strategies_csv(r: Report) -> str:
+    """`--by strategy --format csv`: section pnl_by_strategy, key = strategy (or TOTAL)."""
+    out = io.StringIO()
+    w = csv.writer(out)
+    w.writerow(["section", "key", "item", "value"])
+    for name in _strategy_order(r):
+        for item, x in r.strategies[name].as_dict().items():
+            w.writerow(["pnl_by_strategy", name, item, x])
+    for item, x in r.total.as_dict().items():
+        w.writerow(["pnl_by_strategy", "TOTAL", item, x])
+    return out.getvalue()
 
 
 def as_csv(r: Report) -> str:
@@ -154,14 +197,29 @@ def _pnl_cells(row: PnlRow) -> tuple[str, ...]:
     return (*(f"{x:.4f}" for x in figures), str(row.fills))
 
 
-def print_table(r: Report, console: Console) -> None:
-    out = console.print
+def _print_runs(r: Report, console: Console) -> None:
     for run in r.runs:
         elapsed = f"{run['elapsed_s']:.1f}s" if run["elapsed_s"] is not None else "no summary (ended early)"
-        out(
+        console.print(
             f"run {run['run_id']}  started {run['started']}  {run['mode']}  {elapsed}  "
             + ",".join(run["symbols"])
         )
+
+
+def print_strategies(r: Report, console: Console) -> None:
+    """`--by strategy`: PnL per strategy beside the total each run printed for it."""
+    _print_runs(r, console)
+    t = _table("PnL per strategy (USDT)", "strategy", *_PNL_COLUMNS, "run summary")
+    for name in _strategy_order(r):
+        printed = r.strategy_summary.get(name, {}).get("total")
+        t.add_row(name, *_pnl_cells(r.strategies[name]), f"{printed:.4f}" if printed is not None else "-")
+    t.add_row("TOTAL", *_pnl_cells(r.total), "")
+    console.print(t)
+
+
+def print_table(r: Report, console: Console) -> None:
+    out = console.print
+    _print_runs(r, console)
     t = _table("PnL per venue (USDT)", "venue", *_PNL_COLUMNS, "run summary")
     for v, row in sorted(r.venues.items()):
         printed = r.summary.get(v, {}).get("total")

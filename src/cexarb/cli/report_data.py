@@ -5,6 +5,11 @@ booked them, into the engine's own `PnlBook` from the run's starting balances, a
 marked at the marks of the run's final snapshot. So the per-venue totals equal the
 summary the run printed (and `summary_*` carries that summary for the check); a run
 that died before its summary is marked at its last periodic snapshot.
+
+Per strategy the same way: a fill belongs to the strategy of the leg row (planned leg, hedge or
+residual retry) that placed its order, and is replayed into that strategy's own book, as the
+run's attribution booked it; funding goes to the strategy the run journaled with it. Whatever
+no strategy claimed is "other", so the strategy rows add up to the total, like the run's lines.
 """
 
 from __future__ import annotations
@@ -128,6 +133,9 @@ class Report:
     decisions: dict[str, int] = field(default_factory=dict)  # action -> count
     skipped: dict[str, int] = field(default_factory=dict)  # reason -> count
     latency_ms: dict[str, dict[str, float]] = field(default_factory=dict)  # venue -> percentiles
+    # PnL per strategy ("other": no strategy's), and what the runs printed per strategy
+    strategies: dict[str, PnlRow] = field(default_factory=dict)
+    strategy_summary: dict[str, dict[str, float]] = field(default_factory=dict)
     kill_switch: list[dict] = field(default_factory=list)
     risk_counts: dict[str, int] = field(default_factory=dict)
     # For the chart: (ts, venue, total pnl) and (ts, venue, asset, inventory change valued at
@@ -157,11 +165,51 @@ def _marks(snaps: Sequence[Snapshot]) -> dict[tuple[str, Symbol], float]:
     return {(v, Symbol.parse(sym)): m for v, s in last.items() for sym, m in s.marks.items()}
 
 
+def _strategy_books(data: RunData) -> tuple[dict[str, PnlBook], dict[tuple[str, str], str]]:
+    """A book per strategy of the run (from no balances, as the run's attribution keeps them),
+    and (venue, order_id) -> the strategy whose leg row placed that order."""
+    run = data.run
+    owners = {(leg.venue, leg.order_id): leg.strategy for leg in data.legs if leg.order_id and leg.strategy}
+    names = run.strategies or sorted({n for n in owners.values() if n != "other"})
+    books: dict[str, PnlBook] = {}
+    for name in names:
+        b = books[name] = PnlBook()
+        for venue in run.venues:
+            b.add_venue(venue, {}, is_futures=venue in run.futures_venues)
+    return books, owners
+
+
+def _add(row: PnlRow, v, sign: float = 1.0) -> None:
+    row.realized += sign * v.realized
+    row.unrealized += sign * v.unrealized
+    row.fees += sign * v.fees
+    row.fills += int(sign) * v.fills
+    row.funding += sign * v.funding
+    row.transfer_fees += sign * v.transfer_fees
+
+
+def _by_strategy(book: PnlBook, books: dict[str, PnlBook], marks, data: RunData, report: Report) -> None:
+    """Each strategy's PnL, then "other": the run's total less theirs (unclaimed fills, transfer
+    fees, unattributed funding)."""
+    other = report.strategies.setdefault("other", PnlRow())
+    _add(other, book.snapshot(marks))
+    for name, b in books.items():
+        snap = b.snapshot(marks)
+        _add(report.strategies.setdefault(name, PnlRow()), snap)
+        _add(other, snap, -1.0)
+    if data.ended:
+        for name, figures in data.ended.by_strategy.items():
+            acc = report.strategy_summary.setdefault(name, {})
+            for k, x in figures.items():
+                acc[k] = acc.get(k, 0.0) + x
+
+
 def _replay(data: RunData, report: Report) -> None:
     run = data.run
     book = PnlBook()
     for venue in run.venues:
         book.add_venue(venue, run.initial.get(venue, {}), is_futures=venue in run.futures_venues)
+    books, owners = _strategy_books(data)
     for f in data.fills:
         venue, fill = f.venue, f.fill
         if venue not in run.initial:
@@ -170,6 +218,9 @@ def _replay(data: RunData, report: Report) -> None:
         # A fee in a discount token counts at what the venue charged, as the run booked it.
         if not book.on_fill(venue, fill, f.fee_value):
             continue
+        strategy = books.get(owners.get((venue, fill.order_id), ""))
+        if strategy is not None:
+            strategy.on_fill(venue, fill, f.fee_value)
         row = report.by_day.setdefault((_day(f.ts), venue, str(fill.symbol)), PnlRow())
         row.realized += book.realized(venue, fill.symbol) - realized
         row.fees += book.fees(venue) - fees
@@ -180,6 +231,8 @@ def _replay(data: RunData, report: Report) -> None:
         agg["notional"] += fill.quantity * fill.price
     for f in data.funding:
         if f.venue in run.initial and book.on_funding(f.venue, f.payment):
+            if f.strategy in books:
+                books[f.strategy].on_funding(f.venue, f.payment)
             report.by_day.setdefault(
                 (_day(f.ts), f.venue, str(f.payment.symbol)), PnlRow()
             ).funding += f.payment.amount
@@ -207,6 +260,7 @@ def _replay(data: RunData, report: Report) -> None:
             share = book.snapshot({(venue, symbol): mark} if mark else {}).venues[venue].unrealized
             if share:
                 report.by_day.setdefault((last_day, venue, str(symbol)), PnlRow()).unrealized += share
+    _by_strategy(book, books, marks, data, report)
     if data.ended:
         for venue, figures in data.ended.summary.items():
             acc = report.summary.setdefault(venue, {})
@@ -223,7 +277,7 @@ def _legs(data: RunData, report: Report, rtts: dict[str, list[float]]) -> None:
         sign = 1.0 if leg.side == "BUY" else -1.0
         # Positive = worse than the price the decision saw (paid more, or sold for less).
         cost = sign * (leg.average_price - leg.seen_price) * leg.filled
-        if leg.role == "hedge":
+        if leg.role in ("hedge", "retry"):
             h = report.hedges.setdefault(leg.venue, {"orders": 0, "filled": 0.0, "cost": 0.0})
             h["orders"] += 1
             h["filled"] += leg.filled

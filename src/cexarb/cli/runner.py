@@ -383,7 +383,19 @@ async def _run_on_venues(
                 "frame_to_order_sent_us": percentiles(engine.stats.frame_to_order_sent_us),
                 "order_rtt_ms": percentiles(engine.executor.order_rtt_ms),
             }
-            recorder.record(RunEnded(ts=time.time(), elapsed_s=elapsed, summary=summary, latency=latency))
+            by_strategy = {
+                name: dict(zip(_STRATEGY_FIGURES, figures, strict=True))
+                for name, *figures in strategy_rows(engine)
+            }
+            recorder.record(
+                RunEnded(
+                    ts=time.time(),
+                    elapsed_s=elapsed,
+                    summary=summary,
+                    latency=latency,
+                    by_strategy=by_strategy,
+                )
+            )
         # Ctrl-C: the shell's 128 + SIGINT, after the same orderly stop and summary.
         return INTERRUPTED if stopped_by == signal.SIGINT else 0
     finally:
@@ -476,8 +488,13 @@ def _journal_start(
             initial={v: engine.pnl.inventory(v) for v in engine.venues},
             config_digest=hashlib.sha256(repr(arb).encode()).hexdigest()[:16],
             log_file=str(options.log_file),
+            strategies=list(engine.config.strategies),
         )
     )
+
+
+# strategy_rows' columns after the name, as the summary prints them.
+_STRATEGY_FIGURES = ("realized", "unrealized", "fees", "funding", "total", "fills")
 
 
 def _summary_figures(v) -> dict[str, float]:

@@ -37,6 +37,8 @@ class RunStarted(Event):
     initial: dict[str, dict[str, float]]
     config_digest: str = ""
     log_file: str = ""
+    # The strategies the run traded (its summary prints a PnL line for each, then "other").
+    strategies: list[str] = []
 
 
 class RunEnded(Event):
@@ -47,6 +49,8 @@ class RunEnded(Event):
     summary: dict[str, dict[str, float]]
     # The run's latency percentiles, e.g. {"frame_to_decision_us": {"p50": .., "p99": .., "max": ..}}
     latency: dict[str, dict[str, float]] = {}
+    # What the run printed per strategy ("other" included): realized, unrealized, fees, ...
+    by_strategy: dict[str, dict[str, float]] = {}
 
 
 class OrderUpdate(Event):
@@ -71,6 +75,8 @@ class FundingBooked(Event):
 
     venue: str
     payment: FundingPayment
+    # The strategy holding the perp position it was paid on ("": none).
+    strategy: str = ""
 
 
 class TransferBooked(Event):
@@ -86,7 +92,8 @@ class TransferBooked(Event):
 
 class DecisionMade(Event):
     """An opportunity taken, skipped (with the reason) or only signalled, with the top-of-book
-    prices the decision saw. `trade_no` links a taken one to its legs."""
+    prices the decision saw. `trade_no` links a taken one to its legs; `strategy` is the
+    configured strategy that trades the pair ("other": none)."""
 
     symbol: str
     kind: str
@@ -102,10 +109,13 @@ class DecisionMade(Event):
     sell_venue: str = ""
     sell_seen: float = 0.0
     trade_no: int = 0
+    strategy: str = ""
 
 
 class LegDone(Event):
-    """One order of a trade ended: a planned leg ("buy"/"sell") or a hedge/unwind ("hedge")."""
+    """One order of a trade ended: a planned leg ("buy"/"sell"), a hedge/unwind ("hedge") or a
+    later retry of the residual the trade left ("retry"). The fills of `order_id` on `venue`
+    belong to `trade_no` and its `strategy`."""
 
     trade_no: int
     symbol: str
@@ -120,6 +130,7 @@ class LegDone(Event):
     order_id: str = ""
     rtt_ms: float = 0.0
     error: str = ""
+    strategy: str = ""
 
 
 class Snapshot(Event):

@@ -137,6 +137,20 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
         # alone says only how many tokens. NULL: not known (rows written before this column).
         ["ALTER TABLE fills ADD COLUMN fee_value DOUBLE PRECISION"],
     ),
+    (
+        6,
+        [
+            # PnL per strategy: a fill belongs to the strategy (and trade) of the leg row that
+            # placed its order (venue, order_id), residual retries included; funding to the
+            # strategy holding the perp. '': written before this column (no strategy known).
+            "ALTER TABLE runs ADD COLUMN strategies TEXT NOT NULL DEFAULT '[]'",
+            "ALTER TABLE run_ends ADD COLUMN by_strategy TEXT NOT NULL DEFAULT '{}'",
+            "ALTER TABLE decisions ADD COLUMN strategy TEXT NOT NULL DEFAULT ''",
+            "ALTER TABLE legs ADD COLUMN strategy TEXT NOT NULL DEFAULT ''",
+            "ALTER TABLE funding ADD COLUMN strategy TEXT NOT NULL DEFAULT ''",
+            "CREATE INDEX legs_by_order ON legs (run_id, venue, order_id)",
+        ],
+    ),
 ]
 LATEST_VERSION = MIGRATIONS[-1][0]
 
@@ -210,7 +224,10 @@ def _fill_event(row: Mapping[str, Any]) -> Fill:
 
 def _funding_row(ev: FundingBooked) -> tuple:
     p = ev.payment
-    return (ev.run_id, ev.venue, p.payment_id, ev.seq, ev.ts, str(p.symbol), p.amount, p.timestamp, p.balance)
+    return (
+        ev.run_id, ev.venue, p.payment_id, ev.seq, ev.ts, str(p.symbol), p.amount, p.timestamp, p.balance,
+        ev.strategy,
+    )  # fmt: skip
 
 
 def _funding_event(row: Mapping[str, Any]) -> FundingBooked:
@@ -218,8 +235,9 @@ def _funding_event(row: Mapping[str, Any]) -> FundingBooked:
         row["payment_id"], Symbol.parse(row["symbol"]), row["amount"], row["exchange_ts"], row["balance"]
     )
     return FundingBooked(
-        run_id=row["run_id"], seq=row["seq"], ts=row["ts"], venue=row["venue"], payment=payment
-    )
+        run_id=row["run_id"], seq=row["seq"], ts=row["ts"], venue=row["venue"], payment=payment,
+        strategy=row["strategy"],
+    )  # fmt: skip
 
 
 _BASE = ("run_id", "seq", "ts")
@@ -245,16 +263,17 @@ TABLES: dict[type[Event], Table] = {
             "initial",
             "config_digest",
             "log_file",
+            "strategies",
         ),
         key=("run_id",),
-        json=("venues", "symbols", "futures_venues", "initial"),
+        json=("venues", "symbols", "futures_venues", "initial", "strategies"),
     ),
     RunEnded: _table(
         "run_ends",
         RunEnded,
-        ("elapsed_s", "summary", "latency"),
+        ("elapsed_s", "summary", "latency", "by_strategy"),
         key=("run_id",),
-        json=("summary", "latency"),
+        json=("summary", "latency", "by_strategy"),
     ),
     OrderUpdate: Table(
         "orders",
@@ -307,7 +326,18 @@ TABLES: dict[type[Event], Table] = {
     ),  # fmt: skip
     FundingBooked: Table(
         "funding",
-        ("run_id", "venue", "payment_id", "seq", "ts", "symbol", "amount", "exchange_ts", "balance"),
+        (
+            "run_id",
+            "venue",
+            "payment_id",
+            "seq",
+            "ts",
+            "symbol",
+            "amount",
+            "exchange_ts",
+            "balance",
+            "strategy",
+        ),  # fmt: skip
         ("run_id", "venue", "payment_id"),
         _funding_row,
         _funding_event,
@@ -330,6 +360,7 @@ TABLES: dict[type[Event], Table] = {
             "sell_venue",
             "sell_seen",
             "trade_no",
+            "strategy",
         ),
     ),  # fmt: skip
     LegDone: _table(
@@ -349,6 +380,7 @@ TABLES: dict[type[Event], Table] = {
             "order_id",
             "rtt_ms",
             "error",
+            "strategy",
         ),
     ),  # fmt: skip
     Snapshot: _table(
