@@ -284,3 +284,46 @@ async def test_a_spool_that_cannot_be_written_counts_the_loss_and_the_writer_goe
     journal.record(Fill(ts=1.0, venue="v", fill=fill("t2")))
     await journal.close()
     assert journal.stats.written == 1
+
+
+_V5_ROWS = [
+    "INSERT INTO runs (run_id, seq, ts, version, mode, trade, venues, symbols, futures_venues, initial,"
+    " config_digest, log_file) VALUES ('old', 1, 1.0, '0', 'simulator', TRUE, '[\"mexc_spot\"]',"
+    " '[\"BTC/USDT\"]', '[]', '{\"mexc_spot\": {\"USDT\": 10000.0}}', '', '')",
+    "INSERT INTO legs (run_id, seq, ts, trade_no, symbol, role, venue, side, limit_price, seen_price,"
+    " quantity, filled, average_price, order_id, rtt_ms, error) VALUES ('old', 2, 1.0, 1, 'BTC/USDT',"
+    " 'buy', 'mexc_spot', 'BUY', 60000.0, 60000.0, 0.01, 0.01, 60000.0, 'o1', 1.0, '')",
+    "INSERT INTO fills (run_id, venue, trade_id, seq, ts, symbol, order_id, client_order_id, side, price,"
+    " quantity, fee, fee_asset, is_maker, exchange_ts, fee_value) VALUES ('old', 'mexc_spot', 't1', 3, 1.0,"
+    " 'BTC/USDT', 'o1', 'c1', 'BUY', 60000.0, 0.01, 0.6, 'USDT', FALSE, 0, NULL)",
+]
+
+
+async def test_a_journal_at_version_5_upgrades_keeping_its_rows_and_an_old_run_is_all_other(
+    journal_url, monkeypatch
+):
+    """Migration 6 adds the strategy columns to tables that already hold rows (both backends);
+    a run journaled before it has no strategy, so `report --by strategy` shows it as "other"."""
+    from cexarb.cli.report_data import build, load_runs
+    from cexarb.journal import backends, postgres, schema
+
+    backend = open_backend(journal_url)
+    try:
+        with monkeypatch.context() as m:
+            m.setattr(backends, "MIGRATIONS", schema.MIGRATIONS[:5])
+            m.setattr(postgres, "MIGRATIONS", schema.MIGRATIONS[:5])
+            assert await backend.migrate() == 5
+        for sql in _V5_ROWS:
+            if hasattr(backend, "_write"):
+                backend._db().execute(sql)
+            else:
+                await (await backend._db()).execute(sql)
+        assert await backend.migrate() == LATEST_VERSION
+        (leg,) = await backend.read("legs", ["old"])
+        assert (leg.order_id, leg.strategy) == ("o1", "")
+        report = build(await load_runs(backend, "old"))
+        assert list(report.strategies) == ["other"]
+        assert report.strategies["other"].fills == 1
+        assert report.strategies["other"].total == pytest.approx(report.total.total)
+    finally:
+        await backend.close()
