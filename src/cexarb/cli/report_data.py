@@ -190,13 +190,18 @@ def _add(row: PnlRow, v, sign: float = 1.0) -> None:
 
 def _by_strategy(book: PnlBook, books: dict[str, PnlBook], marks, data: RunData, report: Report) -> None:
     """Each strategy's PnL, then "other": the run's total less theirs (unclaimed fills, transfer
-    fees, unattributed funding)."""
-    other = report.strategies.setdefault("other", PnlRow())
-    _add(other, book.snapshot(marks))
+    fees, unattributed funding). Its trading PnL is one figure, shown as realized: splitting a
+    venue's average-cost ledger between strategies moves PnL between realized and unrealized,
+    never their sum, so only the sum is the part no strategy has."""
+    rest = PnlRow()
+    _add(rest, book.snapshot(marks))
     for name, b in books.items():
         snap = b.snapshot(marks)
         _add(report.strategies.setdefault(name, PnlRow()), snap)
-        _add(other, snap, -1.0)
+        _add(rest, snap, -1.0)
+    other = report.strategies.setdefault("other", PnlRow())
+    rest.realized, rest.unrealized = rest.realized + rest.unrealized, 0.0
+    _add(other, rest)
     if data.ended:
         for name, figures in data.ended.by_strategy.items():
             acc = report.strategy_summary.setdefault(name, {})
