@@ -129,6 +129,8 @@ class VenueConfig:
     ping_interval_s: Seconds = 15.0
     # A stream silent this long is considered dead and reconnected.
     silence_timeout_s: Seconds = 30.0
+    # A stream that cannot reconnect retries with doubling, jittered delays of at most this.
+    reconnect_max_s: Seconds = 5.0
     recv_window_ms: Count = 5000
     rate_limits: dict[str, RateLimitPool] = field(default_factory=dict)
     # Gate futures user id, needed in private futures subscriptions (learned from REST if 0).

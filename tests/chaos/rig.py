@@ -58,12 +58,17 @@ class Length:
         return self.name == "long"
 
 
+# Streams refused by a fault retry within this (default 5 s): the scenarios wait for the
+# reconnect, not for a long backoff.
+RECONNECT_MAX_S = 0.5
+
+
 def client_config(sim: Simulator, key: str = "k1", **venue_overrides):
     """The simulator's client config, with per-venue fields overridden (e.g. timeouts)."""
     config = sim.client_config(key)
-    if venue_overrides:
-        for venue_config in list(config.venues.values()):
-            config = config.with_venue(replace(venue_config, **venue_overrides))
+    venue_overrides = {"reconnect_max_s": RECONNECT_MAX_S, **venue_overrides}
+    for venue_config in list(config.venues.values()):
+        config = config.with_venue(replace(venue_config, **venue_overrides))
     return config
 
 

@@ -148,6 +148,7 @@ class GateWs:
                 app_ping=self._app_ping,
                 ping_interval_s=cfg.ping_interval_s,
                 silence_timeout_s=cfg.silence_timeout_s,
+                backoff_max_s=cfg.reconnect_max_s,
                 session=self._session,
                 headers=self._headers,
             )

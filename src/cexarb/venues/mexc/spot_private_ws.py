@@ -55,6 +55,7 @@ class MexcSpotPrivateWs(PushStream):
             app_ping=lambda: PING,
             ping_interval_s=config.ping_interval_s,
             silence_timeout_s=config.silence_timeout_s,
+            backoff_max_s=config.reconnect_max_s,
             session=session,
         )
         self._route = {

@@ -184,6 +184,7 @@ class MexcSpotPublicWs(PushStream):
             app_ping=lambda: PING,
             ping_interval_s=self.config.ping_interval_s,
             silence_timeout_s=self.config.silence_timeout_s,
+            backoff_max_s=self.config.reconnect_max_s,
             session=self._session,
         )
         try:
