@@ -35,6 +35,9 @@ CLIENT_ID_PREFIX = "t-"
 _CLIENT_ID_RE = re.compile(r"^t-[0-9A-Za-z_.\-]{1,28}$")
 _counter = itertools.count(1)
 _ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz"
+# Two base-36 digits per index (00..zz): the 4-digit sequence is two look-ups, not a loop.
+_PAIRS = tuple(a + b for a in _ALPHABET for b in _ALPHABET)
+_SEQ_SPAN = 36**4
 
 
 def _base36(n: int) -> str:
@@ -46,12 +49,33 @@ def _base36(n: int) -> str:
             return "".join(reversed(out))
 
 
+def _new_tag() -> str:
+    return _base36(int.from_bytes(os.urandom(4), "big") % 36**6).rjust(6, "0")
+
+
+class _Stamp:
+    """The process's random tag (drawn again in a forked child, which shares the counter) and
+    the last millisecond's base-36 text (a new id mostly falls in the same millisecond)."""
+
+    tag = _new_tag()
+    ms = -1
+    ms_text = ""
+
+
+os.register_at_fork(after_in_child=lambda: setattr(_Stamp, "tag", _new_tag()))
+
+
 def new_client_order_id() -> str:
-    """'t-' + ms time + process-unique counter + random: unique across restarts and processes."""
-    ms = _base36(int(time.time() * 1000))
-    seq = _base36(next(_counter) % 36**4).rjust(4, "0")
-    rnd = _base36(int.from_bytes(os.urandom(4), "big") % 36**6).rjust(6, "0")
-    return f"{CLIENT_ID_PREFIX}{ms}{seq}{rnd}"
+    """'t-' + ms time + process counter + the process's random tag: unique within a process
+    (the counter; it wraps only after 36**4 ids in one millisecond) and across restarts and
+    processes (the time and the tag). Reads no entropy per call: the tag is drawn once."""
+    stamp = _Stamp
+    ms = time.time_ns() // 1_000_000
+    if ms != stamp.ms:
+        stamp.ms_text = _base36(ms)
+        stamp.ms = ms
+    seq = next(_counter) % _SEQ_SPAN
+    return f"{CLIENT_ID_PREFIX}{stamp.ms_text}{_PAIRS[seq // 1296]}{_PAIRS[seq % 1296]}{stamp.tag}"
 
 
 def check_client_order_id(client_order_id: str) -> str:
