@@ -36,6 +36,7 @@ typedef struct {
     Py_ssize_t len;
     int kind;
     PyObject *fallback; /* the default value, or NULL: required (K_LEVELS: a new empty list) */
+    PyObject *last;     /* K_STR/K_STR_OR_INT: the string this field last read, or NULL */
 } Field;
 
 typedef struct {
@@ -374,7 +375,22 @@ static PyObject *read_levels(Cursor *c) {
 
 /* The value of one field: a new reference, NULL with no error (not understood) or NULL
    with an error set. */
-static PyObject *read_field(Cursor *c, int kind) {
+/* The field's text as a str: the one it read last when the bytes are the same. Most string
+   fields repeat from frame to frame (pair, side, type, tif, status, fee currency): reusing
+   the object saves its allocation, and its cached hash saves the codec's dict look-ups a
+   rehash. A cached str is immutable and equal to a fresh one, so nothing else can tell. */
+static PyObject *read_text(Field *f, const uint8_t *s, Py_ssize_t n) {
+    PyObject *last = f->last;
+    if (last != NULL && PyUnicode_GET_LENGTH(last) == n && memcmp(PyUnicode_1BYTE_DATA(last), s, (size_t)n) == 0)
+        return Py_NewRef(last);
+    PyObject *text = PyUnicode_DecodeASCII((const char *)s, n, NULL);
+    if (text != NULL)
+        Py_XSETREF(f->last, Py_NewRef(text));
+    return text;
+}
+
+static PyObject *read_field(Cursor *c, Field *f) {
+    int kind = f->kind;
     const uint8_t *s;
     Py_ssize_t n;
     int plain;
@@ -395,7 +411,7 @@ static PyObject *read_field(Cursor *c, int kind) {
         if (first == '"') {
             if (read_string(c, &s, &n) < 0)
                 return NULL;
-            return PyUnicode_DecodeASCII((const char *)s, n, NULL);
+            return read_text(f, s, n);
         }
         if (kind == K_STR)
             return NULL;
@@ -418,7 +434,7 @@ static PyObject *read_field(Cursor *c, int kind) {
 }
 
 /* One result item -> a new Struct, or NULL (not understood when no error is set). */
-static PyObject *read_item(Cursor *c, const Schema *schema) {
+static PyObject *read_item(Cursor *c, Schema *schema) {
     PyObject *values[MAX_FIELDS] = {NULL};
     PyObject *out = NULL;
     const uint8_t *key;
@@ -440,7 +456,7 @@ static PyObject *read_item(Cursor *c, const Schema *schema) {
             } else {
                 if (values[i] != NULL)
                     goto done; /* a duplicate key */
-                values[i] = read_field(c, schema->fields[i].kind);
+                values[i] = read_field(c, &schema->fields[i]);
                 if (values[i] == NULL)
                     goto done;
             }
@@ -470,7 +486,7 @@ done:
     return out;
 }
 
-static PyObject *read_items(Cursor *c, const Schema *schema) {
+static PyObject *read_items(Cursor *c, Schema *schema) {
     if (expect(c, '[') < 0)
         return NULL;
     PyObject *list = PyList_New(0);
@@ -511,7 +527,7 @@ static PyObject *read_frame(PyObject *Py_UNUSED(module), PyObject *const *args, 
         PyErr_SetString(PyExc_TypeError, "read(frame, reader)");
         return NULL;
     }
-    const Reader *reader = PyCapsule_GetPointer(args[1], "cexarb.gatewire.Reader");
+    Reader *reader = PyCapsule_GetPointer(args[1], "cexarb.gatewire.Reader");
     if (reader == NULL)
         return NULL;
     PyObject *frame = args[0];
@@ -602,6 +618,8 @@ static void reader_free(PyObject *capsule) {
         Py_XDECREF(reader->schemas[i].cls);
         Py_XDECREF(reader->schemas[i].names);
         Py_XDECREF(reader->schemas[i].defaults);
+        for (int j = 0; j < reader->schemas[i].n; j++)
+            Py_XDECREF(reader->schemas[i].fields[j].last);
     }
     PyMem_Free(reader);
 }
