@@ -44,7 +44,7 @@ from cexarb.model.rounding import decimals_of
 from cexarb.venues.gateio import messages as m
 from cexarb.venues.gateio.errors import VENUE
 from cexarb.venues.gateio.errors import parse_error as _parse_error
-from cexarb.venues.gateio.symbols import from_venue, to_venue
+from cexarb.venues.gateio.symbols import KNOWN_PAIRS, from_venue, to_venue
 
 _SIDE = {"buy": Side.BUY, "sell": Side.SELL}
 _TIF = {
@@ -295,9 +295,10 @@ def order_from_msg(msg: m.SpotOrderMsg) -> Order:
         order_type = _LIMIT_MAKER
     else:
         order_type = _LIMIT
+    pair = msg.currency_pair
     # Positional, in Order's field order: half the cost of keywords on this per-frame path.
     return Order(
-        from_venue(msg.currency_pair),  # symbol
+        KNOWN_PAIRS.get(pair) or from_venue(pair),  # symbol (a known pair without a call)
         str(msg.id),  # order_id
         msg.text if msg.text.startswith("t-") else "",  # client_order_id
         side,
@@ -363,9 +364,10 @@ def futures_order_from_msg(msg: m.FuturesOrderMsg, contract_size: float) -> Orde
         updated = int(updated)
     else:
         updated = _ms(updated) or _ms(msg.finish_time_ms) or _ms(msg.finish_time) or created
+    contract = msg.contract
     # Positional, in Order's field order (see order_from_msg).
     return Order(
-        from_venue(msg.contract),  # symbol
+        KNOWN_PAIRS.get(contract) or from_venue(contract),  # symbol (see order_from_msg)
         str(msg.id),  # order_id
         msg.text if msg.text.startswith("t-") else "",  # client_order_id
         _SELL if msg.size < 0 else _BUY,

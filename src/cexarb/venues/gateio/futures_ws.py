@@ -39,6 +39,7 @@ _book_ticker = result_decoder(m.BookTickerMsg)
 _book_update = result_decoder(m.FuturesBookUpdateMsg)
 _trades = result_decoder(list[m.FuturesPublicTradeMsg] | m.FuturesPublicTradeMsg)
 _positions = result_decoder(list[m.PositionMsg])
+_futures_order_from_msg = codec.futures_order_from_msg  # per order push: no module look-up
 _balances = result_decoder(list[m.FuturesBalanceUpdateMsg])
 # Least time between two coalesced account reads while pushes keep arriving.
 BALANCE_REFRESH_GAP_S = 0.2
@@ -47,19 +48,20 @@ BALANCE_REFRESH_GAP_S = 0.2
 class _ContractSizes:
     """Contract name -> quanto_multiplier, read from the (shared, growing) symbols_info."""
 
-    __slots__ = ("_info", "_cache")
+    __slots__ = ("_info", "known")
 
     def __init__(self, symbols_info: dict[Symbol, SymbolInfo]) -> None:
         self._info = symbols_info
-        self._cache: dict[str, float] = {}
+        # Sizes already read; the order path looks here first (no call) and calls on a miss.
+        self.known: dict[str, float] = {}
 
     def __call__(self, contract: str) -> float:
-        size = self._cache.get(contract)
+        size = self.known.get(contract)
         if size is None:
             info = self._info.get(from_venue(contract))
             if info is None:
                 raise KeyError(f"contract {contract} is not in symbols_info: its size is unknown")
-            size = self._cache[contract] = info.contract_size
+            size = self.known[contract] = info.contract_size
         return size
 
 
@@ -176,8 +178,11 @@ class GateioFuturesPrivateWs(GatePrivateStream):
         await self._ws.close()
 
     def _on_orders(self, msgs: list[m.FuturesOrderMsg]) -> None:
+        sizes = self._size
         for msg in msgs:
-            self.handlers.order(codec.futures_order_from_msg(msg, self._size(msg.contract)))
+            contract = msg.contract
+            size = sizes.known.get(contract) or sizes(contract)
+            self.handlers.order(_futures_order_from_msg(msg, size))
         if self._rest is not None:
             self._schedule_balance_refresh()  # the order's margin moved; no balance push says so
 

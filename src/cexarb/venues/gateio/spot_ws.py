@@ -26,6 +26,7 @@ BOOK_INTERVAL = "100ms"
 
 _trades = result_decoder(m.SpotPublicTradeMsg | list[m.SpotPublicTradeMsg])
 _balances = result_decoder(list[m.SpotBalanceUpdateMsg])
+_order_from_msg = codec.order_from_msg  # per order push: no module look-up
 
 
 class GateioSpotPublicWs(GatePublicStream):
@@ -107,7 +108,7 @@ class GateioSpotPrivateWs(GatePrivateStream):
 
     def _on_orders(self, msgs: list[m.SpotOrderMsg]) -> None:
         for msg in msgs:
-            self.handlers.order(codec.order_from_msg(msg))
+            self.handlers.order(_order_from_msg(msg))
 
     def _on_user_trades(self, msgs: list[m.SpotUserTradeMsg]) -> None:
         for msg in msgs:

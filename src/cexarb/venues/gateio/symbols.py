@@ -10,7 +10,8 @@ import time
 from cexarb.model import Symbol
 from cexarb.model.errors import InvalidOrder
 
-_FROM_VENUE: dict[str, Symbol] = {}
+# Names already read -> their Symbol (from_venue's cache; the order codecs look here first).
+KNOWN_PAIRS: dict[str, Symbol] = {}
 
 
 def to_venue(symbol: Symbol) -> str:
@@ -19,13 +20,13 @@ def to_venue(symbol: Symbol) -> str:
 
 def from_venue(name: str) -> Symbol:
     """'BTC_USDT' -> Symbol('BTC', 'USDT'); cached because the hot path calls it per frame."""
-    symbol = _FROM_VENUE.get(name)
+    symbol = KNOWN_PAIRS.get(name)
     if symbol is None:
         base, sep, quote = name.partition("_")
         if not sep or not base or not quote:
             raise ValueError(f"not a Gate pair/contract name: {name!r}")
         symbol = Symbol(base.upper(), quote.upper())
-        _FROM_VENUE[name] = symbol
+        KNOWN_PAIRS[name] = symbol
     return symbol
 
 

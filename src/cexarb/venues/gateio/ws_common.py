@@ -118,8 +118,10 @@ class GateWs:
         self._clock = clock
         self._on_error = on_error
         self._routes: dict[str, ResultHandler] = {}
-        # Channels read by `_gatewire` when it is built: (channel, handler) by reader index.
-        self._wire_routes: list[tuple[str, Callable[[list], None]]] = []
+        # Channels read by `_gatewire` when it is built, by reader index: their handlers and
+        # (apart, read only when a handler fails) their names.
+        self._wire_handlers: list[Callable[[Any], None]] = []
+        self._wire_channels: list[str] = []
         self._wire_specs: list[tuple] = []
         self.wire_reader: Any = None
         self._acks: dict[str, asyncio.Future[None]] = {}
@@ -200,7 +202,8 @@ class GateWs:
         decode = result_decoder(kind)
         self._routes[channel] = lambda raw: handler(decode(raw))
         if _gatewire is not None:
-            self._wire_routes.append((channel, handler))
+            self._wire_handlers.append(handler)
+            self._wire_channels.append(channel)
             self._wire_specs.append(spec)
             self.wire_reader = _gatewire.compile(tuple(self._wire_specs))
 
@@ -228,11 +231,11 @@ class GateWs:
         if reader is not None:
             read = _wire_read(data, reader)
             if read is not None:
-                channel, handler = self._wire_routes[read[0]]
+                index, items = read
                 try:
-                    handler(read[1])
+                    self._wire_handlers[index](items)
                 except _CAUGHT as exc:
-                    self._bad(f"{channel}: {type(exc).__name__}: {exc}", data)
+                    self._bad(f"{self._wire_channels[index]}: {type(exc).__name__}: {exc}", data)
                 return
         try:
             env = _decode_envelope(data)
