@@ -191,9 +191,29 @@ class _PeerBot:
             self.busy = False
 
 
+def _stamp_first_socket_write() -> None:
+    """This process's aiohttp requests note (ticks.request_written) when their first bytes go
+    to the socket: aiohttp buffers the head and writes it with the body from a task of its
+    own, one loop pass after its headers-sent trace fires, so that trace would stamp early.
+    cexarb's own orders are stamped at the same point (transport.wire, after transport.write)."""
+    from aiohttp.http_writer import StreamWriter
+
+    def stamped(write):
+        def wrapper(self, data):
+            write(self, data)
+            if not getattr(self, "_tick_stamped", False):
+                self._tick_stamped = True
+                ticks.request_written()
+
+        return wrapper
+
+    StreamWriter._write = stamped(StreamWriter._write)  # the peer's own process only
+    StreamWriter._writelines = stamped(StreamWriter._writelines)
+
+
 def _ccxt_exchanges(config, peer_frames: list[int]):
-    """ccxt.pro gate and mexc on the simulator, their REST sessions carrying cexarb's write
-    trace, and every frame their WS clients take stamped into peer_frames[0]."""
+    """ccxt.pro gate and mexc on the simulator, their REST requests stamped when written to
+    the socket, and every frame their WS clients take stamped into peer_frames[0]."""
     import aiohttp
     import ccxt.pro as ccxt_pro
     from ccxt.async_support.base.ws.client import Client
@@ -209,8 +229,10 @@ def _ccxt_exchanges(config, peer_frames: list[int]):
     dead = "http://127.0.0.1:9"
     gate_cfg, mexc_cfg = config.get("gateio", "spot"), config.get("mexc", "spot")
 
+    _stamp_first_socket_write()
+
     def session() -> aiohttp.ClientSession:
-        return aiohttp.ClientSession(trace_configs=[ticks.write_trace()])
+        return aiohttp.ClientSession()
 
     gate = ccxt_pro.gate(
         {

@@ -1,5 +1,5 @@
-"""A failed initialize closes every aiohttp session it opened, on every venue and at every step;
-and the suite's warning filters turn a leaked session into a failing test."""
+"""A failed initialize closes every aiohttp session and HTTP connection pool it opened, on every
+venue and at every step; and the suite's warning filters turn a leaked session into a failing test."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from cexarb.exchange.registry import create_exchange
 from cexarb.model import Market, Symbol, Venue
 from cexarb.model.errors import InitializationError
 from cexarb.sim import SimConfig, Simulator
+from cexarb.transport.wire import WirePool
 
 ROOT = Path(__file__).resolve().parents[2]
 BTC = Symbol("BTC", "USDT")
@@ -27,15 +28,16 @@ MARKETS = [(Venue.MEXC, Market.SPOT), (Venue.GATEIO, Market.SPOT), (Venue.GATEIO
 
 @pytest.fixture()
 def sessions(monkeypatch) -> list[weakref.ref]:
-    """Every aiohttp.ClientSession created while the test runs."""
+    """Every aiohttp.ClientSession and WirePool (the REST clients' own connections) created
+    while the test runs."""
     made: list[weakref.ref] = []
-    real_init = aiohttp.ClientSession.__init__
+    for kind in (aiohttp.ClientSession, WirePool):
 
-    def init(self, *args, **kwargs):
-        real_init(self, *args, **kwargs)
-        made.append(weakref.ref(self))
+        def init(self, *args, _real=kind.__init__, **kwargs):
+            _real(self, *args, **kwargs)
+            made.append(weakref.ref(self))
 
-    monkeypatch.setattr(aiohttp.ClientSession, "__init__", init)
+        monkeypatch.setattr(kind, "__init__", init)
     return made
 
 

@@ -38,6 +38,7 @@ from cexarb.transport.causes import network_cause
 from cexarb.transport.clock import Clock
 from cexarb.transport.ratelimit import RateLimiter
 from cexarb.transport.stats import MS_BUCKETS, LatencyHistogram
+from cexarb.transport.wire import ConnectFailed, ConnectionLost, WirePool
 
 _log = logging.getLogger(__name__)
 
@@ -136,11 +137,14 @@ class HttpClient:
         self._signer = signer
         self._limiter = rate_limiter
         self.clock = clock if clock is not None else Clock()
+        self._timeout_s = timeout_s
         self._timeout = aiohttp.ClientTimeout(total=timeout_s)
         self._max_retries = max_retries
         self._server_time = server_time
+        # A session from outside is used as given; without one, requests go over our own
+        # keep-alive connections (transport.wire), the fast path for orders.
         self._session = session
-        self._owns_session = session is None
+        self._wire: WirePool | None = None
         self._backoff_initial_s = backoff_initial_s
         self._backoff_max_s = backoff_max_s
         # Sent with every request, also through a shared session; the signer sees them.
@@ -242,28 +246,29 @@ class HttpClient:
             )
 
     async def _send(self, prepared: PreparedRequest, pool: str, weight: int, signed: bool = False) -> Any:
-        session = self._get_session()
         limiter = self._limiter
         self.stats.requests += 1
         try:
             if limiter is None:
                 started = time.perf_counter()
-                status, body, headers = await self._exchange(session, prepared, self._url(prepared, signed))
+                status, body, headers = await self._exchange(prepared, self._target(prepared, signed))
                 self.stats.latency_ms.observe((time.perf_counter() - started) * 1e3)
             else:
                 async with limiter.lease(pool, weight):
                     # Signed once admitted: a long wait for budget must not age the timestamp
                     # past the venue's receive window.
-                    url = self._url(prepared, signed)
+                    target = self._target(prepared, signed)
                     started = time.perf_counter()
-                    status, body, headers = await self._exchange(session, prepared, url)
+                    status, body, headers = await self._exchange(prepared, target)
                     self.stats.latency_ms.observe((time.perf_counter() - started) * 1e3)
+        except ConnectFailed as exc:
+            raise _NotSent(str(exc)) from exc
         except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
             raise _NotSent(network_cause(exc)) from exc
         except TimeoutError as exc:
             self.stats.timeouts += 1
-            raise _MaybeSent(f"no reply within {self._timeout.total}s") from exc
-        except aiohttp.ClientError as exc:
+            raise _MaybeSent(f"no reply within {self._timeout_s}s") from exc
+        except (aiohttp.ClientError, ConnectionLost) as exc:
             raise _MaybeSent(f"connection failed: {network_cause(exc)}") from exc
         if status >= 400:
             raise self._error(status, body, headers)
@@ -278,21 +283,26 @@ class HttpClient:
                 http_status=status,
             ) from exc
 
-    def _url(self, prepared: PreparedRequest, signed: bool) -> str:
+    def _target(self, prepared: PreparedRequest, signed: bool) -> str:
+        """Path and query as sent (signed first: a retry gets a fresh timestamp)."""
         if signed:
-            # Signed anew on every attempt: a retry gets a fresh timestamp.
             self._signer(prepared, self.clock.now_ms())
-        url = self._origin + prepared.path
-        return url + "?" + prepared.query if prepared.query else url
+        return prepared.path + "?" + prepared.query if prepared.query else prepared.path
 
-    async def _exchange(
-        self, session: aiohttp.ClientSession, prepared: PreparedRequest, url: str
-    ) -> tuple[int, bytes, Mapping[str, str]]:
-        if not self._owns_session:
-            ticks.request_written()  # a session from outside has no write trace: hand-off time
+    async def _exchange(self, prepared: PreparedRequest, target: str) -> tuple[int, bytes, Mapping[str, str]]:
+        session = self._session
+        if session is None or session.closed:
+            wire = self._wire
+            if wire is None:
+                wire = self._wire = WirePool(self._origin)
+            reply = await wire.request(
+                prepared.method, target, prepared.headers, prepared.body, self._timeout_s
+            )
+            return reply.status, reply.body, reply.headers
+        ticks.request_written()  # a session from outside: the hand-off time
         async with session.request(
             prepared.method,
-            URL(url, encoded=True),  # verbatim: the bytes the signer saw are the bytes sent
+            URL(self._origin + target, encoded=True),  # verbatim: the bytes the signer saw are sent
             data=prepared.body or None,
             headers=prepared.headers,
             timeout=self._timeout,
@@ -310,19 +320,11 @@ class HttpClient:
         # Half fixed, half random: spreads clients that failed together without ever not waiting.
         return ceiling / 2 + random.uniform(0, ceiling / 2)
 
-    def _get_session(self) -> aiohttp.ClientSession:
-        if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=100, keepalive_timeout=60.0),
-                trace_configs=[ticks.write_trace()],  # tick-to-trade: when a request is written
-            )
-            self._owns_session = True
-        return self._session
-
     async def close(self) -> None:
-        if self._owns_session and self._session is not None:
-            await self._session.close()
-        self._session = None
+        """Close our own connections (a session from outside stays open: its owner closes it)."""
+        wire, self._wire = self._wire, None
+        if wire is not None:
+            await wire.close()
 
 
 def _retry_after(headers: Mapping[str, str]) -> float | None:

@@ -6,16 +6,13 @@ clock for every process on the machine, so a simulator in another process can co
   synchronously (codec, composite, a strategy's listener) can tell which frame it reacts to.
 - `ORIGIN`: a consumer that starts orders because of a frame sets a `TickOrigin` in the task
   that sends them; `HttpClient` appends the moment each request of that task (and of the
-  tasks it starts) is written to the connection.
+  tasks it starts) is written to the socket (`transport.wire`, right after `transport.write`).
 """
 
 from __future__ import annotations
 
 import time
 from contextvars import ContextVar
-from types import SimpleNamespace
-
-import aiohttp
 
 frame_ns = 0
 
@@ -38,17 +35,3 @@ def request_written() -> None:
     origin = ORIGIN.get()
     if origin is not None:
         origin.sent_ns.append(time.perf_counter_ns())
-
-
-async def _on_headers_sent(
-    _session: aiohttp.ClientSession, _ctx: SimpleNamespace, _params: aiohttp.TraceRequestHeadersSentParams
-) -> None:
-    request_written()
-
-
-def write_trace() -> aiohttp.TraceConfig:
-    """An aiohttp trace that calls `request_written` once a request's headers are written
-    (the body follows in the same write)."""
-    trace = aiohttp.TraceConfig()
-    trace.on_request_headers_sent.append(_on_headers_sent)
-    return trace

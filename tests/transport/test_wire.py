@@ -1,0 +1,199 @@
+"""The keep-alive HTTP/1.1 connections the REST clients write to directly (transport.wire)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from aiohttp import web
+
+from cexarb.transport.wire import BadReply, ConnectFailed, ConnectionLost, WirePool
+from tests.support import eventually
+
+
+class RawServer:
+    """A TCP server answering each request with the next canned reply (bytes, or None: close
+    the connection without answering; a reply saying Connection: close closes it after);
+    records every request it read."""
+
+    def __init__(self, replies: list[bytes | None]) -> None:
+        self.replies = replies
+        self.requests: list[bytes] = []
+        self.connections = 0
+        self.writers: list[asyncio.StreamWriter] = []
+        self.server: asyncio.Server | None = None
+
+    async def start(self) -> str:
+        self.server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        return f"http://127.0.0.1:{self.server.sockets[0].getsockname()[1]}"
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.connections += 1
+        self.writers.append(writer)
+        try:
+            while self.replies:
+                head = await reader.readuntil(b"\r\n\r\n")
+                length = 0
+                for line in head.split(b"\r\n"):
+                    if line.lower().startswith(b"content-length:"):
+                        length = int(line.split(b":")[1])
+                self.requests.append(head + await reader.readexactly(length))
+                reply = self.replies.pop(0)
+                if reply is None:
+                    break
+                writer.write(reply)
+                await writer.drain()
+                if b"Connection: close" in reply:
+                    break
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        writer.close()
+
+    async def close(self) -> None:
+        for writer in self.writers:
+            writer.close()
+        self.server.close()
+        await self.server.wait_closed()
+
+
+@pytest.fixture
+async def raw():
+    servers: list[RawServer] = []
+
+    async def start(replies: list[bytes | None]) -> tuple[RawServer, WirePool]:
+        server = RawServer(replies)
+        servers.append(server)
+        pool = WirePool(await server.start())
+        pools.append(pool)
+        return server, pool
+
+    pools: list[WirePool] = []
+    yield start
+    for pool in pools:
+        await pool.close()
+    for server in servers:
+        await server.close()
+
+
+async def test_requests_reuse_one_kept_alive_connection_and_send_exact_bytes(serve):
+    seen: list[tuple[str, str, bytes, str]] = []
+
+    async def handler(request: web.Request) -> web.Response:
+        seen.append((request.method, request.path_qs, await request.read(), request.headers["X-A"]))
+        return web.json_response({"n": len(seen)})
+
+    app = web.Application()
+    app.router.add_route("*", "/p", handler)
+    server = await serve(app)
+    pool = WirePool(str(server.make_url("")).rstrip("/"))
+    try:
+        for i in range(5):
+            reply = await pool.request("POST", f"/p?i={i}&x=a%2Cb", {"X-A": str(i)}, b'{"k":1}', 5.0)
+            assert reply.status == 200
+            assert reply.body == f'{{"n": {i + 1}}}'.encode()
+            assert reply.headers["content-type"].startswith("application/json")
+        get = await pool.request("GET", "/p", {"X-A": "g"}, b"", 5.0)
+        assert get.status == 200
+    finally:
+        await pool.close()
+    assert pool.connects == 1
+    assert seen[0] == ("POST", "/p?i=0&x=a%2Cb", b'{"k":1}', "0")
+    assert seen[-1] == ("GET", "/p", b"", "g")
+
+
+async def test_concurrent_requests_take_a_connection_each(serve):
+    release = asyncio.Event()
+
+    async def handler(request: web.Request) -> web.Response:
+        await asyncio.wait_for(release.wait(), 5)
+        return web.Response(text="ok")
+
+    app = web.Application()
+    app.router.add_get("/slow", handler)
+    server = await serve(app)
+    pool = WirePool(str(server.make_url("")).rstrip("/"))
+    try:
+        calls = asyncio.gather(*(pool.request("GET", "/slow", {}, b"", 5.0) for _ in range(3)))
+        await eventually(lambda: pool.connects == 3, what="three connections")
+        release.set()
+        assert [r.body for r in await calls] == [b"ok"] * 3
+        assert pool.idle == 3
+    finally:
+        await pool.close()
+
+
+async def test_a_chunked_reply_split_across_reads_is_joined(raw):
+    chunked = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\nX-T: 1\r\n\r\n"
+    server, pool = await raw([chunked, b"HTTP/1.1 204 No Content\r\n\r\n"])
+    assert (await pool.request("GET", "/a", {}, b"", 5.0)).body == b"hello world"
+    reply = await pool.request("DELETE", "/b", {}, b"", 5.0)
+    assert (reply.status, reply.body) == (204, b"")
+    assert server.connections == 1  # both on the same connection
+
+
+async def test_a_reply_without_length_ends_with_the_connection_which_is_not_reused(raw):
+    server, pool = await raw(
+        [b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nall of it", b"HTTP/1.1 200 OK\r\n"]
+    )
+    assert (await pool.request("GET", "/a", {}, b"", 5.0)).body == b"all of it"
+    server.replies[:] = [b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"]
+    assert (await pool.request("GET", "/a", {}, b"", 5.0)).body == b"ok"
+    assert pool.connects == 2
+
+
+async def test_connection_closed_before_the_reply_is_connection_lost(raw):
+    _, pool = await raw([None])
+    with pytest.raises(ConnectionLost):
+        await pool.request("POST", "/order", {}, b"{}", 5.0)
+
+
+async def test_garbage_instead_of_http_is_a_bad_reply(raw):
+    _, pool = await raw([b"SSH-2.0-OpenSSH\r\n\r\n"])
+    with pytest.raises(BadReply):
+        await pool.request("GET", "/", {}, b"", 5.0)
+
+
+async def test_no_reply_in_time_is_a_timeout_and_the_connection_is_dropped(serve):
+    release = asyncio.Event()
+
+    async def handler(request: web.Request) -> web.Response:
+        if request.query.get("slow"):
+            await asyncio.wait_for(release.wait(), 5)
+        return web.Response(text="ok")
+
+    app = web.Application()
+    app.router.add_get("/", handler)
+    server = await serve(app)
+    pool = WirePool(str(server.make_url("")).rstrip("/"))
+    try:
+        with pytest.raises(TimeoutError):
+            await pool.request("GET", "/?slow=1", {}, b"", 0.1)
+        release.set()
+        # A late reply to the first request must never be read as the second one's.
+        assert (await pool.request("GET", "/", {}, b"", 5.0)).body == b"ok"
+        assert pool.connects == 2
+    finally:
+        await pool.close()
+
+
+async def test_connection_refused_is_connect_failed(closed_port):
+    pool = WirePool(f"http://127.0.0.1:{closed_port}")
+    with pytest.raises(ConnectFailed, match="refused"):
+        await pool.request("POST", "/order", {}, b"{}", 5.0)
+    await pool.close()
+
+
+async def test_an_idle_connection_the_server_closes_is_replaced_before_the_next_request(raw):
+    server, pool = await raw([b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"] * 2)
+    await pool.request("GET", "/", {}, b"", 5.0)
+    server.writers[0].close()  # the server ends the kept-alive connection while it is idle
+    await eventually(lambda: server.connections == 2 and pool.idle == 1, what="a fresh idle connection")
+    await pool.request("GET", "/", {}, b"", 5.0)
+    assert pool.connects == 2  # the request did not open one itself
+
+
+async def test_a_header_with_a_line_break_is_refused_before_anything_is_sent(raw):
+    server, pool = await raw([b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"])
+    with pytest.raises(ValueError, match="line break"):
+        await pool.request("GET", "/", {"X-A": "1\r\nX-Injected: 1"}, b"", 5.0)
+    assert server.requests == []
