@@ -121,7 +121,7 @@ class Executor:
             self.at_risk_notional -= at_risk
 
     async def _execute(self, opp: Opportunity) -> ExecutionResult:
-        buy, sell = await asyncio.gather(self.place_ioc(opp.buy), self.place_ioc(opp.sell))
+        buy, sell = await self._place_both(opp.buy, opp.sell)
         result = ExecutionResult(opp, buy, sell)
         imbalance = buy.filled - sell.filled
         if imbalance:
@@ -152,6 +152,22 @@ class Executor:
             sell_error=sell.error,
         )
         return result
+
+    async def _place_both(self, first: Leg, second: Leg) -> tuple[LegResult, LegResult]:
+        """Both legs at once. The first runs in this task up to its socket write; the second
+        in a task of its own, which the loop runs as soon as the first waits for its reply
+        (gather would start both one loop pass later: ~40 us more to the first write)."""
+        other = asyncio.get_running_loop().create_task(self.place_ioc(second))
+        try:
+            done = await self.place_ioc(first)
+        except BaseException:
+            # The second leg is not abandoned half-way: it ends on its own (its outcome is
+            # the venue's; this failure is the one reported).
+            await asyncio.wait((other,))
+            if not other.cancelled():
+                other.exception()
+            raise
+        return done, await other
 
     async def retry_residuals(self) -> list[LegResult]:
         """Try again to flatten what earlier hedges could not; returns the orders placed."""

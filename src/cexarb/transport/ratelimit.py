@@ -16,8 +16,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import Mapping
 
 from cexarb.config import RateLimitPool
 
@@ -33,6 +32,7 @@ class _Pool:
         "gate",
         "released",
         "shared",
+        "queued",
     )
 
     def __init__(self, spec: RateLimitPool) -> None:
@@ -46,6 +46,7 @@ class _Pool:
         self.gate = asyncio.Lock()
         self.released = asyncio.Event()
         self.shared = spec.shared
+        self.queued = 0  # callers inside _admit: while any waits, nobody passes them
 
     def expire(self, now: float) -> None:
         horizon = now - self.period_s
@@ -66,22 +67,10 @@ class RateLimiter:
             p.window.append((time.monotonic(), weight))
             p.window_weight += weight
 
-    @asynccontextmanager
-    async def lease(self, pool: str = "default", weight: int = 1) -> AsyncIterator[None]:
-        """Hold `weight` while the body runs (the request is in flight) and `period_s` after."""
-        p = self._pool(pool)
-        if p is None:
-            yield
-            return
-        weight = await self._admit(p, weight)
-        p.in_flight += weight
-        try:
-            yield
-        finally:
-            p.in_flight -= weight
-            p.window.append((time.monotonic(), weight))
-            p.window_weight += weight
-            p.released.set()
+    def lease(self, pool: str = "default", weight: int = 1) -> _Lease:
+        """`async with limiter.lease(...)`: hold `weight` while the body runs (the request is
+        in flight) and `period_s` after."""
+        return _Lease(self, self._pool(pool), weight)
 
     def penalize(self, pool: str, seconds: float) -> None:
         """The venue said to back off (429 Retry-After): admit nothing on this pool for `seconds`,
@@ -111,6 +100,15 @@ class RateLimiter:
     async def _admit(self, p: _Pool, weight: int) -> int:
         # A request heavier than the whole budget could never pass: let it use the whole budget.
         weight = min(max(weight, 1), p.capacity)
+        if not p.queued and _fits_now(p, weight):
+            return weight  # nobody waiting and room now: no lock, no await (the order path)
+        p.queued += 1
+        try:
+            return await self._admit_in_turn(p, weight)
+        finally:
+            p.queued -= 1
+
+    async def _admit_in_turn(self, p: _Pool, weight: int) -> int:
         async with p.gate:
             while True:
                 now = time.monotonic()
@@ -131,3 +129,40 @@ class RateLimiter:
                     # Everything counted is still in flight: wait for a reply to start its clock.
                     p.released.clear()
                     await p.released.wait()
+
+
+def _fits_now(p: _Pool, weight: int) -> bool:
+    """Whether `weight` is admitted at once (then it is taken from the shared budget too)."""
+    now = time.monotonic()
+    if p.paused_until > now:
+        return False
+    p.expire(now)
+    if p.in_flight + p.window_weight + weight > p.capacity:
+        return False
+    return p.shared is None or p.shared.try_take(weight)
+
+
+class _Lease:
+    """The async context of `RateLimiter.lease` (a class: a generator-based context manager
+    cost ~10 us on the order path)."""
+
+    __slots__ = ("_limiter", "_pool", "_weight")
+
+    def __init__(self, limiter: RateLimiter, pool: _Pool | None, weight: int) -> None:
+        self._limiter = limiter
+        self._pool = pool
+        self._weight = weight
+
+    async def __aenter__(self) -> None:
+        p = self._pool
+        if p is not None:
+            self._weight = await self._limiter._admit(p, self._weight)
+            p.in_flight += self._weight
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        p = self._pool
+        if p is not None:
+            p.in_flight -= self._weight
+            p.window.append((time.monotonic(), self._weight))
+            p.window_weight += self._weight
+            p.released.set()

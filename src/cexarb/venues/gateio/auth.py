@@ -32,21 +32,27 @@ class GateSigner:
     `extra_headers` are added to every signed request (the REST clients pass theirs to HttpClient).
     """
 
-    __slots__ = ("_key", "_secret", "_extra")
+    __slots__ = ("_key", "_secret", "_extra", "_mac")
 
     def __init__(self, api_key: Secret, api_secret: Secret, extra_headers: dict[str, str] | None = None):
         self._key = api_key
         self._secret = api_secret
         self._extra = extra_headers or {}
+        # Keyed once; each request signs on a copy (saves the key schedule, ~1 us an order).
+        self._mac = hmac.new(api_secret.reveal().encode(), digestmod=hashlib.sha512)
 
     def __call__(self, request: PreparedRequest, timestamp_ms: int) -> None:
         timestamp = str(timestamp_ms // 1000)
-        request.headers.update(self._extra)
-        request.headers["KEY"] = self._key.reveal()
-        request.headers["Timestamp"] = timestamp
-        request.headers["SIGN"] = rest_signature(
-            self._secret.reveal(), request.method, request.path, request.query, request.body, timestamp
-        )
+        headers = request.headers
+        if self._extra:
+            headers.update(self._extra)
+        headers["KEY"] = self._key.reveal()
+        headers["Timestamp"] = timestamp
+        body = request.body
+        body_hash = hashlib.sha512(body).hexdigest() if body else EMPTY_BODY_SHA512
+        mac = self._mac.copy()
+        mac.update(f"{request.method}\n{request.path}\n{request.query}\n{body_hash}\n{timestamp}".encode())
+        headers["SIGN"] = mac.hexdigest()
 
     def ws_auth(self, channel: str, event: str, time_s: int) -> dict[str, str]:
         """The 'auth' object of a private subscribe/unsubscribe request."""
