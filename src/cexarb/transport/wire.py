@@ -148,15 +148,17 @@ class _Connection(asyncio.Protocol):
     # -- reply parsing (incremental: called on every read until the reply is whole) ------------
     def _parse(self) -> Reply | None:
         buf = self._buf
-        if self._head is None:
+        while self._head is None:
             end = buf.find(b"\r\n\r\n")
             if end < 0:
                 if len(buf) > _MAX_HEAD_BYTES:
                     raise BadReply(f"reply head longer than {_MAX_HEAD_BYTES} bytes")
                 return None
-            self._head = self._parse_head(bytes(buf[:end]))
+            head = self._parse_head(bytes(buf[:end]))
             del buf[: end + 4]
-            self._chunks.clear()
+            if not 100 <= head[0] < 200:  # an interim reply (100 Continue): the real one follows
+                self._head = head
+                self._chunks.clear()
         status, headers, _ = self._head
         length = self._length
         if length >= 0:
