@@ -192,6 +192,17 @@ async def test_an_idle_connection_the_server_closes_is_replaced_before_the_next_
     assert pool.connects == 2  # the request did not open one itself
 
 
+async def test_a_connection_the_server_closes_before_any_request_is_not_replaced(raw):
+    server, pool = await raw([b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"] * 2)
+    await pool.request("GET", "/", {}, b"", 5.0)
+    server.writers[0].close()
+    await eventually(lambda: server.connections == 2 and pool.idle == 1, what="the replacement")
+    server.writers[1].close()  # the replacement, never used, is closed too
+    await eventually(lambda: pool.idle == 0, what="the replacement seen closed")
+    await pool.request("GET", "/", {}, b"", 5.0)  # opens its own
+    assert server.connections == 3
+
+
 async def test_a_header_with_a_line_break_is_refused_before_anything_is_sent(raw):
     server, pool = await raw([b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"])
     with pytest.raises(ValueError, match="line break"):

@@ -65,7 +65,7 @@ class _Connection(asyncio.Protocol):
         self._pool = pool
         self.transport: asyncio.Transport | None = None
         self.closed = False
-        self.busy = False
+        self.served = 0  # replies read whole on this connection
         self._buf = bytearray()
         self._waiter: asyncio.Future[Reply] | None = None
         self._head: tuple[int, CIMultiDictProxy[str], bool] | None = None  # status, headers, keep-alive
@@ -111,7 +111,6 @@ class _Connection(asyncio.Protocol):
     # -- requests ----------------------------------------------------------------------------
     def send(self, data: bytes, head_request: bool) -> asyncio.Future[Reply]:
         """Write one request; the future gets its reply."""
-        self.busy = True
         self._head = None
         self._head_request = head_request
         self._waiter = waiter = self._pool.loop.create_future()
@@ -137,7 +136,7 @@ class _Connection(asyncio.Protocol):
         keep_alive = reusable and self._head is not None and self._head[2] and not self._buf
         waiter, self._waiter = self._waiter, None
         self._head = None
-        self.busy = False
+        self.served += 1
         if waiter is not None and not waiter.done():
             waiter.set_result(reply)
         if keep_alive and not self.closed:
@@ -327,10 +326,11 @@ class WirePool:
         was_idle = conn in self._idle
         if was_idle:
             self._idle.remove(conn)
-        if was_idle and not self._closed and not self._idle:
+        if was_idle and conn.served and not self._closed and not self._idle:
             # The server ended a healthy idle connection: have one open before the next request
             # needs it (an order must not pay for a TCP/TLS handshake). One attempt; a request
-            # that finds none still connects by itself.
+            # that finds none still connects by itself. Only for one that carried a request: a
+            # server closing every new connection at once must not make this loop.
             task = self.loop.create_task(self._refill())
             self._refills.add(task)
             task.add_done_callback(self._refills.discard)
