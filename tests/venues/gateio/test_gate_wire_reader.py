@@ -9,7 +9,6 @@ frame here goes through both, and a frame it accepts must decode the same way by
 from __future__ import annotations
 
 import json
-import random
 
 import msgspec
 import pytest
@@ -20,6 +19,7 @@ from hypothesis import strategies as st
 from cexarb.venues.gateio import messages as m
 from cexarb.venues.gateio import ws_common
 from cexarb.venues.gateio.ws_common import _decode_envelope, result_decoder, wire_spec
+from tests.support.damage import damaged_frames
 
 pytestmark = pytest.mark.skipif(ws_common._gatewire is None, reason="C frame reader extension not built")
 
@@ -244,22 +244,10 @@ def test_reader_takes_orders_in_the_shape_gate_sends(amount, price, left, times,
 
 def test_reader_agrees_with_msgspec_on_damaged_frames():
     """Truncated, byte-flipped and spliced frames: the reader declines or agrees."""
-    rng = random.Random(11)
     base = [t.encode() for t in _base_frames()]
     taken = 0
-    for _ in range(6000):
-        data = bytearray(rng.choice(base))
-        action = rng.randrange(4)
-        if action == 0:
-            data = data[: rng.randrange(len(data))]
-        elif action == 1:
-            data[rng.randrange(len(data))] ^= 1 << rng.randrange(8)
-        elif action == 2:
-            data[rng.randrange(len(data))] = rng.randrange(256)
-        else:
-            i = rng.randrange(len(data))
-            data = data[:i] + data[i:][: rng.randrange(len(data) - i + 1)] * 2
-        taken += check(bytes(data))
+    for data in damaged_frames(base, 6000, seed=11):
+        taken += check(data)
     assert taken  # some damage leaves a frame it still reads (a digit changed)
 
 
