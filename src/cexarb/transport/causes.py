@@ -15,6 +15,8 @@ def network_cause(exc: BaseException) -> str:
     the host name", "TLS certificate rejected: ...", "timed out", ..."""
     if isinstance(exc, aiohttp.ClientConnectorCertificateError):
         return f"TLS certificate rejected: {exc.certificate_error}"
+    if isinstance(exc, ssl.SSLCertVerificationError):  # our own connections (transport.wire)
+        return f"TLS certificate rejected: {exc.verify_message or exc.reason}"
     if isinstance(exc, aiohttp.ClientConnectorSSLError | ssl.SSLError):
         return "TLS handshake failed"
     if isinstance(exc, aiohttp.ClientConnectorDNSError | socket.gaierror):
