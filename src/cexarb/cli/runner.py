@@ -30,12 +30,14 @@ from rich.console import Console
 from cexarb import eventloop
 from cexarb.arb.config import ArbConfig, load_arb_config
 from cexarb.arb.engine import ArbEngine
+from cexarb.arb.fleet import limits_of
 from cexarb.arb.reconcile import Row, VenueTruth, reconcile
 from cexarb.arb.stats import percentiles
 from cexarb.arb.strategies import DEMO_STRATEGIES
 from cexarb.cli.dashboard import funding_lines, latency_text, show, strategy_rows
 from cexarb.cli.exits import INTERRUPTED, typed_errors_exit
 from cexarb.config import Config, load_config, venue_specs
+from cexarb.coord import InProcessCoordinator
 from cexarb.coord.pools import share_pools
 from cexarb.journal import Journal, Recorder, RunEnded
 from cexarb.logs import get_logger, log_kv, setup_logging, shutdown_logging
@@ -310,12 +312,10 @@ async def _run_on_venues(
     from cexarb.exchange.registry import create_exchange
 
     venues: dict[str, Any] = {}
-    coordinator = await _join_fleet(options, arb) if options.coordinator else None
-    if coordinator is not None:
-        config = share_pools(config, coordinator)
+    fleet, coordinator, config = await _coordinate(options, arb, config)
     journal = await _open_journal(options.journal_url, options.log_file) if options.journal_url else None
     # In a fleet every event also goes to the fleet's stream (`cexarb journal follow`).
-    recorder = _fleet_recorder(journal, coordinator)
+    recorder = _fleet_recorder(journal, fleet)
     metrics = None
     try:
         for spec in venue_specs():
@@ -404,8 +404,8 @@ async def _run_on_venues(
         for ex in venues.values():
             with contextlib.suppress(Exception):
                 await ex.close()
-        if coordinator is not None:
-            await coordinator.close()
+        if fleet is not None:
+            await fleet.close()
         if journal is not None:
             await journal.close()
             st = journal.stats
@@ -425,8 +425,17 @@ def _default_member() -> str:
     return f"{socket.gethostname().split('.')[0]}-{os.getpid()}"[:64]
 
 
+async def _coordinate(options: RunOptions, arb: ArbConfig, config: Config) -> tuple[Any, Any, Config]:
+    """(the fleet joined, None alone; the coordinator the engine uses; `config` with every venue
+    pool drawing on that coordinator's budgets)."""
+    fleet = await _join_fleet(options, arb) if options.coordinator else None
+    # Alone, the in-process coordinator: the clients of one venue account (public and private)
+    # still count in one window per pool, the venue's limit for the account, as in a fleet.
+    coordinator = fleet if fleet is not None else InProcessCoordinator("local", limits_of(arb))
+    return fleet, coordinator, share_pools(config, coordinator)
+
+
 async def _join_fleet(options: RunOptions, arb: ArbConfig):
-    from cexarb.arb.fleet import limits_of
     from cexarb.coord.keys import redact_url
     from cexarb.coord.redis import RedisCoordinator
 

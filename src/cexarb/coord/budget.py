@@ -82,31 +82,6 @@ def batch_size(capacity: int) -> int:
     return max(1, min(16, capacity // 10))
 
 
-class PausableBudget:
-    """`SharedBudget` of a pool used by several limiters of one process (a venue's public and
-    private clients): nothing to lease, only a 429's pause, seen by all of them."""
-
-    def __init__(self) -> None:
-        self._paused_until = 0.0
-
-    def try_take(self, weight: int) -> bool:
-        """Free unless paused."""
-        return time.monotonic() >= self._paused_until
-
-    async def take(self, weight: int) -> None:
-        """Wait out the pause."""
-        while (left := self._paused_until - time.monotonic()) > 0:
-            await asyncio.sleep(left)
-
-    def pause(self, seconds: float) -> None:
-        """Admit nothing for `seconds` (a 429's Retry-After seen by any of the limiters)."""
-        self._paused_until = max(self._paused_until, time.monotonic() + seconds)
-
-    def paused_s(self) -> float:
-        """Seconds left in the pause (0: not paused)."""
-        return max(0.0, self._paused_until - time.monotonic())
-
-
 class LeasedBudget:
     """`SharedBudget` of one pool, backed by a coordinator's lease and give-back calls."""
 

@@ -21,7 +21,7 @@ from cexarb.coord.base import (
     MemberStatus,
     Reservation,
 )
-from cexarb.coord.budget import PausableBudget
+from cexarb.transport.ratelimit import SharedWindow
 
 _EVENTS_KEPT = 10_000
 
@@ -95,7 +95,7 @@ class InProcessCoordinator(Coordinator):
         self._sink = sink
         self._halt_reason = ""
         self._info: dict = {}
-        self._budgets: dict[str, PausableBudget] = {}
+        self._budgets: dict[str, SharedWindow] = {}
 
     @property
     def online(self) -> bool:
@@ -110,10 +110,12 @@ class InProcessCoordinator(Coordinator):
         return self._halt_reason
 
     def budget(self, scope: str, pool: RateLimitPool) -> SharedBudget | None:
-        # One process: each limiter keeps its own count; a 429's pause reaches all of them.
+        """The one window of `scope` (venue, market, pool) every limiter of this process counts in:
+        the venue's public and private clients on one account together stay under its limit,
+        and a 429's pause reaches all of them."""
         b = self._budgets.get(scope)
         if b is None:
-            b = self._budgets[scope] = PausableBudget()
+            b = self._budgets[scope] = SharedWindow(pool)
         return b
 
     async def reserve(self, reservation: Reservation) -> str | None:

@@ -8,7 +8,10 @@ for callers with no reply to wait for.
 
 A pool whose spec carries a `shared` budget (a fleet of processes on the same
 accounts) also takes the weight from it once the local window admits it; the
-shared side lives in cexarb.coord and the transport only sees its two methods.
+shared side lives in cexarb.coord and the transport only sees its methods. Limiters of one
+process on the same venue account (its public and private clients) are given one
+`SharedWindow` per pool instead: they count in the same window, in flight included, and
+a 429's pause stops all of them.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import asyncio
 import time
 from collections import deque
 from collections.abc import Mapping
+from dataclasses import replace
 
 from cexarb.config import RateLimitPool
 
@@ -57,7 +61,10 @@ class _Pool:
 
 class RateLimiter:
     def __init__(self, pools: Mapping[str, RateLimitPool]) -> None:
-        self._pools = {name: _Pool(spec) for name, spec in pools.items()}
+        self._pools = {
+            name: spec.shared.pool if isinstance(spec.shared, SharedWindow) else _Pool(spec)
+            for name, spec in pools.items()
+        }
 
     async def acquire(self, pool: str = "default", weight: int = 1) -> None:
         """Wait until `weight` fits in the pool's window, then count it from now. Never fails."""
@@ -166,3 +173,36 @@ class _Lease:
             p.window.append((time.monotonic(), self._weight))
             p.window_weight += self._weight
             p.released.set()
+
+
+class SharedWindow:
+    """`SharedBudget` that is one pool's window for every limiter of this process given it: a
+    limiter admits against it directly (no window of its own), so together they never count
+    more than the pool's capacity, and a 429 one of them sees pauses them all."""
+
+    __slots__ = ("_limiter", "pool")
+
+    def __init__(self, spec: RateLimitPool) -> None:
+        self._limiter = RateLimiter({"default": replace(spec, shared=None)})
+        self.pool = self._limiter._pools["default"]
+
+    def try_take(self, weight: int) -> bool:
+        """Count `weight` from now if it fits now (nobody waiting, the pool not paused)."""
+        p = self.pool
+        if p.queued or not _fits_now(p, weight):
+            return False
+        p.window.append((time.monotonic(), weight))
+        p.window_weight += weight
+        return True
+
+    async def take(self, weight: int) -> None:
+        """Wait until `weight` fits, then count it from now."""
+        await self._limiter.acquire("default", weight)
+
+    def pause(self, seconds: float) -> None:
+        """Admit nothing for `seconds` (a 429's Retry-After seen by any limiter on the pool)."""
+        self._limiter.penalize("default", seconds)
+
+    def paused_s(self) -> float:
+        """Seconds left in the pause (0: not paused)."""
+        return max(0.0, self.pool.paused_until - time.monotonic())
