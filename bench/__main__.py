@@ -14,7 +14,7 @@ from bench import peers
 from bench.harness import Report
 from cexarb import eventloop
 
-SECTIONS = ("hotpath", "sim", "ticktotrade", "ws", "memory", "fleet")
+SECTIONS = ("hotpath", "pieces", "sim", "ticktotrade", "ws", "memory", "fleet")
 
 
 def machine() -> dict[str, str]:
@@ -138,6 +138,10 @@ def main(argv: list[str] | None = None) -> int:
         from bench import hotpath
 
         hotpath.run(report, args.quick)
+    if "pieces" in sections:
+        from bench import pieces
+
+        pieces.run(report, args.quick)
     if "sim" in sections:
         from bench import simrows
 

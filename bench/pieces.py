@@ -1,0 +1,157 @@
+"""`--only pieces`: where an order event's time goes, stage by stage, per venue.
+
+The hot-path order rows time the whole callable the transport is given. Here the same frames
+go through each stage on its own, through the same entry points those rows use:
+
+- frame read: the compiled reader alone (`_gatewire.read` with the stream's compiled channel
+  specs; MEXC `_pushwire.decode`), frame bytes -> message Struct / field tuple;
+- codec: that message -> `Order` (`codec.order_from_msg`, `codec.futures_order_from_msg`,
+  `PushDecoder._wire_order`);
+- tracker: `OrderTracker.apply` alone on those Orders;
+- composite: `_handle_order` (tracker apply, pending adoption, listener fan-out);
+- full: the transport's `on_message` callable, as in the hot-path row.
+
+A stage whose call takes a second argument (the reader's channel specs, the contract size,
+`adopt=False`) is called through a lambda, whose call its figure includes. Every stage that
+keeps state (tracker, composite, full) has a composite of its own fed the same lifecycles in
+order; stages are timed chunk by chunk in turn so all see the same load.
+What the full path costs beyond read + codec + composite is the routing and calls between them.
+"""
+
+from __future__ import annotations
+
+import gc
+import statistics
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from bench import frames
+from bench.harness import Report, Row, _overhead, percentile
+from bench.hotpath import (
+    Sizes,
+    _gate_futures_private,
+    _gate_spot_private,
+    _mexc_private,
+    _placed,
+)
+from cexarb.venues.gateio import codec, ws_common
+from cexarb.venues.mexc import push_codec
+
+Stage = tuple[str, Callable[[Any], object], Sequence[Any]]
+
+
+def time_stages_us(stages: list[Stage], warmup: int, chunks: int = 20) -> list[tuple[float, float, int]]:
+    """(median us, p99 us, samples) per stage: each stage's `fn` called on each of its inputs
+    in order (the first `warmup` untimed), the stages taking turns chunk by chunk."""
+    for _, fn, inputs in stages:
+        for item in inputs[:warmup]:
+            fn(item)
+    total = min(len(inputs) for _, _, inputs in stages) - warmup
+    size = max(1, total // chunks)
+    clock = time.perf_counter_ns
+    overhead = _overhead()
+    samples: list[list[int]] = [[] for _ in stages]
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        for start in range(warmup, warmup + total, size):
+            for (_, fn, inputs), out in zip(stages, samples, strict=True):
+                for item in inputs[start : min(start + size, warmup + total)]:
+                    t0 = clock()
+                    fn(item)
+                    out.append(clock() - t0)
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+    stats = []
+    for ns in samples:
+        us = [max(0.0, x - overhead) / 1000.0 for x in ns]
+        stats.append((statistics.median(us), percentile(us, 0.99), len(us)))
+    return stats
+
+
+def _gate_stages(make, frames_in: list[str], n_orders: int, to_order, codec_name: str) -> list[Stage]:
+    """Stages of a Gate order channel: `to_order(msg)` is the stream's codec call."""
+    ex_full, on_message, _ = make()
+    ex_handle, _, _ = make()
+    ex_track, _, _ = make()
+    ids = [f"t-bench{i:09d}" for i in range(n_orders)]
+    for ex in (ex_full, ex_handle, ex_track):
+        _placed(ex, ids)
+    gate_ws = on_message.__self__
+    reader = gate_ws.wire_reader
+    if reader is None:
+        raise RuntimeError("pieces: the compiled Gate frame reader is not built (or --pure)")
+    wire_read = ws_common._wire_read
+    msgs = []
+    for data in frames_in:
+        _, items = wire_read(data, reader)
+        (msg,) = items
+        msgs.append(msg)
+    orders = [to_order(msg) for msg in msgs]
+    return [
+        ("frame read (_gatewire.read)", lambda data: wire_read(data, reader), frames_in),
+        (f"codec -> Order ({codec_name})", to_order, msgs),
+        ("tracker.apply", lambda o, apply=ex_track._tracker.apply: apply(o, adopt=False), orders),
+        ("composite _handle_order", ex_handle._handle_order, orders),
+        ("full GateWs.on_message", on_message, frames_in),
+    ]
+
+
+def _mexc_stages(frames_in: list[bytes], n_orders: int) -> list[Stage]:
+    (ex_full, on_message, _), (ex_handle, _, _), (ex_track, _, _) = (_mexc_private() for _ in range(3))
+    ids = [f"bench{i:09d}" for i in range(n_orders)]
+    for ex in (ex_full, ex_handle, ex_track):
+        _placed(ex, ids)
+    wire = push_codec.wire_decode
+    if wire is None:
+        raise RuntimeError("pieces: the compiled MEXC push reader is not built (or --pure)")
+    decoder = on_message.__self__._decoder
+    fasts = [wire(data) for data in frames_in]
+    orders = [decoder._wire_order(fast) for fast in fasts]
+    return [
+        ("frame read (_pushwire.decode)", wire, frames_in),
+        ("codec -> Order (_wire_order)", decoder._wire_order, fasts),
+        ("tracker.apply", lambda o, apply=ex_track._tracker.apply: apply(o, adopt=False), orders),
+        ("composite _handle_order", ex_handle._handle_order, orders),
+        ("full MexcSpotPrivateWs._on_message", on_message, frames_in),
+    ]
+
+
+def run(report: Report, quick: bool) -> None:
+    n = Sizes.of(quick).orders
+    # The stream finds the contract size in its cache per push (routing); here a lambda passes it.
+    futures_codec = lambda msg, f=codec.futures_order_from_msg: f(msg, 0.0001)  # noqa: E731
+    cases = [
+        (
+            "Gate spot.orders",
+            _gate_stages(
+                _gate_spot_private, frames.gate_spot_orders(n), n, codec.order_from_msg, "order_from_msg"
+            ),
+        ),
+        (
+            "Gate futures.orders",
+            _gate_stages(
+                _gate_futures_private,
+                frames.gate_futures_orders(n),
+                n,
+                futures_codec,
+                "futures_order_from_msg",
+            ),
+        ),
+        ("MEXC private.orders", _mexc_stages(frames.mexc_orders(n), n)),
+    ]
+    for title, stages in cases:
+        warm = min(3 * n // 10, 3000)
+        stats = time_stages_us(stages, warm)
+        medians = {}
+        for (stage, _, _), (med, p99, samples) in zip(stages, stats, strict=True):
+            medians[stage] = med
+            report.add(Row(f"order piece: {title}: {stage}", "us", med, p99, samples))
+        parts = [m for s, m in medians.items() if not s.startswith(("full", "tracker"))]
+        full = next(m for s, m in medians.items() if s.startswith("full"))
+        report.rows[-1].note = (
+            f"{n:,} lifecycles (3 frames each); read + codec + composite = {sum(parts):.2f} us, "
+            f"routing and calls the other {full - sum(parts):.2f} us of the full path"
+        )
