@@ -6,7 +6,7 @@ from gate_samples import load_samples, sample
 
 from cexarb.model import OrderStatus, OrderType, PositionSide, Side, Symbol, TimeInForce
 from cexarb.model.errors import ProtocolError
-from cexarb.venues.gateio import codec
+from cexarb.venues.gateio import codec, messages
 
 BTC = Symbol("BTC", "USDT")
 ETH = Symbol("ETH", "USDT")
@@ -278,3 +278,25 @@ def test_parse_funding_payment_with_and_without_record_id() -> None:
     )
     with pytest.raises(ProtocolError):
         codec.parse_funding_payment({**raw, "type": "fee"})
+
+
+@pytest.mark.parametrize("contract_size", [1.0, 0.1, 0.01, 0.0001, 1e-6, 0.3, 10.0])
+@pytest.mark.parametrize(
+    ("size", "left"),
+    [(7, 7), (-7, -3), (3, 0), (-0.0, 0), (12_000_000, 5), (1.5, 0.5), (2, 3), (-1023, -1)],
+)
+def test_futures_order_sizes_are_contracts_times_contract_size(size, left, contract_size):
+    """Whole contracts take a shortcut (one division each): every path gives the product
+    rounded to 12 decimals, the side from the sign, and never a negative zero."""
+    msg = messages.FuturesOrderMsg(contract="BTC_USDT", size=size, left=left, id=1, fill_price=1.0)
+    order = codec.futures_order_from_msg(msg, contract_size)
+    unsigned, rest = abs(size), abs(left)
+    assert order.side is (Side.SELL if size < 0 else Side.BUY)
+    assert order.quantity == round(unsigned * contract_size, 12)
+    assert str(order.quantity) != "-0.0"
+    if unsigned > rest:
+        assert order.filled_quantity == round((unsigned - rest) * contract_size, 12)
+        assert order.remaining_quantity == (round(rest * contract_size, 12) if rest else 0.0)
+    else:
+        assert order.filled_quantity == 0.0
+        assert order.remaining_quantity == round(rest * contract_size, 12)
