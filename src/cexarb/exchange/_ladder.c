@@ -96,10 +96,46 @@ static int as_double(PyObject *obj, double *out) {
     return (*out == -1.0 && PyErr_Occurred()) ? -1 : 0;
 }
 
+/* An (n, 2) C-contiguous buffer of doubles (the Gate reader's Levels; a numpy array of that
+   shape) applied pair by pair, with no tuple or float object made. 1 when applied, 0 when
+   `changes` exports no such buffer (the caller then iterates it), -1 on an error. */
+static int apply_buffer(Ladder *self, PyObject *changes, int loading) {
+    Py_buffer view;
+    if (PyObject_GetBuffer(changes, &view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) {
+        PyErr_Clear(); /* not contiguous: iterated as any other sequence */
+        return 0;
+    }
+    if (view.ndim != 2 || view.shape[1] != 2 || view.itemsize != sizeof(double) || view.format == NULL ||
+        strcmp(view.format, "d") != 0) {
+        PyBuffer_Release(&view);
+        return 0;
+    }
+    const double *pairs = view.buf;
+    Py_ssize_t count = view.shape[0];
+    int rc = 1;
+    for (Py_ssize_t k = 0; k < count; k++) {
+        double price = pairs[2 * k], qty = pairs[2 * k + 1];
+        if (loading && !(qty > 0))
+            continue;
+        if (set_level(self, price, qty) < 0) {
+            rc = -1;
+            break;
+        }
+    }
+    PyBuffer_Release(&view);
+    return rc;
+}
+
 /* Apply every (price, qty) of an iterable; lists of 2-tuples of floats (what the codecs
-   build) take the path without any call back into Python. A snapshot (`loading`) only
-   keeps levels with qty > 0 and removes nothing, as the pure-Python load does. */
+   build) and pair buffers (apply_buffer) take a path without any call back into Python. A
+   snapshot (`loading`) only keeps levels with qty > 0 and removes nothing, as the
+   pure-Python load does. */
 static int apply_levels(Ladder *self, PyObject *changes, int loading) {
+    if (!PyList_CheckExact(changes) && PyObject_CheckBuffer(changes)) {
+        int done = apply_buffer(self, changes, loading);
+        if (done != 0)
+            return done < 0 ? -1 : 0;
+    }
     PyObject *seq = PySequence_Fast(changes, "levels must be an iterable of (price, qty)");
     if (seq == NULL)
         return -1;

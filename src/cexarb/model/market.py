@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import msgspec
 
 from cexarb.model.enums import Side
@@ -68,14 +70,17 @@ class OrderBook(msgspec.Struct, gc=False):
 class BookDiff(msgspec.Struct, gc=False):
     """An incremental book update covering venue sequence ids [first_id, last_id].
 
-    Quantities are absolute (0 removes the level), as on both Gate and MEXC.
+    Quantities are absolute (0 removes the level), as on both Gate and MEXC. The levels are
+    a list of (price, qty) pairs, or, for Gate spot frames the compiled reader took, a
+    read-only sequence equal to that list (`_gatewire.Levels`, which the compiled ladder
+    applies without building a tuple per level).
     """
 
     symbol: Symbol
     first_id: int
     last_id: int
-    bids: list[tuple[float, float]]
-    asks: list[tuple[float, float]]
+    bids: Sequence[tuple[float, float]]
+    asks: Sequence[tuple[float, float]]
     timestamp: int = 0
 
 

@@ -20,6 +20,7 @@
 
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -28,7 +29,8 @@
 #define TABLE 128 /* open-addressing slots per schema (more than twice MAX_FIELDS) */
 #define MAX_DEPTH 32
 
-/* K_LEVELS: list[tuple[float, float]], book levels as [price, size] pairs. */
+/* K_LEVELS: list[tuple[float, float]], book levels as [price, size] pairs, read into a Levels
+   (a read-only sequence equal to that list; see "book levels" below). */
 enum { K_FLOAT, K_OPT_FLOAT, K_STR, K_STR_OR_INT, K_INT, K_BOOL, K_LEVELS };
 
 typedef struct {
@@ -328,50 +330,207 @@ static PyObject *parse_int(const uint8_t *s, Py_ssize_t n) {
     return PyLong_FromLongLong(neg ? -v : v);
 }
 
-/* [[price, size], ...] -> [(price, size), ...]; each number as a float field reads it. */
+/* ---- book levels ------------------------------------------------------------------------- */
+
+/* A book side's [[price, size], ...] as one read-only sequence of (price, size) pairs: the
+   doubles sit in the object itself, so a 50-level frame costs one allocation instead of 50
+   tuples and 100 floats (built here, freed after the ladder applied them: most of the frame
+   read's time). It reads as the list of float tuples msgspec gives (len, index, slice,
+   iteration, ==, repr all go through that list), and exports its doubles as an (n, 2)
+   buffer, which the compiled ladder (cexarb.exchange._ladder) applies without making a
+   tuple. Not hashable, like the list it stands for. */
+typedef struct {
+    PyObject_VAR_HEAD          /* ob_size: the number of levels */
+    Py_ssize_t shape[2];       /* the buffer's (n, 2) */
+    Py_ssize_t strides[2];     /* and its (16, 8) */
+    double pairs[];            /* price, size, price, size, ... */
+} Levels;
+
+static PyTypeObject LevelsType;
+
+static PyObject *levels_new(const double *pairs, Py_ssize_t n) {
+    Levels *self = PyObject_NewVar(Levels, &LevelsType, n);
+    if (self == NULL)
+        return NULL;
+    self->shape[0] = n;
+    self->shape[1] = 2;
+    self->strides[0] = 2 * sizeof(double);
+    self->strides[1] = sizeof(double);
+    memcpy(self->pairs, pairs, (size_t)n * 2 * sizeof(double));
+    return (PyObject *)self;
+}
+
+static PyObject *levels_pair(Levels *self, Py_ssize_t i) {
+    PyObject *price = PyFloat_FromDouble(self->pairs[2 * i]), *size = NULL, *pair = NULL;
+    if (price == NULL || (size = PyFloat_FromDouble(self->pairs[2 * i + 1])) == NULL ||
+        (pair = PyTuple_New(2)) == NULL) {
+        Py_XDECREF(price);
+        Py_XDECREF(size);
+        return NULL;
+    }
+    PyTuple_SET_ITEM(pair, 0, price);
+    PyTuple_SET_ITEM(pair, 1, size);
+    return pair;
+}
+
+/* The list of float tuples these levels stand for (what msgspec would have built). */
+static PyObject *levels_list(Levels *self) {
+    PyObject *list = PyList_New(Py_SIZE(self));
+    if (list == NULL)
+        return NULL;
+    for (Py_ssize_t i = 0; i < Py_SIZE(self); i++) {
+        PyObject *pair = levels_pair(self, i);
+        if (pair == NULL) {
+            Py_DECREF(list);
+            return NULL;
+        }
+        PyList_SET_ITEM(list, i, pair);
+    }
+    return list;
+}
+
+static Py_ssize_t Levels_len(Levels *self) { return Py_SIZE(self); }
+
+static PyObject *Levels_item(Levels *self, Py_ssize_t i) {
+    if (i < 0 || i >= Py_SIZE(self)) {
+        PyErr_SetString(PyExc_IndexError, "list index out of range");
+        return NULL;
+    }
+    return levels_pair(self, i);
+}
+
+static PyObject *Levels_subscript(Levels *self, PyObject *key) {
+    if (PyIndex_Check(key)) {
+        Py_ssize_t i = PyNumber_AsSsize_t(key, PyExc_IndexError);
+        if (i == -1 && PyErr_Occurred())
+            return NULL;
+        return Levels_item(self, i < 0 ? i + Py_SIZE(self) : i);
+    }
+    PyObject *list = levels_list(self);
+    if (list == NULL)
+        return NULL;
+    PyObject *out = PyObject_GetItem(list, key);
+    Py_DECREF(list);
+    return out;
+}
+
+static PyObject *Levels_richcompare(Levels *self, PyObject *other, int op) {
+    PyObject *list = levels_list(self);
+    if (list == NULL)
+        return NULL;
+    PyObject *out = PyObject_RichCompare(list, other, op);
+    Py_DECREF(list);
+    return out;
+}
+
+static PyObject *Levels_repr(Levels *self) {
+    PyObject *list = levels_list(self);
+    if (list == NULL)
+        return NULL;
+    PyObject *out = PyObject_Repr(list);
+    Py_DECREF(list);
+    return out;
+}
+
+static int Levels_getbuffer(Levels *self, Py_buffer *view, int flags) {
+    if (flags & PyBUF_WRITABLE) {
+        PyErr_SetString(PyExc_BufferError, "book levels are read-only");
+        view->obj = NULL;
+        return -1;
+    }
+    int nd = (flags & PyBUF_ND) == PyBUF_ND;
+    view->obj = Py_NewRef(self);
+    view->buf = self->pairs;
+    view->len = Py_SIZE(self) * 2 * (Py_ssize_t)sizeof(double);
+    view->readonly = 1;
+    view->itemsize = sizeof(double);
+    view->format = (flags & PyBUF_FORMAT) ? "d" : NULL;
+    view->ndim = nd ? 2 : 1;
+    view->shape = nd ? self->shape : NULL;
+    view->strides = (flags & PyBUF_STRIDES) == PyBUF_STRIDES ? self->strides : NULL;
+    view->suboffsets = NULL;
+    view->internal = NULL;
+    return 0;
+}
+
+static PySequenceMethods Levels_as_sequence = {
+    .sq_length = (lenfunc)Levels_len,
+    .sq_item = (ssizeargfunc)Levels_item,
+};
+
+static PyMappingMethods Levels_as_mapping = {
+    .mp_length = (lenfunc)Levels_len,
+    .mp_subscript = (binaryfunc)Levels_subscript,
+};
+
+static PyBufferProcs Levels_as_buffer = {
+    .bf_getbuffer = (getbufferproc)Levels_getbuffer,
+};
+
+static PyTypeObject LevelsType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "cexarb.venues.gateio._gatewire.Levels",
+    .tp_doc = PyDoc_STR("A book side's (price, size) levels as read off the wire: a read-only sequence of\n"
+                        "float pairs, equal to the list of them, exporting an (n, 2) buffer of doubles."),
+    .tp_basicsize = offsetof(Levels, pairs),
+    .tp_itemsize = 2 * sizeof(double),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_repr = (reprfunc)Levels_repr,
+    .tp_hash = PyObject_HashNotImplemented,
+    .tp_richcompare = (richcmpfunc)Levels_richcompare,
+    .tp_as_sequence = &Levels_as_sequence,
+    .tp_as_mapping = &Levels_as_mapping,
+    .tp_as_buffer = &Levels_as_buffer,
+};
+
+/* Levels a frame holds without a heap buffer (a 100-level snapshot side is the most Gate sends). */
+#define LEVELS_ON_STACK 128
+
+/* [[price, size], ...] -> Levels; each number as a float field reads it. */
 static PyObject *read_levels(Cursor *c) {
+    double stack[2 * LEVELS_ON_STACK], *pairs = stack;
+    Py_ssize_t n = 0, cap = LEVELS_ON_STACK;
+    PyObject *out = NULL;
     if (c->p >= c->end || *c->p != '[')
         return NULL;
     c->p++;
-    PyObject *list = PyList_New(0);
-    if (list == NULL)
-        return NULL;
     skip_ws(c);
     if (c->p < c->end && *c->p == ']') {
         c->p++;
-        return list;
+        return levels_new(pairs, 0);
     }
     for (;;) {
-        double px, qty;
-        PyObject *price = NULL, *size = NULL, *pair = NULL;
-        if (expect(c, '[') < 0 || read_float(c, &px) < 0 || expect(c, ',') < 0 || read_float(c, &qty) < 0 ||
-            expect(c, ']') < 0 || (price = PyFloat_FromDouble(px)) == NULL ||
-            (size = PyFloat_FromDouble(qty)) == NULL || (pair = PyTuple_New(2)) == NULL) {
-            Py_XDECREF(price);
-            Py_XDECREF(size);
-            Py_DECREF(list);
-            return NULL;
+        if (n == cap) {
+            double *grown = pairs == stack ? PyMem_Malloc((size_t)cap * 4 * sizeof(double))
+                                           : PyMem_Realloc(pairs, (size_t)cap * 4 * sizeof(double));
+            if (grown == NULL) {
+                PyErr_NoMemory();
+                goto done;
+            }
+            if (pairs == stack)
+                memcpy(grown, stack, sizeof(stack));
+            pairs = grown;
+            cap *= 2;
         }
-        PyTuple_SET_ITEM(pair, 0, price);
-        PyTuple_SET_ITEM(pair, 1, size);
-        int rc = PyList_Append(list, pair);
-        Py_DECREF(pair);
-        if (rc < 0) {
-            Py_DECREF(list);
-            return NULL;
-        }
+        if (expect(c, '[') < 0 || read_float(c, &pairs[2 * n]) < 0 || expect(c, ',') < 0 ||
+            read_float(c, &pairs[2 * n + 1]) < 0 || expect(c, ']') < 0)
+            goto done;
+        n++;
         skip_ws(c);
         if (c->p < c->end && *c->p == ',') {
             c->p++;
             continue;
         }
-        if (expect(c, ']') < 0) {
-            Py_DECREF(list);
-            return NULL;
-        }
-        return list;
+        if (expect(c, ']') == 0)
+            out = levels_new(pairs, n);
+        goto done;
     }
+done:
+    if (pairs != stack)
+        PyMem_Free(pairs);
+    return out;
 }
+
+/* ---- fields ------------------------------------------------------------------------------ */
 
 /* The value of one field: a new reference, NULL with no error (not understood) or NULL
    with an error set. */
@@ -709,5 +868,10 @@ static struct PyModuleDef module = {
 PyMODINIT_FUNC PyInit__gatewire(void) {
     for (int ch = 0x20; ch < 0x80; ch++)
         PLAIN[ch] = ch != '"' && ch != '\\';
-    return PyModule_Create(&module);
+    if (PyType_Ready(&LevelsType) < 0)
+        return NULL;
+    PyObject *m = PyModule_Create(&module);
+    if (m != NULL && PyModule_AddObjectRef(m, "Levels", (PyObject *)&LevelsType) < 0)
+        Py_CLEAR(m);
+    return m;
 }

@@ -98,6 +98,9 @@ class BookTickerMsg(msgspec.Struct, gc=False):
 
 
 class SpotBookUpdateMsg(msgspec.Struct, gc=False):
+    """One spot.order_book_update result. msgspec decodes `b`/`a` into lists; the compiled
+    reader (`_gatewire`) into a `Levels` each, a read-only sequence equal to that list."""
+
     s: str
     U: int
     u: int

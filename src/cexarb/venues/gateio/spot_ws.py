@@ -60,8 +60,9 @@ class GateioSpotPublicWs(GatePublicStream):
 
     def _on_book_update(self, msg: m.SpotBookUpdateMsg) -> None:
         if msg.full:
-            # the venue re-sent the whole book: it replaces the local one at id u
-            book = OrderBook(from_venue(msg.s), msg.b, msg.a, update_id=msg.u, timestamp=msg.t)
+            # the venue re-sent the whole book: it replaces the local one at id u (as lists:
+            # an OrderBook's levels are lists, whatever sequence the reader gave)
+            book = OrderBook(from_venue(msg.s), list(msg.b), list(msg.a), update_id=msg.u, timestamp=msg.t)
             self.handlers.book_snapshot(book)
         else:
             self.handlers.book_diff(codec.spot_book_diff_from_msg(msg))

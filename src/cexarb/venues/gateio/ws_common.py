@@ -59,7 +59,9 @@ _KINDS = {
 }
 
 
-_LEVELS = 6  # list[tuple[float, float]] (book levels), absent -> a new empty list
+# list[tuple[float, float]] (book levels), read into a `_gatewire.Levels` (a read-only sequence
+# equal to that list, applied by the compiled ladder without a tuple per level); absent -> []
+_LEVELS = 6
 
 
 def _kind(t: msgspec.inspect.Type) -> int | None:
