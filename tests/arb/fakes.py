@@ -64,6 +64,10 @@ class FakeVenue:
     def get_order_book(self, symbol: Symbol) -> OrderBook | None:
         return self.books.get(symbol) if self.synced.get(symbol) else None
 
+    def book_top(self, symbol: Symbol, depth: int):
+        book = self.get_order_book(symbol)
+        return None if book is None else (book.bids[:depth], book.asks[:depth])
+
     def is_book_synced(self, symbol: Symbol) -> bool:
         return self.synced.get(symbol, False)
 

@@ -1,11 +1,18 @@
 """The arbitrage engine: listens to every venue's books, decides, executes, accounts.
 
-Market-data callbacks only mark a symbol dirty and wake the loop (they run on
-the hot path and must not block). The loop evaluates each dirty symbol once:
-builds a `VenueBook` per venue, finds spot-spot and basis candidates, applies
-the stale-data guard and risk limits, sizes, and executes (or only records the
-signal when not trading). Every decision is recorded with its reason and logged
-as key=value; a repeated skip for the same reason is logged at DEBUG only.
+Market-data callbacks mark a symbol dirty and wake the loop. The loop evaluates each
+dirty symbol once: builds a `VenueBook` per venue, finds spot-spot and basis
+candidates, applies the stale-data guard and risk limits, sizes, and executes (or only
+records the signal when not trading). Every decision is recorded with its reason and
+logged as key=value; a repeated skip for the same reason is logged at DEBUG only.
+
+The reflex: while trading, a book change after which one venue's best bid is above
+another's best ask (a few microseconds to check) is evaluated at once, in the callback
+of the frame that brought it, and the trade it chooses is started there too, up to its
+orders' socket writes (`eventloop.start_eager`): no loop pass between the frame and the
+orders. Everything else (PnL and kill-switch check on marks, snapshots, spread stats of
+quiet books, residual retries) stays in the loop, which the reflex leaves one step behind
+on marks; fills check the PnL at once either way.
 """
 
 from __future__ import annotations
@@ -16,6 +23,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
+from cexarb import eventloop
 from cexarb.arb import journaling
 from cexarb.arb.attribution import StrategyBooks
 from cexarb.arb.config import ArbConfig
@@ -138,6 +146,9 @@ class ArbEngine:
         # Set by mark_dirty; the loop sleeps on `_waiter`, which mark_dirty resolves directly.
         self._woken = False
         self._waiter: asyncio.Future[None] | None = None
+        # The stop event of run() while it decides: the reflex acts only then.
+        self._running: asyncio.Event | None = None
+        self._reacting = False
         self._cooldown_until: dict[Symbol, float] = {}
         # Last decision logged per (symbol, kind, pair): repeats go to DEBUG.
         self._last_skip: dict[tuple[Symbol, str, str], str] = {}
@@ -182,14 +193,57 @@ class ArbEngine:
             self.mark_dirty(symbol)
 
     def mark_dirty(self, symbol: Symbol) -> None:
-        """Hot path: remember when the first unprocessed update for the symbol arrived (when
-        the transport read its frame; now, outside a frame)."""
-        if symbol in self._symbols and symbol not in self._dirty:
-            self._dirty[symbol] = ticks.frame_ns or time.perf_counter_ns()
-            self._woken = True
-            waiter = self._waiter
-            if waiter is not None and not waiter.done():
-                waiter.set_result(None)
+        """Hot path (a book changed): decide at once if the books cross while trading (the
+        reflex), else remember when the first unprocessed update for the symbol arrived (when
+        the transport read its frame; now, outside a frame) and wake the loop."""
+        if symbol not in self._symbols:
+            return
+        if self._reflex_armed(symbol) and self._crossed(symbol):
+            self._react(symbol, ticks.frame_ns or time.perf_counter_ns())
+        elif symbol not in self._dirty:
+            self._queue(symbol)
+
+    def _queue(self, symbol: Symbol) -> None:
+        """For the loop's next step."""
+        self._dirty[symbol] = ticks.frame_ns or time.perf_counter_ns()
+        self._woken = True
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    def _reflex_armed(self, symbol: Symbol) -> bool:
+        running = self._running
+        return (
+            self.trade
+            and running is not None
+            and not running.is_set()
+            and not self._reacting
+            and symbol not in self._busy
+        )
+
+    def _crossed(self, symbol: Symbol) -> bool:
+        """Is some venue's best bid above another's best ask (synced books only)? The cheap
+        test that sends a book change to the reflex; `evaluate` does the real one (fees,
+        thresholds, risk)."""
+        tops = []
+        for venue in self.venues.values():
+            top = venue.book_top(symbol, 1)
+            if top is not None and top[0] and top[1]:
+                tops.append((top[0][0][0], top[1][0][0], venue.symbols_info[symbol].is_futures))
+        for bid, _, sell_futures in tops:
+            for _, ask, buy_futures in tops:
+                if bid > ask and not (sell_futures and buy_futures):
+                    return True
+        return False
+
+    def _react(self, symbol: Symbol, first_update_ns: int) -> None:
+        """The reflex: evaluate `symbol` now and start the trade chosen, if any."""
+        self._dirty.pop(symbol, None)
+        self._reacting = True
+        try:
+            self._decide_then_trade(symbol, first_update_ns)
+        finally:
+            self._reacting = False
 
     def on_fill(self, venue: str, fill: Execution) -> None:
         fee_value = self.venues[venue].fee_value(fill)
@@ -232,12 +286,14 @@ class ArbEngine:
         rebalancing = (
             asyncio.create_task(self.rebalancer.run(stop), name="arb-rebalance") if self.rebalancer else None
         )
+        self._running = stop
         try:
             while not stop.is_set():
                 await self._sleep_until_woken(_IDLE_TICK_S)
                 self._woken = False
                 await self.step()
         finally:
+            self._running = None
             await self.drain()
             if rebalancing is not None:
                 if not stop.is_set():
@@ -250,6 +306,9 @@ class ArbEngine:
         hot path: wait_for(event.wait()) costs a task and two more loop passes per wake-up,
         which showed as ~0.1-0.3 ms of frame -> decision on a busy loop (tick-to-trade)."""
         if self._woken:
+            # Still one pass: a trade started eagerly may have ended without ever waiting
+            # (and re-marked its symbol), and the loop must not decide again without yielding.
+            await asyncio.sleep(0)
             return
         loop = asyncio.get_running_loop()
         waiter = self._waiter = loop.create_future()
@@ -274,14 +333,16 @@ class ArbEngine:
         for symbol, first_update_ns in dirty.items():
             if symbol in self._busy:
                 continue  # re-marked when its trade ends
-            chosen = self.evaluate(symbol, first_update_ns)
-            if chosen is not None:
-                self._busy.add(symbol)
-                task = asyncio.create_task(
-                    self._execute_then_release(chosen, first_update_ns), name=f"arb-{symbol}"
-                )
-                self._tasks.add(task)
-                task.add_done_callback(self._tasks.discard)
+            self._decide_then_trade(symbol, first_update_ns)
+
+    def _start_trade(self, opp: Opportunity, first_update_ns: int) -> None:
+        """Run the trade now up to its orders' socket writes, the rest as a task of its own."""
+        self._busy.add(opp.symbol)
+        task = eventloop.start_eager(
+            self._execute_then_release(opp, first_update_ns), name=f"arb-{opp.symbol}"
+        )
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     async def drain(self) -> None:
         """Wait for every trade under way to end (legs resolved, hedges done)."""
@@ -316,7 +377,7 @@ class ArbEngine:
                 self.stats.frame_to_order_sent_hist.observe(took_us)
             self._busy.discard(opp.symbol)
             self._dirty.pop(opp.symbol, None)
-            self.mark_dirty(opp.symbol)
+            self._queue(opp.symbol)
 
     # -- accounting ------------------------------------------------------------------------
     def marks(self) -> dict[tuple[str, Symbol], float]:
@@ -363,10 +424,10 @@ class ArbEngine:
             info = venue.symbols_info.get(symbol)
             if info is None:
                 continue
-            synced = venue.is_book_synced(symbol)
-            book = venue.get_order_book(symbol) if synced else None
-            if book is not None:
-                bids, asks = book.bids[:levels], book.asks[:levels]
+            top = venue.book_top(symbol, levels)
+            synced = top is not None
+            if top is not None:
+                bids, asks = top
             else:
                 t = venue.book_tickers.get(symbol)
                 # An empty side has no price: it shows no level, never one at 0.
@@ -418,9 +479,23 @@ class ArbEngine:
 
     def evaluate(self, symbol: Symbol, first_update_ns: int | None = None) -> Opportunity | None:
         """Decide on one symbol now: the opportunity to execute, or None (skips are recorded)."""
+        chosen, books = self._decide(symbol, first_update_ns)
+        self._update_spreads(symbol, books)
+        return chosen
+
+    def _decide_then_trade(self, symbol: Symbol, first_update_ns: int) -> None:
+        """Decide on `symbol` and start the trade chosen; the spread statistics after it."""
+        chosen, books = self._decide(symbol, first_update_ns)
+        if chosen is not None:
+            self._start_trade(chosen, first_update_ns)
+        self._update_spreads(symbol, books)
+
+    def _decide(
+        self, symbol: Symbol, first_update_ns: int | None
+    ) -> tuple[Opportunity | None, list[VenueBook]]:
+        """`evaluate` without the spread statistics: the decision and the books it saw."""
         self.stats.evaluations += 1
         books = self.venue_books(symbol)
-        self._update_spreads(symbol, books)
         chosen: Opportunity | None = None
         for cand in self.candidates(symbol, books):
             result = self._admit(cand)
@@ -436,7 +511,7 @@ class ArbEngine:
             took_us = (time.perf_counter_ns() - first_update_ns) / 1e3
             self.stats.frame_to_decision_us.append(took_us)
             self.stats.frame_to_decision_hist.observe(took_us)
-        return chosen
+        return chosen, books
 
     def _admit(self, cand: Candidate) -> Opportunity | str:
         """Guard, risk and sizing for one candidate: a sized opportunity or the reason not."""
