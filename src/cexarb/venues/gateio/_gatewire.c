@@ -20,6 +20,7 @@
 
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <math.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -41,6 +42,8 @@ typedef struct {
     PyObject *last;     /* K_STR/K_STR_OR_INT: the string this field last read, or NULL */
 } Field;
 
+typedef struct Builder Builder; /* an order channel's Order rules: "orders built here" below */
+
 typedef struct {
     char channel[64];
     Py_ssize_t channel_len;
@@ -51,7 +54,12 @@ typedef struct {
     int n;
     Field fields[MAX_FIELDS];
     uint8_t table[TABLE]; /* field index + 1, 0 = empty */
+    Builder *builder;     /* NULL: each item becomes a `cls`; else the item's Order */
 } Schema;
+
+static PyObject *build_order(const Builder *b, PyObject *const *values);
+static int builder_compile(Schema *s, PyObject *spec);
+static void builder_free(Builder *b);
 
 typedef struct {
     int count;
@@ -638,7 +646,8 @@ static PyObject *read_item(Cursor *c, Schema *schema) {
                 goto done;
         }
     }
-    out = PyObject_Vectorcall(schema->cls, values, (size_t)schema->n, NULL);
+    out = schema->builder != NULL ? build_order(schema->builder, values)
+                                  : PyObject_Vectorcall(schema->cls, values, (size_t)schema->n, NULL);
 done:
     for (int i = 0; i < schema->n; i++)
         Py_XDECREF(values[i]);
@@ -779,13 +788,15 @@ static void reader_free(PyObject *capsule) {
         Py_XDECREF(reader->schemas[i].defaults);
         for (int j = 0; j < reader->schemas[i].n; j++)
             Py_XDECREF(reader->schemas[i].fields[j].last);
+        builder_free(reader->schemas[i].builder);
     }
     PyMem_Free(reader);
 }
 
 /* compile(((channel: bytes, cls, keys: tuple[bytes], kinds: bytes, defaults: tuple,
-   single: bool), ...)): defaults[i] is the field's default, or the `cls` itself for a
-   required field; `single` when the result is one object rather than a list. */
+   single: bool[, build]), ...)): defaults[i] is the field's default, or the `cls` itself for a
+   required field; `single` when the result is one object rather than a list; `build`, when
+   given and not None, makes each item an Order (see builder_compile). */
 static PyObject *compile_reader(PyObject *Py_UNUSED(module), PyObject *specs) {
     if (!PyTuple_Check(specs) || PyTuple_GET_SIZE(specs) > MAX_CHANNELS) {
         PyErr_SetString(PyExc_ValueError, "a tuple of at most 8 channel specs");
@@ -800,10 +811,10 @@ static PyObject *compile_reader(PyObject *Py_UNUSED(module), PyObject *specs) {
         return NULL;
     }
     for (Py_ssize_t k = 0; k < PyTuple_GET_SIZE(specs); k++) {
-        PyObject *channel, *cls, *names, *kinds, *defaults;
+        PyObject *channel, *cls, *names, *kinds, *defaults, *build = Py_None;
         int single;
-        if (!PyArg_ParseTuple(PyTuple_GET_ITEM(specs, k), "SOO!SO!p", &channel, &cls, &PyTuple_Type, &names,
-                              &kinds, &PyTuple_Type, &defaults, &single))
+        if (!PyArg_ParseTuple(PyTuple_GET_ITEM(specs, k), "SOO!SO!p|O", &channel, &cls, &PyTuple_Type, &names,
+                              &kinds, &PyTuple_Type, &defaults, &single, &build))
             goto fail;
         Schema *s = &reader->schemas[k];
         Py_ssize_t n = PyTuple_GET_SIZE(names);
@@ -841,11 +852,489 @@ static PyObject *compile_reader(PyObject *Py_UNUSED(module), PyObject *specs) {
                 slot = (slot + 1) & (TABLE - 1);
             s->table[slot] = (uint8_t)(i + 1);
         }
+        if (build != Py_None && builder_compile(s, build) < 0)
+            goto fail;
     }
     return capsule;
 fail:
     Py_DECREF(capsule);
     return NULL;
+}
+
+/* ---- orders built here ------------------------------------------------------------------- */
+
+/* The order channels' items made straight into cexarb Orders: the rules of
+   codec.order_from_msg (spot) and codec.futures_order_from_msg (futures) on the values the
+   item's Struct would hold, without the Struct and the codec call. Same Order, field for
+   field and bit for bit (tests/venues/gateio/test_gate_wire_orders.py compares the two on
+   random and edge-case frames): a rule changed there must change here.
+
+   Whatever those codecs would raise on (a side other than buy/sell, a pair from_venue
+   refuses) and a futures contract whose size is not yet in the stream's cache decline the
+   frame, so the Python path decodes it and behaves exactly as it always did.
+
+   The arithmetic is the codecs' own, in doubles as CPython's floats are: no expression
+   here feeds a product into a sum, so no compiler can fuse one (FMA) and round it
+   differently. */
+
+enum { BUILD_SPOT = 1, BUILD_FUTURES = 2 };
+
+/* The fields each codec reads, by slot; their value index in the item comes from the
+   Struct's keys at compile time. */
+enum {
+    S_ID, S_TEXT, S_PAIR, S_TYPE, S_SIDE, S_AMOUNT, S_PRICE, S_TIF, S_LEFT, S_FILLED_AMOUNT,
+    S_FILLED_TOTAL, S_AVG, S_FEE, S_FEE_CURRENCY, S_GT_FEE, S_STATUS, S_FINISH_AS, S_EVENT,
+    S_CREATE, S_CREATE_MS, S_UPDATE, S_UPDATE_MS, S_SLOTS
+};
+enum {
+    F_CONTRACT, F_SIZE, F_ID, F_LEFT, F_PRICE, F_FILL_PRICE, F_TIF, F_TEXT, F_REDUCE_ONLY, F_STATUS,
+    F_FINISH_AS, F_CREATE, F_CREATE_MS, F_UPDATE, F_FINISH, F_FINISH_MS, F_UPDATE_ID, F_SLOTS
+};
+#define MAX_SLOTS S_SLOTS
+
+typedef struct {
+    const char *key;
+    int kind;
+} Slot;
+
+static const Slot SPOT_SLOTS[S_SLOTS] = {
+    {"id", K_STR_OR_INT}, {"text", K_STR}, {"currency_pair", K_STR}, {"type", K_STR},
+    {"side", K_STR}, {"amount", K_FLOAT}, {"price", K_FLOAT}, {"time_in_force", K_STR},
+    {"left", K_OPT_FLOAT}, {"filled_amount", K_OPT_FLOAT}, {"filled_total", K_FLOAT},
+    {"avg_deal_price", K_FLOAT}, {"fee", K_FLOAT}, {"fee_currency", K_STR}, {"gt_fee", K_FLOAT},
+    {"status", K_STR}, {"finish_as", K_STR}, {"event", K_STR}, {"create_time", K_FLOAT},
+    {"create_time_ms", K_FLOAT}, {"update_time", K_FLOAT}, {"update_time_ms", K_FLOAT},
+};
+static const Slot FUTURES_SLOTS[F_SLOTS] = {
+    {"contract", K_STR}, {"size", K_FLOAT}, {"id", K_STR_OR_INT}, {"left", K_FLOAT},
+    {"price", K_FLOAT}, {"fill_price", K_FLOAT}, {"tif", K_STR}, {"text", K_STR},
+    {"is_reduce_only", K_BOOL}, {"status", K_STR}, {"finish_as", K_STR}, {"create_time", K_FLOAT},
+    {"create_time_ms", K_FLOAT}, {"update_time", K_FLOAT}, {"finish_time", K_FLOAT},
+    {"finish_time_ms", K_FLOAT}, {"update_id", K_INT},
+};
+
+struct Builder {
+    int mode;
+    int at[MAX_SLOTS]; /* slot -> value index */
+    PyObject *order_cls;
+    PyObject *buy, *sell;
+    PyObject *st_new, *st_partially_filled, *st_filled, *st_canceled, *st_partially_canceled, *st_rejected;
+    PyObject *gtc, *ioc, *fok, *post_only;
+    PyObject *limit, *market, *limit_maker;
+    PyObject *known_pairs, *from_venue, *sizes;
+    PyObject *empty, *gt, *zero;
+};
+
+#define EPS 1e-12 /* codec._EPS */
+
+static void builder_free(Builder *b) {
+    if (b == NULL)
+        return;
+    PyObject **refs[] = {&b->order_cls, &b->buy, &b->sell, &b->st_new, &b->st_partially_filled,
+                         &b->st_filled, &b->st_canceled, &b->st_partially_canceled, &b->st_rejected,
+                         &b->gtc, &b->ioc, &b->fok, &b->post_only, &b->limit, &b->market,
+                         &b->limit_maker, &b->known_pairs, &b->from_venue, &b->sizes,
+                         &b->empty, &b->gt, &b->zero};
+    for (size_t i = 0; i < sizeof(refs) / sizeof(refs[0]); i++)
+        Py_CLEAR(*refs[i]);
+    PyMem_Free(b);
+}
+
+/* build = (mode, Order, (BUY, SELL), (NEW, PARTIALLY_FILLED, FILLED, CANCELED,
+   PARTIALLY_CANCELED, REJECTED), (GTC, IOC, FOK, POST_ONLY), (LIMIT, MARKET, LIMIT_MAKER),
+   known_pairs: dict, from_venue, sizes: dict | None) (codec.wire_order_build). The schema's
+   Struct must have every field the mode's codec reads, of the kind it reads. */
+static int builder_compile(Schema *s, PyObject *spec) {
+    Builder *b = PyMem_Calloc(1, sizeof(Builder));
+    if (b == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    s->builder = b; /* freed with the reader, also on failure below */
+    PyObject *sizes = Py_None;
+    if (!PyArg_ParseTuple(spec, "iO(OO)(OOOOOO)(OOOO)(OOO)O!O|O", &b->mode, &b->order_cls, &b->buy, &b->sell,
+                          &b->st_new, &b->st_partially_filled, &b->st_filled, &b->st_canceled,
+                          &b->st_partially_canceled, &b->st_rejected, &b->gtc, &b->ioc, &b->fok,
+                          &b->post_only, &b->limit, &b->market, &b->limit_maker, &PyDict_Type,
+                          &b->known_pairs, &b->from_venue, &sizes)) {
+        memset(b, 0, sizeof(*b)); /* the parsed references are borrowed: none is held yet */
+        return -1;
+    }
+    PyObject **refs[] = {&b->order_cls, &b->buy, &b->sell, &b->st_new, &b->st_partially_filled,
+                         &b->st_filled, &b->st_canceled, &b->st_partially_canceled, &b->st_rejected,
+                         &b->gtc, &b->ioc, &b->fok, &b->post_only, &b->limit, &b->market,
+                         &b->limit_maker, &b->known_pairs, &b->from_venue};
+    for (size_t i = 0; i < sizeof(refs) / sizeof(refs[0]); i++)
+        Py_INCREF(*refs[i]);
+    b->empty = PyUnicode_FromString("");
+    b->gt = PyUnicode_InternFromString("GT");
+    b->zero = PyFloat_FromDouble(0.0);
+    if (b->empty == NULL || b->gt == NULL || b->zero == NULL)
+        return -1;
+    const Slot *slots;
+    int count;
+    if (b->mode == BUILD_SPOT) {
+        slots = SPOT_SLOTS;
+        count = S_SLOTS;
+    } else if (b->mode == BUILD_FUTURES && PyDict_Check(sizes)) {
+        slots = FUTURES_SLOTS;
+        count = F_SLOTS;
+        b->sizes = Py_NewRef(sizes);
+    } else {
+        PyErr_SetString(PyExc_ValueError, "build mode 1 (spot) or 2 (futures, with a dict of contract sizes)");
+        return -1;
+    }
+    for (int slot = 0; slot < count; slot++) {
+        int i = field_of(s, slots[slot].key, (Py_ssize_t)strlen(slots[slot].key));
+        if (i < 0 || s->fields[i].kind != slots[slot].kind) {
+            PyErr_Format(PyExc_ValueError, "the order Struct has no field %s of the kind the codec reads",
+                         slots[slot].key);
+            return -1;
+        }
+        /* A default stands in for a missing field: the rules below read it as that kind. */
+        PyObject *fallback = s->fields[i].fallback;
+        int kind = slots[slot].kind;
+        if (fallback != NULL &&
+            !((kind == K_FLOAT && PyFloat_CheckExact(fallback)) ||
+              (kind == K_OPT_FLOAT && (fallback == Py_None || PyFloat_CheckExact(fallback))) ||
+              (kind == K_STR && PyUnicode_CheckExact(fallback)) ||
+              (kind == K_STR_OR_INT && (PyUnicode_CheckExact(fallback) || PyLong_CheckExact(fallback))) ||
+              (kind == K_INT && PyLong_CheckExact(fallback)) || (kind == K_BOOL && PyBool_Check(fallback)))) {
+            PyErr_Format(PyExc_ValueError, "the default of %s is not of its kind", slots[slot].key);
+            return -1;
+        }
+        b->at[slot] = i;
+    }
+    return 0;
+}
+
+#define V(slot) values[b->at[slot]]
+#define D(slot) PyFloat_AS_DOUBLE(values[b->at[slot]])
+
+static inline int text_is(PyObject *text, const char *word, Py_ssize_t n) {
+    return PyUnicode_GET_LENGTH(text) == n && PyUnicode_KIND(text) == PyUnicode_1BYTE_KIND &&
+           memcmp(PyUnicode_1BYTE_DATA(text), word, (size_t)n) == 0;
+}
+
+/* round(x, 12) as CPython computes it (correctly rounded, ties to even). Below 2**51 the
+   product x * 1e12 is within 1/8 of the exact one (an ulp there is at most 1/4); when it
+   is also within 1/4 of a whole number n, the exact product is within 3/8 of n, so n is
+   the exact product rounded (no tie), and n / 1e12 (both exact) is the float nearest to
+   the rounded decimal, as round() gives (with the sign of x when n is 0). Otherwise,
+   CPython's own digits (the dtoa that round() uses) parsed back. */
+static int round12(double x, double *out) {
+    double scaled = x * 1e12, whole = nearbyint(scaled);
+    if (fabs(scaled) < 2251799813685248.0 && fabs(scaled - whole) <= 0.25) {
+        *out = whole / 1e12;
+        return 0;
+    }
+    if (!isfinite(x)) {
+        *out = x;
+        return 0;
+    }
+    char *text = PyOS_double_to_string(x, 'f', 12, 0, NULL);
+    if (text == NULL)
+        return -1;
+    *out = PyOS_string_to_double(text, NULL, NULL);
+    PyMem_Free(text);
+    return *out == -1.0 && PyErr_Occurred() ? -1 : 0;
+}
+
+/* codec._DIVISORS: 10**k for a contract size of 1e-k (k = 0..12), else 0. */
+static double divisor_of(double size) {
+    static const double SIZES[] = {1e0, 1e-1, 1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8, 1e-9, 1e-10, 1e-11, 1e-12};
+    for (int k = 0; k < 13; k++)
+        if (size == SIZES[k])
+            return POW10[k];
+    return 0.0;
+}
+
+/* codec._base: contracts -> base units. */
+static int base_units(double contracts, double size, double *out) {
+    double divisor = divisor_of(size);
+    if (divisor != 0.0 && 0.0 <= contracts && contracts < 1024.0 * divisor && floor(contracts) == contracts) {
+        *out = contracts / divisor;
+        return 0;
+    }
+    return round12(contracts * size, out);
+}
+
+/* codec.closed_status; `remaining` NULL for None. */
+static PyObject *closed_status(const Builder *b, PyObject *finish_as, double filled, const double *remaining) {
+    if (text_is(finish_as, "filled", 6) || (remaining != NULL && *remaining <= EPS && filled > EPS))
+        return b->st_filled;
+    if (filled > EPS)
+        return b->st_partially_canceled;
+    if (text_is(finish_as, "poc", 3))
+        return b->st_rejected;
+    return b->st_canceled;
+}
+
+/* codec._ms, its int as a double (whole). */
+static inline double ms_of(double value) {
+    if (value <= 0)
+        return 0.0;
+    return value < 1e11 ? trunc(value * 1000.0) : trunc(value);
+}
+
+/* `int(t) if t >= 1e11 else (_ms(t) or _ms(seconds))` */
+static inline double time_ms(double t, double seconds) {
+    if (t >= 1e11)
+        return trunc(t);
+    double ms = ms_of(t);
+    return ms != 0.0 ? ms : ms_of(seconds);
+}
+
+static PyObject *tif_of(const Builder *b, PyObject *text) {
+    if (PyUnicode_GET_LENGTH(text) == 3) {
+        if (text_is(text, "gtc", 3))
+            return b->gtc;
+        if (text_is(text, "ioc", 3))
+            return b->ioc;
+        if (text_is(text, "fok", 3))
+            return b->fok;
+        if (text_is(text, "poc", 3))
+            return b->post_only;
+    }
+    return b->gtc;
+}
+
+/* `KNOWN_PAIRS.get(name) or from_venue(name)` (a new reference), NULL to decline. */
+static PyObject *symbol_of(const Builder *b, PyObject *name) {
+    PyObject *symbol = PyDict_GetItemWithError(b->known_pairs, name);
+    if (symbol != NULL)
+        return Py_NewRef(symbol);
+    if (!PyErr_Occurred())
+        symbol = PyObject_CallOneArg(b->from_venue, name);
+    if (symbol == NULL)
+        PyErr_Clear(); /* the Python path raises it again where the codec would */
+    return symbol;
+}
+
+/* `str(id)`, NULL to decline. */
+static PyObject *id_text(PyObject *id) {
+    PyObject *text = PyUnicode_CheckExact(id) ? Py_NewRef(id) : PyObject_Str(id);
+    if (text == NULL)
+        PyErr_Clear();
+    return text;
+}
+
+/* `text if text.startswith("t-") else ""` */
+static inline PyObject *client_id(const Builder *b, PyObject *text) {
+    if (PyUnicode_GET_LENGTH(text) >= 2 && PyUnicode_READ_CHAR(text, 0) == 't' && PyUnicode_READ_CHAR(text, 1) == '-')
+        return text;
+    return b->empty;
+}
+
+/* Calls Order(*args) with args[i] for i < n; `owned` marks the new references among them. */
+static PyObject *make_order(const Builder *b, PyObject **args, const int *owned, int n) {
+    PyObject *order = NULL;
+    for (int i = 0; i < n; i++)
+        if (args[i] == NULL)
+            goto done;
+    order = PyObject_Vectorcall(b->order_cls, args, (size_t)n, NULL);
+done:
+    for (int i = 0; i < n; i++)
+        if (owned[i])
+            Py_XDECREF(args[i]);
+    if (order == NULL && !PyErr_ExceptionMatches(PyExc_MemoryError))
+        PyErr_Clear();
+    return order;
+}
+
+/* codec.order_from_msg */
+static PyObject *spot_order(const Builder *b, PyObject *const *values) {
+    PyObject *side;
+    if (text_is(V(S_SIDE), "buy", 3))
+        side = b->buy;
+    else if (text_is(V(S_SIDE), "sell", 4))
+        side = b->sell;
+    else
+        return NULL; /* the codec's KeyError */
+    int is_market = text_is(V(S_TYPE), "market", 6);
+    int market_buy = is_market && side == b->buy;
+    double amount = D(S_AMOUNT);
+    double left = V(S_LEFT) == Py_None ? amount : D(S_LEFT);
+    double filled_total = D(S_FILLED_TOTAL), avg = D(S_AVG);
+    double filled, quantity, remaining;
+    if (V(S_FILLED_AMOUNT) != Py_None) {
+        filled = D(S_FILLED_AMOUNT);
+    } else if (market_buy) {
+        filled = avg > 0 ? filled_total / avg : 0.0;
+    } else {
+        double diff = amount - left, rounded;
+        if (round12(diff, &rounded) < 0)
+            return NULL;
+        filled = rounded > 0.0 ? rounded : 0.0; /* max(0.0, rounded) */
+    }
+    if (market_buy) {
+        quantity = filled;
+        remaining = 0.0;
+    } else {
+        quantity = amount;
+        remaining = left;
+    }
+    PyObject *status;
+    if (text_is(V(S_EVENT), "finish", 6) || text_is(V(S_STATUS), "closed", 6) || text_is(V(S_STATUS), "cancelled", 9)) {
+        status = closed_status(b, V(S_FINISH_AS), filled, market_buy ? NULL : &left);
+        if (status == b->st_filled)
+            remaining = 0.0;
+    } else {
+        status = filled > EPS ? b->st_partially_filled : b->st_new;
+    }
+    if (avg <= 0 && filled > EPS && filled_total > 0)
+        avg = filled_total / filled;
+    PyObject *fee = V(S_FEE), *fee_asset = V(S_FEE_CURRENCY);
+    if (PyFloat_AS_DOUBLE(fee) == 0.0 && D(S_GT_FEE) > 0) {
+        fee = V(S_GT_FEE);
+        fee_asset = b->gt;
+    }
+    double created = time_ms(D(S_CREATE_MS), D(S_CREATE));
+    double updated = D(S_UPDATE_MS);
+    if (updated >= 1e11) {
+        updated = trunc(updated);
+    } else {
+        updated = ms_of(updated);
+        if (updated == 0.0)
+            updated = ms_of(D(S_UPDATE));
+        if (updated == 0.0)
+            updated = created;
+    }
+    PyObject *tif = tif_of(b, V(S_TIF));
+    PyObject *order_type = is_market ? b->market : tif == b->post_only ? b->limit_maker : b->limit;
+    PyObject *updated_at = PyLong_FromDouble(updated);
+    PyObject *args[19] = {
+        symbol_of(b, V(S_PAIR)),
+        id_text(V(S_ID)),
+        client_id(b, V(S_TEXT)),
+        side,
+        order_type,
+        V(S_PRICE),
+        PyFloat_FromDouble(quantity),
+        status,
+        tif,
+        PyFloat_FromDouble(filled),
+        PyFloat_FromDouble(remaining),
+        PyFloat_FromDouble(avg),
+        fee,
+        fee_asset,
+        PyLong_FromDouble(created),
+        updated_at,
+        updated_at,
+        Py_False,
+        market_buy ? V(S_AMOUNT) : b->zero,
+    };
+    static const int owned[19] = {1, 1, 0, 0, 0, 0, 1, 0, 0, 1, 1, 1, 0, 0, 1, 1, 0, 0, 0};
+    return make_order(b, args, owned, 19);
+}
+
+/* codec.futures_order_from_msg, with the contract size the stream has cached. */
+static PyObject *futures_order(const Builder *b, PyObject *const *values) {
+    PyObject *contract_size = PyDict_GetItemWithError(b->sizes, V(F_CONTRACT));
+    if (contract_size == NULL || !PyFloat_CheckExact(contract_size)) {
+        PyErr_Clear(); /* not cached yet: the Python path looks it up (and caches it) */
+        return NULL;
+    }
+    double csize = PyFloat_AS_DOUBLE(contract_size);
+    double size = D(F_SIZE), left = D(F_LEFT);
+    PyObject *side;
+    if (size < 0.0) {
+        side = b->sell;
+        size = -size;
+    } else {
+        side = b->buy;
+        size += 0.0;
+    }
+    left = left < 0.0 ? -left : left + 0.0;
+    double filled_contracts = size - left;
+    double divisor = divisor_of(csize);
+    double quantity, filled, remaining;
+    if (divisor != 0.0 && left <= size && size < 1024.0 * divisor && fmod(size, 1.0) == 0.0 && fmod(left, 1.0) == 0.0) {
+        quantity = size / divisor;
+        if (left == 0.0) {
+            remaining = 0.0;
+            filled = filled_contracts > 0.0 ? quantity : 0.0;
+        } else if (filled_contracts <= 0.0) {
+            filled_contracts = 0.0;
+            filled = 0.0;
+            remaining = quantity;
+        } else {
+            filled = filled_contracts / divisor;
+            remaining = left / divisor;
+        }
+    } else {
+        if (base_units(size, csize, &quantity) < 0)
+            return NULL;
+        if (left == 0.0) {
+            remaining = 0.0;
+            filled = filled_contracts > 0.0 ? quantity : 0.0;
+        } else if (filled_contracts <= 0.0) {
+            filled_contracts = 0.0;
+            filled = 0.0;
+            if (left == size)
+                remaining = quantity;
+            else if (base_units(left, csize, &remaining) < 0)
+                return NULL;
+        } else if (base_units(filled_contracts, csize, &filled) < 0 || base_units(left, csize, &remaining) < 0) {
+            return NULL;
+        }
+    }
+    PyObject *status;
+    if (text_is(V(F_STATUS), "finished", 8)) {
+        status = closed_status(b, V(F_FINISH_AS), filled_contracts, &left);
+        if (status == b->st_filled)
+            remaining = 0.0;
+    } else {
+        status = filled_contracts > EPS ? b->st_partially_filled : b->st_new;
+    }
+    PyObject *tif = tif_of(b, V(F_TIF)), *order_type;
+    if (tif == b->gtc)
+        order_type = b->limit;
+    else if (D(F_PRICE) == 0.0 && (tif == b->ioc || tif == b->fok))
+        order_type = b->market;
+    else if (tif == b->post_only)
+        order_type = b->limit_maker;
+    else
+        order_type = b->limit;
+    double created = time_ms(D(F_CREATE_MS), D(F_CREATE));
+    double updated = D(F_UPDATE);
+    if (updated >= 1e11) {
+        updated = trunc(updated);
+    } else {
+        updated = ms_of(updated);
+        if (updated == 0.0)
+            updated = ms_of(D(F_FINISH_MS));
+        if (updated == 0.0)
+            updated = ms_of(D(F_FINISH));
+        if (updated == 0.0)
+            updated = created;
+    }
+    PyObject *args[18] = {
+        symbol_of(b, V(F_CONTRACT)),
+        id_text(V(F_ID)),
+        client_id(b, V(F_TEXT)),
+        side,
+        order_type,
+        V(F_PRICE),
+        PyFloat_FromDouble(quantity),
+        status,
+        tif,
+        PyFloat_FromDouble(filled),
+        PyFloat_FromDouble(remaining),
+        filled_contracts > 0 ? V(F_FILL_PRICE) : b->zero,
+        b->zero,
+        b->empty,
+        PyLong_FromDouble(created),
+        PyLong_FromDouble(updated),
+        V(F_UPDATE_ID),
+        V(F_REDUCE_ONLY),
+    };
+    static const int owned[18] = {1, 1, 0, 0, 0, 0, 1, 0, 0, 1, 1, 0, 0, 0, 1, 1, 0, 0};
+    return make_order(b, args, owned, 18);
+}
+
+static PyObject *build_order(const Builder *b, PyObject *const *values) {
+    return b->mode == BUILD_SPOT ? spot_order(b, values) : futures_order(b, values);
 }
 
 static PyMethodDef methods[] = {

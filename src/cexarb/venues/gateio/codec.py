@@ -320,6 +320,26 @@ def order_from_msg(msg: m.SpotOrderMsg) -> Order:
     )
 
 
+def wire_order_build(contract_sizes: dict[str, float] | None = None) -> tuple:
+    """What the compiled frame reader (`_gatewire`) takes to make spot.orders items (or, with
+    `contract_sizes`, futures.orders items) into Orders itself: the rules of `order_from_msg`
+    and `futures_order_from_msg`, written again in C, pick from these. `contract_sizes` is the
+    stream's contract -> size cache; a contract not in it yet sends the frame to this module.
+    """
+    members = (
+        Order,
+        (_BUY, _SELL),
+        (_NEW, _PARTIALLY_FILLED, _FILLED, _CANCELED, _PARTIALLY_CANCELED, _REJECTED),
+        (_GTC, _IOC, _FOK, _POST_ONLY),
+        (_LIMIT, _MARKET, _LIMIT_MAKER),
+        KNOWN_PAIRS,
+        from_venue,
+    )
+    if contract_sizes is None:
+        return (1, *members)
+    return (2, *members, contract_sizes)
+
+
 def parse_order(raw: Mapping) -> Order:
     """A spot order: REST reply (create/get/cancel/list) or a WS spot.orders item."""
     return order_from_msg(_convert(raw, m.SpotOrderMsg))

@@ -10,7 +10,7 @@ import aiohttp
 import msgspec
 
 from cexarb.config import VenueConfig
-from cexarb.model import AssetBalance, OrderBook, Symbol, SymbolInfo
+from cexarb.model import AssetBalance, Order, OrderBook, Symbol, SymbolInfo
 from cexarb.model.errors import AuthenticationError
 from cexarb.transport import Clock
 from cexarb.venues.contracts import PrivateWebsocketHandlers, PublicWebsocketHandlers
@@ -153,7 +153,13 @@ class GateioFuturesPrivateWs(GatePrivateStream):
             session=session,
             headers=SIZE_DECIMAL_HEADERS,
         )
-        self._ws.route_list(ORDERS, m.FuturesOrderMsg, self._on_orders)
+        self._ws.route_orders(
+            ORDERS,
+            m.FuturesOrderMsg,
+            self._on_orders,
+            self._on_wire_orders,
+            codec.wire_order_build(self._size.known),
+        )
         self._ws.route_list(USER_TRADES, m.FuturesUserTradeMsg, self._on_user_trades)
         self._ws.route(POSITIONS, self._on_positions)
         self._ws.route(BALANCES, self._on_balances)
@@ -185,6 +191,13 @@ class GateioFuturesPrivateWs(GatePrivateStream):
             self.handlers.order(_futures_order_from_msg(msg, size))
         if self._rest is not None:
             self._schedule_balance_refresh()  # the order's margin moved; no balance push says so
+
+    def _on_wire_orders(self, orders: list[Order]) -> None:
+        """The Orders the compiled reader made (what `_on_orders` makes of the same frame)."""
+        for order in orders:
+            self.handlers.order(order)
+        if self._rest is not None:
+            self._schedule_balance_refresh()
 
     def _on_user_trades(self, msgs: list[m.FuturesUserTradeMsg]) -> None:
         for msg in msgs:

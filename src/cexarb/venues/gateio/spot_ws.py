@@ -6,7 +6,7 @@ import aiohttp
 import msgspec
 
 from cexarb.config import VenueConfig
-from cexarb.model import OrderBook, Symbol, SymbolInfo
+from cexarb.model import Order, OrderBook, Symbol, SymbolInfo
 from cexarb.transport import Clock
 from cexarb.venues.contracts import PrivateWebsocketHandlers, PublicWebsocketHandlers
 from cexarb.venues.gateio import codec
@@ -27,6 +27,7 @@ BOOK_INTERVAL = "100ms"
 _trades = result_decoder(m.SpotPublicTradeMsg | list[m.SpotPublicTradeMsg])
 _balances = result_decoder(list[m.SpotBalanceUpdateMsg])
 _order_from_msg = codec.order_from_msg  # per order push: no module look-up
+_ORDER_BUILD = codec.wire_order_build()
 
 
 class GateioSpotPublicWs(GatePublicStream):
@@ -100,7 +101,7 @@ class GateioSpotPrivateWs(GatePrivateStream):
             clock=clock,
             session=session,
         )
-        self._ws.route_list(ORDERS, m.SpotOrderMsg, self._on_orders)
+        self._ws.route_orders(ORDERS, m.SpotOrderMsg, self._on_orders, self._on_wire_orders, _ORDER_BUILD)
         self._ws.route_list(USER_TRADES, m.SpotUserTradeMsg, self._on_user_trades)
         self._ws.route(BALANCES, self._on_balances)
 
@@ -110,6 +111,11 @@ class GateioSpotPrivateWs(GatePrivateStream):
     def _on_orders(self, msgs: list[m.SpotOrderMsg]) -> None:
         for msg in msgs:
             self.handlers.order(_order_from_msg(msg))
+
+    def _on_wire_orders(self, orders: list[Order]) -> None:
+        """The Orders the compiled reader made (what `_on_orders` makes of the same frame)."""
+        for order in orders:
+            self.handlers.order(order)
 
     def _on_user_trades(self, msgs: list[m.SpotUserTradeMsg]) -> None:
         for msg in msgs:

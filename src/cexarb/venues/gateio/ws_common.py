@@ -23,7 +23,7 @@ import msgspec
 
 from cexarb.config import VenueConfig
 from cexarb.logs import log_kv
-from cexarb.model import ConnectionState, Symbol
+from cexarb.model import ConnectionState, Order, Symbol
 from cexarb.model.errors import ExchangeError, ProtocolError, TimestampError
 from cexarb.transport import Clock, WsClient
 from cexarb.transport.stats import StreamStats
@@ -78,10 +78,11 @@ def _kind(t: msgspec.inspect.Type) -> int | None:
     return _KINDS.get(type(t))
 
 
-def wire_spec(channel: str, item_type: type, *, single: bool = False) -> tuple:
+def wire_spec(channel: str, item_type: type, *, single: bool = False, build: tuple | None = None) -> tuple:
     """What `_gatewire.compile` takes for one channel whose result is a list of `item_type`
     (or one, `single`): the JSON keys, each field's kind and its default (the type itself
-    marks a required one). Raises TypeError for a Struct the reader cannot build exactly
+    marks a required one); with `build` (`codec.wire_order_build`) each item becomes its
+    Order instead. Raises TypeError for a Struct the reader cannot build exactly
     (another field type, a constraint, a default factory other than a levels list,
     array-like/tagged Structs)."""
     info = msgspec.inspect.type_info(item_type)
@@ -96,7 +97,7 @@ def wire_spec(channel: str, item_type: type, *, single: bool = False) -> tuple:
         keys.append(field.encode_name.encode())
         kinds.append(kind)
         defaults.append(item_type if field.required else field.default)
-    return (channel.encode(), item_type, tuple(keys), bytes(kinds), tuple(defaults), single)
+    return (channel.encode(), item_type, tuple(keys), bytes(kinds), tuple(defaults), single, build)
 
 
 class GateWs:
@@ -200,11 +201,33 @@ class GateWs:
         Struct (book levels allowed), read as `route_list` reads its items."""
         self._route_read(channel, item_type, handler, wire_spec(channel, item_type, single=True))
 
-    def _route_read(self, channel: str, kind: Any, handler: Callable[[Any], None], spec: tuple) -> None:
+    def route_orders(
+        self,
+        channel: str,
+        item_type: type,
+        handler: Callable[[list], None],
+        on_orders: Callable[[list[Order]], None],
+        build: tuple,
+    ) -> None:
+        """`route_list` for an order channel whose items `_gatewire`, where it is built, makes
+        into Orders itself (`build`: `codec.wire_order_build`): `on_orders(orders)` for each
+        frame it reads; the frames it declines reach `handler(items)` as Structs, for the
+        Python codec (the same Orders, exactly)."""
+        spec = wire_spec(channel, item_type, build=build)
+        self._route_read(channel, list[item_type], handler, spec, on_orders)
+
+    def _route_read(
+        self,
+        channel: str,
+        kind: Any,
+        handler: Callable[[Any], None],
+        spec: tuple,
+        wire_handler: Callable[[Any], None] | None = None,
+    ) -> None:
         decode = result_decoder(kind)
         self._routes[channel] = lambda raw: handler(decode(raw))
         if _gatewire is not None:
-            self._wire_handlers.append(handler)
+            self._wire_handlers.append(wire_handler or handler)
             self._wire_channels.append(channel)
             self._wire_specs.append(spec)
             self.wire_reader = _gatewire.compile(tuple(self._wire_specs))
