@@ -1,7 +1,7 @@
-"""`--only pieces`: where an order event's time goes, stage by stage, per venue.
+"""`--only pieces`: where an order event's (and a Gate book diff's) time goes, stage by stage.
 
-The hot-path order rows time the whole callable the transport is given. Here the same frames
-go through each stage on its own, through the same entry points those rows use:
+The hot-path order and book rows time the whole callable the transport is given. Here the same
+frames go through each stage on its own, through the same entry points those rows use:
 
 - frame read: the compiled reader alone (`_gatewire.read` with the stream's compiled channel
   specs, which makes the Gate `Order`s itself; MEXC `_pushwire.decode`), frame bytes ->
@@ -10,6 +10,10 @@ go through each stage on its own, through the same entry points those rows use:
 - tracker: `OrderTracker.apply` alone on those Orders;
 - composite: `_handle_order` (tracker apply, pending adoption, listener fan-out);
 - full: the transport's `on_message` callable, as in the hot-path row.
+
+A Gate book diff (the hot-path book rows' frames, 10 and 50 levels): frame read; codec
+(`spot_book_diff_from_msg`, message -> `BookDiff`); book apply (`L2Book.apply`: both ladders,
+no sequence check); composite (`_handle_book_diff`: sequence check, apply, listener); full.
 
 A stage whose call takes a second argument (the reader's channel specs, `adopt=False`) is
 called through a lambda, whose call its figure includes. Every stage that
@@ -29,13 +33,15 @@ from typing import Any
 from bench import frames
 from bench.harness import Report, Row, _overhead, percentile
 from bench.hotpath import (
+    BTC,
     Sizes,
     _gate_futures_private,
+    _gate_public,
     _gate_spot_private,
     _mexc_private,
     _placed,
 )
-from cexarb.venues.gateio import ws_common
+from cexarb.venues.gateio import codec, ws_common
 from cexarb.venues.mexc import push_codec
 
 Stage = tuple[str, Callable[[Any], object], Sequence[Any]]
@@ -115,10 +121,49 @@ def _mexc_stages(frames_in: list[bytes], n_orders: int) -> list[Stage]:
     ]
 
 
+def _gate_book_stages(script: frames.BookScript) -> list[Stage]:
+    """Stages of Gate spot.order_book_update frames; each stateful stage has a composite of its
+    own, synced to the script's snapshot, that every diff reaches once and in order."""
+    (ex_full, on_message, _), (ex_handle, _, _), (ex_apply, _, _) = (_gate_public(script) for _ in range(3))
+    reader, wire_read = on_message.__self__.wire_reader, ws_common._wire_read
+    msgs = [wire_read(data, reader)[1] for data in script.frames]
+    diffs = [codec.spot_book_diff_from_msg(msg) for msg in msgs]
+    return [
+        ("frame read (_gatewire.read)", lambda data: wire_read(data, reader), script.frames),
+        ("codec -> BookDiff (spot_book_diff_from_msg)", codec.spot_book_diff_from_msg, msgs),
+        ("book apply (L2Book.apply)", ex_apply._books[BTC].book.apply, diffs),
+        ("composite _handle_book_diff", ex_handle._handle_book_diff, diffs),
+        ("full GateWs.on_message", on_message, script.frames),
+    ]
+
+
+def book_pieces(report: Report, quick: bool) -> None:
+    n = Sizes.of(quick).book_frames
+    for levels in (10, 50):
+        script = frames.gate_book_updates(n, levels)
+        stages = _gate_book_stages(script)
+        stats = time_stages_us(stages, n // 10)
+        medians = {}
+        for (stage, _, _), (med, p99, samples) in zip(stages, stats, strict=True):
+            medians[stage] = med
+            name = f"book piece: Gate spot.order_book_update, {levels} levels: {stage}"
+            report.add(Row(name, "us", med, p99, samples, per_level=med / levels))
+        parts = [m for s, m in medians.items() if not s.startswith(("full", "book apply"))]
+        full = medians["full GateWs.on_message"]
+        report.rows[-1].note = (
+            f"100-level book each side, {levels} levels/frame; read + codec + composite = "
+            f"{sum(parts):.2f} us, routing and calls the other {full - sum(parts):.2f} us of the full path"
+        )
+
+
 def run(report: Report, quick: bool) -> None:
     if ws_common._gatewire is None or push_codec.wire_decode is None:
         # --pure (or no compiler): the stages below time the compiled readers on their own.
-        report.add(Row("order pieces", "us", 0.0, None, 0, note="skipped: compiled frame readers not in use"))
+        report.add(
+            Row(
+                "order and book pieces", "us", 0.0, None, 0, note="skipped: compiled frame readers not in use"
+            )
+        )
         return
     n = Sizes.of(quick).orders
     cases = [
@@ -139,3 +184,4 @@ def run(report: Report, quick: bool) -> None:
             f"{n:,} lifecycles (3 frames each); read (+ codec) + composite = {sum(parts):.2f} us, "
             f"routing and calls the other {full - sum(parts):.2f} us of the full path"
         )
+    book_pieces(report, quick)
