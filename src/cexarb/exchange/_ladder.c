@@ -51,8 +51,19 @@ static int grow(Ladder *self) {
     return 0;
 }
 
+/* Inlined into both callers (the list loop and the buffer loop): left to itself, gcc -O2 makes
+   it one out-of-line call per level once it has two call sites (a 10-level list update then
+   took ~3 % longer). */
+#if defined(__GNUC__) || defined(__clang__)
+#define ALWAYS_INLINE inline __attribute__((always_inline))
+#elif defined(_MSC_VER)
+#define ALWAYS_INLINE __forceinline
+#else
+#define ALWAYS_INLINE inline
+#endif
+
 /* One absolute level. A NaN price cannot be ordered: it is ignored. */
-static inline int set_level(Ladder *self, double price, double qty) {
+static ALWAYS_INLINE int set_level(Ladder *self, double price, double qty) {
     double key = self->sign * price;
     if (key != key)
         return 0;
