@@ -57,7 +57,6 @@ typedef struct {
     Builder *builder;     /* NULL: each item becomes a `cls`; else the item's Order */
 } Schema;
 
-static PyObject *build_order(const Builder *b, PyObject *const *values);
 static int builder_compile(Schema *s, PyObject *spec);
 static void builder_free(Builder *b);
 
@@ -600,8 +599,13 @@ static PyObject *read_field(Cursor *c, Field *f) {
     }
 }
 
-/* One result item -> a new Struct, or NULL (not understood when no error is set). */
+static PyObject *read_order_item(Cursor *c, Schema *schema);
+
+/* One result item -> a new Struct (or its Order, with a builder), or NULL (not understood
+   when no error is set). */
 static PyObject *read_item(Cursor *c, Schema *schema) {
+    if (schema->builder != NULL)
+        return read_order_item(c, schema);
     PyObject *values[MAX_FIELDS] = {NULL};
     PyObject *out = NULL;
     const uint8_t *key;
@@ -646,8 +650,7 @@ static PyObject *read_item(Cursor *c, Schema *schema) {
                 goto done;
         }
     }
-    out = schema->builder != NULL ? build_order(schema->builder, values)
-                                  : PyObject_Vectorcall(schema->cls, values, (size_t)schema->n, NULL);
+    out = PyObject_Vectorcall(schema->cls, values, (size_t)schema->n, NULL);
 done:
     for (int i = 0; i < schema->n; i++)
         Py_XDECREF(values[i]);
@@ -873,6 +876,10 @@ fail:
    refuses) and a futures contract whose size is not yet in the stream's cache decline the
    frame, so the Python path decodes it and behaves exactly as it always did.
 
+   The item is walked as read_item walks it and accepts exactly what read_item accepts, but
+   its float fields are kept as doubles (most are only read as numbers: no float objects
+   for them) and an integer id as its text (str() of it is what the Order holds).
+
    The arithmetic is the codecs' own, in doubles as CPython's floats are: no expression
    here feeds a product into a sum, so no compiler can fuse one (FMA) and round it
    differently. */
@@ -1005,11 +1012,23 @@ static int builder_compile(Schema *s, PyObject *spec) {
         }
         b->at[slot] = i;
     }
+    for (int i = 0; i < s->n; i++) { /* read_order_item reads any float field's default as a double */
+        PyObject *fallback = s->fields[i].fallback;
+        int kind = s->fields[i].kind;
+        if ((kind == K_FLOAT && fallback != NULL && !PyFloat_CheckExact(fallback)) ||
+            (kind == K_OPT_FLOAT && fallback != NULL && fallback != Py_None && !PyFloat_CheckExact(fallback))) {
+            PyErr_Format(PyExc_ValueError, "the default of %s is not a float", s->fields[i].name);
+            return -1;
+        }
+    }
     return 0;
 }
 
+/* A slot's value: V the object (not of float fields), D the double of a float field (not
+   None), NONE whether an optional float is None. */
 #define V(slot) values[b->at[slot]]
-#define D(slot) PyFloat_AS_DOUBLE(values[b->at[slot]])
+#define D(slot) nums[b->at[slot]]
+#define NONE(slot) (values[b->at[slot]] == Py_None)
 
 static inline int text_is(PyObject *text, const char *word, Py_ssize_t n) {
     return PyUnicode_GET_LENGTH(text) == n && PyUnicode_KIND(text) == PyUnicode_1BYTE_KIND &&
@@ -1143,7 +1162,7 @@ done:
 }
 
 /* codec.order_from_msg */
-static PyObject *spot_order(const Builder *b, PyObject *const *values) {
+static PyObject *spot_order(const Builder *b, PyObject *const *values, const double *nums) {
     PyObject *side;
     if (text_is(V(S_SIDE), "buy", 3))
         side = b->buy;
@@ -1154,10 +1173,10 @@ static PyObject *spot_order(const Builder *b, PyObject *const *values) {
     int is_market = text_is(V(S_TYPE), "market", 6);
     int market_buy = is_market && side == b->buy;
     double amount = D(S_AMOUNT);
-    double left = V(S_LEFT) == Py_None ? amount : D(S_LEFT);
+    double left = NONE(S_LEFT) ? amount : D(S_LEFT);
     double filled_total = D(S_FILLED_TOTAL), avg = D(S_AVG);
     double filled, quantity, remaining;
-    if (V(S_FILLED_AMOUNT) != Py_None) {
+    if (!NONE(S_FILLED_AMOUNT)) {
         filled = D(S_FILLED_AMOUNT);
     } else if (market_buy) {
         filled = avg > 0 ? filled_total / avg : 0.0;
@@ -1184,9 +1203,10 @@ static PyObject *spot_order(const Builder *b, PyObject *const *values) {
     }
     if (avg <= 0 && filled > EPS && filled_total > 0)
         avg = filled_total / filled;
-    PyObject *fee = V(S_FEE), *fee_asset = V(S_FEE_CURRENCY);
-    if (PyFloat_AS_DOUBLE(fee) == 0.0 && D(S_GT_FEE) > 0) {
-        fee = V(S_GT_FEE);
+    double fee = D(S_FEE);
+    PyObject *fee_asset = V(S_FEE_CURRENCY);
+    if (fee == 0.0 && D(S_GT_FEE) > 0) {
+        fee = D(S_GT_FEE);
         fee_asset = b->gt;
     }
     double created = time_ms(D(S_CREATE_MS), D(S_CREATE));
@@ -1209,27 +1229,27 @@ static PyObject *spot_order(const Builder *b, PyObject *const *values) {
         client_id(b, V(S_TEXT)),
         side,
         order_type,
-        V(S_PRICE),
+        PyFloat_FromDouble(D(S_PRICE)),
         PyFloat_FromDouble(quantity),
         status,
         tif,
         PyFloat_FromDouble(filled),
         PyFloat_FromDouble(remaining),
         PyFloat_FromDouble(avg),
-        fee,
+        PyFloat_FromDouble(fee),
         fee_asset,
         PyLong_FromDouble(created),
         updated_at,
         updated_at,
         Py_False,
-        market_buy ? V(S_AMOUNT) : b->zero,
+        market_buy ? PyFloat_FromDouble(amount) : Py_NewRef(b->zero),
     };
-    static const int owned[19] = {1, 1, 0, 0, 0, 0, 1, 0, 0, 1, 1, 1, 0, 0, 1, 1, 0, 0, 0};
+    static const int owned[19] = {1, 1, 0, 0, 0, 1, 1, 0, 0, 1, 1, 1, 1, 0, 1, 1, 0, 0, 1};
     return make_order(b, args, owned, 19);
 }
 
 /* codec.futures_order_from_msg, with the contract size the stream has cached. */
-static PyObject *futures_order(const Builder *b, PyObject *const *values) {
+static PyObject *futures_order(const Builder *b, PyObject *const *values, const double *nums) {
     PyObject *contract_size = PyDict_GetItemWithError(b->sizes, V(F_CONTRACT));
     if (contract_size == NULL || !PyFloat_CheckExact(contract_size)) {
         PyErr_Clear(); /* not cached yet: the Python path looks it up (and caches it) */
@@ -1249,7 +1269,9 @@ static PyObject *futures_order(const Builder *b, PyObject *const *values) {
     double filled_contracts = size - left;
     double divisor = divisor_of(csize);
     double quantity, filled, remaining;
-    if (divisor != 0.0 && left <= size && size < 1024.0 * divisor && fmod(size, 1.0) == 0.0 && fmod(left, 1.0) == 0.0) {
+    /* `size % 1.0 == 0.0` is floor(size) == size here: both are finite (below the bound)
+       and not negative. */
+    if (divisor != 0.0 && left <= size && size < 1024.0 * divisor && floor(size) == size && floor(left) == left) {
         quantity = size / divisor;
         if (left == 0.0) {
             remaining = 0.0;
@@ -1315,13 +1337,13 @@ static PyObject *futures_order(const Builder *b, PyObject *const *values) {
         client_id(b, V(F_TEXT)),
         side,
         order_type,
-        V(F_PRICE),
+        PyFloat_FromDouble(D(F_PRICE)),
         PyFloat_FromDouble(quantity),
         status,
         tif,
         PyFloat_FromDouble(filled),
         PyFloat_FromDouble(remaining),
-        filled_contracts > 0 ? V(F_FILL_PRICE) : b->zero,
+        filled_contracts > 0 ? PyFloat_FromDouble(D(F_FILL_PRICE)) : Py_NewRef(b->zero),
         b->zero,
         b->empty,
         PyLong_FromDouble(created),
@@ -1329,12 +1351,95 @@ static PyObject *futures_order(const Builder *b, PyObject *const *values) {
         V(F_UPDATE_ID),
         V(F_REDUCE_ONLY),
     };
-    static const int owned[18] = {1, 1, 0, 0, 0, 0, 1, 0, 0, 1, 1, 0, 0, 0, 1, 1, 0, 0};
+    static const int owned[18] = {1, 1, 0, 0, 0, 1, 1, 0, 0, 1, 1, 1, 0, 0, 1, 1, 0, 0};
     return make_order(b, args, owned, 18);
 }
 
-static PyObject *build_order(const Builder *b, PyObject *const *values) {
-    return b->mode == BUILD_SPOT ? spot_order(b, values) : futures_order(b, values);
+/* An id field (str | int): a string as read_field reads it; an integer of the form
+   parse_int takes as its text, which is str() of it (but "-0", whose str() is "0"). */
+static PyObject *read_id_text(Cursor *c, Field *f) {
+    const uint8_t *s;
+    Py_ssize_t n;
+    int plain;
+    if (*c->p == '"')
+        return read_string(c, &s, &n) < 0 ? NULL : read_text(f, s, n);
+    if (read_number(c, &s, &n, &plain) < 0 || !plain)
+        return NULL;
+    Py_ssize_t digits = n - (*s == '-');
+    if (digits > 18 || memchr(s, '.', (size_t)n) != NULL)
+        return NULL;
+    if (n == 2 && s[0] == '-' && s[1] == '0')
+        s++, n--;
+    return read_text(f, s, n);
+}
+
+/* read_item for an order channel: its walk, its checks, then the Order. */
+static PyObject *read_order_item(Cursor *c, Schema *schema) {
+    const Builder *b = schema->builder;
+    PyObject *values[MAX_FIELDS] = {NULL}; /* NULL for a float field read as a number */
+    double nums[MAX_FIELDS];
+    uint8_t seen[MAX_FIELDS] = {0};
+    PyObject *out = NULL;
+    const uint8_t *key;
+    Py_ssize_t key_len;
+    if (expect(c, '{') < 0)
+        return NULL;
+    skip_ws(c);
+    if (c->p < c->end && *c->p == '}') {
+        c->p++;
+    } else {
+        for (;;) {
+            skip_ws(c);
+            if (read_string(c, &key, &key_len) < 0 || expect(c, ':') < 0)
+                goto done;
+            int i = field_of(schema, (const char *)key, key_len);
+            if (i < 0) {
+                if (skip_value(c, 1) < 0)
+                    goto done;
+            } else {
+                Field *f = &schema->fields[i];
+                if (seen[i]++)
+                    goto done; /* a duplicate key */
+                skip_ws(c);
+                if (c->p >= c->end)
+                    goto done;
+                if (f->kind == K_OPT_FLOAT && *c->p == 'n') {
+                    if (literal(c, "null", 4) < 0)
+                        goto done;
+                    values[i] = Py_NewRef(Py_None);
+                } else if (f->kind == K_FLOAT || f->kind == K_OPT_FLOAT) {
+                    if (read_float(c, &nums[i]) < 0)
+                        goto done;
+                } else if ((values[i] = f->kind == K_STR_OR_INT ? read_id_text(c, f) : read_field(c, f)) == NULL) {
+                    goto done;
+                }
+            }
+            skip_ws(c);
+            if (c->p < c->end && *c->p == ',') {
+                c->p++;
+                continue;
+            }
+            if (expect(c, '}') < 0)
+                goto done;
+            break;
+        }
+    }
+    for (int i = 0; i < schema->n; i++) {
+        if (seen[i])
+            continue;
+        const Field *f = &schema->fields[i];
+        if (f->fallback == NULL)
+            goto done; /* a required field is missing */
+        if (f->kind == K_FLOAT || (f->kind == K_OPT_FLOAT && f->fallback != Py_None))
+            nums[i] = PyFloat_AS_DOUBLE(f->fallback); /* a float (builder_compile checks) */
+        else if ((values[i] = f->kind == K_LEVELS ? PyList_New(0) : Py_NewRef(f->fallback)) == NULL)
+            goto done;
+    }
+    out = b->mode == BUILD_SPOT ? spot_order(b, values, nums) : futures_order(b, values, nums);
+done:
+    for (int i = 0; i < schema->n; i++)
+        Py_XDECREF(values[i]);
+    return out;
 }
 
 static PyMethodDef methods[] = {
