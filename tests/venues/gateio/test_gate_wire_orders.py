@@ -369,6 +369,20 @@ def test_futures_sizes_convert_as_the_codec_converts_them(contract, size, left):
     assert check(frame_of("futures.orders", [{**item, "status": "open"}]))
 
 
+@pytest.mark.parametrize("token", ["0", "-0", "-5", "42", "123456789012345678", '"0042"', '""'])
+@pytest.mark.parametrize("channel", ["spot.orders", "futures.orders"])
+def test_an_id_becomes_the_text_str_gives_it(channel, token):
+    item = {"currency_pair": "BTC_USDT"} if channel == "spot.orders" else {"contract": "BTC_USDT", "size": 1}
+    data = frame_of(channel, [{**item, "id": msgspec.Raw(token.encode())}])
+    assert check(data)
+
+
+@pytest.mark.parametrize("token", ["1234567890123456789", "1.5", "1e3", "1.0"])
+def test_an_id_the_reader_does_not_read_as_an_integer_is_declined(token):
+    item = {"currency_pair": "BTC_USDT", "id": msgspec.Raw(token.encode())}
+    assert _read("spot.orders", item) is None
+
+
 # ---- what it declines -----------------------------------------------------------------------
 
 
