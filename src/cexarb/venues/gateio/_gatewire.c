@@ -2,7 +2,8 @@
    flat object or a list of them (spot.orders, futures.orders, the user trades,
    spot.order_book_update): the envelope is checked and each result item becomes the
    channel's msgspec Struct, built with the values msgspec's lax decode
-   (ws_common.result_decoder) gives it.
+   (ws_common.result_decoder) gives it, or, for the order channels, straight the codec's
+   Order (section "orders built here").
 
    The Python path decodes such a frame twice (the envelope with `result` kept raw, then the
    result into the Struct); here the bytes are walked once.

@@ -3,8 +3,9 @@
 Frames are decoded in two msgspec passes that never build dicts: the envelope first, with
 `result` kept as raw bytes, then the result straight into the channel's typed Struct by the
 channel's own handler. Channels routed with `route_list` (a list of flat Structs, e.g. the
-order channels) are first offered to the compiled one-pass reader (`_gatewire`, where it was
-built), which gives the same Structs or declines the frame to the msgspec path. Subscribe
+user trades) are first offered to the compiled one-pass reader (`_gatewire`, where it was
+built), which gives the same Structs or declines the frame to the msgspec path; for the
+order channels (`route_orders`) it gives the codec's Orders instead. Subscribe
 acks and errors are matched by channel. Private requests carry a fresh `auth` signature each
 time they are sent, so a reconnect re-authenticates.
 """
