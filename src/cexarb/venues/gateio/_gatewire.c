@@ -882,8 +882,8 @@ fail:
    for them) and an integer id as its text (str() of it is what the Order holds).
 
    The arithmetic is the codecs' own, in doubles as CPython's floats are: no expression
-   here feeds a product into a sum, so no compiler can fuse one (FMA) and round it
-   differently. */
+   here feeds a product into a sum (round12 stores its product first), so no compiler can
+   fuse one (FMA) and round it differently. Of libm only fabs, floor and trunc. */
 
 enum { BUILD_SPOT = 1, BUILD_FUTURES = 2 };
 
@@ -1043,9 +1043,16 @@ static inline int text_is(PyObject *text, const char *word, Py_ssize_t n) {
    the rounded decimal, as round() gives (with the sign of x when n is 0). Otherwise,
    CPython's own digits (the dtoa that round() uses) parsed back. */
 static int round12(double x, double *out) {
-    double scaled = x * 1e12, whole = nearbyint(scaled);
-    if (fabs(scaled) < 2251799813685248.0 && fabs(scaled - whole) <= 0.25) {
-        *out = whole / 1e12;
+    /* volatile: the product is stored rounded, so no compiler can fuse it into the
+       subtraction below (FMA) and test a value other than the one divided back. */
+    volatile double product = x * 1e12;
+    double scaled = product, whole = trunc(scaled), rest = scaled - whole; /* both exact */
+    if (rest > 0.5)
+        whole += 1.0, rest -= 1.0;
+    else if (rest < -0.5)
+        whole -= 1.0, rest += 1.0;
+    if (fabs(scaled) < 2251799813685248.0 && fabs(rest) <= 0.25) {
+        *out = whole / 1e12; /* whole keeps the sign of x, also as -0.0 */
         return 0;
     }
     if (!isfinite(x)) {
