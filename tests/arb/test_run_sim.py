@@ -115,7 +115,8 @@ async def test_a_lower_fee_tier_takes_what_the_default_rejects_and_books_match_t
     money at the public 0.2% + 0.2% but earns at the account's rates; the engine takes it, and
     the books, fees (the MX fee at its value) and PnL agree with the venues' ground truth."""
     import asyncio
-    import dataclasses
+
+    import msgspec
 
     from cexarb.arb.config import ArbConfig
     from cexarb.arb.engine import ArbEngine
@@ -144,7 +145,7 @@ async def test_a_lower_fee_tier_takes_what_the_default_rejects_and_books_match_t
             sim.set_mid("gateio_spot", btc, 60_180.0)  # 30 bps rich
             assert await eventually(lambda: venues["gateio_spot"].book_tickers[btc].bid_price > 60_100)
             books = engine.venue_books(btc)
-            public = [dataclasses.replace(b, account_taker_fee=None) for b in books]
+            public = [msgspec.structs.replace(b, account_taker_fee=None) for b in books]
             assert spot_spot_candidates(btc, public, 1.0, 5) == []  # the default fee rejects it
             assert [c.buy.venue for c in spot_spot_candidates(btc, books, 1.0, 5)] == ["mexc_spot"]
 

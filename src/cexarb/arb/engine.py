@@ -21,7 +21,9 @@ import asyncio
 import logging
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
+
+import msgspec
 
 from cexarb import eventloop
 from cexarb.arb import journaling
@@ -557,7 +559,9 @@ class ArbEngine:
             return f"{sized}({binding})" if caps[binding] < depth else sized
         if sized.kind is Kind.BASIS_OPEN:
             funding = self.funding_bps.get((sized.sell.venue, sized.symbol), 0.0)
-            sized = replace(sized, expected_pnl=sized.expected_pnl + sized.sell.notional * funding / 1e4)
+            sized = msgspec.structs.replace(
+                sized, expected_pnl=sized.expected_pnl + sized.sell.notional * funding / 1e4
+            )
         return sized
 
     def _skip(self, cand: Candidate, reason: str) -> None:

@@ -15,8 +15,9 @@ IOC limit prices for a trade of any size up to what the books show.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from enum import StrEnum
+
+import msgspec
 
 from cexarb.model import Symbol, SymbolInfo
 
@@ -32,8 +33,7 @@ class Kind(StrEnum):
     BASIS_CLOSE = "basis_close"
 
 
-@dataclass(frozen=True, slots=True)
-class VenueBook:
+class VenueBook(msgspec.Struct, frozen=True):
     """What the engine knows about one symbol on one venue at decision time."""
 
     venue: str
@@ -55,8 +55,7 @@ class VenueBook:
         return self.info.taker_fee if fee is None else fee
 
 
-@dataclass(frozen=True, slots=True)
-class Chunk:
+class Chunk(msgspec.Struct, frozen=True):
     """A slice of paired liquidity: `quantity` bought at `buy_price`, sold at `sell_price`."""
 
     quantity: float
@@ -89,9 +88,12 @@ def match_depth(
     i = j = 0
     ask_left = asks[0][1] if asks else 0.0
     bid_left = bids[0][1] if bids else 0.0
-    while i < min(len(asks), max_levels) and j < min(len(bids), max_levels):
+    ask_levels, bid_levels = min(len(asks), max_levels), min(len(bids), max_levels)
+    # edge_bps's arithmetic, its fee factors computed once (the same floats, the same result).
+    buy_cost, sell_keep = 1.0 + buy_fee, 1.0 - sell_fee
+    while i < ask_levels and j < bid_levels:
         ask_price, bid_price = asks[i][0], bids[j][0]
-        if edge_bps(ask_price, buy_fee, bid_price, sell_fee) < min_edge_bps:
+        if ask_price <= 0 or (bid_price * sell_keep - ask_price * buy_cost) / ask_price * 1e4 < min_edge_bps:
             break
         take = min(ask_left, bid_left)
         if take > 0:
@@ -107,8 +109,7 @@ def match_depth(
     return chunks
 
 
-@dataclass(frozen=True, slots=True)
-class Candidate:
+class Candidate(msgspec.Struct, frozen=True):
     """A pair of venues whose tops cross by at least the threshold (before sizing)."""
 
     kind: Kind

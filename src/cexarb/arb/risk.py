@@ -6,15 +6,14 @@ opportunity can say why in the log and on the dashboard.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import msgspec
 
 from cexarb.arb.config import ArbConfig
 from cexarb.arb.opportunity import VenueBook
 from cexarb.model import Symbol
 
 
-@dataclass(frozen=True, slots=True)
-class Room:
+class Room(msgspec.Struct, frozen=True):
     """How many base units the limits allow now, and which limit binds."""
 
     quantity: float

@@ -4,7 +4,8 @@ prices on tick, symbol minimums met, capped by balances and risk room. Pure, no 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+
+import msgspec
 
 from cexarb.arb.opportunity import Candidate, Kind, VenueBook, net_edge
 from cexarb.model import AssetBalance, Side, Symbol, SymbolInfo
@@ -29,8 +30,7 @@ def common_lot(a: SymbolInfo, b: SymbolInfo) -> float | None:
     return coarse if is_on_grid(coarse, fine) else None
 
 
-@dataclass(frozen=True, slots=True)
-class Leg:
+class Leg(msgspec.Struct, frozen=True):
     venue: str
     symbol: Symbol
     side: Side
@@ -44,8 +44,7 @@ class Leg:
         return self.price * self.quantity
 
 
-@dataclass(frozen=True, slots=True)
-class Opportunity:
+class Opportunity(msgspec.Struct, frozen=True):
     kind: Kind
     symbol: Symbol
     buy: Leg

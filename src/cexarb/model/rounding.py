@@ -9,6 +9,7 @@ exactly the increment's decimals.
 
 from __future__ import annotations
 
+import functools
 import math
 from decimal import Decimal
 
@@ -24,6 +25,8 @@ def _tolerance(steps: float) -> float:
     return _EPS + abs(steps) * _REL_EPS
 
 
+# Pure, and called with a handful of tick and step sizes on every order and sizing: cached.
+@functools.lru_cache(maxsize=1024)
 def decimals_of(increment: float) -> int:
     """Number of decimals needed to print multiples of `increment` exactly (0.01 -> 2, 5 -> 0)."""
     if increment <= 0:
