@@ -147,8 +147,12 @@ class HttpClient:
         self._wire: WirePool | None = None
         self._backoff_initial_s = backoff_initial_s
         self._backoff_max_s = backoff_max_s
-        # Sent with every request, also through a shared session; the signer sees them.
+        # Sent with every request, also through a shared session; the signer sees them. Built
+        # once: a request copies one of these two (the signer adds to its copy).
         self._default_headers = dict(headers or {})
+        # MEXC refuses a write without it, bodyless ones too (700013), and Gate's docs send it
+        # on every write; it costs nothing on venues that ignore it.
+        self._write_headers = {**self._default_headers, "Content-Type": "application/json"}
         self.stats = HttpStats()
 
     @property
@@ -170,22 +174,17 @@ class HttpClient:
         method = method.upper()
         if idempotent is None:
             idempotent = method in _IDEMPOTENT
+        if signed and self._signer is None:
+            raise ExchangeError(f"{method} {path} needs signing but no signer was given", venue=self.venue)
         query = encode_params(params)
         body = b"" if json_body is None else _encode_json(json_body)
-        headers = dict(self._default_headers)
-        if body or method in _WRITES:
-            # MEXC refuses a write without it, bodyless ones too (700013), and Gate's docs
-            # send it on every write; it costs nothing on venues that ignore it.
-            headers["Content-Type"] = "application/json"
+        headers = self._write_headers if body or method in _WRITES else self._default_headers
         full_path = self._prefix + path
         retries = 0
         resynced = False
         while True:
+            # A fresh copy per attempt: the signer adds to it, and a retry signs anew.
             prepared = PreparedRequest(method, full_path, query, body, dict(headers))
-            if signed and self._signer is None:
-                raise ExchangeError(
-                    f"{method} {path} needs signing but no signer was given", venue=self.venue
-                )
             try:
                 return await self._send(prepared, pool, weight, signed)
             except TimestampError:

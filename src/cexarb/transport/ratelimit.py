@@ -105,10 +105,13 @@ class RateLimiter:
         return pool if pool is not None else self._pools.get("default")
 
     async def _admit(self, p: _Pool, weight: int) -> int:
-        # A request heavier than the whole budget could never pass: let it use the whole budget.
-        weight = min(max(weight, 1), p.capacity)
+        weight = _clamped(p, weight)
         if not p.queued and _fits_now(p, weight):
-            return weight  # nobody waiting and room now: no lock, no await (the order path)
+            return weight  # nobody waiting and room now: no lock, no await
+        return await self._admit_queued(p, weight)
+
+    async def _admit_queued(self, p: _Pool, weight: int) -> int:
+        """`_admit` once the fast path said no: wait in turn (`weight` already clamped)."""
         p.queued += 1
         try:
             return await self._admit_in_turn(p, weight)
@@ -138,6 +141,11 @@ class RateLimiter:
                     await p.released.wait()
 
 
+def _clamped(p: _Pool, weight: int) -> int:
+    # A request heavier than the whole budget could never pass: let it use the whole budget.
+    return min(max(weight, 1), p.capacity)
+
+
 def _fits_now(p: _Pool, weight: int) -> bool:
     """Whether `weight` is admitted at once (then it is taken from the shared budget too)."""
     now = time.monotonic()
@@ -163,8 +171,12 @@ class _Lease:
     async def __aenter__(self) -> None:
         p = self._pool
         if p is not None:
-            self._weight = await self._limiter._admit(p, self._weight)
-            p.in_flight += self._weight
+            weight = _clamped(p, self._weight)
+            # `_admit`'s fast path inline: the order path admits without making a coroutine.
+            if p.queued or not _fits_now(p, weight):
+                weight = await self._limiter._admit_queued(p, weight)
+            self._weight = weight
+            p.in_flight += weight
 
     async def __aexit__(self, *exc_info: object) -> None:
         p = self._pool

@@ -28,7 +28,8 @@ from cexarb.transport.causes import network_cause
 
 _MAX_HEAD_BYTES = 64 * 1024
 _NO_BODY_STATUS = frozenset({204, 304})
-_USER_AGENT = "cexarb"
+_USER_AGENT_LINE = "User-Agent: cexarb"
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
 
 class WireError(Exception):
@@ -235,7 +236,8 @@ class WirePool:
         self._port = parts.port or (443 if secure else 80)
         default_port = parts.port is None or parts.port == (443 if secure else 80)
         host = f"[{self._host}]" if ":" in self._host else self._host
-        self._host_header = host if default_port else f"{host}:{self._port}"
+        # The same on every request: formatted once.
+        self._host_line = f"Host: {host}" if default_port else f"Host: {host}:{self._port}"
         self._ssl = (ssl_context or ssl.create_default_context()) if secure else None
         self._limit = limit
         self._idle: list[_Connection] = []
@@ -277,17 +279,18 @@ class WirePool:
                     conn.timed_out()  # cancelled mid-request: the reply has nowhere to go
 
     def _encode(self, method: str, target: str, headers: Mapping[str, str], body: bytes) -> bytes:
-        lines = [f"{method} {target} HTTP/1.1", f"Host: {self._host_header}"]
+        lines = [f"{method} {target} HTTP/1.1", self._host_line]
         lines += [f"{name}: {value}" for name, value in headers.items()]
         if "User-Agent" not in headers:
-            lines.append(f"User-Agent: {_USER_AGENT}")
-        if body or method in ("POST", "PUT", "PATCH"):
+            lines.append(_USER_AGENT_LINE)
+        if body or method in _BODY_METHODS:
             lines.append(f"Content-Length: {len(body)}")
+        lines += ("", "")  # joined: the blank line that ends the head
         head = "\r\n".join(lines)
         breaks = len(lines) - 1
         if head.count("\n") != breaks or head.count("\r") != breaks:
             raise ValueError("a request line or header carries a line break")
-        return (head + "\r\n\r\n").encode("latin-1") + body
+        return head.encode("latin-1") + body if body else head.encode("latin-1")
 
     def _take_idle(self) -> _Connection | None:
         idle = self._idle

@@ -165,7 +165,8 @@ class GateioSpotPrivateRest(GateTradingRest):
         """POST /spot/orders; a market buy is sized in quote (quantity x price)."""
         if request.reduce_only:
             raise InvalidOrder("reduce_only has no meaning on spot", venue=VENUE)
-        await self.account_kind()  # the body names the key's account
+        if self._account is None:  # asked once: no coroutine per order after that
+            await self.account_kind()  # the body names the key's account
         body = self.order_body(request)
         return await self.spot_order(await self.post_order("/spot/orders", body, request.client_order_id))
 

@@ -24,7 +24,7 @@ def sign_payload(secret: str, payload: str) -> str:
 class MexcSigner:
     """A transport `Signer`: `(PreparedRequest, timestamp_ms) -> None`, mutating the request."""
 
-    __slots__ = ("_api_key", "_secret", "_recv_window_ms", "_mac")
+    __slots__ = ("_api_key", "_secret", "_recv_window_ms", "_mac", "_window")
 
     def __init__(self, api_key: Secret, api_secret: Secret, recv_window_ms: int = 5000) -> None:
         self._api_key = api_key
@@ -32,9 +32,10 @@ class MexcSigner:
         self._recv_window_ms = recv_window_ms
         # Keyed once; each request signs on a copy (saves the key schedule on every order).
         self._mac = hmac.new(api_secret.reveal().encode(), digestmod=hashlib.sha256)
+        self._window = f"&recvWindow={recv_window_ms}"  # the same on every request
 
     def __call__(self, request, timestamp_ms: int) -> None:
-        extra = f"timestamp={timestamp_ms}&recvWindow={self._recv_window_ms}"
+        extra = f"timestamp={timestamp_ms}{self._window}"
         query = f"{request.query}&{extra}" if request.query else extra
         mac = self._mac.copy()
         mac.update(query.encode())
