@@ -38,7 +38,7 @@ from cexarb.transport.causes import network_cause
 from cexarb.transport.clock import Clock
 from cexarb.transport.ratelimit import RateLimiter
 from cexarb.transport.stats import MS_BUCKETS, LatencyHistogram
-from cexarb.transport.wire import ConnectFailed, ConnectionLost, WirePool
+from cexarb.transport.wire import ConnectFailed, ConnectionLost, Reply, WirePool
 
 _log = logging.getLogger(__name__)
 
@@ -250,7 +250,7 @@ class HttpClient:
         try:
             if limiter is None:
                 started = time.perf_counter()
-                status, body, headers = await self._exchange(prepared, self._target(prepared, signed))
+                reply = await self._exchange(prepared, self._target(prepared, signed))
                 self.stats.latency_ms.observe((time.perf_counter() - started) * 1e3)
             else:
                 async with limiter.lease(pool, weight):
@@ -258,7 +258,7 @@ class HttpClient:
                     # past the venue's receive window.
                     target = self._target(prepared, signed)
                     started = time.perf_counter()
-                    status, body, headers = await self._exchange(prepared, target)
+                    reply = await self._exchange(prepared, target)
                     self.stats.latency_ms.observe((time.perf_counter() - started) * 1e3)
         except ConnectFailed as exc:
             raise _NotSent(str(exc)) from exc
@@ -269,8 +269,9 @@ class HttpClient:
             raise _MaybeSent(f"no reply within {self._timeout_s}s") from exc
         except (aiohttp.ClientError, ConnectionLost) as exc:
             raise _MaybeSent(f"connection failed: {network_cause(exc)}") from exc
+        status, body = reply.status, reply.body
         if status >= 400:
-            raise self._error(status, body, headers)
+            raise self._error(status, body, reply.headers)
         if not body:
             return None
         try:
@@ -288,16 +289,20 @@ class HttpClient:
             self._signer(prepared, self.clock.now_ms())
         return prepared.path + "?" + prepared.query if prepared.query else prepared.path
 
-    async def _exchange(self, prepared: PreparedRequest, target: str) -> tuple[int, bytes, Mapping[str, str]]:
+    def _exchange(self, prepared: PreparedRequest, target: str) -> Awaitable[Reply]:
+        """The request on its way: our own connections' coroutine itself (no wrapping one on
+        the order path), or an exchange through the session from outside."""
         session = self._session
         if session is None or session.closed:
             wire = self._wire
             if wire is None:
                 wire = self._wire = WirePool(self._origin)
-            reply = await wire.request(
-                prepared.method, target, prepared.headers, prepared.body, self._timeout_s
-            )
-            return reply.status, reply.body, reply.headers
+            return wire.request(prepared.method, target, prepared.headers, prepared.body, self._timeout_s)
+        return self._session_exchange(session, prepared, target)
+
+    async def _session_exchange(
+        self, session: aiohttp.ClientSession, prepared: PreparedRequest, target: str
+    ) -> Reply:
         ticks.request_written()  # a session from outside: the hand-off time
         async with session.request(
             prepared.method,
@@ -306,7 +311,7 @@ class HttpClient:
             headers=prepared.headers,
             timeout=self._timeout,
         ) as resp:
-            return resp.status, await resp.read(), resp.headers
+            return Reply(resp.status, resp.headers, await resp.read())
 
     def _error(self, status: int, body: bytes, headers: Mapping[str, str]) -> ExchangeError:
         error = self._error_mapper(status, body, headers)

@@ -222,7 +222,7 @@ class MexcSpotPrivateRest(MexcWalletMixin):
         venue_type = codec.order_type_param(order_type, tif)
         market = venue_type == "MARKET"  # a request of any other type carries a price
         params: dict[str, Any] = {
-            "symbol": self.symbols.to_venue(symbol),
+            "symbol": info.venue_symbol if info is not None else self.symbols.to_venue(symbol),
             "side": side.value,
             "type": venue_type,
             "quantity": format_decimal(quantity, info.step_size if info else None),
