@@ -280,7 +280,8 @@ class WirePool:
 
     def _encode(self, method: str, target: str, headers: Mapping[str, str], body: bytes) -> bytes:
         lines = [f"{method} {target} HTTP/1.1", self._host_line]
-        lines += [f"{name}: {value}" for name, value in headers.items()]
+        for name, value in headers.items():  # a loop, not a comprehension: no function object (3.11)
+            lines.append(f"{name}: {value}")
         if "User-Agent" not in headers:
             lines.append(_USER_AGENT_LINE)
         if body or method in _BODY_METHODS:

@@ -92,13 +92,16 @@ class GateRest:
         body: Any = None,
         pool: str = DEFAULT,
     ) -> Any:
+        self._require_signer(method, path)
+        return await self.http.request(method, path, params=params, json_body=body, signed=True, pool=pool)
+
+    def _require_signer(self, method: str, path: str) -> None:
         if self._signer is None:
             raise AuthenticationError(
                 f"{method} {path} needs API credentials",
                 venue=VENUE,
                 hint=f"set api_key/api_secret for gateio in cexarb.toml or {' / '.join(SPOT.credentials_env)}",
             )
-        return await self.http.request(method, path, params=params, json_body=body, signed=True, pool=pool)
 
     async def get_server_time(self) -> int:
         """Venue time in ms (GET /spot/time, served on the same host for futures)."""
@@ -125,8 +128,10 @@ class GateTradingRest(GateRest):
 
     async def post_order(self, path: str, body: dict[str, Any], client_order_id: str) -> Any:
         """POST the order; an ambiguous outcome is raised with the client id to query it by."""
+        # `signed`'s check and call inline: one coroutine less per order.
+        self._require_signer("POST", path)
         try:
-            return await self.signed("POST", path, body=body, pool=ORDERS)
+            return await self.http.request("POST", path, json_body=body, signed=True, pool=ORDERS)
         except OrderStatusUnknown as exc:
             raise OrderStatusUnknown(
                 exc.message, client_order_id=client_order_id, venue=VENUE, http_status=exc.http_status
