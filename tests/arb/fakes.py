@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 
+from cexarb.exchange.book import L2Book
 from cexarb.model import (
     AssetBalance,
     BookTicker,
@@ -64,9 +65,13 @@ class FakeVenue:
     def get_order_book(self, symbol: Symbol) -> OrderBook | None:
         return self.books.get(symbol) if self.synced.get(symbol) else None
 
-    def book_top(self, symbol: Symbol, depth: int):
+    def get_book(self, symbol: Symbol) -> L2Book | None:
         book = self.get_order_book(symbol)
-        return None if book is None else (book.bids[:depth], book.asks[:depth])
+        if book is None:
+            return None
+        live = L2Book(symbol)
+        live.load(book)
+        return live
 
     def is_book_synced(self, symbol: Symbol) -> bool:
         return self.synced.get(symbol, False)

@@ -56,17 +56,18 @@ async def test_frame_to_decision_and_to_each_leg_sent_start_at_the_frame_read():
 
 
 class HeldVenue(FakeVenue):
-    """A fake whose orders are sent (recorded) at once and answered when `release` is set."""
+    """A fake whose orders are sent at once (recorded in `sent`, the request is on the wire)
+    and answered when `release` is set."""
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.release = asyncio.Event()
+        self.sent: list[Side] = []
 
-    async def place_limit_order(self, *args, **kwargs):
-        self.placed.append(("sent", args, kwargs))  # the request is written; the reply is awaited
+    async def place_limit_order(self, symbol, side, *args, **kwargs):
+        self.sent.append(side)
         await self.release.wait()
-        self.placed.pop()
-        return await super().place_limit_order(*args, **kwargs)
+        return await super().place_limit_order(symbol, side, *args, **kwargs)
 
 
 @contextlib.asynccontextmanager
@@ -100,14 +101,14 @@ async def running(trade: bool = True, venue_type: type[FakeVenue] = HeldVenue, c
 async def test_a_crossing_change_sends_both_legs_before_its_callback_returns():
     async with running() as (engine, mexc, gate):
         mexc.set_book(BTC, *CHEAP)  # MEXC's ask 100.0 under Gate's bid 100.4: too thin after fees
-        assert not mexc.placed and not gate.placed
+        assert not mexc.sent and not gate.sent
         gate.set_book(BTC, *RICH)  # Gate's bid 101.0: traded, no loop pass in between
-        assert [p[0] for p in mexc.placed] == ["sent"] and [p[0] for p in gate.placed] == ["sent"]
+        assert mexc.sent == [Side.BUY] and gate.sent == [Side.SELL]
         assert engine.trades_in_flight == 1
         mexc.release.set()
         gate.release.set()
         await eventually(lambda: engine.stats.taken == 1 and not engine.trades_in_flight)
-        assert mexc.placed[0][0] is Side.BUY and gate.placed[0][0] is Side.SELL
+        assert mexc.placed[0][0] is Side.BUY and gate.placed[0][0] is Side.SELL  # answered
 
 
 async def test_a_change_that_crosses_nothing_waits_for_the_loop():
@@ -128,9 +129,9 @@ async def test_no_reflex_while_only_watching_or_while_the_symbol_trades():
     async with running(cooldown_s=0.0) as (engine, mexc, gate):
         mexc.set_book(BTC, *CHEAP)
         gate.set_book(BTC, *RICH)
-        assert len(mexc.placed) == 1
+        assert len(mexc.sent) == 1
         evaluations = engine.stats.evaluations
         gate.set_book(BTC, *RICH)  # still crossed, but BTC's trade is under way
         mexc.set_book(BTC, *CHEAP)
         assert engine.stats.evaluations == evaluations
-        assert len(mexc.placed) == 1 and len(gate.placed) == 1
+        assert len(mexc.sent) == 1 and len(gate.sent) == 1

@@ -229,9 +229,12 @@ class ArbEngine:
         thresholds, risk)."""
         tops = []
         for venue in self.venues.values():
-            top = venue.book_top(symbol, 1)
-            if top is not None and top[0] and top[1]:
-                tops.append((top[0][0][0], top[1][0][0], venue.symbols_info[symbol].is_futures))
+            book = venue.get_book(symbol)
+            if book is None:
+                continue
+            bid, ask = book.best_bid, book.best_ask
+            if bid is not None and ask is not None:
+                tops.append((bid[0], ask[0], venue.symbols_info[symbol].is_futures))
         for bid, _, sell_futures in tops:
             for _, ask, buy_futures in tops:
                 if bid > ask and not (sell_futures and buy_futures):
@@ -426,10 +429,10 @@ class ArbEngine:
             info = venue.symbols_info.get(symbol)
             if info is None:
                 continue
-            top = venue.book_top(symbol, levels)
-            synced = top is not None
-            if top is not None:
-                bids, asks = top
+            live = venue.get_book(symbol)  # the top levels only, not the whole book's view
+            synced = live is not None
+            if live is not None:
+                bids, asks = live.bids.top(levels), live.asks.top(levels)
             else:
                 t = venue.book_tickers.get(symbol)
                 # An empty side has no price: it shows no level, never one at 0.

@@ -6,7 +6,7 @@ runs against CompositePrivateExchange / CompositePrivateFuturesExchange.
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from cexarb.model import (
     AssetBalance,
@@ -20,6 +20,9 @@ from cexarb.model import (
     TimeInForce,
 )
 
+if TYPE_CHECKING:
+    from cexarb.exchange.book import L2Book
+
 
 class MarketView(Protocol):
     symbols_info: dict[Symbol, SymbolInfo]
@@ -27,10 +30,8 @@ class MarketView(Protocol):
 
     def get_order_book(self, symbol: Symbol) -> OrderBook | None: ...
 
-    def book_top(
-        self, symbol: Symbol, depth: int
-    ) -> tuple[list[tuple[float, float]], list[tuple[float, float]]] | None:
-        """The best `depth` levels each side while the book is in sync, else None."""
+    def get_book(self, symbol: Symbol) -> L2Book | None:
+        """The live synced book (its ladders' best levels without a view), else None."""
         ...
 
     def is_book_synced(self, symbol: Symbol) -> bool: ...

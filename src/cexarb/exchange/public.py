@@ -153,17 +153,6 @@ class CompositePublicExchange:
         sync = self._books.get(symbol)
         return sync.book if sync is not None and sync.synced else None
 
-    def book_top(
-        self, symbol: Symbol, depth: int
-    ) -> tuple[list[tuple[float, float]], list[tuple[float, float]]] | None:
-        """The best `depth` (price, quantity) levels each side, best first, while the book is
-        in sync (None otherwise): a few levels, without building the whole book's view."""
-        sync = self._books.get(symbol)
-        if sync is None or not sync.synced:
-            return None
-        book = sync.book
-        return book.bids.top(depth), book.asks.top(depth)
-
     def is_book_synced(self, symbol: Symbol) -> bool:
         """True when `symbol`'s book is in sync with the venue's stream (get_order_book would return it)."""
         sync = self._books.get(symbol)
