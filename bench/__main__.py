@@ -14,7 +14,7 @@ from bench import peers
 from bench.harness import Report
 from cexarb import eventloop
 
-SECTIONS = ("hotpath", "pieces", "sim", "ticktotrade", "ws", "memory", "fleet")
+SECTIONS = ("hotpath", "pieces", "sim", "ticktotrade", "floors", "ws", "memory", "fleet")
 
 
 def machine() -> dict[str, str]:
@@ -162,6 +162,10 @@ def main(argv: list[str] | None = None) -> int:
             if args.loop == "both":
                 for row in report.rows[first:]:
                     row.name += f" [{loop}]"
+    if "floors" in sections:
+        from bench import floors
+
+        floors.run(report, args.quick)
     if "ws" in sections:
         from bench import wsclients
 

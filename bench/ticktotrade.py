@@ -112,15 +112,19 @@ async def _sim_main(conn) -> None:
 # ---- the bots -----------------------------------------------------------------------------------
 
 
-async def _cexarb_bot(config):
-    config = config
+def trading_venues(config) -> dict:
+    """Gate and MEXC spot composites on the simulator, without rate limits (not initialized)."""
     for key in ("gateio", "mexc"):
         cfg = config.get(key, "spot")
         config = config.with_venue(replace(cfg, rate_limits=dict(_UNLIMITED)))
-    venues = {
+    return {
         "gateio_spot": create_exchange("gateio", "spot", config),
         "mexc_spot": create_exchange("mexc", "spot", config),
     }
+
+
+async def _cexarb_bot(config):
+    venues = trading_venues(config)
     await asyncio.gather(*(ex.initialize([BTC]) for ex in venues.values()))
     # Every crossing is bought on MEXC and sold on Gate, and Gate's mid sits ~80 bps above
     # MEXC's in these books (its wide ask), so each leg marked at its own venue's mid shows a

@@ -1,0 +1,288 @@
+"""Tick-to-trade floors: how fast can a Python bot answer the crossing at all?
+
+The tick-to-trade row's setup (bench/ticktotrade.py: the simulator in its own process opens
+a Gate/MEXC crossing every 250 ms), with bots that do less than cexarb's engine, each in a
+fresh process of its own with cexarb's connectors for the books, and the ccxt.pro peer in
+the same run for the ratio. Each reacts in the callback of the frame that brought the
+crossing (the same cross test as the engine's reflex) and stamps each request when it is
+handed to the socket, against the frame's read time (`ticks.frame_ns`):
+
+- `write`: two requests built before the run, written to raw sockets. No order at all: the
+  least any Python bot does (frame read, codec, book, cross test, two writes).
+- `lane`: two real IOC orders, each built, signed, tracked as pending and written in that
+  callback, through the connectors' own pieces (the REST body or params, the signer, the HTTP
+  head) with no task, coroutine, rate limiter or engine around them.
+- `lane, kept warm`: the same, and every 0.2 ms the lane builds both orders without writing
+  them, so its code and data are in the CPU's caches when the crossing comes.
+- `connectors`: both composites' `place_limit_order`, started eagerly in that callback: the
+  connector layer as a user of the library calls it, with no engine.
+
+The engine's own row (decide, fleet, executor, then the connectors) is the tick-to-trade row.
+These bots reach into the connectors' internals to skip their layers: a measurement, not an
+order path anyone should use.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import statistics
+import time
+from urllib.parse import urlparse
+
+from bench import peers
+from bench.harness import Report, Row, percentile
+from bench.ticktotrade import BTC, CROSS_QTY, _bot_process, _Child, _sim_process, trading_venues
+from cexarb import eventloop
+from cexarb.model import Order, OrderRequest, OrderStatus, OrderType, Side, TimeInForce
+from cexarb.model.rounding import format_decimal
+from cexarb.transport import http as transport_http
+from cexarb.transport import ticks
+
+MODES = ("write", "lane", "lane, kept warm", "connectors")
+_WARM_EVERY_S = 0.0002
+# The crossing's prices (ticktotrade's quotes): MEXC's ask is bought, Gate's crossing bid sold.
+_BUY_MEXC, _SELL_GATE = 60_010.0, 60_600.0
+
+
+class _FloorBot:
+    """Watches both books through cexarb's composites; on a crossing, sends as its mode says."""
+
+    def __init__(self, venues: dict, mode: str) -> None:
+        self.gate, self.mexc = venues["gateio_spot"], venues["mexc_spot"]
+        self.mode = mode
+        self.armed = False
+        self.busy = False
+        self.f2o_us: list[float] = []
+        self.errors: list[str] = []
+        self._writers: list[asyncio.StreamWriter] = []
+        self._loop = asyncio.get_running_loop()
+        self._warm: asyncio.Task | None = None
+
+    async def start(self) -> None:
+        if self.mode == "write":
+            for venue in (self.mexc, self.gate):
+                url = urlparse(venue.config.rest_url)
+                _, writer = await asyncio.open_connection(url.hostname, url.port)
+                self._writers.append(writer)
+        if self.mode == "lane, kept warm":
+            self._warm = asyncio.create_task(self._keep_warm())
+        for venue in (self.gate, self.mexc):
+            venue.add_listener(self)
+
+    async def close(self) -> None:
+        if self._warm is not None:
+            self._warm.cancel()
+            await asyncio.gather(self._warm, return_exceptions=True)
+        for writer in self._writers:
+            writer.close()
+
+    # -- the composites' public callbacks --------------------------------------------------------
+    def on_book(self, symbol) -> None:
+        self._check()
+
+    def on_book_ticker(self, ticker) -> None:
+        self._check()
+
+    def _check(self) -> None:
+        if not self.armed or self.busy:
+            return
+        gate, mexc = self.gate.get_book(BTC), self.mexc.get_book(BTC)
+        if gate is None or mexc is None:
+            return
+        bid, ask = gate.best_bid, mexc.best_ask
+        if bid is None or ask is None or bid[0] <= ask[0]:
+            return
+        self.busy = True
+        frame_ns = ticks.frame_ns or time.perf_counter_ns()
+        sent = self._fire()
+        self.f2o_us += [(ns - frame_ns) / 1e3 for ns in sent]
+        self._loop.call_later(0.1, self._release)
+
+    def _release(self) -> None:
+        self.busy = False
+
+    # -- the modes ------------------------------------------------------------------------------
+    def _fire(self) -> list[int]:
+        if self.mode == "write":
+            sent = []
+            for writer in self._writers:
+                writer.write(b"GET /api/v3/ping HTTP/1.1\r\nHost: sim\r\n\r\n")
+                sent.append(time.perf_counter_ns())
+            return sent
+        if self.mode == "connectors":
+            origin = ticks.TickOrigin(0)
+            token = ticks.ORIGIN.set(origin)  # the eager tasks copy this context
+            try:
+                for venue, side, price in (
+                    (self.mexc, Side.BUY, _BUY_MEXC),
+                    (self.gate, Side.SELL, _SELL_GATE),
+                ):
+                    task = eventloop.start_eager(
+                        venue.place_limit_order(BTC, side, CROSS_QTY, price, time_in_force=TimeInForce.IOC)
+                    )
+                    task.add_done_callback(self._settled)
+            finally:
+                ticks.ORIGIN.reset(token)
+            return origin.sent_ns
+        sent = []
+        for venue, side, price in ((self.mexc, Side.BUY, _BUY_MEXC), (self.gate, Side.SELL, _SELL_GATE)):
+            wire, data = self._lane_request(venue, side, price, track=True)
+            conn = wire._take_idle()
+            if conn is None:
+                self.errors.append("no idle connection")
+                continue
+            conn.send(data, False).add_done_callback(self._settled)
+            sent.append(time.perf_counter_ns())
+        return sent
+
+    def _lane_request(self, venue, side: Side, price: float, *, track: bool):
+        """One IOC order's signed request bytes, through the connector's own pieces."""
+        rest = venue._private_rest
+        cid = rest.new_client_order_id()
+        if track:  # the private stream must know the order before its first event
+            venue._tracker.add_pending(
+                Order(
+                    BTC,
+                    "",
+                    cid,
+                    side,
+                    OrderType.LIMIT,
+                    price,
+                    CROSS_QTY,
+                    OrderStatus.PENDING_NEW,
+                    TimeInForce.IOC,
+                    remaining_quantity=CROSS_QTY,
+                )
+            )
+        if venue is self.mexc:
+            http = rest._http
+            info = rest.symbols.info(BTC)
+            params = {
+                "symbol": info.venue_symbol,
+                "side": side.value,
+                "type": "IMMEDIATE_OR_CANCEL",
+                "quantity": format_decimal(CROSS_QTY, info.step_size),
+                "price": format_decimal(price, info.tick_size),
+                "newClientOrderId": cid,
+            }
+            query, body, path = transport_http.encode_params(params), b"", "/api/v3/order"
+        else:
+            http = rest.http
+            request = OrderRequest(BTC, side, OrderType.LIMIT, CROSS_QTY, price, TimeInForce.IOC, cid)
+            query, body, path = "", transport_http._encode_json(rest.order_body(request)), "/spot/orders"
+        prepared = transport_http.PreparedRequest(
+            "POST", http._prefix + path, query, body, dict(http._write_headers)
+        )
+        target = http._target(prepared, True)
+        wire = http._wire
+        return wire, wire._encode("POST", target, prepared.headers, body)
+
+    async def _keep_warm(self) -> None:
+        while True:
+            await asyncio.sleep(_WARM_EVERY_S)
+            if (
+                self.busy
+                or self.mexc._private_rest._http._wire is None
+                or self.gate._private_rest.http._wire is None
+            ):
+                continue
+            for venue, side, price in ((self.mexc, Side.BUY, _BUY_MEXC), (self.gate, Side.SELL, _SELL_GATE)):
+                self._lane_request(venue, side, price, track=False)
+
+    def _settled(self, future: asyncio.Future) -> None:
+        if not future.cancelled() and future.exception() is not None:
+            self.errors.append(repr(future.exception())[:200])
+
+
+def _floor_process(conn, mode: str, config, loop: str) -> None:
+    eventloop.run(_floor_main(conn, mode, config), loop)
+
+
+async def _floor_main(conn, mode: str, config) -> None:
+    """Connect, then obey the parent: ("arm", bool), ("stats",), None to stop."""
+    venues = trading_venues(config)
+    bot = None
+    try:
+        await asyncio.gather(*(ex.initialize([BTC]) for ex in venues.values()))
+        bot = _FloorBot(venues, mode)
+        await bot.start()
+        conn.send("up")
+        loop = asyncio.get_running_loop()
+        while True:
+            command = await loop.run_in_executor(None, conn.recv)
+            if command is None:
+                return
+            if command[0] == "arm":
+                bot.armed = command[1]
+                conn.send("ok")
+            elif command[0] == "stats":
+                conn.send({"f2o": bot.f2o_us, "errors": bot.errors})
+    finally:
+        if bot is not None:
+            await bot.close()
+        for ex in venues.values():
+            with contextlib.suppress(Exception):
+                await ex.close()
+
+
+async def _measure(report: Report, quick: bool) -> None:
+    loop_name = eventloop.loop_name()
+    events, interval_s = (10, 0.25) if quick else (30, 0.25)
+    children: list[_Child] = []
+    figures: dict[str, dict] = {}
+    try:
+        sim = _Child(_sim_process, loop_name)
+        children.append(sim)
+        configs = await sim.recv()
+        peer = None
+        if peers.AVAILABLE:
+            peer = _Child(_bot_process, "ccxt", configs["ccxt"], loop_name)
+            children.append(peer)
+            if await peer.recv() != "up":
+                raise RuntimeError("the peer bot did not come up")
+            await sim.ask(("warm",))
+            async with asyncio.timeout(15):
+                while not await peer.ask(("synced",)):
+                    await asyncio.sleep(0.05)
+            await peer.ask(("arm", True))
+            await sim.ask(("run", "ccxt", events, interval_s))
+            await peer.ask(("arm", False))
+            figures["peer"] = await peer.ask(("stats",))
+        for mode in MODES:
+            bot = _Child(_floor_process, mode, configs["cexarb"], loop_name)
+            children.append(bot)
+            if await bot.recv() != "up":
+                raise RuntimeError(f"the {mode} bot did not come up")
+            await bot.ask(("arm", True))
+            await sim.ask(("run", "cexarb", events, interval_s))
+            await bot.ask(("arm", False))
+            figures[mode] = await bot.ask(("stats",))
+            bot.stop()
+            children.remove(bot)
+    finally:
+        for child in reversed(children):
+            child.stop()
+    peer_f2o = figures.get("peer", {}).get("f2o") or []
+    for mode in MODES:
+        f2o, errors = figures[mode]["f2o"], figures[mode]["errors"]
+        if not f2o:
+            raise RuntimeError(f"floor {mode}: nothing sent ({errors[:1]})")
+        row = Row(
+            f"tick to trade floor, {mode}: frame read -> request written, per request",
+            "us",
+            statistics.median(f2o),
+            percentile(f2o, 0.99),
+            len(f2o),
+            note=f"{len(f2o) // 2} crossings, one every {interval_s * 1000:.0f} ms; max {max(f2o):,.0f} us"
+            + (f"; {len(errors)} errors (first: {errors[0]})" if errors else ""),
+        )
+        if peer_f2o:
+            row.peer = "the ccxt.pro bot of the tick-to-trade row, same run"
+            row.peer_median, row.peer_p99 = statistics.median(peer_f2o), percentile(peer_f2o, 0.99)
+        report.add(row)
+
+
+def run(report: Report, quick: bool) -> None:
+    """The floor rows, on cexarb's default event loop."""
+    eventloop.run(_measure(report, quick))
