@@ -1,8 +1,10 @@
 import asyncio
+import contextlib
 import time
 
 from cexarb.config import RateLimitPool
 from cexarb.transport.ratelimit import RateLimiter
+from tests.support import eventually
 
 # Recording happens a few microseconds after the limiter's own timestamp; allow that much.
 _RECORDING_SLACK_S = 1e-3
@@ -88,3 +90,41 @@ async def test_cancelled_waiter_does_not_block_the_queue():
     stuck.cancel()
     await asyncio.wait_for(limiter.acquire(), 1.0)
     assert limiter.used() == 1
+
+
+async def test_enter_now_admits_only_what_needs_no_wait_and_takes_nothing_otherwise():
+    limiter = RateLimiter({"default": RateLimitPool(capacity=4, period_s=60.0)})
+    first = limiter.lease("default", 2)
+    assert first.enter_now()
+    assert limiter.used() == 2  # in flight
+    assert not limiter.lease("default", 3).enter_now()  # no room: nothing taken
+    assert limiter.used() == 2
+    first.exit_now()
+    assert limiter.used() == 2  # now counted in the window, once
+    assert limiter.lease("default", 1).enter_now()
+    assert limiter.used() == 3
+    limiter.penalize("default", 60.0)
+    assert not limiter.lease("default", 1).enter_now()  # paused, though there is room
+    assert limiter.used() == 3
+
+
+async def test_enter_now_never_passes_a_caller_queued_for_the_budget():
+    limiter = RateLimiter({"default": RateLimitPool(capacity=2, period_s=60.0)})
+    held = limiter.lease("default", 1)
+    assert held.enter_now()
+    queued = asyncio.create_task(limiter.acquire("default", 2))
+    await eventually(lambda: limiter._pools["default"].queued == 1, what="the acquire queued")
+    assert not limiter.lease("default", 1).enter_now()  # there is room, but someone waits for it
+    queued.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await queued
+    assert limiter.used() == 1
+
+
+async def test_a_lease_entered_by_the_context_manager_is_the_same_accounting():
+    limiter = RateLimiter({"default": RateLimitPool(capacity=5, period_s=60.0)})
+    async with limiter.lease("default", 9):  # clamped to the whole budget
+        assert limiter.used() == 5
+        assert not limiter.lease("default", 1).enter_now()
+    assert limiter.used() == 5
+    assert RateLimiter({}).lease("x").enter_now()  # no pools: nothing to count

@@ -168,23 +168,40 @@ class _Lease:
         self._pool = pool
         self._weight = weight
 
-    async def __aenter__(self) -> None:
+    def enter_now(self) -> bool:
+        """Admit now if that needs no wait (`__aenter__`'s fast path: nobody queued, room now),
+        counting the weight in flight; else take nothing and return False."""
         p = self._pool
-        if p is not None:
-            weight = _clamped(p, self._weight)
-            # `_admit`'s fast path inline: the order path admits without making a coroutine.
-            if p.queued or not _fits_now(p, weight):
-                weight = await self._limiter._admit_queued(p, weight)
-            self._weight = weight
-            p.in_flight += weight
+        if p is None:
+            return True
+        weight = _clamped(p, self._weight)
+        if p.queued or not _fits_now(p, weight):
+            return False
+        self._hold(p, weight)
+        return True
 
-    async def __aexit__(self, *exc_info: object) -> None:
+    def exit_now(self) -> None:
+        """`__aexit__`'s body, synchronous: the weight leaves the in-flight count and is counted
+        in the window from now (`period_s` long). Once per admission."""
         p = self._pool
         if p is not None:
             p.in_flight -= self._weight
             p.window.append((time.monotonic(), self._weight))
             p.window_weight += self._weight
             p.released.set()
+
+    async def __aenter__(self) -> None:
+        # The fast path without a coroutine of its own: the order path admits without one.
+        if not self.enter_now():
+            p = self._pool
+            self._hold(p, await self._limiter._admit_queued(p, _clamped(p, self._weight)))
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        self.exit_now()
+
+    def _hold(self, p: _Pool, weight: int) -> None:
+        self._weight = weight
+        p.in_flight += weight
 
 
 class SharedWindow:
