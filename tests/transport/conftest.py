@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import time
 from collections.abc import Mapping
@@ -23,6 +24,57 @@ def map_error(status: int, body: bytes, headers: Mapping[str, str]) -> ExchangeE
     if status == 401 and "EXPIRED" in text:
         return TimestampError(text, venue="test", http_status=status, code="EXPIRED")
     return ExchangeError(text, venue="test", http_status=status)
+
+
+HANG = b"hang"  # a RawServer reply: read the request, never answer it
+
+
+class RawServer:
+    """A TCP server answering each request with the next canned reply (bytes; None: close the
+    connection without answering; HANG: never answer, until the client closes; a reply saying Connection: close
+    closes it after); records every request it read, head and body, as read."""
+
+    def __init__(self, replies: list[bytes | None]) -> None:
+        self.replies = replies
+        self.requests: list[bytes] = []
+        self.connections = 0
+        self.writers: list[asyncio.StreamWriter] = []
+        self.server: asyncio.Server | None = None
+
+    async def start(self) -> str:
+        self.server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        return f"http://127.0.0.1:{self.server.sockets[0].getsockname()[1]}"
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.connections += 1
+        self.writers.append(writer)
+        try:
+            while self.replies:
+                head = await reader.readuntil(b"\r\n\r\n")
+                length = 0
+                for line in head.split(b"\r\n"):
+                    if line.lower().startswith(b"content-length:"):
+                        length = int(line.split(b":")[1])
+                self.requests.append(head + await reader.readexactly(length))
+                reply = self.replies.pop(0)
+                if reply is None:
+                    break
+                if reply is HANG:
+                    await reader.read()  # until the client gives up on it and closes
+                    break
+                writer.write(reply)
+                await writer.drain()
+                if b"Connection: close" in reply:
+                    break
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        writer.close()
+
+    async def close(self) -> None:
+        for writer in self.writers:
+            writer.close()
+        self.server.close()
+        await self.server.wait_closed()
 
 
 class Recorder:

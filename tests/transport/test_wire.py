@@ -10,50 +10,7 @@ from aiohttp import web
 from cexarb.transport.wire import BadReply, ConnectFailed, ConnectionLost, WirePool
 from tests.support import eventually
 
-
-class RawServer:
-    """A TCP server answering each request with the next canned reply (bytes, or None: close
-    the connection without answering; a reply saying Connection: close closes it after);
-    records every request it read."""
-
-    def __init__(self, replies: list[bytes | None]) -> None:
-        self.replies = replies
-        self.requests: list[bytes] = []
-        self.connections = 0
-        self.writers: list[asyncio.StreamWriter] = []
-        self.server: asyncio.Server | None = None
-
-    async def start(self) -> str:
-        self.server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
-        return f"http://127.0.0.1:{self.server.sockets[0].getsockname()[1]}"
-
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.connections += 1
-        self.writers.append(writer)
-        try:
-            while self.replies:
-                head = await reader.readuntil(b"\r\n\r\n")
-                length = 0
-                for line in head.split(b"\r\n"):
-                    if line.lower().startswith(b"content-length:"):
-                        length = int(line.split(b":")[1])
-                self.requests.append(head + await reader.readexactly(length))
-                reply = self.replies.pop(0)
-                if reply is None:
-                    break
-                writer.write(reply)
-                await writer.drain()
-                if b"Connection: close" in reply:
-                    break
-        except (asyncio.IncompleteReadError, ConnectionError):
-            pass
-        writer.close()
-
-    async def close(self) -> None:
-        for writer in self.writers:
-            writer.close()
-        self.server.close()
-        await self.server.wait_closed()
+from .conftest import HANG, RawServer
 
 
 @pytest.fixture
@@ -208,3 +165,35 @@ async def test_a_header_with_a_line_break_is_refused_before_anything_is_sent(raw
     with pytest.raises(ValueError, match="line break"):
         await pool.request("GET", "/", {"X-A": "1\r\nX-Injected: 1"}, b"", 5.0)
     assert server.requests == []
+
+
+async def test_send_now_writes_on_an_idle_connection_the_bytes_request_writes(raw):
+    ok = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+    server, pool = await raw([ok, ok])
+    assert pool.send_now("POST", "/o?a=1", {"X-A": "1"}, b"{}", 5.0) is None  # no connection yet
+    assert (await pool.request("POST", "/o?a=1", {"X-A": "1"}, b"{}", 5.0)).body == b"ok"
+    waiter = pool.send_now("POST", "/o?a=1", {"X-A": "1"}, b"{}", 5.0)
+    assert waiter is not None
+    assert pool.idle == 0
+    assert pool.send_now("GET", "/", {}, b"", 5.0) is None  # the one connection is busy
+    assert (await waiter).body == b"ok"
+    first, second = server.requests
+    assert first == second == pool.encode("POST", "/o?a=1", {"X-A": "1"}, b"{}")
+    await eventually(lambda: pool.idle == 1, what="the connection back in the pool")
+    assert pool.connects == 1
+
+
+async def test_send_now_errors_are_request_errors_and_a_closed_pool_sends_nothing(raw):
+    ok = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+    server, pool = await raw([ok, None, ok, HANG, ok])
+    await pool.request("GET", "/", {}, b"", 5.0)
+    with pytest.raises(ConnectionLost):
+        await pool.send_now("POST", "/order", {}, b"{}", 5.0)
+    await pool.request("GET", "/", {}, b"", 5.0)
+    with pytest.raises(TimeoutError):
+        await pool.send_now("POST", "/order", {}, b"{}", 0.1)
+    await pool.request("GET", "/", {}, b"", 5.0)
+    assert pool.connects == 3  # neither failed connection was reused
+    await pool.close()
+    assert pool.send_now("GET", "/", {}, b"", 5.0) is None
+    assert len(server.requests) == 5
