@@ -13,7 +13,7 @@ import logging
 import random
 import re
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
@@ -159,7 +159,7 @@ class HttpClient:
     def limiter(self) -> RateLimiter | None:
         return self._limiter
 
-    async def request(
+    def request(
         self,
         method: str,
         path: str,
@@ -170,23 +170,104 @@ class HttpClient:
         pool: str = "default",
         weight: int = 1,
         idempotent: bool | None = None,
-    ) -> Any:
+    ) -> Coroutine[Any, Any, Any]:
+        """Send one request (await what this returns) and give its reply's decoded JSON (None
+        if empty), retrying what is safe to retry; the venue's errors typed by the error mapper,
+        a lost reply to a non-idempotent request as OrderStatusUnknown. Bad input (a signed
+        request without a signer, a body JSON cannot hold) raises at once."""
+        base = self._prepare(method, path, params, json_body, signed)
+        return self._attempts(base, path, pool, weight, signed, idempotent, None)
+
+    def send_now(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json_body: Any = None,
+        signed: bool = False,
+        pool: str = "default",
+        weight: int = 1,
+    ) -> Coroutine[Any, Any, Any] | None:
+        """request(), with its first attempt written before this returns when that needs no
+        wait: one of the client's own connections idle (WirePool.send_now), the rate limit
+        admitting it now (enter_now), no outside aiohttp session. Awaiting it gives exactly
+        what request() would give for the same request and the same replies: the decoded
+        JSON, the same typed errors, and the same retries after the first attempt (a
+        TimestampError resyncs the clock and sends again, a RateLimitError penalizes the pool
+        and retries, a lost reply on a non-idempotent request is OrderStatusUnknown, ...).
+        None: nothing was sent, signed or counted; call request()."""
+        session = self._session
+        wire = self._wire
+        if (session is not None and not session.closed) or wire is None or not wire.can_send_now():
+            return None
+        base = self._prepare(method, path, params, json_body, signed)
+        lease = None if self._limiter is None else self._limiter.lease(pool, weight)
+        if lease is not None and not lease.enter_now():
+            return None
+        try:
+            written = self._start(base, signed, wire)
+        except BaseException:
+            if lease is not None:
+                lease.exit_now()  # as request()'s lease ends when its signer or encoding fails
+            raise
+        if lease is not None:
+            # Held until the reply, as request() holds it; a callback: released even if the
+            # attempt is never awaited.
+            written[1].add_done_callback(lambda _: lease.exit_now())
+        return self._attempts(base, path, pool, weight, signed, None, written)
+
+    def encode_request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json_body: Any = None,
+        signed: bool = False,
+    ) -> bytes:
+        """The bytes request() would write for this request now over the client's own
+        connections (signed with the clock's current time): nothing sent, no rate-limit weight
+        taken, no stats counted. For rehearsing the order path (keeping its code warm) and for
+        tests. Makes the client's connection pool if it has none yet (no connection opened)."""
+        prepared, target = self._signed(self._prepare(method, path, params, json_body, signed), signed)
+        return self._own_wire().encode(prepared.method, target, prepared.headers, prepared.body)
+
+    def _prepare(
+        self, method: str, path: str, params: Mapping[str, Any] | None, json_body: Any, signed: bool
+    ) -> PreparedRequest:
+        """The request as every attempt starts it: its headers the shared defaults (an attempt
+        signs a copy)."""
         method = method.upper()
-        if idempotent is None:
-            idempotent = method in _IDEMPOTENT
         if signed and self._signer is None:
             raise ExchangeError(f"{method} {path} needs signing but no signer was given", venue=self.venue)
         query = encode_params(params)
         body = b"" if json_body is None else _encode_json(json_body)
         headers = self._write_headers if body or method in _WRITES else self._default_headers
-        full_path = self._prefix + path
+        return PreparedRequest(method, self._prefix + path, query, body, headers)
+
+    async def _attempts(
+        self,
+        base: PreparedRequest,
+        path: str,
+        pool: str,
+        weight: int,
+        signed: bool,
+        idempotent: bool | None,
+        written: tuple[float, Awaitable[Reply]] | None,
+    ) -> Any:
+        """request()'s attempts until one settles it; `written`: the first one's start and
+        reply when send_now wrote it already."""
+        method = base.method
+        if idempotent is None:
+            idempotent = method in _IDEMPOTENT
         retries = 0
         resynced = False
         while True:
-            # A fresh copy per attempt: the signer adds to it, and a retry signs anew.
-            prepared = PreparedRequest(method, full_path, query, body, dict(headers))
             try:
-                return await self._send(prepared, pool, weight, signed)
+                attempt = self._send(base, pool, weight, signed, written)
+                written = None  # a retry is sent anew
+                return await attempt
             except TimestampError:
                 if resynced or self._server_time is None:
                     raise
@@ -212,7 +293,7 @@ class HttpClient:
             except _NotSent as exc:
                 if retries >= self._max_retries:
                     raise NetworkError(
-                        f"{method} {self._origin}{full_path}: cannot connect ({exc})", venue=self.venue
+                        f"{method} {self._origin}{base.path}: cannot connect ({exc})", venue=self.venue
                     ) from exc.__cause__
                 error = exc
                 await asyncio.sleep(self._backoff(retries))
@@ -244,22 +325,28 @@ class HttpClient:
                 error=str(error),
             )
 
-    async def _send(self, prepared: PreparedRequest, pool: str, weight: int, signed: bool = False) -> Any:
+    async def _send(
+        self,
+        base: PreparedRequest,
+        pool: str,
+        weight: int,
+        signed: bool,
+        written: tuple[float, Awaitable[Reply]] | None = None,
+    ) -> Any:
+        """One attempt, from admission to the decoded reply; `written`: its start and reply when
+        send_now wrote it (admitted, counted and signed there)."""
         limiter = self._limiter
-        self.stats.requests += 1
         try:
-            if limiter is None:
-                started = time.perf_counter()
-                reply = await self._exchange(prepared, self._target(prepared, signed))
-                self.stats.latency_ms.observe((time.perf_counter() - started) * 1e3)
-            else:
+            if written is None and limiter is not None:
                 async with limiter.lease(pool, weight):
                     # Signed once admitted: a long wait for budget must not age the timestamp
                     # past the venue's receive window.
-                    target = self._target(prepared, signed)
-                    started = time.perf_counter()
-                    reply = await self._exchange(prepared, target)
-                    self.stats.latency_ms.observe((time.perf_counter() - started) * 1e3)
+                    started, pending = self._start(base, signed, None)
+                    reply = await pending
+            else:
+                started, pending = written or self._start(base, signed, None)
+                reply = await pending
+            self.stats.latency_ms.observe((time.perf_counter() - started) * 1e3)
         except ConnectFailed as exc:
             raise _NotSent(str(exc)) from exc
         except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
@@ -278,10 +365,30 @@ class HttpClient:
             return _decode_json(body)
         except msgspec.DecodeError as exc:
             raise ProtocolError(
-                f"{prepared.method} {prepared.path}: reply is not JSON: {body[:200]!r}",
+                f"{base.method} {base.path}: reply is not JSON: {body[:200]!r}",
                 venue=self.venue,
                 http_status=status,
             ) from exc
+
+    def _start(
+        self, base: PreparedRequest, signed: bool, wire: WirePool | None
+    ) -> tuple[float, Awaitable[Reply]]:
+        """An attempt counted, signed and handed over: written at once by `wire` (send_now's,
+        which the caller saw able to), else on its way (`_exchange`). Gives when it started
+        (the latency clock) and its reply."""
+        self.stats.requests += 1
+        prepared, target = self._signed(base, signed)
+        started = time.perf_counter()
+        if wire is None:
+            return started, self._exchange(prepared, target)
+        return started, wire.send_now(
+            prepared.method, target, prepared.headers, prepared.body, self._timeout_s
+        )
+
+    def _signed(self, base: PreparedRequest, signed: bool) -> tuple[PreparedRequest, str]:
+        """A copy of `base` (the signer adds to it; a retry signs anew) and its target."""
+        prepared = PreparedRequest(base.method, base.path, base.query, base.body, dict(base.headers))
+        return prepared, self._target(prepared, signed)
 
     def _target(self, prepared: PreparedRequest, signed: bool) -> str:
         """Path and query as sent (signed first: a retry gets a fresh timestamp)."""
@@ -294,11 +401,16 @@ class HttpClient:
         the order path), or an exchange through the session from outside."""
         session = self._session
         if session is None or session.closed:
-            wire = self._wire
-            if wire is None:
-                wire = self._wire = WirePool(self._origin)
-            return wire.request(prepared.method, target, prepared.headers, prepared.body, self._timeout_s)
+            return self._own_wire().request(
+                prepared.method, target, prepared.headers, prepared.body, self._timeout_s
+            )
         return self._session_exchange(session, prepared, target)
+
+    def _own_wire(self) -> WirePool:
+        wire = self._wire
+        if wire is None:
+            wire = self._wire = WirePool(self._origin)
+        return wire
 
     async def _session_exchange(
         self, session: aiohttp.ClientSession, prepared: PreparedRequest, target: str
