@@ -39,6 +39,7 @@ class RawServer:
         self.requests: list[bytes] = []
         self.connections = 0
         self.writers: list[asyncio.StreamWriter] = []
+        self.handlers: list[asyncio.Task] = []
         self.server: asyncio.Server | None = None
 
     async def start(self) -> str:
@@ -48,6 +49,7 @@ class RawServer:
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.connections += 1
         self.writers.append(writer)
+        self.handlers.append(asyncio.current_task())
         try:
             while self.replies:
                 head = await reader.readuntil(b"\r\n\r\n")
@@ -75,6 +77,9 @@ class RawServer:
             writer.close()
         self.server.close()
         await self.server.wait_closed()
+        # Each handler ends on its connection's close: left running, the loop's end would
+        # cancel it, which asyncio's stream server logs as an error.
+        await asyncio.gather(*self.handlers, return_exceptions=True)
 
 
 class Recorder:

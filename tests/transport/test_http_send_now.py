@@ -47,6 +47,8 @@ ORDER = {"params": {"symbol": "BTC_USDT", "qty": 0.5}, "json_body": {"side": "bu
 
 
 def _signer(request: PreparedRequest, timestamp_ms: int) -> None:
+    if b"unsignable" in request.body:
+        raise ValueError("the signer cannot sign this")
     request.query = f"{request.query}&ts={timestamp_ms}" if request.query else f"ts={timestamp_ms}"
     request.headers["X-Sign"] = f"{len(request.body)}:{timestamp_ms}"
 
@@ -64,20 +66,18 @@ async def lane():
     async def start(replies: list[bytes | None], **kw: Any) -> tuple[RawServer, HttpClient, RateLimiter]:
         server = RawServer(list(replies))
         url = await server.start()
-        limiter = kw.pop("rate_limiter", None) or RateLimiter({"default": RateLimitPool(100, 60.0)})
-        kw.setdefault("timeout_s", 5.0)
-        client = HttpClient(
-            "test",
-            url + "/api",
-            error_mapper=map_error,
-            signer=_signer,
-            clock=Clock(wall_ms=lambda: float(FROZEN_MS)),
-            server_time=_server_time,
-            rate_limiter=limiter,
-            backoff_initial_s=0.01,
-            backoff_max_s=0.02,
+        options: dict[str, Any] = {
+            "signer": _signer,
+            "clock": Clock(wall_ms=lambda: float(FROZEN_MS)),
+            "server_time": _server_time,
+            "rate_limiter": RateLimiter({"default": RateLimitPool(100, 60.0)}),
+            "timeout_s": 5.0,
+            "backoff_initial_s": 0.01,
+            "backoff_max_s": 0.02,
             **kw,
-        )
+        }
+        limiter = options["rate_limiter"]
+        client = HttpClient("test", url + "/api", error_mapper=map_error, **options)
         made.append((server, client))
         return server, client, limiter
 
@@ -212,11 +212,13 @@ async def _parity(lane, replies: list[bytes | None], method: str, path: str, **k
         stats = client.stats
         counts = (stats.requests, stats.retries, stats.rate_limited, stats.timeouts, stats.clock_resyncs)
         sent = [re.sub(rb"Host: [^\r]*", b"Host: HOST", r) for r in server.requests[1:]]  # the port varies
-        seen.append((outcome, sent, counts, _window(limiter)))
+        paused = limiter._pools["default"].paused_until > 0  # a 429 penalized the pool
+        seen.append((outcome, sent, counts, _window(limiter), paused))
     assert seen[0] == seen[1]
-    outcome, sent, counts, (in_flight, counted) = seen[0]
+    outcome, sent, counts, (in_flight, counted), paused = seen[0]
     assert in_flight == 0
     assert counted == 1 + len(sent)  # the warm-up and each attempt, once
+    assert paused == (counts[2] > 0)
     return outcome, len(sent), counts
 
 
@@ -298,3 +300,21 @@ async def test_cancelling_the_awaiting_of_a_written_request_aborts_its_connectio
     # The connection was aborted (a late reply must not be read as the next request's).
     assert await client.request("GET", "/next") == {"id": "1"}
     assert server.connections == 2
+
+
+async def test_bad_input_raises_at_once_and_a_failing_signer_leaves_the_same_accounting_as_request(lane):
+    _, unsigned, _ = await lane([WARM], signer=None)
+    await unsigned.request("GET", "/warm")
+    with pytest.raises(ExchangeError, match="signer"):
+        unsigned.send_now("POST", "/orders", **ORDER)
+    assert unsigned.stats.requests == 1
+    server, client, limiter = await lane([WARM])
+    await client.request("GET", "/warm")
+    bad = {**ORDER, "json_body": {"note": "unsignable"}}
+    with pytest.raises(ValueError, match="cannot sign"):
+        await client.request("POST", "/orders", **bad)
+    assert (client.stats.requests, _window(limiter)) == (2, (0, 2))
+    with pytest.raises(ValueError, match="cannot sign"):
+        client.send_now("POST", "/orders", **bad)
+    assert (client.stats.requests, _window(limiter)) == (3, (0, 3))  # as request() counts it
+    assert len(server.requests) == 1
