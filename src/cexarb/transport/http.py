@@ -230,7 +230,9 @@ class HttpClient:
         connections (signed with the clock's current time): nothing sent, no rate-limit weight
         taken, no stats counted. For rehearsing the order path (keeping its code warm) and for
         tests. Makes the client's connection pool if it has none yet (no connection opened)."""
-        prepared, target = self._signed(self._prepare(method, path, params, json_body, signed), signed)
+        base = self._prepare(method, path, params, json_body, signed)
+        prepared = PreparedRequest(base.method, base.path, base.query, base.body, dict(base.headers))
+        target = self._target(prepared, signed)
         return self._own_wire().encode(prepared.method, target, prepared.headers, prepared.body)
 
     def _prepare(
@@ -338,11 +340,16 @@ class HttpClient:
         limiter = self._limiter
         try:
             if written is None and limiter is not None:
-                async with limiter.lease(pool, weight):
+                lease = limiter.lease(pool, weight)
+                if not lease.enter_now():  # its fast path without the coroutine of `async with`
+                    await lease.__aenter__()
+                try:
                     # Signed once admitted: a long wait for budget must not age the timestamp
                     # past the venue's receive window.
                     started, pending = self._start(base, signed, None)
                     reply = await pending
+                finally:
+                    lease.exit_now()
             else:
                 started, pending = written or self._start(base, signed, None)
                 reply = await pending
@@ -377,18 +384,15 @@ class HttpClient:
         which the caller saw able to), else on its way (`_exchange`). Gives when it started
         (the latency clock) and its reply."""
         self.stats.requests += 1
-        prepared, target = self._signed(base, signed)
+        # A copy: the signer adds to it, and a retry signs anew.
+        prepared = PreparedRequest(base.method, base.path, base.query, base.body, dict(base.headers))
+        target = self._target(prepared, signed)
         started = time.perf_counter()
         if wire is None:
             return started, self._exchange(prepared, target)
         return started, wire.send_now(
             prepared.method, target, prepared.headers, prepared.body, self._timeout_s
         )
-
-    def _signed(self, base: PreparedRequest, signed: bool) -> tuple[PreparedRequest, str]:
-        """A copy of `base` (the signer adds to it; a retry signs anew) and its target."""
-        prepared = PreparedRequest(base.method, base.path, base.query, base.body, dict(base.headers))
-        return prepared, self._target(prepared, signed)
 
     def _target(self, prepared: PreparedRequest, signed: bool) -> str:
         """Path and query as sent (signed first: a retry gets a fresh timestamp)."""
@@ -401,12 +405,13 @@ class HttpClient:
         the order path), or an exchange through the session from outside."""
         session = self._session
         if session is None or session.closed:
-            return self._own_wire().request(
+            return (self._wire or self._own_wire()).request(
                 prepared.method, target, prepared.headers, prepared.body, self._timeout_s
             )
         return self._session_exchange(session, prepared, target)
 
     def _own_wire(self) -> WirePool:
+        """Our connection pool, made on first use (it opens connections only when asked to)."""
         wire = self._wire
         if wire is None:
             wire = self._wire = WirePool(self._origin)

@@ -177,7 +177,8 @@ class _Lease:
         weight = _clamped(p, self._weight)
         if p.queued or not _fits_now(p, weight):
             return False
-        self._hold(p, weight)
+        self._weight = weight
+        p.in_flight += weight
         return True
 
     def exit_now(self) -> None:
@@ -191,17 +192,14 @@ class _Lease:
             p.released.set()
 
     async def __aenter__(self) -> None:
-        # The fast path without a coroutine of its own: the order path admits without one.
+        # enter_now is the fast path (no `_admit` coroutine); only a wait queues.
         if not self.enter_now():
             p = self._pool
-            self._hold(p, await self._limiter._admit_queued(p, _clamped(p, self._weight)))
+            self._weight = await self._limiter._admit_queued(p, _clamped(p, self._weight))
+            p.in_flight += self._weight
 
     async def __aexit__(self, *exc_info: object) -> None:
         self.exit_now()
-
-    def _hold(self, p: _Pool, weight: int) -> None:
-        self._weight = weight
-        p.in_flight += weight
 
 
 class SharedWindow:
