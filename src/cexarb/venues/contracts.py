@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
@@ -210,6 +210,18 @@ class PrivateRest(Protocol):
 
     async def place_order(self, request: OrderRequest) -> Order:
         """Send once. A timeout raises OrderStatusUnknown; never resent blindly."""
+        ...
+
+    def place_order_now(self, request: OrderRequest) -> Awaitable[Order] | None:
+        """place_order with its request written before returning when the transport can
+        (HttpClient.send_now); awaiting gives what place_order gives, errors included (Gate's
+        OrderStatusUnknown carries the client id, as from place_order). None: nothing sent
+        (call place_order). Gate spot returns None until its account kind is known."""
+        ...
+
+    def order_bytes(self, request: OrderRequest) -> bytes:
+        """The bytes place_order would write for `request` now (HttpClient.encode_request):
+        nothing sent, nothing counted."""
         ...
 
     async def cancel_order(

@@ -8,6 +8,7 @@ in base units.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from typing import Any
 
 import aiohttp
@@ -30,7 +31,7 @@ from cexarb.model import (
     SymbolInfo,
     TimeInForce,
 )
-from cexarb.model.errors import InvalidOrder, ProtocolError
+from cexarb.model.errors import ExchangeError, InvalidOrder, ProtocolError
 from cexarb.model.rounding import format_decimal, is_on_grid
 from cexarb.venues.gateio import codec
 from cexarb.venues.gateio.errors import VENUE
@@ -50,6 +51,7 @@ PREFIX = f"/futures/{SETTLE}"
 # Sizes as decimal strings (contracts with enable_decimal) instead of integers.
 SIZE_DECIMAL_HEADERS = {"X-Gate-Size-Decimal": "1"}
 _PAGE = 100
+_ORDERS = f"{PREFIX}/orders"
 
 
 class _Contracts:
@@ -60,6 +62,10 @@ class _Contracts:
         self._rest = rest
         self.symbols_info = symbols_info
         self._fetched: dict[Symbol, SymbolInfo] = {}
+
+    def known(self, symbol: Symbol) -> SymbolInfo | None:
+        """The contract's info if known without a request."""
+        return self.symbols_info.get(symbol) or self._fetched.get(symbol)
 
     async def info(self, symbol: Symbol) -> SymbolInfo:
         info = self.symbols_info.get(symbol) or self._fetched.get(symbol)
@@ -206,10 +212,10 @@ class GateioFuturesPrivateRest(GateTradingRest):
             return int(whole)
         return format_decimal(contracts, step)
 
-    async def order_body(self, request: OrderRequest) -> dict[str, Any]:
-        """The POST /futures/usdt/orders body: the size in signed contracts, the price on the tick grid."""
+    def _place_body(self, request: OrderRequest, info: SymbolInfo) -> dict[str, Any]:
+        """The place request stated once (POST `_ORDERS`, signed; its reply read by `_order`):
+        its body, the size in signed contracts of `info`, the price on the tick grid."""
         check_client_order_id(request.client_order_id)
-        info = await self._contracts.info(request.symbol)
         size = self.to_contracts(info, request.quantity)
         if request.side is Side.SELL:
             size = -size if isinstance(size, int) else f"-{size}"
@@ -223,10 +229,37 @@ class GateioFuturesPrivateRest(GateTradingRest):
         body["reduce_only"] = request.reduce_only
         return body
 
+    async def order_body(self, request: OrderRequest) -> dict[str, Any]:
+        """The POST /futures/usdt/orders body (the contract fetched first if not known)."""
+        return self._place_body(request, await self._contracts.info(request.symbol))
+
     async def place_order(self, request: OrderRequest) -> Order:
         """POST the order (quantity converted to contracts at this edge)."""
         body = await self.order_body(request)
-        return await self._order(await self.post_order(f"{PREFIX}/orders", body, request.client_order_id))
+        return await self._order(await self.post_order(_ORDERS, body, request.client_order_id))
+
+    def place_order_now(self, request: OrderRequest) -> Awaitable[Order] | None:
+        """place_order with its request written before this returns when the transport can
+        (HttpClient.send_now); awaiting gives what place_order gives, errors included (an
+        OrderStatusUnknown carries the client id). None: nothing was sent (call place_order),
+        also while the contract is not known yet (fetching it takes a request)."""
+        info = self._contracts.known(request.symbol)
+        if info is None:
+            return None
+        reply = self.post_order_now(_ORDERS, self._place_body(request, info))
+        return None if reply is None else self.placed(reply, request.client_order_id, self._order)
+
+    def order_bytes(self, request: OrderRequest) -> bytes:
+        """The bytes place_order would write for `request` now: nothing sent, nothing counted.
+        The size is in contracts, so the contract must be known (symbols_info, or fetched)."""
+        info = self._contracts.known(request.symbol)
+        if info is None:
+            raise ExchangeError(
+                f"the order's size is in contracts of {request.symbol}, not known yet",
+                venue=VENUE,
+                hint="pass its SymbolInfo in symbols_info (a composite does), or place an order first",
+            )
+        return self.post_order_bytes(_ORDERS, self._place_body(request, info))
 
     async def _order(self, raw: Any) -> Order:
         return codec.parse_futures_order(raw, await self._contracts.size(raw["contract"]))

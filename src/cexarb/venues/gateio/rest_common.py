@@ -4,7 +4,7 @@ order rules both markets apply alike (ids, limit price and time in force, fills 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import aiohttp
@@ -133,9 +133,29 @@ class GateTradingRest(GateRest):
         try:
             return await self.http.request("POST", path, json_body=body, signed=True, pool=ORDERS)
         except OrderStatusUnknown as exc:
-            raise OrderStatusUnknown(
-                exc.message, client_order_id=client_order_id, venue=VENUE, http_status=exc.http_status
-            ) from exc
+            raise _with_client_id(exc, client_order_id) from exc
+
+    def post_order_now(self, path: str, body: dict[str, Any]) -> Awaitable[Any] | None:
+        """post_order's request written now when the transport can (HttpClient.send_now);
+        None: nothing was sent. Await the result through `placed`."""
+        self._require_signer("POST", path)
+        return self.http.send_now("POST", path, json_body=body, signed=True, pool=ORDERS)
+
+    async def placed(
+        self, reply: Awaitable[Any], client_order_id: str, parse: Callable[[Any], Awaitable[Order]]
+    ) -> Order:
+        """The order a place written by `post_order_now` made, as place_order gives it: the
+        reply through `parse`, an ambiguous outcome raised with the client id."""
+        try:
+            raw = await reply
+        except OrderStatusUnknown as exc:
+            raise _with_client_id(exc, client_order_id) from exc
+        return await parse(raw)
+
+    def post_order_bytes(self, path: str, body: dict[str, Any]) -> bytes:
+        """The bytes post_order would write now (HttpClient.encode_request): nothing sent."""
+        self._require_signer("POST", path)
+        return self.http.encode_request("POST", path, json_body=body, signed=True)
 
     async def get_open_orders(self, symbol: Symbol | None = None) -> list[Order]:
         raise NotImplementedError
@@ -192,6 +212,13 @@ class GateTradingRest(GateRest):
         if symbol is None:
             return sorted({o.symbol for o in await self.get_open_orders()})
         return [symbol]
+
+
+def _with_client_id(exc: OrderStatusUnknown, client_order_id: str) -> OrderStatusUnknown:
+    """The transport's OrderStatusUnknown with the client id the order can be found by."""
+    return OrderStatusUnknown(
+        exc.message, client_order_id=client_order_id, venue=VENUE, http_status=exc.http_status
+    )
 
 
 def order_ref(order_id: str | None, client_order_id: str | None) -> str:

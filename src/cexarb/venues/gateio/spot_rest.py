@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from typing import Any
 
 import aiohttp
@@ -53,6 +54,7 @@ from cexarb.venues.gateio.rest_common import (
 from cexarb.venues.gateio.symbols import check_client_order_id, to_venue
 
 _PAGE = 100
+_ORDERS = "/spot/orders"
 
 
 class GateioSpotPublicRest(GateRest):
@@ -161,14 +163,40 @@ class GateioSpotPrivateRest(GateTradingRest):
             )
         return format_decimal(quantity, info.step_size if info is not None else None)
 
-    async def place_order(self, request: OrderRequest) -> Order:
-        """POST /spot/orders; a market buy is sized in quote (quantity x price)."""
+    def _place_body(self, request: OrderRequest) -> dict[str, Any]:
+        """The place request stated once (POST `_ORDERS`, signed; its reply read by
+        `spot_order`): its body, once the account kind is known."""
         if request.reduce_only:
             raise InvalidOrder("reduce_only has no meaning on spot", venue=VENUE)
+        return self.order_body(request)
+
+    async def place_order(self, request: OrderRequest) -> Order:
+        """POST /spot/orders; a market buy is sized in quote (quantity x price)."""
         if self._account is None:  # asked once: no coroutine per order after that
             await self.account_kind()  # the body names the key's account
-        body = self.order_body(request)
-        return await self.spot_order(await self.post_order("/spot/orders", body, request.client_order_id))
+        body = self._place_body(request)
+        return await self.spot_order(await self.post_order(_ORDERS, body, request.client_order_id))
+
+    def place_order_now(self, request: OrderRequest) -> Awaitable[Order] | None:
+        """place_order with its request written before this returns when the transport can
+        (HttpClient.send_now); awaiting gives what place_order gives, errors included (an
+        OrderStatusUnknown carries the client id). None: nothing was sent (call place_order),
+        also while the account kind is not known yet (learning it takes a request)."""
+        if self._account is None:
+            return None
+        reply = self.post_order_now(_ORDERS, self._place_body(request))
+        return None if reply is None else self.placed(reply, request.client_order_id, self.spot_order)
+
+    def order_bytes(self, request: OrderRequest) -> bytes:
+        """The bytes place_order would write for `request` now: nothing sent, nothing counted.
+        The body names the account, so its kind must be known (initialize asks for it)."""
+        if self._account is None:
+            raise ExchangeError(
+                "the order's bytes name the account kind, not known yet",
+                venue=VENUE,
+                hint="await account_kind() first (a composite's initialize does)",
+            )
+        return self.post_order_bytes(_ORDERS, self._place_body(request))
 
     async def spot_order(self, raw: Any) -> Order:
         """An order from a REST reply; a market buy whose reply lacks `filled_amount` (Gate's

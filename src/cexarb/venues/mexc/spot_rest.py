@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+from collections.abc import Awaitable
 from typing import Any
 
 import aiohttp
@@ -57,6 +58,7 @@ _MAX_DEPTH = 5000
 SNAPSHOT_DEPTH = 1000
 _MAX_TRADES = 100
 _ORDERS_POOL = "orders"
+_ORDER_PATH = "/api/v3/order"
 
 log = logging.getLogger("cexarb.venues.mexc")
 
@@ -67,6 +69,11 @@ def _checked(reply: Any) -> Any:
         if str(reply["code"]) not in ("0", "200"):
             raise parse_error(200, reply)
     return reply
+
+
+async def _placed(reply: Awaitable[Any], sent: Order) -> Order:
+    """The order a new-order reply written by place_order_now confirms, read as place_order reads it."""
+    return codec.parse_new_order(_checked(await reply), sent)
 
 
 def _http(config: VenueConfig, session, rate_limiter, **kw) -> HttpClient:
@@ -214,8 +221,10 @@ class MexcSpotPrivateRest(MexcWalletMixin):
 
     # --- orders --------------------------------------------------------------------------
 
-    async def place_order(self, request: OrderRequest) -> Order:
-        """POST /api/v3/order; `reduce_only` has no meaning on spot and is not sent."""
+    def _new_order(self, request: OrderRequest) -> tuple[dict[str, Any], Order]:
+        """The new-order request stated once (POST `_ORDER_PATH`, signed, in the orders pool):
+        its query parameters, and the order as sent, which its reply is read against.
+        `reduce_only` has no meaning on spot and is not sent."""
         symbol, side, quantity, price = request.symbol, request.side, request.quantity, request.price
         order_type, tif, cid = request.order_type, request.time_in_force, request.client_order_id
         info = self.symbols.info(symbol)
@@ -229,10 +238,6 @@ class MexcSpotPrivateRest(MexcWalletMixin):
             "price": None if market else format_decimal(price, info.tick_size if info else None),
             "newClientOrderId": cid,
         }
-        # The client directly (not `_signed`): one coroutine less, and `_checked` runs once, below.
-        reply = await self._http.request(
-            "POST", "/api/v3/order", params=params, signed=True, pool=_ORDERS_POOL
-        )
         # The reply may hold only symbol, orderId, orderListId and transactTime: the order is
         # built from this request, so a placed order is never reported as an error.
         order_type, tif = codec.ORDER_TYPE.get(venue_type, (order_type, tif))
@@ -241,7 +246,27 @@ class MexcSpotPrivateRest(MexcWalletMixin):
             symbol, "", cid, side, order_type, 0.0 if market else price, quantity, OrderStatus.NEW, tif
         )
         sent.remaining_quantity = quantity
+        return params, sent
+
+    async def place_order(self, request: OrderRequest) -> Order:
+        """POST /api/v3/order; `reduce_only` has no meaning on spot and is not sent."""
+        params, sent = self._new_order(request)
+        # The client directly (not `_signed`): one coroutine less, and `_checked` runs once, below.
+        reply = await self._http.request("POST", _ORDER_PATH, params=params, signed=True, pool=_ORDERS_POOL)
         return codec.parse_new_order(_checked(reply), sent)
+
+    def place_order_now(self, request: OrderRequest) -> Awaitable[Order] | None:
+        """place_order with its request written before this returns when the transport can
+        (HttpClient.send_now); awaiting gives what place_order gives, errors included. None:
+        nothing was sent (call place_order)."""
+        params, sent = self._new_order(request)
+        reply = self._http.send_now("POST", _ORDER_PATH, params=params, signed=True, pool=_ORDERS_POOL)
+        return None if reply is None else _placed(reply, sent)
+
+    def order_bytes(self, request: OrderRequest) -> bytes:
+        """The bytes place_order would write for `request` now: nothing sent, nothing counted."""
+        params, _sent = self._new_order(request)
+        return self._http.encode_request("POST", _ORDER_PATH, params=params, signed=True)
 
     def _order_ref(self, symbol: Symbol, order_id: str | None, client_order_id: str | None) -> dict:
         if not order_id and not client_order_id:
