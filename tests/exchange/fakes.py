@@ -81,6 +81,7 @@ class FakeVenue:
         self.private_ws: FakePrivateWs | None = None
         self.ws_first = False  # push the order update before the place reply
         self.lose_next_reply = False
+        self.lane_open = True  # place_order_now writes (False: it returns None, as with no idle connection)
         self.calls: list[str] = []
         self.closed: list[str] = []
         self.on_snapshot = None  # hook run while a snapshot request is in flight
@@ -223,8 +224,24 @@ class FakePrivateRest(_Client):
         return AccountFees(symbol, *self.venue.account_fees.get(symbol, (0.001, 0.002)))
 
     async def place_order(self, request: OrderRequest):
+        return await self._reply(self._accept(request))
+
+    def place_order_now(self, request: OrderRequest):
+        """Written at once (the venue acts on it now) unless the venue has the lane closed."""
+        if not self.venue.lane_open:
+            return None
+        return self._reply(self._accept(request))
+
+    def order_bytes(self, request: OrderRequest) -> bytes:
+        return f"PLACE {request.symbol} {request.side} {request.quantity}@{request.price} {request.client_order_id}".encode()
+
+    def _accept(self, request: OrderRequest) -> Order | BaseException:
+        """The venue's side of the write: the order it made, or its refusal (raised with the reply)."""
         venue = self.venue
-        venue.check("place")
+        try:
+            venue.check("place")
+        except BaseException as exc:
+            return exc
         oid = str(next(venue._ids))
         quantity, cid = request.quantity, request.client_order_id
         order = Order(request.symbol, oid, cid, request.side, request.order_type, request.price or 0.0, quantity,
@@ -234,10 +251,17 @@ class FakePrivateRest(_Client):
         if venue.ws_first:
             venue.push_private("order", order)
             venue.fill(oid, quantity)
+        return order
+
+    async def _reply(self, accepted: Order | BaseException) -> Order:
+        venue = self.venue
+        if isinstance(accepted, BaseException):
+            raise accepted
+        order = accepted
         await asyncio.sleep(0)
         if venue.lose_next_reply:
             venue.lose_next_reply = False
-            raise OrderStatusUnknown("reply lost", venue="fake", client_order_id=cid)
+            raise OrderStatusUnknown("reply lost", venue="fake", client_order_id=order.client_order_id)
         if not venue.ws_first:
             venue.push_private("order", order)
         return Order(**{f: getattr(order, f) for f in order.__struct_fields__})

@@ -8,6 +8,8 @@ import inspect
 import pkgutil
 import typing
 
+import pytest
+
 import cexarb.exchange
 import cexarb.venues
 from cexarb.exchange.private import CompositePrivateExchange
@@ -18,8 +20,11 @@ from cexarb.venues.mexc import MexcSpotPrivateRest
 from tests.exchange.fakes import FakePrivateRest
 
 ORDER_FIELDS = set(OrderRequest.__struct_fields__)
-# The seed interface's public signatures: the only places the parameters are spelled out.
-PUBLIC = {"place_limit_order", "place_market_order"}
+# The seed interface's public signatures (and the order lane's variants of place_limit_order):
+# the only places the parameters are spelled out.
+PUBLIC = {"place_limit_order", "place_market_order", "place_limit_order_now", "limit_order_bytes"}
+# Every way a connector places an order (or states its bytes) takes the one request.
+PLACING = ("place_order", "place_order_now", "order_bytes")
 
 
 def _modules(package) -> list:
@@ -45,18 +50,20 @@ def _takes_only_the_request(func, *before: str) -> bool:
     return bool(params) and params[:-1] == list(before) and hints.get(params[-1]) is OrderRequest
 
 
-def test_every_private_rest_place_order_takes_one_order_request():
-    implementations = [c for c in _classes(cexarb.venues) if "place_order" in vars(c)] + [FakePrivateRest]
+@pytest.mark.parametrize("method", PLACING)
+def test_every_private_rest_place_order_takes_one_order_request(method):
+    implementations = [c for c in _classes(cexarb.venues) if method in vars(c)] + [FakePrivateRest]
     # The discovery must see the real connectors, or the check below proves nothing.
     assert {PrivateRest, MexcSpotPrivateRest, GateioSpotPrivateRest, GateioFuturesPrivateRest} <= set(
         implementations
     )
-    restating = [c.__qualname__ for c in implementations if not _takes_only_the_request(c.place_order)]
-    assert not restating, f"place_order restates the order parameters in: {restating}"
+    restating = [c.__qualname__ for c in implementations if not _takes_only_the_request(getattr(c, method))]
+    assert not restating, f"{method} restates the order parameters in: {restating}"
 
 
 def test_the_composite_places_a_request_through_its_connector():
     assert _takes_only_the_request(CompositePrivateExchange._place, "rest")
+    assert _takes_only_the_request(CompositePrivateExchange._place_now, "rest")
 
 
 def test_nothing_below_the_public_methods_restates_the_parameters():

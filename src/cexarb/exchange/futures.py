@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Coroutine
 from typing import Any
 
 import msgspec
@@ -196,6 +196,44 @@ class CompositePrivateFuturesExchange(CompositePrivateExchange):
         cid = client_order_id or rest.new_client_order_id()
         return await self._place(
             rest, OrderRequest(symbol, side, _LIMIT, quantity, price, time_in_force, cid, reduce_only)
+        )
+
+    def place_limit_order_now(
+        self,
+        symbol: Symbol,
+        side: Side,
+        quantity: float,
+        price: float,
+        *,
+        time_in_force: TimeInForce = TimeInForce.GTC,
+        client_order_id: str | None = None,
+        reduce_only: bool = False,
+    ) -> Awaitable[Order] | None:
+        """place_limit_order (`reduce_only` too), written before returning when the connector
+        can; tracked and awaited as the spot composite's place_limit_order_now. None: nothing
+        was sent and nothing is tracked; call place_limit_order."""
+        rest = self._require_private()
+        cid = client_order_id or rest.new_client_order_id()
+        return self._place_now(
+            rest, OrderRequest(symbol, side, _LIMIT, quantity, price, time_in_force, cid, reduce_only)
+        )
+
+    def limit_order_bytes(
+        self,
+        symbol: Symbol,
+        side: Side,
+        quantity: float,
+        price: float,
+        *,
+        time_in_force: TimeInForce = TimeInForce.GTC,
+        reduce_only: bool = False,
+    ) -> bytes:
+        """The bytes place_limit_order would write for this order now (a fresh client id,
+        signed now): nothing sent, nothing tracked."""
+        rest = self._require_private()
+        cid = rest.new_client_order_id()
+        return rest.order_bytes(
+            OrderRequest(symbol, side, _LIMIT, quantity, price, time_in_force, cid, reduce_only)
         )
 
     async def place_market_order(

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
-from collections.abc import Coroutine, Mapping
+from collections.abc import Awaitable, Coroutine, Mapping
 from typing import Any
 
 import msgspec
@@ -424,6 +424,40 @@ class CompositePrivateExchange(CompositePublicExchange):
             rest, OrderRequest(symbol, side, _LIMIT, quantity, price, time_in_force, cid)
         )
 
+    def place_limit_order_now(
+        self,
+        symbol: Symbol,
+        side: Side,
+        quantity: float,
+        price: float,
+        *,
+        time_in_force: TimeInForce = TimeInForce.GTC,
+        client_order_id: str | None = None,
+    ) -> Awaitable[Order] | None:
+        """place_limit_order, written before returning when the connector can (place_order_now):
+        the order is tracked as pending from before the write, exactly as place_limit_order
+        tracks it, and awaiting gives what place_limit_order gives (a lost reply resolved by the
+        same resolver, etc.); await it, or make it a task, or it stays pending. None: nothing
+        was sent and nothing is tracked; call place_limit_order. Bad input raises at once."""
+        rest = self._require_private()
+        cid = client_order_id or rest.new_client_order_id()
+        return self._place_now(rest, OrderRequest(symbol, side, _LIMIT, quantity, price, time_in_force, cid))
+
+    def limit_order_bytes(
+        self,
+        symbol: Symbol,
+        side: Side,
+        quantity: float,
+        price: float,
+        *,
+        time_in_force: TimeInForce = TimeInForce.GTC,
+    ) -> bytes:
+        """The bytes place_limit_order would write for this order now (a fresh client id, signed
+        now): nothing sent, nothing tracked. For rehearsing the order path, and for tests."""
+        rest = self._require_private()
+        cid = rest.new_client_order_id()
+        return rest.order_bytes(OrderRequest(symbol, side, _LIMIT, quantity, price, time_in_force, cid))
+
     async def place_market_order(
         self, symbol: Symbol, side: Side, quantity: float, *, client_order_id: str | None = None
     ) -> Order:
@@ -432,14 +466,34 @@ class CompositePrivateExchange(CompositePublicExchange):
         cid = client_order_id or rest.new_client_order_id()
         return await self._place(rest, OrderRequest(symbol, side, _MARKET, quantity, None, _IOC, cid))
 
-    async def _place(self, rest: PrivateRest, request: OrderRequest) -> Order:
-        """Send `request` (its client id set) once through `rest`, tracked as pending meanwhile."""
+    def _place(self, rest: PrivateRest, request: OrderRequest) -> Coroutine[Any, Any, Order]:
+        """Send `request` (its client id set) once through `rest`, tracked as pending meanwhile:
+        awaiting the result gives the acknowledged order."""
+        # Not a coroutine itself: the order path keeps one frame (`_settle`) at this layer.
+        self._add_pending(request)
+        return self._settle(request, rest.place_order(request))
+
+    def _place_now(self, rest: PrivateRest, request: OrderRequest) -> Coroutine[Any, Any, Order] | None:
+        """`_place` with the request written now (rest.place_order_now); None: nothing was
+        sent, and nothing stays tracked."""
+        self._add_pending(request)  # before the write, as `_place` does
+        reply = None
+        try:
+            reply = rest.place_order_now(request)
+            return None if reply is None else self._settle(request, reply)
+        finally:
+            if reply is None:  # not sent (or refused at once): nothing stays tracked
+                cid = request.client_order_id
+                self._tracker.drop_pending(cid)
+                self._placing.discard(cid)
+
+    def _add_pending(self, request: OrderRequest) -> None:
+        """Track `request` as pending (by its client id) and as placing, before it is sent."""
         cid = request.client_order_id
         quantity = request.quantity
-        symbol = request.symbol
         self._tracker.add_pending(
             Order(
-                symbol,
+                request.symbol,
                 "",
                 cid,
                 request.side,
@@ -454,19 +508,24 @@ class CompositePrivateExchange(CompositePublicExchange):
             )
         )
         self._placing.add(cid)
+
+    async def _settle(self, request: OrderRequest, reply: Awaitable[Order]) -> Order:
+        """The outcome of a place in flight (`reply`, the connector's answer to come), tracked:
+        a lost reply goes to the resolver, a refusal drops the pending order."""
+        cid = request.client_order_id
         try:
-            reply = await rest.place_order(request)
+            order = await reply
         except (OrderStatusUnknown, NetworkError) as exc:
-            return await self._resolver.resolve(symbol, cid, exc)
+            return await self._resolver.resolve(request.symbol, cid, exc)
         except BaseException:
             self._tracker.drop_pending(cid)
             raise
         finally:
             self._placing.discard(cid)
         self._stats.orders_placed += 1
-        if not reply.client_order_id:
-            reply.client_order_id = cid
-        return self._track_reply(reply)
+        if not order.client_order_id:
+            order.client_order_id = cid
+        return self._track_reply(order)
 
     def _track_reply(self, reply: Order) -> Order:
         """Merge a REST answer and return the tracked (possibly newer) order."""
