@@ -259,3 +259,112 @@ async def test_gate_futures_order_requests_are_byte_for_byte_unchanged(recorder)
     finally:
         await rest.close()
     assert rec.requests == GATE_FUTURES_EXPECTED
+
+
+# -- the order lane: place_order_now writes, and order_bytes states, the same bytes -------------
+# (on a keep-alive connection a first request opened; the clock frozen as above)
+
+
+def _as_recorded(rec: Recorder, written: bytes) -> bytes:
+    """Bytes the client built, with the port as the recorder writes it down."""
+    return written.replace(rec.host.encode(), b"HOST", 1)
+
+
+async def _lane(rest, requests: list[OrderRequest]) -> None:
+    for request in requests:
+        placing = rest.place_order_now(request)
+        assert placing is not None, "an idle connection and room in the budget: the lane writes"
+        with pytest.raises(ExchangeError):
+            await placing
+
+
+MEXC_PLACES = [
+    _limit("cxplace1"),
+    OrderRequest(BTC, Side.SELL, OrderType.MARKET, 0.002, None, TimeInForce.IOC, "cxmkt2"),
+]
+
+
+async def test_mexc_spot_lane_and_dry_bytes_are_the_pinned_place_bytes(recorder):
+    rec, url = await recorder({}, _reply("400 Bad Request", MEXC_ERROR))
+    infos = {BTC: SymbolInfo(BTC, "BTCUSDT", tick_size=0.01, step_size=0.000001)}
+    rest = MexcSpotPrivateRest(_config(Venue.MEXC, Market.SPOT, url), infos, clock=_frozen_clock())
+    try:
+        with pytest.raises(ExchangeError):
+            await rest.get_order(BTC, order_id="C02__123")  # opens the connection
+        dry = [_as_recorded(rec, rest.order_bytes(request)) for request in MEXC_PLACES]
+        await _lane(rest, MEXC_PLACES)
+    finally:
+        await rest.close()
+    assert dry == MEXC_EXPECTED[:2]
+    assert rec.requests == [MEXC_EXPECTED[2], *MEXC_EXPECTED[:2]]
+
+
+GATE_SPOT_PLACES = [
+    _limit("t-place1"),
+    OrderRequest(BTC, Side.BUY, OrderType.MARKET, 0.002, 60000.0, TimeInForce.IOC, "t-mkt2"),
+]
+
+
+async def test_gate_spot_lane_and_dry_bytes_are_the_pinned_place_bytes(recorder):
+    detail = _reply("200 OK", b'{"key":{"mode":1}}')
+    rec, url = await recorder({"/api/v4/account/detail": detail}, _reply("404 Not Found", GATE_ERROR))
+    infos = {BTC: SymbolInfo(BTC, "BTC_USDT", tick_size=0.1, step_size=0.0001, quote_precision=2)}
+    rest = GateioSpotPrivateRest(_config(Venue.GATEIO, Market.SPOT, url + "/api/v4"), infos)
+    rest.clock = _frozen_clock()
+    try:
+        assert rest.place_order_now(GATE_SPOT_PLACES[0]) is None  # the account kind is not known yet
+        await rest.account_kind()  # opens the connection
+        dry = [_as_recorded(rec, rest.order_bytes(request)) for request in GATE_SPOT_PLACES]
+        await _lane(rest, GATE_SPOT_PLACES)
+    finally:
+        await rest.close()
+    assert dry == GATE_SPOT_EXPECTED[1:3]
+    assert rec.requests == GATE_SPOT_EXPECTED[:3]
+
+
+GATE_FUTURES_PLACES = [
+    _limit("t-fut2"),
+    OrderRequest(BTC, Side.SELL, OrderType.MARKET, 0.002, None, TimeInForce.IOC, "t-fmkt3", True),
+]
+# Pinned from place_order as it was before the lane (75eace2).
+GATE_FUTURES_PLACE_EXPECTED = [
+    (
+        b"POST /api/v4/futures/usdt/orders HTTP/1.1\r\n"
+        b"Host: HOST\r\n"
+        b"X-Gate-Size-Decimal: 1\r\n"
+        b"Content-Type: application/json\r\n"
+        b"KEY: test-key\r\n"
+        b"Timestamp: 1700000000\r\n"
+        b"SIGN: bf2ccca131cd3ca253468651072b50c1ce7ea3c0df7da38452761c05bacffe21eeb19f89f55a37177289ef6a2ec1c35a93633a9124970f8588013581a74de271\r\n"
+        b"User-Agent: cexarb\r\n"
+        b'Content-Length: 99\r\n\r\n{"contract":"BTC_USDT","size":15,"price":"60012.5","tif":"ioc","text":"t-fut2","reduce_only":false}'
+    ),
+    (
+        b"POST /api/v4/futures/usdt/orders HTTP/1.1\r\n"
+        b"Host: HOST\r\n"
+        b"X-Gate-Size-Decimal: 1\r\n"
+        b"Content-Type: application/json\r\n"
+        b"KEY: test-key\r\n"
+        b"Timestamp: 1700000000\r\n"
+        b"SIGN: e97f8ee8ab90994ead1408a6e51abfaa3159b161846518ec8a1a867dd2ab327d595538322d8781242f6d0654cab00c0b6167a5792a5e5ca9323328a4340b2d7c\r\n"
+        b"User-Agent: cexarb\r\n"
+        b'Content-Length: 94\r\n\r\n{"contract":"BTC_USDT","size":-20,"price":"0","tif":"ioc","text":"t-fmkt3","reduce_only":true}'
+    ),
+]
+
+
+async def test_gate_futures_place_lane_and_dry_bytes_are_the_pinned_place_bytes(recorder):
+    rec, url = await recorder({}, _reply("404 Not Found", GATE_ERROR))
+    infos = {BTC: SymbolInfo(BTC, "BTC_USDT", tick_size=0.1, step_size=0.0001, contract_size=0.0001)}
+    rest = GateioFuturesPrivateRest(_config(Venue.GATEIO, Market.FUTURES, url + "/api/v4"), infos)
+    rest.clock = _frozen_clock()
+    try:
+        for request in GATE_FUTURES_PLACES:  # the first opens the connection
+            with pytest.raises(ExchangeError):
+                await rest.place_order(request)
+        dry = [_as_recorded(rec, rest.order_bytes(request)) for request in GATE_FUTURES_PLACES]
+        await _lane(rest, GATE_FUTURES_PLACES)
+    finally:
+        await rest.close()
+    assert dry == GATE_FUTURES_PLACE_EXPECTED
+    assert rec.requests == GATE_FUTURES_PLACE_EXPECTED * 2
