@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Awaitable
 
 from cexarb.exchange.book import L2Book
 from cexarb.model import (
@@ -24,6 +25,14 @@ from cexarb.model.rounding import round_down
 _ids = itertools.count(1)
 
 
+async def _giving(order: Order) -> Order:
+    return order
+
+
+async def _raising(exc: Exception) -> Order:
+    raise exc
+
+
 class FakeVenue:
     """Fills IOC orders by a script: each entry is a fill fraction (1.0 = all, 0 = none), an
     exception to raise, or "later" (reply NEW, done on the next query). Default: fill all."""
@@ -40,6 +49,9 @@ class FakeVenue:
         self._executed: dict[Symbol, dict[str, Order]] = {}
         self.script: list[object] = []
         self.placed: list[tuple[Side, float, float, dict]] = []
+        # place_limit_order_now writes at once (True) or cannot (None: the caller falls back).
+        self.lane = True
+        self.rehearsed: list[tuple[Side, float, float, dict]] = []
         self.listeners: list[object] = []
         self.private_listeners: list[object] = []
         self._later: dict[str, Order] = {}
@@ -101,6 +113,43 @@ class FakeVenue:
         client_order_id: str | None = None,
         **kwargs,
     ) -> Order:
+        return self._place(symbol, side, quantity, price, time_in_force, client_order_id, kwargs)
+
+    def place_limit_order_now(
+        self,
+        symbol: Symbol,
+        side: Side,
+        quantity: float,
+        price: float,
+        *,
+        time_in_force: TimeInForce = TimeInForce.GTC,
+        client_order_id: str | None = None,
+        **kwargs,
+    ) -> Awaitable[Order] | None:
+        """Placed (`placed` records it) before returning, like a connector that can write at
+        once; None when `lane` is off (the caller must use place_limit_order)."""
+        if not self.lane:
+            return None
+        try:
+            order = self._place(symbol, side, quantity, price, time_in_force, client_order_id, kwargs)
+        except Exception as exc:  # noqa: BLE001 - the venue's answer, given when awaited
+            return _raising(exc)
+        return _giving(order)
+
+    def limit_order_bytes(
+        self,
+        symbol: Symbol,
+        side: Side,
+        quantity: float,
+        price: float,
+        *,
+        time_in_force: TimeInForce = TimeInForce.GTC,
+        **kwargs,
+    ) -> bytes:
+        self.rehearsed.append((side, quantity, price, kwargs))
+        return f"{symbol} {side.value} {quantity}@{price} {time_in_force.value}".encode()
+
+    def _place(self, symbol, side, quantity, price, time_in_force, client_order_id, kwargs) -> Order:
         self.placed.append((side, quantity, price, kwargs))
         behaviour = self.script.pop(0) if self.script else 1.0
         if isinstance(behaviour, Exception):

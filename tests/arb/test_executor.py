@@ -13,7 +13,7 @@ from cexarb.arb.executor import Executor
 from cexarb.arb.opportunity import Kind
 from cexarb.arb.sizing import Leg, Opportunity
 from cexarb.model import Side, TimeInForce
-from cexarb.model.errors import InsufficientBalance, NetworkError
+from cexarb.model.errors import InsufficientBalance, InvalidOrder, NetworkError
 
 from .fakes import FakeVenue
 from .helpers import BTC, futures_info, spot_info
@@ -139,3 +139,53 @@ def test_whatever_the_legs_fill_the_account_ends_flat(buy_fraction, sell_fractio
             assert abs(h.leg.price - planned) <= planned * 30e-4 + 0.01
 
     asyncio.run(scenario())
+
+
+# ---- the legs written in the caller's own call (place_limit_order_now) ------------------------
+
+
+async def test_start_writes_both_legs_and_counts_them_before_returning():
+    ex, opp, mexc, gate = setup()
+    running = ex.start(opp)
+    # Written (the fakes record at write time) and counted before any loop pass: a decision
+    # made right after must see both orders and the trade's risk.
+    assert mexc.placed == [(Side.BUY, 0.1, 100.0, {})] and gate.placed == [(Side.SELL, 0.1, 101.0, {})]
+    assert ex.in_flight == 2 and ex.at_risk_notional > 0
+    result = await running
+    assert result.outcome == "filled"
+    assert ex.in_flight == 0 and ex.at_risk_notional == 0
+
+
+async def test_a_venue_that_cannot_write_at_once_gets_its_leg_through_place_limit_order():
+    ex, opp, mexc, gate = setup()
+    gate.lane = False  # e.g. no idle connection: place_limit_order_now says None
+    running = ex.start(opp)
+    # Its eager task placed it before start returned (this fake answers without waiting).
+    assert mexc.placed == [(Side.BUY, 0.1, 100.0, {})] and gate.placed == [(Side.SELL, 0.1, 101.0, {})]
+    result = await running
+    assert result.outcome == "filled" and ex.in_flight == 0
+
+
+async def test_a_venue_error_given_for_a_leg_written_at_once_is_hedged_as_before():
+    ex, opp, mexc, gate = setup()
+    gate.script = [InsufficientBalance("no BTC", venue="gateio_spot")]
+    result = await ex.start(opp)
+    assert "InsufficientBalance" in result.sell.error and result.sell.hard_failure
+    assert mexc.placed[1][:2] == (Side.SELL, 0.1)  # unwound where it was bought
+    assert result.outcome == "hedged" and ex.unhedged_notional == 0
+
+
+async def test_input_refused_before_sending_takes_the_usual_path_and_its_handling():
+    ex, opp, mexc, gate = setup()
+
+    def refuses(*args, **kwargs):
+        raise InvalidOrder("price off the tick grid", venue="gateio_spot")
+
+    async def refuses_too(*args, **kwargs):
+        raise InvalidOrder("price off the tick grid", venue="gateio_spot")
+
+    gate.place_limit_order_now = refuses
+    gate.place_limit_order = refuses_too
+    result = await ex.start(opp)
+    assert "InvalidOrder" in result.sell.error and result.sell.hard_failure
+    assert result.outcome == "hedged" and ex.in_flight == 0 and ex.at_risk_notional == 0

@@ -7,8 +7,11 @@ import asyncio
 import contextlib
 import time
 
+import pytest
+
 from cexarb.arb.config import ArbConfig
 from cexarb.arb.engine import ArbEngine
+from cexarb.coord import InProcessCoordinator
 from cexarb.model import Side
 from cexarb.transport import ticks
 from tests.support import eventually
@@ -21,9 +24,9 @@ from .test_engine import CHEAP, FLAT, RICH, step
 class WiredVenue(FakeVenue):
     """A fake whose order placement writes a request, as the HttpClient reports it."""
 
-    async def place_limit_order(self, *args, **kwargs):
+    def _place(self, *args):
         ticks.request_written()
-        return await super().place_limit_order(*args, **kwargs)
+        return super()._place(*args)
 
 
 async def test_frame_to_decision_and_to_each_leg_sent_start_at_the_frame_read():
@@ -64,19 +67,32 @@ class HeldVenue(FakeVenue):
         self.release = asyncio.Event()
         self.sent: list[Side] = []
 
+    def place_limit_order_now(self, symbol, side, *args, **kwargs):
+        if not self.lane:
+            return None
+        self.sent.append(side)
+        return self._answer(symbol, side, *args, **kwargs)
+
     async def place_limit_order(self, symbol, side, *args, **kwargs):
         self.sent.append(side)
+        return await self._answer(symbol, side, *args, **kwargs)
+
+    async def _answer(self, symbol, side, *args, **kwargs):
         await self.release.wait()
         return await super().place_limit_order(symbol, side, *args, **kwargs)
 
 
 @contextlib.asynccontextmanager
-async def running(trade: bool = True, venue_type: type[FakeVenue] = HeldVenue, cooldown_s: float = 60.0):
+async def running(
+    trade: bool = True, venue_type: type[FakeVenue] = HeldVenue, cooldown_s: float = 60.0, lane: bool = True
+):
     """Two venues on FLAT books and an engine running on them (its first step done); after a
-    trade, the symbol cools down for `cooldown_s` (the books here stay crossed)."""
+    trade, the symbol cools down for `cooldown_s` (the books here stay crossed). `lane`: the
+    venues can write an order at once (place_limit_order_now), else only place_limit_order."""
     info = spot_info(tick=0.1, step=0.001)
     mexc = venue_type("mexc_spot", [info], {"USDT": 10_000.0, "BTC": 1.0})
     gate = venue_type("gateio_spot", [info], {"USDT": 10_000.0, "BTC": 1.0})
+    mexc.lane = gate.lane = lane
     engine = ArbEngine(
         {"mexc_spot": mexc, "gateio_spot": gate},
         ArbConfig(symbols=(BTC,), cooldown_s=cooldown_s),
@@ -98,8 +114,9 @@ async def running(trade: bool = True, venue_type: type[FakeVenue] = HeldVenue, c
         await run
 
 
-async def test_a_crossing_change_sends_both_legs_before_its_callback_returns():
-    async with running() as (engine, mexc, gate):
+@pytest.mark.parametrize("lane", [True, False], ids=["written-now", "eager-tasks"])
+async def test_a_crossing_change_sends_both_legs_before_its_callback_returns(lane):
+    async with running(lane=lane) as (engine, mexc, gate):
         mexc.set_book(BTC, *CHEAP)  # MEXC's ask 100.0 under Gate's bid 100.4: too thin after fees
         assert not mexc.sent and not gate.sent
         gate.set_book(BTC, *RICH)  # Gate's bid 101.0: traded, no loop pass in between
@@ -135,3 +152,128 @@ async def test_no_reflex_while_only_watching_or_while_the_symbol_trades():
         mexc.set_book(BTC, *CHEAP)
         assert engine.stats.evaluations == evaluations
         assert len(mexc.sent) == 1 and len(gate.sent) == 1
+
+
+class _AskedFleet(InProcessCoordinator):
+    """A fleet whose state is not at hand (as over Redis): every reservation is awaited."""
+
+    def reserve_now(self, reservation):
+        return False, None
+
+
+class _FullFleet(InProcessCoordinator):
+    """A fleet that refuses every reservation at once."""
+
+    def reserve_now(self, reservation):
+        return True, "fleet_unhedged"
+
+
+async def _engine_on(coordinator):
+    info = spot_info(tick=0.1, step=0.001)
+    mexc = HeldVenue("mexc_spot", [info], {"USDT": 10_000.0, "BTC": 1.0})
+    gate = HeldVenue("gateio_spot", [info], {"USDT": 10_000.0, "BTC": 1.0})
+    config = ArbConfig(symbols=(BTC,), cooldown_s=60.0)
+    engine = ArbEngine({"mexc_spot": mexc, "gateio_spot": gate}, config, coordinator=coordinator)
+    mexc.set_book(BTC, *FLAT)
+    gate.set_book(BTC, *FLAT)
+    engine.attach()
+    return engine, mexc, gate
+
+
+async def test_a_fleet_that_must_be_asked_is_asked_from_the_trade_task_and_the_legs_follow():
+    engine, mexc, gate = await _engine_on(_AskedFleet("m1"))
+    stop = asyncio.Event()
+    run = asyncio.create_task(engine.run(stop))
+    await eventually(lambda: engine.stats.evaluations >= 1, what="the engine's first step")
+    mexc.set_book(BTC, *CHEAP)
+    gate.set_book(BTC, *RICH)
+    # This fleet answers without waiting here, so the eagerly started task wrote both legs too.
+    assert mexc.sent == [Side.BUY] and gate.sent == [Side.SELL]
+    mexc.release.set()
+    gate.release.set()
+    await eventually(lambda: engine.stats.taken == 1 and not engine.trades_in_flight)
+    assert engine.fleet.coordinator.ledger.cash != 0  # settled into the fleet's ledger
+    stop.set()
+    await run
+
+
+async def test_a_reservation_refused_at_once_sends_nothing_and_frees_the_symbol():
+    engine, mexc, gate = await _engine_on(_FullFleet("m1"))
+    stop = asyncio.Event()
+    run = asyncio.create_task(engine.run(stop))
+    await eventually(lambda: engine.stats.evaluations >= 1, what="the engine's first step")
+    mexc.set_book(BTC, *CHEAP)
+    gate.set_book(BTC, *RICH)
+    assert not mexc.sent and not gate.sent
+    await eventually(lambda: engine.stats.skipped["fleet_unhedged"] == 1)
+    # Refused, the symbol is free but waits: the steps in between skip it (cooldown) instead
+    # of asking the fleet again thousands of times a second; then it is asked again.
+    await eventually(lambda: engine.stats.skipped["cooldown"] >= 1)
+    assert engine.stats.skipped["fleet_unhedged"] == 1
+    await eventually(lambda: time.monotonic() >= engine._cooldown_until[BTC], what="the wait's end")
+    gate.set_book(BTC, *RICH)  # the next change: asked again
+    await eventually(lambda: engine.stats.skipped["fleet_unhedged"] == 2)
+    assert engine.fleet.refused == 2
+    stop.set()
+    await run
+    assert not mexc.sent and not gate.sent and engine.stats.taken == 0
+    assert not engine.trades_in_flight and engine.executor.at_risk_notional == 0
+
+
+# ---- keeping the reflex warm: rehearsed, never sent ---------------------------------------------
+
+
+def _flat_engine(**config):
+    info = spot_info(tick=0.1, step=0.001)
+    mexc = FakeVenue("mexc_spot", [info], {"USDT": 10_000.0, "BTC": 1.0})
+    gate = FakeVenue("gateio_spot", [info], {"USDT": 10_000.0, "BTC": 1.0})
+    engine = ArbEngine(
+        {"mexc_spot": mexc, "gateio_spot": gate}, ArbConfig(symbols=(BTC,), cooldown_s=0.0, **config)
+    )
+    mexc.set_book(BTC, *FLAT)
+    gate.set_book(BTC, *FLAT)
+    engine.attach()
+    return engine, mexc, gate
+
+
+def test_a_rehearsal_builds_the_orders_a_crossing_would_send_and_changes_nothing():
+    engine, mexc, gate = _flat_engine()
+    before = (engine.stats.evaluations, len(engine.stats.skips), dict(engine.stats.skipped))
+    assert engine.rehearse(BTC) == 2
+    # Bought at MEXC's ask, sold at the lifted bid: the orders the reflex would send, built by
+    # each venue (signed bytes on a real connector), not placed, nothing recorded.
+    assert [r[0] for r in mexc.rehearsed] == [Side.BUY] and [r[0] for r in gate.rehearsed] == [Side.SELL]
+    assert mexc.rehearsed[0][2] == 100.5 and mexc.rehearsed[0][1] > 0
+    assert not mexc.placed and not gate.placed
+    assert (engine.stats.evaluations, len(engine.stats.skips), dict(engine.stats.skipped)) == before
+    assert engine.executor.in_flight == 0 and engine.fleet.refused == 0
+
+
+def test_no_rehearsal_without_two_synced_books_or_room_to_trade():
+    engine, mexc, gate = _flat_engine()
+    gate.set_book(BTC, *FLAT, synced=False)
+    assert engine.rehearse(BTC) == 0
+    engine, mexc, gate = _flat_engine()
+    engine.risk.halt("test")  # the guard refuses any trade: nothing to rehearse
+    assert engine.rehearse(BTC) == 0
+    assert not mexc.rehearsed and not gate.rehearsed
+
+
+async def test_the_engine_keeps_the_reflex_warm_while_trading_only():
+    engine, mexc, gate = _flat_engine(keep_warm_s=0.001)
+    trading_at_rehearsal: list[bool] = []
+    rehearse = engine.rehearse
+    engine.rehearse = lambda symbol: trading_at_rehearsal.append(engine.trade) or rehearse(symbol)
+    stop = asyncio.Event()
+    run = asyncio.create_task(engine.run(stop))
+    await eventually(lambda: len(mexc.rehearsed) >= 3, what="rehearsals")
+    engine.trade = False
+    # Some 20 rehearsal periods without trading: none may happen (a bug would show here).
+    quiet_until = time.monotonic() + 0.02
+    await eventually(lambda: time.monotonic() > quiet_until, what="the quiet spell")
+    engine.trade = True
+    await eventually(lambda: trading_at_rehearsal.count(True) >= 6, what="rehearsals again")
+    stop.set()
+    await run
+    assert False not in trading_at_rehearsal
+    assert not mexc.placed and not gate.placed

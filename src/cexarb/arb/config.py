@@ -67,6 +67,12 @@ class ArbConfig:
     cooldown_s: float = 0.5
     # IOC orders end at once; this bounds how long we wait to learn how one ended.
     order_resolve_timeout_s: float = 3.0
+    # While trading, rehearse the reflex every keep_warm_s seconds (0: never): decide on each
+    # symbol as if its books crossed and build and sign the orders chosen, without sending
+    # them, so that code and its data are in the CPU's caches when a real crossing comes. A
+    # crossing after a quiet spell otherwise finds them cold (several times slower). Costs CPU:
+    # docs/performance.md has the figures.
+    keep_warm_s: float = 0.0
 
     def max_position_for(self, symbol: Symbol, price: float) -> float:
         """The per-venue position cap in base units: the tighter of notional and explicit limits."""
@@ -86,7 +92,7 @@ _POSITIVE = {
     "rebalance_interval_s",
     "rebalance_timeout_s",
 }
-_NON_NEGATIVE = {"hedge_slippage_bps", "cooldown_s", "basis_hold_s"}
+_NON_NEGATIVE = {"hedge_slippage_bps", "cooldown_s", "basis_hold_s", "keep_warm_s"}
 _INTS = {"depth_levels", "max_open_orders", "hedge_attempts"}
 
 

@@ -48,15 +48,17 @@ from cexarb.arb.sizing import Opportunity, balance_cap, size_candidate
 from cexarb.arb.stats import Decision, EngineStats, Spread
 from cexarb.arb.strategies import strategy_for
 from cexarb.arb.views import TradingVenue, open_order_count
-from cexarb.coord import Coordinator
+from cexarb.coord import Coordinator, Reservation
 from cexarb.journal import FundingBooked, Recorder, RiskEvent
 from cexarb.logs import log_kv
-from cexarb.model import ConnectionState, Execution, FundingPayment, Side, Symbol
+from cexarb.model import ConnectionState, Execution, FundingPayment, Side, Symbol, TimeInForce
 from cexarb.transport import ticks
 
 log = logging.getLogger("cexarb.arb.engine")
 
 _IDLE_TICK_S = 0.25
+# After the fleet refused a trade: how long its symbol waits before it is decided on again.
+_FLEET_REFUSED_WAIT_S = 0.25
 
 
 def _wake_once(waiter: asyncio.Future[None]) -> None:
@@ -76,6 +78,18 @@ class BasisPosition:
         if total > 0:
             self.entry_edge_bps = (self.entry_edge_bps * self.quantity + edge_bps * quantity) / total
         self.quantity = total
+
+
+def _crossed_copy(books: list[VenueBook]) -> list[VenueBook] | None:
+    """`books` with the second spot book's best bid lifted 1 % above the first's best ask (the
+    rehearsal's crossing); None when two synced spot books with both sides are not there."""
+    spots = [b for b in books if b.synced and not b.is_futures and b.bids and b.asks]
+    if len(spots) < 2:
+        return None
+    buy, sell = spots[0], spots[1]
+    ask_price, ask_quantity = buy.asks[0]
+    lifted = msgspec.structs.replace(sell, bids=[(ask_price * 1.01, ask_quantity), *sell.bids])
+    return [lifted if b is sell else b for b in books]
 
 
 class _PublicListener:
@@ -291,6 +305,11 @@ class ArbEngine:
         rebalancing = (
             asyncio.create_task(self.rebalancer.run(stop), name="arb-rebalance") if self.rebalancer else None
         )
+        warming = (
+            asyncio.create_task(self._keep_warm(stop), name="arb-keep-warm")
+            if self.config.keep_warm_s
+            else None
+        )
         self._running = stop
         try:
             while not stop.is_set():
@@ -299,6 +318,9 @@ class ArbEngine:
                 await self.step()
         finally:
             self._running = None
+            if warming is not None:
+                warming.cancel()
+                await asyncio.gather(warming, return_exceptions=True)
             await self.drain()
             if rebalancing is not None:
                 if not stop.is_set():
@@ -324,6 +346,43 @@ class ArbEngine:
             timer.cancel()
             self._waiter = None
 
+    async def _keep_warm(self, stop: asyncio.Event) -> None:
+        """While trading, every `keep_warm_s`: rehearse the reflex on each symbol not trading."""
+        while not stop.is_set():
+            await asyncio.sleep(self.config.keep_warm_s)
+            if not self.trade or self.risk.halted:
+                continue
+            for symbol in self._symbols:
+                if symbol in self._busy:
+                    continue
+                try:
+                    self.rehearse(symbol)
+                except Exception:
+                    # Warmth is only speed: a rehearsal that fails must never touch trading.
+                    log.exception("rehearsal of %s failed; the reflex is no longer kept warm", symbol)
+                    return
+
+    def rehearse(self, symbol: Symbol) -> int:
+        """The reflex's work on `symbol` as if its books crossed, without any of its effects:
+        the decision (candidates, guard, risk, sizing) on the live books with one venue's best
+        bid lifted 1 % above another's best ask, then the chosen trade's two orders built and
+        signed by their venues (`limit_order_bytes`: not sent, not tracked). Nothing is
+        recorded. Returns how many order requests were built (0: no trade would be chosen)."""
+        crossed = _crossed_copy(self.venue_books(symbol))
+        if crossed is None:
+            return 0
+        for cand in self.candidates(symbol, crossed):
+            opp = self._admit(cand)
+            if isinstance(opp, str):
+                continue
+            for leg in (opp.buy, opp.sell):
+                flags = {"reduce_only": True} if leg.reduce_only else {}
+                self.venues[leg.venue].limit_order_bytes(
+                    leg.symbol, leg.side, leg.quantity, leg.price, time_in_force=TimeInForce.IOC, **flags
+                )
+            return 2
+        return 0
+
     async def step(self) -> None:
         """Evaluate every symbol updated since the last step; start the trades chosen."""
         if self.executor.residuals and not self.risk.halted and not self._tasks:
@@ -341,11 +400,27 @@ class ArbEngine:
             self._decide_then_trade(symbol, first_update_ns)
 
     def _start_trade(self, opp: Opportunity, first_update_ns: int) -> None:
-        """Run the trade now up to its orders' socket writes, the rest as a task of its own."""
+        """Run the trade now up to its orders' socket writes, the rest as a task of its own.
+        With the fleet's state at hand (the in-process coordinator) the risk is reserved and
+        both orders are written here, in this call; a fleet that must be asked over the
+        network is asked from the trade's task, started eagerly (it writes once answered)."""
         self._busy.add(opp.symbol)
-        task = eventloop.start_eager(
-            self._execute_then_release(opp, first_update_ns), name=f"arb-{opp.symbol}"
-        )
+        # This trade's requests (the legs, then any hedges) note when they are written; the
+        # first two are the legs: frame -> order sent.
+        origin = ticks.TickOrigin(first_update_ns)
+        reserved = self.fleet.reserve_now(opp)
+        if reserved is None:
+            task = eventloop.start_eager(self._trade(opp, origin), name=f"arb-{opp.symbol}")
+        else:
+            running = None
+            if not isinstance(reserved, str):
+                token = ticks.ORIGIN.set(origin)  # the writes below happen in this context
+                try:
+                    running = self._begin(opp)
+                finally:
+                    ticks.ORIGIN.reset(token)
+            coro = self._trade(opp, origin, reserved, running)
+            task = asyncio.get_running_loop().create_task(coro, name=f"arb-{opp.symbol}")
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
@@ -354,19 +429,25 @@ class ArbEngine:
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
-    async def _execute_then_release(self, opp: Opportunity, first_update_ns: int) -> None:
-        # This task's requests (the legs, placed at once, then any hedges) note when they
-        # are written; the first two are the legs: frame -> order sent.
-        origin = ticks.TickOrigin(first_update_ns)
-        ticks.ORIGIN.set(origin)
+    async def _trade(
+        self,
+        opp: Opportunity,
+        origin: ticks.TickOrigin,
+        reserved: Reservation | str | None = None,
+        running: asyncio.Task[ExecutionResult] | None = None,
+    ) -> None:
+        """The trade to its end: the fleet's reservation (`reserved`, or asked now when None),
+        the execution (`running` when already started), the settlement, then the symbol freed."""
+        ticks.ORIGIN.set(origin)  # the hedges' requests too
         try:
-            reserved = await self.fleet.reserve(opp)
+            if reserved is None:
+                reserved = await self.fleet.reserve(opp)
             if isinstance(reserved, str):
                 self._fleet_refused(opp, reserved)
                 return
             result = None
             try:
-                result = await self.execute(opp)
+                result = await self._finish(opp, running or self._begin(opp))
             finally:
                 await self.fleet.settle(reserved, result, self.executor.unhedged_notional)
         except Exception as exc:
@@ -377,7 +458,7 @@ class ArbEngine:
             self.fleet.trip(self.risk.halt_reason)
         finally:
             for sent in origin.sent_ns[:2]:
-                took_us = (sent - first_update_ns) / 1e3
+                took_us = (sent - origin.frame_ns) / 1e3
                 self.stats.frame_to_order_sent_us.append(took_us)
                 self.stats.frame_to_order_sent_hist.observe(took_us)
             self._busy.discard(opp.symbol)
@@ -626,7 +707,11 @@ class ArbEngine:
         )
 
     def _fleet_refused(self, opp: Opportunity, reason: str) -> None:
-        """The fleet had no room for the trade chosen (another member took it first)."""
+        """The fleet had no room for the trade chosen (another member took it first). The
+        symbol waits before it is tried again: the books still cross, and asking the fleet
+        again at once would only be refused again (thousands of times a second)."""
+        retry_at = time.monotonic() + _FLEET_REFUSED_WAIT_S
+        self._cooldown_until[opp.symbol] = max(self._cooldown_until.get(opp.symbol, 0.0), retry_at)
         self.stats.record(
             Decision(time.time(), opp.symbol, opp.kind.value, opp.pair, opp.edge_bps, 0.0, "skipped", reason)
         )
@@ -636,8 +721,18 @@ class ArbEngine:
 
     # -- execution -------------------------------------------------------------------------
     async def execute(self, opp: Opportunity) -> ExecutionResult:
+        """Execute `opp` (its cooldown starts now) and account for it."""
+        return await self._finish(opp, self._begin(opp))
+
+    def _begin(self, opp: Opportunity) -> asyncio.Task[ExecutionResult]:
+        """The execution started: the symbol's cooldown set, both orders written where the
+        venues can (Executor.start)."""
         self._cooldown_until[opp.symbol] = time.monotonic() + self.config.cooldown_s
-        result = await self.executor.execute(opp)
+        return self.executor.start(opp)
+
+    async def _finish(self, opp: Opportunity, running: asyncio.Task[ExecutionResult]) -> ExecutionResult:
+        """Wait for the execution, then attribute, record and journal it."""
+        result = await running
         strategy = self.strategy_of(opp)
         self._attribute(opp, result, strategy)
         self._trade_no += 1

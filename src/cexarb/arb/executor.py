@@ -15,7 +15,7 @@ import asyncio
 import logging
 import time
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass, field
 
 from cexarb import eventloop
@@ -114,52 +114,73 @@ class Executor:
         return self.unhedged_notional + self.at_risk_notional
 
     async def execute(self, opp: Opportunity) -> ExecutionResult:
+        """Execute `opp` (both legs, then any hedge) and return how it ended."""
+        return await self.start(opp)
+
+    def start(self, opp: Opportunity) -> asyncio.Task[ExecutionResult]:
+        """Start executing `opp` now: before this returns, its risk is counted and both legs'
+        orders are written where the venues can write at once (else their tasks are started
+        eagerly); the task gives how the trade ended."""
         at_risk = max(opp.buy.notional, opp.sell.notional)
         self.at_risk_notional += at_risk
         try:
-            return await self._execute(opp)
+            legs = self.start_legs(opp.buy, opp.sell)
+        except BaseException:
+            self.at_risk_notional -= at_risk
+            raise
+        return asyncio.get_running_loop().create_task(self._execute(opp, *legs, at_risk))
+
+    async def _execute(
+        self,
+        opp: Opportunity,
+        first: asyncio.Task[LegResult],
+        second: asyncio.Task[LegResult],
+        at_risk: float,
+    ) -> ExecutionResult:
+        """Both legs' outcomes, then flat: hedge whatever they left unbalanced."""
+        try:
+            buy, sell = await self._both(first, second)
+            result = ExecutionResult(opp, buy, sell)
+            imbalance = buy.filled - sell.filled
+            if imbalance:
+                # Complete on the leg that fell short unless it failed for good; else unwind first.
+                short_leg, filled_leg = (sell, buy) if imbalance > 0 else (buy, sell)
+                order = [short_leg.leg, filled_leg.leg]
+                if short_leg.hard_failure:
+                    order.reverse()
+                result.hedges, left = await self._flatten(opp.symbol, imbalance, order)
+                result.residual = left
+                self._set_residual(opp.symbol, left, opp.buy.price, (opp.buy, opp.sell))
+            log_kv(
+                log,
+                logging.INFO,
+                "executed",
+                kind=opp.kind.value,
+                symbol=opp.symbol,
+                pair=opp.pair,
+                qty=opp.quantity,
+                buy_filled=buy.filled,
+                buy_px=buy.average_price,
+                sell_filled=sell.filled,
+                sell_px=sell.average_price,
+                hedges=len(result.hedges),
+                residual=result.residual,
+                outcome=result.outcome,
+                buy_error=buy.error,
+                sell_error=sell.error,
+            )
+            return result
         finally:
             self.at_risk_notional -= at_risk
 
-    async def _execute(self, opp: Opportunity) -> ExecutionResult:
-        buy, sell = await self._place_both(opp.buy, opp.sell)
-        result = ExecutionResult(opp, buy, sell)
-        imbalance = buy.filled - sell.filled
-        if imbalance:
-            # Complete on the leg that fell short unless it failed for good; else unwind first.
-            short_leg, filled_leg = (sell, buy) if imbalance > 0 else (buy, sell)
-            order = [short_leg.leg, filled_leg.leg]
-            if short_leg.hard_failure:
-                order.reverse()
-            result.hedges, left = await self._flatten(opp.symbol, imbalance, order)
-            result.residual = left
-            self._set_residual(opp.symbol, left, opp.buy.price, (opp.buy, opp.sell))
-        log_kv(
-            log,
-            logging.INFO,
-            "executed",
-            kind=opp.kind.value,
-            symbol=opp.symbol,
-            pair=opp.pair,
-            qty=opp.quantity,
-            buy_filled=buy.filled,
-            buy_px=buy.average_price,
-            sell_filled=sell.filled,
-            sell_px=sell.average_price,
-            hedges=len(result.hedges),
-            residual=result.residual,
-            outcome=result.outcome,
-            buy_error=buy.error,
-            sell_error=sell.error,
-        )
-        return result
+    def start_legs(self, first: Leg, second: Leg) -> tuple[asyncio.Task[LegResult], asyncio.Task[LegResult]]:
+        """Both legs on their way, `first` written first, before this returns wherever the
+        venue can write at once (a loop pass later would cost the second leg ~0.1 ms)."""
+        return self._start_leg(first), self._start_leg(second)
 
-    async def _place_both(self, first: Leg, second: Leg) -> tuple[LegResult, LegResult]:
-        """Both legs at once: each in a task of its own started eagerly, so the first leg's
-        request is written, then the second's, before this returns to the loop (gather, or
-        a plain task, would write the second one loop pass later)."""
-        leg = eventloop.start_eager(self.place_ioc(first))
-        other = eventloop.start_eager(self.place_ioc(second))
+    async def _both(
+        self, leg: asyncio.Task[LegResult], other: asyncio.Task[LegResult]
+    ) -> tuple[LegResult, LegResult]:
         try:
             done = await leg
         except BaseException:
@@ -231,15 +252,37 @@ class Executor:
 
     async def place_ioc(self, leg: Leg) -> LegResult:
         """Place one IOC limit order and wait until the venue says how it ended."""
+        return await self._start_leg(leg)
+
+    def _start_leg(self, leg: Leg) -> asyncio.Task[LegResult]:
+        """One IOC limit order on its way: written now by the venue's `place_limit_order_now`
+        when it can (the task then waits for the outcome), else `place_limit_order` in a task
+        started eagerly (it writes as soon as it needs no wait)."""
         venue = self.venues[leg.venue]
-        result = LegResult(leg)
         kwargs = {"reduce_only": True} if leg.reduce_only else {}
-        started = time.perf_counter()
-        self.in_flight += 1
         try:
-            order = await venue.place_limit_order(
+            placing = venue.place_limit_order_now(
                 leg.symbol, leg.side, leg.quantity, leg.price, time_in_force=TimeInForce.IOC, **kwargs
             )
+        except ExchangeError:
+            placing = None  # refused before sending: the usual path raises it again, where it is handled
+        # Counted now, not when the task runs: a decision in between must see this order.
+        self.in_flight += 1
+        started = time.perf_counter()
+        if placing is not None:
+            return asyncio.get_running_loop().create_task(self._leg_outcome(leg, venue, placing, started))
+        placing = venue.place_limit_order(
+            leg.symbol, leg.side, leg.quantity, leg.price, time_in_force=TimeInForce.IOC, **kwargs
+        )
+        return eventloop.start_eager(self._leg_outcome(leg, venue, placing, started))
+
+    async def _leg_outcome(
+        self, leg: Leg, venue: TradingVenue, placing: Awaitable[Order], started: float
+    ) -> LegResult:
+        """Wait for the order's acknowledgement, then for its end (an IOC ends at once)."""
+        result = LegResult(leg)
+        try:
+            order = await placing
             result.rtt_ms = (time.perf_counter() - started) * 1e3
             self.order_rtt_ms.append(result.rtt_ms)
             self.order_rtt_hist.observe(result.rtt_ms)

@@ -119,13 +119,25 @@ class FleetGuard:
 
     async def reserve(self, opp: Opportunity) -> Reservation | str:
         """The trade's reservation, or why the fleet refused it."""
+        r = self._reservation(opp)
+        return self._answer(r, await self.coordinator.reserve(r))
+
+    def reserve_now(self, opp: Opportunity) -> Reservation | str | None:
+        """`reserve` without waiting where the coordinator can decide at once (in-process):
+        the reservation or why refused. None: nothing reserved, the fleet must be asked."""
+        r = self._reservation(opp)
+        decided, why = self.coordinator.reserve_now(r)
+        return self._answer(r, why) if decided else None
+
+    def _reservation(self, opp: Opportunity) -> Reservation:
         buy, sell = opp.buy, opp.sell
-        r = Reservation(
+        return Reservation(
             self._next_id(),
             max(buy.notional, sell.notional),
             ((buy.venue, instrument(buy), buy.notional), (sell.venue, instrument(sell), -sell.notional)),
         )
-        why = await self.coordinator.reserve(r)
+
+    def _answer(self, r: Reservation, why: str | None) -> Reservation | str:
         if why is not None:
             self.refused += 1
             return why

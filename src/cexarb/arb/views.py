@@ -6,6 +6,7 @@ runs against CompositePrivateExchange / CompositePrivateFuturesExchange.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Any, Protocol
 
 from cexarb.model import (
@@ -59,6 +60,34 @@ class TradingVenue(MarketView, Protocol):
         client_order_id: str | None = None,
         **kwargs: Any,
     ) -> Order: ...
+
+    def place_limit_order_now(
+        self,
+        symbol: Symbol,
+        side: Side,
+        quantity: float,
+        price: float,
+        *,
+        time_in_force: TimeInForce = TimeInForce.GTC,
+        client_order_id: str | None = None,
+        **kwargs: Any,
+    ) -> Awaitable[Order] | None:
+        """`place_limit_order` written before returning when the venue can (then awaiting gives
+        what it gives); None: nothing sent or tracked."""
+        ...
+
+    def limit_order_bytes(
+        self,
+        symbol: Symbol,
+        side: Side,
+        quantity: float,
+        price: float,
+        *,
+        time_in_force: TimeInForce = TimeInForce.GTC,
+        **kwargs: Any,
+    ) -> bytes:
+        """What `place_limit_order` would write now; nothing sent (rehearsal)."""
+        ...
 
     async def cancel_order(self, symbol: Symbol, order_id: str) -> Order: ...
 

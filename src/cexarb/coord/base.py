@@ -121,6 +121,11 @@ class Coordinator(ABC):
     async def reserve(self, reservation: Reservation) -> str | None:
         """Reserve a trade's risk atomically: None when reserved, else why not."""
 
+    def reserve_now(self, reservation: Reservation) -> tuple[bool, str | None]:
+        """`reserve` decided without waiting, where the fleet's state is at hand (in-process):
+        (True, what `reserve` says). (False, None): it must be asked (await `reserve`)."""
+        return False, None
+
     @abstractmethod
     async def settle(self, reservation_id: str, fills: list[Fill], unhedged: float) -> None:
         """The trade ended: drop its reservation, book its fills, publish this member's

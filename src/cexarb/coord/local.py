@@ -119,9 +119,13 @@ class InProcessCoordinator(Coordinator):
         return b
 
     async def reserve(self, reservation: Reservation) -> str | None:
+        return self.reserve_now(reservation)[1]
+
+    def reserve_now(self, reservation: Reservation) -> tuple[bool, str | None]:
+        """Always decided at once: the ledger is in this process."""
         if self.halted:
-            return "kill_switch"
-        return self.ledger.reserve(reservation)
+            return True, "kill_switch"
+        return True, self.ledger.reserve(reservation)
 
     async def settle(self, reservation_id: str, fills: list[Fill], unhedged: float) -> None:
         pnl = self.ledger.settle(reservation_id, fills, self.member, unhedged)
