@@ -7,10 +7,13 @@ the bot's first order at the simulator's venue (its REST handler has the parsed,
 request), on CLOCK_MONOTONIC (perf_counter_ns), which both processes share. It therefore
 includes the simulator's own publishing and request parsing, equally for both bots.
 
-The simulator and each bot run in a process of their own. Both bots stay connected and read
-every frame for the whole run; only the one whose block it is may trade (cexarb:
-`engine.trade`; the peer: an armed flag), in alternating blocks, so both see the same load. cexarb's own client-side figures (frame read -> decision,
-frame read -> order request written) come from its engine's stats over its blocks.
+The simulator and each bot run in a process of their own: cexarb's engine, the peer, and
+cexarb's engine kept warm (`ArbConfig.keep_warm_s`: it rehearses its reflex while trading).
+Every bot stays connected and reads every frame for the whole run; only the one whose block
+it is may trade (cexarb: `engine.trade`, which also stops the rehearsals; the peer: an armed
+flag), in alternating blocks, so all see the same load. cexarb's own client-side figures
+(frame read -> decision, frame read -> order request written) come from its engine's stats
+over its blocks; each bot's CPU while trading from its own process's CPU time over them.
 """
 
 from __future__ import annotations
@@ -38,7 +41,9 @@ BTC = Symbol("BTC", "USDT")
 # Gate's ask sits above the crossing bid, so the crossing quote rests instead of trading.
 BASE_BID, BASE_ASK, GATE_ASK, CROSS_BID = 59_990.0, 60_010.0, 61_000.0, 60_600.0
 DEPTH_QTY, CROSS_QTY = 5.0, 0.01
-BOTS = {"cexarb": ("k1", "s1"), "ccxt": ("k2", "s2")}
+BOTS = {"cexarb": ("k1", "s1"), "ccxt": ("k2", "s2"), "cexarb-warm": ("k3", "s3")}
+# The kept-warm engine's rehearsal period (ArbConfig.keep_warm_s).
+KEEP_WARM_S = 0.0002
 VENUES = ("gateio_spot", "mexc_spot")
 _UNLIMITED = {name: RateLimitPool(1_000_000, 1.0) for name in ("public", "default", "orders", "cancel")}
 
@@ -123,7 +128,7 @@ def trading_venues(config) -> dict:
     }
 
 
-async def _cexarb_bot(config):
+async def _cexarb_bot(config, keep_warm_s: float = 0.0):
     venues = trading_venues(config)
     await asyncio.gather(*(ex.initialize([BTC]) for ex in venues.values()))
     # Every crossing is bought on MEXC and sold on Gate, and Gate's mid sits ~80 bps above
@@ -137,6 +142,7 @@ async def _cexarb_bot(config):
         max_order_notional=1_000.0,
         max_position_notional=1e9,
         loss_limit=1e9,
+        keep_warm_s=keep_warm_s,
     )
     engine = ArbEngine(venues, arb, trade=False)
     engine.attach()
@@ -286,9 +292,11 @@ async def _bot_main(conn, bot: str, config) -> None:
     tasks: list[asyncio.Task] = []
     closing: list = []
     engine = peer = None
+    # CPU time this process used while it was armed, and for how long it was (wall).
+    armed = {"cpu_s": 0.0, "wall_s": 0.0, "since": None}
     try:
-        if bot == "cexarb":
-            engine, venues = await _cexarb_bot(config)
+        if bot.startswith("cexarb"):
+            engine, venues = await _cexarb_bot(config, KEEP_WARM_S if bot == "cexarb-warm" else 0.0)
             closing += venues.values()
             tasks.append(asyncio.create_task(engine.run(stop)))
         else:
@@ -307,6 +315,13 @@ async def _bot_main(conn, bot: str, config) -> None:
             if command is None:
                 return
             if command[0] == "arm":
+                if command[1]:
+                    armed["since"] = (time.process_time(), time.monotonic())
+                elif armed["since"] is not None:
+                    cpu0, wall0 = armed["since"]
+                    armed["cpu_s"] += time.process_time() - cpu0
+                    armed["wall_s"] += time.monotonic() - wall0
+                    armed["since"] = None
                 if engine is not None:
                     engine.trade = command[1]
                 else:
@@ -332,6 +347,7 @@ async def _bot_main(conn, bot: str, config) -> None:
                                 for name, v in engine.pnl_snapshot().venues.items()
                             },
                             "outcomes": dict(engine.stats.outcomes),
+                            "cpu": armed["cpu_s"] / max(armed["wall_s"], 1e-9),
                         }
                     )
                 else:
@@ -341,6 +357,7 @@ async def _bot_main(conn, bot: str, config) -> None:
                             "f2o": peer.frame_to_order_sent_us,
                             "trades": peer.trades,
                             "errors": peer.errors,
+                            "cpu": armed["cpu_s"] / max(armed["wall_s"], 1e-9),
                         }
                     )
     finally:
@@ -395,6 +412,7 @@ async def _run(report: Report, quick: bool) -> None:
         bots = {"cexarb": _Child(_bot_process, "cexarb", configs["cexarb"], loop_name)}
         if peers.AVAILABLE:
             bots["ccxt"] = _Child(_bot_process, "ccxt", configs["ccxt"], loop_name)
+        bots["cexarb-warm"] = _Child(_bot_process, "cexarb-warm", configs["cexarb-warm"], loop_name)
         children += bots.values()
         for bot in bots.values():
             if await bot.recv() != "up":
@@ -414,40 +432,48 @@ async def _run(report: Report, quick: bool) -> None:
     finally:
         for child in reversed(children):  # the bots first: the simulator's exit is no disconnect to them
             child.stop()
-    ours, theirs = crossings["cexarb"], crossings.get("ccxt")
-    engine, peer = figures["cexarb"], figures.get("ccxt")
+    setup = f"one crossing every {interval_s * 1000:.0f} ms; simulator and each bot in a process of their own"
+    theirs, peer = crossings.get("ccxt"), figures.get("ccxt")
+    _engine_rows(report, "", crossings["cexarb"], figures["cexarb"], theirs, peer, setup)
+    label = f", kept warm (keep_warm_s {KEEP_WARM_S * 1e3:g} ms)"
+    _engine_rows(report, label, crossings["cexarb-warm"], figures["cexarb-warm"], theirs, peer, setup)
+
+
+def _traded(legs: list[list[float]]) -> str:
+    return f"{sum(1 for x in legs if x)} of {len(legs)} crossings traded"
+
+
+def _engine_rows(
+    report: Report, label: str, ours, engine: dict, theirs, peer: dict | None, setup: str
+) -> None:
+    """The client's and the venue's rows of one cexarb engine, the peer beside each."""
     if not engine["f2o"]:
         raise RuntimeError(
-            f"tick to trade: cexarb sent no order in {len(ours)} crossings: {engine['skipped']}"
+            f"tick to trade{label}: cexarb sent no order in {len(ours)} crossings: {engine['skipped']}"
         )
-    setup = f"one crossing every {interval_s * 1000:.0f} ms; simulator and each bot in a process of their own"
-
-    def traded(legs: list[list[float]]) -> str:
-        return f"{sum(1 for x in legs if x)} of {len(legs)} crossings traded"
-
     med, p99, worst = _stats(engine["f2o"])
     f2d = engine["f2d"]
     row = Row(
-        "tick to trade (client): frame read -> order request written, per order",
+        f"tick to trade (client){label}: frame read -> order request written, per order",
         "us",
         med,
         p99,
         len(engine["f2o"]),
         goal="p50 >= 10x lower than the peer, p99 < 1 ms",
         note=(
-            f"{traded(ours)} (engine skips: {engine['skipped'] or 'none'}"
+            f"{_traded(ours)} (engine skips: {engine['skipped'] or 'none'}"
             f"{'; halted: ' + engine['halted'] if engine['halted'] else ''}; outcomes {engine['outcomes']}; "
             f"pnl (realized, unrealized, fees) {engine['pnl']}); max {worst:,.0f} us; "
             f"frame read -> decision p50 {statistics.median(f2d):,.0f} / "
-            f"p99 {percentile(f2d, 0.99):,.0f} us; {setup}"
+            f"p99 {percentile(f2d, 0.99):,.0f} us; CPU while trading {engine['cpu']:.0%} of a core; {setup}"
         ),
     )
     if peer is not None and peer["f2o"]:
         pmed, pp99, pworst = _stats(peer["f2o"])
         row.peer = (
             f"ccxt.pro bot (watch_order_book x2, create_order x2, frame stamped when its WS client takes it): "
-            f"{traded(theirs)}, p99 {pp99:,.0f} us, max {pworst:,.0f} us, frame -> decision p50 "
-            f"{statistics.median(peer['f2d']):,.0f} us"
+            f"{_traded(theirs)}, p99 {pp99:,.0f} us, max {pworst:,.0f} us, frame -> decision p50 "
+            f"{statistics.median(peer['f2d']):,.0f} us, CPU while trading {peer['cpu']:.0%} of a core"
             + (f", {len(peer['errors'])} order errors (first: {peer['errors'][0]})" if peer["errors"] else "")
         )
         row.peer_median, row.peer_p99 = pmed, pp99
@@ -456,17 +482,17 @@ async def _run(report: Report, quick: bool) -> None:
     first = [legs[0] for legs in ours if legs]
     med, p99, worst = _stats(first)
     row = Row(
-        "tick to trade (venue's view): crossing quote published -> first order at the simulator",
+        f"tick to trade (venue's view){label}: crossing quote published -> first order at the simulator",
         "us",
         med,
         p99,
         len(first),
-        note=f"{traded(ours)}; max {worst:,.0f} us; includes the simulator publishing and parsing; {setup}",
+        note=f"{_traded(ours)}; max {worst:,.0f} us; includes the simulator publishing and parsing; {setup}",
     )
     peer_first = [legs[0] for legs in theirs or [] if legs]
     if peer_first:
         pmed, pp99, pworst = _stats(peer_first)
-        row.peer = f"the ccxt.pro bot: {traded(theirs)}, p99 {pp99:,.0f} us, max {pworst:,.0f} us"
+        row.peer = f"the ccxt.pro bot: {_traded(theirs)}, p99 {pp99:,.0f} us, max {pworst:,.0f} us"
         row.peer_median, row.peer_p99 = pmed, pp99
     report.add(row)
 
