@@ -277,3 +277,21 @@ async def test_the_engine_keeps_the_reflex_warm_while_trading_only():
     await run
     assert False not in trading_at_rehearsal
     assert not mexc.placed and not gate.placed
+
+
+async def test_a_bug_while_writing_the_legs_halts_trading_and_frees_the_symbol():
+    async with running(venue_type=FakeVenue) as (engine, mexc, gate):
+
+        def broken(*args, **kwargs):
+            raise RuntimeError("connector bug")
+
+        gate.place_limit_order_now = broken
+        mexc.set_book(BTC, *CHEAP)
+        gate.set_book(BTC, *RICH)
+        await eventually(lambda: engine.risk.halted, what="the kill switch")
+        assert "connector bug" in engine.risk.halt_reason
+        await eventually(lambda: not engine.trades_in_flight)
+        assert BTC not in engine._busy and engine.executor.at_risk_notional == 0
+        # The leg that went out was made flat and booked before trading stopped.
+        assert [p[0] for p in mexc.placed] == [Side.BUY, Side.SELL] and not gate.placed
+        assert engine.stats.outcomes["hedged"] == 1 and engine.executor.unhedged_notional == 0

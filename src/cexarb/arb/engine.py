@@ -417,6 +417,9 @@ class ArbEngine:
                 token = ticks.ORIGIN.set(origin)  # the writes below happen in this context
                 try:
                     running = self._begin(opp)
+                except Exception as exc:  # a bug: the trade's task reports it (and frees the symbol)
+                    running = asyncio.get_running_loop().create_future()
+                    running.set_exception(exc)
                 finally:
                     ticks.ORIGIN.reset(token)
             coro = self._trade(opp, origin, reserved, running)
@@ -434,7 +437,7 @@ class ArbEngine:
         opp: Opportunity,
         origin: ticks.TickOrigin,
         reserved: Reservation | str | None = None,
-        running: asyncio.Task[ExecutionResult] | None = None,
+        running: asyncio.Future[ExecutionResult] | None = None,
     ) -> None:
         """The trade to its end: the fleet's reservation (`reserved`, or asked now when None),
         the execution (`running` when already started), the settlement, then the symbol freed."""
@@ -450,6 +453,8 @@ class ArbEngine:
                 result = await self._finish(opp, running or self._begin(opp))
             finally:
                 await self.fleet.settle(reserved, result, self.executor.unhedged_notional)
+            if result.bug is not None:
+                raise result.bug  # flat and booked: now stop trading (below)
         except Exception as exc:
             # A bug, not a venue error (those are handled inside): stop trading until looked at.
             log.exception("execution of %s %s failed", opp.kind.value, opp.symbol)
@@ -730,7 +735,7 @@ class ArbEngine:
         self._cooldown_until[opp.symbol] = time.monotonic() + self.config.cooldown_s
         return self.executor.start(opp)
 
-    async def _finish(self, opp: Opportunity, running: asyncio.Task[ExecutionResult]) -> ExecutionResult:
+    async def _finish(self, opp: Opportunity, running: asyncio.Future[ExecutionResult]) -> ExecutionResult:
         """Wait for the execution, then attribute, record and journal it."""
         result = await running
         strategy = self.strategy_of(opp)

@@ -47,6 +47,9 @@ class LegResult:
     error: str = ""
     hard_failure: bool = False
     rtt_ms: float = 0.0
+    # Not the venue's answer but a fault of ours while placing it (a bug): reported, and the
+    # engine stops trading once the trade is flat and booked.
+    bug: Exception | None = None
 
     @property
     def filled(self) -> float:
@@ -81,6 +84,11 @@ class ExecutionResult:
     sell: LegResult
     hedges: list[LegResult] = field(default_factory=list)
     residual: float = 0.0
+
+    @property
+    def bug(self) -> Exception | None:
+        """The first fault of ours while placing one of the trade's orders, if any."""
+        return next((leg.bug for leg in (self.buy, self.sell, *self.hedges) if leg.bug is not None), None)
 
     @property
     def outcome(self) -> str:
@@ -133,8 +141,8 @@ class Executor:
     async def _execute(
         self,
         opp: Opportunity,
-        first: asyncio.Task[LegResult],
-        second: asyncio.Task[LegResult],
+        first: asyncio.Future[LegResult],
+        second: asyncio.Future[LegResult],
         at_risk: float,
     ) -> ExecutionResult:
         """Both legs' outcomes, then flat: hedge whatever they left unbalanced."""
@@ -179,7 +187,7 @@ class Executor:
         return self._start_leg(first), self._start_leg(second)
 
     async def _both(
-        self, leg: asyncio.Task[LegResult], other: asyncio.Task[LegResult]
+        self, leg: asyncio.Future[LegResult], other: asyncio.Future[LegResult]
     ) -> tuple[LegResult, LegResult]:
         try:
             done = await leg
@@ -254,7 +262,7 @@ class Executor:
         """Place one IOC limit order and wait until the venue says how it ended."""
         return await self._start_leg(leg)
 
-    def _start_leg(self, leg: Leg) -> asyncio.Task[LegResult]:
+    def _start_leg(self, leg: Leg) -> asyncio.Future[LegResult]:
         """One IOC limit order on its way: written now by the venue's `place_limit_order_now`
         when it can (the task then waits for the outcome), else `place_limit_order` in a task
         started eagerly (it writes as soon as it needs no wait)."""
@@ -266,6 +274,14 @@ class Executor:
             )
         except ExchangeError:
             placing = None  # refused before sending: the usual path raises it again, where it is handled
+        except Exception as exc:
+            # Not sent: the leg fails (its trade is made flat like any failed leg), and says why.
+            log.exception("placing the %s leg on %s failed", leg.side.value, leg.venue)
+            failed = asyncio.get_running_loop().create_future()
+            failed.set_result(
+                LegResult(leg, error=f"{type(exc).__name__}: {exc}", hard_failure=True, bug=exc)
+            )
+            return failed
         # Counted now, not when the task runs: a decision in between must see this order.
         self.in_flight += 1
         started = time.perf_counter()
