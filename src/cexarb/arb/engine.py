@@ -8,11 +8,14 @@ logged as key=value; a repeated skip for the same reason is logged at DEBUG only
 
 The reflex: while trading, a book change after which one venue's best bid is above
 another's best ask (a few microseconds to check) is evaluated at once, in the callback
-of the frame that brought it, and the trade it chooses is started there too, up to its
-orders' socket writes (`eventloop.start_eager`): no loop pass between the frame and the
-orders. Everything else (PnL and kill-switch check on marks, snapshots, spread stats of
-quiet books, residual retries) stays in the loop, which the reflex leaves one step behind
-on marks; fills check the PnL at once either way.
+of the frame that brought it, and the trade it chooses is started there too: the fleet's
+reservation (in-process: decided at once) and both orders written to their sockets by
+the venues' `place_limit_order_now`, with no coroutine or task before the writes; the
+rest of the trade (replies, hedges, booking) runs as a task. Everything else (PnL and
+kill-switch check on marks, snapshots, spread stats of quiet books, residual retries)
+stays in the loop, which the reflex leaves one step behind on marks; fills check the PnL
+at once either way. `keep_warm_s` has the engine rehearse the reflex while trading so that
+a crossing after a quiet spell does not find its code cold.
 """
 
 from __future__ import annotations
