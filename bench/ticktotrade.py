@@ -42,8 +42,9 @@ BTC = Symbol("BTC", "USDT")
 BASE_BID, BASE_ASK, GATE_ASK, CROSS_BID = 59_990.0, 60_010.0, 61_000.0, 60_600.0
 DEPTH_QTY, CROSS_QTY = 5.0, 0.01
 BOTS = {"cexarb": ("k1", "s1"), "ccxt": ("k2", "s2"), "cexarb-warm": ("k3", "s3")}
-# The kept-warm engine's rehearsal period (ArbConfig.keep_warm_s).
-KEEP_WARM_S = 0.0002
+# The kept-warm engine's rehearsal period (ArbConfig.keep_warm_s); the environment may set
+# another (CEXARB_BENCH_KEEP_WARM_MS=0.2: faster answers, most of a core spent on them).
+KEEP_WARM_S = float(os.environ.get("CEXARB_BENCH_KEEP_WARM_MS", "1")) / 1e3
 VENUES = ("gateio_spot", "mexc_spot")
 _UNLIMITED = {name: RateLimitPool(1_000_000, 1.0) for name in ("public", "default", "orders", "cancel")}
 

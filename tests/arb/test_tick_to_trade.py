@@ -244,6 +244,8 @@ def test_a_rehearsal_builds_the_orders_a_crossing_would_send_and_changes_nothing
     # each venue (signed bytes on a real connector), not placed, nothing recorded.
     assert [r[0] for r in mexc.rehearsed] == [Side.BUY] and [r[0] for r in gate.rehearsed] == [Side.SELL]
     assert mexc.rehearsed[0][2] == 100.5 and mexc.rehearsed[0][1] > 0
+    assert engine.rehearse(BTC) == 2  # then the other way round
+    assert [r[0] for r in gate.rehearsed] == [Side.SELL, Side.BUY] and gate.rehearsed[1][2] == 100.5
     assert not mexc.placed and not gate.placed
     assert (engine.stats.evaluations, len(engine.stats.skips), dict(engine.stats.skipped)) == before
     assert engine.executor.in_flight == 0 and engine.fleet.refused == 0

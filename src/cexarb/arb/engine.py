@@ -83,13 +83,14 @@ class BasisPosition:
         self.quantity = total
 
 
-def _crossed_copy(books: list[VenueBook]) -> list[VenueBook] | None:
+def _crossed_copy(books: list[VenueBook], flip: bool = False) -> list[VenueBook] | None:
     """`books` with the second spot book's best bid lifted 1 % above the first's best ask (the
-    rehearsal's crossing); None when two synced spot books with both sides are not there."""
+    rehearsal's crossing; `flip`: the first's above the second's); None when two synced spot
+    books with both sides are not there."""
     spots = [b for b in books if b.synced and not b.is_futures and b.bids and b.asks]
     if len(spots) < 2:
         return None
-    buy, sell = spots[0], spots[1]
+    buy, sell = (spots[1], spots[0]) if flip else (spots[0], spots[1])
     ask_price, ask_quantity = buy.asks[0]
     lifted = msgspec.structs.replace(sell, bids=[(ask_price * 1.01, ask_quantity), *sell.bids])
     return [lifted if b is sell else b for b in books]
@@ -186,6 +187,7 @@ class ArbEngine:
         # Symbol -> (trade number, strategy, prices its decision saw) of the trade that left the
         # residual the executor retries: the retries' orders are that trade's.
         self._residual_trade: dict[Symbol, tuple[int, str, dict[str, float]]] = {}
+        self._rehearsals = 0
 
     @property
     def trades_in_flight(self) -> int:
@@ -368,10 +370,12 @@ class ArbEngine:
     def rehearse(self, symbol: Symbol) -> int:
         """The reflex's work on `symbol` as if its books crossed, without any of its effects:
         the decision (candidates, guard, risk, sizing) on the live books with one venue's best
-        bid lifted 1 % above another's best ask, then the chosen trade's two orders built and
+        bid lifted 1 % above another's best ask (each way in turn), then the chosen trade's two orders built and
         signed by their venues (`limit_order_bytes`: not sent, not tracked). Nothing is
         recorded. Returns how many order requests were built (0: no trade would be chosen)."""
-        crossed = _crossed_copy(self.venue_books(symbol))
+        # Each direction in turn: a crossing may come either way.
+        self._rehearsals += 1
+        crossed = _crossed_copy(self.venue_books(symbol), flip=self._rehearsals % 2 == 0)
         if crossed is None:
             return 0
         for cand in self.candidates(symbol, crossed):
