@@ -9,17 +9,16 @@ handed to the socket, against the frame's read time (`ticks.frame_ns`):
 
 - `write`: two requests built before the run, written to raw sockets. No order at all: the
   least any Python bot does (frame read, codec, book, cross test, two writes).
-- `lane`: two real IOC orders, each built, signed, tracked as pending and written in that
-  callback, through the connectors' own pieces (the REST body or params, the signer, the HTTP
-  head) with no task, coroutine, rate limiter or engine around them.
-- `lane, kept warm`: the same, and every 0.2 ms the lane builds both orders without writing
-  them, so its code and data are in the CPU's caches when the crossing comes.
-- `connectors`: both composites' `place_limit_order`, started eagerly in that callback: the
-  connector layer as a user of the library calls it, with no engine.
+- `lane`: both composites' `place_limit_order_now` in that callback (two real IOC orders,
+  each tracked, built, signed and written before the call returns): the library's order
+  lane as a user calls it, with no engine.
+- `lane, kept warm`: the same, and every 0.2 ms each composite's `limit_order_bytes` builds
+  and signs both orders without writing them, so that code and its data are in the CPU's
+  caches when the crossing comes.
+- `connectors`: both composites' `place_limit_order`, each started as an eager task in that
+  callback (the coroutine path, which writes as soon as it needs no wait).
 
-The engine's own row (decide, fleet, executor, then the connectors) is the tick-to-trade row.
-These bots reach into the connectors' internals to skip their layers: a measurement, not an
-order path anyone should use.
+The engine's own rows (decide, reserve, then the lane) are the tick-to-trade rows.
 """
 
 from __future__ import annotations
@@ -34,9 +33,7 @@ from bench import peers
 from bench.harness import Report, Row, percentile
 from bench.ticktotrade import BTC, CROSS_QTY, _bot_process, _Child, _sim_process, trading_venues
 from cexarb import eventloop
-from cexarb.model import Order, OrderRequest, OrderStatus, OrderType, Side, TimeInForce
-from cexarb.model.rounding import format_decimal
-from cexarb.transport import http as transport_http
+from cexarb.model import Side, TimeInForce
 from cexarb.transport import ticks
 
 MODES = ("write", "lane", "lane, kept warm", "connectors")
@@ -112,85 +109,36 @@ class _FloorBot:
                 writer.write(b"GET /api/v3/ping HTTP/1.1\r\nHost: sim\r\n\r\n")
                 sent.append(time.perf_counter_ns())
             return sent
-        if self.mode == "connectors":
-            origin = ticks.TickOrigin(0)
-            token = ticks.ORIGIN.set(origin)  # the eager tasks copy this context
-            try:
-                for venue, side, price in (
-                    (self.mexc, Side.BUY, _BUY_MEXC),
-                    (self.gate, Side.SELL, _SELL_GATE),
-                ):
-                    task = eventloop.start_eager(
+        origin = ticks.TickOrigin(0)
+        token = ticks.ORIGIN.set(origin)  # the writes below note their time in it
+        try:
+            for venue, side, price in self._legs():
+                if self.mode == "connectors":
+                    placing = eventloop.start_eager(
                         venue.place_limit_order(BTC, side, CROSS_QTY, price, time_in_force=TimeInForce.IOC)
                     )
-                    task.add_done_callback(self._settled)
-            finally:
-                ticks.ORIGIN.reset(token)
-            return origin.sent_ns
-        sent = []
-        for venue, side, price in ((self.mexc, Side.BUY, _BUY_MEXC), (self.gate, Side.SELL, _SELL_GATE)):
-            wire, data = self._lane_request(venue, side, price, track=True)
-            conn = wire._take_idle()
-            if conn is None:
-                self.errors.append("no idle connection")
-                continue
-            conn.send(data, False).add_done_callback(self._settled)
-            sent.append(time.perf_counter_ns())
-        return sent
+                else:
+                    placing = venue.place_limit_order_now(
+                        BTC, side, CROSS_QTY, price, time_in_force=TimeInForce.IOC
+                    )
+                    if placing is None:
+                        self.errors.append("the lane could not write at once")
+                        continue
+                    placing = asyncio.ensure_future(placing)
+                placing.add_done_callback(self._settled)
+        finally:
+            ticks.ORIGIN.reset(token)
+        return origin.sent_ns
 
-    def _lane_request(self, venue, side: Side, price: float, *, track: bool):
-        """One IOC order's signed request bytes, through the connector's own pieces."""
-        rest = venue._private_rest
-        cid = rest.new_client_order_id()
-        if track:  # the private stream must know the order before its first event
-            venue._tracker.add_pending(
-                Order(
-                    BTC,
-                    "",
-                    cid,
-                    side,
-                    OrderType.LIMIT,
-                    price,
-                    CROSS_QTY,
-                    OrderStatus.PENDING_NEW,
-                    TimeInForce.IOC,
-                    remaining_quantity=CROSS_QTY,
-                )
-            )
-        if venue is self.mexc:
-            http = rest._http
-            info = rest.symbols.info(BTC)
-            params = {
-                "symbol": info.venue_symbol,
-                "side": side.value,
-                "type": "IMMEDIATE_OR_CANCEL",
-                "quantity": format_decimal(CROSS_QTY, info.step_size),
-                "price": format_decimal(price, info.tick_size),
-                "newClientOrderId": cid,
-            }
-            query, body, path = transport_http.encode_params(params), b"", "/api/v3/order"
-        else:
-            http = rest.http
-            request = OrderRequest(BTC, side, OrderType.LIMIT, CROSS_QTY, price, TimeInForce.IOC, cid)
-            query, body, path = "", transport_http._encode_json(rest.order_body(request)), "/spot/orders"
-        prepared = transport_http.PreparedRequest(
-            "POST", http._prefix + path, query, body, dict(http._write_headers)
-        )
-        target = http._target(prepared, True)
-        wire = http._wire
-        return wire, wire._encode("POST", target, prepared.headers, body)
+    def _legs(self):
+        return ((self.mexc, Side.BUY, _BUY_MEXC), (self.gate, Side.SELL, _SELL_GATE))
 
     async def _keep_warm(self) -> None:
         while True:
             await asyncio.sleep(_WARM_EVERY_S)
-            if (
-                self.busy
-                or self.mexc._private_rest._http._wire is None
-                or self.gate._private_rest.http._wire is None
-            ):
-                continue
-            for venue, side, price in ((self.mexc, Side.BUY, _BUY_MEXC), (self.gate, Side.SELL, _SELL_GATE)):
-                self._lane_request(venue, side, price, track=False)
+            if not self.busy:
+                for venue, side, price in self._legs():
+                    venue.limit_order_bytes(BTC, side, CROSS_QTY, price, time_in_force=TimeInForce.IOC)
 
     def _settled(self, future: asyncio.Future) -> None:
         if not future.cancelled() and future.exception() is not None:

@@ -328,7 +328,6 @@ class WirePool:
             raise ValueError("a request line or header carries a line break")
         return head.encode("latin-1") + body if body else head.encode("latin-1")
 
-    _encode = encode  # the name bench/floors.py still calls (its working copy on main is being edited)
 
     def _write(
         self, conn: _Connection, data: bytes, method: str, deadline: float
