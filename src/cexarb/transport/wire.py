@@ -328,7 +328,6 @@ class WirePool:
             raise ValueError("a request line or header carries a line break")
         return head.encode("latin-1") + body if body else head.encode("latin-1")
 
-
     def _write(
         self, conn: _Connection, data: bytes, method: str, deadline: float
     ) -> tuple[asyncio.Future[Reply], asyncio.TimerHandle]:
