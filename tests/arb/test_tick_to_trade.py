@@ -84,11 +84,16 @@ class HeldVenue(FakeVenue):
 
 @contextlib.asynccontextmanager
 async def running(
-    trade: bool = True, venue_type: type[FakeVenue] = HeldVenue, cooldown_s: float = 60.0, lane: bool = True
+    trade: bool = True,
+    venue_type: type[FakeVenue] = HeldVenue,
+    cooldown_s: float = 60.0,
+    lane: bool = True,
+    coordinator: InProcessCoordinator | None = None,
 ):
     """Two venues on FLAT books and an engine running on them (its first step done); after a
     trade, the symbol cools down for `cooldown_s` (the books here stay crossed). `lane`: the
-    venues can write an order at once (place_limit_order_now), else only place_limit_order."""
+    venues can write an order at once (place_limit_order_now), else only place_limit_order;
+    `coordinator`: the fleet (None: the engine's own in-process one)."""
     info = spot_info(tick=0.1, step=0.001)
     mexc = venue_type("mexc_spot", [info], {"USDT": 10_000.0, "BTC": 1.0})
     gate = venue_type("gateio_spot", [info], {"USDT": 10_000.0, "BTC": 1.0})
@@ -97,6 +102,7 @@ async def running(
         {"mexc_spot": mexc, "gateio_spot": gate},
         ArbConfig(symbols=(BTC,), cooldown_s=cooldown_s),
         trade=trade,
+        coordinator=coordinator,
     )
     mexc.set_book(BTC, *FLAT)
     gate.set_book(BTC, *FLAT)
@@ -168,54 +174,32 @@ class _FullFleet(InProcessCoordinator):
         return True, "fleet_unhedged"
 
 
-async def _engine_on(coordinator):
-    info = spot_info(tick=0.1, step=0.001)
-    mexc = HeldVenue("mexc_spot", [info], {"USDT": 10_000.0, "BTC": 1.0})
-    gate = HeldVenue("gateio_spot", [info], {"USDT": 10_000.0, "BTC": 1.0})
-    config = ArbConfig(symbols=(BTC,), cooldown_s=60.0)
-    engine = ArbEngine({"mexc_spot": mexc, "gateio_spot": gate}, config, coordinator=coordinator)
-    mexc.set_book(BTC, *FLAT)
-    gate.set_book(BTC, *FLAT)
-    engine.attach()
-    return engine, mexc, gate
-
-
 async def test_a_fleet_that_must_be_asked_is_asked_from_the_trade_task_and_the_legs_follow():
-    engine, mexc, gate = await _engine_on(_AskedFleet("m1"))
-    stop = asyncio.Event()
-    run = asyncio.create_task(engine.run(stop))
-    await eventually(lambda: engine.stats.evaluations >= 1, what="the engine's first step")
-    mexc.set_book(BTC, *CHEAP)
-    gate.set_book(BTC, *RICH)
-    # This fleet answers without waiting here, so the eagerly started task wrote both legs too.
-    assert mexc.sent == [Side.BUY] and gate.sent == [Side.SELL]
-    mexc.release.set()
-    gate.release.set()
-    await eventually(lambda: engine.stats.taken == 1 and not engine.trades_in_flight)
-    assert engine.fleet.coordinator.ledger.cash != 0  # settled into the fleet's ledger
-    stop.set()
-    await run
+    async with running(coordinator=_AskedFleet("m1")) as (engine, mexc, gate):
+        mexc.set_book(BTC, *CHEAP)
+        gate.set_book(BTC, *RICH)
+        # This fleet answers without waiting here, so the eagerly started task wrote both legs too.
+        assert mexc.sent == [Side.BUY] and gate.sent == [Side.SELL]
+        mexc.release.set()
+        gate.release.set()
+        await eventually(lambda: engine.stats.taken == 1 and not engine.trades_in_flight)
+        assert engine.fleet.coordinator.ledger.cash != 0  # settled into the fleet's ledger
 
 
 async def test_a_reservation_refused_at_once_sends_nothing_and_frees_the_symbol():
-    engine, mexc, gate = await _engine_on(_FullFleet("m1"))
-    stop = asyncio.Event()
-    run = asyncio.create_task(engine.run(stop))
-    await eventually(lambda: engine.stats.evaluations >= 1, what="the engine's first step")
-    mexc.set_book(BTC, *CHEAP)
-    gate.set_book(BTC, *RICH)
-    assert not mexc.sent and not gate.sent
-    await eventually(lambda: engine.stats.skipped["fleet_unhedged"] == 1)
-    # Refused, the symbol is free but waits: the steps in between skip it (cooldown) instead
-    # of asking the fleet again thousands of times a second; then it is asked again.
-    await eventually(lambda: engine.stats.skipped["cooldown"] >= 1)
-    assert engine.stats.skipped["fleet_unhedged"] == 1
-    await eventually(lambda: time.monotonic() >= engine._cooldown_until[BTC], what="the wait's end")
-    gate.set_book(BTC, *RICH)  # the next change: asked again
-    await eventually(lambda: engine.stats.skipped["fleet_unhedged"] == 2)
-    assert engine.fleet.refused == 2
-    stop.set()
-    await run
+    async with running(coordinator=_FullFleet("m1")) as (engine, mexc, gate):
+        mexc.set_book(BTC, *CHEAP)
+        gate.set_book(BTC, *RICH)
+        assert not mexc.sent and not gate.sent
+        await eventually(lambda: engine.stats.skipped["fleet_unhedged"] == 1)
+        # Refused, the symbol is free but waits: the steps in between skip it (cooldown) instead
+        # of asking the fleet again thousands of times a second; then it is asked again.
+        await eventually(lambda: engine.stats.skipped["cooldown"] >= 1)
+        assert engine.stats.skipped["fleet_unhedged"] == 1
+        await eventually(lambda: time.monotonic() >= engine._cooldown_until[BTC], what="the wait's end")
+        gate.set_book(BTC, *RICH)  # the next change: asked again
+        await eventually(lambda: engine.stats.skipped["fleet_unhedged"] == 2)
+        assert engine.fleet.refused == 2
     assert not mexc.sent and not gate.sent and engine.stats.taken == 0
     assert not engine.trades_in_flight and engine.executor.at_risk_notional == 0
 

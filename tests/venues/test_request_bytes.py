@@ -202,12 +202,18 @@ GATE_SPOT_EXPECTED = [
 ]
 
 
-async def test_gate_spot_order_requests_are_byte_for_byte_unchanged(recorder):
+async def _gate_spot_rest(recorder) -> tuple[Recorder, GateioSpotPrivateRest]:
+    """A Gate spot connector on a recorder (a spot-mode account), its clock frozen."""
     detail = _reply("200 OK", b'{"key":{"mode":1}}')
     rec, url = await recorder({"/api/v4/account/detail": detail}, _reply("404 Not Found", GATE_ERROR))
     infos = {BTC: SymbolInfo(BTC, "BTC_USDT", tick_size=0.1, step_size=0.0001, quote_precision=2)}
     rest = GateioSpotPrivateRest(_config(Venue.GATEIO, Market.SPOT, url + "/api/v4"), infos)
     rest.clock = _frozen_clock()
+    return rec, rest
+
+
+async def test_gate_spot_order_requests_are_byte_for_byte_unchanged(recorder):
+    rec, rest = await _gate_spot_rest(recorder)
     try:
         with pytest.raises(ExchangeError):
             await rest.place_order(_limit("t-place1"))
@@ -306,11 +312,7 @@ GATE_SPOT_PLACES = [
 
 
 async def test_gate_spot_lane_and_dry_bytes_are_the_pinned_place_bytes(recorder):
-    detail = _reply("200 OK", b'{"key":{"mode":1}}')
-    rec, url = await recorder({"/api/v4/account/detail": detail}, _reply("404 Not Found", GATE_ERROR))
-    infos = {BTC: SymbolInfo(BTC, "BTC_USDT", tick_size=0.1, step_size=0.0001, quote_precision=2)}
-    rest = GateioSpotPrivateRest(_config(Venue.GATEIO, Market.SPOT, url + "/api/v4"), infos)
-    rest.clock = _frozen_clock()
+    rec, rest = await _gate_spot_rest(recorder)
     try:
         assert rest.place_order_now(GATE_SPOT_PLACES[0]) is None  # the account kind is not known yet
         await rest.account_kind()  # opens the connection
