@@ -260,3 +260,12 @@ def test_an_unknown_arb_key_lists_the_valid_keys():
 
     with pytest.raises(ConfigError, match="unknown key arb.min_edge; valid keys: .*min_edge_bps"):
         arb_config_from_mapping({"min_edge": 5})
+
+
+def test_keep_warm_is_read_from_the_arb_table_and_never_negative():
+    from cexarb.arb.config import arb_config_from_mapping
+
+    assert arb_config_from_mapping({"keep_warm_s": 0.001}).keep_warm_s == 0.001
+    assert arb_config_from_mapping({}).keep_warm_s == 0.0  # off unless asked for
+    with pytest.raises(ConfigError, match="arb.keep_warm_s must not be negative"):
+        arb_config_from_mapping({"keep_warm_s": -1})
