@@ -369,10 +369,11 @@ class ArbEngine:
 
     def rehearse(self, symbol: Symbol) -> int:
         """The reflex's work on `symbol` as if its books crossed, without any of its effects:
-        the decision (candidates, guard, risk, sizing) on the live books with one venue's best
+        the cross test, the decision (candidates, guard, risk, sizing) on the live books with one venue's best
         bid lifted 1 % above another's best ask (each way in turn), then the chosen trade's two orders built and
         signed by their venues (`limit_order_bytes`: not sent, not tracked). Nothing is
         recorded. Returns how many order requests were built (0: no trade would be chosen)."""
+        self._crossed(symbol)  # the reflex's first test, run on every crossing (its answer unused)
         # Each direction in turn: a crossing may come either way.
         self._rehearsals += 1
         crossed = _crossed_copy(self.venue_books(symbol), flip=self._rehearsals % 2 == 0)
