@@ -6,6 +6,7 @@ A venue that lacks a capability simply does not implement it, so callers ask
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from typing import Protocol, runtime_checkable
 
 from cexarb.model import (
@@ -34,6 +35,27 @@ class TradingCapability(Protocol):
         time_in_force: TimeInForce = TimeInForce.GTC,
         client_order_id: str | None = None,
     ) -> Order: ...
+
+    def place_limit_order_now(
+        self,
+        symbol: Symbol,
+        side: Side,
+        quantity: float,
+        price: float,
+        *,
+        time_in_force: TimeInForce = TimeInForce.GTC,
+        client_order_id: str | None = None,
+    ) -> Awaitable[Order] | None: ...
+
+    def limit_order_bytes(
+        self,
+        symbol: Symbol,
+        side: Side,
+        quantity: float,
+        price: float,
+        *,
+        time_in_force: TimeInForce = TimeInForce.GTC,
+    ) -> bytes: ...
 
     async def place_market_order(
         self, symbol: Symbol, side: Side, quantity: float, *, client_order_id: str | None = None
