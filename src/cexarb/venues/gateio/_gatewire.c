@@ -602,6 +602,46 @@ static PyObject *read_field(Cursor *c, Field *f) {
 
 static PyObject *read_order_item(Cursor *c, Schema *schema);
 
+/* Reads the value of `schema` field `i` at the cursor into `ctx` (its reader's own slots);
+   -1 when it cannot (a duplicate key included). */
+typedef int (*FieldReader)(Cursor *c, Schema *schema, int i, void *ctx);
+
+/* One flat JSON object: each key the schema names goes to `on_field`, the others are skipped.
+   0 at its closing brace, -1 when the object is not one this reader takes. */
+static int walk_object(Cursor *c, Schema *schema, FieldReader on_field, void *ctx) {
+    const uint8_t *key;
+    Py_ssize_t key_len;
+    if (expect(c, '{') < 0)
+        return -1;
+    skip_ws(c);
+    if (c->p < c->end && *c->p == '}') {
+        c->p++;
+        return 0;
+    }
+    for (;;) {
+        skip_ws(c);
+        if (read_string(c, &key, &key_len) < 0 || expect(c, ':') < 0)
+            return -1;
+        int i = field_of(schema, (const char *)key, key_len);
+        if (i < 0 ? skip_value(c, 1) < 0 : on_field(c, schema, i, ctx) < 0)
+            return -1;
+        skip_ws(c);
+        if (c->p < c->end && *c->p == ',') {
+            c->p++;
+            continue;
+        }
+        return expect(c, '}');
+    }
+}
+
+static int read_plain_field(Cursor *c, Schema *schema, int i, void *ctx) {
+    PyObject **values = ctx;
+    if (values[i] != NULL)
+        return -1; /* a duplicate key */
+    values[i] = read_field(c, &schema->fields[i]);
+    return values[i] == NULL ? -1 : 0;
+}
+
 /* One result item -> a new Struct (or its Order, with a builder), or NULL (not understood
    when no error is set). */
 static PyObject *read_item(Cursor *c, Schema *schema) {
@@ -609,39 +649,8 @@ static PyObject *read_item(Cursor *c, Schema *schema) {
         return read_order_item(c, schema);
     PyObject *values[MAX_FIELDS] = {NULL};
     PyObject *out = NULL;
-    const uint8_t *key;
-    Py_ssize_t key_len;
-    if (expect(c, '{') < 0)
-        return NULL;
-    skip_ws(c);
-    if (c->p < c->end && *c->p == '}') {
-        c->p++;
-    } else {
-        for (;;) {
-            skip_ws(c);
-            if (read_string(c, &key, &key_len) < 0 || expect(c, ':') < 0)
-                goto done;
-            int i = field_of(schema, (const char *)key, key_len);
-            if (i < 0) {
-                if (skip_value(c, 1) < 0)
-                    goto done;
-            } else {
-                if (values[i] != NULL)
-                    goto done; /* a duplicate key */
-                values[i] = read_field(c, &schema->fields[i]);
-                if (values[i] == NULL)
-                    goto done;
-            }
-            skip_ws(c);
-            if (c->p < c->end && *c->p == ',') {
-                c->p++;
-                continue;
-            }
-            if (expect(c, '}') < 0)
-                goto done;
-            break;
-        }
-    }
+    if (walk_object(c, schema, read_plain_field, values) < 0)
+        goto done;
     for (int i = 0; i < schema->n; i++) {
         if (values[i] == NULL) {
             if (schema->fields[i].fallback == NULL)
@@ -1381,57 +1390,43 @@ static PyObject *read_id_text(Cursor *c, Field *f) {
     return read_text(f, s, n);
 }
 
+/* An order channel's item as it is walked: objects, and the floats read as numbers. */
+typedef struct {
+    PyObject *values[MAX_FIELDS]; /* NULL for a float field read as a number */
+    double nums[MAX_FIELDS];
+    uint8_t seen[MAX_FIELDS];
+} OrderSlots;
+
+static int read_order_field(Cursor *c, Schema *schema, int i, void *ctx) {
+    OrderSlots *slots = ctx;
+    Field *f = &schema->fields[i];
+    if (slots->seen[i]++)
+        return -1; /* a duplicate key */
+    skip_ws(c);
+    if (c->p >= c->end)
+        return -1;
+    if (f->kind == K_OPT_FLOAT && *c->p == 'n') {
+        if (literal(c, "null", 4) < 0)
+            return -1;
+        slots->values[i] = Py_NewRef(Py_None);
+        return 0;
+    }
+    if (f->kind == K_FLOAT || f->kind == K_OPT_FLOAT)
+        return read_float(c, &slots->nums[i]);
+    slots->values[i] = f->kind == K_STR_OR_INT ? read_id_text(c, f) : read_field(c, f);
+    return slots->values[i] == NULL ? -1 : 0;
+}
+
 /* read_item for an order channel: its walk, its checks, then the Order. */
 static PyObject *read_order_item(Cursor *c, Schema *schema) {
     const Builder *b = schema->builder;
-    PyObject *values[MAX_FIELDS] = {NULL}; /* NULL for a float field read as a number */
-    double nums[MAX_FIELDS];
-    uint8_t seen[MAX_FIELDS] = {0};
+    OrderSlots slots = {{NULL}, {0}, {0}};
+    PyObject **values = slots.values;
+    double *nums = slots.nums;
+    uint8_t *seen = slots.seen;
     PyObject *out = NULL;
-    const uint8_t *key;
-    Py_ssize_t key_len;
-    if (expect(c, '{') < 0)
-        return NULL;
-    skip_ws(c);
-    if (c->p < c->end && *c->p == '}') {
-        c->p++;
-    } else {
-        for (;;) {
-            skip_ws(c);
-            if (read_string(c, &key, &key_len) < 0 || expect(c, ':') < 0)
-                goto done;
-            int i = field_of(schema, (const char *)key, key_len);
-            if (i < 0) {
-                if (skip_value(c, 1) < 0)
-                    goto done;
-            } else {
-                Field *f = &schema->fields[i];
-                if (seen[i]++)
-                    goto done; /* a duplicate key */
-                skip_ws(c);
-                if (c->p >= c->end)
-                    goto done;
-                if (f->kind == K_OPT_FLOAT && *c->p == 'n') {
-                    if (literal(c, "null", 4) < 0)
-                        goto done;
-                    values[i] = Py_NewRef(Py_None);
-                } else if (f->kind == K_FLOAT || f->kind == K_OPT_FLOAT) {
-                    if (read_float(c, &nums[i]) < 0)
-                        goto done;
-                } else if ((values[i] = f->kind == K_STR_OR_INT ? read_id_text(c, f) : read_field(c, f)) == NULL) {
-                    goto done;
-                }
-            }
-            skip_ws(c);
-            if (c->p < c->end && *c->p == ',') {
-                c->p++;
-                continue;
-            }
-            if (expect(c, '}') < 0)
-                goto done;
-            break;
-        }
-    }
+    if (walk_object(c, schema, read_order_field, &slots) < 0)
+        goto done;
     for (int i = 0; i < schema->n; i++) {
         if (seen[i])
             continue;
