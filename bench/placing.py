@@ -10,6 +10,7 @@ and the simulator's place round trip time them), so the row isolates what cexarb
 from __future__ import annotations
 
 import itertools
+from urllib.parse import parse_qsl
 
 from bench.harness import Report, Row, run_sync, time_per_call_us
 from cexarb.config import Market, Venue
@@ -31,8 +32,15 @@ class _Reply:
     def __init__(self, reply) -> None:
         self._reply = reply
         self._ids = itertools.count(1_000_000)
+        self._queries: dict[str, dict] = {}
 
-    async def request(self, method, path, *, params=None, json_body=None, **_kw):
+    async def request(self, method, path, *, params=None, json_body=None, query="", **_kw):
+        if query:  # an encoded query (MEXC's order template): its parameters, as sent
+            # Parsed once per order shape (the client id aside): the stub's cost stays out of the row.
+            shape = query.rpartition("&newClientOrderId=")[0]
+            params = self._queries.get(shape)
+            if params is None:
+                params = self._queries[shape] = dict(parse_qsl(query))
         return self._reply(next(self._ids), params, json_body)
 
 

@@ -15,7 +15,7 @@ from cexarb.model.errors import (
     TimestampError,
 )
 from cexarb.transport.clock import Clock
-from cexarb.transport.http import HttpClient, PreparedRequest, _retry_after, encode_params
+from cexarb.transport.http import HttpClient, PreparedRequest, QueryTemplate, _retry_after, encode_params
 from cexarb.transport.ratelimit import RateLimiter
 from tests.support import eventually
 
@@ -383,6 +383,46 @@ def test_encode_params_keeps_order_drops_none_and_formats_values():
     assert encode_params({"b": 1, "a": None, "c": False, "d": 0.1 + 0.2, "e": 1e-7, "f": "x y/z"}) == (
         "b=1&c=false&d=0.30000000000000004&e=0.0000001&f=x%20y%2Fz"
     )
+
+
+# Values a template's slots may get: plain, needing url-encoding, empty, non-ASCII, braces.
+ODD_VALUES = ["0.0015", "cx1", "", "x y/z", "a&b=c", "{0}", "é€", "~-_.,", "%41", "1e-05"]
+
+
+def test_a_query_template_fills_in_what_encode_params_writes():
+    params = {"symbol": "BTC_USDT", "quantity": "", "note": None, "price": "", "id": "", "flag": True}
+    template = QueryTemplate(params, ("quantity", "price", "id"))
+    for quantity in ODD_VALUES:
+        for price in ODD_VALUES:
+            for cid in ODD_VALUES:
+                filled = {**params, "quantity": quantity, "price": price, "id": cid}
+                assert template.fill(quantity, price, cid) == encode_params(filled)
+    odd_key = QueryTemplate({"a b": "{x}", "q": ""}, ("q",))
+    assert odd_key.fill("1 2") == encode_params({"a b": "{x}", "q": "1 2"}) == "a%20b=%7Bx%7D&q=1%202"
+
+
+def test_a_query_template_slot_must_be_sent():
+    with pytest.raises(ValueError, match="slot"):
+        QueryTemplate({"a": "1"}, ("b",))  # not a parameter: where would it go
+    with pytest.raises(ValueError, match="slot"):
+        QueryTemplate({"a": "1", "b": "CEXARBSLOT0X"}, ("a",))  # its mark not once: no template
+
+
+async def test_an_encoded_query_is_sent_as_is_and_excludes_params(serve, recorder, clients):
+    async def handler(request: web.Request) -> web.Response:
+        recorder.record(request)
+        return web.json_response({})
+
+    app = web.Application()
+    app.router.add_route("*", "/q", handler)
+    server = await serve(app)
+    client = make_client(server)
+    clients.append(client)
+    await client.request("GET", "/q", query="a=1&b=x%20y")
+    assert recorder.requests["/q"][-1].raw_path == "/q?a=1&b=x%20y"
+    with pytest.raises(TypeError, match="not both"):
+        await client.request("GET", "/q", params={"a": 1}, query="a=1")
+    assert client.encode_request("GET", "/q", query="a=1").startswith(b"GET /q?a=1 HTTP/1.1\r\n")
 
 
 def test_retry_after_header_forms():

@@ -94,6 +94,7 @@ def encode_params(params: Mapping[str, Any] | None) -> str:
             text = str(value.value)
         else:
             text = str(value)
+        # query_text's rule, inline: two calls per parameter would cost more than the tests.
         # isascii() is O(1) and ASCII isalnum() is [A-Za-z0-9]: a cheaper test than the regex.
         if not (key.isascii() and key.isalnum()) and not _needs_no_quoting(key):
             key = quote(key, safe=_QUERY_SAFE)
@@ -101,6 +102,44 @@ def encode_params(params: Mapping[str, Any] | None) -> str:
             text = quote(text, safe=_QUERY_SAFE)
         parts.append(f"{key}={text}")
     return "&".join(parts)
+
+
+def query_text(text: str) -> str:
+    """`text` as a query key or value carries it: url-encoded, except the characters venues
+    read as-is (what encode_params does to each key and value)."""
+    if (text.isascii() and text.isalnum()) or _needs_no_quoting(text):
+        return text
+    return quote(text, safe=_QUERY_SAFE)
+
+
+class QueryTemplate:
+    """A query string stated once as params (encode_params' rules) whose `slots` are filled
+    per request: the parts between them encoded once. For a request sent many times with a
+    few values changing (an order's quantity, price and client id), at the cost of one format.
+
+    `fill(*values)` gives exactly encode_params(params with the slots set to `values`, in
+    the slots' order); a slot's value is text, always sent (a parameter that may be absent is
+    not a slot: it is part of what a template is made for)."""
+
+    __slots__ = ("_format",)
+
+    def __init__(self, params: Mapping[str, Any], slots: tuple[str, ...]) -> None:
+        missing = [slot for slot in slots if slot not in params]
+        if missing:  # it would go last, wherever the request states it
+            raise ValueError(f"query slot {missing} is not one of the parameters {list(params)}")
+        # Marked with text encode_params leaves alone and that no key or value holds.
+        marks = [f"CEXARBSLOT{i}X" for i in range(len(slots))]
+        encoded = encode_params({**params, **dict(zip(slots, marks, strict=True))})
+        # A str.format pattern: encoded text holds no braces (quote() escapes them).
+        for mark in marks:
+            if encoded.count(mark) != 1:
+                raise ValueError(f"query slot {mark} of {slots} not found once in {encoded!r}")
+            encoded = encoded.replace(mark, "{}")
+        self._format = encoded.format
+
+    def fill(self, *values: str) -> str:
+        """The query with `values` in the slots (each url-encoded as encode_params would)."""
+        return self._format(*map(query_text, values))
 
 
 class _NotSent(Exception):
@@ -170,12 +209,14 @@ class HttpClient:
         pool: str = "default",
         weight: int = 1,
         idempotent: bool | None = None,
+        query: str = "",
     ) -> Coroutine[Any, Any, Any]:
         """Send one request (await what this returns) and give its reply's decoded JSON (None
         if empty), retrying what is safe to retry; the venue's errors typed by the error mapper,
         a lost reply to a non-idempotent request as OrderStatusUnknown. Bad input (a signed
-        request without a signer, a body JSON cannot hold) raises at once."""
-        base = self._prepare(method, path, params, json_body, signed)
+        request without a signer, a body JSON cannot hold) raises at once. `query`: the query
+        string already encoded (encode_params, QueryTemplate), sent as is, instead of `params`."""
+        base = self._prepare(method, path, params, json_body, signed, query)
         return self._attempts(base, path, pool, weight, signed, idempotent, None)
 
     def send_now(
@@ -188,6 +229,7 @@ class HttpClient:
         signed: bool = False,
         pool: str = "default",
         weight: int = 1,
+        query: str = "",
     ) -> Coroutine[Any, Any, Any] | None:
         """request(), with its first attempt written before this returns when that needs no
         wait: one of the client's own connections idle (WirePool.send_now), the rate limit
@@ -201,7 +243,7 @@ class HttpClient:
         wire = self._wire
         if (session is not None and not session.closed) or wire is None or not wire.can_send_now():
             return None
-        base = self._prepare(method, path, params, json_body, signed)
+        base = self._prepare(method, path, params, json_body, signed, query)
         lease = None if self._limiter is None else self._limiter.lease(pool, weight)
         if lease is not None and not lease.enter_now():
             return None
@@ -225,25 +267,35 @@ class HttpClient:
         params: Mapping[str, Any] | None = None,
         json_body: Any = None,
         signed: bool = False,
+        query: str = "",
     ) -> bytes:
         """The bytes request() would write for this request now over the client's own
         connections (signed with the clock's current time): nothing sent, no rate-limit weight
         taken, no stats counted. For rehearsing the order path (keeping its code warm) and for
         tests. Makes the client's connection pool if it has none yet (no connection opened)."""
-        base = self._prepare(method, path, params, json_body, signed)
-        prepared = PreparedRequest(base.method, base.path, base.query, base.body, dict(base.headers))
+        base = self._prepare(method, path, params, json_body, signed, query)
+        prepared = PreparedRequest(base.method, base.path, base.query, base.body, base.headers.copy())
         target = self._target(prepared, signed)
         return self._own_wire().encode(prepared.method, target, prepared.headers, prepared.body)
 
     def _prepare(
-        self, method: str, path: str, params: Mapping[str, Any] | None, json_body: Any, signed: bool
+        self,
+        method: str,
+        path: str,
+        params: Mapping[str, Any] | None,
+        json_body: Any,
+        signed: bool,
+        query: str = "",
     ) -> PreparedRequest:
         """The request as every attempt starts it: its headers the shared defaults (an attempt
         signs a copy)."""
         method = method.upper()
         if signed and self._signer is None:
             raise ExchangeError(f"{method} {path} needs signing but no signer was given", venue=self.venue)
-        query = encode_params(params)
+        if params:
+            if query:
+                raise TypeError("give params or an encoded query, not both")
+            query = encode_params(params)
         body = b"" if json_body is None else _encode_json(json_body)
         headers = self._write_headers if body or method in _WRITES else self._default_headers
         return PreparedRequest(method, self._prefix + path, query, body, headers)
@@ -385,12 +437,13 @@ class HttpClient:
         (the latency clock) and its reply."""
         self.stats.requests += 1
         # A copy: the signer adds to it, and a retry signs anew.
-        prepared = PreparedRequest(base.method, base.path, base.query, base.body, dict(base.headers))
+        prepared = PreparedRequest(base.method, base.path, base.query, base.body, base.headers.copy())
         target = self._target(prepared, signed)
         started = time.perf_counter()
         if wire is None:
             return started, self._exchange(prepared, target)
-        return started, wire.send_now(
+        # send_now saw wire.can_send_now() with nothing awaited since: no second check.
+        return started, wire.write_now(
             prepared.method, target, prepared.headers, prepared.body, self._timeout_s
         )
 

@@ -228,10 +228,17 @@ class _Connection(asyncio.Protocol):
 class _Slots(asyncio.Semaphore):
     """The pool's request slots (one per request under way, so at most `limit` connections)."""
 
+    def free_now(self) -> bool:
+        """Whether a slot is free now (`not locked()`), without locked()'s generator over the
+        waiters when nobody waits (the lane asks on every order)."""
+        if self._value <= 0:
+            return False
+        return not self._waiters or not self.locked()
+
     def take_now(self) -> bool:
         """Take a slot if one is free and nobody waits for one: what `acquire()` does then,
         without its coroutine (send_now writes in its caller's call)."""
-        if self.locked():
+        if not self.free_now():
             return False
         self._value -= 1
         return True
@@ -296,9 +303,16 @@ class WirePool:
         no connection is idle, every slot is taken or the pool is closed: nothing was written."""
         if not self.can_send_now():
             return None
+        return self.write_now(method, target, headers, body, timeout_s)
+
+    def write_now(
+        self, method: str, target: str, headers: Mapping[str, str], body: bytes, timeout_s: float
+    ) -> asyncio.Future[Reply]:
+        """send_now once its caller saw can_send_now() true, with nothing awaited since (the
+        order lane asks first, then signs: asking twice cost it a check per order)."""
         data = self.encode(method, target, headers, body)
         conn = self._idle.pop()  # open: can_send_now dropped the closed ones
-        self._slots.take_now()
+        self._slots.take_now()  # free: can_send_now said so
         waiter, timer = self._write(conn, data, method, self.loop.time() + timeout_s)
         # Settled by a callback, not a coroutine: the slot comes back even if nobody awaits.
         waiter.add_done_callback(functools.partial(self._settled_now, conn, timer))
@@ -309,7 +323,7 @@ class WirePool:
         idle = self._idle
         while idle and idle[-1].closed:
             idle.pop()  # aborted, its connection_lost still to come: _take_idle drops it too
-        return bool(idle) and not self._closed and not self._slots.locked()
+        return bool(idle) and not self._closed and self._slots.free_now()
 
     def encode(self, method: str, target: str, headers: Mapping[str, str], body: bytes) -> bytes:
         """The bytes request() writes for this request (`target`: path and query, verbatim):

@@ -39,7 +39,10 @@ class GateSigner:
         self._secret = api_secret
         self._extra = extra_headers or {}
         # Keyed once; each request signs on a copy (saves the key schedule, ~1 us an order).
-        self._mac = hmac.new(api_secret.reveal().encode(), digestmod=hashlib.sha512)
+        mac = hmac.new(api_secret.reveal().encode(), digestmod=hashlib.sha512)
+        # The OpenSSL object inside when there is one: the same copy/update/hexdigest, without
+        # the Python wrapper's copy() (~0.2 us an order).
+        self._mac = getattr(mac, "_hmac", None) or mac
 
     def __call__(self, request: PreparedRequest, timestamp_ms: int) -> None:
         timestamp = str(timestamp_ms // 1000)

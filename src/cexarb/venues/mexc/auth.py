@@ -31,7 +31,10 @@ class MexcSigner:
         self._secret = api_secret
         self._recv_window_ms = recv_window_ms
         # Keyed once; each request signs on a copy (saves the key schedule on every order).
-        self._mac = hmac.new(api_secret.reveal().encode(), digestmod=hashlib.sha256)
+        mac = hmac.new(api_secret.reveal().encode(), digestmod=hashlib.sha256)
+        # The OpenSSL object inside when there is one: the same copy/update/hexdigest, without
+        # the Python wrapper's copy() (~0.2 us an order).
+        self._mac = getattr(mac, "_hmac", None) or mac
         self._window = f"&recvWindow={recv_window_ms}"  # the same on every request
 
     def __call__(self, request, timestamp_ms: int) -> None:

@@ -26,8 +26,11 @@ from cexarb.model import (
     OrderBook,
     OrderRequest,
     OrderStatus,
+    OrderType,
+    Side,
     Symbol,
     SymbolInfo,
+    TimeInForce,
 )
 from cexarb.model.errors import (
     ExchangeError,
@@ -37,7 +40,7 @@ from cexarb.model.errors import (
 )
 from cexarb.model.rounding import format_decimal
 from cexarb.transport.clock import Clock
-from cexarb.transport.http import HttpClient
+from cexarb.transport.http import HttpClient, QueryTemplate
 from cexarb.transport.ratelimit import RateLimiter
 from cexarb.venues.mexc import codec
 from cexarb.venues.mexc.auth import MexcSigner
@@ -152,6 +155,30 @@ class MexcSpotPublicRest:
         await self._http.close()
 
 
+class _NewOrder:
+    """The new-order request of one symbol, side, type and time in force, built once: its
+    query with the quantity, price and client id left open, and what the order is sent as."""
+
+    __slots__ = ("info", "query", "market", "step", "tick", "order_type", "tif")
+
+    def __init__(
+        self,
+        info: SymbolInfo | None,
+        query: QueryTemplate,
+        market: bool,
+        order_type: OrderType,
+        tif: TimeInForce,
+    ) -> None:
+        self.info = info
+        self.query = query
+        self.market = market
+        # The grids the numbers are written to (None: shortest exact text).
+        self.step = info.step_size if info is not None else None
+        self.tick = info.tick_size if info is not None else None
+        self.order_type = order_type
+        self.tif = tif
+
+
 class MexcSpotPrivateRest(MexcWalletMixin):
     """`PrivateRest` + `WithdrawalRest` for MEXC spot, plus listen keys and asset networks.
 
@@ -180,6 +207,8 @@ class MexcSpotPrivateRest(MexcWalletMixin):
         register_secret(config.api_secret.reveal())
         self.config = config
         self.symbols = MexcSymbols(symbols_info)
+        # The new-order request per (symbol, side, type, time in force): a few per symbol traded.
+        self._templates: dict[tuple[Symbol, Side, OrderType, TimeInForce], _NewOrder] = {}
         self._http = _http(
             config,
             session,
@@ -221,52 +250,84 @@ class MexcSpotPrivateRest(MexcWalletMixin):
 
     # --- orders --------------------------------------------------------------------------
 
-    def _new_order(self, request: OrderRequest) -> tuple[dict[str, Any], Order]:
+    @staticmethod
+    def _order_params(
+        venue_symbol: str, side: Side, venue_type: str, quantity: str, price: str | None, client_order_id: str
+    ) -> dict[str, str | None]:
         """The new-order request stated once (POST `_ORDER_PATH`, signed, in the orders pool):
-        its query parameters, and the order as sent, which its reply is read against.
-        `reduce_only` has no meaning on spot and is not sent."""
-        symbol, side, quantity, price = request.symbol, request.side, request.quantity, request.price
-        order_type, tif, cid = request.order_type, request.time_in_force, request.client_order_id
-        info = self.symbols.info(symbol)
-        venue_type = codec.order_type_param(order_type, tif)
-        market = venue_type == "MARKET"  # a request of any other type carries a price
-        params: dict[str, Any] = {
-            "symbol": info.venue_symbol if info is not None else self.symbols.to_venue(symbol),
+        its query parameters in the order sent, the numbers as wire text (price None: not sent)."""
+        return {
+            "symbol": venue_symbol,
             "side": side.value,
             "type": venue_type,
-            "quantity": format_decimal(quantity, info.step_size if info else None),
-            "price": None if market else format_decimal(price, info.tick_size if info else None),
-            "newClientOrderId": cid,
+            "quantity": quantity,
+            "price": price,
+            "newClientOrderId": client_order_id,
         }
+
+    def _new_order(self, request: OrderRequest) -> tuple[str, Order]:
+        """The new-order request's query (its template's, filled with this order's quantity,
+        price and client id), and the order as sent, which its reply is read against.
+        `reduce_only` has no meaning on spot and is not sent."""
+        symbol, quantity, cid = request.symbol, request.quantity, request.client_order_id
+        info = self.symbols.info(symbol)
+        key = (symbol, request.side, request.order_type, request.time_in_force)
+        template = self._templates.get(key)
+        if template is None or template.info is not info:  # new, or the symbol's info replaced
+            template = self._template(key, info)
+        quantity_text = format_decimal(quantity, template.step)
+        if template.market:  # a market order carries no price
+            price = 0.0
+            query = template.query.fill(quantity_text, cid)
+        else:
+            price = request.price
+            query = template.query.fill(quantity_text, format_decimal(price, template.tick), cid)
         # The reply may hold only symbol, orderId, orderListId and transactTime: the order is
         # built from this request, so a placed order is never reported as an error.
-        order_type, tif = codec.ORDER_TYPE.get(venue_type, (order_type, tif))
         # Positional, in Order's field order (tests/model/test_order_fields.py pins it).
         sent = Order(
-            symbol, "", cid, side, order_type, 0.0 if market else price, quantity, OrderStatus.NEW, tif
+            symbol, "", cid, request.side, template.order_type, price, quantity, OrderStatus.NEW, template.tif
         )
         sent.remaining_quantity = quantity
-        return params, sent
+        return query, sent
+
+    def _template(
+        self, key: tuple[Symbol, Side, OrderType, TimeInForce], info: SymbolInfo | None
+    ) -> _NewOrder:
+        """`_order_params` for one symbol, side, type and time in force, its quantity, price and
+        client id left open; kept while the symbol's info stays the same object."""
+        symbol, side, order_type, tif = key
+        venue_type = codec.order_type_param(order_type, tif)
+        market = venue_type == "MARKET"  # a request of any other type carries a price
+        name = info.venue_symbol if info is not None else self.symbols.to_venue(symbol)
+        params = self._order_params(name, side, venue_type, "", None if market else "", "")
+        slots = ("quantity", "newClientOrderId") if market else ("quantity", "price", "newClientOrderId")
+        # What the venue's reply is read as: the type and time in force the query states.
+        sent_type, sent_tif = codec.ORDER_TYPE.get(venue_type, (order_type, tif))
+        template = _NewOrder(info, QueryTemplate(params, slots), market, sent_type, sent_tif)
+        if info is not None:  # without info the venue symbol comes from a registry: asked anew
+            self._templates[key] = template
+        return template
 
     async def place_order(self, request: OrderRequest) -> Order:
         """POST /api/v3/order; `reduce_only` has no meaning on spot and is not sent."""
-        params, sent = self._new_order(request)
+        query, sent = self._new_order(request)
         # The client directly (not `_signed`): one coroutine less, and `_checked` runs once, below.
-        reply = await self._http.request("POST", _ORDER_PATH, params=params, signed=True, pool=_ORDERS_POOL)
+        reply = await self._http.request("POST", _ORDER_PATH, query=query, signed=True, pool=_ORDERS_POOL)
         return codec.parse_new_order(_checked(reply), sent)
 
     def place_order_now(self, request: OrderRequest) -> Awaitable[Order] | None:
         """place_order with its request written before this returns when the transport can
         (HttpClient.send_now); awaiting gives what place_order gives, errors included. None:
         nothing was sent (call place_order)."""
-        params, sent = self._new_order(request)
-        reply = self._http.send_now("POST", _ORDER_PATH, params=params, signed=True, pool=_ORDERS_POOL)
+        query, sent = self._new_order(request)
+        reply = self._http.send_now("POST", _ORDER_PATH, query=query, signed=True, pool=_ORDERS_POOL)
         return None if reply is None else _placed(reply, sent)
 
     def order_bytes(self, request: OrderRequest) -> bytes:
         """The bytes place_order would write for `request` now: nothing sent, nothing counted."""
-        params, _sent = self._new_order(request)
-        return self._http.encode_request("POST", _ORDER_PATH, params=params, signed=True)
+        query, _sent = self._new_order(request)
+        return self._http.encode_request("POST", _ORDER_PATH, query=query, signed=True)
 
     def _order_ref(self, symbol: Symbol, order_id: str | None, client_order_id: str | None) -> dict:
         if not order_id and not client_order_id:
