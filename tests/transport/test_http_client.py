@@ -14,8 +14,16 @@ from cexarb.model.errors import (
     RateLimitError,
     TimestampError,
 )
+from cexarb.model.rounding import format_decimal
 from cexarb.transport.clock import Clock
-from cexarb.transport.http import HttpClient, PreparedRequest, QueryTemplate, _retry_after, encode_params
+from cexarb.transport.http import (
+    HttpClient,
+    PreparedRequest,
+    QueryTemplate,
+    _retry_after,
+    encode_params,
+    query_text,
+)
 from cexarb.transport.ratelimit import RateLimiter
 from tests.support import eventually
 
@@ -396,9 +404,18 @@ def test_a_query_template_fills_in_what_encode_params_writes():
         for price in ODD_VALUES:
             for cid in ODD_VALUES:
                 filled = {**params, "quantity": quantity, "price": price, "id": cid}
-                assert template.fill(quantity, price, cid) == encode_params(filled)
+                texts = map(query_text, (quantity, price, cid))
+                assert template.fill(*texts) == encode_params(filled)
     odd_key = QueryTemplate({"a b": "{x}", "q": ""}, ("q",))
-    assert odd_key.fill("1 2") == encode_params({"a b": "{x}", "q": "1 2"}) == "a%20b=%7Bx%7D&q=1%202"
+    assert (
+        odd_key.fill(query_text("1 2"))
+        == encode_params({"a b": "{x}", "q": "1 2"})
+        == "a%20b=%7Bx%7D&q=1%202"
+    )
+    # Decimal text, as format_decimal writes it, is its own url-encoding.
+    for value in (0.0015, 60012.5, 1e-10, 123456789.0, -0.5, 2.5e-7):
+        assert query_text(format_decimal(value)) == format_decimal(value)
+        assert query_text(format_decimal(value, 1e-8)) == format_decimal(value, 1e-8)
 
 
 def test_a_query_template_slot_must_be_sent():

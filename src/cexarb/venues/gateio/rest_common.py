@@ -231,11 +231,20 @@ def order_ref(order_id: str | None, client_order_id: str | None) -> str:
 
 def limit_terms(request: OrderRequest, info: SymbolInfo | None) -> tuple[str, str]:
     """A limit order's wire price (on the tick grid) and time in force (LIMIT_MAKER is 'poc')."""
-    price = request.price  # a limit request always carries one
+    # a limit request always carries a price
+    return limit_price(request.price, info), limit_tif(request.order_type, request.time_in_force)
+
+
+def limit_price(price: float, info: SymbolInfo | None) -> str:
+    """A limit order's wire price: on the tick grid (InvalidPrice off it)."""
     if info is not None and not is_on_grid(price, info.tick_size):
         raise InvalidPrice(f"price {price!r} is not a multiple of the tick {info.tick_size}", venue=VENUE)
-    tif = TimeInForce.POST_ONLY if request.order_type is OrderType.LIMIT_MAKER else request.time_in_force
-    return price_text(price, info), WIRE_TIF[tif]
+    return price_text(price, info)
+
+
+def limit_tif(order_type: OrderType, time_in_force: TimeInForce) -> str:
+    """A limit order's wire time in force (LIMIT_MAKER is 'poc')."""
+    return WIRE_TIF[TimeInForce.POST_ONLY if order_type is OrderType.LIMIT_MAKER else time_in_force]
 
 
 def fills_since(fills: list[Execution], since_ms: int | None) -> list[Execution]:

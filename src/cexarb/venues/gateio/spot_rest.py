@@ -48,7 +48,8 @@ from cexarb.venues.gateio.rest_common import (
     GateRest,
     GateTradingRest,
     fills_since,
-    limit_terms,
+    limit_price,
+    limit_tif,
     order_ref,
 )
 from cexarb.venues.gateio.symbols import check_client_order_id, to_venue
@@ -78,6 +79,22 @@ class GateioSpotPublicRest(GateRest):
         return codec.parse_ticker(items[0], symbol)
 
 
+class _OrderKind:
+    """What a Gate spot order's symbol, side, type and time in force (and the account kind)
+    fix in its body: the fields between its client id and its numbers, and its time in force."""
+
+    __slots__ = ("info", "account", "market", "head", "tif")
+
+    def __init__(
+        self, info: SymbolInfo | None, account: str, market: bool, head: dict[str, str], tif: str
+    ) -> None:
+        self.info = info
+        self.account = account
+        self.market = market
+        self.head = head
+        self.tif = tif
+
+
 class GateioSpotPrivateRest(GateTradingRest):
     """Signed spot endpoints. Quantities in base units; a MARKET BUY needs `price` (the
     worst acceptable price) because Gate sizes market buys in quote: amount = qty x price."""
@@ -92,6 +109,8 @@ class GateioSpotPrivateRest(GateTradingRest):
         super().__init__(config, session=session)
         self.symbols_info = symbols_info if symbols_info is not None else {}
         self._account: str | None = None  # "spot" or "unified", learned from /account/detail
+        # Order bodies' fixed fields per (symbol, side, type, time in force): a few per symbol.
+        self._kinds: dict[tuple[Symbol, Side, OrderType, TimeInForce], _OrderKind] = {}
 
     async def account_kind(self) -> str:
         """The `account` this key trades in: "unified" when `/account/detail` says the key's
@@ -115,43 +134,64 @@ class GateioSpotPrivateRest(GateTradingRest):
     # ---- orders -----------------------------------------------------------------------------
 
     def order_body(self, request: OrderRequest) -> dict[str, Any]:
-        """The POST /spot/orders body (exact wire text for price and amount)."""
-        check_client_order_id(request.client_order_id)
-        symbol, side, quantity, price = request.symbol, request.side, request.quantity, request.price
+        """The POST /spot/orders body (exact wire text for price and amount), its fields in the
+        order sent; what the order's symbol, side, type and time in force fix comes from `_kind`."""
+        cid = request.client_order_id
+        check_client_order_id(cid)
+        symbol, quantity, price = request.symbol, request.quantity, request.price
         info = self.symbols_info.get(symbol)
-        body: dict[str, Any] = {
-            "text": request.client_order_id,
-            "currency_pair": to_venue(symbol),
-            "type": "limit",
-            "account": self._account or "spot",
-            "side": "buy" if side is Side.BUY else "sell",
-        }
-        if request.order_type is OrderType.MARKET:
-            body["type"] = "market"
-            body["time_in_force"] = "fok" if request.time_in_force is TimeInForce.FOK else "ioc"
-            if side is Side.BUY:
-                if price is None:
-                    raise InvalidOrder(
-                        "a Gate spot market buy is sized in quote currency",
-                        venue=VENUE,
-                        hint="pass price= (worst acceptable price): amount = quantity x price is sent",
-                    )
-                # Rounded up: a budget a fraction of a cent short buys one step less than asked
-                # (0.001 BTC at 60012 = 60.012 -> "60.01" bought 0.0009).
-                quote = quantity * price
-                if info is None:
-                    body["amount"] = format_decimal(quote)
-                else:
-                    quote_step = 10.0**-info.quote_precision
-                    body["amount"] = format_decimal(round_up(quote, quote_step), quote_step)
+        kind = self._kinds.get((symbol, request.side, request.order_type, request.time_in_force))
+        # Made anew for a new kind, a replaced SymbolInfo, or the account kind learned.
+        if kind is None or kind.info is not info or kind.account != (self._account or "spot"):
+            kind = self._kind(request, info)
+        if not kind.market:
+            price_wire = limit_price(price, info)  # checked before the amount, as ever
+            amount = self._amount(quantity, info)
+            return {
+                "text": cid,
+                **kind.head,
+                "amount": amount,
+                "price": price_wire,
+                "time_in_force": kind.tif,
+            }
+        body: dict[str, Any] = {"text": cid, **kind.head, "time_in_force": kind.tif}
+        if request.side is Side.BUY:
+            if price is None:
+                raise InvalidOrder(
+                    "a Gate spot market buy is sized in quote currency",
+                    venue=VENUE,
+                    hint="pass price= (worst acceptable price): amount = quantity x price is sent",
+                )
+            # Rounded up: a budget a fraction of a cent short buys one step less than asked
+            # (0.001 BTC at 60012 = 60.012 -> "60.01" bought 0.0009).
+            quote = quantity * price
+            if info is None:
+                body["amount"] = format_decimal(quote)
             else:
-                body["amount"] = self._amount(quantity, info)
-            return body
-        price_wire, tif_wire = limit_terms(request, info)
-        body["amount"] = self._amount(quantity, info)
-        body["price"] = price_wire
-        body["time_in_force"] = tif_wire
+                quote_step = 10.0**-info.quote_precision
+                body["amount"] = format_decimal(round_up(quote, quote_step), quote_step)
+        else:
+            body["amount"] = self._amount(quantity, info)
         return body
+
+    def _kind(self, request: OrderRequest, info: SymbolInfo | None) -> _OrderKind:
+        """The body fields an order's symbol, side, type and time in force fix (with the
+        account), kept per kind while the symbol's info and the account kind stay the same."""
+        market = request.order_type is OrderType.MARKET
+        account = self._account or "spot"
+        head = {
+            "currency_pair": to_venue(request.symbol),
+            "type": "market" if market else "limit",
+            "account": account,
+            "side": "buy" if request.side is Side.BUY else "sell",
+        }
+        if market:
+            tif = "fok" if request.time_in_force is TimeInForce.FOK else "ioc"
+        else:
+            tif = limit_tif(request.order_type, request.time_in_force)
+        kind = _OrderKind(info, account, market, head, tif)
+        self._kinds[(request.symbol, request.side, request.order_type, request.time_in_force)] = kind
+        return kind
 
     @staticmethod
     def _amount(quantity: float, info: SymbolInfo | None) -> str:

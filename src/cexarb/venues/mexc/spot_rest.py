@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import secrets
+import os
 from collections.abc import Awaitable
 from typing import Any
 
@@ -38,9 +38,9 @@ from cexarb.model.errors import (
     OrderNotFound,
     ProtocolError,
 )
-from cexarb.model.rounding import format_decimal
+from cexarb.model.rounding import format_decimal, format_on_grid, grid_spec
 from cexarb.transport.clock import Clock
-from cexarb.transport.http import HttpClient, QueryTemplate
+from cexarb.transport.http import HttpClient, QueryTemplate, query_text
 from cexarb.transport.ratelimit import RateLimiter
 from cexarb.venues.mexc import codec
 from cexarb.venues.mexc.auth import MexcSigner
@@ -172,9 +172,9 @@ class _NewOrder:
         self.info = info
         self.query = query
         self.market = market
-        # The grids the numbers are written to (None: shortest exact text).
-        self.step = info.step_size if info is not None else None
-        self.tick = info.tick_size if info is not None else None
+        # The grids' format specs the numbers are written with ("": no grid, shortest exact text).
+        self.step = grid_spec(info.step_size) if info is not None else ""
+        self.tick = grid_spec(info.tick_size) if info is not None else ""
         self.order_type = order_type
         self.tif = tif
 
@@ -231,7 +231,8 @@ class MexcSpotPrivateRest(MexcWalletMixin):
 
     def new_client_order_id(self) -> str:
         # MEXC's limits are undocumented; 26 chars of [a-z0-9] stays inside every known rule.
-        return "cx" + secrets.token_hex(12)
+        # secrets.token_hex(12) without its two Python calls (this runs on the order lane).
+        return "cx" + os.urandom(12).hex()
 
     async def _signed(self, method: str, path: str, params: dict | None = None, **kw) -> Any:
         return _checked(await self._http.request(method, path, params=params, signed=True, **kw))
@@ -275,13 +276,16 @@ class MexcSpotPrivateRest(MexcWalletMixin):
         template = self._templates.get(key)
         if template is None or template.info is not info:  # new, or the symbol's info replaced
             template = self._template(key, info)
-        quantity_text = format_decimal(quantity, template.step)
+        # Decimal text needs no url-encoding; a client id may (one the caller chose).
+        step, tick, cid_text = template.step, template.tick, query_text(cid)
+        quantity_text = format_on_grid(quantity, step) if step else format_decimal(quantity)
         if template.market:  # a market order carries no price
             price = 0.0
-            query = template.query.fill(quantity_text, cid)
+            query = template.query.fill(quantity_text, cid_text)
         else:
             price = request.price
-            query = template.query.fill(quantity_text, format_decimal(price, template.tick), cid)
+            price_text = format_on_grid(price, tick) if tick else format_decimal(price)
+            query = template.query.fill(quantity_text, price_text, cid_text)
         # The reply may hold only symbol, orderId, orderListId and transactTime: the order is
         # built from this request, so a placed order is never reported as an error.
         # Positional, in Order's field order (tests/model/test_order_fields.py pins it).
