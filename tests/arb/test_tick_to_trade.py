@@ -235,6 +235,24 @@ def test_a_rehearsal_builds_the_orders_a_crossing_would_send_and_changes_nothing
     assert engine.executor.in_flight == 0 and engine.fleet.refused == 0
 
 
+def test_a_rehearsal_runs_the_prepared_decision_once_the_caps_are_prepared():
+    engine, mexc, gate = _flat_engine()
+    engine.rehearse(BTC), engine.rehearse(BTC)  # the full decision on crossed copies: each way
+    engine.armed.arm(BTC)  # as the loop's step does while trading
+
+    def no_full_decision(*args):
+        raise AssertionError("the full decision ran")
+
+    engine._rehearse_full = no_full_decision
+    before = (engine.stats.evaluations, len(engine.stats.skips))
+    assert engine.rehearse(BTC) == 2 and engine.rehearse(BTC) == 2
+    # The same orders as the full decision's rehearsal, each way; still nothing sent or recorded.
+    assert mexc.rehearsed[2:] == mexc.rehearsed[:2] and gate.rehearsed[2:] == gate.rehearsed[:2]
+    assert not mexc.placed and not gate.placed
+    assert (engine.stats.evaluations, len(engine.stats.skips)) == before
+    assert engine.executor.in_flight == 0
+
+
 def test_no_rehearsal_without_two_synced_books_or_room_to_trade():
     engine, mexc, gate = _flat_engine()
     gate.set_book(BTC, *FLAT, synced=False)

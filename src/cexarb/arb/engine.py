@@ -30,6 +30,7 @@ import msgspec
 
 from cexarb import eventloop
 from cexarb.arb import journaling
+from cexarb.arb.armed import ArmedDecisions
 from cexarb.arb.attribution import StrategyBooks
 from cexarb.arb.config import ArbConfig
 from cexarb.arb.executor import ExecutionResult, Executor, LegResult
@@ -188,6 +189,8 @@ class ArbEngine:
         # residual the executor retries: the retries' orders are that trade's.
         self._residual_trade: dict[Symbol, tuple[int, str, dict[str, float]]] = {}
         self._rehearsals = 0
+        # The reflex's decisions prepared while nothing crosses (size caps per venue pair).
+        self.armed = ArmedDecisions(self)
 
     @property
     def trades_in_flight(self) -> int:
@@ -210,6 +213,7 @@ class ArbEngine:
             self.connection[name] = ConnectionState.CONNECTED.value
             venue.add_listener(_PublicListener(self))
             venue.add_private_listener(_PrivateListener(self, name))
+        self.armed.attach()
         for symbol in self._symbols:
             self.mark_dirty(symbol)
 
@@ -265,9 +269,20 @@ class ArbEngine:
         self._dirty.pop(symbol, None)
         self._reacting = True
         try:
-            self._decide_then_trade(symbol, first_update_ns)
+            chosen = self.armed.decide(symbol)
+            if chosen is None:
+                self._decide_then_trade(symbol, first_update_ns)
+            else:
+                # What the full decision would choose, told from the prepared cap.
+                self._decided(first_update_ns)
+                self._start_trade(chosen, first_update_ns)
+                self._update_spreads(symbol, self.venue_books(symbol))
         finally:
             self._reacting = False
+
+    def has_basis_position(self, symbol: Symbol) -> bool:
+        """Does the engine hold a basis on `symbol` (its close is a candidate)?"""
+        return any(sym == symbol and pos.quantity > 0 for (_, _, sym), pos in self.basis.items())
 
     def on_fill(self, venue: str, fill: Execution) -> None:
         fee_value = self.venues[venue].fee_value(fill)
@@ -376,20 +391,30 @@ class ArbEngine:
         self._crossed(symbol)  # the reflex's first test, run on every crossing (its answer unused)
         # Each direction in turn: a crossing may come either way.
         self._rehearsals += 1
-        crossed = _crossed_copy(self.venue_books(symbol), flip=self._rehearsals % 2 == 0)
+        flip = self._rehearsals % 2 == 0
+        # The prepared decision, as the reflex takes it first; else the full one on a copy.
+        opp = self.armed.rehearse(symbol, flip)
+        if opp is None:
+            opp = self._rehearse_full(symbol, flip)
+            if opp is None:
+                return 0
+        for leg in (opp.buy, opp.sell):
+            flags = {"reduce_only": True} if leg.reduce_only else {}
+            self.venues[leg.venue].limit_order_bytes(
+                leg.symbol, leg.side, leg.quantity, leg.price, time_in_force=TimeInForce.IOC, **flags
+            )
+        return 2
+
+    def _rehearse_full(self, symbol: Symbol, flip: bool) -> Opportunity | None:
+        """The full decision (candidates, guard, risk, sizing) on a crossed copy of the books."""
+        crossed = _crossed_copy(self.venue_books(symbol), flip=flip)
         if crossed is None:
-            return 0
+            return None
         for cand in self.candidates(symbol, crossed):
             opp = self._admit(cand)
-            if isinstance(opp, str):
-                continue
-            for leg in (opp.buy, opp.sell):
-                flags = {"reduce_only": True} if leg.reduce_only else {}
-                self.venues[leg.venue].limit_order_bytes(
-                    leg.symbol, leg.side, leg.quantity, leg.price, time_in_force=TimeInForce.IOC, **flags
-                )
-            return 2
-        return 0
+            if not isinstance(opp, str):
+                return opp
+        return None
 
     async def step(self) -> None:
         """Evaluate every symbol updated since the last step; start the trades chosen."""
@@ -406,6 +431,10 @@ class ArbEngine:
             if symbol in self._busy:
                 continue  # re-marked when its trade ends
             self._decide_then_trade(symbol, first_update_ns)
+        if self.trade and not self.risk.halted:
+            for symbol in self._symbols:
+                if symbol not in self._busy:
+                    self.armed.arm(symbol)
 
     def _start_trade(self, opp: Opportunity, first_update_ns: int) -> None:
         """Run the trade now up to its orders' socket writes, the rest as a task of its own.
@@ -593,7 +622,6 @@ class ArbEngine:
         self, symbol: Symbol, first_update_ns: int | None
     ) -> tuple[Opportunity | None, list[VenueBook]]:
         """`evaluate` without the spread statistics: the decision and the books it saw."""
-        self.stats.evaluations += 1
         books = self.venue_books(symbol)
         chosen: Opportunity | None = None
         for cand in self.candidates(symbol, books):
@@ -607,27 +635,48 @@ class ArbEngine:
             chosen = result
             break
         if first_update_ns is not None:
-            took_us = (time.perf_counter_ns() - first_update_ns) / 1e3
-            self.stats.frame_to_decision_us.append(took_us)
-            self.stats.frame_to_decision_hist.observe(took_us)
+            self._decided(first_update_ns)
+        else:
+            self.stats.evaluations += 1
         return chosen, books
+
+    def _decided(self, first_update_ns: int) -> None:
+        """Count a decision and its time from the frame that asked for it."""
+        self.stats.evaluations += 1
+        took_us = (time.perf_counter_ns() - first_update_ns) / 1e3
+        self.stats.frame_to_decision_us.append(took_us)
+        self.stats.frame_to_decision_hist.observe(took_us)
 
     def _admit(self, cand: Candidate) -> Opportunity | str:
         """Guard, risk and sizing for one candidate: a sized opportunity or the reason not."""
-        cfg = self.config
         for book in (cand.buy, cand.sell):
             problem = self.risk.book_problem(book)
             if problem:
                 return f"{problem}:{book.venue}"
+        problem = self.entry_refusal(cand.symbol)
+        if problem:
+            return problem
+        binding, cap = self.size_cap(cand)
+        return self.sized(cand, binding, cap)
+
+    def entry_refusal(self, symbol: Symbol) -> str | None:
+        """Why no trade on `symbol` may start now whatever its books say (None: it may): the
+        kill switch, the open-order and exposure limits, the fleet, a residual, the cooldown."""
         open_orders = sum(open_order_count(v) for v in self.venues.values()) + self.executor.in_flight
         problem = self.risk.entry_problem(open_orders, self.executor.exposure_notional)
         problem = problem or self.fleet.entry_problem()
         if problem:
             return problem
-        if cand.symbol in self.executor.residuals:
+        if symbol in self.executor.residuals:
             return "unhedged_exposure"
-        if time.monotonic() < self._cooldown_until.get(cand.symbol, 0.0):
+        if time.monotonic() < self._cooldown_until.get(symbol, 0.0):
             return "cooldown"
+        return None
+
+    def size_cap(self, cand: Candidate) -> tuple[str, float]:
+        """The tightest of the risk room and both legs' balances for `cand`: (which binds, how
+        many base units). Reads only the buy venue's best ask and each leg's worst chunk price
+        from the books; the rest is account state (positions, exposure, balances, fees)."""
         closing = cand.kind is Kind.BASIS_CLOSE
         price = cand.buy.asks[0][0]
         room = self.risk.room(
@@ -645,15 +694,19 @@ class ArbEngine:
                 continue  # buying the perp back needs no margin
             worst = cand.chunks[-1].buy_price if side is Side.BUY else cand.chunks[-1].sell_price
             caps[f"balance:{book.venue}"] = balance_cap(
-                book, side, worst, venue.balances, cfg.futures_leverage
+                book, side, worst, venue.balances, self.config.futures_leverage
             )
         if closing:
             caps["basis_position"] = self.basis[(cand.sell.venue, cand.buy.venue, cand.symbol)].quantity
         binding = min(caps, key=caps.__getitem__)
+        return binding, caps[binding]
+
+    def sized(self, cand: Candidate, binding: str, cap: float) -> Opportunity | str:
+        """`cand` sized up to `cap` base units (`binding`: the limit that set it), or why not."""
         depth = sum(ch.quantity for ch in cand.chunks)
-        sized = size_candidate(cand, caps[binding])
+        sized = size_candidate(cand, cap)
         if isinstance(sized, str):
-            return f"{sized}({binding})" if caps[binding] < depth else sized
+            return f"{sized}({binding})" if cap < depth else sized
         if sized.kind is Kind.BASIS_OPEN:
             funding = self.funding_bps.get((sized.sell.venue, sized.symbol), 0.0)
             sized = msgspec.structs.replace(

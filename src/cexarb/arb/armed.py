@@ -1,0 +1,265 @@
+"""The reflex's decision, prepared before the crossing comes.
+
+The engine's full decision (`ArbEngine._decide`: a view of every venue's book, every
+candidate pair, the guard, the risk limits, sizing) costs ~14 us on a warm CPU and several
+times that after a quiet spell, when its code and data have left the caches; the reflex
+pays it between the frame that crosses and the first order written. Most of it does not
+depend on the crossing: the size cap (risk room and both legs' balances) depends on the
+buy venue's best ask and on account state only, and the crossing usually comes from the
+other side (a bid lifted above a resting ask).
+
+`ArmedDecisions` keeps, per symbol and ordered pair of spot venues, the size cap the
+engine's own `size_cap` gave for a trade at the buy venue's best ask, with every input it
+read. When a book change crosses, `decide` takes the one pair that crosses (nothing else
+may: two candidates need the full decision's ranking), the live guard and entry checks,
+the pair's top two levels (the trade must be one chunk deep, so the top levels decide it
+all) and that cap if its inputs are unchanged, and sizes the trade with the engine's own
+`sized`. Its answer is the Opportunity the full decision would choose, or None: then the
+full decision runs, as before (tests/arb/test_armed.py compares the two on random books
+and account states, the state changed between arming and deciding).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, NamedTuple
+
+from cexarb.arb.opportunity import Candidate, Chunk, Kind, VenueBook, edge_bps, match_depth
+from cexarb.arb.sizing import Opportunity
+from cexarb.arb.strategies import strategy_for
+from cexarb.model import Symbol
+
+if TYPE_CHECKING:
+    from cexarb.arb.engine import ArbEngine
+    from cexarb.arb.views import TradingVenue
+
+
+class _Spot(NamedTuple):
+    name: str
+    venue: TradingVenue
+
+
+class _Setup(NamedTuple):
+    """A symbol's venues as the full decision sees them (the engine's venue order)."""
+
+    spots: tuple[_Spot, ...]
+    perps: tuple[_Spot, ...]
+    # Ordered (buy, sell) indexes into `spots` that a configured strategy trades.
+    pairs: tuple[tuple[int, int], ...]
+    # (spot, perp) indexes whose basis opening a configured strategy trades.
+    basis: tuple[tuple[int, int], ...]
+
+
+class _Top:
+    """Levels best first, as a live ladder gives them (`top`)."""
+
+    __slots__ = ("_levels",)
+
+    def __init__(self, levels: list[tuple[float, float]]) -> None:
+        self._levels = levels
+
+    def top(self, depth: int) -> list[tuple[float, float]]:
+        return self._levels[:depth]
+
+
+class _Lifted:
+    """A live book with one bid above all of its own: the rehearsal's crossing."""
+
+    __slots__ = ("asks", "best_ask", "best_bid", "bids")
+
+    def __init__(self, book, bid: tuple[float, float]) -> None:
+        self.asks, self.best_ask = book.asks, book.best_ask
+        self.best_bid, self.bids = bid, _Top([bid, *book.bids.top(1)])
+
+
+class ArmedDecisions:
+    """Size caps prepared per (symbol, buy venue, sell venue), and the reflex's quick decision."""
+
+    def __init__(self, engine: ArbEngine) -> None:
+        self._engine = engine
+        self._setups: dict[Symbol, _Setup] = {}
+        # (symbol, buy index, sell index) -> (the inputs size_cap read, its answer).
+        self._caps: dict[tuple[Symbol, int, int], tuple[tuple, tuple[str, float]]] = {}
+
+    def attach(self) -> None:
+        """Learn each symbol's venues (after the engine's venues know their markets)."""
+        engine, cfg = self._engine, self._engine.config
+        self._setups.clear()
+        self._caps.clear()
+        for symbol in cfg.symbols:
+            spots, perps = [], []
+            for name, venue in engine.venues.items():
+                info = venue.symbols_info.get(symbol)
+                if info is not None:
+                    (perps if info.is_futures else spots).append(_Spot(name, venue))
+            if not cfg.enable_spot_spot or len(spots) < 2:
+                continue
+            pairs = tuple(
+                (i, j)
+                for i, buy in enumerate(spots)
+                for j, sell in enumerate(spots)
+                if i != j and strategy_for(cfg.strategies, Kind.SPOT_SPOT, buy.name, sell.name)
+            )
+            basis = ()
+            if cfg.enable_basis:
+                basis = tuple(
+                    (i, k)
+                    for i, spot in enumerate(spots)
+                    for k, perp in enumerate(perps)
+                    if strategy_for(cfg.strategies, Kind.BASIS_OPEN, spot.name, perp.name)
+                )
+            self._setups[symbol] = _Setup(tuple(spots), tuple(perps), pairs, basis)
+
+    # -- prepared while nothing crosses ----------------------------------------------------
+    def arm(self, symbol: Symbol) -> None:
+        """Prepare `symbol`'s size caps for the current best asks and account state (kept as
+        they are when nothing they read has changed)."""
+        setup = self._setups.get(symbol)
+        if setup is None:
+            return
+        for i, j in setup.pairs:
+            buy, sell = setup.spots[i], setup.spots[j]
+            book = buy.venue.get_book(symbol)
+            ask = book.best_ask if book is not None else None
+            key = (symbol, i, j)
+            if ask is None or ask[0] <= 0:
+                self._caps.pop(key, None)
+                continue
+            fee = buy.venue.taker_fee(symbol)
+            inputs = self._inputs(symbol, buy, sell, ask[0], fee)
+            known = self._caps.get(key)
+            if known is None or known[0] != inputs:
+                self._caps[key] = (inputs, self._engine.size_cap(self._probe(symbol, buy, sell, ask, fee)))
+
+    def _probe(
+        self, symbol: Symbol, buy: _Spot, sell: _Spot, ask: tuple[float, float], fee: float
+    ) -> Candidate:
+        """A crossing as deep as any at `ask`: size_cap reads from it only the best ask, the
+        worst chunk's prices (the ask; a positive sell price) and both books' terms."""
+        price = ask[0]
+        buy_book = VenueBook(buy.name, buy.venue.symbols_info[symbol], [], [ask], 0.0, True, fee)
+        sell_info = sell.venue.symbols_info[symbol]
+        sell_book = VenueBook(
+            sell.name, sell_info, [(price * 2, math.inf)], [], 0.0, True, sell.venue.taker_fee(symbol)
+        )
+        return Candidate(
+            Kind.SPOT_SPOT, symbol, buy_book, sell_book, 0.0, (Chunk(math.inf, price, price * 2),)
+        )
+
+    def _inputs(self, symbol: Symbol, buy: _Spot, sell: _Spot, ask_price: float, buy_fee: float) -> tuple:
+        """Everything size_cap reads for a spot-spot trade besides the config: the price, the
+        buy venue's fee and free quote, the sell venue's free base, both positions, exposure."""
+        engine = self._engine
+        buy_info, sell_info = buy.venue.symbols_info[symbol], sell.venue.symbols_info[symbol]
+        quote = buy.venue.balances.get(buy_info.symbol.quote)
+        base = sell.venue.balances.get(sell_info.symbol.base)
+        return (
+            ask_price,
+            buy_fee,
+            buy_info,
+            sell_info,
+            quote.available if quote else 0.0,
+            base.available if base else 0.0,
+            engine.pnl.position(buy.name, symbol),
+            engine.pnl.position(sell.name, symbol),
+            engine.executor.exposure_notional,
+        )
+
+    # -- the crossing ----------------------------------------------------------------------
+    def decide(self, symbol: Symbol, lifted: dict[int, _Lifted] | None = None) -> Opportunity | None:
+        """The trade the full decision would start on `symbol` now, when it can be told from
+        the prepared cap; None: it cannot (the full decision must run), or no trade.
+        `lifted`: spot venues' books (by index) to decide on instead of the live ones."""
+        setup = self._setups.get(symbol)
+        engine = self._engine
+        if setup is None or engine.has_basis_position(symbol):
+            return None
+        books, fees = [], []
+        for index, spot in enumerate(setup.spots):
+            book = spot.venue.get_book(symbol) if lifted is None or index not in lifted else lifted[index]
+            if book is None:
+                return None  # a desynced venue: the full decision shows it from its ticker
+            books.append(book)
+            fees.append(spot.venue.taker_fee(symbol))
+        cfg = engine.config
+        found = None
+        for i, j in setup.pairs:
+            ask, bid = books[i].best_ask, books[j].best_bid
+            if ask is None or bid is None:
+                continue
+            edge = edge_bps(ask[0], fees[i], bid[0], fees[j])
+            if edge >= cfg.min_edge_bps:
+                if found is not None:
+                    return None  # two candidates: the full decision ranks them
+                found = (i, j, edge)
+        if found is None or self._basis_candidate(symbol, setup, books, fees):
+            return None
+        i, j, edge = found
+        buy, sell = setup.spots[i], setup.spots[j]
+        buy_book, sell_book = books[i], books[j]
+        ages = []
+        for spot, book in ((buy, buy_book), (sell, sell_book)):
+            age = spot.venue.book_age_ms(symbol)
+            # The guard's checks (RiskManager.book_problem) on the pair's books.
+            if age > cfg.stale_ms or book.best_bid is None or book.best_ask is None:
+                return None
+            ages.append(age)
+        if engine.entry_refusal(symbol) is not None:
+            return None
+        asks, bids = buy_book.asks.top(2), sell_book.bids.top(2)
+        if any(qty <= 0 for _, qty in asks) or any(qty <= 0 for _, qty in bids):
+            return None
+        chunks = match_depth(asks, fees[i], bids, fees[j], cfg.min_edge_bps, cfg.depth_levels)
+        if len(chunks) != 1:
+            return None  # one chunk from the top two levels is one chunk from the whole books
+        known = self._caps.get((symbol, i, j))
+        if known is None or known[0] != self._inputs(symbol, buy, sell, asks[0][0], fees[i]):
+            return None
+        binding, cap = known[1]
+        cand = Candidate(
+            Kind.SPOT_SPOT,
+            symbol,
+            VenueBook(buy.name, buy.venue.symbols_info[symbol], [], asks, ages[0], True, fees[i]),
+            VenueBook(sell.name, sell.venue.symbols_info[symbol], bids, [], ages[1], True, fees[j]),
+            edge,
+            tuple(chunks),
+        )
+        sized = engine.sized(cand, binding, cap)
+        return None if isinstance(sized, str) else sized
+
+    def rehearse(self, symbol: Symbol, flip: bool) -> Opportunity | None:
+        """`decide` on the live books with the first venue pair's sell venue bid lifted 1 %
+        above its buy venue's ask (`flip`: the other way round): the reflex's code run as a
+        crossing would run it, nothing changed. None: no prepared trade for that crossing."""
+        setup = self._setups.get(symbol)
+        if setup is None or not setup.pairs:
+            return None
+        i, j = setup.pairs[0]
+        if flip:
+            i, j = j, i
+        buy, sell = setup.spots[i].venue.get_book(symbol), setup.spots[j].venue.get_book(symbol)
+        ask = buy.best_ask if buy is not None else None
+        if ask is None or sell is None:
+            return None
+        return self.decide(symbol, {j: _Lifted(sell, (ask[0] * 1.01, ask[1]))})
+
+    def _basis_candidate(self, symbol: Symbol, setup: _Setup, books: list, fees: list[float]) -> bool:
+        """Would the full decision also see a basis opening (or cannot tell)?"""
+        if not setup.basis:
+            return False
+        engine = self._engine
+        for i, k in setup.basis:
+            perp = setup.perps[k]
+            book = perp.venue.get_book(symbol)
+            if book is None:
+                return True
+            ask, bid = books[i].best_ask, book.best_bid
+            if ask is None or bid is None:
+                continue
+            funding = engine.expected_funding_bps(perp.name, symbol)
+            if (
+                edge_bps(ask[0], fees[i], bid[0], perp.venue.taker_fee(symbol)) + funding
+                >= engine.config.basis_open_bps
+            ):
+                return True
+        return False
