@@ -222,6 +222,9 @@ def _flat_engine(**config):
 
 def test_a_rehearsal_builds_the_orders_a_crossing_would_send_and_changes_nothing():
     engine, mexc, gate = _flat_engine()
+    asked = []
+    dry = engine.fleet.coordinator.reserve_dry
+    engine.fleet.coordinator.reserve_dry = lambda r: asked.append(r.legs) or dry(r)
     before = (engine.stats.evaluations, len(engine.stats.skips), dict(engine.stats.skipped))
     assert engine.rehearse(BTC) == 2
     # Bought at MEXC's ask, sold at the lifted bid: the orders the reflex would send, built by
@@ -233,6 +236,9 @@ def test_a_rehearsal_builds_the_orders_a_crossing_would_send_and_changes_nothing
     assert not mexc.placed and not gate.placed
     assert (engine.stats.evaluations, len(engine.stats.skips), dict(engine.stats.skipped)) == before
     assert engine.executor.in_flight == 0 and engine.fleet.refused == 0
+    assert len(asked) == 2  # the fleet was asked as the reflex asks it, but dry: nothing reserved
+    ledger = engine.fleet.coordinator.ledger
+    assert ledger.at_risk == 0.0 and not ledger.reservations
 
 
 def test_a_rehearsal_runs_the_prepared_decision_once_the_caps_are_prepared():

@@ -121,6 +121,15 @@ async def test_a_member_restarting_under_its_name_releases_its_previous_runs_res
         await again.close()
 
 
+async def test_a_dry_reservation_answers_as_reserve_now_and_books_nothing():
+    c = InProcessCoordinator("solo", LIMITS)
+    assert c.reserve_dry(trade("1", 60.0)) == (True, None)
+    assert c.ledger.at_risk == 0.0 and not c.ledger.reservations and not any(c.ledger.pending.values())
+    assert c.reserve_now(trade("1", 60.0)) == (True, None)
+    assert c.reserve_dry(trade("2", 60.0)) == (True, "fleet_unhedged") == c.reserve_now(trade("2", 60.0))
+    assert c.ledger.at_risk == pytest.approx(60.0) and list(c.ledger.reservations) == ["1"]
+
+
 async def test_in_process_coordinator_keeps_the_same_rules():
     c = InProcessCoordinator("solo", LIMITS)
     assert await c.reserve(trade("1", 60.0)) is None

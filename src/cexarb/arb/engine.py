@@ -398,6 +398,7 @@ class ArbEngine:
             opp = self._rehearse_full(symbol, flip)
             if opp is None:
                 return 0
+        self.fleet.rehearse(opp)
         for leg in (opp.buy, opp.sell):
             flags = {"reduce_only": True} if leg.reduce_only else {}
             self.venues[leg.venue].limit_order_bytes(

@@ -129,10 +129,17 @@ class FleetGuard:
         decided, why = self.coordinator.reserve_now(r)
         return self._answer(r, why) if decided else None
 
-    def _reservation(self, opp: Opportunity) -> Reservation:
+    def rehearse(self, opp: Opportunity) -> str | None:
+        """What `reserve_now` would answer for `opp` (a reservation id, the reason refused, or
+        None: the fleet must be asked), with nothing reserved and no id used."""
+        r = self._reservation(opp, "rehearsal")
+        decided, why = self.coordinator.reserve_dry(r)
+        return None if not decided else (why or r.id)
+
+    def _reservation(self, opp: Opportunity, rid: str | None = None) -> Reservation:
         buy, sell = opp.buy, opp.sell
         return Reservation(
-            self._next_id(),
+            self._next_id() if rid is None else rid,
             max(buy.notional, sell.notional),
             ((buy.venue, instrument(buy), buy.notional), (sell.venue, instrument(sell), -sell.notional)),
         )

@@ -126,6 +126,11 @@ class Coordinator(ABC):
         (True, what `reserve` says). (False, None): it must be asked (await `reserve`)."""
         return False, None
 
+    def reserve_dry(self, reservation: Reservation) -> tuple[bool, str | None]:
+        """What `reserve_now` would answer, with nothing reserved (the engine rehearses its
+        reflex with it). (False, None) where the fleet must be asked."""
+        return False, None
+
     @abstractmethod
     async def settle(self, reservation_id: str, fills: list[Fill], unhedged: float) -> None:
         """The trade ended: drop its reservation, book its fills, publish this member's

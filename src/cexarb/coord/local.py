@@ -42,7 +42,8 @@ class Ledger:
     def exposure(self, key: str) -> float:
         return self.base.get(key, 0.0) * self.mark.get(key.rpartition(":")[2], 0.0)
 
-    def reserve(self, r: Reservation) -> str | None:
+    def refusal(self, r: Reservation) -> str | None:
+        """Why `r` does not fit under the fleet's caps now (None: it fits); nothing booked."""
         lim = self.limits
         if self.at_risk + sum(self.unhedged.values()) + r.at_risk > lim.max_unhedged_notional * (1 + 1e-9):
             return "fleet_unhedged"
@@ -52,6 +53,13 @@ class Ledger:
             after = now + notional
             if abs(after) > lim.max_exposure_notional and abs(after) > abs(now):
                 return f"fleet_exposure:{key}"
+        return None
+
+    def reserve(self, r: Reservation) -> str | None:
+        """Book `r` if it fits; else why not."""
+        why = self.refusal(r)
+        if why is not None:
+            return why
         self.reservations[r.id] = r
         self.at_risk += r.at_risk
         for venue, asset, notional in r.legs:
@@ -126,6 +134,12 @@ class InProcessCoordinator(Coordinator):
         if self.halted:
             return True, "kill_switch"
         return True, self.ledger.reserve(reservation)
+
+    def reserve_dry(self, reservation: Reservation) -> tuple[bool, str | None]:
+        """What reserve_now would answer, nothing reserved."""
+        if self.halted:
+            return True, "kill_switch"
+        return True, self.ledger.refusal(reservation)
 
     async def settle(self, reservation_id: str, fills: list[Fill], unhedged: float) -> None:
         pnl = self.ledger.settle(reservation_id, fills, self.member, unhedged)
