@@ -273,9 +273,11 @@ class ArbEngine:
             if chosen is None:
                 self._decide_then_trade(symbol, first_update_ns)
             else:
-                # What the full decision would choose, told from the prepared cap.
-                self._decided(first_update_ns)
+                # What the full decision would choose, told from the prepared cap; its time
+                # is recorded once the orders are written.
+                decided_ns = time.perf_counter_ns()
                 self._start_trade(chosen, first_update_ns)
+                self._decided(first_update_ns, decided_ns)
                 self._update_spreads(symbol, self.venue_books(symbol))
         finally:
             self._reacting = False
@@ -636,15 +638,16 @@ class ArbEngine:
             chosen = result
             break
         if first_update_ns is not None:
-            self._decided(first_update_ns)
+            self._decided(first_update_ns, time.perf_counter_ns())
         else:
             self.stats.evaluations += 1
         return chosen, books
 
-    def _decided(self, first_update_ns: int) -> None:
-        """Count a decision and its time from the frame that asked for it."""
+    def _decided(self, first_update_ns: int, decided_ns: int) -> None:
+        """Count a decision and its time from the frame that asked for it (`decided_ns`: when
+        it was made)."""
         self.stats.evaluations += 1
-        took_us = (time.perf_counter_ns() - first_update_ns) / 1e3
+        took_us = (decided_ns - first_update_ns) / 1e3
         self.stats.frame_to_decision_us.append(took_us)
         self.stats.frame_to_decision_hist.observe(took_us)
 

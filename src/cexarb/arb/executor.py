@@ -181,10 +181,14 @@ class Executor:
         finally:
             self.at_risk_notional -= at_risk
 
-    def start_legs(self, first: Leg, second: Leg) -> tuple[asyncio.Task[LegResult], asyncio.Task[LegResult]]:
+    def start_legs(
+        self, first: Leg, second: Leg
+    ) -> tuple[asyncio.Future[LegResult], asyncio.Future[LegResult]]:
         """Both legs on their way, `first` written first, before this returns wherever the
-        venue can write at once (a loop pass later would cost the second leg ~0.1 ms)."""
-        return self._start_leg(first), self._start_leg(second)
+        venue can write at once; their tasks are made once both are written (a task made
+        between the writes would delay the second by its cost)."""
+        sent = self._send_leg(first), self._send_leg(second)
+        return self._follow(first, sent[0]), self._follow(second, sent[1])
 
     async def _both(
         self, leg: asyncio.Future[LegResult], other: asyncio.Future[LegResult]
@@ -260,12 +264,12 @@ class Executor:
 
     async def place_ioc(self, leg: Leg) -> LegResult:
         """Place one IOC limit order and wait until the venue says how it ended."""
-        return await self._start_leg(leg)
+        return await self._follow(leg, self._send_leg(leg))
 
-    def _start_leg(self, leg: Leg) -> asyncio.Future[LegResult]:
-        """One IOC limit order on its way: written now by the venue's `place_limit_order_now`
-        when it can (the task then waits for the outcome), else `place_limit_order` in a task
-        started eagerly (it writes as soon as it needs no wait)."""
+    def _send_leg(self, leg: Leg) -> tuple[Awaitable[Order], float] | asyncio.Future[LegResult]:
+        """One IOC limit order written now by the venue's `place_limit_order_now` when it can:
+        (its reply, when it was written); else already followed: `place_limit_order` in a
+        task started eagerly (it writes as soon as it needs no wait), or the leg failed."""
         venue = self.venues[leg.venue]
         kwargs = {"reduce_only": True} if leg.reduce_only else {}
         try:
@@ -286,11 +290,21 @@ class Executor:
         self.in_flight += 1
         started = time.perf_counter()
         if placing is not None:
-            return asyncio.get_running_loop().create_task(self._leg_outcome(leg, venue, placing, started))
+            return placing, started
         placing = venue.place_limit_order(
             leg.symbol, leg.side, leg.quantity, leg.price, time_in_force=TimeInForce.IOC, **kwargs
         )
         return eventloop.start_eager(self._leg_outcome(leg, venue, placing, started))
+
+    def _follow(
+        self, leg: Leg, sent: tuple[Awaitable[Order], float] | asyncio.Future[LegResult]
+    ) -> asyncio.Future[LegResult]:
+        """The task that waits for a written leg's outcome (a leg already followed as it is)."""
+        if isinstance(sent, asyncio.Future):
+            return sent
+        placing, started = sent
+        venue = self.venues[leg.venue]
+        return asyncio.get_running_loop().create_task(self._leg_outcome(leg, venue, placing, started))
 
     async def _leg_outcome(
         self, leg: Leg, venue: TradingVenue, placing: Awaitable[Order], started: float
