@@ -133,6 +133,23 @@ async def test_no_reply_in_time_is_a_timeout_and_the_connection_is_dropped(serve
         await pool.close()
 
 
+async def test_each_request_times_out_at_its_own_deadline_a_later_one_first_if_shorter(raw):
+    # One timer serves every request in flight, armed at the earliest deadline.
+    server, pool = await raw([HANG, HANG, HANG])
+    slow = asyncio.create_task(pool.request("GET", "/slow", {}, b"", 30.0))
+    await eventually(lambda: len(server.requests) == 1, what="the first request at the server")
+    with pytest.raises(TimeoutError):
+        await pool.request("GET", "/quick", {}, b"", 0.05)  # written later, due earlier
+    assert not slow.done()
+    with pytest.raises(TimeoutError):
+        await pool.request("GET", "/third", {}, b"", 0.05)  # the timer armed earlier again
+    assert not slow.done()
+    slow.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await slow
+    assert pool.connects == 3  # none of them reused
+
+
 async def test_connection_refused_is_connect_failed(closed_port):
     pool = WirePool(f"http://127.0.0.1:{closed_port}")
     with pytest.raises(ConnectFailed, match="refused"):

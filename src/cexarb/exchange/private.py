@@ -439,7 +439,9 @@ class CompositePrivateExchange(CompositePublicExchange):
         tracks it, and awaiting gives what place_limit_order gives (a lost reply resolved by the
         same resolver, etc.); await it, or make it a task, or it stays pending. None: nothing
         was sent and nothing is tracked; call place_limit_order. Bad input raises at once."""
-        rest = self._require_private()
+        rest = self._private_rest
+        if rest is None or not self._initialized:  # _require_private's test, inline: it raises
+            rest = self._require_private()
         cid = client_order_id or rest.new_client_order_id()
         return self._place_now(rest, OrderRequest(symbol, side, _LIMIT, quantity, price, time_in_force, cid))
 
@@ -491,21 +493,19 @@ class CompositePrivateExchange(CompositePublicExchange):
         """Track `request` as pending (by its client id) and as placing, before it is sent."""
         cid = request.client_order_id
         quantity = request.quantity
-        self._tracker.add_pending(
-            Order(
-                request.symbol,
-                "",
-                cid,
-                request.side,
-                request.order_type,
-                request.price or 0.0,
-                quantity,
-                _PENDING_NEW,
-                request.time_in_force,
-                remaining_quantity=quantity,
-                created_at=now_ms(),
-                reduce_only=request.reduce_only,
-            )
+        self._tracker.pending[cid] = Order(  # OrderTracker.add_pending, inline (the order lane)
+            request.symbol,
+            "",
+            cid,
+            request.side,
+            request.order_type,
+            request.price or 0.0,
+            quantity,
+            _PENDING_NEW,
+            request.time_in_force,
+            remaining_quantity=quantity,
+            created_at=now_ms(),
+            reduce_only=request.reduce_only,
         )
         self._placing.add(cid)
 

@@ -77,7 +77,8 @@ class RateLimiter:
     def lease(self, pool: str = "default", weight: int = 1) -> _Lease:
         """`async with limiter.lease(...)`: hold `weight` while the body runs (the request is
         in flight) and `period_s` after."""
-        return _Lease(self, self._pool(pool), weight)
+        p = self._pools.get(pool)  # _pool, inline: a lease is taken per order
+        return _Lease(self, p if p is not None else self._pools.get("default"), weight)
 
     def penalize(self, pool: str, seconds: float) -> None:
         """The venue said to back off (429 Retry-After): admit nothing on this pool for `seconds`,
@@ -151,7 +152,9 @@ def _fits_now(p: _Pool, weight: int) -> bool:
     now = time.monotonic()
     if p.paused_until > now:
         return False
-    p.expire(now)
+    window = p.window
+    if window and window[0][0] <= now - p.period_s:  # expire()'s test first: it is called per order
+        p.expire(now)
     if p.in_flight + p.window_weight + weight > p.capacity:
         return False
     return p.shared is None or p.shared.try_take(weight)
@@ -174,7 +177,9 @@ class _Lease:
         p = self._pool
         if p is None:
             return True
-        weight = _clamped(p, self._weight)
+        weight = self._weight
+        if not 1 <= weight <= p.capacity:  # _clamped's test first: it is called per order
+            weight = _clamped(p, weight)
         if p.queued or not _fits_now(p, weight):
             return False
         self._weight = weight

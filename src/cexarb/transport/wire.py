@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import math
 import ssl
 from collections.abc import Mapping
 from urllib.parse import urlsplit
@@ -31,6 +32,8 @@ _MAX_HEAD_BYTES = 64 * 1024
 _NO_BODY_STATUS = frozenset({204, 304})
 _USER_AGENT_LINE = "User-Agent: cexarb"
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+# How early a timer may fire against the loop's clock (uvloop counts whole milliseconds).
+_CLOCK_RESOLUTION_S = 0.001
 
 
 class WireError(Exception):
@@ -264,6 +267,12 @@ class WirePool:
         self._open: set[_Connection] = set()
         self._slots = _Slots(limit)
         self._refills: set[asyncio.Task[None]] = set()
+        # Each request written and not yet settled: its reply's future -> (deadline, connection).
+        # One timer for all of them, armed at the earliest deadline: a timer per request cost
+        # the order lane ~3 us (uvloop's call_at, cold after a pause).
+        self._deadlines: dict[asyncio.Future[Reply], tuple[float, _Connection]] = {}
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_at = math.inf
         self._closed = False
         self.loop = asyncio.get_running_loop()
         self.connects = 0  # connections opened, for stats and tests
@@ -288,11 +297,11 @@ class WirePool:
             conn = self._take_idle()
             if conn is None:
                 conn = await self._connect(deadline)
-            waiter, timer = self._write(conn, data, method, deadline)
+            waiter = self._write(conn, data, method, deadline)
             try:
                 return await waiter
             finally:
-                _settle(waiter, conn, timer)
+                self._settle(waiter, conn)
 
     def send_now(
         self, method: str, target: str, headers: Mapping[str, str], body: bytes, timeout_s: float
@@ -312,10 +321,10 @@ class WirePool:
         order lane asks first, then signs: asking twice cost it a check per order)."""
         data = self.encode(method, target, headers, body)
         conn = self._idle.pop()  # open: can_send_now dropped the closed ones
-        self._slots.take_now()  # free: can_send_now said so
-        waiter, timer = self._write(conn, data, method, self.loop.time() + timeout_s)
+        self._slots._value -= 1  # take_now's effect: can_send_now just saw a slot free
+        waiter = self._write(conn, data, method, self.loop.time() + timeout_s)
         # Settled by a callback, not a coroutine: the slot comes back even if nobody awaits.
-        waiter.add_done_callback(functools.partial(self._settled_now, conn, timer))
+        waiter.add_done_callback(functools.partial(self._settled_now, conn))
         return waiter
 
     def can_send_now(self) -> bool:
@@ -323,7 +332,11 @@ class WirePool:
         idle = self._idle
         while idle and idle[-1].closed:
             idle.pop()  # aborted, its connection_lost still to come: _take_idle drops it too
-        return bool(idle) and not self._closed and self._slots.free_now()
+        if not idle or self._closed:
+            return False
+        slots = self._slots
+        # free_now's common case inline (asked on every order): a slot left, nobody waiting.
+        return (slots._value > 0 and not slots._waiters) or slots.free_now()
 
     def encode(self, method: str, target: str, headers: Mapping[str, str], body: bytes) -> bytes:
         """The bytes request() writes for this request (`target`: path and query, verbatim):
@@ -342,17 +355,47 @@ class WirePool:
             raise ValueError("a request line or header carries a line break")
         return head.encode("latin-1") + body if body else head.encode("latin-1")
 
-    def _write(
-        self, conn: _Connection, data: bytes, method: str, deadline: float
-    ) -> tuple[asyncio.Future[Reply], asyncio.TimerHandle]:
+    def _write(self, conn: _Connection, data: bytes, method: str, deadline: float) -> asyncio.Future[Reply]:
+        """Write `data` on `conn`: the future of its reply, which times out at `deadline`."""
         waiter = conn.send(data, method == "HEAD")
         ticks.request_written()  # tick-to-trade: the request's bytes are with the socket now
-        return waiter, self.loop.call_at(deadline, _expire, waiter, conn)
+        self._deadlines[waiter] = (deadline, conn)
+        if deadline < self._timer_at:  # not with one timeout for all: deadlines only grow
+            self._arm(deadline)
+        return waiter
 
-    def _settled_now(
-        self, conn: _Connection, timer: asyncio.TimerHandle, waiter: asyncio.Future[Reply]
-    ) -> None:
-        _settle(waiter, conn, timer)
+    def _arm(self, at: float) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer_at = at
+        self._timer = self.loop.call_at(at, self._expire_due)
+
+    def _expire_due(self) -> None:
+        """The timer: every request whose deadline has come fails with TimeoutError (and its
+        connection is aborted); armed again for the earliest deadline left."""
+        self._timer = None
+        self._timer_at = math.inf
+        # As a timer per request fired: within the loop's clock resolution of its deadline.
+        now = self.loop.time() + _CLOCK_RESOLUTION_S
+        earliest = math.inf
+        for waiter, (deadline, conn) in list(self._deadlines.items()):
+            if deadline <= now:
+                del self._deadlines[waiter]
+                _expire(waiter, conn)
+            elif deadline < earliest:
+                earliest = deadline
+        if earliest < math.inf and not self._closed:
+            self._arm(earliest)
+
+    def _settle(self, waiter: asyncio.Future[Reply], conn: _Connection) -> None:
+        """A request's end (replied, failed, timed out or cancelled): its deadline dropped, and
+        its connection aborted if the reply has nowhere to go (cancelled mid-request)."""
+        self._deadlines.pop(waiter, None)
+        if not waiter.done() or waiter.cancelled():
+            conn.timed_out()
+
+    def _settled_now(self, conn: _Connection, waiter: asyncio.Future[Reply]) -> None:
+        self._settle(waiter, conn)
         self._slots.release()
 
     def _take_idle(self) -> _Connection | None:
@@ -409,20 +452,15 @@ class WirePool:
     async def close(self) -> None:
         """Close every connection; requests under way fail with ConnectionLost."""
         self._closed = True
+        if self._timer is not None:
+            self._timer.cancel()  # the requests under way fail with their connections
+            self._timer = None
         for task in list(self._refills):
             task.cancel()
         await asyncio.gather(*self._refills, return_exceptions=True)
         for conn in list(self._open):
             conn.timed_out()
         self._idle.clear()
-
-
-def _settle(waiter: asyncio.Future[Reply], conn: _Connection, timer: asyncio.TimerHandle) -> None:
-    """A request's end (replied, failed, timed out or cancelled): its timer off, and its
-    connection aborted if the reply has nowhere to go (cancelled mid-request)."""
-    timer.cancel()
-    if not waiter.done() or waiter.cancelled():
-        conn.timed_out()
 
 
 def _expire(waiter: asyncio.Future[Reply], conn: _Connection) -> None:

@@ -32,12 +32,13 @@ class GateSigner:
     `extra_headers` are added to every signed request (the REST clients pass theirs to HttpClient).
     """
 
-    __slots__ = ("_key", "_secret", "_extra", "_mac")
+    __slots__ = ("_key", "_secret", "_extra", "_mac", "_key_text")
 
     def __init__(self, api_key: Secret, api_secret: Secret, extra_headers: dict[str, str] | None = None):
         self._key = api_key
         self._secret = api_secret
         self._extra = extra_headers or {}
+        self._key_text = api_key.reveal()  # the KEY header's value, read on every order
         # Keyed once; each request signs on a copy (saves the key schedule, ~1 us an order).
         mac = hmac.new(api_secret.reveal().encode(), digestmod=hashlib.sha512)
         # The OpenSSL object inside when there is one: the same copy/update/hexdigest, without
@@ -49,7 +50,7 @@ class GateSigner:
         headers = request.headers
         if self._extra:
             headers.update(self._extra)
-        headers["KEY"] = self._key.reveal()
+        headers["KEY"] = self._key_text
         headers["Timestamp"] = timestamp
         body = request.body
         body_hash = hashlib.sha512(body).hexdigest() if body else EMPTY_BODY_SHA512

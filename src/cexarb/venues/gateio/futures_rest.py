@@ -41,7 +41,8 @@ from cexarb.venues.gateio.rest_common import (
     GateRest,
     GateTradingRest,
     fills_since,
-    limit_terms,
+    limit_price,
+    limit_tif,
     order_ref,
 )
 from cexarb.venues.gateio.symbols import check_client_order_id, from_venue, to_venue
@@ -224,7 +225,8 @@ class GateioFuturesPrivateRest(GateTradingRest):
             body["price"] = "0"  # price 0 + ioc/fok = market
             body["tif"] = "fok" if request.time_in_force is TimeInForce.FOK else "ioc"
         else:
-            body["price"], body["tif"] = limit_terms(request, info)
+            body["price"] = limit_price(request.price, info)
+            body["tif"] = limit_tif(request.order_type, request.time_in_force)
         body["text"] = request.client_order_id
         body["reduce_only"] = request.reduce_only
         return body

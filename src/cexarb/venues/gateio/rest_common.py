@@ -10,7 +10,7 @@ from typing import Any
 import aiohttp
 
 from cexarb.config import VenueConfig
-from cexarb.model import Execution, Order, OrderRequest, OrderType, Symbol, SymbolInfo, TimeInForce
+from cexarb.model import Execution, Order, OrderType, Symbol, SymbolInfo, TimeInForce
 from cexarb.model.errors import (
     AuthenticationError,
     InvalidOrder,
@@ -227,12 +227,6 @@ def order_ref(order_id: str | None, client_order_id: str | None) -> str:
     if not ref:
         raise InvalidOrder("give order_id or client_order_id", venue=VENUE)
     return ref
-
-
-def limit_terms(request: OrderRequest, info: SymbolInfo | None) -> tuple[str, str]:
-    """A limit order's wire price (on the tick grid) and time in force (LIMIT_MAKER is 'poc')."""
-    # a limit request always carries a price
-    return limit_price(request.price, info), limit_tif(request.order_type, request.time_in_force)
 
 
 def limit_price(price: float, info: SymbolInfo | None) -> str:
