@@ -32,9 +32,10 @@ from cexarb.model import Symbol
 if TYPE_CHECKING:
     from cexarb.arb.engine import ArbEngine
     from cexarb.arb.views import TradingVenue
+    from cexarb.exchange.book import L2Book
 
 
-class _Spot(NamedTuple):
+class _Venue(NamedTuple):
     name: str
     venue: TradingVenue
 
@@ -42,8 +43,8 @@ class _Spot(NamedTuple):
 class _Setup(NamedTuple):
     """A symbol's venues as the full decision sees them (the engine's venue order)."""
 
-    spots: tuple[_Spot, ...]
-    perps: tuple[_Spot, ...]
+    spots: tuple[_Venue, ...]
+    perps: tuple[_Venue, ...]
     # Ordered (buy, sell) indexes into `spots` that a configured strategy trades.
     pairs: tuple[tuple[int, int], ...]
     # (spot, perp) indexes whose basis opening a configured strategy trades.
@@ -67,7 +68,7 @@ class _Lifted:
 
     __slots__ = ("asks", "best_ask", "best_bid", "bids")
 
-    def __init__(self, book, bid: tuple[float, float]) -> None:
+    def __init__(self, book: L2Book, bid: tuple[float, float]) -> None:
         self.asks, self.best_ask = book.asks, book.best_ask
         self.best_bid, self.bids = bid, _Top([bid, *book.bids.top(1)])
 
@@ -91,7 +92,7 @@ class ArmedDecisions:
             for name, venue in engine.venues.items():
                 info = venue.symbols_info.get(symbol)
                 if info is not None:
-                    (perps if info.is_futures else spots).append(_Spot(name, venue))
+                    (perps if info.is_futures else spots).append(_Venue(name, venue))
             if not cfg.enable_spot_spot or len(spots) < 2:
                 continue
             pairs = tuple(
@@ -132,7 +133,7 @@ class ArmedDecisions:
                 self._caps[key] = (inputs, self._engine.size_cap(self._probe(symbol, buy, sell, ask, fee)))
 
     def _probe(
-        self, symbol: Symbol, buy: _Spot, sell: _Spot, ask: tuple[float, float], fee: float
+        self, symbol: Symbol, buy: _Venue, sell: _Venue, ask: tuple[float, float], fee: float
     ) -> Candidate:
         """A crossing as deep as any at `ask`: size_cap reads from it only the best ask, the
         worst chunk's prices (the ask; a positive sell price) and both books' terms."""
@@ -146,7 +147,7 @@ class ArmedDecisions:
             Kind.SPOT_SPOT, symbol, buy_book, sell_book, 0.0, (Chunk(math.inf, price, price * 2),)
         )
 
-    def _inputs(self, symbol: Symbol, buy: _Spot, sell: _Spot, ask_price: float, buy_fee: float) -> tuple:
+    def _inputs(self, symbol: Symbol, buy: _Venue, sell: _Venue, ask_price: float, buy_fee: float) -> tuple:
         """Everything size_cap reads for a spot-spot trade besides the config: the price, the
         buy venue's fee and free quote, the sell venue's free base, both positions, exposure."""
         engine = self._engine

@@ -8,7 +8,9 @@ logged as key=value; a repeated skip for the same reason is logged at DEBUG only
 
 The reflex: while trading, a book change after which one venue's best bid is above
 another's best ask (a few microseconds to check) is evaluated at once, in the callback
-of the frame that brought it, and the trade it chooses is started there too: the fleet's
+of the frame that brought it: by the decision prepared while nothing crossed (arb/armed.py:
+the same answer as the full decision, from size caps kept per venue pair) when it can tell,
+else by the full decision. The trade chosen is started there too: the fleet's
 reservation (in-process: decided at once) and both orders written to their sockets by
 the venues' `place_limit_order_now`, with no coroutine or task before the writes; the
 rest of the trade (replies, hedges, booking) runs as a task. Everything else (PnL and
@@ -223,9 +225,13 @@ class ArbEngine:
         the transport read its frame; now, outside a frame) and wake the loop."""
         if symbol not in self._symbols:
             return
-        if self._reflex_armed(symbol) and self._crossed(symbol):
-            self._react(symbol, ticks.frame_ns or time.perf_counter_ns())
-        elif symbol not in self._dirty:
+        if self._reflex_armed(symbol):
+            # The prepared decision first: it is its own crossing test.
+            chosen = self.armed.decide(symbol)
+            if chosen is not None or self._crossed(symbol):
+                self._react(symbol, ticks.frame_ns or time.perf_counter_ns(), chosen)
+                return
+        if symbol not in self._dirty:
             self._queue(symbol)
 
     def _queue(self, symbol: Symbol) -> None:
@@ -264,12 +270,12 @@ class ArbEngine:
                     return True
         return False
 
-    def _react(self, symbol: Symbol, first_update_ns: int) -> None:
-        """The reflex: evaluate `symbol` now and start the trade chosen, if any."""
+    def _react(self, symbol: Symbol, first_update_ns: int, chosen: Opportunity | None) -> None:
+        """The reflex: start the trade `chosen` by the prepared decision, or (None) evaluate
+        `symbol` now and start the trade chosen, if any."""
         self._dirty.pop(symbol, None)
         self._reacting = True
         try:
-            chosen = self.armed.decide(symbol)
             if chosen is None:
                 self._decide_then_trade(symbol, first_update_ns)
             else:
