@@ -269,8 +269,9 @@ def test_no_rehearsal_without_two_synced_books_or_room_to_trade():
     assert not mexc.rehearsed and not gate.rehearsed
 
 
-async def test_the_engine_keeps_the_reflex_warm_while_trading_only():
-    engine, mexc, gate = _flat_engine(keep_warm_s=0.001)
+@pytest.mark.parametrize("keep_warm_s", [0.001, 0.0001])  # every millisecond; continuously
+async def test_the_engine_keeps_the_reflex_warm_while_trading_only(keep_warm_s):
+    engine, mexc, gate = _flat_engine(keep_warm_s=keep_warm_s)
     trading_at_rehearsal: list[bool] = []
     rehearse = engine.rehearse
     engine.rehearse = lambda symbol: trading_at_rehearsal.append(engine.trade) or rehearse(symbol)
@@ -287,6 +288,42 @@ async def test_the_engine_keeps_the_reflex_warm_while_trading_only():
     await run
     assert False not in trading_at_rehearsal
     assert not mexc.placed and not gate.placed
+
+
+class _TradeReads(ArbEngine):
+    """An engine that counts how often `trade` is read."""
+
+    reads = 0
+
+    @property
+    def trade(self) -> bool:
+        self.reads += 1
+        return self._trade
+
+    @trade.setter
+    def trade(self, value: bool) -> None:
+        self._trade = value
+
+
+async def test_keeping_warm_continuously_does_not_spin_while_not_trading():
+    info = spot_info(tick=0.1, step=0.001)
+    venues = {n: FakeVenue(n, [info], {"USDT": 10_000.0, "BTC": 1.0}) for n in ("mexc_spot", "gateio_spot")}
+    engine = _TradeReads(venues, ArbConfig(symbols=(BTC,), keep_warm_s=0.0001), trade=False)
+    for venue in venues.values():
+        venue.set_book(BTC, *FLAT)
+    engine.attach()
+    stop = asyncio.Event()
+    run = asyncio.create_task(engine.run(stop))
+    await eventually(lambda: engine.reads > 0, what="the engine running")
+    reads = engine.reads
+    quiet_until = time.monotonic() + 0.05
+    await eventually(lambda: time.monotonic() > quiet_until, what="50 ms not trading")
+    # A rehearsal loop that spun would read it on every loop pass (tens of thousands here); one
+    # waiting its own period (0.1 ms, a millisecond on asyncio), some fifty times.
+    assert engine.reads - reads < 20, engine.reads - reads
+    stop.set()
+    await run
+    assert not venues["mexc_spot"].rehearsed
 
 
 async def test_a_bug_while_writing_the_legs_halts_trading_and_frees_the_symbol():

@@ -67,11 +67,12 @@ class ArbConfig:
     cooldown_s: float = 0.5
     # IOC orders end at once; this bounds how long we wait to learn how one ended.
     order_resolve_timeout_s: float = 3.0
-    # While trading, rehearse the reflex every keep_warm_s seconds (0: never): decide on each
-    # symbol as if its books crossed and build and sign the orders chosen, without sending
-    # them, so that code and its data are in the CPU's caches when a real crossing comes. A
-    # crossing after a quiet spell otherwise finds them cold (several times slower). Costs CPU:
-    # docs/performance.md has the figures.
+    # While trading, rehearse the reflex every keep_warm_s seconds (0: never; below 0.001:
+    # continuously, a whole core while trading): decide on each symbol as if its books crossed,
+    # ask the fleet dry, build and sign the orders chosen, without sending them, so that code
+    # and its data are in the CPU's caches when a real crossing comes. A crossing after a quiet
+    # spell otherwise finds them cold (several times slower). Costs CPU: docs/performance.md
+    # has the figures.
     keep_warm_s: float = 0.0
 
     def max_position_for(self, symbol: Symbol, price: float) -> float:

@@ -63,6 +63,9 @@ from cexarb.transport import ticks
 log = logging.getLogger("cexarb.arb.engine")
 
 _IDLE_TICK_S = 0.25
+# keep_warm_s below this rehearses continuously; while not trading, the rehearsals wait this.
+_KEEP_WARM_CONTINUOUS_BELOW_S = 0.001
+_KEEP_WARM_IDLE_S = 0.01
 # After the fleet refused a trade: how long its symbol waits before it is decided on again.
 _FLEET_REFUSED_WAIT_S = 0.25
 
@@ -375,11 +378,19 @@ class ArbEngine:
             self._waiter = None
 
     async def _keep_warm(self, stop: asyncio.Event) -> None:
-        """While trading, every `keep_warm_s`: rehearse the reflex on each symbol not trading."""
+        """While trading, every `keep_warm_s` (below a millisecond: continuously, one loop pass
+        between rehearsals): rehearse the reflex on each symbol not trading."""
+        period = self.config.keep_warm_s
+        # Event loops do not honour shorter timers: uvloop returns at once (a spin that never
+        # stops, trading or not), asyncio waits a millisecond. Continuous is said, not implied.
+        trading_wait = 0.0 if period < _KEEP_WARM_CONTINUOUS_BELOW_S else period
+        wait = trading_wait
         while not stop.is_set():
-            await asyncio.sleep(self.config.keep_warm_s)
+            await asyncio.sleep(wait)
             if not self.trade or self.risk.halted:
+                wait = max(period, _KEEP_WARM_IDLE_S)
                 continue
+            wait = trading_wait
             for symbol in self._symbols:
                 if symbol in self._busy:
                     continue
