@@ -8,7 +8,8 @@ request), on CLOCK_MONOTONIC (perf_counter_ns), which both processes share. It t
 includes the simulator's own publishing and request parsing, equally for both bots.
 
 The simulator and each bot run in a process of their own: cexarb's engine, the peer, and
-cexarb's engine kept warm (`ArbConfig.keep_warm_s`: it rehearses its reflex while trading).
+cexarb's engine kept warm two ways (`ArbConfig.keep_warm_s`: it rehearses its reflex while
+trading, every millisecond, or continuously: a core while trading).
 Every bot stays connected and reads every frame for the whole run; only the one whose block
 it is may trade (cexarb: `engine.trade`, which also stops the rehearsals; the peer: an armed
 flag), in alternating blocks, so all see the same load. cexarb's own client-side figures
@@ -41,10 +42,18 @@ BTC = Symbol("BTC", "USDT")
 # Gate's ask sits above the crossing bid, so the crossing quote rests instead of trading.
 BASE_BID, BASE_ASK, GATE_ASK, CROSS_BID = 59_990.0, 60_010.0, 61_000.0, 60_600.0
 DEPTH_QTY, CROSS_QTY = 5.0, 0.01
-BOTS = {"cexarb": ("k1", "s1"), "ccxt": ("k2", "s2"), "cexarb-warm": ("k3", "s3")}
+BOTS = {
+    "cexarb": ("k1", "s1"),
+    "ccxt": ("k2", "s2"),
+    "cexarb-warm": ("k3", "s3"),
+    "cexarb-continuous": ("k4", "s4"),
+}
 # The kept-warm engine's rehearsal period (ArbConfig.keep_warm_s); the environment may set
 # another (CEXARB_BENCH_KEEP_WARM_MS=0.2: faster answers, most of a core spent on them).
 KEEP_WARM_S = float(os.environ.get("CEXARB_BENCH_KEEP_WARM_MS", "1")) / 1e3
+# The engine that rehearses continuously while trading (keep_warm_s below 1 ms: a whole core).
+CONTINUOUS_S = 0.0001
+_KEEP_WARM = {"cexarb": 0.0, "cexarb-warm": KEEP_WARM_S, "cexarb-continuous": CONTINUOUS_S}
 VENUES = ("gateio_spot", "mexc_spot")
 _UNLIMITED = {name: RateLimitPool(1_000_000, 1.0) for name in ("public", "default", "orders", "cancel")}
 
@@ -297,7 +306,7 @@ async def _bot_main(conn, bot: str, config) -> None:
     armed = {"cpu_s": 0.0, "wall_s": 0.0, "since": None}
     try:
         if bot.startswith("cexarb"):
-            engine, venues = await _cexarb_bot(config, KEEP_WARM_S if bot == "cexarb-warm" else 0.0)
+            engine, venues = await _cexarb_bot(config, _KEEP_WARM[bot])
             closing += venues.values()
             tasks.append(asyncio.create_task(engine.run(stop)))
         else:
@@ -413,7 +422,8 @@ async def _run(report: Report, quick: bool) -> None:
         bots = {"cexarb": _Child(_bot_process, "cexarb", configs["cexarb"], loop_name)}
         if peers.AVAILABLE:
             bots["ccxt"] = _Child(_bot_process, "ccxt", configs["ccxt"], loop_name)
-        bots["cexarb-warm"] = _Child(_bot_process, "cexarb-warm", configs["cexarb-warm"], loop_name)
+        for name in ("cexarb-warm", "cexarb-continuous"):
+            bots[name] = _Child(_bot_process, name, configs[name], loop_name)
         children += bots.values()
         for bot in bots.values():
             if await bot.recv() != "up":
@@ -438,6 +448,10 @@ async def _run(report: Report, quick: bool) -> None:
     _engine_rows(report, "", crossings["cexarb"], figures["cexarb"], theirs, peer, setup)
     label = f", kept warm (keep_warm_s {KEEP_WARM_S * 1e3:g} ms)"
     _engine_rows(report, label, crossings["cexarb-warm"], figures["cexarb-warm"], theirs, peer, setup)
+    label = ", kept warm continuously (keep_warm_s below 1 ms: a core while trading)"
+    _engine_rows(
+        report, label, crossings["cexarb-continuous"], figures["cexarb-continuous"], theirs, peer, setup
+    )
 
 
 def _traded(legs: list[list[float]]) -> str:
