@@ -12,9 +12,9 @@ handed to the socket, against the frame's read time (`ticks.frame_ns`):
 - `lane`: both composites' `place_limit_order_now` in that callback (two real IOC orders,
   each tracked, built, signed and written before the call returns): the library's order
   lane as a user calls it, with no engine.
-- `lane, kept warm`: the same, and every 0.2 ms each composite's `limit_order_bytes` builds
-  and signs both orders without writing them, so that code and its data are in the CPU's
-  caches when the crossing comes.
+- `lane, kept warm`: the same, and while armed, continuously (a loop pass between rounds: a
+  core), each composite's `limit_order_bytes` builds and signs both orders without writing
+  them, so that code and its data are in the CPU's caches when the crossing comes.
 - `connectors`: both composites' `place_limit_order`, each started as an eager task in that
   callback (the coroutine path, which writes as soon as it needs no wait).
 
@@ -37,7 +37,6 @@ from cexarb.model import Side, TimeInForce
 from cexarb.transport import ticks
 
 MODES = ("write", "lane", "lane, kept warm", "connectors")
-_WARM_EVERY_S = 0.0002
 # The crossing's prices (ticktotrade's quotes): MEXC's ask is bought, Gate's crossing bid sold.
 _BUY_MEXC, _SELL_GATE = 60_010.0, 60_600.0
 
@@ -135,8 +134,10 @@ class _FloorBot:
 
     async def _keep_warm(self) -> None:
         while True:
-            await asyncio.sleep(_WARM_EVERY_S)
-            if not self.busy:
+            # A loop pass while armed (a timer below 1 ms is not honoured: uvloop returns at
+            # once, which would spin when not armed too); else idle.
+            await asyncio.sleep(0 if self.armed else 0.01)
+            if self.armed and not self.busy:
                 for venue, side, price in self._legs():
                     venue.limit_order_bytes(BTC, side, CROSS_QTY, price, time_in_force=TimeInForce.IOC)
 
