@@ -18,7 +18,7 @@ from cexarb.model import AssetBalance, Execution, Side
 
 from .fakes import FakeVenue
 from .helpers import BTC, futures_info, spot_info
-from .test_engine import CHEAP, FLAT, RICH, step
+from .test_engine import CHEAP, RICH, make, step
 
 SPOTS = ("mexc_spot", "gateio_spot", "third_spot")
 
@@ -123,14 +123,9 @@ async def test_a_prepared_decision_is_always_the_full_decision():
 
 
 async def test_the_reflex_trades_on_the_prepared_decision_without_the_full_one():
-    info = spot_info(tick=0.1, step=0.001)
-    mexc = FakeVenue("mexc_spot", [info], {"USDT": 10_000.0, "BTC": 1.0})
-    gate = FakeVenue("gateio_spot", [info], {"USDT": 10_000.0, "BTC": 1.0})
-    engine = ArbEngine({"mexc_spot": mexc, "gateio_spot": gate}, ArbConfig(symbols=(BTC,), cooldown_s=0.0))
+    engine, mexc, gate = make()
     mexc.set_book(BTC, *CHEAP)
-    gate.set_book(BTC, *FLAT)
-    engine.attach()
-    await step(engine)  # nothing crosses; the loop prepares the caps
+    await step(engine)  # nothing crosses by enough after fees; the loop prepares the caps
 
     def no_full_decision(*args):
         raise AssertionError("the full decision ran")
@@ -149,22 +144,17 @@ async def test_the_reflex_trades_on_the_prepared_decision_without_the_full_one()
     ("change", "quantity"), [("balance", 0.1), ("fill", 0.05), ("exposure", 0.1), ("fee", 0.248)]
 )
 async def test_a_cap_prepared_before_the_account_changed_is_not_used(change, quantity):
-    info = spot_info(tick=0.1, step=0.001)
-    # With 25 USDT on MEXC its balance caps the buy (0.249 BTC at its 0.2 % fee).
-    mexc = FakeVenue("mexc_spot", [info], {"USDT": 25.0 if change == "fee" else 10_000.0, "BTC": 1.0})
-    gate = FakeVenue("gateio_spot", [info], {"USDT": 10_000.0, "BTC": 1.0})
-    config = ArbConfig(symbols=(BTC,), cooldown_s=0.0, max_position_notional=100.0)  # 1 BTC a venue
-    engine = ArbEngine({"mexc_spot": mexc, "gateio_spot": gate}, config)
+    engine, mexc, gate = make(max_position_notional=100.0)  # 1 BTC a venue
+    if change == "fee":
+        mexc.balances["USDT"] = AssetBalance("USDT", 25.0)  # caps the buy: 0.249 BTC at its 0.2 % fee
     mexc.set_book(BTC, *CHEAP)
-    gate.set_book(BTC, *FLAT)
-    engine.attach()
     await step(engine)
     if change == "balance":
         gate.balances["BTC"] = AssetBalance("BTC", 0.1)  # Gate can now sell only 0.1
     elif change == "fill":
         _fill(engine, "gateio_spot", Side.SELL, 0.95, 1)  # 0.05 left under Gate's position limit
     elif change == "exposure":
-        engine.executor.at_risk_notional = config.max_unhedged_notional - 10.0  # 0.1 BTC of room
+        engine.executor.at_risk_notional = engine.config.max_unhedged_notional - 10.0  # 0.1 BTC of room
     else:
         mexc.taker_fees[BTC] = 0.005  # MEXC's USDT now buys 0.248
     gate.set_book(BTC, *RICH)
