@@ -697,7 +697,9 @@ class ArbEngine:
     def size_cap(self, cand: Candidate) -> tuple[str, float]:
         """The tightest of the risk room and both legs' balances for `cand`: (which binds, how
         many base units). Reads only the buy venue's best ask and each leg's worst chunk price
-        from the books; the rest is account state (positions, exposure, balances, fees)."""
+        from the books; the rest is account state (positions, exposure, balances, fees).
+        ArmedDecisions keeps its answers keyed by what it reads (`_inputs`): a new input
+        read here must be added there (tests/arb/test_armed.py changes each one)."""
         closing = cand.kind is Kind.BASIS_CLOSE
         price = cand.buy.asks[0][0]
         room = self.risk.room(
