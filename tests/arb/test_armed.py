@@ -163,3 +163,15 @@ async def test_a_cap_prepared_before_the_account_changed_is_not_used(change, qua
     assert full is not None and full.quantity == quantity
     engine.armed.arm(BTC)  # prepared again (the loop's next step): the same answer
     assert engine.armed.decide(BTC) == full
+
+
+async def test_a_venue_that_no_longer_lists_the_symbol_is_left_to_the_full_decision():
+    engine, mexc, gate = make()
+    mexc.set_book(BTC, *CHEAP)
+    await step(engine)
+    del gate.symbols_info[BTC]  # delisted there (reloaded markets) while its book still shows
+    gate.set_book(BTC, *RICH)
+    assert engine.armed.decide(BTC) is None
+    engine.armed.arm(BTC)  # drops what it kept for the pair, raises nothing
+    assert engine.armed.decide(BTC) is None
+    assert engine._decide(BTC, None)[0] is None  # the full decision leaves that venue out

@@ -123,7 +123,8 @@ class ArmedDecisions:
             book = buy.venue.get_book(symbol)
             ask = book.best_ask if book is not None else None
             key = (symbol, i, j)
-            if ask is None or ask[0] <= 0:
+            listed = symbol in buy.venue.symbols_info and symbol in sell.venue.symbols_info
+            if ask is None or ask[0] <= 0 or not listed:
                 self._caps.pop(key, None)
                 continue
             fee = buy.venue.taker_fee(symbol)
@@ -178,8 +179,10 @@ class ArmedDecisions:
         books, fees = [], []
         for index, spot in enumerate(setup.spots):
             book = spot.venue.get_book(symbol) if lifted is None or index not in lifted else lifted[index]
-            if book is None:
-                return None  # a desynced venue: the full decision shows it from its ticker
+            if book is None or symbol not in spot.venue.symbols_info:
+                # A desynced venue (the full decision shows it from its ticker), or one that no
+                # longer lists the symbol (the full decision leaves it out).
+                return None
             books.append(book)
             fees.append(spot.venue.taker_fee(symbol))
         cfg = engine.config
