@@ -403,17 +403,18 @@ class ArbEngine:
 
     def rehearse(self, symbol: Symbol) -> int:
         """The reflex's work on `symbol` as if its books crossed, without any of its effects:
-        the cross test, the decision (candidates, guard, risk, sizing) on the live books with one venue's best
-        bid lifted 1 % above another's best ask (each way in turn), then the chosen trade's two orders built and
-        signed by their venues (`limit_order_bytes`: not sent, not tracked). Nothing is
-        recorded. Returns how many order requests were built (0: no trade would be chosen)."""
-        self._crossed(symbol)  # the reflex's first test, run on every crossing (its answer unused)
+        the decision on the live books with one venue's best bid lifted 1 % above another's
+        best ask (each way in turn; the prepared decision, else the cross test and the full
+        decision, as the reflex takes them), the fleet asked dry, then the chosen trade's two
+        orders built and signed by their venues (`limit_order_bytes`: not sent, not tracked).
+        Nothing is recorded. Returns how many order requests were built (0: no trade would
+        be chosen)."""
         # Each direction in turn: a crossing may come either way.
         self._rehearsals += 1
         flip = self._rehearsals % 2 == 0
-        # The prepared decision, as the reflex takes it first; else the full one on a copy.
         opp = self.armed.rehearse(symbol, flip)
         if opp is None:
+            self._crossed(symbol)  # the reflex's test when the prepared one cannot tell (answer unused)
             opp = self._rehearse_full(symbol, flip)
             if opp is None:
                 return 0
