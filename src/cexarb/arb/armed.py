@@ -176,19 +176,22 @@ class ArmedDecisions:
         engine = self._engine
         if setup is None or engine.has_basis_position(symbol):
             return None
-        books, fees = [], []
+        # Each book's best levels read once (the books cannot change during this call).
+        books, bests, fees = [], [], []
         for index, spot in enumerate(setup.spots):
-            book = spot.venue.get_book(symbol) if lifted is None or index not in lifted else lifted[index]
-            if book is None or symbol not in spot.venue.symbols_info:
+            venue = spot.venue
+            book = venue.get_book(symbol) if lifted is None or index not in lifted else lifted[index]
+            if book is None or symbol not in venue.symbols_info:
                 # A desynced venue (the full decision shows it from its ticker), or one that no
                 # longer lists the symbol (the full decision leaves it out).
                 return None
             books.append(book)
-            fees.append(spot.venue.taker_fee(symbol))
+            bests.append((book.best_bid, book.best_ask))
+            fees.append(venue.taker_fee(symbol))
         cfg = engine.config
         found = None
         for i, j in setup.pairs:
-            ask, bid = books[i].best_ask, books[j].best_bid
+            ask, bid = bests[i][1], bests[j][0]
             if ask is None or bid is None:
                 continue
             edge = edge_bps(ask[0], fees[i], bid[0], fees[j])
@@ -196,23 +199,22 @@ class ArmedDecisions:
                 if found is not None:
                     return None  # two candidates: the full decision ranks them
                 found = (i, j, edge)
-        if found is None or self._basis_candidate(symbol, setup, books, fees):
+        if found is None or (setup.basis and self._basis_candidate(symbol, setup, books, fees)):
             return None
         i, j, edge = found
         buy, sell = setup.spots[i], setup.spots[j]
-        buy_book, sell_book = books[i], books[j]
-        ages = []
-        for spot, book in ((buy, buy_book), (sell, sell_book)):
-            age = spot.venue.book_age_ms(symbol)
-            # The guard's checks (RiskManager.book_problem) on the pair's books.
-            if age > cfg.stale_ms or book.best_bid is None or book.best_ask is None:
-                return None
-            ages.append(age)
+        # The guard's checks (RiskManager.book_problem) on the pair's books.
+        if None in bests[i] or None in bests[j]:
+            return None
+        buy_age, sell_age = buy.venue.book_age_ms(symbol), sell.venue.book_age_ms(symbol)
+        if buy_age > cfg.stale_ms or sell_age > cfg.stale_ms:
+            return None
         if engine.entry_refusal(symbol) is not None:
             return None
-        asks, bids = buy_book.asks.top(2), sell_book.bids.top(2)
-        if any(qty <= 0 for _, qty in asks) or any(qty <= 0 for _, qty in bids):
-            return None
+        asks, bids = books[i].asks.top(2), books[j].bids.top(2)
+        for _, qty in (*asks, *bids):
+            if qty <= 0:
+                return None
         chunks = match_depth(asks, fees[i], bids, fees[j], cfg.min_edge_bps, cfg.depth_levels)
         if len(chunks) != 1:
             return None  # one chunk from the top two levels is one chunk from the whole books
@@ -223,8 +225,8 @@ class ArmedDecisions:
         cand = Candidate(
             Kind.SPOT_SPOT,
             symbol,
-            VenueBook(buy.name, buy.venue.symbols_info[symbol], [], asks, ages[0], True, fees[i]),
-            VenueBook(sell.name, sell.venue.symbols_info[symbol], bids, [], ages[1], True, fees[j]),
+            VenueBook(buy.name, buy.venue.symbols_info[symbol], [], asks, buy_age, True, fees[i]),
+            VenueBook(sell.name, sell.venue.symbols_info[symbol], bids, [], sell_age, True, fees[j]),
             edge,
             tuple(chunks),
         )

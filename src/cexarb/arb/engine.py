@@ -293,6 +293,8 @@ class ArbEngine:
 
     def has_basis_position(self, symbol: Symbol) -> bool:
         """Does the engine hold a basis on `symbol` (its close is a candidate)?"""
+        if not self.basis:  # the reflex asks on every crossing; mostly there is none
+            return False
         return any(sym == symbol and pos.quantity > 0 for (_, _, sym), pos in self.basis.items())
 
     def on_fill(self, venue: str, fill: Execution) -> None:
@@ -684,7 +686,9 @@ class ArbEngine:
     def entry_refusal(self, symbol: Symbol) -> str | None:
         """Why no trade on `symbol` may start now whatever its books say (None: it may): the
         kill switch, the open-order and exposure limits, the fleet, a residual, the cooldown."""
-        open_orders = sum(open_order_count(v) for v in self.venues.values()) + self.executor.in_flight
+        open_orders = self.executor.in_flight
+        for venue in self.venues.values():  # a loop, not a generator: asked on every crossing
+            open_orders += open_order_count(venue)
         problem = self.risk.entry_problem(open_orders, self.executor.exposure_notional)
         problem = problem or self.fleet.entry_problem()
         if problem:
@@ -727,9 +731,9 @@ class ArbEngine:
 
     def sized(self, cand: Candidate, binding: str, cap: float) -> Opportunity | str:
         """`cand` sized up to `cap` base units (`binding`: the limit that set it), or why not."""
-        depth = sum(ch.quantity for ch in cand.chunks)
         sized = size_candidate(cand, cap)
         if isinstance(sized, str):
+            depth = sum(ch.quantity for ch in cand.chunks)
             return f"{sized}({binding})" if cap < depth else sized
         if sized.kind is Kind.BASIS_OPEN:
             funding = self.funding_bps.get((sized.sell.venue, sized.symbol), 0.0)

@@ -114,7 +114,9 @@ class Executor:
 
     @property
     def unhedged_notional(self) -> float:
-        return sum(r.notional for r in self.residuals.values())
+        residuals = self.residuals
+        # Read on every decision; mostly there is none.
+        return sum(r.notional for r in residuals.values()) if residuals else 0.0
 
     @property
     def exposure_notional(self) -> float:

@@ -4,12 +4,16 @@ prices on tick, symbol minimums met, capped by balances and risk room. Pure, no 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from operator import attrgetter
 
 import msgspec
 
 from cexarb.arb.opportunity import Candidate, Kind, VenueBook, net_edge
 from cexarb.model import AssetBalance, Side, Symbol, SymbolInfo
 from cexarb.model.rounding import is_on_grid, round_down, round_price
+
+# A chunk's quantity: summed without a generator's frame (sizing runs in the reflex).
+_QUANTITY = attrgetter("quantity")
 
 
 def base_step(info: SymbolInfo) -> float:
@@ -89,7 +93,7 @@ def size_candidate(candidate: Candidate, max_quantity: float) -> Opportunity | s
     lot = common_lot(buy_info, sell_info)
     if lot is None:
         return "incompatible_steps"
-    depth = sum(ch.quantity for ch in candidate.chunks)
+    depth = sum(map(_QUANTITY, candidate.chunks))
     quantity = round_down(min(depth, max_quantity), lot)
     minimum = max(min_base_quantity(buy_info), min_base_quantity(sell_info), lot)
     if quantity < minimum - lot * 1e-9:

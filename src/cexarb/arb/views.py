@@ -105,4 +105,4 @@ class TradingVenue(MarketView, Protocol):
 
 
 def open_order_count(venue: TradingVenue) -> int:
-    return sum(len(orders) for orders in venue.open_orders.values())
+    return sum(map(len, venue.open_orders.values()))

@@ -21,10 +21,6 @@ _EPS = 1e-9
 _REL_EPS = 1e-15
 
 
-def _tolerance(steps: float) -> float:
-    return _EPS + abs(steps) * _REL_EPS
-
-
 # Pure, and called with a handful of tick and step sizes on every order and sizing: cached.
 @functools.lru_cache(maxsize=1024)
 def decimals_of(increment: float) -> int:
@@ -43,13 +39,13 @@ def decimals_of(increment: float) -> int:
 def round_down(value: float, increment: float) -> float:
     """Largest multiple of `increment` <= value (quantities: never more than asked)."""
     steps = value / increment
-    steps = math.floor(steps + _tolerance(steps))
+    steps = math.floor(steps + (_EPS + abs(steps) * _REL_EPS))  # the tolerance in increments
     return round(steps * increment, decimals_of(increment))
 
 
 def round_up(value: float, increment: float) -> float:
     steps = value / increment
-    steps = math.ceil(steps - _tolerance(steps))
+    steps = math.ceil(steps - (_EPS + abs(steps) * _REL_EPS))  # the tolerance in increments
     return round(steps * increment, decimals_of(increment))
 
 
