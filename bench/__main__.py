@@ -14,7 +14,7 @@ from bench import peers
 from bench.harness import Report
 from cexarb import eventloop
 
-SECTIONS = ("hotpath", "pieces", "sim", "ticktotrade", "floors", "ws", "memory", "fleet")
+SECTIONS = ("hotpath", "pieces", "sim", "ticktotrade", "floors", "reflex", "ws", "memory", "fleet")
 
 
 def machine() -> dict[str, str]:
@@ -166,6 +166,10 @@ def main(argv: list[str] | None = None) -> int:
         from bench import floors
 
         floors.run(report, args.quick)
+    if "reflex" in sections:
+        from bench import reflex
+
+        reflex.run(report, args.quick)
     if "ws" in sections:
         from bench import wsclients
 
