@@ -74,9 +74,9 @@ def _checked(reply: Any) -> Any:
     return reply
 
 
-async def _placed(reply: Awaitable[Any], sent: Order) -> Order:
+async def _placed(reply: Awaitable[Any], request: OrderRequest, template: _NewOrder) -> Order:
     """The order a new-order reply written by place_order_now confirms, read as place_order reads it."""
-    return codec.parse_new_order(_checked(await reply), sent)
+    return codec.parse_new_order(_checked(await reply), template.sent(request))
 
 
 def _http(config: VenueConfig, session, rate_limiter, **kw) -> HttpClient:
@@ -178,6 +178,27 @@ class _NewOrder:
         self.order_type = order_type
         self.tif = tif
 
+    def sent(self, request: OrderRequest) -> Order:
+        """`request` as this template sends it, which its reply is read against: built once
+        the reply is in, off the order lane. The reply may hold only symbol, orderId,
+        orderListId and transactTime: the order comes from the request, so a placed order is
+        never reported as an error."""
+        quantity = request.quantity
+        # Positional, in Order's field order (tests/model/test_order_fields.py pins it).
+        order = Order(
+            request.symbol,
+            "",
+            request.client_order_id,
+            request.side,
+            self.order_type,
+            0.0 if self.market else request.price,  # a market order carries no price
+            quantity,
+            OrderStatus.NEW,
+            self.tif,
+        )
+        order.remaining_quantity = quantity
+        return order
+
 
 class MexcSpotPrivateRest(MexcWalletMixin):
     """`PrivateRest` + `WithdrawalRest` for MEXC spot, plus listen keys and asset networks.
@@ -266,34 +287,24 @@ class MexcSpotPrivateRest(MexcWalletMixin):
             "newClientOrderId": client_order_id,
         }
 
-    def _new_order(self, request: OrderRequest) -> tuple[str, Order]:
+    def _new_order(self, request: OrderRequest) -> tuple[str, _NewOrder]:
         """The new-order request's query (its template's, filled with this order's quantity,
-        price and client id), and the order as sent, which its reply is read against.
+        price and client id), and the template (`_NewOrder.sent` reads the reply).
         `reduce_only` has no meaning on spot and is not sent."""
-        symbol, quantity, cid = request.symbol, request.quantity, request.client_order_id
+        symbol, quantity = request.symbol, request.quantity
         info = self.symbols.info(symbol)
         key = (symbol, request.side, request.order_type, request.time_in_force)
         template = self._templates.get(key)
         if template is None or template.info is not info:  # new, or the symbol's info replaced
             template = self._template(key, info)
         # Decimal text needs no url-encoding; a client id may (one the caller chose).
-        step, tick, cid_text = template.step, template.tick, query_text(cid)
+        step, tick, cid_text = template.step, template.tick, query_text(request.client_order_id)
         quantity_text = format_on_grid(quantity, step) if step else format_decimal(quantity)
         if template.market:  # a market order carries no price
-            price = 0.0
-            query = template.query.fill(quantity_text, cid_text)
-        else:
-            price = request.price
-            price_text = format_on_grid(price, tick) if tick else format_decimal(price)
-            query = template.query.fill(quantity_text, price_text, cid_text)
-        # The reply may hold only symbol, orderId, orderListId and transactTime: the order is
-        # built from this request, so a placed order is never reported as an error.
-        # Positional, in Order's field order (tests/model/test_order_fields.py pins it).
-        sent = Order(
-            symbol, "", cid, request.side, template.order_type, price, quantity, OrderStatus.NEW, template.tif
-        )
-        sent.remaining_quantity = quantity
-        return query, sent
+            return template.query.fill(quantity_text, cid_text), template
+        price = request.price
+        price_text = format_on_grid(price, tick) if tick else format_decimal(price)
+        return template.query.fill(quantity_text, price_text, cid_text), template
 
     def _template(
         self, key: tuple[Symbol, Side, OrderType, TimeInForce], info: SymbolInfo | None
@@ -315,22 +326,22 @@ class MexcSpotPrivateRest(MexcWalletMixin):
 
     async def place_order(self, request: OrderRequest) -> Order:
         """POST /api/v3/order; `reduce_only` has no meaning on spot and is not sent."""
-        query, sent = self._new_order(request)
+        query, template = self._new_order(request)
         # The client directly (not `_signed`): one coroutine less, and `_checked` runs once, below.
         reply = await self._http.request("POST", _ORDER_PATH, query=query, signed=True, pool=_ORDERS_POOL)
-        return codec.parse_new_order(_checked(reply), sent)
+        return codec.parse_new_order(_checked(reply), template.sent(request))
 
     def place_order_now(self, request: OrderRequest) -> Awaitable[Order] | None:
         """place_order with its request written before this returns when the transport can
         (HttpClient.send_now); awaiting gives what place_order gives, errors included. None:
         nothing was sent (call place_order)."""
-        query, sent = self._new_order(request)
+        query, template = self._new_order(request)
         reply = self._http.send_now("POST", _ORDER_PATH, query=query, signed=True, pool=_ORDERS_POOL)
-        return None if reply is None else _placed(reply, sent)
+        return None if reply is None else _placed(reply, request, template)
 
     def order_bytes(self, request: OrderRequest) -> bytes:
         """The bytes place_order would write for `request` now: nothing sent, nothing counted."""
-        query, _sent = self._new_order(request)
+        query, _template = self._new_order(request)
         return self._http.encode_request("POST", _ORDER_PATH, query=query, signed=True)
 
     def _order_ref(self, symbol: Symbol, order_id: str | None, client_order_id: str | None) -> dict:
