@@ -318,3 +318,56 @@ async def test_bad_input_raises_at_once_and_a_failing_signer_leaves_the_same_acc
         client.send_now("POST", "/orders", **bad)
     assert (client.stats.requests, _window(limiter)) == (3, (0, 3))  # as request() counts it
     assert len(server.requests) == 1
+
+
+class _LineSigner:
+    """A HeadSigner like the venues' (sign_lines gives the query and its headers as lines):
+    adds `ts` to the query and each of `header_names` with the body's length and the time."""
+
+    def __init__(self, *header_names: str) -> None:
+        self.header_names = header_names
+
+    def __call__(self, request: PreparedRequest, timestamp_ms: int) -> None:
+        request.query, _ = self.sign_lines(request.method, request.path, request.query, request.body, timestamp_ms)  # fmt: skip
+        for name in self.header_names:
+            request.headers[name] = f"{len(request.body)}:{timestamp_ms}"
+
+    def sign_lines(self, method: str, path: str, query: str, body: bytes, timestamp_ms: int) -> tuple[str, str]:  # fmt: skip
+        lines = "".join(f"{name}: {len(body)}:{timestamp_ms}\r\n" for name in self.header_names)
+        return (f"{query}&ts={timestamp_ms}" if query else f"ts={timestamp_ms}"), lines
+
+
+@pytest.mark.parametrize(
+    ("names", "headers"),
+    [
+        (("X-Sign", "X-Key"), None),
+        (("X-Sign", "User-Agent"), None),  # the signer's User-Agent: no default one
+        (("X-Sign",), {"User-Agent": "mine", "X-Default": "1"}),
+        (("X-Default", "X-Sign"), {"X-Default": "1"}),  # replaces a client header: kept in place
+        (("X-Sign", "X-Sign"), None),  # set twice: sent once
+    ],
+)
+async def test_a_signer_giving_head_lines_writes_the_bytes_of_one_signing_a_copy(lane, names, headers):
+    server, client, _ = await lane([OK] * 6, signer=_LineSigner(*names), headers=headers)
+    get = {"params": {"symbol": "BTC_USDT"}, "signed": True}
+    await client.request("POST", "/orders", **ORDER)  # through WirePool.request: a signed copy
+    await client.request("GET", "/orders", **get)
+    dry_post = client.encode_request("POST", "/orders", **ORDER)
+    dry_get = client.encode_request("GET", "/orders", **get)
+    await client.send_now("POST", "/orders", **ORDER)
+    await client.send_now("GET", "/orders", **get)
+    request_post, request_get, now_post, now_get = server.requests
+    assert now_post == request_post == dry_post
+    assert now_get == request_get == dry_get
+    assert b"X-Sign: 14:1700000000123\r\n" in dry_post and b"X-Sign: 0:1700000000123\r\n" in dry_get
+
+
+async def test_a_signer_line_with_a_line_break_is_refused_before_anything_is_sent(lane):
+    server, client, limiter = await lane([WARM], signer=_LineSigner("X-Sign\r\nX-Injected"))
+    await client.request("GET", "/warm")
+    with pytest.raises(ValueError, match="line break"):
+        client.encode_request("POST", "/orders", **ORDER)
+    with pytest.raises(ValueError, match="line break"):
+        client.send_now("POST", "/orders", **ORDER)
+    assert (client.stats.requests, _window(limiter)) == (2, (0, 2))  # as a failing signer's
+    assert len(server.requests) == 1

@@ -16,7 +16,7 @@ import time
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import quote
 
 import aiohttp
@@ -38,7 +38,14 @@ from cexarb.transport.causes import network_cause
 from cexarb.transport.clock import Clock
 from cexarb.transport.ratelimit import RateLimiter
 from cexarb.transport.stats import MS_BUCKETS, LatencyHistogram
-from cexarb.transport.wire import ConnectFailed, ConnectionLost, Reply, WirePool
+from cexarb.transport.wire import (
+    USER_AGENT_LINE,
+    ConnectFailed,
+    ConnectionLost,
+    Reply,
+    WirePool,
+    header_lines,
+)
 
 _log = logging.getLogger(__name__)
 
@@ -63,6 +70,53 @@ class PreparedRequest:
 
 Signer = Callable[[PreparedRequest, int], None]
 ErrorMapper = Callable[[int, bytes, Mapping[str, str]], ExchangeError]
+
+
+class HeadSigner(Protocol):
+    """A `Signer` that can also sign without a request object: it gives the query as sent and
+    its headers as head lines, exactly what calling it sets on a request. Our own connections
+    then write a signed request's head from text stated once plus these lines (no request
+    copy, no header dict: the order lane)."""
+
+    header_names: tuple[str, ...]  # the headers it sets, in the order it sets them
+
+    def __call__(self, request: PreparedRequest, timestamp_ms: int) -> None: ...
+
+    def sign_lines(
+        self, method: str, path: str, query: str, body: bytes, timestamp_ms: int
+    ) -> tuple[str, str]:
+        """The query as sent and the signer's headers as lines ("Name: value\r\n" each)."""
+        ...
+
+
+class _SignedHead:
+    """The lines of a signed request's head around the signer's own, for one header template:
+    `before` (the client's headers), `after` (User-Agent, unless a header names it) and how
+    many lines the head holds in all, the signer's included."""
+
+    __slots__ = ("before", "after", "count")
+
+    def __init__(self, before: str, after: str, count: int) -> None:
+        self.before = before
+        self.after = after
+        self.count = count
+
+
+def _signed_head(signer: Signer | HeadSigner | None, headers: Mapping[str, str]) -> _SignedHead | None:
+    """`headers`' part of a signed head written from lines (HeadSigner); None: the request is
+    signed on a copy and encoded from its header dict, the only way to give the same bytes
+    when the signer cannot give lines or replaces one of `headers` (a dict keeps its place)."""
+    names = getattr(signer, "header_names", None)
+    if names is None or not hasattr(signer, "sign_lines"):
+        return None
+    if len(set(names)) != len(names) or any(name in headers for name in names):
+        return None
+    try:
+        before = header_lines(headers)
+    except ValueError:
+        return None  # encode() refuses every such request, as ever
+    after = "" if "User-Agent" in headers or "User-Agent" in names else USER_AGENT_LINE
+    return _SignedHead(before, after, len(headers) + len(names) + (1 if after else 0))
 
 
 @dataclass(slots=True)
@@ -190,6 +244,9 @@ class HttpClient:
         # MEXC refuses a write without it, bodyless ones too (700013), and Gate's docs send it
         # on every write; it costs nothing on venues that ignore it.
         self._write_headers = {**self._default_headers, "Content-Type": "application/json"}
+        # Their lines around the signer's in a signed head on our own connections, stated once.
+        self._write_head = _signed_head(signer, self._write_headers)
+        self._default_head = _signed_head(signer, self._default_headers)
         self.stats = HttpStats()
 
     @property
@@ -272,9 +329,13 @@ class HttpClient:
         taken, no stats counted. For rehearsing the order path (keeping its code warm) and for
         tests. Makes the client's connection pool if it has none yet (no connection opened)."""
         base = self._prepare(method, path, params, json_body, signed, query)
+        wire = self._own_wire()
+        head = self._head(base) if signed else None
+        if head is not None:  # as _start writes it
+            return self._encode_signed(base, head, wire)
         prepared = PreparedRequest(base.method, base.path, base.query, base.body, base.headers.copy())
         target = self._target(prepared, signed)
-        return self._own_wire().encode(prepared.method, target, prepared.headers, prepared.body)
+        return wire.encode(prepared.method, target, prepared.headers, prepared.body)
 
     def _prepare(
         self,
@@ -434,19 +495,30 @@ class HttpClient:
         which the caller saw able to), else on its way (`_exchange`). Gives when it started
         (the latency clock) and its reply."""
         self.stats.requests += 1
+        head = self._head(base) if signed and wire is not None else None
+        if head is not None:  # the order lane: no request copy, the head from lines
+            data = self._encode_signed(base, head, wire)
+            # send_now saw wire.can_send_now() with nothing awaited since: no second check.
+            return time.perf_counter(), wire.write_now(data, base.method, self._timeout_s)
         # A copy: the signer adds to it, and a retry signs anew.
         prepared = PreparedRequest(base.method, base.path, base.query, base.body, base.headers.copy())
-        if signed:  # _target, inline: one frame less on the order lane
-            self._signer(prepared, self.clock.now_ms())
-        query = prepared.query
-        target = prepared.path + "?" + query if query else prepared.path
-        started = time.perf_counter()
+        target = self._target(prepared, signed)
         if wire is None:
-            return started, self._exchange(prepared, target)
-        # send_now saw wire.can_send_now() with nothing awaited since: no second check.
-        return started, wire.write_now(
-            prepared.method, target, prepared.headers, prepared.body, self._timeout_s
-        )
+            return time.perf_counter(), self._exchange(prepared, target)
+        data = wire.encode(prepared.method, target, prepared.headers, prepared.body)
+        return time.perf_counter(), wire.write_now(data, prepared.method, self._timeout_s)
+
+    def _head(self, base: PreparedRequest) -> _SignedHead | None:
+        """The lines around the signer's of `base`'s head, signed (None: signed on a copy)."""
+        return self._write_head if base.headers is self._write_headers else self._default_head
+
+    def _encode_signed(self, base: PreparedRequest, head: _SignedHead, wire: WirePool) -> bytes:
+        """The bytes of `base` signed now, what encode() gives for it signed on a copy: its
+        head from `head`'s lines and the signer's (HeadSigner.sign_lines)."""
+        method, path, body = base.method, base.path, base.body
+        query, lines = self._signer.sign_lines(method, path, base.query, body, self.clock.now_ms())
+        target = path + "?" + query if query else path
+        return wire.encode_head(method, target, f"{head.before}{lines}{head.after}", head.count, body)
 
     def _target(self, prepared: PreparedRequest, signed: bool) -> str:
         """Path and query as sent (signed first: a retry gets a fresh timestamp)."""

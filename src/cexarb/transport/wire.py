@@ -30,7 +30,8 @@ from cexarb.transport.causes import network_cause
 
 _MAX_HEAD_BYTES = 64 * 1024
 _NO_BODY_STATUS = frozenset({204, 304})
-_USER_AGENT_LINE = "User-Agent: cexarb"
+# Sent when the request's headers name no User-Agent (encode_head's callers add it themselves).
+USER_AGENT_LINE = "User-Agent: cexarb\r\n"
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 # How early a timer may fire against the loop's clock (uvloop counts whole milliseconds).
 _CLOCK_RESOLUTION_S = 0.001
@@ -247,6 +248,15 @@ class _Slots(asyncio.Semaphore):
         return True
 
 
+def header_lines(headers: Mapping[str, str]) -> str:
+    """`headers` as encode() writes them in a head ("Name: value\r\n" each, in order), for
+    WirePool.encode_head. Raises ValueError if a header carries a line break."""
+    text = "".join([f"{name}: {value}\r\n" for name, value in headers.items()])
+    if text.count("\n") != len(headers) or text.count("\r") != len(headers):
+        raise ValueError("a header carries a line break")
+    return text
+
+
 class WirePool:
     """Keep-alive connections to one origin (`scheme://host[:port]`), opened on demand."""
 
@@ -312,14 +322,12 @@ class WirePool:
         no connection is idle, every slot is taken or the pool is closed: nothing was written."""
         if not self.can_send_now():
             return None
-        return self.write_now(method, target, headers, body, timeout_s)
+        return self.write_now(self.encode(method, target, headers, body), method, timeout_s)
 
-    def write_now(
-        self, method: str, target: str, headers: Mapping[str, str], body: bytes, timeout_s: float
-    ) -> asyncio.Future[Reply]:
-        """send_now once its caller saw can_send_now() true, with nothing awaited since (the
-        order lane asks first, then signs: asking twice cost it a check per order)."""
-        data = self.encode(method, target, headers, body)
+    def write_now(self, data: bytes, method: str, timeout_s: float) -> asyncio.Future[Reply]:
+        """send_now of a request already encoded (`data`, from encode or encode_head) once its
+        caller saw can_send_now() true, with nothing awaited since (the order lane asks first,
+        then signs: asking twice cost it a check per order)."""
         conn = self._idle.pop()  # open: can_send_now dropped the closed ones
         self._slots._value -= 1  # take_now's effect: can_send_now just saw a slot free
         waiter = self._write(conn, data, method, self.loop.time() + timeout_s)
@@ -341,17 +349,25 @@ class WirePool:
     def encode(self, method: str, target: str, headers: Mapping[str, str], body: bytes) -> bytes:
         """The bytes request() writes for this request (`target`: path and query, verbatim):
         head and body. Raises ValueError if a line or header carries a line break."""
-        lines = [f"{method} {target} HTTP/1.1", self._host_line]
+        lines = []
         for name, value in headers.items():  # a loop, not a comprehension: no function object (3.11)
-            lines.append(f"{name}: {value}")
+            lines.append(f"{name}: {value}\r\n")
         if "User-Agent" not in headers:
-            lines.append(_USER_AGENT_LINE)
+            lines.append(USER_AGENT_LINE)
+        return self.encode_head(method, target, "".join(lines), len(lines), body)
+
+    def encode_head(self, method: str, target: str, lines: str, count: int, body: bytes) -> bytes:
+        """encode() of headers already written as head lines: `lines` is `count` lines of
+        "Name: value\r\n" (header_lines' text, in the order sent; a User-Agent line among them
+        or it goes without). For a client that states its constant headers' lines once.
+        Raises ValueError if the request line or a header carries a line break."""
         if body or method in _BODY_METHODS:
-            lines.append(f"Content-Length: {len(body)}")
-        lines += ("", "")  # joined: the blank line that ends the head
-        head = "\r\n".join(lines)
-        breaks = len(lines) - 1
-        if head.count("\n") != breaks or head.count("\r") != breaks:
+            head = f"{method} {target} HTTP/1.1\r\n{self._host_line}\r\n{lines}Content-Length: {len(body)}\r\n\r\n"
+            count += 4  # line ends: request line, Host, Content-Length, the blank line
+        else:
+            head = f"{method} {target} HTTP/1.1\r\n{self._host_line}\r\n{lines}\r\n"
+            count += 3
+        if head.count("\n") != count or head.count("\r") != count:
             raise ValueError("a request line or header carries a line break")
         return head.encode("latin-1") + body if body else head.encode("latin-1")
 

@@ -22,9 +22,12 @@ def sign_payload(secret: str, payload: str) -> str:
 
 
 class MexcSigner:
-    """A transport `Signer`: `(PreparedRequest, timestamp_ms) -> None`, mutating the request."""
+    """A transport `HeadSigner`: `(PreparedRequest, timestamp_ms) -> None` mutates the request;
+    `sign_lines` gives the same as text."""
 
-    __slots__ = ("_api_key", "_secret", "_recv_window_ms", "_mac", "_window", "_key_text")
+    __slots__ = ("_api_key", "_secret", "_recv_window_ms", "_mac", "_window", "_key_text", "_key_line")
+
+    header_names = (API_KEY_HEADER,)
 
     def __init__(self, api_key: Secret, api_secret: Secret, recv_window_ms: int = 5000) -> None:
         self._api_key = api_key
@@ -37,16 +40,26 @@ class MexcSigner:
         self._mac = getattr(mac, "_hmac", None) or mac
         self._window = f"&recvWindow={recv_window_ms}"  # the same on every request
         self._key_text = api_key.reveal()  # the header's value, read on every order
+        self._key_line = f"{API_KEY_HEADER}: {self._key_text}\r\n"  # sign_lines' header
 
     def __call__(self, request, timestamp_ms: int) -> None:
+        request.query = self.sign_lines(
+            request.method, request.path, request.query, request.body, timestamp_ms
+        )[0]
+        request.headers[API_KEY_HEADER] = self._key_text
+
+    def sign_lines(
+        self, method: str, path: str, query: str, body: bytes, timestamp_ms: int
+    ) -> tuple[str, str]:
+        """The query with `timestamp`, `recvWindow` and `signature` appended, and the API key
+        header as a head line: what calling the signer sets on a request."""
         extra = f"timestamp={timestamp_ms}{self._window}"
-        query = f"{request.query}&{extra}" if request.query else extra
+        query = f"{query}&{extra}" if query else extra
         mac = self._mac.copy()
         mac.update(query.encode())
-        if request.body:
-            mac.update(request.body)
-        request.query = f"{query}&signature={mac.hexdigest()}"
-        request.headers[API_KEY_HEADER] = self._key_text
+        if body:
+            mac.update(body)
+        return f"{query}&signature={mac.hexdigest()}", self._key_line
 
     def __repr__(self) -> str:
         return f"MexcSigner(api_key={self._api_key!r}, recv_window_ms={self._recv_window_ms})"
