@@ -18,7 +18,7 @@ from cexarb.model.errors import (
     OrderNotFound,
     OrderStatusUnknown,
 )
-from cexarb.model.rounding import format_decimal, is_on_grid
+from cexarb.model.rounding import format_decimal, format_on_grid, grid_spec, is_on_grid
 from cexarb.transport import Clock, HttpClient, RateLimiter
 from cexarb.venues.gateio.auth import GateSigner
 from cexarb.venues.gateio.errors import VENUE, map_http_error
@@ -118,6 +118,12 @@ class GateRest:
 
 def price_text(price: float, info: SymbolInfo | None) -> str:
     return format_decimal(price, info.tick_size if info is not None else None)
+
+
+def spec_of(increment: float | None) -> str:
+    """The grid_spec an order kind keeps for `increment` ("": none, or an increment too broken
+    to have one: the number is then formatted, and refused, as without a kept spec)."""
+    return grid_spec(increment) if increment is not None and increment > 0 else ""
 
 
 class GateTradingRest(GateRest):
@@ -233,11 +239,12 @@ def order_ref(order_id: str | None, client_order_id: str | None) -> str:
     return ref
 
 
-def limit_price(price: float, info: SymbolInfo | None) -> str:
-    """A limit order's wire price: on the tick grid (InvalidPrice off it)."""
+def limit_price(price: float, info: SymbolInfo | None, spec: str = "") -> str:
+    """A limit order's wire price: on the tick grid (InvalidPrice off it). `spec`: the tick's
+    grid_spec when the caller keeps it (the order lane), else it is looked up."""
     if info is not None and not is_on_grid(price, info.tick_size):
         raise InvalidPrice(f"price {price!r} is not a multiple of the tick {info.tick_size}", venue=VENUE)
-    return price_text(price, info)
+    return format_on_grid(price, spec) if spec else price_text(price, info)
 
 
 def limit_tif(order_type: OrderType, time_in_force: TimeInForce) -> str:

@@ -39,7 +39,7 @@ from cexarb.model.errors import (
     RateLimitError,
     WithdrawalError,
 )
-from cexarb.model.rounding import format_decimal, is_on_grid, round_up
+from cexarb.model.rounding import format_decimal, format_on_grid, is_on_grid, round_up
 from cexarb.venues.gateio import codec
 from cexarb.venues.gateio.errors import VENUE
 from cexarb.venues.gateio.rest_common import (
@@ -51,6 +51,7 @@ from cexarb.venues.gateio.rest_common import (
     limit_price,
     limit_tif,
     order_ref,
+    spec_of,
 )
 from cexarb.venues.gateio.symbols import check_client_order_id, to_venue
 
@@ -81,9 +82,10 @@ class GateioSpotPublicRest(GateRest):
 
 class _OrderKind:
     """What a Gate spot order's symbol, side, type and time in force (and the account kind)
-    fix in its body: the fields between its client id and its numbers, and its time in force."""
+    fix in its body: the fields between its client id and its numbers, its time in force,
+    and the grids' format specs its numbers are written with ("": looked up per order)."""
 
-    __slots__ = ("info", "account", "market", "head", "tif")
+    __slots__ = ("info", "account", "market", "head", "tif", "tick", "step")
 
     def __init__(
         self, info: SymbolInfo | None, account: str, market: bool, head: dict[str, str], tif: str
@@ -93,6 +95,8 @@ class _OrderKind:
         self.market = market
         self.head = head
         self.tif = tif
+        self.tick = spec_of(info.tick_size) if info is not None else ""
+        self.step = spec_of(info.step_size) if info is not None else ""
 
 
 class GateioSpotPrivateRest(GateTradingRest):
@@ -145,8 +149,8 @@ class GateioSpotPrivateRest(GateTradingRest):
         if kind is None or kind.info is not info or kind.account != (self._account or "spot"):
             kind = self._kind(request, info)
         if not kind.market:
-            price_wire = limit_price(price, info)  # checked before the amount, as ever
-            amount = self._amount(quantity, info)
+            price_wire = limit_price(price, info, kind.tick)  # checked before the amount, as ever
+            amount = self._amount(quantity, info, kind.step)
             return {
                 "text": cid,
                 **kind.head,
@@ -171,7 +175,7 @@ class GateioSpotPrivateRest(GateTradingRest):
                 quote_step = 10.0**-info.quote_precision
                 body["amount"] = format_decimal(round_up(quote, quote_step), quote_step)
         else:
-            body["amount"] = self._amount(quantity, info)
+            body["amount"] = self._amount(quantity, info, kind.step)
         return body
 
     def _kind(self, request: OrderRequest, info: SymbolInfo | None) -> _OrderKind:
@@ -194,13 +198,17 @@ class GateioSpotPrivateRest(GateTradingRest):
         return kind
 
     @staticmethod
-    def _amount(quantity: float, info: SymbolInfo | None) -> str:
+    def _amount(quantity: float, info: SymbolInfo | None, spec: str) -> str:
+        """The wire amount of `quantity` base: on the step grid (InvalidOrder off it), written
+        with the step's grid spec `spec` ("": looked up)."""
         if info is not None and not is_on_grid(quantity, info.step_size):
             raise InvalidOrder(
                 f"quantity {quantity!r} is not a multiple of the step {info.step_size}",
                 venue=VENUE,
                 hint="round the quantity down to the step (cexarb.model.rounding.round_quantity)",
             )
+        if spec:
+            return format_on_grid(quantity, spec)
         return format_decimal(quantity, info.step_size if info is not None else None)
 
     def _place_body(self, request: OrderRequest) -> dict[str, Any]:
