@@ -495,7 +495,9 @@ class HttpClient:
         which the caller saw able to), else on its way (`_exchange`). Gives when it started
         (the latency clock) and its reply."""
         self.stats.requests += 1
-        head = self._head(base) if signed and wire is not None else None
+        head = None
+        if signed and wire is not None:  # _head, inline: a frame less on the order lane
+            head = self._write_head if base.headers is self._write_headers else self._default_head
         if head is not None:  # the order lane: no request copy, the head from lines
             data = self._encode_signed(base, head, wire)
             # send_now saw wire.can_send_now() with nothing awaited since: no second check.

@@ -235,6 +235,7 @@ class MexcSpotPrivateRest(MexcWalletMixin):
         register_secret(config.api_secret.reveal())
         self.config = config
         self.symbols = MexcSymbols(symbols_info)
+        self._infos = symbols_info  # the composite's dict, read per order (_new_order)
         # The new-order request per (symbol, side, type, time in force): a few per symbol traded.
         self._templates: dict[tuple[Symbol, Side, OrderType, TimeInForce], _NewOrder] = {}
         self._http = _http(
@@ -298,14 +299,16 @@ class MexcSpotPrivateRest(MexcWalletMixin):
         """The new-order request's query (its template's, filled with this order's quantity,
         price and client id), and the template (`_NewOrder.sent` reads the reply).
         `reduce_only` has no meaning on spot and is not sent."""
-        symbol, quantity = request.symbol, request.quantity
-        info = self.symbols.info(symbol)
+        symbol, quantity, cid = request.symbol, request.quantity, request.client_order_id
+        info = self._infos.get(symbol)  # symbols.info, without its frame
         key = (symbol, request.side, request.order_type, request.time_in_force)
         template = self._templates.get(key)
         if template is None or template.info is not info:  # new, or the symbol's info replaced
             template = self._template(key, info)
-        # Decimal text needs no url-encoding; a client id may (one the caller chose).
-        step, tick, cid_text = template.step, template.tick, query_text(request.client_order_id)
+        # Decimal text needs no url-encoding; a client id may (one the caller chose): ours is
+        # [0-9a-z], which query_text's first test passes (made here: a frame less).
+        cid_text = cid if cid.isalnum() and cid.isascii() else query_text(cid)
+        step, tick = template.step, template.tick
         quantity_text = format_on_grid(quantity, step) if step else format_decimal(quantity)
         if template.market:  # a market order carries no price
             return template.query.fill(quantity_text, cid_text), template
