@@ -184,6 +184,31 @@ async def test_a_header_with_a_line_break_is_refused_before_anything_is_sent(raw
     assert server.requests == []
 
 
+@pytest.mark.parametrize(
+    "part", ["target", "target cr", "target lf", "method", "name", "value", "lone cr", "lone lf"]
+)
+async def test_encode_refuses_a_line_break_in_any_part_of_the_head(part):
+    pool = WirePool("http://h")  # opens nothing until a request is sent
+    method, target, headers = "POST", "/o?a=1", {"X-A": "1"}
+    if part == "target":
+        target = "/o?a=1 HTTP/1.1\r\nX-Injected: 1\r\nX-B:"
+    elif part in ("target cr", "target lf"):
+        target = "/o?a=1\rX" if part == "target cr" else "/o?a=1\nX"
+    elif part == "method":
+        method = "POST /x HTTP/1.1\r\nX-Injected: 1\r\nX"
+    elif part == "name":
+        headers = {"X-A\r\nX-Injected": "1"}
+    elif part == "value":
+        headers = {"X-A": "1\r\nX-Injected: 1"}
+    else:
+        headers = {"X-A": "1\r" if part == "lone cr" else "1\n"}
+    assert pool.encode("POST", "/o?a=1", {"X-A": "1"}, b"{}").startswith(
+        b"POST /o?a=1 HTTP/1.1\r\nHost: h\r\n"
+    )
+    with pytest.raises(ValueError, match="line break"):
+        pool.encode(method, target, headers, b"{}")
+
+
 async def test_send_now_writes_on_an_idle_connection_the_bytes_request_writes(raw):
     ok = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
     server, pool = await raw([ok, ok])

@@ -361,15 +361,22 @@ class WirePool:
         "Name: value\r\n" (header_lines' text, in the order sent; a User-Agent line among them
         or it goes without). For a client that states its constant headers' lines once.
         Raises ValueError if the request line or a header carries a line break."""
+        # The request line's parts with `in` (memchr) and only the header lines counted: counting
+        # line ends over the whole head cost the order lane ~0.5 us. (The Host line holds none:
+        # urlsplit drops them.)
+        if (
+            "\n" in target
+            or "\r" in target
+            or "\n" in method
+            or "\r" in method
+            or lines.count("\n") != count
+            or lines.count("\r") != count
+        ):
+            raise ValueError("a request line or header carries a line break")
         if body or method in _BODY_METHODS:
             head = f"{method} {target} HTTP/1.1\r\n{self._host_line}\r\n{lines}Content-Length: {len(body)}\r\n\r\n"
-            count += 4  # line ends: request line, Host, Content-Length, the blank line
-        else:
-            head = f"{method} {target} HTTP/1.1\r\n{self._host_line}\r\n{lines}\r\n"
-            count += 3
-        if head.count("\n") != count or head.count("\r") != count:
-            raise ValueError("a request line or header carries a line break")
-        return head.encode("latin-1") + body if body else head.encode("latin-1")
+            return head.encode("latin-1") + body if body else head.encode("latin-1")
+        return f"{method} {target} HTTP/1.1\r\n{self._host_line}\r\n{lines}\r\n".encode("latin-1")
 
     def _write(self, conn: _Connection, data: bytes, method: str, deadline: float) -> asyncio.Future[Reply]:
         """Write `data` on `conn`: the future of its reply, which times out at `deadline`."""
