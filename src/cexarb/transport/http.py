@@ -59,13 +59,15 @@ _encode_json = msgspec.json.Encoder().encode
 _decode_json = msgspec.json.Decoder().decode
 
 
-@dataclass(slots=True)
-class PreparedRequest:
+class PreparedRequest(msgspec.Struct):
+    """One request as an attempt sends it (a signer may change its query and headers). A
+    Struct, not a dataclass: its __init__ runs no Python frame (one is made per order)."""
+
     method: str
     path: str  # full URL path as sent, including the base URL's prefix
     query: str  # url-encoded, sent verbatim; "" if none
     body: bytes  # exactly the bytes sent; b"" if none
-    headers: dict[str, str] = field(default_factory=dict)
+    headers: dict[str, str] = msgspec.field(default_factory=dict)
 
 
 Signer = Callable[[PreparedRequest, int], None]
