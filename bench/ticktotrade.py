@@ -479,7 +479,7 @@ def _engine_rows(
             f"{_traded(ours)} (engine skips: {engine['skipped'] or 'none'}"
             f"{'; halted: ' + engine['halted'] if engine['halted'] else ''}; outcomes {engine['outcomes']}; "
             f"pnl (realized, unrealized, fees) {engine['pnl']}); max {worst:,.0f} us; "
-            f"frame read -> decision p50 {statistics.median(f2d):,.0f} / "
+            f"frame read -> decision (every decision, the loop's after the crossing too) p50 {statistics.median(f2d):,.0f} / "
             f"p99 {percentile(f2d, 0.99):,.0f} us; CPU while trading {engine['cpu']:.0%} of a core; {setup}"
         ),
     )
