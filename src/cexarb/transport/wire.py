@@ -248,10 +248,15 @@ class _Slots(asyncio.Semaphore):
         return True
 
 
+def _header_text(headers: Mapping[str, str]) -> str:
+    """`headers` as a head writes them ("Name: value\r\n" each, in order), unchecked."""
+    return "".join([f"{name}: {value}\r\n" for name, value in headers.items()])
+
+
 def header_lines(headers: Mapping[str, str]) -> str:
     """`headers` as encode() writes them in a head ("Name: value\r\n" each, in order), for
     WirePool.encode_head. Raises ValueError if a header carries a line break."""
-    text = "".join([f"{name}: {value}\r\n" for name, value in headers.items()])
+    text = _header_text(headers)
     if text.count("\n") != len(headers) or text.count("\r") != len(headers):
         raise ValueError("a header carries a line break")
     return text
@@ -349,12 +354,10 @@ class WirePool:
     def encode(self, method: str, target: str, headers: Mapping[str, str], body: bytes) -> bytes:
         """The bytes request() writes for this request (`target`: path and query, verbatim):
         head and body. Raises ValueError if a line or header carries a line break."""
-        lines = []
-        for name, value in headers.items():  # a loop, not a comprehension: no function object (3.11)
-            lines.append(f"{name}: {value}\r\n")
+        lines, count = _header_text(headers), len(headers)
         if "User-Agent" not in headers:
-            lines.append(USER_AGENT_LINE)
-        return self.encode_head(method, target, "".join(lines), len(lines), body)
+            lines, count = lines + USER_AGENT_LINE, count + 1
+        return self.encode_head(method, target, lines, count, body)  # it checks the line breaks
 
     def encode_head(self, method: str, target: str, lines: str, count: int, body: bytes) -> bytes:
         """encode() of headers already written as head lines: `lines` is `count` lines of
