@@ -339,6 +339,39 @@ async def test_listener_errors_are_isolated(ex, venue):
     assert ex.get_trading_stats()["listener_errors"] >= 1
 
 
+async def test_public_listener_errors_are_isolated(ex, venue):
+    """A listener raising in on_book / on_book_ticker is counted; the book still moves and
+    the listeners after it are still called, in order, with the symbol / the ticker."""
+    from cexarb.model import BookTicker
+
+    seen: list[object] = []
+
+    class Bad(PublicListener):
+        def on_book(self, symbol):
+            seen.append(("bad", symbol))
+            raise RuntimeError("strategy bug")
+
+        def on_book_ticker(self, ticker):
+            raise ValueError("strategy bug")
+
+    class Good(PublicListener):
+        def on_book(self, symbol):
+            seen.append(("good", symbol))
+
+        def on_book_ticker(self, ticker):
+            seen.append(ticker)
+
+    ex.add_listener(Bad())
+    ex.add_listener(Good())
+    venue.diff(BTC, bids=[(99.5, 2.0)])
+    assert seen == [("bad", BTC), ("good", BTC)]
+    assert ex.get_book(BTC).best_bid == (99.5, 2.0)
+    ticker = BookTicker(BTC, 99.5, 2.0, 101.0, 1.0, 0, 10**9)
+    venue.public_ws.handlers.book_ticker(ticker)
+    assert seen[-1] is ticker and ex.book_tickers[BTC] is ticker
+    assert ex.get_public_stats()["listener_errors"] == 2
+
+
 async def test_capabilities_are_structural(ex, venue):
     futures = FakeFuturesExchange(venue)
     assert isinstance(ex, TradingCapability) and isinstance(ex, BalanceCapability)

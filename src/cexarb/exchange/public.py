@@ -323,15 +323,23 @@ class CompositePublicExchange:
 
     def _handle_book_diff(self, diff: BookDiff) -> None:
         self._public_events += 1
-        sync = self._books.get(diff.symbol)
+        symbol = diff.symbol
+        sync = self._books.get(symbol)
         if sync is None:
             return
         result = sync.on_diff(diff)
         if result is _APPLIED:
-            self._on_book(diff.symbol)
+            # Fanout.__call__ inlined: a diff that moves the book can be the one that crosses,
+            # and a Python frame less before the listeners counts when it runs cold.
+            fanout = self._on_book
+            for callback in fanout.callbacks:
+                try:
+                    callback(symbol)
+                except Exception as exc:
+                    fanout._failed(callback, exc)
         elif result is _GAP:
             self._book_gaps += 1
-            self._schedule_resync(diff.symbol)
+            self._schedule_resync(symbol)
 
     def _handle_book_snapshot(self, snapshot: OrderBook) -> None:
         self._public_events += 1
@@ -345,7 +353,12 @@ class CompositePublicExchange:
         if current is not None and ticker.update_id and ticker.update_id < current.update_id:
             return
         self.book_tickers[ticker.symbol] = ticker
-        self._on_book_ticker(ticker)
+        fanout = self._on_book_ticker  # Fanout.__call__ inlined, as in _handle_book_diff
+        for callback in fanout.callbacks:
+            try:
+                callback(ticker)
+            except Exception as exc:
+                fanout._failed(callback, exc)
 
     def _handle_trade(self, trade: Trade) -> None:
         self._public_events += 1
