@@ -405,12 +405,18 @@ class ArbEngine:
 
     def rehearse(self, symbol: Symbol) -> int:
         """The reflex's work on `symbol` as if its books crossed, without any of its effects:
-        the decision on the live books with one venue's best bid lifted 1 % above another's
+        each venue's book-update frame path (`rehearse_book`: a frame the book holds already,
+        read and skipped), the decision on the live books with one venue's best bid lifted 1 % above another's
         best ask (each way in turn; the prepared decision, else the cross test and the full
         decision, as the reflex takes them), the fleet asked dry, then the chosen trade's two
         orders built and signed by their venues (`limit_order_bytes`: not sent, not tracked).
         Nothing is recorded. Returns how many order requests were built (0: no trade would
         be chosen)."""
+        # The frame path first, as a crossing comes: each venue's book update read and skipped.
+        for venue in self.venues.values():
+            rehearse_book = getattr(venue, "rehearse_book", None)
+            if rehearse_book is not None:
+                rehearse_book(symbol)
         # Each direction in turn: a crossing may come either way.
         self._rehearsals += 1
         flip = self._rehearsals % 2 == 0

@@ -12,7 +12,7 @@ from cexarb.venues.contracts import PrivateWebsocketHandlers, PublicWebsocketHan
 from cexarb.venues.gateio import codec
 from cexarb.venues.gateio import messages as m
 from cexarb.venues.gateio.auth import GateSigner
-from cexarb.venues.gateio.symbols import from_venue
+from cexarb.venues.gateio.symbols import from_venue, to_venue
 from cexarb.venues.gateio.ws_common import GatePrivateStream, GatePublicStream, result_decoder
 
 BOOK_TICKER = "spot.book_ticker"
@@ -28,6 +28,12 @@ _trades = result_decoder(m.SpotPublicTradeMsg | list[m.SpotPublicTradeMsg])
 _balances = result_decoder(list[m.SpotBalanceUpdateMsg])
 _order_from_msg = codec.order_from_msg  # per order push: no module look-up
 _ORDER_BUILD = codec.wire_order_build()
+# A book update as Gate frames it (one level each side, as the compiled reader reads them), for
+# rehearse_book_frame: pair, first id, last id.
+_REHEARSAL = (
+    '{"time":0,"time_ms":0,"channel":"spot.order_book_update","event":"update","result":'
+    '{"t":0,"s":"%s","U":%d,"u":%d,"b":[["1","0"]],"a":[["1","0"]]}}'
+)
 
 
 class GateioSpotPublicWs(GatePublicStream):
@@ -53,6 +59,12 @@ class GateioSpotPublicWs(GatePublicStream):
 
     def _topics(self, pair: str) -> tuple[tuple[str, list], ...]:
         return ((BOOK_UPDATE, [pair, BOOK_INTERVAL]), (BOOK_TICKER, [pair]), (TRADES, [pair]))
+
+    def rehearse_book_frame(self, symbol: Symbol, update_id: int) -> None:
+        """Read a spot.order_book_update frame for `symbol` whose ids end at `update_id` (one
+        the book holds already: the composite skips it) through this stream's own frame path:
+        the keep-warm step of `CompositePublicExchange.rehearse_book`."""
+        self._ws.on_message(_REHEARSAL % (to_venue(symbol), update_id, update_id))
 
     # hot path ---------------------------------------------------------------------------------
 

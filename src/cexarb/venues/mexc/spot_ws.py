@@ -27,6 +27,7 @@ from cexarb.venues.mexc.channels import (
     unsubscription,
 )
 from cexarb.venues.mexc.errors import VENUE
+from cexarb.venues.mexc.pb import PushDataV3ApiWrapper
 from cexarb.venues.mexc.push_codec import PushDecoder
 from cexarb.venues.mexc.push_stream import PushStream
 from cexarb.venues.mexc.subscriptions import REJECTED_KIND, ChannelSubscriptions
@@ -66,6 +67,8 @@ class MexcSpotPublicWs(PushStream):
         self._subs = ChannelSubscriptions(
             "mexc-spot-public", self._resend, handlers.error, backoff_initial_s=resubscribe_backoff_s
         )
+        # Per symbol: (update id, the rehearsal frame at that id), see rehearse_book_frame.
+        self._rehearsals: dict[Symbol, tuple[int, bytes]] = {}
         self._route = {
             BookDiff: handlers.book_diff,
             BookTicker: handlers.book_ticker,
@@ -164,6 +167,27 @@ class MexcSpotPublicWs(PushStream):
         for conn in connections:
             await conn.close()
         self._handlers.connection(ConnectionState.CLOSED)
+
+    def rehearse_book_frame(self, symbol: Symbol, update_id: int) -> None:
+        """Read an aggregated depth push for `symbol` whose versions end at `update_id` (one the
+        book holds already: the composite skips it) through this stream's own frame path: the
+        keep-warm step of `CompositePublicExchange.rehearse_book`."""
+        cached = self._rehearsals.get(symbol)
+        if cached is None or cached[0] != update_id:
+            cached = self._rehearsals[symbol] = (update_id, self._depth_frame(symbol, update_id))
+        self._on_message(cached[1])
+
+    def _depth_frame(self, symbol: Symbol, update_id: int) -> bytes:
+        """An aggregated depth push as MEXC frames it (one level each side) at versions update_id."""
+        name = self._symbols.to_venue(symbol)
+        channel = public_channels(name, self._interval)[0]
+        msg = PushDataV3ApiWrapper(channel=channel, symbol=name, sendTime=0)
+        body = msg.publicAggreDepths
+        body.asks.add(price="1", quantity="0")
+        body.bids.add(price="1", quantity="0")
+        body.eventType = channel.rpartition("@")[0]
+        body.fromVersion = body.toVersion = str(update_id)
+        return msg.SerializeToString()
 
     # --- connections -----------------------------------------------------------------------
 
