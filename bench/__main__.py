@@ -14,7 +14,18 @@ from bench import peers
 from bench.harness import Report
 from cexarb import eventloop
 
-SECTIONS = ("hotpath", "pieces", "sim", "ticktotrade", "floors", "reflex", "ws", "memory", "fleet")
+SECTIONS = (
+    "hotpath",
+    "pieces",
+    "sim",
+    "ticktotrade",
+    "floors",
+    "reflex",
+    "segments",
+    "ws",
+    "memory",
+    "fleet",
+)
 
 
 def machine() -> dict[str, str]:
@@ -166,6 +177,10 @@ def main(argv: list[str] | None = None) -> int:
         from bench import floors
 
         floors.run(report, args.quick)
+    if "segments" in sections:
+        from bench import segments
+
+        segments.run(report, args.quick)
     if "reflex" in sections:
         from bench import reflex
 
