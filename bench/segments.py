@@ -28,7 +28,7 @@ import time
 
 from bench import peers
 from bench.harness import Report, Row, percentile
-from bench.ticktotrade import _bot_main, _bot_process, _Child, _sim_process
+from bench.ticktotrade import _bot_main, _bot_process, _Child, _sim_process, bring_up
 from cexarb import eventloop
 from cexarb.arb import armed, engine, fleet
 from cexarb.transport import ticks
@@ -118,13 +118,7 @@ async def _measure(report: Report, quick: bool) -> None:
         records_in, records_out = multiprocessing.get_context("spawn").Pipe(duplex=False)
         bots[BOT] = _Child(_stamped_bot_process, configs[BOT], loop_name, records_out)
         children += bots.values()
-        for bot in bots.values():
-            if await bot.recv() != "up":
-                raise RuntimeError("a bot did not come up")
-        await sim.ask(("warm",))
-        async with asyncio.timeout(15):
-            while not all([await bot.ask(("synced",)) for bot in bots.values()]):
-                await asyncio.sleep(0.05)
+        await bring_up(sim, bots)
         for name, bot in bots.items():
             await bot.ask(("arm", True))
             await sim.ask(("run", name, events, interval_s))

@@ -412,6 +412,18 @@ class _Child:
             self.proc.kill()
 
 
+async def bring_up(sim: _Child, bots: dict[str, _Child]) -> None:
+    """Wait for every bot to connect, warm the simulator's books, then wait until every bot
+    has both books."""
+    for bot in bots.values():
+        if await bot.recv() != "up":
+            raise RuntimeError("a bot did not come up")
+    await sim.ask(("warm",))
+    async with asyncio.timeout(15):
+        while not all([await bot.ask(("synced",)) for bot in bots.values()]):
+            await asyncio.sleep(0.05)
+
+
 async def _run(report: Report, quick: bool) -> None:
     loop_name = eventloop.loop_name()
     children: list[_Child] = []
@@ -425,13 +437,7 @@ async def _run(report: Report, quick: bool) -> None:
         for name in ("cexarb-warm", "cexarb-continuous"):
             bots[name] = _Child(_bot_process, name, configs[name], loop_name)
         children += bots.values()
-        for bot in bots.values():
-            if await bot.recv() != "up":
-                raise RuntimeError("a bot did not come up")
-        await sim.ask(("warm",))
-        async with asyncio.timeout(15):
-            while not all([await bot.ask(("synced",)) for bot in bots.values()]):
-                await asyncio.sleep(0.05)
+        await bring_up(sim, bots)
         events, blocks, interval_s = (10, 2, 0.25) if quick else (50, 2, 0.25)
         crossings: dict[str, list[list[float]]] = {name: [] for name in bots}
         for _ in range(blocks):
