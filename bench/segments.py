@@ -20,7 +20,6 @@ engine would have if both orders then cost nothing, against the peer.
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import multiprocessing
 import statistics
@@ -117,6 +116,7 @@ async def _measure(report: Report, quick: bool) -> None:
             bots["ccxt"] = _Child(_bot_process, "ccxt", configs["ccxt"], loop_name)
         records_in, records_out = multiprocessing.get_context("spawn").Pipe(duplex=False)
         bots[BOT] = _Child(_stamped_bot_process, configs[BOT], loop_name, records_out)
+        records_out.close()  # the child's end only: its exit without sending is an EOF here
         children += bots.values()
         await bring_up(sim, bots)
         for name, bot in bots.items():
@@ -127,7 +127,9 @@ async def _measure(report: Report, quick: bool) -> None:
             peer_f2o = (await bots["ccxt"].ask(("stats",)))["f2o"]
         engine_f2o = (await bots[BOT].ask(("stats",)))["f2o"]
         bots[BOT].stop()
-        records = await asyncio.get_running_loop().run_in_executor(None, records_in.recv)
+        if not records_in.poll(5):
+            raise RuntimeError("segments: the engine's process ended without sending its stamps")
+        records = records_in.recv()
     finally:
         for child in reversed(children):
             child.stop()
