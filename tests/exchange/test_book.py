@@ -74,6 +74,37 @@ def test_gap_marks_stale_and_old_diffs_are_skipped():
     assert sync.book.update_id == 10
 
 
+def test_a_live_diff_and_a_replayed_one_leave_the_same_book(monkeypatch):
+    """BookSync.on_diff applies a live diff with L2Book.apply's body inline (a frame less on the
+    stream's hot path); a snapshot's replay calls L2Book.apply. The two must not drift apart:
+    every field a diff sets, the cached view dropped, the same either way."""
+    monkeypatch.setattr(book_module, "_monotonic", lambda: 42.0)
+    diffs = [
+        BookDiff(BTC, 6, 6, [(100.5, 1.0)], [], timestamp=1_000),
+        BookDiff(BTC, 7, 7, [], [(101.0, 0.0), (101.5, 2.0)]),  # no timestamp: the last one stays
+        BookDiff(BTC, 8, 9, [(99.0, 0.0)], [(103.0, 1.0)], timestamp=2_000),
+    ]
+    live, replayed = BookSync(BTC), BookSync(BTC)
+    live.on_snapshot(snap(5))
+    for d in diffs:
+        live.book.view()  # a cached view each diff must drop
+        assert live.on_diff(d) is DiffResult.APPLIED
+    for d in diffs:
+        assert replayed.on_diff(d) is DiffResult.BUFFERED
+    assert replayed.on_snapshot(snap(5))
+    for sync in (live, replayed):
+        assert sync.book._view is None
+    a, b = live.book, replayed.book
+    assert (a.update_id, a.timestamp, a.updated_monotonic) == (b.update_id, b.timestamp, b.updated_monotonic)
+    assert (a.update_id, a.timestamp, a.updated_monotonic) == (9, 2_000, 42.0)
+    assert a.view() == b.view()
+    assert a.view().bids == [(100.5, 1.0), (100.0, 1.0)] and a.view().asks == [
+        (101.5, 2.0),
+        (102.0, 3.0),
+        (103.0, 1.0),
+    ]
+
+
 def test_levels_stay_sorted_and_zero_removes():
     sync = BookSync(BTC)
     sync.on_snapshot(snap(1, bids=[], asks=[]))
