@@ -49,8 +49,9 @@ class FakeVenue:
         self._executed: dict[Symbol, dict[str, Order]] = {}
         self.script: list[object] = []
         self.placed: list[tuple[Side, float, float, dict]] = []
-        # place_limit_order_now writes at once (True) or cannot (None: the caller falls back).
+        # write_limit_order_now writes at once (True) or cannot (None: the caller falls back).
         self.lane = True
+        self.booked: list[Order | Exception] = []  # what book_written was given, in order
         self.rehearsed: list[tuple[Side, float, float, dict]] = []
         self.listeners: list[object] = []
         self.private_listeners: list[object] = []
@@ -115,7 +116,7 @@ class FakeVenue:
     ) -> Order:
         return self._place(symbol, side, quantity, price, time_in_force, client_order_id, kwargs)
 
-    def place_limit_order_now(
+    def write_limit_order_now(
         self,
         symbol: Symbol,
         side: Side,
@@ -125,16 +126,20 @@ class FakeVenue:
         time_in_force: TimeInForce = TimeInForce.GTC,
         client_order_id: str | None = None,
         **kwargs,
-    ) -> Awaitable[Order] | None:
-        """Placed (`placed` records it) before returning, like a connector that can write at
-        once; None when `lane` is off (the caller must use place_limit_order)."""
+    ) -> Order | Exception | None:
+        """Placed (`placed` records it) before returning, like a connector that writes at once:
+        the venue's answer, given by `book_written`; None when `lane` is off (the caller must
+        use place_limit_order)."""
         if not self.lane:
             return None
         try:
-            order = self._place(symbol, side, quantity, price, time_in_force, client_order_id, kwargs)
+            return self._place(symbol, side, quantity, price, time_in_force, client_order_id, kwargs)
         except Exception as exc:  # noqa: BLE001 - the venue's answer, given when awaited
-            return _raising(exc)
-        return _giving(order)
+            return exc
+
+    def book_written(self, written: Order | Exception) -> Awaitable[Order]:
+        self.booked.append(written)
+        return _raising(written) if isinstance(written, Exception) else _giving(written)
 
     def limit_order_bytes(
         self,

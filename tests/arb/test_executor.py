@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import math
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -14,6 +15,7 @@ from cexarb.arb.opportunity import Kind
 from cexarb.arb.sizing import Leg, Opportunity
 from cexarb.model import Side, TimeInForce
 from cexarb.model.errors import InsufficientBalance, InvalidOrder, NetworkError
+from tests.support import eventually
 
 from .fakes import FakeVenue
 from .helpers import BTC, futures_info, spot_info
@@ -141,7 +143,7 @@ def test_whatever_the_legs_fill_the_account_ends_flat(buy_fraction, sell_fractio
     asyncio.run(scenario())
 
 
-# ---- the legs written in the caller's own call (place_limit_order_now) ------------------------
+# ---- the legs written in the caller's own call (write_limit_order_now) -----------------------
 
 
 async def test_start_writes_both_legs_and_counts_them_before_returning():
@@ -158,7 +160,7 @@ async def test_start_writes_both_legs_and_counts_them_before_returning():
 
 async def test_a_venue_that_cannot_write_at_once_gets_its_leg_through_place_limit_order():
     ex, opp, mexc, gate = setup()
-    gate.lane = False  # e.g. no idle connection: place_limit_order_now says None
+    gate.lane = False  # e.g. no idle connection: write_limit_order_now says None
     running = ex.start(opp)
     # Its eager task placed it before start returned (this fake answers without waiting).
     assert mexc.placed == [(Side.BUY, 0.1, 100.0, {})] and gate.placed == [(Side.SELL, 0.1, 101.0, {})]
@@ -184,8 +186,56 @@ async def test_input_refused_before_sending_takes_the_usual_path_and_its_handlin
     async def refuses_too(*args, **kwargs):
         raise InvalidOrder("price off the tick grid", venue="gateio_spot")
 
-    gate.place_limit_order_now = refuses
+    gate.write_limit_order_now = refuses
     gate.place_limit_order = refuses_too
     result = await ex.start(opp)
     assert "InvalidOrder" in result.sell.error and result.sell.hard_failure
     assert result.outcome == "hedged" and ex.in_flight == 0 and ex.at_risk_notional == 0
+
+
+async def test_both_legs_are_written_before_either_is_booked():
+    ex, opp, mexc, gate = setup()
+    steps: list[str] = []
+    for venue in (mexc, gate):
+
+        def write(*args, _venue=venue, _write=venue.write_limit_order_now, **kwargs):
+            steps.append(f"write {_venue.name}")
+            return _write(*args, **kwargs)
+
+        def book(written, _venue=venue, _book=venue.book_written):
+            steps.append(f"book {_venue.name}")
+            return _book(written)
+
+        venue.write_limit_order_now, venue.book_written = write, book
+    result = await ex.start(opp)
+    # The second order leaves without waiting for the first's bookkeeping.
+    assert steps == ["write mexc_spot", "write gateio_spot", "book mexc_spot", "book gateio_spot"]
+    assert result.outcome == "filled"
+
+
+async def test_the_first_leg_is_booked_when_writing_the_second_raises_through():
+    ex, opp, mexc, gate = setup()
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt  # not an Exception: the executor does not make it a failed leg
+
+    gate.write_limit_order_now = interrupted
+    with pytest.raises(KeyboardInterrupt):
+        ex.start(opp)
+    # The first order was written: it is booked (followed to its end) all the same.
+    assert mexc.placed == [(Side.BUY, 0.1, 100.0, {})] and len(mexc.booked) == 1
+    assert ex.in_flight == 1 and ex.at_risk_notional == 0
+    await eventually(lambda: ex.in_flight == 0, what="the first leg's outcome")
+
+
+async def test_a_bug_while_booking_a_written_leg_fails_that_leg_and_keeps_the_count():
+    ex, opp, mexc, gate = setup()
+
+    def broken(written):
+        raise RuntimeError("booking bug")
+
+    gate.book_written = broken
+    result = await ex.start(opp)
+    assert "booking bug" in result.sell.error and result.sell.hard_failure
+    assert isinstance(result.bug, RuntimeError)
+    assert ex.in_flight == 0 and ex.at_risk_notional == 0

@@ -67,11 +67,14 @@ class HeldVenue(FakeVenue):
         self.release = asyncio.Event()
         self.sent: list[Side] = []
 
-    def place_limit_order_now(self, symbol, side, *args, **kwargs):
+    def write_limit_order_now(self, symbol, side, *args, **kwargs):
         if not self.lane:
             return None
         self.sent.append(side)
         return self._answer(symbol, side, *args, **kwargs)
+
+    def book_written(self, written):
+        return written
 
     async def place_limit_order(self, symbol, side, *args, **kwargs):
         self.sent.append(side)
@@ -92,7 +95,7 @@ async def running(
 ):
     """Two venues on FLAT books and an engine running on them (its first step done); after a
     trade, the symbol cools down for `cooldown_s` (the books here stay crossed). `lane`: the
-    venues can write an order at once (place_limit_order_now), else only place_limit_order;
+    venues can write an order at once (write_limit_order_now), else only place_limit_order;
     `coordinator`: the fleet (None: the engine's own in-process one)."""
     info = spot_info(tick=0.1, step=0.001)
     mexc = venue_type("mexc_spot", [info], {"USDT": 10_000.0, "BTC": 1.0})
@@ -332,7 +335,7 @@ async def test_a_bug_while_writing_the_legs_halts_trading_and_frees_the_symbol()
         def broken(*args, **kwargs):
             raise RuntimeError("connector bug")
 
-        gate.place_limit_order_now = broken
+        gate.write_limit_order_now = broken
         mexc.set_book(BTC, *CHEAP)
         gate.set_book(BTC, *RICH)
         await eventually(lambda: engine.risk.halted, what="the kill switch")

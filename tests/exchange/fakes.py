@@ -228,9 +228,17 @@ class FakePrivateRest(_Client):
 
     def place_order_now(self, request: OrderRequest):
         """Written at once (the venue acts on it now) unless the venue has the lane closed."""
+        written = self.write_order_now(request)
+        return None if written is None else self.follow_order(request, written)
+
+    def write_order_now(self, request: OrderRequest):
+        """place_order_now's write: the venue acts on it now (its answer kept for follow_order)."""
         if not self.venue.lane_open:
             return None
-        return self._reply(self._accept(request))
+        return self._accept(request)
+
+    def follow_order(self, request: OrderRequest, written):
+        return self._reply(written)
 
     def order_bytes(self, request: OrderRequest) -> bytes:
         return f"PLACE {request.symbol} {request.side} {request.quantity}@{request.price} {request.client_order_id}".encode()
@@ -249,8 +257,10 @@ class FakePrivateRest(_Client):
                       reduce_only=request.reduce_only)  # fmt: skip
         venue.orders[oid] = order
         if venue.ws_first:
-            venue.push_private("order", order)
-            venue.fill(oid, quantity)
+            # The venue's stream tells of the order and its fill before its reply, read at the
+            # loop's next pass at the earliest (as over a socket): never inside the write.
+            asyncio.get_running_loop().call_soon(venue.push_private, "order", order)
+            asyncio.get_running_loop().call_soon(venue.fill, oid, quantity)
         return order
 
     async def _reply(self, accepted: Order | BaseException) -> Order:

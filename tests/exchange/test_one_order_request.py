@@ -22,9 +22,15 @@ from tests.exchange.fakes import FakePrivateRest
 ORDER_FIELDS = set(OrderRequest.__struct_fields__)
 # The seed interface's public signatures (and the order lane's variants of place_limit_order):
 # the only places the parameters are spelled out.
-PUBLIC = {"place_limit_order", "place_market_order", "place_limit_order_now", "limit_order_bytes"}
+PUBLIC = {
+    "place_limit_order",
+    "place_market_order",
+    "place_limit_order_now",
+    "write_limit_order_now",
+    "limit_order_bytes",
+}
 # Every way a connector places an order (or states its bytes) takes the one request.
-PLACING = ("place_order", "place_order_now", "order_bytes")
+PLACING = ("place_order", "place_order_now", "write_order_now", "order_bytes")
 
 
 def _modules(package) -> list:
@@ -63,7 +69,7 @@ def test_every_private_rest_place_order_takes_one_order_request(method):
 
 def test_the_composite_places_a_request_through_its_connector():
     assert _takes_only_the_request(CompositePrivateExchange._place, "rest")
-    assert _takes_only_the_request(CompositePrivateExchange._place_now, "rest")
+    assert _takes_only_the_request(CompositePrivateExchange._write_now, "rest")
 
 
 def test_nothing_below_the_public_methods_restates_the_parameters():

@@ -47,14 +47,47 @@ async def test_a_placed_order_is_tracked_open_then_executed(ex, venue, way):
     assert ex.get_trading_stats()["orders_placed"] == 1
 
 
-async def test_the_lane_tracks_the_order_before_it_is_written(ex, venue):
+async def test_the_lane_tracks_the_order_as_it_returns(ex, venue):
     venue.ws_first = False
     placing = ex.place_limit_order_now(BTC, Side.BUY, 1.0, 100.0, client_order_id="lane-1")
-    # Written: the venue has it, and the tracker knew it first (pending by its client id).
+    # Written: the venue has it, and the tracker knows it before anything about it can arrive
+    # (pending by its client id).
     assert [o.client_order_id for o in venue.orders.values()] == ["lane-1"]
     assert ex.pending_orders["lane-1"].status is OrderStatus.PENDING_NEW
     assert (await ex.get_active_order(BTC, "lane-1")).status is OrderStatus.PENDING_NEW
     assert (await placing).status is OrderStatus.NEW
+
+
+async def test_the_lane_in_two_halves_writes_then_tracks(ex, venue):
+    venue.ws_first = True  # the stream tells of the order and its fill before the reply
+    written = ex.write_limit_order_now(BTC, Side.BUY, 1.0, 100.0, client_order_id="half-1")
+    # Written, nothing tracked yet: the caller books it before awaiting anything.
+    assert [o.client_order_id for o in venue.orders.values()] == ["half-1"]
+    assert not ex.pending_orders and not ex._placing
+    placing = ex.book_written(written)
+    assert ex.pending_orders["half-1"].status is OrderStatus.PENDING_NEW and "half-1" in ex._placing
+    order = await placing
+    # The stream's news came after the booking: adopted as this order's, nothing unknown.
+    assert order.status is OrderStatus.FILLED and ex.get_trading_stats()["unknown_order_updates"] == 0
+    assert not ex.pending_orders and not ex._placing
+
+
+async def test_two_orders_written_then_booked_are_both_tracked(ex, venue):
+    venue.ws_first = False
+    first = ex.write_limit_order_now(BTC, Side.BUY, 1.0, 100.0, client_order_id="w-1")
+    second = ex.write_limit_order_now(BTC, Side.SELL, 1.0, 101.0, client_order_id="w-2")
+    assert [o.client_order_id for o in venue.orders.values()] == ["w-1", "w-2"]
+    placings = [ex.book_written(first), ex.book_written(second)]
+    assert set(ex.pending_orders) == {"w-1", "w-2"}
+    orders = [await p for p in placings]
+    assert [o.client_order_id for o in orders] == ["w-1", "w-2"]
+    assert all(ex.open_orders[BTC][o.order_id] is o for o in orders)
+
+
+async def test_no_write_now_leaves_nothing_to_book(ex, venue):
+    venue.lane_open = False
+    assert ex.write_limit_order_now(BTC, Side.BUY, 1.0, 100.0) is None
+    assert not venue.orders and not ex.pending_orders
 
 
 @pytest.mark.parametrize("way", WAYS)
@@ -113,7 +146,7 @@ async def test_a_connector_refusing_at_once_leaves_nothing_tracked(ex):
     def refuse(request):
         raise Boom("no")
 
-    ex.private_rest.place_order_now = refuse
+    ex.private_rest.write_order_now = refuse
     with pytest.raises(Boom):
         ex.place_limit_order_now(BTC, Side.BUY, 1.0, 100.0)
     assert not ex.pending_orders and not ex._placing

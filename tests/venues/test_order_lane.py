@@ -1,4 +1,4 @@
-"""The connectors' order lane (place_order_now, order_bytes) over a scripted HTTP client: the
+"""The connectors' order lane (place_order_now, its halves write_order_now and follow_order, order_bytes) over a scripted HTTP client: the
 same request as place_order's (stated once per venue), the same Order from the same reply, the
 same typed errors, and None (nothing sent) when the transport cannot write now or the venue
 needs a request first. The bytes themselves: tests/venues/test_request_bytes.py."""
@@ -65,9 +65,14 @@ class ScriptedHttp:
         self.calls.append(("request", method, path, kwargs))
         return await self._reply()
 
-    def send_now(self, method, path, **kwargs):
-        self.calls.append(("send_now", method, path, kwargs))
-        return self._reply() if self.writes else None
+    def write_now(self, method, path, **kwargs):
+        self.calls.append(("write_now", method, path, kwargs))
+        return ("written", method, path) if self.writes else None
+
+    def follow(self, written):
+        assert written[0] == "written"  # what write_now gave
+        self.calls.append(("follow",))
+        return self._reply()
 
     def encode_request(self, method, path, **kwargs):
         self.calls.append(("encode_request", method, path, kwargs))
@@ -125,9 +130,22 @@ async def test_the_lane_sends_place_orders_request_and_reads_its_reply_alike(nam
     old, lane = ScriptedHttp(reply), ScriptedHttp(reply)
     placed = await make(old).place_order(_limit(cid))
     placing = make(lane).place_order_now(_limit(cid))
-    assert lane.calls and lane.calls[0][0] == "send_now"  # written before it returned
+    assert [call[0] for call in lane.calls] == ["write_now", "follow"]  # written before it returned
     assert await placing == placed and placed.order_id
-    assert [call[1:] for call in lane.calls] == [call[1:] for call in old.calls]
+    assert lane.calls[0][1:] == old.calls[0][1:] and len(old.calls) == 1
+
+
+@pytest.mark.parametrize("name", CONNECTORS)
+async def test_the_lane_in_two_halves_writes_first_and_follows_when_told(name):
+    make, reply, cid = CONNECTORS[name]
+    old, lane = ScriptedHttp(reply), ScriptedHttp(reply)
+    placed = await make(old).place_order(_limit(cid))
+    rest = make(lane)
+    written = rest.write_order_now(_limit(cid))
+    assert [call[0] for call in lane.calls] == ["write_now"]  # written, nothing followed yet
+    placing = rest.follow_order(_limit(cid), written)
+    assert [call[0] for call in lane.calls] == ["write_now", "follow"]
+    assert await placing == placed and lane.calls[0][1:] == old.calls[0][1:]
 
 
 @pytest.mark.parametrize("name", CONNECTORS)
@@ -148,7 +166,8 @@ async def test_no_write_now_is_none(name):
     make, reply, cid = CONNECTORS[name]
     http = ScriptedHttp(reply, writes=False)
     assert make(http).place_order_now(_limit(cid)) is None
-    assert [call[0] for call in http.calls] == ["send_now"]
+    assert make(http).write_order_now(_limit(cid)) is None
+    assert [call[0] for call in http.calls] == ["write_now", "write_now"]
 
 
 @pytest.mark.parametrize("name", CONNECTORS)

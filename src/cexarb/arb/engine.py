@@ -12,8 +12,9 @@ of the frame that brought it: by the decision prepared while nothing crossed (ar
 the same answer as the full decision, from size caps kept per venue pair) when it can tell,
 else by the full decision. The trade chosen is started there too: the fleet's
 reservation (in-process: decided at once) and both orders written to their sockets by
-the venues' `place_limit_order_now`, with no coroutine or task before the writes; the
-rest of the trade (replies, hedges, booking) runs as a task. Everything else (PnL and
+the venues' `write_limit_order_now`, back to back, with no coroutine, task or bookkeeping
+before the second write (each order is booked right after: `book_written`); the rest of
+the trade (replies, hedges, booking) runs as a task. Everything else (PnL and
 kill-switch check on marks, snapshots, spread stats of quiet books, residual retries)
 stays in the loop, which the reflex leaves one step behind on marks; fills check the PnL
 at once either way. `keep_warm_s` has the engine rehearse the reflex while trading so that

@@ -17,6 +17,7 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass, field
+from typing import Any, NamedTuple
 
 from cexarb import eventloop
 from cexarb.arb.config import ArbConfig
@@ -187,10 +188,16 @@ class Executor:
         self, first: Leg, second: Leg
     ) -> tuple[asyncio.Future[LegResult], asyncio.Future[LegResult]]:
         """Both legs on their way, `first` written first, before this returns wherever the
-        venue can write at once; their tasks are made once both are written (a task made
-        between the writes would delay the second by its cost)."""
-        sent = self._send_leg(first), self._send_leg(second)
-        return self._follow(first, sent[0]), self._follow(second, sent[1])
+        venue can write at once. Both requests are written before either order is booked
+        (tracked, its reply followed, its task made): the second leaves without waiting for
+        the first's bookkeeping, and nothing is awaited in between. The first is booked even
+        when writing the second fails."""
+        sent = self._write_leg(first)
+        try:
+            other = self._write_leg(second)
+        finally:
+            followed = self._follow(first, sent)
+        return followed, self._follow(second, other)
 
     async def _both(
         self, leg: asyncio.Future[LegResult], other: asyncio.Future[LegResult]
@@ -266,46 +273,48 @@ class Executor:
 
     async def place_ioc(self, leg: Leg) -> LegResult:
         """Place one IOC limit order and wait until the venue says how it ended."""
-        return await self._follow(leg, self._send_leg(leg))
+        return await self._follow(leg, self._write_leg(leg))
 
-    def _send_leg(self, leg: Leg) -> tuple[Awaitable[Order], float] | asyncio.Future[LegResult]:
-        """One IOC limit order written now by the venue's `place_limit_order_now` when it can:
-        (its reply, when it was written); else already followed: `place_limit_order` in a
-        task started eagerly (it writes as soon as it needs no wait), or the leg failed."""
+    def _write_leg(self, leg: Leg) -> _Written | asyncio.Future[LegResult]:
+        """One IOC limit order written now by the venue's `write_limit_order_now` when it can,
+        to be booked by `_follow`; else already followed: `place_limit_order` in a task started
+        eagerly (it writes as soon as it needs no wait), or the leg failed."""
         venue = self.venues[leg.venue]
         kwargs = {"reduce_only": True} if leg.reduce_only else {}
         try:
-            placing = venue.place_limit_order_now(
+            written = venue.write_limit_order_now(
                 leg.symbol, leg.side, leg.quantity, leg.price, time_in_force=TimeInForce.IOC, **kwargs
             )
         except ExchangeError:
-            placing = None  # refused before sending: the usual path raises it again, where it is handled
+            written = None  # refused before sending: the usual path raises it again, where it is handled
         except Exception as exc:
             # Not sent: the leg fails (its trade is made flat like any failed leg), and says why.
             log.exception("placing the %s leg on %s failed", leg.side.value, leg.venue)
-            failed = asyncio.get_running_loop().create_future()
-            failed.set_result(
-                LegResult(leg, error=f"{type(exc).__name__}: {exc}", hard_failure=True, bug=exc)
-            )
-            return failed
+            return _failed(leg, exc)
         # Counted now, not when the task runs: a decision in between must see this order.
         self.in_flight += 1
         started = time.perf_counter()
-        if placing is not None:
-            return placing, started
+        if written is not None:
+            return _Written(venue, written, started)
         placing = venue.place_limit_order(
             leg.symbol, leg.side, leg.quantity, leg.price, time_in_force=TimeInForce.IOC, **kwargs
         )
         return eventloop.start_eager(self._leg_outcome(leg, venue, placing, started))
 
-    def _follow(
-        self, leg: Leg, sent: tuple[Awaitable[Order], float] | asyncio.Future[LegResult]
-    ) -> asyncio.Future[LegResult]:
-        """The task that waits for a written leg's outcome (a leg already followed as it is)."""
+    def _follow(self, leg: Leg, sent: _Written | asyncio.Future[LegResult]) -> asyncio.Future[LegResult]:
+        """A written leg booked with its venue, and the task that waits for its outcome (a leg
+        already followed as it is)."""
         if isinstance(sent, asyncio.Future):
             return sent
-        placing, started = sent
-        venue = self.venues[leg.venue]
+        venue, written, started = sent
+        try:
+            placing = venue.book_written(written)
+        except Exception as exc:
+            # A bug: the order is at the venue, untracked (its stream's updates adopt it once
+            # the venue confirms it); the leg fails, and its bug stops trading.
+            self.in_flight -= 1
+            log.exception("booking the %s leg on %s failed", leg.side.value, leg.venue)
+            return _failed(leg, exc)
         return asyncio.get_running_loop().create_task(self._leg_outcome(leg, venue, placing, started))
 
     async def _leg_outcome(
@@ -358,3 +367,18 @@ class Executor:
                         return await self._resolve(venue, symbol, order)
             await asyncio.sleep(_POLL_S)
         return None
+
+
+class _Written(NamedTuple):
+    """A leg's order written by its venue, not booked yet: the venue, what it gave back, when."""
+
+    venue: TradingVenue
+    written: Any
+    started: float
+
+
+def _failed(leg: Leg, exc: Exception) -> asyncio.Future[LegResult]:
+    """The leg's outcome when placing it raised `exc` (a bug, not a venue's answer)."""
+    failed = asyncio.get_running_loop().create_future()
+    failed.set_result(LegResult(leg, error=f"{type(exc).__name__}: {exc}", hard_failure=True, bug=exc))
+    return failed

@@ -61,7 +61,7 @@ class TradingVenue(MarketView, Protocol):
         **kwargs: Any,
     ) -> Order: ...
 
-    def place_limit_order_now(
+    def write_limit_order_now(
         self,
         symbol: Symbol,
         side: Side,
@@ -71,9 +71,15 @@ class TradingVenue(MarketView, Protocol):
         time_in_force: TimeInForce = TimeInForce.GTC,
         client_order_id: str | None = None,
         **kwargs: Any,
-    ) -> Awaitable[Order] | None:
-        """`place_limit_order` written before returning when the venue can (then awaiting gives
-        what it gives); None: nothing sent or tracked."""
+    ) -> Any:
+        """`place_limit_order`'s request written before returning when the venue can, nothing
+        else (None: nothing sent); give what it returns to `book_written` before awaiting
+        anything."""
+        ...
+
+    def book_written(self, written: Any) -> Awaitable[Order]:
+        """The order `write_limit_order_now` wrote, tracked from here: awaiting gives what
+        `place_limit_order` gives."""
         ...
 
     def limit_order_bytes(

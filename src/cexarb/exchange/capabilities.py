@@ -7,7 +7,7 @@ A venue that lacks a capability simply does not implement it, so callers ask
 from __future__ import annotations
 
 from collections.abc import Awaitable
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from cexarb.model import (
     AssetBalance,
@@ -46,6 +46,19 @@ class TradingCapability(Protocol):
         time_in_force: TimeInForce = TimeInForce.GTC,
         client_order_id: str | None = None,
     ) -> Awaitable[Order] | None: ...
+
+    def write_limit_order_now(
+        self,
+        symbol: Symbol,
+        side: Side,
+        quantity: float,
+        price: float,
+        *,
+        time_in_force: TimeInForce = TimeInForce.GTC,
+        client_order_id: str | None = None,
+    ) -> Any: ...
+
+    def book_written(self, written: Any) -> Awaitable[Order]: ...
 
     def limit_order_bytes(
         self,

@@ -14,7 +14,7 @@ import msgspec
 
 from cexarb.exchange.funding import FundingBook
 from cexarb.exchange.handlers import Fanout
-from cexarb.exchange.private import CompositePrivateExchange
+from cexarb.exchange.private import CompositePrivateExchange, WrittenOrder
 from cexarb.exchange.public import CompositePublicExchange, now_ms
 from cexarb.exchange.recovery import TouchWatch
 from cexarb.exchange.stats import FuturesTradingStatsReport
@@ -212,9 +212,33 @@ class CompositePrivateFuturesExchange(CompositePrivateExchange):
         """place_limit_order (`reduce_only` too), written before returning when the connector
         can; tracked and awaited as the spot composite's place_limit_order_now. None: nothing
         was sent and nothing is tracked; call place_limit_order."""
+        written = self.write_limit_order_now(
+            symbol,
+            side,
+            quantity,
+            price,
+            time_in_force=time_in_force,
+            client_order_id=client_order_id,
+            reduce_only=reduce_only,
+        )
+        return None if written is None else self.book_written(written)
+
+    def write_limit_order_now(
+        self,
+        symbol: Symbol,
+        side: Side,
+        quantity: float,
+        price: float,
+        *,
+        time_in_force: TimeInForce = TimeInForce.GTC,
+        client_order_id: str | None = None,
+        reduce_only: bool = False,
+    ) -> WrittenOrder | None:
+        """The spot composite's write_limit_order_now, `reduce_only` too: book what it gives
+        (book_written) before anything is awaited."""
         rest = self._require_private()
         cid = client_order_id or rest.new_client_order_id()
-        return self._place_now(
+        return self._write_now(
             rest, OrderRequest(symbol, side, _LIMIT, quantity, price, time_in_force, cid, reduce_only)
         )
 

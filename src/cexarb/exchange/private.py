@@ -15,7 +15,7 @@ import asyncio
 import inspect
 import logging
 from collections.abc import Awaitable, Coroutine, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 import msgspec
 
@@ -434,16 +434,45 @@ class CompositePrivateExchange(CompositePublicExchange):
         time_in_force: TimeInForce = TimeInForce.GTC,
         client_order_id: str | None = None,
     ) -> Awaitable[Order] | None:
-        """place_limit_order, written before returning when the connector can (place_order_now):
-        the order is tracked as pending from before the write, exactly as place_limit_order
-        tracks it, and awaiting gives what place_limit_order gives (a lost reply resolved by the
-        same resolver, etc.); await it, or make it a task, or it stays pending. None: nothing
-        was sent and nothing is tracked; call place_limit_order. Bad input raises at once."""
+        """place_limit_order, written before returning when the connector can (place_order_now),
+        and tracked as pending before this returns, exactly as place_limit_order tracks it;
+        awaiting gives what place_limit_order gives (a lost reply resolved by the same
+        resolver, etc.); await it, or make it a task, or it stays pending. None: nothing was
+        sent and nothing is tracked; call place_limit_order. Bad input raises at once."""
+        written = self.write_limit_order_now(
+            symbol, side, quantity, price, time_in_force=time_in_force, client_order_id=client_order_id
+        )
+        return None if written is None else self.book_written(written)
+
+    def write_limit_order_now(
+        self,
+        symbol: Symbol,
+        side: Side,
+        quantity: float,
+        price: float,
+        *,
+        time_in_force: TimeInForce = TimeInForce.GTC,
+        client_order_id: str | None = None,
+    ) -> WrittenOrder | None:
+        """place_limit_order_now's first half: the order's request written now when the
+        connector can, and nothing else. The order is live at the venue from here: give it to
+        `book_written` before anything is awaited (no reply or stream event can be read before
+        then, so the order is tracked before anything about it arrives). Two orders written
+        back to back, then booked, leave with nothing between them. None: nothing was sent.
+        Bad input raises at once."""
         rest = self._private_rest
         if rest is None or not self._initialized:  # _require_private's test, inline: it raises
             rest = self._require_private()
         cid = client_order_id or rest.new_client_order_id()
-        return self._place_now(rest, OrderRequest(symbol, side, _LIMIT, quantity, price, time_in_force, cid))
+        return self._write_now(rest, OrderRequest(symbol, side, _LIMIT, quantity, price, time_in_force, cid))
+
+    def book_written(self, written: WrittenOrder) -> Coroutine[Any, Any, Order]:
+        """place_limit_order_now's second half, for an order `write_limit_order_now` wrote: it
+        is tracked as pending from here; awaiting gives what place_limit_order_now's awaitable
+        gives."""
+        request, rest, sent = written
+        self._add_pending(request)
+        return self._settle(request, rest.follow_order(request, sent))
 
     def limit_order_bytes(
         self,
@@ -477,19 +506,11 @@ class CompositePrivateExchange(CompositePublicExchange):
         self._add_pending(request)
         return self._settle(request, rest.place_order(request))
 
-    def _place_now(self, rest: PrivateRest, request: OrderRequest) -> Coroutine[Any, Any, Order] | None:
-        """`_place` with the request written now (rest.place_order_now); None: nothing was
-        sent, and nothing stays tracked."""
-        self._add_pending(request)  # before the write, as `_place` does
-        reply = None
-        try:
-            reply = rest.place_order_now(request)
-            return None if reply is None else self._settle(request, reply)
-        finally:
-            if reply is None:  # not sent (or refused at once): nothing stays tracked
-                cid = request.client_order_id
-                self._tracker.drop_pending(cid)
-                self._placing.discard(cid)
+    def _write_now(self, rest: PrivateRest, request: OrderRequest) -> WrittenOrder | None:
+        """`request` (its client id set) written now by `rest` (write_order_now), to be booked
+        (book_written); None: nothing was sent."""
+        sent = rest.write_order_now(request)
+        return None if sent is None else WrittenOrder(request, rest, sent)
 
     def _add_pending(self, request: OrderRequest) -> None:
         """Track `request` as pending (by its client id) and as placing, before it is sent."""
@@ -715,6 +736,15 @@ class CompositePrivateExchange(CompositePublicExchange):
     def get_trading_stats(self) -> dict[str, Any]:
         """The seed's trading stats (balances, order counts, connection status) and richer counters."""
         return self.trading_stats().as_dict()
+
+
+class WrittenOrder(NamedTuple):
+    """An order written by `write_limit_order_now`, not booked yet: its request, the connector
+    that wrote it and what the connector gave back (for its follow_order)."""
+
+    request: OrderRequest
+    rest: PrivateRest
+    sent: Any
 
 
 def _clock_of(rest: Any) -> Any:

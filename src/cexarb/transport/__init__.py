@@ -1,7 +1,15 @@
 """HTTP and WebSocket clients, rate limits and the venue clock."""
 
 from cexarb.transport.clock import Clock
-from cexarb.transport.http import ErrorMapper, HttpClient, HttpStats, PreparedRequest, Signer, encode_params
+from cexarb.transport.http import (
+    ErrorMapper,
+    HttpClient,
+    HttpStats,
+    PreparedRequest,
+    Signer,
+    Written,
+    encode_params,
+)
 from cexarb.transport.ratelimit import RateLimiter
 from cexarb.transport.stats import StreamStats
 from cexarb.transport.ws import WsClient
@@ -16,5 +24,6 @@ __all__ = [
     "Signer",
     "StreamStats",
     "WsClient",
+    "Written",
     "encode_params",
 ]

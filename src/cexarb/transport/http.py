@@ -16,7 +16,7 @@ import time
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 from urllib.parse import quote
 
 import aiohttp
@@ -68,6 +68,20 @@ class PreparedRequest(msgspec.Struct):
     query: str  # url-encoded, sent verbatim; "" if none
     body: bytes  # exactly the bytes sent; b"" if none
     headers: dict[str, str] = msgspec.field(default_factory=dict)
+
+
+class Written(NamedTuple):
+    """A request's first attempt written by `HttpClient.write_now`, to be followed
+    (`HttpClient.follow`): what its attempts need, and its reply to come."""
+
+    base: PreparedRequest
+    path: str
+    pool: str
+    weight: int
+    signed: bool
+    lease: Any  # the rate-limit lease it holds (None: no limiter)
+    started: float  # perf_counter at the write: the latency clock
+    reply: asyncio.Future[Reply]
 
 
 Signer = Callable[[PreparedRequest, int], None]
@@ -296,6 +310,34 @@ class HttpClient:
         TimestampError resyncs the clock and sends again, a RateLimitError penalizes the pool
         and retries, a lost reply on a non-idempotent request is OrderStatusUnknown, ...).
         None: nothing was sent, signed or counted; call request()."""
+        written = self.write_now(
+            method,
+            path,
+            params=params,
+            json_body=json_body,
+            signed=signed,
+            pool=pool,
+            weight=weight,
+            query=query,
+        )
+        return None if written is None else self.follow(written)
+
+    def write_now(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json_body: Any = None,
+        signed: bool = False,
+        pool: str = "default",
+        weight: int = 1,
+        query: str = "",
+    ) -> Written | None:
+        """send_now's first half: the first attempt written now (when send_now would write
+        it), nothing else. `follow` it before anything is awaited: that holds the rate-limit
+        weight until the reply and gives what send_now gives. Two requests written back to
+        back, then followed, leave with nothing between them. None: nothing was sent."""
         session = self._session
         wire = self._wire
         if (session is not None and not session.closed) or wire is None or not wire.can_send_now():
@@ -305,16 +347,30 @@ class HttpClient:
         if lease is not None and not lease.enter_now():
             return None
         try:
-            written = self._start(base, signed, wire)
+            started, reply = self._start(base, signed, wire)
         except BaseException:
             if lease is not None:
                 lease.exit_now()  # as request()'s lease ends when its signer or encoding fails
             raise
+        return Written(base, path, pool, weight, signed, lease, started, reply)
+
+    def follow(self, written: Written) -> Coroutine[Any, Any, Any]:
+        """send_now's second half, for a request `write_now` wrote: awaiting it gives what
+        send_now gives."""
+        lease, reply = written.lease, written.reply
         if lease is not None:
             # Held until the reply, as request() holds it; a callback: released even if the
             # attempt is never awaited.
-            written[1].add_done_callback(lambda _: lease.exit_now())
-        return self._attempts(base, path, pool, weight, signed, None, written)
+            reply.add_done_callback(lambda _: lease.exit_now())
+        return self._attempts(
+            written.base,
+            written.path,
+            written.pool,
+            written.weight,
+            written.signed,
+            None,
+            (written.started, reply),
+        )
 
     def encode_request(
         self,

@@ -219,6 +219,16 @@ class PrivateRest(Protocol):
         (call place_order). Gate spot returns None until its account kind is known."""
         ...
 
+    def write_order_now(self, request: OrderRequest) -> Any:
+        """place_order_now's first half: the request written now (HttpClient.write_now), what
+        is given back opaque to the caller; None: nothing sent. Give it to `follow_order`
+        before anything is awaited (the order is live at the venue from the write)."""
+        ...
+
+    def follow_order(self, request: OrderRequest, written: Any) -> Awaitable[Order]:
+        """place_order_now's second half: awaiting gives what place_order_now's awaitable gives."""
+        ...
+
     def order_bytes(self, request: OrderRequest) -> bytes:
         """The bytes place_order would write for `request` now (HttpClient.encode_request):
         nothing sent, nothing counted."""

@@ -33,6 +33,7 @@ from cexarb.model import (
 )
 from cexarb.model.errors import ExchangeError, InvalidOrder, ProtocolError
 from cexarb.model.rounding import format_decimal, is_on_grid
+from cexarb.transport import Written
 from cexarb.venues.gateio import codec
 from cexarb.venues.gateio.errors import VENUE
 from cexarb.venues.gateio.rest_common import (
@@ -245,11 +246,20 @@ class GateioFuturesPrivateRest(GateTradingRest):
         (HttpClient.send_now); awaiting gives what place_order gives, errors included (an
         OrderStatusUnknown carries the client id). None: nothing was sent (call place_order),
         also while the contract is not known yet (fetching it takes a request)."""
+        written = self.write_order_now(request)
+        return None if written is None else self.follow_order(request, written)
+
+    def write_order_now(self, request: OrderRequest) -> Written | None:
+        """place_order_now's first half: the request written, nothing followed yet. Give it to
+        `follow_order` before anything is awaited. None: nothing was sent (as place_order_now)."""
         info = self._contracts.known(request.symbol)
         if info is None:
             return None
-        reply = self.post_order_now(_ORDERS, self._place_body(request, info))
-        return None if reply is None else self.placed(reply, request.client_order_id, self._order)
+        return self.post_order_now(_ORDERS, self._place_body(request, info))
+
+    def follow_order(self, request: OrderRequest, written: Written) -> Awaitable[Order]:
+        """place_order_now's second half, for `request` written by `write_order_now`."""
+        return self.placed(written, request.client_order_id, self._order)
 
     def order_bytes(self, request: OrderRequest) -> bytes:
         """The bytes place_order would write for `request` now: nothing sent, nothing counted.

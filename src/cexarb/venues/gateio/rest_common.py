@@ -4,7 +4,7 @@ order rules both markets apply alike (ids, limit price and time in force, fills 
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from typing import Any
 
 import aiohttp
@@ -19,7 +19,7 @@ from cexarb.model.errors import (
     OrderStatusUnknown,
 )
 from cexarb.model.rounding import format_decimal, format_on_grid, grid_spec, is_on_grid
-from cexarb.transport import Clock, HttpClient, RateLimiter
+from cexarb.transport import Clock, HttpClient, RateLimiter, Written
 from cexarb.venues.gateio.auth import GateSigner
 from cexarb.venues.gateio.errors import VENUE, map_http_error
 from cexarb.venues.gateio.spec import SPOT
@@ -116,6 +116,17 @@ class GateRest:
             await self._client.close()
 
 
+async def _placed(
+    reply: Awaitable[Any], client_order_id: str, parse: Callable[[Any], Awaitable[Order]]
+) -> Order:
+    """`GateTradingRest.placed`'s reply read: a module function, one attribute lookup less."""
+    try:
+        raw = await reply
+    except OrderStatusUnknown as exc:
+        raise _with_client_id(exc, client_order_id) from exc
+    return await parse(raw)
+
+
 def price_text(price: float, info: SymbolInfo | None) -> str:
     return format_decimal(price, info.tick_size if info is not None else None)
 
@@ -141,24 +152,22 @@ class GateTradingRest(GateRest):
         except OrderStatusUnknown as exc:
             raise _with_client_id(exc, client_order_id) from exc
 
-    def post_order_now(self, path: str, body: dict[str, Any]) -> Awaitable[Any] | None:
-        """post_order's request written now when the transport can (HttpClient.send_now);
-        None: nothing was sent. Await the result through `placed`."""
+    def post_order_now(self, path: str, body: dict[str, Any]) -> Written | None:
+        """post_order's request written now when the transport can (HttpClient.write_now);
+        None: nothing was sent. Follow it with `placed` before anything is awaited."""
         if self._signer is None:  # _require_signer's test inline (the order lane): it raises
             self._require_signer("POST", path)
         client = self._client if self._client is not None else self.http
-        return client.send_now("POST", path, json_body=body, signed=True, pool=ORDERS)
+        return client.write_now("POST", path, json_body=body, signed=True, pool=ORDERS)
 
-    async def placed(
-        self, reply: Awaitable[Any], client_order_id: str, parse: Callable[[Any], Awaitable[Order]]
-    ) -> Order:
+    def placed(
+        self, written: Written, client_order_id: str, parse: Callable[[Any], Awaitable[Order]]
+    ) -> Coroutine[Any, Any, Order]:
         """The order a place written by `post_order_now` made, as place_order gives it: the
-        reply through `parse`, an ambiguous outcome raised with the client id."""
-        try:
-            raw = await reply
-        except OrderStatusUnknown as exc:
-            raise _with_client_id(exc, client_order_id) from exc
-        return await parse(raw)
+        reply through `parse`, an ambiguous outcome raised with the client id. It follows the
+        write (HttpClient.follow): call it before anything is awaited."""
+        client = self._client if self._client is not None else self.http
+        return _placed(client.follow(written), client_order_id, parse)
 
     def post_order_bytes(self, path: str, body: dict[str, Any]) -> bytes:
         """The bytes post_order would write now (HttpClient.encode_request): nothing sent."""

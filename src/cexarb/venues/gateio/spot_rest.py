@@ -40,6 +40,7 @@ from cexarb.model.errors import (
     WithdrawalError,
 )
 from cexarb.model.rounding import format_decimal, format_on_grid, is_on_grid, round_up
+from cexarb.transport import Written
 from cexarb.venues.gateio import codec
 from cexarb.venues.gateio.errors import VENUE
 from cexarb.venues.gateio.rest_common import (
@@ -230,10 +231,19 @@ class GateioSpotPrivateRest(GateTradingRest):
         (HttpClient.send_now); awaiting gives what place_order gives, errors included (an
         OrderStatusUnknown carries the client id). None: nothing was sent (call place_order),
         also while the account kind is not known yet (learning it takes a request)."""
+        written = self.write_order_now(request)
+        return None if written is None else self.follow_order(request, written)
+
+    def write_order_now(self, request: OrderRequest) -> Written | None:
+        """place_order_now's first half: the request written, nothing followed yet. Give it to
+        `follow_order` before anything is awaited. None: nothing was sent (as place_order_now)."""
         if self._account is None:
             return None
-        reply = self.post_order_now(_ORDERS, self._place_body(request))
-        return None if reply is None else self.placed(reply, request.client_order_id, self.spot_order)
+        return self.post_order_now(_ORDERS, self._place_body(request))
+
+    def follow_order(self, request: OrderRequest, written: Written) -> Awaitable[Order]:
+        """place_order_now's second half, for `request` written by `write_order_now`."""
+        return self.placed(written, request.client_order_id, self.spot_order)
 
     def order_bytes(self, request: OrderRequest) -> bytes:
         """The bytes place_order would write for `request` now: nothing sent, nothing counted.

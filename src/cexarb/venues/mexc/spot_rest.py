@@ -41,7 +41,7 @@ from cexarb.model.errors import (
 )
 from cexarb.model.rounding import format_decimal, format_on_grid, grid_spec
 from cexarb.transport.clock import Clock
-from cexarb.transport.http import HttpClient, QueryTemplate, query_text
+from cexarb.transport.http import HttpClient, QueryTemplate, Written, query_text
 from cexarb.transport.ratelimit import RateLimiter
 from cexarb.venues.mexc import codec
 from cexarb.venues.mexc.auth import MexcSigner
@@ -82,7 +82,7 @@ def _checked(reply: Any) -> Any:
 
 
 async def _placed(reply: Awaitable[Any], request: OrderRequest, template: _NewOrder) -> Order:
-    """The order a new-order reply written by place_order_now confirms, read as place_order reads it."""
+    """The order a new-order reply written by write_order_now confirms, read as place_order reads it."""
     return codec.parse_new_order(_checked(await reply), template.sent(request))
 
 
@@ -345,9 +345,20 @@ class MexcSpotPrivateRest(MexcWalletMixin):
         """place_order with its request written before this returns when the transport can
         (HttpClient.send_now); awaiting gives what place_order gives, errors included. None:
         nothing was sent (call place_order)."""
+        written = self.write_order_now(request)
+        return None if written is None else self.follow_order(request, written)
+
+    def write_order_now(self, request: OrderRequest) -> tuple[Written, _NewOrder] | None:
+        """place_order_now's first half: the request written, nothing followed yet. Give it to
+        `follow_order` before anything is awaited. None: nothing was sent."""
         query, template = self._new_order(request)
-        reply = self._http.send_now("POST", _ORDER_PATH, query=query, signed=True, pool=_ORDERS_POOL)
-        return None if reply is None else _placed(reply, request, template)
+        written = self._http.write_now("POST", _ORDER_PATH, query=query, signed=True, pool=_ORDERS_POOL)
+        return None if written is None else (written, template)
+
+    def follow_order(self, request: OrderRequest, written: tuple[Written, _NewOrder]) -> Awaitable[Order]:
+        """place_order_now's second half, for `request` written by `write_order_now`."""
+        sent, template = written
+        return _placed(self._http.follow(sent), request, template)
 
     def order_bytes(self, request: OrderRequest) -> bytes:
         """The bytes place_order would write for `request` now: nothing sent, nothing counted."""
