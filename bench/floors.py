@@ -31,7 +31,7 @@ from urllib.parse import urlparse
 
 from bench import peers
 from bench.harness import Report, Row, percentile
-from bench.ticktotrade import BTC, CROSS_QTY, _bot_process, _Child, _sim_process, trading_venues
+from bench.ticktotrade import BTC, CROSS_QTY, _bot_process, _Child, _sim_process, give_core, trading_venues
 from cexarb import eventloop
 from cexarb.model import Side, TimeInForce
 from cexarb.transport import ticks
@@ -196,6 +196,7 @@ async def _measure(report: Report, quick: bool) -> None:
             async with asyncio.timeout(15):
                 while not await peer.ask(("synced",)):
                     await asyncio.sleep(0.05)
+            give_core(peer, children)
             await peer.ask(("arm", True))
             await sim.ask(("run", "ccxt", events, interval_s))
             await peer.ask(("arm", False))
@@ -205,6 +206,7 @@ async def _measure(report: Report, quick: bool) -> None:
             children.append(bot)
             if await bot.recv() != "up":
                 raise RuntimeError(f"the {mode} bot did not come up")
+            give_core(bot, children)
             await bot.ask(("arm", True))
             await sim.ask(("run", "cexarb", events, interval_s))
             await bot.ask(("arm", False))

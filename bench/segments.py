@@ -27,7 +27,7 @@ import time
 
 from bench import peers
 from bench.harness import Report, Row, percentile
-from bench.ticktotrade import _bot_main, _bot_process, _Child, _sim_process, bring_up
+from bench.ticktotrade import _bot_main, _bot_process, _Child, _sim_process, bring_up, give_core
 from cexarb import eventloop
 from cexarb.arb import armed, engine, fleet
 from cexarb.transport import ticks
@@ -120,6 +120,7 @@ async def _measure(report: Report, quick: bool) -> None:
         children += bots.values()
         await bring_up(sim, bots)
         for name, bot in bots.items():
+            give_core(bot, children)
             await bot.ask(("arm", True))
             await sim.ask(("run", name, events, interval_s))
             await bot.ask(("arm", False))

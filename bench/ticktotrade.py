@@ -25,6 +25,7 @@ import multiprocessing
 import os
 import statistics
 import time
+from collections.abc import Iterable
 from dataclasses import replace
 
 from bench import peers
@@ -215,11 +216,17 @@ def _stamp_first_socket_write() -> None:
     """This process's aiohttp requests note (ticks.request_written) when their first bytes go
     to the socket: aiohttp buffers the head and writes it with the body from a task of its
     own, one loop pass after its headers-sent trace fires, so that trace would stamp early.
-    cexarb's own orders are stamped at the same point (transport.wire, after transport.write)."""
+    Its transport is given no write-buffer room first, as cexarb's own connections have
+    (transport.wire): on uvloop a buffered write reaches the socket only when the loop's batch
+    of callbacks ends, so a stamp after transport.write would be early. Both bots' orders are
+    stamped right after the socket's send."""
     from aiohttp.http_writer import StreamWriter
 
     def stamped(write):
         def wrapper(self, data):
+            transport = self.transport
+            if transport is not None and transport.get_write_buffer_limits()[1]:
+                transport.set_write_buffer_limits(high=0)
             write(self, data)
             if not getattr(self, "_tick_stamped", False):
                 self._tick_stamped = True
@@ -412,6 +419,19 @@ class _Child:
             self.proc.kill()
 
 
+def give_core(active: _Child, children: Iterable[_Child]) -> None:
+    """The bot about to trade alone on the machine's last CPU; the simulator and every other
+    bot of the run on the others (nothing on a single-CPU machine). A real venue runs on other
+    machines; here an order written to the socket wakes the simulator at once, and sharing the
+    trading bot's core it took that core mid-reflex (docs/performance.md, part 8). The idle
+    bots, which read the same crossing frames, would too."""
+    cpus = sorted(os.sched_getaffinity(0))
+    if len(cpus) < 2:
+        return
+    for child in children:
+        os.sched_setaffinity(child.proc.pid, cpus[-1:] if child is active else cpus[:-1])
+
+
 async def bring_up(sim: _Child, bots: dict[str, _Child]) -> None:
     """Wait for every bot to connect, warm the simulator's books, then wait until every bot
     has both books."""
@@ -442,6 +462,7 @@ async def _run(report: Report, quick: bool) -> None:
         crossings: dict[str, list[list[float]]] = {name: [] for name in bots}
         for _ in range(blocks):
             for name, bot in bots.items():
+                give_core(bot, children)
                 await bot.ask(("arm", True))
                 crossings[name] += await sim.ask(("run", name, events, interval_s))
                 await bot.ask(("arm", False))

@@ -435,16 +435,25 @@ class WirePool:
     async def _connect(self, deadline: float) -> _Connection:
         if self._closed:
             raise ConnectFailed("the client is closed")
+        raw = None
         try:
             async with asyncio.timeout_at(deadline):
-                _, conn = await self.loop.create_connection(
-                    lambda: _Connection(self),
-                    self._host,
-                    self._port,
-                    ssl=self._ssl,
-                    server_hostname=self._host if self._ssl is not None else None,
+                raw, conn = await self.loop.create_connection(
+                    lambda: _Connection(self), self._host, self._port
                 )
+                # No write buffering: uvloop queues a write and sends it when the loop's
+                # current batch of callbacks ends, so an order would wait for the rest of the
+                # reflex (the next order built, both booked). With no high-water room the
+                # socket's send runs inside transport.write, as on asyncio's own loop. Set on
+                # the TCP transport, under TLS too: TLS writes its records to it.
+                raw.set_write_buffer_limits(high=0)
+                if self._ssl is not None:
+                    conn.transport = await self.loop.start_tls(
+                        raw, conn, self._ssl, server_hostname=self._host
+                    )
         except (OSError, TimeoutError, ssl.SSLError) as exc:
+            if raw is not None:
+                raw.abort()  # a TLS handshake that failed or timed out: no half-open socket left
             raise ConnectFailed(network_cause(exc)) from exc
         self.connects += 1
         self._open.add(conn)
