@@ -12,9 +12,11 @@ cexarb's engine kept warm two ways (`ArbConfig.keep_warm_s`: it rehearses its re
 trading, every millisecond, or continuously: a core while trading).
 Every bot stays connected and reads every frame for the whole run; only the one whose block
 it is may trade (cexarb: `engine.trade`, which also stops the rehearsals; the peer: an armed
-flag), in alternating blocks, so all see the same load. cexarb's own client-side figures
-(frame read -> decision, frame read -> order request written) come from its engine's stats
-over its blocks; each bot's CPU while trading from its own process's CPU time over them.
+flag), in alternating blocks, so all see the same load; the bot whose block it is has the
+machine's last CPU to itself (`give_core`). cexarb's own client-side figures (frame read ->
+decision, frame read -> order request written: right after the socket's send, for the peer
+too) come from its engine's stats over its blocks; each bot's CPU while trading from its own
+process's CPU time over them.
 """
 
 from __future__ import annotations
