@@ -75,7 +75,7 @@ def _change_something(rng: random.Random, engine: ArbEngine, venues: dict[str, F
     """One change to what the decision reads, between arming and the crossing."""
     name = rng.choice([v for v in venues if v != "gateio_futures"])
     venue = venues[name]
-    change = rng.randrange(10)
+    change = rng.randrange(11)
     if change == 0:
         venue.balances["USDT"] = AssetBalance("USDT", rng.choice((0.0, 15.0, 10_000.0)))
     elif change == 1:
@@ -96,8 +96,11 @@ def _change_something(rng: random.Random, engine: ArbEngine, venues: dict[str, F
     elif change == 8:
         legs = (Leg(name, BTC, Side.BUY, 100.0, 0.1, venue.symbols_info[BTC]),) * 2
         engine.executor.residuals[BTC] = Residual(BTC, 0.1, 100.0, legs)
-    else:
+    elif change == 9:
         engine._cooldown_until[BTC] = float("inf")
+    else:
+        # Markets reloaded with other rules: the lot, the minimum and the tick change.
+        venue.symbols_info[BTC] = spot_info(tick=rng.choice((0.1, 0.5)), step=rng.choice((0.001, 0.25)))
 
 
 async def test_a_prepared_decision_is_always_the_full_decision():
@@ -162,6 +165,19 @@ async def test_a_cap_prepared_before_the_account_changed_is_not_used(change, qua
     full, _ = engine._decide(BTC, None)
     assert full is not None and full.quantity == quantity
     engine.armed.arm(BTC)  # prepared again (the loop's next step): the same answer
+    assert engine.armed.decide(BTC) == full
+
+
+async def test_a_cap_prepared_for_other_symbol_rules_is_not_used():
+    engine, mexc, gate = make()
+    mexc.set_book(BTC, *CHEAP)
+    await step(engine)  # prepared with a 0.001 lot: 0.3 of the 0.5 offered against Gate's 0.3
+    mexc.symbols_info[BTC] = spot_info(tick=0.1, step=0.25)  # reloaded: MEXC trades 0.25 lots
+    gate.set_book(BTC, *RICH)
+    assert engine.armed.decide(BTC) is None
+    full, _ = engine._decide(BTC, None)
+    assert full is not None and full.quantity == 0.25
+    engine.armed.arm(BTC)
     assert engine.armed.decide(BTC) == full
 
 

@@ -16,9 +16,9 @@ from cexarb.arb.opportunity import (
     net_edge,
     spot_spot_candidates,
 )
-from cexarb.arb.sizing import common_lot, size_candidate
+from cexarb.arb.sizing import Rounded, common_lot, lot_terms, size_candidate, size_chunks
 from cexarb.model import Side
-from cexarb.model.rounding import is_on_grid
+from cexarb.model.rounding import is_on_grid, round_down
 
 from .helpers import BTC, book, futures_info, spot_info
 
@@ -86,6 +86,32 @@ def test_sized_basis_trade_is_legal_on_both_venues_and_keeps_its_edge(
         # Even if every unit filled at the worst limit price, the trade clears the threshold.
         assert edge_bps(opp.buy.price, 0.002, opp.sell.price, 0.0005) >= min_edge - 1e-6
         assert opp.expected_pnl >= q * opp.buy.price * min_edge / 1e4 - 1e-6
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    asks=levels(False),
+    bids=levels(True),
+    cap=st.floats(0.0, 10.0),
+    buy_step=st.sampled_from([0.0001, 0.001, 0.01]),
+    sell_step=st.sampled_from([0.0001, 0.001, 0.01]),
+)
+def test_sizing_with_roundings_made_ahead_is_sizing(asks, bids, cap, buy_step, sell_step):
+    """The prepared decision's sizing (size_chunks, the cap and the best ask rounded ahead)
+    answers exactly what size_candidate answers on the same candidate."""
+    buy = book("mexc_spot", spot_info(step=buy_step), [(p - 5, 1.0) for p, _ in asks], asks)
+    sell = book("gateio_spot", spot_info(step=sell_step), bids, [(p + 5, 1.0) for p, _ in bids])
+    for cand in spot_spot_candidates(BTC, [buy, sell], 0.0, 6):
+        terms = lot_terms(cand.buy.info, cand.sell.info)
+        assert terms is not None  # decimal steps nest
+        ask = cand.buy.asks[0][0]
+        rounded = Rounded(round_down(cap, terms.lot), ask, round_down(ask, cand.buy.info.tick_size))
+        parts = (
+            (cand.buy.venue, cand.buy.info, cand.buy.taker_fee),
+            (cand.sell.venue, cand.sell.info, cand.sell.taker_fee),
+        )
+        answer = size_chunks(cand.kind, BTC, *parts, cand.edge_bps, cand.chunks, terms, cap, rounded)
+        assert answer == size_candidate(cand, cap)
 
 
 def test_spot_spot_finds_the_crossed_direction_only():

@@ -13,8 +13,10 @@ engine's own `size_cap` gave for a trade at the buy venue's best ask, with every
 read. When a book change crosses, `decide` takes the one pair that crosses (nothing else
 may: two candidates need the full decision's ranking), the live guard and entry checks,
 the pair's top two levels (the trade must be one chunk deep, so the top levels decide it
-all) and that cap if its inputs are unchanged, and sizes the trade with the engine's own
-`sized`. Its answer is the Opportunity the full decision would choose, or None: then the
+all) and that cap if its inputs are unchanged, and sizes the trade as the engine's own
+`sized` sizes a spot-spot candidate (`size_chunks`, on the candidate's parts without building
+it, with the pair's lot terms and the roundings of the cap and the best ask made when the cap
+was: every one of them a function of the cap's inputs). Its answer is the Opportunity the full decision would choose, or None: then the
 full decision runs, as before (tests/arb/test_armed.py compares the two on random books
 and account states, the state changed between arming and deciding).
 """
@@ -25,9 +27,10 @@ import math
 from typing import TYPE_CHECKING, NamedTuple
 
 from cexarb.arb.opportunity import Candidate, Chunk, Kind, VenueBook, edge_bps, match_depth
-from cexarb.arb.sizing import Opportunity
+from cexarb.arb.sizing import LotTerms, Opportunity, Rounded, lot_terms, size_chunks
 from cexarb.arb.strategies import strategy_for
-from cexarb.model import Symbol
+from cexarb.model import Symbol, SymbolInfo
+from cexarb.model.rounding import round_down
 
 if TYPE_CHECKING:
     from cexarb.arb.engine import ArbEngine
@@ -49,6 +52,18 @@ class _Setup(NamedTuple):
     pairs: tuple[tuple[int, int], ...]
     # (spot, perp) indexes whose basis opening a configured strategy trades.
     basis: tuple[tuple[int, int], ...]
+
+
+class _Cap(NamedTuple):
+    """A pair's prepared size cap: what `size_cap` read (`_inputs`), its answer, the pair's
+    `LotTerms` and the sizing's roundings of the cap and the best ask (all from those
+    inputs: the infos, the ask; None: the grids do not nest)."""
+
+    inputs: tuple
+    binding: str
+    cap: float
+    terms: LotTerms | None
+    rounded: Rounded | None
 
 
 class _Top:
@@ -79,8 +94,8 @@ class ArmedDecisions:
     def __init__(self, engine: ArbEngine) -> None:
         self._engine = engine
         self._setups: dict[Symbol, _Setup] = {}
-        # (symbol, buy index, sell index) -> (the inputs size_cap read, its answer).
-        self._caps: dict[tuple[Symbol, int, int], tuple[tuple, tuple[str, float]]] = {}
+        # (symbol, buy index, sell index) -> the cap prepared for the pair.
+        self._caps: dict[tuple[Symbol, int, int], _Cap] = {}
 
     def attach(self) -> None:
         """Learn each symbol's venues (after the engine's venues know their markets)."""
@@ -128,10 +143,17 @@ class ArmedDecisions:
                 self._caps.pop(key, None)
                 continue
             fee = buy.venue.taker_fee(symbol)
-            inputs = self._inputs(symbol, buy, sell, ask[0], fee)
+            buy_info, sell_info = buy.venue.symbols_info[symbol], sell.venue.symbols_info[symbol]
+            inputs = self._inputs(symbol, buy, sell, buy_info, sell_info, ask[0], fee)
             known = self._caps.get(key)
-            if known is None or known[0] != inputs:
-                self._caps[key] = (inputs, self._engine.size_cap(self._probe(symbol, buy, sell, ask, fee)))
+            if known is None or known.inputs != inputs:
+                binding, cap = self._engine.size_cap(self._probe(symbol, buy, sell, ask, fee))
+                terms = lot_terms(buy_info, sell_info)
+                rounded = None
+                if terms is not None:
+                    capped = round_down(cap, terms.lot)
+                    rounded = Rounded(capped, ask[0], round_down(ask[0], buy_info.tick_size))
+                self._caps[key] = _Cap(inputs, binding, cap, terms, rounded)
 
     def _probe(
         self, symbol: Symbol, buy: _Venue, sell: _Venue, ask: tuple[float, float], fee: float
@@ -148,11 +170,20 @@ class ArmedDecisions:
             Kind.SPOT_SPOT, symbol, buy_book, sell_book, 0.0, (Chunk(math.inf, price, price * 2),)
         )
 
-    def _inputs(self, symbol: Symbol, buy: _Venue, sell: _Venue, ask_price: float, buy_fee: float) -> tuple:
+    def _inputs(
+        self,
+        symbol: Symbol,
+        buy: _Venue,
+        sell: _Venue,
+        buy_info: SymbolInfo,
+        sell_info: SymbolInfo,
+        ask_price: float,
+        buy_fee: float,
+    ) -> tuple:
         """Everything size_cap reads for a spot-spot trade besides the config: the price, the
-        buy venue's fee and free quote, the sell venue's free base, both positions, exposure."""
+        buy venue's fee and free quote, both infos, the sell venue's free base, both
+        positions, exposure (the infos are the venues' own, read by the caller)."""
         engine = self._engine
-        buy_info, sell_info = buy.venue.symbols_info[symbol], sell.venue.symbols_info[symbol]
         quote = buy.venue.balances.get(buy_info.symbol.quote)
         base = sell.venue.balances.get(sell_info.symbol.base)
         return (
@@ -177,25 +208,28 @@ class ArmedDecisions:
         if setup is None or engine.has_basis_position(symbol):
             return None
         # Each book's best levels read once (the books cannot change during this call).
-        books, bests, fees = [], [], []
+        books, bests, fees, infos = [], [], [], []
         for index, spot in enumerate(setup.spots):
             venue = spot.venue
             book = venue.get_book(symbol) if lifted is None or index not in lifted else lifted[index]
-            if book is None or symbol not in venue.symbols_info:
+            info = venue.symbols_info.get(symbol)
+            if book is None or info is None:
                 # A desynced venue (the full decision shows it from its ticker), or one that no
                 # longer lists the symbol (the full decision leaves it out).
                 return None
             books.append(book)
             bests.append((book.best_bid, book.best_ask))
             fees.append(venue.taker_fee(symbol))
+            infos.append(info)
         cfg = engine.config
+        min_edge = cfg.min_edge_bps
         found = None
         for i, j in setup.pairs:
             ask, bid = bests[i][1], bests[j][0]
             if ask is None or bid is None:
                 continue
             edge = edge_bps(ask[0], fees[i], bid[0], fees[j])
-            if edge >= cfg.min_edge_bps:
+            if edge >= min_edge:
                 if found is not None:
                     return None  # two candidates: the full decision ranks them
                 found = (i, j, edge)
@@ -206,8 +240,8 @@ class ArmedDecisions:
         # The guard's checks (RiskManager.book_problem) on the pair's books.
         if None in bests[i] or None in bests[j]:
             return None
-        buy_age, sell_age = buy.venue.book_age_ms(symbol), sell.venue.book_age_ms(symbol)
-        if buy_age > cfg.stale_ms or sell_age > cfg.stale_ms:
+        stale_ms = cfg.stale_ms
+        if buy.venue.book_age_ms(symbol) > stale_ms or sell.venue.book_age_ms(symbol) > stale_ms:
             return None
         if engine.entry_refusal(symbol) is not None:
             return None
@@ -215,22 +249,29 @@ class ArmedDecisions:
         for _, qty in (*asks, *bids):
             if qty <= 0:
                 return None
-        chunks = match_depth(asks, fees[i], bids, fees[j], cfg.min_edge_bps, cfg.depth_levels)
+        chunks = match_depth(asks, fees[i], bids, fees[j], min_edge, cfg.depth_levels)
         if len(chunks) != 1:
             return None  # one chunk from the top two levels is one chunk from the whole books
         known = self._caps.get((symbol, i, j))
-        if known is None or known[0] != self._inputs(symbol, buy, sell, asks[0][0], fees[i]):
+        buy_info, sell_info = infos[i], infos[j]
+        if known is None or known.inputs != self._inputs(
+            symbol, buy, sell, buy_info, sell_info, asks[0][0], fees[i]
+        ):
             return None
-        binding, cap = known[1]
-        cand = Candidate(
+        if known.terms is None:
+            return None  # incompatible steps: the full decision says so
+        # engine.sized on a spot-spot Candidate of these parts, without building it.
+        sized = size_chunks(
             Kind.SPOT_SPOT,
             symbol,
-            VenueBook(buy.name, buy.venue.symbols_info[symbol], [], asks, buy_age, True, fees[i]),
-            VenueBook(sell.name, sell.venue.symbols_info[symbol], bids, [], sell_age, True, fees[j]),
+            (buy.name, buy_info, fees[i]),
+            (sell.name, sell_info, fees[j]),
             edge,
-            tuple(chunks),
+            chunks,
+            known.terms,
+            known.cap,
+            known.rounded,
         )
-        sized = engine.sized(cand, binding, cap)
         return None if isinstance(sized, str) else sized
 
     def rehearse(self, symbol: Symbol, flip: bool) -> Opportunity | None:

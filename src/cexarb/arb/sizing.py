@@ -3,14 +3,15 @@ prices on tick, symbol minimums met, capped by balances and risk room. Pure, no 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from operator import attrgetter
+from typing import NamedTuple
 
 import msgspec
 
-from cexarb.arb.opportunity import Candidate, Kind, VenueBook, net_edge
+from cexarb.arb.opportunity import Candidate, Chunk, Kind, VenueBook, net_edge
 from cexarb.model import AssetBalance, Side, Symbol, SymbolInfo
-from cexarb.model.rounding import is_on_grid, round_down, round_price
+from cexarb.model.rounding import is_on_grid, round_down, round_up
 
 # A chunk's quantity: summed without a generator's frame (sizing runs in the reflex).
 _QUANTITY = attrgetter("quantity")
@@ -87,37 +88,105 @@ def balance_cap(
     return base.available if base else 0.0
 
 
-def size_candidate(candidate: Candidate, max_quantity: float) -> Opportunity | str:
-    """The largest trade the paired depth allows up to `max_quantity`, or why there is none."""
-    buy_info, sell_info = candidate.buy.info, candidate.sell.info
+class LotTerms(NamedTuple):
+    """What sizing needs of the two legs' symbol rules: the quantity grid legal on both
+    (`common_lot`) and the smallest quantity both venues take. Depends on the infos alone,
+    so a caller that sizes one pair of venues again and again may compute it once."""
+
+    lot: float
+    minimum: float
+
+
+def lot_terms(buy_info: SymbolInfo, sell_info: SymbolInfo) -> LotTerms | None:
+    """The pair's `LotTerms`; None when the grids do not nest (no quantity is legal on both)."""
     lot = common_lot(buy_info, sell_info)
     if lot is None:
+        return None
+    return LotTerms(lot, max(min_base_quantity(buy_info), min_base_quantity(sell_info), lot))
+
+
+def size_candidate(candidate: Candidate, max_quantity: float) -> Opportunity | str:
+    """The largest trade the paired depth allows up to `max_quantity`, or why there is none."""
+    buy, sell = candidate.buy, candidate.sell
+    terms = lot_terms(buy.info, sell.info)
+    if terms is None:
         return "incompatible_steps"
-    depth = sum(map(_QUANTITY, candidate.chunks))
-    quantity = round_down(min(depth, max_quantity), lot)
-    minimum = max(min_base_quantity(buy_info), min_base_quantity(sell_info), lot)
+    return size_chunks(
+        candidate.kind,
+        candidate.symbol,
+        (buy.venue, buy.info, buy.taker_fee),
+        (sell.venue, sell.info, sell.taker_fee),
+        candidate.edge_bps,
+        candidate.chunks,
+        terms,
+        max_quantity,
+    )
+
+
+class Rounded(NamedTuple):
+    """Two roundings sizing makes, made ahead by a caller that sizes one pair again and
+    again (the reflex's prepared decision): `max_quantity` down to the lot (`capped`, the
+    quantity when the cap binds) and the buy venue's best ask `ask` down to its tick
+    (`buy_price`, the buy limit when the trade takes that level alone)."""
+
+    capped: float
+    ask: float
+    buy_price: float
+
+
+def size_chunks(
+    kind: Kind,
+    symbol: Symbol,
+    buy: tuple[str, SymbolInfo, float],
+    sell: tuple[str, SymbolInfo, float],
+    edge_bps: float,
+    chunks: Sequence[Chunk],
+    terms: LotTerms,
+    max_quantity: float,
+    rounded: Rounded | None = None,
+) -> Opportunity | str:
+    """`size_candidate` on a candidate's parts (`buy`, `sell`: venue, info, taker fee), its
+    `LotTerms` at hand: the reflex's prepared decision sizes without building a Candidate.
+    `rounded`: roundings of this `max_quantity` and of the buy venue's best ask, made ahead
+    (the same function of the same floats: the same answer, without the rounding's cost)."""
+    buy_venue, buy_info, buy_fee = buy
+    sell_venue, sell_info, sell_fee = sell
+    lot, minimum = terms
+    depth = sum(map(_QUANTITY, chunks))
+    if rounded is not None and max_quantity <= depth:
+        quantity = rounded.capped  # round_down(max_quantity, lot): min(depth, max_quantity)'s value
+    else:
+        quantity = round_down(min(depth, max_quantity), lot)
     if quantity < minimum - lot * 1e-9:
         return "below_min_quantity" if depth >= minimum else "thin_book"
 
     left = quantity
     buy_limit, sell_limit, pnl = 0.0, float("inf"), 0.0
-    for ch in candidate.chunks:
+    for ch in chunks:
         if left <= 0:
             break
         take = min(left, ch.quantity)
         buy_limit = max(buy_limit, ch.buy_price)
         sell_limit = min(sell_limit, ch.sell_price)
-        pnl += take * net_edge(ch.buy_price, candidate.buy.taker_fee, ch.sell_price, candidate.sell.taker_fee)
+        pnl += take * net_edge(ch.buy_price, buy_fee, ch.sell_price, sell_fee)
         left -= take
 
-    buy_price = round_price(buy_limit, buy_info.tick_size, Side.BUY)
-    sell_price = round_price(sell_limit, sell_info.tick_size, Side.SELL)
+    # On the tick, passive side (round_price): a buy never pays more, a sell never asks less.
+    if rounded is not None and buy_limit == rounded.ask:
+        buy_price = rounded.buy_price
+    else:
+        buy_price = round_down(buy_limit, buy_info.tick_size)
+    sell_price = round_up(sell_limit, sell_info.tick_size)
     if quantity * buy_price < buy_info.min_notional or quantity * sell_price < sell_info.min_notional:
         return "below_min_notional"
-    closing = candidate.kind is Kind.BASIS_CLOSE
-    buy = Leg(candidate.buy.venue, candidate.symbol, Side.BUY, buy_price, quantity, buy_info, closing)
-    sell = Leg(candidate.sell.venue, candidate.symbol, Side.SELL, sell_price, quantity, sell_info)
-    top = candidate.chunks[0]
+    top = chunks[0]
     return Opportunity(
-        candidate.kind, candidate.symbol, buy, sell, candidate.edge_bps, pnl, top.buy_price, top.sell_price
+        kind,
+        symbol,
+        Leg(buy_venue, symbol, Side.BUY, buy_price, quantity, buy_info, kind is Kind.BASIS_CLOSE),
+        Leg(sell_venue, symbol, Side.SELL, sell_price, quantity, sell_info),
+        edge_bps,
+        pnl,
+        top.buy_price,
+        top.sell_price,
     )
