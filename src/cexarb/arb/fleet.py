@@ -138,10 +138,12 @@ class FleetGuard:
 
     def _reservation(self, opp: Opportunity, rid: str | None = None) -> Reservation:
         buy, sell = opp.buy, opp.sell
+        # Each leg's notional (Leg.notional) computed once.
+        bought, sold = buy.price * buy.quantity, sell.price * sell.quantity
         return Reservation(
             self._next_id() if rid is None else rid,
-            max(buy.notional, sell.notional),
-            ((buy.venue, instrument(buy), buy.notional), (sell.venue, instrument(sell), -sell.notional)),
+            max(bought, sold),
+            ((buy.venue, instrument(buy), bought), (sell.venue, instrument(sell), -sold)),
         )
 
     def _answer(self, r: Reservation, why: str | None) -> Reservation | str:

@@ -47,9 +47,11 @@ class Ledger:
         lim = self.limits
         if self.at_risk + sum(self.unhedged.values()) + r.at_risk > lim.max_unhedged_notional * (1 + 1e-9):
             return "fleet_unhedged"
+        base, mark, pending = self.base, self.mark, self.pending
         for venue, asset, notional in r.legs:
             key = f"{venue}:{asset}"
-            now = self.exposure(key) + self.pending.get(key, 0.0)
+            # exposure(key) without its call: the mark is kept per asset.
+            now = base.get(key, 0.0) * mark.get(asset, 0.0) + pending.get(key, 0.0)
             after = now + notional
             if abs(after) > lim.max_exposure_notional and abs(after) > abs(now):
                 return f"fleet_exposure:{key}"
@@ -62,9 +64,10 @@ class Ledger:
             return why
         self.reservations[r.id] = r
         self.at_risk += r.at_risk
+        pending = self.pending
         for venue, asset, notional in r.legs:
             key = f"{venue}:{asset}"
-            self.pending[key] = self.pending.get(key, 0.0) + notional
+            pending[key] = pending.get(key, 0.0) + notional
         return None
 
     def settle(self, reservation_id: str, fills: list[Fill], member: str, unhedged: float) -> float:
@@ -131,7 +134,7 @@ class InProcessCoordinator(Coordinator):
 
     def reserve_now(self, reservation: Reservation) -> tuple[bool, str | None]:
         """Always decided at once: the ledger is in this process."""
-        if self.halted:
+        if self._halt_reason:  # halted, without the property's call
             return True, "kill_switch"
         return True, self.ledger.reserve(reservation)
 
