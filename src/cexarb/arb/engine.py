@@ -229,7 +229,15 @@ class ArbEngine:
         the transport read its frame; now, outside a frame) and wake the loop."""
         if symbol not in self._symbols:
             return
-        if self._reflex_armed(symbol):
+        running = self._running
+        # The reflex acts while trading inside run(), one crossing at a time, on a free symbol.
+        if (
+            self.trade
+            and running is not None
+            and not running.is_set()
+            and not self._reacting
+            and symbol not in self._busy
+        ):
             # The prepared decision first: it is its own crossing test.
             chosen = self.armed.decide(symbol)
             if chosen is not None or self._crossed(symbol):
@@ -245,16 +253,6 @@ class ArbEngine:
         waiter = self._waiter
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
-
-    def _reflex_armed(self, symbol: Symbol) -> bool:
-        running = self._running
-        return (
-            self.trade
-            and running is not None
-            and not running.is_set()
-            and not self._reacting
-            and symbol not in self._busy
-        )
 
     def _crossed(self, symbol: Symbol) -> bool:
         """Is some venue's best bid above another's best ask (synced books only)? The cheap
@@ -693,14 +691,15 @@ class ArbEngine:
     def entry_refusal(self, symbol: Symbol) -> str | None:
         """Why no trade on `symbol` may start now whatever its books say (None: it may): the
         kill switch, the open-order and exposure limits, the fleet, a residual, the cooldown."""
-        open_orders = self.executor.in_flight
+        executor = self.executor
+        open_orders = executor.in_flight
         for venue in self.venues.values():  # a loop, not a generator: asked on every crossing
             open_orders += open_order_count(venue)
-        problem = self.risk.entry_problem(open_orders, self.executor.exposure_notional)
+        problem = self.risk.entry_problem(open_orders, executor.exposure_notional)
         problem = problem or self.fleet.entry_problem()
         if problem:
             return problem
-        if symbol in self.executor.residuals:
+        if symbol in executor.residuals:
             return "unhedged_exposure"
         if time.monotonic() < self._cooldown_until.get(symbol, 0.0):
             return "cooldown"

@@ -127,7 +127,9 @@ class FleetGuard:
         the reservation or why refused. None: nothing reserved, the fleet must be asked."""
         r = self._reservation(opp)
         decided, why = self.coordinator.reserve_now(r)
-        return self._answer(r, why) if decided else None
+        if why is None:  # reserved (decided) or to be asked (not): _answer without its call
+            return r if decided else None
+        return self._answer(r, why)
 
     def rehearse(self, opp: Opportunity) -> str | None:
         """What `reserve_now` would answer for `opp` (a reservation id, the reason refused, or

@@ -15,6 +15,7 @@ from cexarb.model.rounding import is_on_grid, round_down, round_up
 
 # A chunk's quantity: summed without a generator's frame (sizing runs in the reflex).
 _QUANTITY = attrgetter("quantity")
+_INF = float("inf")
 
 
 def base_step(info: SymbolInfo) -> float:
@@ -152,7 +153,8 @@ def size_chunks(
     buy_venue, buy_info, buy_fee = buy
     sell_venue, sell_info, sell_fee = sell
     lot, minimum = terms
-    depth = sum(map(_QUANTITY, chunks))
+    # One chunk (the reflex's trade) is its own depth: summed, 0 + its quantity is that float.
+    depth = chunks[0].quantity if len(chunks) == 1 else sum(map(_QUANTITY, chunks))
     if rounded is not None and max_quantity <= depth:
         quantity = rounded.capped  # round_down(max_quantity, lot): min(depth, max_quantity)'s value
     else:
@@ -161,7 +163,7 @@ def size_chunks(
         return "below_min_quantity" if depth >= minimum else "thin_book"
 
     left = quantity
-    buy_limit, sell_limit, pnl = 0.0, float("inf"), 0.0
+    buy_limit, sell_limit, pnl = 0.0, _INF, 0.0
     for ch in chunks:
         if left <= 0:
             break
