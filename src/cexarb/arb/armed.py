@@ -16,9 +16,10 @@ the pair's top two levels (the trade must be one chunk deep, so the top levels d
 all) and that cap if its inputs are unchanged, and sizes the trade as the engine's own
 `sized` sizes a spot-spot candidate (`size_chunks`, on the candidate's parts without building
 it, with the pair's lot terms and the roundings of the cap and the best ask made when the cap
-was: every one of them a function of the cap's inputs). Its answer is the Opportunity the full decision would choose, or None: then the
-full decision runs, as before (tests/arb/test_armed.py compares the two on random books
-and account states, the state changed between arming and deciding).
+was: every one of them a function of the cap's inputs). Its answer is the Opportunity the
+full decision would choose, or None: then the full decision runs, as before
+(tests/arb/test_armed.py compares the two on random books and account states, the state
+changed between arming and deciding).
 """
 
 from __future__ import annotations
