@@ -513,7 +513,8 @@ class CompositePrivateExchange(CompositePublicExchange):
         return None if sent is None else WrittenOrder(request, rest, sent)
 
     def _add_pending(self, request: OrderRequest) -> None:
-        """Track `request` as pending (by its client id) and as placing, before it is sent."""
+        """Track `request` as pending (by its client id) and as placing: before it is sent
+        (`_place`), or right after its write with nothing awaited between (`book_written`)."""
         cid = request.client_order_id
         quantity = request.quantity
         self._tracker.pending[cid] = Order(  # OrderTracker.add_pending, inline (the order lane)

@@ -119,7 +119,8 @@ class GateRest:
 async def _placed(
     reply: Awaitable[Any], client_order_id: str, parse: Callable[[Any], Awaitable[Order]]
 ) -> Order:
-    """`GateTradingRest.placed`'s reply read: a module function, one attribute lookup less."""
+    """`GateTradingRest.placed`'s coroutine: the reply awaited, an ambiguous outcome given its
+    client id, the answer read by `parse`."""
     try:
         raw = await reply
     except OrderStatusUnknown as exc:
