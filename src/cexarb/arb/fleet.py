@@ -34,6 +34,10 @@ _REPORT_EVERY_S = 1.0
 # A fill waits this long for the trade of its order (fills of other members' orders on the
 # same account, and fills booked already, are dropped after it).
 _FILLS_KEPT_S = 60.0
+# An order booked with fewer of its fills here than it filled waits this long for the rest:
+# a private stream down for minutes gives them late (recovered on reconnect), and their fees
+# are still this member's to book.
+_OWED_KEPT_S = 86_400.0
 _EPS = 1e-9
 
 
@@ -62,6 +66,8 @@ class _OrderFills:
     # (venue, instrument, base asset, price, spot) once its trade was booked: a fill arriving
     # after that is booked on its own.
     booked: tuple[str, str, str, float, bool] | None = None
+    # The quantity the order filled, as its trade was booked: kept until its fills reach it.
+    owed: float = 0.0
 
 
 def _fees(
@@ -92,6 +98,8 @@ class FleetGuard:
         # The account's fills by (venue, order id), until their trade books them or they age out.
         self._fills: dict[tuple[str, str], _OrderFills] = {}
         self._arrived: deque[tuple[float, tuple[str, str]]] = deque()
+        # Orders booked while still owed fills, oldest first: (booked at, key, its entry).
+        self._owed: deque[tuple[float, tuple[str, str], _OrderFills]] = deque()
         self._unhedged = 0.0
         self.late_fills = 0  # fills that came after their trade was booked (their fees booked then)
 
@@ -107,6 +115,8 @@ class FleetGuard:
             base_fee, fee = _fees(base, spot, [(fill, fee_value)], price)
             late = Fill(venue_, asset, -base_fee, price, fee)
             self._spawn(self.coordinator.settle(self._next_id(), [late], self._unhedged))
+            if entry.quantity >= entry.owed - _EPS:  # every fill of it is here now
+                del self._fills[(venue, fill.order_id)]
 
     def entry_problem(self) -> str | None:
         """Why no new position may be opened now (None: it may)."""
@@ -186,7 +196,8 @@ class FleetGuard:
             if complete:
                 del self._fills[key]
             else:
-                entry.booked = (venue, asset, base, price, spot)
+                entry.booked, entry.owed = (venue, asset, base, price, spot), leg.filled
+                self._owed.append((time.monotonic(), key, entry))
         return out
 
     def _entry(self, key: tuple[str, str]) -> _OrderFills:
@@ -196,7 +207,15 @@ class FleetGuard:
             now = time.monotonic()
             self._arrived.append((now, key))
             while self._arrived[0][0] < now - _FILLS_KEPT_S:
-                self._fills.pop(self._arrived.popleft()[1], None)
+                old = self._arrived.popleft()[1]
+                kept = self._fills.get(old)
+                if kept is not None and kept.booked is None:  # a booked one waits in _owed
+                    del self._fills[old]
+            owed = self._owed
+            while owed and owed[0][0] < now - _OWED_KEPT_S:
+                _, old, kept = owed.popleft()
+                if self._fills.get(old) is kept:  # not completed (and its key not reused) since
+                    del self._fills[old]
         return entry
 
     def _next_id(self) -> str:
