@@ -11,7 +11,8 @@ clock the frames are stamped with (`ticks.frame_ns`):
 - reflex entered -> decided: the prepared decision (`ArmedDecisions.decide`) returned a trade;
 - decided -> reserved: the fleet's reservation (`FleetGuard.reserve_now`) answered;
 - reserved -> first order written, first -> second order written: the order lane, each
-  request tracked, built, signed and written (`ticks.request_written`).
+  request built, signed and sent to the socket (`ticks.request_written`, right after the
+  send); both are tracked once the second is sent.
 
 The library itself carries no such stamps (they would cost the reflex they measure). One more
 row bounds what a faster order lane alone could give: frame read -> reserved, the p50 the

@@ -1,5 +1,6 @@
-"""HttpClient.send_now (the request written in the caller's call) and encode_request (its
-bytes, nothing sent): the same bytes as request(), the same outcome for the same replies,
+"""HttpClient's order lane, write_now then follow (the request written in the caller's call;
+here through `send_now`, the two in one call as the connectors make them), and
+encode_request (its bytes, nothing sent): the same bytes as request(), the same outcome for the same replies,
 and None with nothing written, signed or counted whenever writing at once is not possible.
 A raw TCP server (conftest.RawServer) records each request whole and gives canned replies."""
 
@@ -57,6 +58,13 @@ async def _server_time() -> int:
     return FROZEN_MS + SKEW_MS
 
 
+def send_now(client: HttpClient, method: str, path: str, **kwargs: Any):
+    """The order lane in one call, as a connector's place_order_now makes it: the request
+    written now (HttpClient.write_now), then followed; None when nothing was written."""
+    written = client.write_now(method, path, **kwargs)
+    return None if written is None else client.follow(written)
+
+
 @pytest.fixture
 async def lane():
     """`server, client, limiter = await lane(replies)`: a raw server giving `replies` in turn
@@ -106,7 +114,7 @@ async def test_send_now_writes_in_the_call_the_bytes_request_writes_and_encode_r
     origin = ticks.TickOrigin(0)
     token = ticks.ORIGIN.set(origin)
     try:
-        post = client.send_now("POST", "/orders", **ORDER)
+        post = send_now(client, "POST", "/orders", **ORDER)
         assert post is not None
         assert len(origin.sent_ns) == 1  # written before send_now returned
         assert _window(limiter) == (1, 2)  # in flight from the write
@@ -114,7 +122,7 @@ async def test_send_now_writes_in_the_call_the_bytes_request_writes_and_encode_r
     finally:
         ticks.ORIGIN.reset(token)
     assert await post == {"id": "1"}
-    get = client.send_now("GET", "/orders", params={"symbol": "BTC_USDT"})
+    get = send_now(client, "GET", "/orders", params={"symbol": "BTC_USDT"})
     assert get is not None
     assert await get == {"id": "1"}
 
@@ -129,9 +137,9 @@ async def test_send_now_writes_in_the_call_the_bytes_request_writes_and_encode_r
 
 async def test_send_now_is_none_until_the_client_has_an_idle_connection_of_its_own(lane):
     server, client, limiter = await lane([OK])
-    assert client.send_now("POST", "/orders", **ORDER) is None  # no connection pool yet
+    assert send_now(client, "POST", "/orders", **ORDER) is None  # no connection pool yet
     client.encode_request("POST", "/orders", **ORDER)  # makes the pool, opens no connection
-    assert client.send_now("POST", "/orders", **ORDER) is None
+    assert send_now(client, "POST", "/orders", **ORDER) is None
     assert client.stats.requests == 0
     assert limiter.used() == 0
     assert await client.request("POST", "/orders", **ORDER) == {"id": "1"}
@@ -144,7 +152,7 @@ async def test_send_now_is_none_while_the_only_connection_is_busy(lane):
     await client.request("GET", "/warm")
     pending = asyncio.create_task(client.request("GET", "/slow"))
     await eventually(lambda: len(server.requests) == 2, what="the slow request at the server")
-    assert client.send_now("POST", "/orders", **ORDER) is None
+    assert send_now(client, "POST", "/orders", **ORDER) is None
     assert client.stats.requests == 2
     assert _window(limiter) == (1, 1)  # only the slow request's weight is in flight
     pending.cancel()
@@ -157,7 +165,7 @@ async def test_send_now_is_none_once_the_client_is_closed(lane):
     server, client, limiter = await lane([WARM, OK])
     await client.request("GET", "/warm")
     await client.close()
-    assert client.send_now("POST", "/orders", **ORDER) is None
+    assert send_now(client, "POST", "/orders", **ORDER) is None
     assert client.stats.requests == 1
     assert _window(limiter) == (0, 1)
 
@@ -167,7 +175,7 @@ async def test_send_now_is_none_with_an_outside_session(lane):
         server, client, limiter = await lane([WARM, OK], session=session)
         await client.request("GET", "/warm")
         client.encode_request("GET", "/warm")  # the client's own pool exists but is not used
-        assert client.send_now("POST", "/orders", **ORDER) is None
+        assert send_now(client, "POST", "/orders", **ORDER) is None
         assert client.stats.requests == 1
         assert _window(limiter) == (0, 1)
         assert len(server.requests) == 1
@@ -183,7 +191,7 @@ async def test_send_now_is_none_when_the_limiter_would_make_it_wait(lane, why):
     else:
         limiter.penalize("default", 60.0)
     used = limiter.used("default")
-    assert client.send_now("POST", "/orders", **ORDER) is None
+    assert send_now(client, "POST", "/orders", **ORDER) is None
     assert limiter.used("default") == used
     assert client.stats.requests == 1
     # The same (only) connection carries the next request: had the refused one been written,
@@ -206,7 +214,7 @@ async def _parity(lane, replies: list[bytes | None], method: str, path: str, **k
     for now in (False, True):
         server, client, limiter = await lane([WARM, *replies], timeout_s=0.2)
         await client.request("GET", "/warm")
-        call = client.send_now(method, path, **kw) if now else client.request(method, path, **kw)
+        call = send_now(client, method, path, **kw) if now else client.request(method, path, **kw)
         assert call is not None
         outcome = await _outcome(call)
         stats = client.stats
@@ -278,7 +286,7 @@ async def test_no_reply_in_time_is_order_status_unknown_for_a_post_and_retried_f
 async def test_the_lease_of_a_written_request_is_released_once_even_if_nobody_awaits_it(lane):
     server, client, limiter = await lane([WARM, OK, WARM])
     await client.request("GET", "/warm")
-    call = client.send_now("POST", "/orders", **ORDER)
+    call = send_now(client, "POST", "/orders", **ORDER)
     assert call is not None
     call.close()  # dropped unawaited: the reply still ends the lease
     await eventually(lambda: _window(limiter) == (0, 2), what="the lease released into the window")
@@ -289,7 +297,7 @@ async def test_the_lease_of_a_written_request_is_released_once_even_if_nobody_aw
 async def test_cancelling_the_awaiting_of_a_written_request_aborts_its_connection(lane):
     server, client, limiter = await lane([WARM, HANG, OK])
     await client.request("GET", "/warm")
-    call = client.send_now("POST", "/orders", **ORDER)
+    call = send_now(client, "POST", "/orders", **ORDER)
     assert call is not None
     task = asyncio.create_task(call)
     await eventually(lambda: len(server.requests) == 2, what="the order at the server")
@@ -306,7 +314,7 @@ async def test_bad_input_raises_at_once_and_a_failing_signer_leaves_the_same_acc
     _, unsigned, _ = await lane([WARM], signer=None)
     await unsigned.request("GET", "/warm")
     with pytest.raises(ExchangeError, match="signer"):
-        unsigned.send_now("POST", "/orders", **ORDER)
+        send_now(unsigned, "POST", "/orders", **ORDER)
     assert unsigned.stats.requests == 1
     server, client, limiter = await lane([WARM])
     await client.request("GET", "/warm")
@@ -315,7 +323,7 @@ async def test_bad_input_raises_at_once_and_a_failing_signer_leaves_the_same_acc
         await client.request("POST", "/orders", **bad)
     assert (client.stats.requests, _window(limiter)) == (2, (0, 2))
     with pytest.raises(ValueError, match="cannot sign"):
-        client.send_now("POST", "/orders", **bad)
+        send_now(client, "POST", "/orders", **bad)
     assert (client.stats.requests, _window(limiter)) == (3, (0, 3))  # as request() counts it
     assert len(server.requests) == 1
 
@@ -354,8 +362,8 @@ async def test_a_signer_giving_head_lines_writes_the_bytes_of_one_signing_a_copy
     await client.request("GET", "/orders", **get)
     dry_post = client.encode_request("POST", "/orders", **ORDER)
     dry_get = client.encode_request("GET", "/orders", **get)
-    await client.send_now("POST", "/orders", **ORDER)
-    await client.send_now("GET", "/orders", **get)
+    await send_now(client, "POST", "/orders", **ORDER)
+    await send_now(client, "GET", "/orders", **get)
     request_post, request_get, now_post, now_get = server.requests
     assert now_post == request_post == dry_post
     assert now_get == request_get == dry_get
@@ -368,6 +376,6 @@ async def test_a_signer_line_with_a_line_break_is_refused_before_anything_is_sen
     with pytest.raises(ValueError, match="line break"):
         client.encode_request("POST", "/orders", **ORDER)
     with pytest.raises(ValueError, match="line break"):
-        client.send_now("POST", "/orders", **ORDER)
+        send_now(client, "POST", "/orders", **ORDER)
     assert (client.stats.requests, _window(limiter)) == (2, (0, 2))  # as a failing signer's
     assert len(server.requests) == 1

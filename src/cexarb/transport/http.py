@@ -290,38 +290,6 @@ class HttpClient:
         base = self._prepare(method, path, params, json_body, signed, query)
         return self._attempts(base, path, pool, weight, signed, idempotent, None)
 
-    def send_now(
-        self,
-        method: str,
-        path: str,
-        *,
-        params: Mapping[str, Any] | None = None,
-        json_body: Any = None,
-        signed: bool = False,
-        pool: str = "default",
-        weight: int = 1,
-        query: str = "",
-    ) -> Coroutine[Any, Any, Any] | None:
-        """request(), with its first attempt written before this returns when that needs no
-        wait: one of the client's own connections idle (WirePool.send_now), the rate limit
-        admitting it now (enter_now), no outside aiohttp session. Awaiting it gives exactly
-        what request() would give for the same request and the same replies: the decoded
-        JSON, the same typed errors, and the same retries after the first attempt (a
-        TimestampError resyncs the clock and sends again, a RateLimitError penalizes the pool
-        and retries, a lost reply on a non-idempotent request is OrderStatusUnknown, ...).
-        None: nothing was sent, signed or counted; call request()."""
-        written = self.write_now(
-            method,
-            path,
-            params=params,
-            json_body=json_body,
-            signed=signed,
-            pool=pool,
-            weight=weight,
-            query=query,
-        )
-        return None if written is None else self.follow(written)
-
     def write_now(
         self,
         method: str,
@@ -334,10 +302,12 @@ class HttpClient:
         weight: int = 1,
         query: str = "",
     ) -> Written | None:
-        """send_now's first half: the first attempt written now (when send_now would write
-        it), nothing else. `follow` it before anything is awaited: that holds the rate-limit
-        weight until the reply and gives what send_now gives. Two requests written back to
-        back, then followed, leave with nothing between them. None: nothing was sent."""
+        """request()'s first attempt written before this returns when that needs no wait: one
+        of the client's own connections idle (WirePool.can_send_now), the rate limit admitting
+        it now (enter_now), no outside aiohttp session; nothing else. `follow` it before
+        anything is awaited. Two requests written back to back, then followed, leave with
+        nothing between them. None: nothing was sent, signed or counted; call request().
+        Bad input (a signed request without a signer, a body JSON cannot hold) raises at once."""
         session = self._session
         wire = self._wire
         if (session is not None and not session.closed) or wire is None or not wire.can_send_now():
@@ -355,8 +325,12 @@ class HttpClient:
         return Written(base, path, pool, weight, signed, lease, started, reply)
 
     def follow(self, written: Written) -> Coroutine[Any, Any, Any]:
-        """send_now's second half, for a request `write_now` wrote: awaiting it gives what
-        send_now gives."""
+        """The rest of a request `write_now` wrote: it holds the rate-limit weight until the
+        reply, and awaiting it gives exactly what request() would give for the same request
+        and the same replies: the decoded JSON, the same typed errors, and the same retries
+        after the first attempt (a TimestampError resyncs the clock and sends again, a
+        RateLimitError penalizes the pool and retries, a lost reply on a non-idempotent
+        request is OrderStatusUnknown, ...)."""
         lease, reply = written.lease, written.reply
         if lease is not None:
             # Held until the reply, as request() holds it; a callback: released even if the
@@ -428,7 +402,7 @@ class HttpClient:
         written: tuple[float, Awaitable[Reply]] | None,
     ) -> Any:
         """request()'s attempts until one settles it; `written`: the first one's start and
-        reply when send_now wrote it already."""
+        reply when write_now wrote it already."""
         method = base.method
         if idempotent is None:
             idempotent = method in _IDEMPOTENT
@@ -505,7 +479,7 @@ class HttpClient:
         written: tuple[float, Awaitable[Reply]] | None = None,
     ) -> Any:
         """One attempt, from admission to the decoded reply; `written`: its start and reply when
-        send_now wrote it (admitted, counted and signed there)."""
+        write_now wrote it (admitted, counted and signed there)."""
         limiter = self._limiter
         try:
             if written is None and limiter is not None:
@@ -549,7 +523,7 @@ class HttpClient:
     def _start(
         self, base: PreparedRequest, signed: bool, wire: WirePool | None
     ) -> tuple[float, Awaitable[Reply]]:
-        """An attempt counted, signed and handed over: written at once by `wire` (send_now's,
+        """An attempt counted, signed and handed over: written at once by `wire` (write_now's,
         which the caller saw able to), else on its way (`_exchange`). Gives when it started
         (the latency clock) and its reply."""
         self.stats.requests += 1

@@ -214,7 +214,7 @@ class PrivateRest(Protocol):
 
     def place_order_now(self, request: OrderRequest) -> Awaitable[Order] | None:
         """place_order with its request written before returning when the transport can
-        (HttpClient.send_now); awaiting gives what place_order gives, errors included (Gate's
+        (HttpClient.write_now, then follow); awaiting gives what place_order gives, errors included (Gate's
         OrderStatusUnknown carries the client id, as from place_order). None: nothing sent
         (call place_order). Gate spot returns None until its account kind is known."""
         ...

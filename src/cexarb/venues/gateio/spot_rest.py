@@ -228,7 +228,7 @@ class GateioSpotPrivateRest(GateTradingRest):
 
     def place_order_now(self, request: OrderRequest) -> Awaitable[Order] | None:
         """place_order with its request written before this returns when the transport can
-        (HttpClient.send_now); awaiting gives what place_order gives, errors included (an
+        (HttpClient.write_now, then follow); awaiting gives what place_order gives, errors included (an
         OrderStatusUnknown carries the client id). None: nothing was sent (call place_order),
         also while the account kind is not known yet (learning it takes a request)."""
         written = self.write_order_now(request)

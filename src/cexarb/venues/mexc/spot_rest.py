@@ -343,7 +343,7 @@ class MexcSpotPrivateRest(MexcWalletMixin):
 
     def place_order_now(self, request: OrderRequest) -> Awaitable[Order] | None:
         """place_order with its request written before this returns when the transport can
-        (HttpClient.send_now); awaiting gives what place_order gives, errors included. None:
+        (HttpClient.write_now, then follow); awaiting gives what place_order gives, errors included. None:
         nothing was sent (call place_order)."""
         written = self.write_order_now(request)
         return None if written is None else self.follow_order(request, written)
