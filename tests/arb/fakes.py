@@ -141,7 +141,7 @@ class FakeVenue:
         self.booked.append(written)
         return _raising(written) if isinstance(written, Exception) else _giving(written)
 
-    def limit_order_bytes(
+    def rehearse_limit_order(
         self,
         symbol: Symbol,
         side: Side,
@@ -150,9 +150,9 @@ class FakeVenue:
         *,
         time_in_force: TimeInForce = TimeInForce.GTC,
         **kwargs,
-    ) -> bytes:
+    ) -> bool:
         self.rehearsed.append((side, quantity, price, kwargs))
-        return f"{symbol} {side.value} {quantity}@{price} {time_in_force.value}".encode()
+        return True
 
     def _place(self, symbol, side, quantity, price, time_in_force, client_order_id, kwargs) -> Order:
         self.placed.append((side, quantity, price, kwargs))

@@ -6,6 +6,7 @@ Unit tests of the composite base classes only; the bar is the simulator e2e suit
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 
 from cexarb.config import Secret, VenueConfig
@@ -82,6 +83,7 @@ class FakeVenue:
         self.ws_first = False  # push the order update before the place reply
         self.lose_next_reply = False
         self.lane_open = True  # place_order_now writes (False: it returns None, as with no idle connection)
+        self.rehearsed: list[OrderRequest] = []  # written while rehearsing: the venue never saw them
         self.calls: list[str] = []
         self.closed: list[str] = []
         self.on_snapshot = None  # hook run while a snapshot request is in flight
@@ -209,6 +211,7 @@ class FakePrivateRest(_Client):
     def __init__(self, venue) -> None:
         super().__init__(venue, "private_rest")
         self._cids = itertools.count(1)
+        self._rehearsing = False
 
     def new_client_order_id(self):
         return f"c{next(self._cids)}"
@@ -232,10 +235,22 @@ class FakePrivateRest(_Client):
         return None if written is None else self.follow_order(request, written)
 
     def write_order_now(self, request: OrderRequest):
-        """place_order_now's write: the venue acts on it now (its answer kept for follow_order)."""
+        """place_order_now's write: the venue acts on it now (its answer kept for follow_order),
+        unless rehearsing (kept in venue.rehearsed, never seen by the venue)."""
         if not self.venue.lane_open:
             return None
+        if self._rehearsing:
+            self.venue.rehearsed.append(request)
+            return "rehearsed"
         return self._accept(request)
+
+    @contextlib.contextmanager
+    def rehearsing(self):
+        self._rehearsing = True
+        try:
+            yield
+        finally:
+            self._rehearsing = False
 
     def follow_order(self, request: OrderRequest, written):
         return self._reply(written)

@@ -28,6 +28,7 @@ PUBLIC = {
     "place_limit_order_now",
     "write_limit_order_now",
     "limit_order_bytes",
+    "rehearse_limit_order",
 }
 # Every way a connector places an order (or states its bytes) takes the one request.
 PLACING = ("place_order", "place_order_now", "write_order_now", "order_bytes")

@@ -159,6 +159,19 @@ async def test_limit_order_bytes_sends_and_tracks_nothing(ex, venue):
     assert "place" not in venue.calls and not ex.pending_orders and not ex._placing
 
 
+async def test_a_rehearsed_order_runs_the_write_with_the_connector_rehearsing_and_tracks_nothing(ex, venue):
+    assert ex.rehearse_limit_order(BTC, Side.BUY, 1.0, 100.0) is True
+    [rehearsed] = venue.rehearsed
+    assert (rehearsed.side, rehearsed.quantity, rehearsed.price) == (Side.BUY, 1.0, 100.0)
+    assert "place" not in venue.calls and not venue.orders and not ex.pending_orders and not ex._placing
+    assert ex.private_rest._rehearsing is False  # the block ended
+    venue.lane_open = False
+    assert ex.rehearse_limit_order(BTC, Side.BUY, 1.0, 100.0) is False  # the lane would not write now
+    with pytest.raises(InvalidOrder):
+        ex.rehearse_limit_order(BTC, Side.BUY, -1.0, 100.0)  # bad input raises, as the write's does
+    assert ex.private_rest._rehearsing is False and len(venue.rehearsed) == 1
+
+
 async def test_futures_lane_carries_reduce_only(venue):
     ex = FakeFuturesExchange(venue)
     await ex.initialize([BTC])
@@ -168,5 +181,7 @@ async def test_futures_lane_carries_reduce_only(venue):
         order = await placing
         assert order.reduce_only and venue.orders[order.order_id].reduce_only
         assert ex.limit_order_bytes(BTC, Side.SELL, 1.0, 100.0, reduce_only=True).startswith(b"PLACE")
+        assert ex.rehearse_limit_order(BTC, Side.SELL, 1.0, 100.0, reduce_only=True)
+        assert venue.rehearsed[-1].reduce_only
     finally:
         await ex.close()

@@ -106,6 +106,27 @@ async def test_limit_order_bytes_sends_and_tracks_nothing(sim, exchanges, name):
 
 
 @pytest.mark.parametrize("name", MARKETS)
+async def test_a_rehearsed_order_is_written_nowhere_and_the_lane_is_unchanged(sim, exchanges, name):  # noqa: F811
+    """An IOC at the ask, rehearsed (the whole write path, to a dry connection): it would
+    fill if it were sent. Nothing reaches the venue, nothing is tracked, counted or held
+    against the rate limit; then a real lane order goes out on the real connection alone."""
+    ex = await started(sim, name)
+    exchanges.append(ex)
+    http = ex.private_rest.http
+    sent, used, idle = http.stats.requests, http.limiter.used("orders"), http._wire.idle
+    ask = ex.get_book(BTC).best_ask[0]
+    for _ in range(3):
+        assert ex.rehearse_limit_order(BTC, Side.BUY, QTY, ask, time_in_force=TimeInForce.IOC) is True
+    assert http.stats.requests == sent and http.limiter.used("orders") == used and http._wire.idle == idle
+    assert not ex.pending_orders and not ex.open_orders.get(BTC)
+    order = await write_now(ex, BTC, Side.BUY, QTY, bid_price(ex, -5))
+    truth = sim.truth(venue_key(name), "k1")
+    assert [o.client_order_id for o in truth.orders.values()] == [order.client_order_id]
+    assert http.stats.requests == sent + 1
+    await assert_matches_truth(ex, sim, name)
+
+
+@pytest.mark.parametrize("name", MARKETS)
 async def test_a_lane_place_refused_for_the_rate_limit_is_retried_and_placed_once(sim, exchanges, name):  # noqa: F811
     ex = await started(sim, name)
     exchanges.append(ex)

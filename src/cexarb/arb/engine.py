@@ -408,8 +408,9 @@ class ArbEngine:
         read and skipped), the decision on the live books with one venue's best bid lifted 1 % above another's
         best ask (each way in turn; the prepared decision, else the cross test and the full
         decision, as the reflex takes them), the fleet asked dry, then the chosen trade's two
-        orders built and signed by their venues (`limit_order_bytes`: not sent, not tracked).
-        Nothing is recorded. Returns how many order requests were built (0: no trade would
+        orders written by their venues' order lanes to a dry connection (`rehearse_limit_order`:
+        built, signed, written as an order is, and nothing sent, tracked or counted).
+        Nothing is recorded. Returns how many order requests were rehearsed (0: no trade would
         be chosen)."""
         # The frame path first, as a crossing comes: each venue's book update read and skipped.
         for venue in self.venues.values():
@@ -428,7 +429,7 @@ class ArbEngine:
         self.fleet.rehearse(opp)
         for leg in (opp.buy, opp.sell):
             flags = {"reduce_only": True} if leg.reduce_only else {}
-            self.venues[leg.venue].limit_order_bytes(
+            self.venues[leg.venue].rehearse_limit_order(
                 leg.symbol, leg.side, leg.quantity, leg.price, time_in_force=TimeInForce.IOC, **flags
             )
         return 2

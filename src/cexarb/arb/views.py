@@ -82,7 +82,7 @@ class TradingVenue(MarketView, Protocol):
         `place_limit_order` gives."""
         ...
 
-    def limit_order_bytes(
+    def rehearse_limit_order(
         self,
         symbol: Symbol,
         side: Side,
@@ -91,8 +91,9 @@ class TradingVenue(MarketView, Protocol):
         *,
         time_in_force: TimeInForce = TimeInForce.GTC,
         **kwargs: Any,
-    ) -> bytes:
-        """What `place_limit_order` would write now; nothing sent (rehearsal)."""
+    ) -> bool:
+        """`write_limit_order_now`'s code run to the socket's write with nothing sent, booked
+        or counted (keeping the order lane warm); True when it reached the write."""
         ...
 
     async def cancel_order(self, symbol: Symbol, order_id: str) -> Order: ...

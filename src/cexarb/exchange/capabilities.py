@@ -70,6 +70,16 @@ class TradingCapability(Protocol):
         time_in_force: TimeInForce = TimeInForce.GTC,
     ) -> bytes: ...
 
+    def rehearse_limit_order(
+        self,
+        symbol: Symbol,
+        side: Side,
+        quantity: float,
+        price: float,
+        *,
+        time_in_force: TimeInForce = TimeInForce.GTC,
+    ) -> bool: ...
+
     async def place_market_order(
         self, symbol: Symbol, side: Side, quantity: float, *, client_order_id: str | None = None
     ) -> Order: ...

@@ -260,6 +260,24 @@ class CompositePrivateFuturesExchange(CompositePrivateExchange):
             OrderRequest(symbol, side, _LIMIT, quantity, price, time_in_force, cid, reduce_only)
         )
 
+    def rehearse_limit_order(
+        self,
+        symbol: Symbol,
+        side: Side,
+        quantity: float,
+        price: float,
+        *,
+        time_in_force: TimeInForce = TimeInForce.GTC,
+        reduce_only: bool = False,
+    ) -> bool:
+        """The spot composite's rehearse_limit_order, `reduce_only` too."""
+        rest = self._require_private()
+        with rest.rehearsing():
+            written = self.write_limit_order_now(
+                symbol, side, quantity, price, time_in_force=time_in_force, reduce_only=reduce_only
+            )
+        return written is not None
+
     async def place_market_order(
         self,
         symbol: Symbol,

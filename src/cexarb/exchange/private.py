@@ -491,6 +491,27 @@ class CompositePrivateExchange(CompositePublicExchange):
         cid = rest.new_client_order_id()
         return rest.order_bytes(OrderRequest(symbol, side, _LIMIT, quantity, price, time_in_force, cid))
 
+    def rehearse_limit_order(
+        self,
+        symbol: Symbol,
+        side: Side,
+        quantity: float,
+        price: float,
+        *,
+        time_in_force: TimeInForce = TimeInForce.GTC,
+    ) -> bool:
+        """write_limit_order_now's code run as an order's write runs it, down to the socket's
+        write, with the connector rehearsing (PrivateRest.rehearsing: a dry connection, nothing
+        sent, counted or admitted against the rate limit) and nothing booked or tracked. For
+        keeping the order lane warm between orders. True when it reached the write (False:
+        the lane would not write now). Bad input raises, as write_limit_order_now does."""
+        rest = self._private_rest
+        if rest is None or not self._initialized:  # as write_limit_order_now
+            rest = self._require_private()
+        with rest.rehearsing():
+            written = self.write_limit_order_now(symbol, side, quantity, price, time_in_force=time_in_force)
+        return written is not None
+
     async def place_market_order(
         self, symbol: Symbol, side: Side, quantity: float, *, client_order_id: str | None = None
     ) -> Order:

@@ -8,12 +8,13 @@ network hid raises OrderStatusUnknown, and the caller resolves it by client orde
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import email.utils
 import logging
 import random
 import re
 import time
-from collections.abc import Awaitable, Callable, Coroutine, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, NamedTuple, Protocol
@@ -42,6 +43,7 @@ from cexarb.transport.wire import (
     USER_AGENT_LINE,
     ConnectFailed,
     ConnectionLost,
+    DryWirePool,
     Reply,
     WirePool,
     header_lines,
@@ -252,6 +254,7 @@ class HttpClient:
         # keep-alive connections (transport.wire), the fast path for orders.
         self._session = session
         self._wire: WirePool | None = None
+        self._dry_wire: DryWirePool | None = None  # rehearsing()'s, made on first use
         self._backoff_initial_s = backoff_initial_s
         self._backoff_max_s = backoff_max_s
         # Sent with every request, also through a shared session; the signer sees them. Built
@@ -323,6 +326,27 @@ class HttpClient:
                 lease.exit_now()  # as request()'s lease ends when its signer or encoding fails
             raise
         return Written(base, path, pool, weight, signed, lease, started, reply)
+
+    @contextlib.contextmanager
+    def rehearsing(self) -> Iterator[None]:
+        """Within this block, `write_now` writes to a dry pool of this client's own
+        (DryWirePool: no socket) instead of its connections: the order lane's code runs down
+        to the socket's write as an order's does, and nothing is sent, counted in `stats` or
+        admitted against the rate limit. The block must be synchronous (nothing awaited in
+        it): its writes are answered (an empty 200) and everything put back at its end.
+        For keeping the order lane's code warm (ArbEngine's keep_warm_s); follow nothing
+        written inside it."""
+        dry = self._dry_wire
+        if dry is None:
+            dry = self._dry_wire = DryWirePool(self._origin)
+        dry.ready()
+        wire, limiter, requests = self._wire, self._limiter, self.stats.requests
+        self._wire, self._limiter = dry, None
+        try:
+            yield
+        finally:
+            self._wire, self._limiter, self.stats.requests = wire, limiter, requests
+            dry.answer()
 
     def follow(self, written: Written) -> Coroutine[Any, Any, Any]:
         """The rest of a request `write_now` wrote: it holds the rate-limit weight until the
@@ -604,8 +628,10 @@ class HttpClient:
     async def close(self) -> None:
         """Close our own connections (a session from outside stays open: its owner closes it)."""
         wire, self._wire = self._wire, None
-        if wire is not None:
-            await wire.close()
+        dry, self._dry_wire = self._dry_wire, None
+        for pool in (wire, dry):
+            if pool is not None:
+                await pool.close()
 
 
 def _retry_after(headers: Mapping[str, str]) -> float | None:

@@ -502,3 +502,50 @@ def _expire(waiter: asyncio.Future[Reply], conn: _Connection) -> None:
     if not waiter.done():
         waiter.set_exception(TimeoutError())
         conn.timed_out()
+
+
+class _NullTransport(asyncio.Transport):
+    """A socket that is not one: what is written to it goes nowhere (DryWirePool's)."""
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        pass
+
+    def abort(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+    def is_closing(self) -> bool:
+        return False
+
+
+# What DryWirePool.answer gives every request: the shortest whole reply that keeps its
+# connection open.
+_DRY_REPLY = b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"
+
+
+class DryWirePool(WirePool):
+    """A WirePool whose connections are no sockets: a request written to it goes nowhere,
+    and `answer` gives each one an empty 200. Writing runs WirePool's own write path (the
+    slot, the connection, the deadline, the reply's callback), so an order's code can be
+    run to its socket write without sending anything (HttpClient.rehearsing). It opens no
+    connection, ever: `request` raises ConnectFailed."""
+
+    def ready(self) -> None:
+        """A connection idle (a dry one made if none is): can_send_now holds after this."""
+        if not self._idle:
+            conn = _Connection(self)
+            conn.connection_made(_NullTransport())
+            self._open.add(conn)
+            self._idle.append(conn)
+
+    def answer(self) -> None:
+        """Every request written and not answered yet, answered now (an empty 200): its
+        connection is idle again at once, its slot from the reply's callback on."""
+        for waiter, (_, conn) in list(self._deadlines.items()):
+            if not waiter.done():
+                conn.data_received(_DRY_REPLY)
+
+    async def _connect(self, deadline: float) -> _Connection:
+        raise ConnectFailed("a dry pool opens no connection")

@@ -16,6 +16,7 @@ import asyncio
 import inspect
 import logging
 from collections.abc import Awaitable, Callable, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
@@ -227,6 +228,13 @@ class PrivateRest(Protocol):
 
     def follow_order(self, request: OrderRequest, written: Any) -> Awaitable[Order]:
         """place_order_now's second half: awaiting gives what place_order_now's awaitable gives."""
+        ...
+
+    def rehearsing(self) -> AbstractContextManager[None]:
+        """A synchronous block in which `write_order_now` runs as an order's write runs, down
+        to the socket's write, and sends nothing: nothing counted, nothing admitted against the
+        rate limit (HttpClient.rehearsing). Follow nothing written in it. For keeping the
+        order path warm."""
         ...
 
     def order_bytes(self, request: OrderRequest) -> bytes:

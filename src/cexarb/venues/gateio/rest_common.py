@@ -5,6 +5,7 @@ order rules both markets apply alike (ids, limit price and time in force, fills 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
+from contextlib import AbstractContextManager
 from typing import Any
 
 import aiohttp
@@ -169,6 +170,11 @@ class GateTradingRest(GateRest):
         write (HttpClient.follow): call it before anything is awaited."""
         client = self._client if self._client is not None else self.http
         return _placed(client.follow(written), client_order_id, parse)
+
+    def rehearsing(self) -> AbstractContextManager[None]:
+        """write_order_now within it runs to its socket write and sends nothing (the order
+        path's HTTP client rehearsing: HttpClient.rehearsing)."""
+        return (self._client if self._client is not None else self.http).rehearsing()
 
     def post_order_bytes(self, path: str, body: dict[str, Any]) -> bytes:
         """The bytes post_order would write now (HttpClient.encode_request): nothing sent."""

@@ -11,6 +11,7 @@ import logging
 import os
 import random
 from collections.abc import Awaitable
+from contextlib import AbstractContextManager
 from typing import Any
 
 import aiohttp
@@ -359,6 +360,11 @@ class MexcSpotPrivateRest(MexcWalletMixin):
         """place_order_now's second half, for `request` written by `write_order_now`."""
         sent, template = written
         return _placed(self._http.follow(sent), request, template)
+
+    def rehearsing(self) -> AbstractContextManager[None]:
+        """write_order_now within it runs to its socket write and sends nothing (the order
+        path's HTTP client rehearsing: HttpClient.rehearsing)."""
+        return self._http.rehearsing()
 
     def order_bytes(self, request: OrderRequest) -> bytes:
         """The bytes place_order would write for `request` now: nothing sent, nothing counted."""
