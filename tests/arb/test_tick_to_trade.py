@@ -9,6 +9,7 @@ import time
 
 import pytest
 
+from cexarb.arb import engine as engine_module
 from cexarb.arb.config import ArbConfig
 from cexarb.arb.engine import ArbEngine
 from cexarb.coord import InProcessCoordinator
@@ -272,14 +273,37 @@ def test_no_rehearsal_without_two_synced_books_or_room_to_trade():
     assert not mexc.rehearsed and not gate.rehearsed
 
 
+class _Warmer:
+    """SendPathWarmer's stand-in: what the engine asked of it, and when."""
+
+    made: list[_Warmer] = []
+    engine: ArbEngine  # the engine whose trading state each warm records
+
+    def __init__(self) -> None:
+        self.trading_at_warm: list[bool] = []
+        self.closed = False
+        _Warmer.made.append(self)
+
+    def warm(self) -> None:
+        self.trading_at_warm.append(self.engine.trade)
+
+    def close(self) -> None:
+        self.closed = True
+
+
 @pytest.mark.parametrize("keep_warm_s", [0.001, 0.0001])  # every millisecond; continuously
-async def test_the_engine_keeps_the_reflex_warm_while_trading_only(keep_warm_s):
+async def test_the_engine_keeps_the_reflex_warm_while_trading_only(keep_warm_s, monkeypatch):
+    monkeypatch.setattr(engine_module, "SendPathWarmer", _Warmer)
+    _Warmer.made.clear()
     engine, mexc, gate = _flat_engine(keep_warm_s=keep_warm_s)
+    _Warmer.engine = engine
     trading_at_rehearsal: list[bool] = []
     rehearse = engine.rehearse
     engine.rehearse = lambda symbol: trading_at_rehearsal.append(engine.trade) or rehearse(symbol)
     stop = asyncio.Event()
     run = asyncio.create_task(engine.run(stop))
+    await eventually(lambda: len(_Warmer.made) == 1, what="the send path's warmer")
+    [warmer] = _Warmer.made
     await eventually(lambda: len(mexc.rehearsed) >= 3, what="rehearsals")
     engine.trade = False
     # Some 20 rehearsal periods without trading: none may happen (a bug would show here).
@@ -291,6 +315,9 @@ async def test_the_engine_keeps_the_reflex_warm_while_trading_only(keep_warm_s):
     await run
     assert False not in trading_at_rehearsal
     assert not mexc.placed and not gate.placed
+    # The kernel's send path kept warm after the rehearsals, while trading only; closed at the end.
+    assert warmer.trading_at_warm.count(True) >= 6 and False not in warmer.trading_at_warm
+    assert warmer.closed and len(_Warmer.made) == 1
 
 
 class _TradeReads(ArbEngine):

@@ -60,6 +60,7 @@ from cexarb.journal import FundingBooked, Recorder, RiskEvent
 from cexarb.logs import log_kv
 from cexarb.model import ConnectionState, Execution, FundingPayment, Side, Symbol, TimeInForce
 from cexarb.transport import ticks
+from cexarb.transport.warmth import SendPathWarmer
 
 log = logging.getLogger("cexarb.arb.engine")
 
@@ -380,27 +381,33 @@ class ArbEngine:
 
     async def _keep_warm(self, stop: asyncio.Event) -> None:
         """While trading, every `keep_warm_s` (below a millisecond: continuously, one loop pass
-        between rehearsals): rehearse the reflex on each symbol not trading."""
+        between rehearsals): rehearse the reflex on each symbol not trading, then keep the
+        kernel's TCP send path warm (`SendPathWarmer`: a loopback pair of the engine's own)."""
         period = self.config.keep_warm_s
         # Event loops do not honour shorter timers: uvloop returns at once (a spin that never
         # stops, trading or not), asyncio waits a millisecond. Continuous is said, not implied.
         trading_wait = 0.0 if period < _KEEP_WARM_CONTINUOUS_BELOW_S else period
         wait = trading_wait
-        while not stop.is_set():
-            await asyncio.sleep(wait)
-            if not self.trade or self.risk.halted:
-                wait = max(period, _KEEP_WARM_IDLE_S)
-                continue
-            wait = trading_wait
-            for symbol in self._symbols:
-                if symbol in self._busy:
+        warmer = SendPathWarmer()
+        try:
+            while not stop.is_set():
+                await asyncio.sleep(wait)
+                if not self.trade or self.risk.halted:
+                    wait = max(period, _KEEP_WARM_IDLE_S)
                     continue
-                try:
-                    self.rehearse(symbol)
-                except Exception:
-                    # Warmth is only speed: a rehearsal that fails must never touch trading.
-                    log.exception("rehearsal of %s failed; the reflex is no longer kept warm", symbol)
-                    return
+                wait = trading_wait
+                for symbol in self._symbols:
+                    if symbol in self._busy:
+                        continue
+                    try:
+                        self.rehearse(symbol)
+                    except Exception:
+                        # Warmth is only speed: a rehearsal that fails must never touch trading.
+                        log.exception("rehearsal of %s failed; the reflex is no longer kept warm", symbol)
+                        return
+                warmer.warm()
+        finally:
+            warmer.close()
 
     def rehearse(self, symbol: Symbol) -> int:
         """The reflex's work on `symbol` as if its books crossed, without any of its effects:
