@@ -381,8 +381,8 @@ class ArbEngine:
 
     async def _keep_warm(self, stop: asyncio.Event) -> None:
         """While trading, every `keep_warm_s` (below a millisecond: continuously, one loop pass
-        between rehearsals): rehearse the reflex on each symbol not trading, then keep the
-        kernel's TCP send path warm (`SendPathWarmer`: a loopback pair of the engine's own)."""
+        between rehearsals): keep the kernel's TCP send path warm (`SendPathWarmer`: a
+        loopback pair of the engine's own), then rehearse the reflex on each symbol not trading."""
         period = self.config.keep_warm_s
         # Event loops do not honour shorter timers: uvloop returns at once (a spin that never
         # stops, trading or not), asyncio waits a millisecond. Continuous is said, not implied.
@@ -396,6 +396,9 @@ class ArbEngine:
                     wait = max(period, _KEEP_WARM_IDLE_S)
                     continue
                 wait = trading_wait
+                # The kernel's path first: what runs last before a crossing is the warmest, and
+                # the reflex runs its Python before its send (alternated runs, docs/performance.md).
+                warmer.warm()
                 for symbol in self._symbols:
                     if symbol in self._busy:
                         continue
@@ -405,7 +408,6 @@ class ArbEngine:
                         # Warmth is only speed: a rehearsal that fails must never touch trading.
                         log.exception("rehearsal of %s failed; the reflex is no longer kept warm", symbol)
                         return
-                warmer.warm()
         finally:
             warmer.close()
 
