@@ -8,8 +8,9 @@ ask above MEXC's, nothing crossing):
 - decision: `ArmedDecisions.rehearse`, the prepared decision on the live books with one
   venue's best bid lifted above the other's best ask (each way in turn): what the reflex
   decides in the crossing frame's callback;
-- rehearsal: `ArbEngine.rehearse`, that decision, the fleet asked dry and both orders built
-  and signed (`limit_order_bytes`): what the engine kept warm runs between frames;
+- rehearsal: `ArbEngine.rehearse`, that decision, the fleet asked dry and both orders
+  written through the order lane to a dry connection (`rehearse_limit_order`: nothing
+  sent): what the engine kept warm runs between frames;
 - order lane: `place_limit_order_now` on each venue (an IOC order tracked, built, signed and
   written to the simulator; the call only, each after the previous order's reply), and
   `limit_order_bytes` (the same order built and signed, nothing written).
@@ -69,7 +70,7 @@ async def _measure(report: Report, quick: bool) -> None:
             rehearsed = _timed(lambda i: engine.rehearse(BTC), n)
             _row(
                 report,
-                "reflex piece: a whole rehearsal (decision, fleet asked dry, two orders built and signed), hot",
+                "reflex piece: a whole rehearsal (decision, fleet asked dry, two orders written to a dry connection), hot",
                 rehearsed,
                 "",
             )
