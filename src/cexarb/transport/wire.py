@@ -530,7 +530,7 @@ class DryWirePool(WirePool):
     and `answer` gives each one an empty 200. Writing runs WirePool's own write path (the
     slot, the connection, the deadline, the reply's callback), so an order's code can be
     run to its socket write without sending anything (HttpClient.rehearsing). It opens no
-    connection, ever: `request` raises ConnectFailed."""
+    connection, ever: where a WirePool would connect, it raises ConnectFailed."""
 
     def ready(self) -> None:
         """A connection idle (a dry one made if none is): can_send_now holds after this."""
