@@ -209,15 +209,23 @@ async def test_encode_refuses_a_line_break_in_any_part_of_the_head(part):
         pool.encode(method, target, headers, b"{}")
 
 
+def send_now(pool: WirePool, method: str, target: str, headers: dict, body: bytes, timeout_s: float):
+    """One request written now, as HttpClient.write_now writes it (asked, then written): the
+    future of its reply, or None when the pool cannot write it now (nothing written)."""
+    if not pool.can_send_now():
+        return None
+    return pool.write_now(pool.encode(method, target, headers, body), method, timeout_s)
+
+
 async def test_send_now_writes_on_an_idle_connection_the_bytes_request_writes(raw):
     ok = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
     server, pool = await raw([ok, ok])
-    assert pool.send_now("POST", "/o?a=1", {"X-A": "1"}, b"{}", 5.0) is None  # no connection yet
+    assert send_now(pool, "POST", "/o?a=1", {"X-A": "1"}, b"{}", 5.0) is None  # no connection yet
     assert (await pool.request("POST", "/o?a=1", {"X-A": "1"}, b"{}", 5.0)).body == b"ok"
-    waiter = pool.send_now("POST", "/o?a=1", {"X-A": "1"}, b"{}", 5.0)
+    waiter = send_now(pool, "POST", "/o?a=1", {"X-A": "1"}, b"{}", 5.0)
     assert waiter is not None
     assert pool.idle == 0
-    assert pool.send_now("GET", "/", {}, b"", 5.0) is None  # the one connection is busy
+    assert send_now(pool, "GET", "/", {}, b"", 5.0) is None  # the one connection is busy
     assert (await waiter).body == b"ok"
     first, second = server.requests
     assert first == second == pool.encode("POST", "/o?a=1", {"X-A": "1"}, b"{}")
@@ -230,12 +238,12 @@ async def test_send_now_errors_are_request_errors_and_a_closed_pool_sends_nothin
     server, pool = await raw([ok, None, ok, HANG, ok])
     await pool.request("GET", "/", {}, b"", 5.0)
     with pytest.raises(ConnectionLost):
-        await pool.send_now("POST", "/order", {}, b"{}", 5.0)
+        await send_now(pool, "POST", "/order", {}, b"{}", 5.0)
     await pool.request("GET", "/", {}, b"", 5.0)
     with pytest.raises(TimeoutError):
-        await pool.send_now("POST", "/order", {}, b"{}", 0.1)
+        await send_now(pool, "POST", "/order", {}, b"{}", 0.1)
     await pool.request("GET", "/", {}, b"", 5.0)
     assert pool.connects == 3  # neither failed connection was reused
     await pool.close()
-    assert pool.send_now("GET", "/", {}, b"", 5.0) is None
+    assert send_now(pool, "GET", "/", {}, b"", 5.0) is None
     assert len(server.requests) == 5

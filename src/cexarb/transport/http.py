@@ -556,7 +556,7 @@ class HttpClient:
             head = self._write_head if base.headers is self._write_headers else self._default_head
         if head is not None:  # the order lane: no request copy, the head from lines
             data = self._encode_signed(base, head, wire)
-            # send_now saw wire.can_send_now() with nothing awaited since: no second check.
+            # write_now saw wire.can_send_now() with nothing awaited since: no second check.
             return time.perf_counter(), wire.write_now(data, base.method, self._timeout_s)
         # A copy: the signer adds to it, and a retry signs anew.
         prepared = PreparedRequest(base.method, base.path, base.query, base.body, base.headers.copy())

@@ -239,14 +239,6 @@ class _Slots(asyncio.Semaphore):
             return False
         return not self._waiters or not self.locked()
 
-    def take_now(self) -> bool:
-        """Take a slot if one is free and nobody waits for one: what `acquire()` does then,
-        without its coroutine (send_now writes in its caller's call)."""
-        if not self.free_now():
-            return False
-        self._value -= 1
-        return True
-
 
 def _header_text(headers: Mapping[str, str]) -> str:
     """`headers` as a head writes them ("Name: value\r\n" each, in order), unchecked."""
@@ -318,30 +310,22 @@ class WirePool:
             finally:
                 self._settle(waiter, conn)
 
-    def send_now(
-        self, method: str, target: str, headers: Mapping[str, str], body: bytes, timeout_s: float
-    ) -> asyncio.Future[Reply] | None:
-        """Write one request now on an idle keep-alive connection and return the future of its
-        reply (the same errors as request(): ConnectionLost, TimeoutError after timeout_s; the
-        connection is aborted if the future is cancelled, as when its awaiting is). None when
-        no connection is idle, every slot is taken or the pool is closed: nothing was written."""
-        if not self.can_send_now():
-            return None
-        return self.write_now(self.encode(method, target, headers, body), method, timeout_s)
-
     def write_now(self, data: bytes, method: str, timeout_s: float) -> asyncio.Future[Reply]:
-        """send_now of a request already encoded (`data`, from encode or encode_head) once its
-        caller saw can_send_now() true, with nothing awaited since (the order lane asks first,
-        then signs: asking twice cost it a check per order)."""
+        """Write a request already encoded (`data`, from encode or encode_head) now, on an idle
+        keep-alive connection, once the caller saw can_send_now() true with nothing awaited
+        since (the order lane asks first, then signs: asking twice cost it a check per order).
+        Returns the future of its reply (the same errors as request(): ConnectionLost,
+        TimeoutError after timeout_s; the connection is aborted if the future is cancelled,
+        as when its awaiting is)."""
         conn = self._idle.pop()  # open: can_send_now dropped the closed ones
-        self._slots._value -= 1  # take_now's effect: can_send_now just saw a slot free
+        self._slots._value -= 1  # the slot can_send_now just saw free, taken (acquire's effect)
         waiter = self._write(conn, data, method, self.loop.time() + timeout_s)
         # Settled by a callback, not a coroutine: the slot comes back even if nobody awaits.
         waiter.add_done_callback(functools.partial(self._settled_now, conn))
         return waiter
 
     def can_send_now(self) -> bool:
-        """Whether send_now would write: the pool open, a slot free, a connection idle."""
+        """Whether write_now may write now: the pool open, a slot free, a connection idle."""
         idle = self._idle
         while idle and idle[-1].closed:
             idle.pop()  # aborted, its connection_lost still to come: _take_idle drops it too
