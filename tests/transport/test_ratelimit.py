@@ -128,3 +128,34 @@ async def test_a_lease_entered_by_the_context_manager_is_the_same_accounting():
         assert not limiter.lease("default", 1).enter_now()
     assert limiter.used() == 5
     assert RateLimiter({}).lease("x").enter_now()  # no pools: nothing to count
+
+
+async def test_a_dry_limiter_has_the_same_pools_shares_nothing_and_clears():
+    taken: list[int] = []
+
+    class Budget:  # a fleet's shared budget: the dry copy must never take from it
+        def try_take(self, weight: int) -> bool:
+            taken.append(weight)
+            return True
+
+    limiter = RateLimiter(
+        {"default": RateLimitPool(3, 60.0), "orders": RateLimitPool(2, 10.0, shared=Budget())}
+    )
+    assert limiter.lease("orders", 1).enter_now() and taken == [1]
+    limiter.penalize("default", 60.0)
+    dry = limiter.dry()
+    assert {n: (p.capacity, p.period_s, p.shared) for n, p in dry._pools.items()} == {
+        "default": (3, 60.0, None),
+        "orders": (2, 10.0, None),
+    }
+    lease = dry.lease("orders", 1)
+    assert lease.enter_now()  # the real pool's count and pause are not the dry one's
+    lease.exit_now()
+    assert dry.lease("default", 3).enter_now()
+    assert not dry.lease("orders", 2).enter_now()  # it counts like any limiter: full now
+    assert (dry.used("orders"), dry.used("default")) == (1, 3)
+    assert taken == [1] and limiter.used("orders") == 1  # the real one as it was
+    dry.penalize("orders", 60.0)
+    dry.clear()
+    assert (dry.used("orders"), dry.used("default")) == (0, 0)
+    assert dry.lease("orders", 2).enter_now()  # and no longer paused

@@ -254,7 +254,9 @@ class HttpClient:
         # keep-alive connections (transport.wire), the fast path for orders.
         self._session = session
         self._wire: WirePool | None = None
-        self._dry_wire: DryWirePool | None = None  # rehearsing()'s, made on first use
+        # rehearsing()'s pool and limiter, made on first use.
+        self._dry_wire: DryWirePool | None = None
+        self._dry_limiter: RateLimiter | None = None
         self._backoff_initial_s = backoff_initial_s
         self._backoff_max_s = backoff_max_s
         # Sent with every request, also through a shared session; the signer sees them. Built
@@ -330,23 +332,29 @@ class HttpClient:
     @contextlib.contextmanager
     def rehearsing(self) -> Iterator[None]:
         """Within this block, `write_now` writes to a dry pool of this client's own
-        (DryWirePool: no socket) instead of its connections: the order lane's code runs down
-        to the socket's write as an order's does, and nothing is sent, counted in `stats` or
-        admitted against the rate limit. The block must be synchronous (nothing awaited in
-        it): its writes are answered (an empty 200) and everything put back at its end.
+        (DryWirePool: no socket) instead of its connections, admitted by a dry copy of its
+        rate limiter (RateLimiter.dry): the order lane's code runs down to the socket's write
+        as an order's does, the lease's included, and nothing is sent, counted in `stats` or
+        taken from the real budget. The block must be synchronous (nothing awaited in it):
+        its writes are answered (an empty 200) and everything put back at its end.
         For keeping the order lane's code warm (ArbEngine's keep_warm_s); follow nothing
         written inside it."""
         dry = self._dry_wire
         if dry is None:
             dry = self._dry_wire = DryWirePool(self._origin)
-        dry.ready()
         wire, limiter, requests = self._wire, self._limiter, self.stats.requests
-        self._wire, self._limiter = dry, None
+        dry_limiter = self._dry_limiter
+        if dry_limiter is None and limiter is not None:
+            dry_limiter = self._dry_limiter = limiter.dry()
+        dry.ready()
+        self._wire, self._limiter = dry, dry_limiter
         try:
             yield
         finally:
             self._wire, self._limiter, self.stats.requests = wire, limiter, requests
             dry.answer()
+            if dry_limiter is not None:
+                dry_limiter.clear()
 
     def follow(self, written: Written) -> Coroutine[Any, Any, Any]:
         """The rest of a request `write_now` wrote: it holds the rate-limit weight until the

@@ -101,6 +101,21 @@ class RateLimiter:
         """Weight each pool could still admit now (metrics: alert before it runs out)."""
         return {name: max(0, p.capacity - self.used(name)) for name, p in self._pools.items()}
 
+    def dry(self) -> RateLimiter:
+        """A limiter of this one's pools (same names, capacities and periods) that shares
+        nothing and counts for nobody: `HttpClient.rehearsing` admits the rehearsed order lane
+        against it, so the lease's own code runs and the real budget is untouched. `clear` it
+        after each rehearsal."""
+        return RateLimiter({name: RateLimitPool(p.capacity, p.period_s) for name, p in self._pools.items()})
+
+    def clear(self) -> None:
+        """Forget everything counted, in flight or paused (a dry limiter after its rehearsal;
+        never a limiter whose requests are under way)."""
+        for p in self._pools.values():
+            p.in_flight = p.window_weight = 0
+            p.window.clear()
+            p.paused_until = 0.0
+
     def _pool(self, name: str) -> _Pool | None:
         pool = self._pools.get(name)
         return pool if pool is not None else self._pools.get("default")
