@@ -9,7 +9,8 @@ clock the frames are stamped with (`ticks.frame_ns`):
 - frame read -> reflex entered: the frame's own handling (codec, book, the composite's
   listeners) up to `ArbEngine.mark_dirty`;
 - reflex entered -> decided: the prepared decision (`ArmedDecisions.decide`) returned a trade;
-- decided -> reserved: the fleet's reservation (`FleetGuard.reserve_now`) answered;
+- decided -> reserved: the fleet's reservation checked (`FleetGuard.check_now`; booked once
+  both orders are written);
 - reserved -> first order written, first -> second order written: the order lane, each
   request built, signed and sent to the socket (`ticks.request_written`, right after the
   send); both are tracked once the second is sent.
@@ -55,7 +56,7 @@ class _Stamps:
     def install(self) -> None:
         clock = time.perf_counter_ns
         mark_dirty, decide = engine.ArbEngine.mark_dirty, armed.ArmedDecisions.decide
-        reserve_now, written = fleet.FleetGuard.reserve_now, ticks.request_written
+        check_now, written = fleet.FleetGuard.check_now, ticks.request_written
 
         def stamped_mark_dirty(eng, symbol):
             if eng.trade and self._current is None:
@@ -70,8 +71,8 @@ class _Stamps:
                 self._current["decided"] = clock()
             return chosen
 
-        def stamped_reserve_now(guard, opp):
-            answer = reserve_now(guard, opp)
+        def stamped_check_now(guard, opp):
+            answer = check_now(guard, opp)
             if self._current is not None:
                 self._current["reserved"] = clock()
             return answer
@@ -89,7 +90,7 @@ class _Stamps:
 
         engine.ArbEngine.mark_dirty = stamped_mark_dirty
         armed.ArmedDecisions.decide = stamped_decide
-        fleet.FleetGuard.reserve_now = stamped_reserve_now
+        fleet.FleetGuard.check_now = stamped_check_now
         ticks.request_written = stamped_written  # transport.wire calls it through the module
 
 

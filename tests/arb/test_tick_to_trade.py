@@ -167,14 +167,14 @@ async def test_no_reflex_while_only_watching_or_while_the_symbol_trades():
 class _AskedFleet(InProcessCoordinator):
     """A fleet whose state is not at hand (as over Redis): every reservation is awaited."""
 
-    def reserve_now(self, reservation):
+    def check_now(self, reservation):
         return False, None
 
 
 class _FullFleet(InProcessCoordinator):
     """A fleet that refuses every reservation at once."""
 
-    def reserve_now(self, reservation):
+    def check_now(self, reservation):
         return True, "fleet_unhedged"
 
 
@@ -188,6 +188,57 @@ async def test_a_fleet_that_must_be_asked_is_asked_from_the_trade_task_and_the_l
         gate.release.set()
         await eventually(lambda: engine.stats.taken == 1 and not engine.trades_in_flight)
         assert engine.fleet.coordinator.ledger.cash != 0  # settled into the fleet's ledger
+
+
+class _NotingFleet(InProcessCoordinator):
+    """An in-process fleet that notes what the venues had sent, and the executor's at-risk,
+    when each reservation was booked."""
+
+    def __init__(self, member: str) -> None:
+        super().__init__(member)
+        self.seen: list[tuple] = []
+        self.venues: tuple = ()
+        self.executor = None
+
+    def book_now(self, reservation):
+        self.seen.append((*(list(v.sent) for v in self.venues), self.executor.at_risk_notional))
+        super().book_now(reservation)
+
+
+async def test_the_reservation_is_booked_once_both_legs_are_written():
+    async with running(coordinator=_NotingFleet("m1")) as (engine, mexc, gate):
+        fleet = engine.fleet.coordinator
+        fleet.venues, fleet.executor = (mexc, gate), engine.executor
+        mexc.set_book(BTC, *CHEAP)
+        gate.set_book(BTC, *RICH)
+        # Checked before the writes, booked after both (nothing awaited in between), and the
+        # trade's risk counted by then.
+        [(bought, sold, at_risk)] = fleet.seen
+        assert (bought, sold) == ([Side.BUY], [Side.SELL]) and at_risk > 0
+        assert fleet.ledger.at_risk > 0 and len(fleet.ledger.reservations) == 1
+        mexc.release.set()
+        gate.release.set()
+        await eventually(lambda: engine.stats.taken == 1 and not engine.trades_in_flight)
+        assert fleet.ledger.at_risk == 0 and not fleet.ledger.reservations  # settled
+        assert engine.executor.at_risk_notional == 0
+
+
+async def test_a_write_that_raises_is_still_booked_then_settled_and_stops_trading():
+    async with running(coordinator=_NotingFleet("m1")) as (engine, mexc, gate):
+        fleet = engine.fleet.coordinator
+        fleet.venues, fleet.executor = (mexc, gate), engine.executor
+
+        def broken(*args, **kwargs):
+            raise RuntimeError("a bug in the executor")
+
+        engine.executor.start_legs = broken
+        mexc.set_book(BTC, *CHEAP)
+        gate.set_book(BTC, *RICH)
+        assert len(fleet.seen) == 1  # booked though nothing was written
+        await eventually(lambda: engine.risk.halted and not engine.trades_in_flight, what="the halt")
+        assert "RuntimeError" in engine.risk.halt_reason
+        assert fleet.ledger.at_risk == 0 and not fleet.ledger.reservations  # settled, nothing filled
+        assert engine.executor.at_risk_notional == 0 and BTC not in engine._busy
 
 
 async def test_a_reservation_refused_at_once_sends_nothing_and_frees_the_symbol():
@@ -227,8 +278,8 @@ def _flat_engine(**config):
 def test_a_rehearsal_builds_the_orders_a_crossing_would_send_and_changes_nothing():
     engine, mexc, gate = _flat_engine()
     asked = []
-    dry = engine.fleet.coordinator.reserve_dry
-    engine.fleet.coordinator.reserve_dry = lambda r: asked.append(r.legs) or dry(r)
+    dry = engine.fleet.coordinator.check_now
+    engine.fleet.coordinator.check_now = lambda r: asked.append(r.legs) or dry(r)
     before = (engine.stats.evaluations, len(engine.stats.skips), dict(engine.stats.skipped))
     assert engine.rehearse(BTC) == 2
     # Bought at MEXC's ask, sold at the lifted bid: the orders the reflex would send, built by

@@ -121,13 +121,17 @@ async def test_a_member_restarting_under_its_name_releases_its_previous_runs_res
         await again.close()
 
 
-async def test_a_dry_reservation_answers_as_reserve_now_and_books_nothing():
+async def test_a_check_now_answers_as_reserve_books_nothing_and_book_now_books_it():
     c = InProcessCoordinator("solo", LIMITS)
-    assert c.reserve_dry(trade("1", 60.0)) == (True, None)
+    assert c.check_now(trade("1", 60.0)) == (True, None)
     assert c.ledger.at_risk == 0.0 and not c.ledger.reservations and not any(c.ledger.pending.values())
-    assert c.reserve_now(trade("1", 60.0)) == (True, None)
-    assert c.reserve_dry(trade("2", 60.0)) == (True, "fleet_unhedged") == c.reserve_now(trade("2", 60.0))
+    c.book_now(trade("1", 60.0))
     assert c.ledger.at_risk == pytest.approx(60.0) and list(c.ledger.reservations) == ["1"]
+    assert c.check_now(trade("2", 60.0)) == (True, "fleet_unhedged")
+    assert await c.reserve(trade("2", 60.0)) == "fleet_unhedged"  # the same answer, awaited
+    assert c.ledger.at_risk == pytest.approx(60.0) and list(c.ledger.reservations) == ["1"]
+    await c.halt("stop")
+    assert c.check_now(trade("3", 1.0)) == (True, "kill_switch")
 
 
 async def test_in_process_coordinator_keeps_the_same_rules():

@@ -476,14 +476,15 @@ class ArbEngine:
 
     def _start_trade(self, opp: Opportunity, first_update_ns: int) -> None:
         """Run the trade now up to its orders' socket writes, the rest as a task of its own.
-        With the fleet's state at hand (the in-process coordinator) the risk is reserved and
-        both orders are written here, in this call; a fleet that must be asked over the
-        network is asked from the trade's task, started eagerly (it writes once answered)."""
+        With the fleet's state at hand (the in-process coordinator) the risk is checked, both
+        orders are written, then the reservation is booked, here, in this call; a fleet that
+        must be asked over the network is asked from the trade's task, started eagerly (it
+        writes once answered)."""
         self._busy.add(opp.symbol)
         # This trade's requests (the legs, then any hedges) note when they are written; the
         # first two are the legs: frame -> order sent.
         origin = ticks.TickOrigin(first_update_ns)
-        reserved = self.fleet.reserve_now(opp)
+        reserved = self.fleet.check_now(opp)
         if reserved is None:
             task = eventloop.start_eager(self._trade(opp, origin), name=f"arb-{opp.symbol}")
         else:
@@ -497,6 +498,9 @@ class ArbEngine:
                     running.set_exception(exc)
                 finally:
                     ticks.ORIGIN.reset(token)
+                    # Booked once the orders are out (their writes do not wait for it), on the
+                    # ledger it was checked against: nothing was awaited since. Settled as any.
+                    self.fleet.book_now(reserved)
             coro = self._trade(opp, origin, reserved, running)
             task = asyncio.get_running_loop().create_task(coro, name=f"arb-{opp.symbol}")
         self._tasks.add(task)
@@ -835,10 +839,12 @@ class ArbEngine:
         return await self._finish(opp, self._begin(opp))
 
     def _begin(self, opp: Opportunity) -> asyncio.Task[ExecutionResult]:
-        """The execution started: the symbol's cooldown set, both orders written where the
-        venues can (Executor.start)."""
-        self._cooldown_until[opp.symbol] = time.monotonic() + self.config.cooldown_s
-        return self.executor.start(opp)
+        """The execution started: both orders written where the venues can (Executor.start),
+        then the symbol's cooldown set (also when starting failed)."""
+        try:
+            return self.executor.start(opp)
+        finally:
+            self._cooldown_until[opp.symbol] = time.monotonic() + self.config.cooldown_s
 
     async def _finish(self, opp: Opportunity, running: asyncio.Future[ExecutionResult]) -> ExecutionResult:
         """Wait for the execution, then attribute, record and journal it."""

@@ -129,16 +129,13 @@ class Executor:
         return await self.start(opp)
 
     def start(self, opp: Opportunity) -> asyncio.Task[ExecutionResult]:
-        """Start executing `opp` now: before this returns, its risk is counted and both legs'
-        orders are written where the venues can write at once (else their tasks are started
-        eagerly); the task gives how the trade ended."""
+        """Start executing `opp` now: before this returns, both legs' orders are written where
+        the venues can write at once (else their tasks are started eagerly), then its risk is
+        counted (nothing awaited in between: no decision sees the trade without it); the task
+        gives how the trade ended."""
+        legs = self.start_legs(opp.buy, opp.sell)
         at_risk = max(opp.buy.notional, opp.sell.notional)
         self.at_risk_notional += at_risk
-        try:
-            legs = self.start_legs(opp.buy, opp.sell)
-        except BaseException:
-            self.at_risk_notional -= at_risk
-            raise
         return asyncio.get_running_loop().create_task(self._execute(opp, *legs, at_risk))
 
     async def _execute(

@@ -132,20 +132,27 @@ class FleetGuard:
         r = self._reservation(opp)
         return self._answer(r, await self.coordinator.reserve(r))
 
-    def reserve_now(self, opp: Opportunity) -> Reservation | str | None:
-        """`reserve` without waiting where the coordinator can decide at once (in-process):
-        the reservation or why refused. None: nothing reserved, the fleet must be asked."""
+    def check_now(self, opp: Opportunity) -> Reservation | str | None:
+        """`reserve`'s first half, without waiting where the coordinator can decide at once
+        (in-process): the reservation the fleet admits, not booked yet (`book_now` it with
+        nothing awaited in between: the engine writes the trade's orders first), or why
+        refused. None: nothing checked, the fleet must be asked (`reserve`)."""
         r = self._reservation(opp)
-        decided, why = self.coordinator.reserve_now(r)
-        if why is None:  # reserved (decided) or to be asked (not): _answer without its call
+        decided, why = self.coordinator.check_now(r)
+        if why is None:  # admitted (decided) or to be asked (not): _answer without its call
             return r if decided else None
         return self._answer(r, why)
 
+    def book_now(self, r: Reservation) -> None:
+        """`reserve`'s second half: book `r`, which `check_now` admitted with nothing awaited
+        since."""
+        self.coordinator.book_now(r)
+
     def rehearse(self, opp: Opportunity) -> str | None:
-        """What `reserve_now` would answer for `opp` (a reservation id, the reason refused, or
-        None: the fleet must be asked), with nothing reserved and no id used."""
+        """What `check_now` would answer for `opp` (a reservation id, the reason refused, or
+        None: the fleet must be asked), with no id used."""
         r = self._reservation(opp, "rehearsal")
-        decided, why = self.coordinator.reserve_dry(r)
+        decided, why = self.coordinator.check_now(r)
         return None if not decided else (why or r.id)
 
     def _reservation(self, opp: Opportunity, rid: str | None = None) -> Reservation:

@@ -121,15 +121,17 @@ class Coordinator(ABC):
     async def reserve(self, reservation: Reservation) -> str | None:
         """Reserve a trade's risk atomically: None when reserved, else why not."""
 
-    def reserve_now(self, reservation: Reservation) -> tuple[bool, str | None]:
-        """`reserve` decided without waiting, where the fleet's state is at hand (in-process):
-        (True, what `reserve` says). (False, None): it must be asked (await `reserve`)."""
+    def check_now(self, reservation: Reservation) -> tuple[bool, str | None]:
+        """What `reserve` would answer, decided without waiting where the fleet's state is at
+        hand (in-process), and nothing booked: (True, the answer). (False, None): it must be
+        asked (await `reserve`). A trade it admits is booked by `book_now` with nothing awaited
+        in between (the engine writes the trade's orders between the two; its rehearsals ask
+        it and book nothing)."""
         return False, None
 
-    def reserve_dry(self, reservation: Reservation) -> tuple[bool, str | None]:
-        """What `reserve_now` would answer, with nothing reserved (the engine rehearses its
-        reflex with it). (False, None) where the fleet must be asked."""
-        return False, None
+    def book_now(self, reservation: Reservation) -> None:
+        """Book `reservation`, which `check_now` admitted with nothing awaited since."""
+        raise NotImplementedError(f"{type(self).__name__} decides nothing at once: await reserve()")
 
     @abstractmethod
     async def settle(self, reservation_id: str, fills: list[Fill], unhedged: float) -> None:

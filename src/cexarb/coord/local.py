@@ -57,18 +57,14 @@ class Ledger:
                 return f"fleet_exposure:{key}"
         return None
 
-    def reserve(self, r: Reservation) -> str | None:
-        """Book `r` if it fits; else why not."""
-        why = self.refusal(r)
-        if why is not None:
-            return why
+    def book(self, r: Reservation) -> None:
+        """Book `r` (its `refusal` said it fits, nothing booked since)."""
         self.reservations[r.id] = r
         self.at_risk += r.at_risk
         pending = self.pending
         for venue, asset, notional in r.legs:
             key = f"{venue}:{asset}"
             pending[key] = pending.get(key, 0.0) + notional
-        return None
 
     def settle(self, reservation_id: str, fills: list[Fill], member: str, unhedged: float) -> float:
         """Book the end of a trade; returns the fleet PnL after it."""
@@ -130,19 +126,19 @@ class InProcessCoordinator(Coordinator):
         return b
 
     async def reserve(self, reservation: Reservation) -> str | None:
-        return self.reserve_now(reservation)[1]
+        why = self.check_now(reservation)[1]
+        if why is None:
+            self.ledger.book(reservation)
+        return why
 
-    def reserve_now(self, reservation: Reservation) -> tuple[bool, str | None]:
+    def check_now(self, reservation: Reservation) -> tuple[bool, str | None]:
         """Always decided at once: the ledger is in this process."""
         if self._halt_reason:  # halted, without the property's call
             return True, "kill_switch"
-        return True, self.ledger.reserve(reservation)
-
-    def reserve_dry(self, reservation: Reservation) -> tuple[bool, str | None]:
-        """What reserve_now would answer, nothing reserved."""
-        if self.halted:
-            return True, "kill_switch"
         return True, self.ledger.refusal(reservation)
+
+    def book_now(self, reservation: Reservation) -> None:
+        self.ledger.book(reservation)
 
     async def settle(self, reservation_id: str, fills: list[Fill], unhedged: float) -> None:
         pnl = self.ledger.settle(reservation_id, fills, self.member, unhedged)
